@@ -1,0 +1,3 @@
+"""katib-gitops: declarative Katib tuning specs in, GitOps-ready Experiments out."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,46 @@
+"""The one finding type every stage reports, and the errors that carry them."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+
+
+class Severity(str, enum.Enum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclasses.dataclass(frozen=True, order=True)
+class Diagnostic:
+    """A problem found in an input file, with the position of the offending node."""
+
+    file: str
+    line: int
+    column: int
+    rule_id: str
+    message: str
+    severity: Severity = Severity.ERROR
+    path: str = ""
+    hint: str = ""
+
+    def format(self) -> str:
+        where = f"{self.file}:{self.line}:{self.column}"
+        text = f"{where}: {self.severity.value}: {self.message} [{self.rule_id}]"
+        if self.path:
+            text += f"\n  at {self.path}"
+        if self.hint:
+            text += f"\n  hint: {self.hint}"
+        return text
+
+
+class UsageError(Exception):
+    """A problem with how the tool was called or with I/O: exit code 2."""
+
+
+class FindingsError(Exception):
+    """One or more input files are invalid: exit code 1."""
+
+    def __init__(self, diagnostics: list[Diagnostic]) -> None:
+        super().__init__(f"{len(diagnostics)} problem(s) found")
+        self.diagnostics = sorted(diagnostics)

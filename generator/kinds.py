@@ -1,0 +1,91 @@
+"""What katib-gitops knows about each trial kind Katib can run (KIND-01/02, DEF-05..07)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+SUCCEEDED = 'status.conditions.#(type=="Succeeded")#|#(status=="True")#'
+COMPLETE = 'status.conditions.#(type=="Complete")#|#(status=="True")#'
+FAILED = 'status.conditions.#(type=="Failed")#|#(status=="True")#'
+MASTER_ROLE = {"training.kubeflow.org/job-role": "master"}
+ISTIO_OFF = {"sidecar.istio.io/inject": "false"}
+
+
+@dataclasses.dataclass(frozen=True)
+class TrialKind:
+    """A job kind a trial can run, and where its pods and primary container live."""
+
+    kind: str
+    api_version: str
+    container: str
+    success: str
+    failure: str
+    pod_labels: Mapping[str, str]
+    replica_field: str | None = None
+    roles: tuple[str, ...] = ()
+    default_replicas: Mapping[str, int] = dataclasses.field(default_factory=dict)
+    restart_policy: str = "OnFailure"
+    katib_defaults: bool = True  # Katib's webhook fills conditions and labels itself
+    pod_templates: bool = True  # False: no pod template in the object (TrainJob)
+
+    def pod_spec_paths(self, trial_spec: Mapping[str, Any]) -> Iterator[tuple[str | int, ...]]:
+        """JSON paths (inside trialSpec) of every pod spec of `trial_spec`."""
+        if not self.pod_templates:
+            return
+        if self.replica_field is None:
+            yield ("spec", "template", "spec")
+            return
+        replicas = trial_spec.get("spec", {}).get(self.replica_field, {})
+        for role in replicas:
+            yield ("spec", self.replica_field, role, "template", "spec")
+
+
+def _kubeflow(kind: str, field: str, container: str, roles: tuple[str, ...], default_role: str, *, katib_defaults: bool = True) -> TrialKind:
+    return TrialKind(
+        kind=kind,
+        api_version="kubeflow.org/v1",
+        container=container,
+        success=SUCCEEDED,
+        failure=FAILED,
+        pod_labels=MASTER_ROLE,
+        replica_field=field,
+        roles=roles,
+        default_replicas={default_role: 1},
+        katib_defaults=katib_defaults,
+    )
+
+
+KINDS: dict[str, TrialKind] = {
+    k.kind: k
+    for k in (
+        TrialKind("Job", "batch/v1", "training", COMPLETE, FAILED, {}, restart_policy="Never"),
+        _kubeflow("TFJob", "tfReplicaSpecs", "tensorflow", ("Chief", "Master", "PS", "Worker", "Evaluator"), "Worker"),
+        _kubeflow("PyTorchJob", "pytorchReplicaSpecs", "pytorch", ("Master", "Worker"), "Master"),
+        _kubeflow("XGBoostJob", "xgbReplicaSpecs", "xgboost", ("Master", "Worker"), "Master"),
+        _kubeflow("MPIJob", "mpiReplicaSpecs", "mpi", ("Launcher", "Worker"), "Launcher"),
+        # Katib does not default PaddleJob or JAXJob (gitops-notes b10): we write
+        # conditions and labels ourselves. The training operator labels the
+        # Paddle Master, and JAX worker 0, with job-role=master.
+        _kubeflow("PaddleJob", "paddleReplicaSpecs", "paddle", ("Master", "Worker"), "Master", katib_defaults=False),
+        _kubeflow("JAXJob", "jaxReplicaSpecs", "jax", ("Worker",), "Worker", katib_defaults=False),
+        TrialKind(
+            "TrainJob",
+            "trainer.kubeflow.org/v1alpha1",
+            "node",
+            COMPLETE,
+            FAILED,
+            {"jobset.sigs.k8s.io/replicatedjob-name": "node", "batch.kubernetes.io/job-completion-index": "0"},
+            restart_policy="",
+            pod_templates=False,
+        ),
+    )
+}
+
+
+def lookup(kind: str, api_version: str | None = None) -> TrialKind | None:
+    known = KINDS.get(kind)
+    if known is None or (api_version is not None and api_version != known.api_version):
+        return None
+    return known

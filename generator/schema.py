@@ -1,0 +1,83 @@
+"""Our JSON Schemas (schemas/*.schema.json) and schema errors as positioned diagnostics."""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import json
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from generator.diagnostics import Diagnostic
+from generator.yamlio import Document
+
+SCHEMA_RULE = "schema"
+
+
+def schema_dir() -> Path:
+    """The schemas folder: inside the installed wheel, or at the top of a source checkout."""
+    packaged = Path(str(resources.files("generator"))) / "schemas"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "schemas"
+
+
+@functools.lru_cache(maxsize=None)
+def validator(name: str) -> Any:
+    from jsonschema import Draft202012Validator
+
+    schema = json.loads((schema_dir() / f"{name}.schema.json").read_text(encoding="utf-8"))
+    return Draft202012Validator(schema)
+
+
+def check(document: Document, name: str) -> list[Diagnostic]:
+    """Validate one document against schema `name`; one diagnostic per failing node."""
+    from jsonschema.exceptions import best_match
+
+    found = []
+    for error in validator(name).iter_errors(document.data):
+        best = best_match([error])
+        found.append(_diagnostic(document, best))
+    return sorted(set(found))
+
+
+def _diagnostic(document: Document, error: Any) -> Diagnostic:
+    path = list(error.absolute_path)
+    message, hint = _describe(error)
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        extra = _unknown_keys(error)
+        if extra:
+            path = path + [extra[0]]
+    return document.diagnostic(path, SCHEMA_RULE, message, hint)
+
+
+def _unknown_keys(error: Any) -> list[str]:
+    allowed = set(error.schema.get("properties", {}))
+    return sorted(k for k in error.instance if k not in allowed)
+
+
+def _describe(error: Any) -> tuple[str, str]:
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        extra = _unknown_keys(error)
+        allowed = sorted(error.schema.get("properties", {}))
+        if extra:
+            close = difflib.get_close_matches(extra[0], allowed, n=1)
+            hint = f"did you mean '{close[0]}'?" if close else f"allowed here: {', '.join(allowed)}"
+            return f"unknown field '{extra[0]}'", hint
+    if error.validator == "required":
+        return error.message.replace("is a required property", "is required"), ""
+    if error.validator in ("enum", "const"):
+        options = error.validator_value if error.validator == "enum" else [error.validator_value]
+        return f"{error.instance!r} is not one of {', '.join(map(str, options))}", ""
+    if error.validator == "oneOf" and error.schema is not None:
+        return _one_of_message(error), ""
+    return error.message, ""
+
+
+def _one_of_message(error: Any) -> str:
+    if isinstance(error.instance, dict) and "trialSpec" in error.instance:
+        return "give either the short form (kind, image, ...) or a raw trialSpec, not both"
+    if isinstance(error.instance, dict):
+        return "the short form needs at least 'kind' and 'image' (or give a raw 'trialSpec')"
+    return error.message
