@@ -1,0 +1,40 @@
+"""Shared fixtures: paths, the ../shared reference material, and tool-gated skips."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+REQUIRE_TOOLS = os.environ.get("KATIB_GITOPS_REQUIRE_TOOLS") == "1"
+
+
+def skip_or_fail(reason: str) -> None:
+    """Skip locally; fail in CI, where KATIB_GITOPS_REQUIRE_TOOLS=1 says every tool is present."""
+    if REQUIRE_TOOLS:
+        pytest.fail(f"{reason} (KATIB_GITOPS_REQUIRE_TOOLS=1 turns this skip into a failure)")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def kubectl() -> str:
+    path = shutil.which("kubectl")
+    if path is None:
+        skip_or_fail("kubectl is not installed: cannot compare with `kubectl kustomize`")
+    return str(path)
+
+
+@pytest.fixture
+def shared() -> Path:
+    if not (SHARED / "upstream").is_dir():
+        skip_or_fail(f"{SHARED} is absent: upstream CRDs and examples are not available")
+    return SHARED
+
+
+@pytest.fixture
+def repo_specs() -> Path:
+    return ROOT / "specs"
