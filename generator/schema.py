@@ -70,6 +70,8 @@ def _describe(error: Any) -> tuple[str, str]:
     if error.validator in ("enum", "const"):
         options = error.validator_value if error.validator == "enum" else [error.validator_value]
         return f"{error.instance!r} is not one of {', '.join(map(str, options))}", ""
+    if error.validator == "not" and isinstance(error.schema, dict) and error.schema.get("description"):
+        return str(error.schema["description"]), ""
     if error.validator == "oneOf" and error.schema is not None:
         return _one_of_message(error), ""
     return error.message, ""

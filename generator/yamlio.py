@@ -177,6 +177,12 @@ def _literal_block(value: str, indent: int) -> str | None:
     return f"|{chomp}\n" + "\n".join(pad + line if line else "" for line in lines)
 
 
+def _double_quoted(value: str) -> str:
+    """JSON-style quoting (valid YAML), with every non-printable character escaped."""
+    text = json.dumps(value, ensure_ascii=False)
+    return "".join(c if c.isprintable() else (f"\\u{ord(c):04x}" if ord(c) < 0x10000 else f"\\U{ord(c):08x}") for c in text)
+
+
 def _scalar(value: Any) -> str:
     if value is None:
         return "null"
@@ -191,13 +197,15 @@ def _scalar(value: Any) -> str:
             return ".nan"
         if math.isinf(value):
             return ".inf" if value > 0 else "-.inf"
-        return repr(value)
+        mantissa, e, exponent = repr(value).partition("e")
+        # YAML 1.1 (PyYAML, go-yaml v2) needs a '.' in an exponent float.
+        return f"{mantissa}.0e{exponent}" if e and "." not in mantissa else repr(value)
     if isinstance(value, str):
         if not _needs_quotes(value):
             return value
         if "'" not in value and value.isprintable():
             return f"'{value}'"
-        return json.dumps(value, ensure_ascii=False)
+        return _double_quoted(value)
     raise TypeError(f"cannot write {type(value).__name__} as YAML")
 
 

@@ -1,0 +1,59 @@
+"""Small builders for spec folders used across tests."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+from generator.yamlio import dump
+
+TARGETS: dict[str, Any] = {
+    "apiVersion": "katib-gitops.dev/v1alpha1",
+    "kind": "Targets",
+    "spec": {
+        "namespaces": ["team-a", "team-b"],
+        "profiles": {
+            "gpu": {"resources": {"limits": {"nvidia.com/gpu": 1}}, "budget": {"parallelTrials": 1}},
+            "cpu": {"resources": {"requests": {"cpu": "2"}}},
+        },
+        "gitops": {"repoURL": "https://git.example.com/hpo.git"},
+    },
+}
+
+SPEC: dict[str, Any] = {
+    "apiVersion": "katib-gitops.dev/v1alpha1",
+    "kind": "TuningSpec",
+    "metadata": {"name": "demo"},
+    "spec": {
+        "objective": {"type": "maximize", "goal": 0.99, "metric": "accuracy"},
+        "algorithm": {"name": "random"},
+        "budget": {"maxTrials": 12, "parallelTrials": 3, "maxFailedTrials": 3},
+        "parameters": [{"name": "--lr", "type": "double", "min": 0.01, "max": 0.1}],
+        "trial": {
+            "kind": "PyTorchJob",
+            "image": "example.com/train:1.0",
+            "command": ["python", "/train.py"],
+            "replicas": {"Master": 1, "Worker": 2},
+        },
+        "targets": {"namespaces": ["team-a", "team-b"], "profiles": ["gpu", "cpu"]},
+    },
+}
+
+
+def spec(**changes: Any) -> dict[str, Any]:
+    """A copy of SPEC with `spec` fields replaced (use `name=` for metadata.name)."""
+    out = copy.deepcopy(SPEC)
+    if "name" in changes:
+        out["metadata"]["name"] = changes.pop("name")
+    out["spec"].update(copy.deepcopy(changes))
+    return out
+
+
+def write_specs(root: Path, *specs: dict[str, Any], targets: dict[str, Any] | None = None) -> Path:
+    folder = root / "specs"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "targets.yaml").write_text(dump(targets or TARGETS))
+    for item in specs or (SPEC,):
+        (folder / f"{item['metadata']['name']}.yaml").write_text(dump(item))
+    return folder

@@ -1,0 +1,85 @@
+"""Spec checks: each rule fires on its defect, at the offending node, and passes the good spec."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from generator import checks, pipeline
+from generator.diagnostics import FindingsError
+from tests.helpers import SPEC, TARGETS, spec, write_specs
+
+TRIAL = SPEC["spec"]["trial"]
+
+
+def problems(tmp_path: Path, data: dict[str, Any], targets: dict[str, Any] | None = None) -> list[tuple[str, str, str]]:
+    try:
+        pipeline.load(write_specs(tmp_path, data, targets=targets))
+    except FindingsError as exc:
+        return [(d.rule_id, d.path, d.message) for d in exc.diagnostics]
+    return []
+
+
+def test_the_good_spec_passes(tmp_path: Path) -> None:
+    assert problems(tmp_path, SPEC) == []
+
+
+@pytest.mark.parametrize("data, rule_id, path", [
+    (spec(objective={"type": "maximize", "metric": "acc", "additionalMetrics": ["acc"]}), "TS-OBJ-METRICS", "spec.objective.additionalMetrics[0]"),
+    (spec(objective={"type": "maximize", "metric": "acc", "strategies": {"loss": "min"}}), "TS-OBJ-METRICS", "spec.objective.strategies.loss"),
+    (spec(algorithm={"name": "bayesian"}), "TS-ALGORITHM", "spec.algorithm.name"),
+    (spec(earlyStopping={"name": "median"}), "TS-ALGORITHM", "spec.earlyStopping.name"),
+    (spec(budget={"maxTrials": 2}), "TS-BUDGET", "spec.budget.maxTrials"),
+    (spec(budget={"maxTrials": 5, "parallelTrials": 1, "maxFailedTrials": 6}), "TS-BUDGET", "spec.budget.maxFailedTrials"),
+    (spec(parameters=[{"name": "lr", "type": "double", "min": 0, "max": 1}, {"name": "lr", "type": "int", "min": 0, "max": 1}]), "TS-PARAM-UNIQUE", "spec.parameters[1].name"),
+    (spec(parameters=[{"name": "lr", "type": "double", "min": 1, "max": 0.5}]), "TS-PARAM-RANGE", "spec.parameters[0].min"),
+    (spec(parameters=[{"name": "lr", "type": "double", "min": 0, "max": 1, "distribution": "logUniform"}]), "TS-PARAM-RANGE", "spec.parameters[0].min"),
+    (spec(parameters=[{"name": "lr", "type": "double", "min": 0, "max": 1, "pass": "placeholder"}]), "TS-PARAM-PASS", "spec.parameters[0].pass"),
+    (spec(trial={**TRIAL, "replicas": {"Chief": 1}}), "TS-TRIAL-ROLES", "spec.trial.replicas.Chief"),
+    (spec(trial={"kind": "TrainJob", "image": "x"}), "TS-TRIAL-KIND", "spec.trial"),
+    (spec(trial={"trialSpec": {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "x"}, "spec": {"template": {"spec": {"containers": [{"name": "training", "image": "x"}]}}}}}), "TS-TRIAL-KIND", "spec.trial.trialSpec.metadata.name"),
+    (spec(trial={"trialSpec": {"apiVersion": "batch/v1", "kind": "Job", "spec": {"template": {"spec": {"containers": [{"name": "main", "image": "x"}]}}}}}), "TS-TRIAL-CONTAINER", "spec.trial.trialSpec.spec.template.spec"),
+    (spec(trial={**TRIAL, "metricsCollector": {"kind": "Custom"}}), "TS-COLLECTOR", "spec.trial.metricsCollector"),
+    (spec(trial={**TRIAL, "metricsCollector": {"kind": "StdOut", "filter": ["no groups"]}}), "TS-COLLECTOR", "spec.trial.metricsCollector.filter[0]"),
+    (spec(targets={"namespaces": ["team-z"], "profiles": ["gpu"]}), "TS-TARGETS", "spec.targets.namespaces[0]"),
+    (spec(targets={"namespaces": ["team-a"], "profiles": ["gpus"]}), "TS-TARGETS", "spec.targets.profiles[0]"),
+])
+def test_each_rule_fires_at_the_offending_node(tmp_path: Path, data: dict[str, Any], rule_id: str, path: str) -> None:
+    found = problems(tmp_path, data)
+    assert (rule_id, path) in [(r, p) for r, p, _ in found], found
+
+
+@pytest.mark.parametrize("data, path, message", [
+    (spec(objective={"type": "maximise", "metric": "acc"}), "spec.objective.type", "'maximise' is not one of minimize, maximize"),
+    (spec(parameterz=[]), "spec.parameterz", "unknown field 'parameterz'"),
+    (spec(parameters=[{"name": "lr", "type": "int", "min": 0.5, "max": 2}]), "spec.parameters[0].min", "0.5 is not of type 'integer'"),
+    (spec(parameters=[{"name": "opt", "type": "categorical", "values": ["a"], "min": 1}]), "spec.parameters[0].min", "min applies to int and double parameters only"),
+    (spec(trial={**TRIAL, "trialSpec": {"apiVersion": "v1", "kind": "Pod"}}), "spec.trial", "either the short form"),
+    (spec(name="Bad_Name"), "metadata.name", "does not match"),
+])
+def test_schema_errors_point_at_the_field(tmp_path: Path, data: dict[str, Any], path: str, message: str) -> None:
+    found = problems(tmp_path, data)
+    assert any(r == "schema" and p == path and message in m for r, p, m in found), found
+
+
+def test_unknown_fields_get_a_did_you_mean_hint(tmp_path: Path) -> None:
+    folder = write_specs(tmp_path, spec(trial={**TRIAL, "imagePullPolcy": "Always"}))
+    with pytest.raises(FindingsError) as caught:
+        pipeline.load(folder)
+    (problem,) = caught.value.diagnostics
+    assert problem.hint == "did you mean 'imagePullPolicy'?"
+    assert problem.format().startswith(f"{problem.file}:{problem.line}:{problem.column}: error: unknown field 'imagePullPolcy' [schema]")
+
+
+def test_the_targets_file_is_checked_too(tmp_path: Path) -> None:
+    targets = {**TARGETS, "spec": {**TARGETS["spec"], "profiles": {"gpu": {"resource": {}}}}}
+    found = problems(tmp_path, SPEC, targets=targets)
+    assert ("schema", "spec.profiles.gpu.resource") in [(r, p) for r, p, _ in found]
+
+
+def test_every_rule_is_documented_and_listed() -> None:
+    assert len(checks.RULES) >= 10
+    for rule in checks.RULES.values():
+        assert rule.id.startswith("TS-") and rule.doc.endswith(".") and len(rule.doc) < 200

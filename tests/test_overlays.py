@@ -1,0 +1,63 @@
+"""Overlays: one per (namespace, profile); profile differences are JSON6902 patches."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from generator import overlays, pipeline
+
+MASTER_WORKER = ("Master", "Worker")
+
+
+def _pytorch(repo_specs: Path) -> overlays.Expansion:
+    spec_set = pipeline.load(repo_specs)
+    return next(e for e in overlays.expand(spec_set) if e.spec.name == "mnist-pytorchjob")
+
+
+def _containers(experiment: dict) -> dict[str, dict]:
+    replicas = experiment["spec"]["trialTemplate"]["trialSpec"]["spec"]["pytorchReplicaSpecs"]
+    return {role: replicas[role]["template"]["spec"]["containers"][0] for role in replicas}
+
+
+def test_every_spec_deploys_to_each_namespace_and_profile(repo_specs: Path) -> None:
+    expansion = _pytorch(repo_specs)
+    assert [(o.namespace, o.profile) for o in expansion.overlays] == [
+        ("team-nlp", "cpu"), ("team-nlp", "gpu"), ("team-vision", "cpu"), ("team-vision", "gpu"),
+    ]
+    for overlay in expansion.overlays:
+        assert overlay.experiment["metadata"]["namespace"] == overlay.namespace
+    assert "namespace" not in expansion.base["metadata"]
+
+
+def test_gpu_overlay_limits_gpus_on_master_and_worker(repo_specs: Path) -> None:
+    gpu = next(o for o in _pytorch(repo_specs).overlays if o.profile == "gpu")
+    for role, container in _containers(gpu.experiment).items():
+        assert container["resources"]["limits"] == {"nvidia.com/gpu": 1}, role
+    pod = gpu.experiment["spec"]["trialTemplate"]["trialSpec"]["spec"]["pytorchReplicaSpecs"]["Worker"]["template"]["spec"]
+    assert pod["tolerations"] == [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]
+    assert gpu.experiment["spec"]["parallelTrialCount"] == 2
+
+
+def test_cpu_overlay_has_no_gpu_anywhere(repo_specs: Path) -> None:
+    cpu = next(o for o in _pytorch(repo_specs).overlays if o.profile == "cpu")
+    assert "nvidia.com/gpu" not in str(cpu.experiment)
+    for container in _containers(cpu.experiment).values():
+        assert container["resources"] == {"requests": {"cpu": "2", "memory": "4Gi"}, "limits": {"memory": "4Gi"}}
+
+
+def test_patches_guard_each_container_by_name_and_never_replace_lists(repo_specs: Path) -> None:
+    gpu = next(o for o in _pytorch(repo_specs).overlays if o.profile == "gpu")
+    paths = [op["path"] for op in gpu.patch]
+    for role in MASTER_WORKER:
+        container = f"/spec/trialTemplate/trialSpec/spec/pytorchReplicaSpecs/{role}/template/spec/containers/0"
+        assert {"op": "test", "path": f"{container}/name", "value": "pytorch"} in gpu.patch
+        assert paths.index(f"{container}/name") < paths.index(f"{container}/resources")
+    assert not any(p.endswith("/containers") for p in paths)
+
+
+def test_overlay_kustomization_points_at_the_base_by_relative_path(repo_specs: Path) -> None:
+    expansion = _pytorch(repo_specs)
+    kustomization = overlays.overlay_kustomization(expansion, expansion.overlays[0])
+    assert kustomization["resources"] == ["../../_base"]
+    assert kustomization["patches"][0]["target"]["name"] == expansion.base["metadata"]["name"]
+    assert set(kustomization) <= {"apiVersion", "kind", "namespace", "resources", "patches"}
