@@ -101,7 +101,7 @@ def _refuse_unsupported(document: Document) -> None:
     if unknown:
         raise FindingsError([
             document.diagnostic([field], RULE, f"kustomization field '{field}' is not supported by the in-process renderer",
-                                hint="katib-gitops emits only resources, namespace and JSON6902 patches; use `kubectl kustomize` for others")
+                                hint="katib-gitops emits only resources, namespace and JSON6902 patches; use `kubectl kustomize` for others", at_key=True)
             for field in unknown
         ])
 

@@ -45,11 +45,10 @@ def check(document: Document, name: str) -> list[Diagnostic]:
 def _diagnostic(document: Document, error: Any) -> Diagnostic:
     path = list(error.absolute_path)
     message, hint = _describe(error)
-    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-        extra = _unknown_keys(error)
-        if extra:
-            path = path + [extra[0]]
-    return document.diagnostic(path, SCHEMA_RULE, message, hint)
+    unknown = _unknown_keys(error) if error.validator == "additionalProperties" and isinstance(error.instance, dict) else []
+    if unknown:
+        path = path + [unknown[0]]
+    return document.diagnostic(path, SCHEMA_RULE, message, hint, at_key=bool(unknown))
 
 
 def _unknown_keys(error: Any) -> list[str]:

@@ -32,12 +32,12 @@ class Document:
     data: Any
     node: Any
 
-    def position(self, path: JsonPath) -> tuple[int, int]:
+    def position(self, path: JsonPath, *, at_key: bool = False) -> tuple[int, int]:
         """1-based line and column of the node at `path`, or of its deepest existing parent."""
-        return locate(self.node, path)
+        return locate(self.node, path, at_key=at_key)
 
-    def diagnostic(self, path: JsonPath, rule_id: str, message: str, hint: str = "") -> Diagnostic:
-        line, column = self.position(path)
+    def diagnostic(self, path: JsonPath, rule_id: str, message: str, hint: str = "", *, at_key: bool = False) -> Diagnostic:
+        line, column = self.position(path, at_key=at_key)
         return Diagnostic(self.file, line, column, rule_id, message, path=format_path(path), hint=hint)
 
 
@@ -48,15 +48,28 @@ def format_path(path: JsonPath) -> str:
     return text
 
 
-def locate(node: Any, path: JsonPath) -> tuple[int, int]:
+def locate(node: Any, path: JsonPath, *, at_key: bool = False) -> tuple[int, int]:
+    """Position of the node at `path`: a scalar value itself (unless `at_key`), a mapping or list by its key."""
     line, column = _own_position(node)
-    for part in path:
+    for index, part in enumerate(path):
         child_pos = _child_position(node, part)
         if child_pos is None:
             break
         line, column = child_pos
+        if index == len(path) - 1 and isinstance(part, str) and not at_key:
+            line, column = _value_position(node, part) or (line, column)
         node = node[part]
     return line, column
+
+
+def _value_position(node: Any, key: str) -> tuple[int, int] | None:
+    if isinstance(node[key], (dict, list)):
+        return None
+    try:
+        line, col = node.lc.value(key)
+    except (KeyError, TypeError, AttributeError):
+        return None
+    return line + 1, col + 1
 
 
 def _own_position(node: Any) -> tuple[int, int]:

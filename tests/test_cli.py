@@ -1,0 +1,74 @@
+"""The command line through click's runner: exit codes and output of each command."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from generator import __version__
+from generator.checks import RULES
+from generator.cli import main
+from tests.helpers import write_specs
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_version() -> None:
+    assert run("--version") == (0, f"katib-gitops, version {__version__}\n", "")
+
+
+def test_rules_lists_every_rule_with_severity_and_doc() -> None:
+    code, out, _ = run("rules")
+    assert code == 0
+    lines = out.splitlines()
+    assert len(lines) == len(RULES)
+    for rule, line in zip(RULES.values(), lines):
+        assert line.split()[:2] == [rule.id, rule.severity.value] and line.endswith(rule.doc)
+
+
+def test_render_prints_the_built_overlay(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    write_specs(tmp_path)
+    assert run("generate")[0] == 0
+    code, out, _ = run("render", "overlays/demo/team-a/gpu")
+    assert code == 0
+    assert "namespace: team-a" in out and "nvidia.com/gpu: 1" in out and out.startswith("apiVersion: kubeflow.org/v1beta1\n")
+
+
+def test_findings_exit_1_with_file_line_column(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    folder = write_specs(tmp_path)
+    (folder / "demo.yaml").write_text((folder / "demo.yaml").read_text().replace("maximize", "maximum"))
+    code, _, err = run("generate")
+    assert code == 1
+    assert err.startswith("specs/demo.yaml:7:11: error: 'maximum' is not one of minimize, maximize [schema]")
+    assert err.rstrip().endswith("katib-gitops: 1 problem(s) found")
+
+
+def test_yaml_syntax_errors_exit_1(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    folder = write_specs(tmp_path)
+    (folder / "broken.yaml").write_text("kind: TuningSpec\nspec: [unclosed\n")
+    code, _, err = run("generate")
+    assert code == 1 and err.startswith("specs/broken.yaml:3:1: error:") and "[yaml-syntax]" in err
+
+
+def test_a_document_of_another_kind_in_specs_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    folder = write_specs(tmp_path)
+    (folder / "stray.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n")
+    code, _, err = run("generate")
+    assert code == 1 and "specs/stray.yaml:2:7: error: kind 'ConfigMap' does not belong in the specs folder" in err
+
+
+def test_a_specs_folder_without_targets_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    folder = write_specs(tmp_path)
+    (folder / "targets.yaml").unlink()
+    code, _, err = run("generate")
+    assert code == 1 and "no 'Targets' document found" in err
