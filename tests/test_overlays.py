@@ -61,3 +61,28 @@ def test_overlay_kustomization_points_at_the_base_by_relative_path(repo_specs: P
     assert kustomization["resources"] == ["../../_base"]
     assert kustomization["patches"][0]["target"]["name"] == expansion.base["metadata"]["name"]
     assert set(kustomization) <= {"apiVersion", "kind", "namespace", "resources", "patches"}
+
+
+def test_profile_images_runtime_class_and_roles(tmp_path: Path) -> None:
+    from tests.helpers import TARGETS, write_specs
+
+    profile = {
+        "resources": {"limits": {"nvidia.com/gpu": 2}},
+        "roles": ["Worker"],
+        "runtimeClassName": "nvidia",
+        "nodeSelector": {"pool": "a100"},
+        "images": [{"name": "example.com/train", "newTag": "1.0-cuda"}],
+    }
+    targets = {**TARGETS, "spec": {**TARGETS["spec"], "profiles": {"gpu": profile, "cpu": {}}}}
+    spec_set = pipeline.load(write_specs(tmp_path, targets=targets))
+    (expansion,) = overlays.expand(spec_set)
+    gpu = next(o for o in expansion.overlays if o.profile == "gpu")
+    replicas = gpu.experiment["spec"]["trialTemplate"]["trialSpec"]["spec"]["pytorchReplicaSpecs"]
+    master, worker = (replicas[r]["template"]["spec"] for r in MASTER_WORKER)
+    assert "resources" not in master["containers"][0]
+    assert worker["containers"][0]["resources"] == {"limits": {"nvidia.com/gpu": 2}}
+    for pod in (master, worker):
+        assert pod["runtimeClassName"] == "nvidia" and pod["nodeSelector"] == {"pool": "a100"}
+        assert pod["containers"][0]["image"] == "example.com/train:1.0-cuda"
+    cpu = next(o for o in expansion.overlays if o.profile == "cpu")
+    assert cpu.patch == [{"op": "add", "path": "/metadata/annotations/katib-gitops.dev~1profile", "value": "cpu"}]
