@@ -24,7 +24,6 @@ KNOWN_ALGORITHMS = (
     "random", "tpe", "grid", "hyperband", "bayesianoptimization", "cmaes", "sobol", "multivariate-tpe", "pbt",
 )
 KNOWN_EARLY_STOPPING = ("medianstop",)
-DEFAULT_COLLECTORS = ("StdOut", "File", "TensorFlowEvent", "Custom", "Push")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -189,6 +188,27 @@ def trial_kind_needs(spec: TuningSpec, _: SpecSet) -> Iterator[Diagnostic]:
                     yield spec.document.diagnostic(["spec", "trial"], "", f"'{key}' is required for trial kind {raw.get('kind')} (Katib has no default)")
 
 
+# Short-form fields that a raw trialSpec, or a TrainJob, has nowhere to put.
+RAW_IGNORES = ("env", "resources", "imagePullPolicy", "volumes", "volumeMounts", "pod", "container")
+TRAINJOB_IGNORES = ("imagePullPolicy", "volumes", "volumeMounts", "pod", "container")
+
+
+@rule("TS-TRIAL-FIELDS", "Every trial field takes effect: a raw trialSpec or a TrainJob has no place for some short-form fields.")
+def trial_fields_used(spec: TuningSpec, _: SpecSet) -> Iterator[Diagnostic]:
+    trial = spec.trial
+    if "trialSpec" in trial:
+        unused, why = [k for k in RAW_IGNORES if k in trial], "write it inside the raw trialSpec"
+    elif trial.get("kind") == "TrainJob":
+        unused, why = [k for k in TRAINJOB_IGNORES if k in trial], "a TrainJob takes pod settings from its runtime"
+        for role, value in (trial.get("replicas") or {}).items():
+            if isinstance(value, dict) and set(value) - {"replicas"}:
+                yield spec.document.diagnostic(["spec", "trial", "replicas", role], "", "a TrainJob takes only a node count here", hint="use 'replicas: {node: N}'")
+    else:
+        return
+    for key in unused:
+        yield spec.document.diagnostic(["spec", "trial", key], "", f"'{key}' has no effect here", hint=why, at_key=True)
+
+
 @rule("TS-TRIAL-CONTAINER", "The primary container exists in every pod of a raw trialSpec (TT-02, TT-R4).")
 def primary_container_present(spec: TuningSpec, _: SpecSet) -> Iterator[Diagnostic]:
     kind = trial_kind(spec)
@@ -205,15 +225,20 @@ def primary_container_present(spec: TuningSpec, _: SpecSet) -> Iterator[Diagnost
             yield spec.document.diagnostic(["spec", "trial", "trialSpec", *path], "", f"no container named '{name}' here", hint="set 'primaryContainer' or rename the container")
 
 
-@rule("TS-COLLECTOR", "The metrics collector is complete and installed by default (MC-02, MC-07, MC-09, MC-12, MC-14).")
+@rule("TS-COLLECTOR-CONFIG", "The metrics collector is in Katib's default katib-config; PrometheusMetric needs the cluster's katib-config to list it (MC-02).", Severity.WARNING)
+def collector_installed(spec: TuningSpec, _: SpecSet) -> Iterator[Diagnostic]:
+    raw = spec.trial.get("metricsCollector") or {}
+    if raw.get("kind") == "PrometheusMetric":
+        yield spec.document.diagnostic(["spec", "trial", "metricsCollector", "kind"], "", "PrometheusMetric is not in Katib's default katib-config", hint="make sure the cluster's katib-config lists it under runtime.metricsCollectors")
+
+
+@rule("TS-COLLECTOR", "The metrics collector is complete (MC-07, MC-09, MC-12, MC-14).")
 def collector(spec: TuningSpec, _: SpecSet) -> Iterator[Diagnostic]:
     raw = spec.trial.get("metricsCollector")
     if not raw:
         return
     where = ["spec", "trial", "metricsCollector"]
     kind = raw["kind"]
-    if kind == "PrometheusMetric":
-        yield spec.document.diagnostic(where + ["kind"], "", "PrometheusMetric is not in Katib's default katib-config", hint="add it to the cluster's katib-config first, or use StdOut/File")
     if kind == "Custom" and not raw.get("container"):
         yield spec.document.diagnostic(where, "", "a Custom collector needs 'container'")
     if kind == "File" and raw.get("format") == "JSON" and raw.get("filter"):

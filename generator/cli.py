@@ -70,6 +70,8 @@ def generate(specs_dir: Path, out_dir: Path, check_only: bool, force: bool) -> N
 
 
 def _report_generate(result: Any, out_dir: Path, check_only: bool) -> int:
+    for warning in result.warnings:
+        click.echo(warning.format(), err=True)
     changes = result.changes
     if check_only:
         if changes.empty:

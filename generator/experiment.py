@@ -47,6 +47,19 @@ def katib_string(value: Any) -> str:
     return repr(value) if isinstance(value, float) else str(value)
 
 
+def quantities(resources: Mapping[str, Any]) -> dict[str, Any]:
+    """Requests and limits with fractional amounts as strings (cpu: 0.5 -> "0.5").
+
+    CRDs type a quantity as int-or-string, so the API server refuses 0.5 in a
+    TFJob, PyTorchJob, ... or TrainJob; "0.5" is the same quantity.
+    """
+    out = copy.deepcopy(dict(resources))
+    for amounts in out.values():
+        if isinstance(amounts, dict):
+            amounts.update({k: katib_string(v) for k, v in amounts.items() if isinstance(v, float)})
+    return out
+
+
 def placeholder(parameter: Parameter) -> str:
     return "${trialParameters.%s}" % parameter.trial_parameter
 
@@ -89,7 +102,7 @@ def _container(trial: Mapping[str, Any], role: Mapping[str, Any], name: str) -> 
     env = env_list(trial.get("env")) + env_list(role.get("env"))
     if env:
         container["env"] = env
-    resources = merge(trial.get("resources", {}), role.get("resources", {}))
+    resources = quantities(merge(trial.get("resources", {}), role.get("resources", {})))
     if resources:
         container["resources"] = resources
     if trial.get("volumeMounts"):
@@ -139,7 +152,7 @@ def _train_job(trial: Mapping[str, Any]) -> dict[str, Any]:
         trainer["env"] = env_list(trial["env"])
     trainer["numNodes"] = node.get("replicas", 1)
     if trial.get("resources"):
-        trainer["resourcesPerNode"] = copy.deepcopy(trial["resources"])
+        trainer["resourcesPerNode"] = quantities(trial["resources"])
     return {"runtimeRef": {"name": trial["runtime"]}, "trainer": trainer}
 
 
@@ -157,6 +170,18 @@ def pod_specs(trial_spec: dict[str, Any], kind: TrialKind | None, roles: Any = N
         for part in path:
             node = node.setdefault(part, {}) if isinstance(node, dict) else node
         yield node
+
+
+def pod_templates(trial_spec: dict[str, Any], kind: TrialKind | None) -> Iterator[dict[str, Any]]:
+    """The pod template (metadata + spec) around every pod spec of the trial."""
+    if kind is None:
+        return
+    for path in kind.pod_spec_paths(trial_spec):
+        node: Any = trial_spec
+        for part in path[:-1]:
+            node = node.get(part) if isinstance(node, dict) else None
+        if isinstance(node, dict):
+            yield node
 
 
 def primary_containers(trial_spec: dict[str, Any], kind: TrialKind | None, name: str, roles: Any = None) -> Iterator[dict[str, Any]]:
@@ -224,7 +249,7 @@ def apply_profile(trial_spec: dict[str, Any], kind: TrialKind | None, container_
     for container in primary_containers(trial_spec, kind, container_name, roles):
         if resources:
             key = "resourcesPerNode" if trainer else "resources"
-            container[key] = merge(container.get(key, {}), resources)
+            container[key] = merge(container.get(key, {}), quantities(resources))
     for pod in pod_specs(trial_spec, kind):
         if body.get("nodeSelector"):
             pod["nodeSelector"] = {**pod.get("nodeSelector", {}), **body["nodeSelector"]}
@@ -252,6 +277,9 @@ def build_trial_spec(spec: TuningSpec, profile: Profile | None) -> dict[str, Any
     trial = spec.trial
     if "trialSpec" in trial:
         trial_spec = copy.deepcopy(dict(trial["trialSpec"]))
+        for pod_template in pod_templates(trial_spec, kind):
+            annotations = pod_template.setdefault("metadata", {}).setdefault("annotations", {})
+            annotations.setdefault(*next(iter(kinds.ISTIO_OFF.items())))
     else:
         assert kind is not None
         trial_spec = short_form(trial, kind, container)
@@ -394,15 +422,19 @@ def experiment_spec(spec: TuningSpec, profile: Profile | None) -> dict[str, Any]
 # ------------------------------------------------------------- naming
 
 
-def immutable_hash(spec_body: Mapping[str, Any]) -> str:
-    """Short hash of every field Katib forbids changing after creation (UPD-01)."""
+def immutable_hash(spec_body: Mapping[str, Any], profile: str = "") -> str:
+    """Short hash of every field Katib forbids changing after creation (UPD-01).
+
+    The profile name is hashed too, so two profiles of one spec never share an
+    Experiment name in a namespace, even when they differ only in counts.
+    """
     frozen = {k: v for k, v in spec_body.items() if k not in COUNT_FIELDS}
-    text = json.dumps(frozen, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    text = json.dumps([profile, frozen], sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:HASH_LENGTH]
 
 
-def experiment_name(spec_name: str, spec_body: Mapping[str, Any]) -> str:
-    return f"{spec_name}-{immutable_hash(spec_body)}"
+def experiment_name(spec_name: str, spec_body: Mapping[str, Any], profile: str = "") -> str:
+    return f"{spec_name}-{immutable_hash(spec_body, profile)}"
 
 
 def build_experiment(spec: TuningSpec, profile: Profile | None = None) -> dict[str, Any]:
@@ -412,5 +444,6 @@ def build_experiment(spec: TuningSpec, profile: Profile | None = None) -> dict[s
     if profile is not None:
         annotations[ANNOTATION_PROFILE] = profile.name
     labels = {**spec.labels, **MANAGED_BY, LABEL_SPEC: spec.name}
-    metadata = {"name": experiment_name(spec.name, body), "labels": labels, "annotations": annotations}
+    name = experiment_name(spec.name, body, profile.name if profile else "")
+    metadata = {"name": name, "labels": labels, "annotations": annotations}
     return {"apiVersion": EXPERIMENT_API, "kind": "Experiment", "metadata": metadata, "spec": body}

@@ -35,8 +35,11 @@ class Overlay:
 
     @property
     def name(self) -> str:
-        """A name for the GitOps objects that deploy this overlay."""
-        return f"{self.spec_name}-{self.namespace}-{self.profile}"
+        """A name for the GitOps objects that deploy this overlay.
+
+        '.' cannot occur in spec, namespace or profile names, so names never collide.
+        """
+        return f"{self.spec_name}.{self.namespace}.{self.profile}"
 
 
 @dataclasses.dataclass(frozen=True)

@@ -6,7 +6,7 @@ import dataclasses
 from pathlib import Path
 
 from generator import checks, overlays, write
-from generator.diagnostics import FindingsError, UsageError
+from generator.diagnostics import Diagnostic, FindingsError, Severity, UsageError
 from generator.spec import SpecSet, load_spec_set
 
 
@@ -23,15 +23,21 @@ class GenerateResult:
     changes: write.Changes
     files: int
     written: bool
+    warnings: tuple[Diagnostic, ...] = ()
+
+
+def load_checked(specs_dir: Path) -> tuple[SpecSet, list[Diagnostic]]:
+    """Read and check every spec: FindingsError lists every error of every file; warnings are returned."""
+    spec_set = load_spec_set(specs_dir)
+    found = checks.run_checks(spec_set)
+    errors = [d for d in found if d.severity is Severity.ERROR]
+    if errors:
+        raise FindingsError(found)
+    return spec_set, found
 
 
 def load(specs_dir: Path) -> SpecSet:
-    """Read and check every spec; FindingsError lists every problem of every file."""
-    spec_set = load_spec_set(specs_dir)
-    problems = checks.run_checks(spec_set)
-    if problems:
-        raise FindingsError(problems)
-    return spec_set
+    return load_checked(specs_dir)[0]
 
 
 def planned_files(spec_set: SpecSet) -> list[write.OutputFile]:
@@ -44,13 +50,14 @@ def planned_files(spec_set: SpecSet) -> list[write.OutputFile]:
 def generate(options: GenerateOptions) -> GenerateResult:
     if options.out_dir.exists() and not options.out_dir.is_dir():
         raise UsageError(f"{options.out_dir}: output path exists and is not a directory")
-    files = planned_files(load(options.specs_dir))
+    spec_set, warnings = load_checked(options.specs_dir)
+    files = planned_files(spec_set)
     changes = write.compare(options.out_dir, files, write.read_manifest(options.out_dir))
     if options.check_only or changes.empty:
-        return GenerateResult(changes, len(files), written=False)
+        return GenerateResult(changes, len(files), written=False, warnings=tuple(warnings))
     _refuse_foreign_edits(changes, options)
     write.apply(options.out_dir, files, changes)
-    return GenerateResult(changes, len(files), written=True)
+    return GenerateResult(changes, len(files), written=True, warnings=tuple(warnings))
 
 
 def _refuse_foreign_edits(changes: write.Changes, options: GenerateOptions) -> None:

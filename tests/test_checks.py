@@ -44,6 +44,10 @@ def test_the_good_spec_passes(tmp_path: Path) -> None:
     (spec(trial={**TRIAL, "metricsCollector": {"kind": "Custom"}}), "TS-COLLECTOR", "spec.trial.metricsCollector"),
     (spec(trial={**TRIAL, "metricsCollector": {"kind": "StdOut", "filter": ["no groups"]}}), "TS-COLLECTOR", "spec.trial.metricsCollector.filter[0]"),
     (spec(targets={"namespaces": ["team-z"], "profiles": ["gpu"]}), "TS-TARGETS", "spec.targets.namespaces[0]"),
+    (spec(trial={"trialSpec": {"apiVersion": "batch/v1", "kind": "Job", "spec": {"template": {"spec": {"containers": [{"name": "training", "image": "x"}]}}}}, "env": {"A": "1"}}), "TS-TRIAL-FIELDS", "spec.trial.env"),
+    (spec(trial={"kind": "TrainJob", "image": "x", "runtime": "torch", "volumes": []}), "TS-TRIAL-FIELDS", "spec.trial.volumes"),
+    (spec(trial={"kind": "TrainJob", "image": "x", "runtime": "torch", "replicas": {"node": {"replicas": 2, "image": "y"}}}), "TS-TRIAL-FIELDS", "spec.trial.replicas.node"),
+    (spec(name="a-name-that-is-much-too-long-for-katib"), "TS-NAME", "metadata.name"),
     (spec(targets={"namespaces": ["team-a"], "profiles": ["gpus"]}), "TS-TARGETS", "spec.targets.profiles[0]"),
 ])
 def test_each_rule_fires_at_the_offending_node(tmp_path: Path, data: dict[str, Any], rule_id: str, path: str) -> None:
@@ -77,6 +81,13 @@ def test_the_targets_file_is_checked_too(tmp_path: Path) -> None:
     targets = {**TARGETS, "spec": {**TARGETS["spec"], "profiles": {"gpu": {"resource": {}}}}}
     found = problems(tmp_path, SPEC, targets=targets)
     assert ("schema", "spec.profiles.gpu.resource") in [(r, p) for r, p, _ in found]
+
+
+def test_warnings_do_not_stop_generation(tmp_path: Path) -> None:
+    data = spec(trial={**TRIAL, "metricsCollector": {"kind": "PrometheusMetric"}})
+    spec_set, warnings = pipeline.load_checked(write_specs(tmp_path, data))
+    assert [(w.rule_id, w.severity.value) for w in warnings] == [("TS-COLLECTOR-CONFIG", "warning")]
+    assert spec_set.specs[0].name == "demo"
 
 
 def test_every_rule_is_documented_and_listed() -> None:

@@ -85,4 +85,28 @@ def test_profile_images_runtime_class_and_roles(tmp_path: Path) -> None:
         assert pod["runtimeClassName"] == "nvidia" and pod["nodeSelector"] == {"pool": "a100"}
         assert pod["containers"][0]["image"] == "example.com/train:1.0-cuda"
     cpu = next(o for o in expansion.overlays if o.profile == "cpu")
-    assert cpu.patch == [{"op": "add", "path": "/metadata/annotations/katib-gitops.dev~1profile", "value": "cpu"}]
+    assert [op["path"] for op in cpu.patch] == ["/metadata/name", "/metadata/annotations/katib-gitops.dev~1profile"]
+
+
+def test_profiles_differing_only_in_counts_still_get_distinct_names(tmp_path: Path) -> None:
+    from tests.helpers import TARGETS, write_specs
+
+    profiles = {"small": {"budget": {"parallelTrials": 1}}, "big": {"budget": {"parallelTrials": 4}}}
+    targets = {**TARGETS, "spec": {**TARGETS["spec"], "profiles": profiles}}
+    from tests.helpers import spec
+
+    data = spec(targets={"namespaces": ["team-a"], "profiles": ["small", "big"]})
+    (expansion,) = overlays.expand(pipeline.load(write_specs(tmp_path, data, targets=targets)))
+    names = [o.experiment["metadata"]["name"] for o in expansion.overlays]
+    assert len(set(names)) == 2
+    assert len({o.name for o in expansion.overlays}) == 2 and all(o.name.count(".") == 2 for o in expansion.overlays)
+
+
+def test_a_raw_trial_spec_gets_the_istio_annotation_and_parameters(tmp_path: Path) -> None:
+    from tests.helpers import spec, write_specs
+
+    raw = {"apiVersion": "batch/v1", "kind": "Job", "spec": {"template": {"spec": {"restartPolicy": "Never", "containers": [{"name": "training", "image": "x", "command": ["run"]}]}}}}
+    (expansion,) = overlays.expand(pipeline.load(write_specs(tmp_path, spec(trial={"trialSpec": raw}))))
+    template = expansion.base["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]
+    assert template["metadata"]["annotations"] == {"sidecar.istio.io/inject": "false"}
+    assert template["spec"]["containers"][0]["args"] == ["--lr", "${trialParameters.lr}"]
