@@ -23,6 +23,8 @@ class Diagnostic:
     severity: Severity = Severity.ERROR
     path: str = ""
     hint: str = ""
+    document: int = 0  # index of the YAML document in its file
+    object: str = ""  # "Kind/name" of the object, when known
 
     def format(self) -> str:
         where = f"{self.file}:{self.line}:{self.column}"

@@ -1,0 +1,1 @@
+"""The validator: what Katib, Kubernetes and the GitOps tools would reject or silently break."""
