@@ -1,0 +1,82 @@
+"""JSON Schema validation of manifests: our schemas in schemas/, Kubernetes core types from kubernetes-validate.
+
+Our schemas reference Kubernetes core definitions (PodTemplateSpec, Container,
+ObjectMeta, ...) as `https://kubernetes.io/api/_definitions.json#/$defs/<name>`;
+that document comes from kubernetes-validate's bundled schemas for the chosen
+Kubernetes version (the strict variant, so unknown fields are errors there too).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+from typing import Any
+
+from generator.diagnostics import UsageError
+from generator.schema import schema_dir
+
+K8S_DEFINITIONS = "https://kubernetes.io/api/_definitions.json"
+
+# (apiVersion, kind) -> schema file in schemas/ (without .schema.json)
+CATALOG: dict[tuple[str, str], str] = {
+    ("katib-gitops.dev/v1alpha1", "TuningSpec"): "tuningspec",
+    ("katib-gitops.dev/v1alpha1", "Targets"): "targets",
+}
+
+
+def kubernetes_versions() -> list[str]:
+    """Kubernetes versions kubernetes-validate bundles schemas for, oldest first ('1.37', ...)."""
+    root = _k8s_root()
+    found = {p.name[1:].rsplit(".", 1)[0] for p in root.iterdir() if p.name.endswith("-local-strict")}
+    return sorted((v.replace("-local-strict", "") for v in found), key=lambda v: tuple(int(x) for x in v.split(".")))
+
+
+def _k8s_root() -> Path:
+    import kubernetes_validate
+
+    return Path(kubernetes_validate.__file__).parent / "kubernetes-json-schema"
+
+
+def k8s_folder(version: str) -> Path:
+    matches = sorted(_k8s_root().glob(f"v{version}.*-local-strict"))
+    if not matches:
+        raise UsageError(f"Kubernetes version {version} is not bundled; known: {', '.join(kubernetes_versions())}")
+    return matches[-1]
+
+
+@functools.lru_cache(maxsize=8)
+def registry(version: str) -> Any:
+    """A referencing.Registry that resolves Kubernetes core definitions for `version`."""
+    from referencing import Registry, Resource
+
+    definitions = json.loads((k8s_folder(version) / "_definitions.json").read_text(encoding="utf-8"))
+    return Registry().with_resource(K8S_DEFINITIONS, Resource.from_contents(definitions))
+
+
+@functools.lru_cache(maxsize=64)
+def validator(name: str, version: str) -> Any:
+    """A Draft 2020-12 validator for schemas/<name>.schema.json with Kubernetes `version` core types."""
+    from jsonschema import Draft202012Validator
+
+    schema = json.loads((schema_dir() / f"{name}.schema.json").read_text(encoding="utf-8"))
+    return Draft202012Validator(schema, registry=registry(version))
+
+
+@functools.lru_cache(maxsize=256)
+def core_validator(api_version: str, kind: str, version: str) -> Any | None:
+    """kubernetes-validate's strict schema for a core kind, or None when it has none."""
+    from jsonschema import Draft202012Validator
+
+    group, _, api = api_version.rpartition("/")
+    group = group.split(".")[0] if group else ""
+    name = f"{kind.lower()}-{group}-{api}.json" if group else f"{kind.lower()}-{api}.json"
+    path = k8s_folder(version) / name
+    if not path.is_file():
+        return None
+    schema = json.loads(path.read_text(encoding="utf-8"))
+    return Draft202012Validator(schema, registry=registry(version))
+
+
+def latest_kubernetes() -> str:
+    return kubernetes_versions()[-1]
