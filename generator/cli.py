@@ -108,15 +108,52 @@ def render_command(directory: Path) -> None:
     run(action)
 
 
+def _katib_version(_ctx: Any, _param: Any, value: str) -> tuple[int, int]:
+    import re
+
+    match = re.fullmatch(r"v?(\d+)\.(\d+)(\.\d+)?", value)
+    if not match:
+        raise click.BadParameter(f"{value!r} is not a version like 0.19")
+    return int(match.group(1)), int(match.group(2))
+
+
+@main.command()
+@click.argument("paths", nargs=-1)
+@click.option("--format", "output_format", default="text", show_default=True, type=click.Choice(["text", "json", "github", "junit", "sarif"]), help="Report format.")
+@click.option("--no-render", is_flag=True, help="Validate a kustomization's files as they are instead of rendering it.")
+@click.option("--crd", "crd_paths", multiple=True, type=click.Path(path_type=Path), help="CustomResourceDefinition file or folder; checked ahead of the built-in schemas (repeatable).")
+@click.option("--katib-config", type=click.Path(path_type=Path), help="The cluster's KatibConfig (or its ConfigMap). Default: Katib's standalone install.")
+@click.option("--katib-version", default="0.19", show_default=True, callback=_katib_version, help="Katib version whose rules apply.")
+@click.option("--kubernetes-version", default="", help="Kubernetes version of the core schemas (default: the newest bundled).")
+@click.option("--ignore-missing-schemas", is_flag=True, help="Pass documents of kinds without a schema instead of failing.")
+@click.option("--skip", "skip", multiple=True, help="Rule ID to skip for this run (repeatable, or comma-separated).")
+@click.option("--strict-warnings", is_flag=True, help="Exit 1 on warnings too.")
+def validate(paths: tuple[str, ...], output_format: str, no_render: bool, crd_paths: tuple[Path, ...], katib_config: Path | None,
+             katib_version: tuple[int, int], kubernetes_version: str, ignore_missing_schemas: bool, skip: tuple[str, ...], strict_warnings: bool) -> None:
+    """Check manifests and specs before the cluster does: PATH... files, folders, or - for stdin."""
+
+    def action() -> int:
+        from generator.validate import core, katib_config as config_module, output
+
+        config = config_module.load(katib_config) if katib_config else config_module.STANDALONE
+        skipped = frozenset(s.strip() for item in skip for s in item.split(",") if s.strip())
+        options = core.Options(paths, not no_render, crd_paths, config, katib_version, kubernetes_version, ignore_missing_schemas, skipped)
+        outcome = core.validate(options, sys.stdin)
+        return output.emit(outcome, output_format, sys.stdout, strict_warnings=strict_warnings)
+
+    run(action)
+
+
 @main.command()
 def rules() -> None:
     """List every check with its ID, severity and a one-line doc."""
-    from generator.checks import RULES
-
     def action() -> int:
-        width = max(len(r) for r in RULES)
-        for rule in RULES.values():
-            click.echo(f"{rule.id:<{width}}  {rule.severity.value:<7}  {rule.doc}")
+        from generator.validate.catalog import all_rules
+
+        listed = all_rules()
+        width = max(len(r.id) for r in listed)
+        for item in listed:
+            click.echo(f"{item.id:<{width}}  {item.level:<9}  {item.severity:<7}  {item.doc}")
         return 0
 
     run(action)

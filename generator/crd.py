@@ -279,6 +279,11 @@ def check(obj: Any, schema: Schema) -> list[str]:
     return sorted(messages)
 
 
+def validator(schema: Schema) -> Any:
+    """A jsonschema validator for a schema from `schema_for` (errors carry their JSON path)."""
+    return _validator_class()(schema)
+
+
 @functools.cache
 def _validator_class() -> Any:
     from jsonschema import Draft202012Validator, validators

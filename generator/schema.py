@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import functools
 import json
+from collections.abc import Callable, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -33,25 +34,36 @@ def validator(name: str) -> Any:
 
 def check(document: Document, name: str) -> list[Diagnostic]:
     """Validate one document against schema `name`; one diagnostic per failing node."""
+    return diagnostics(document, validator(name), document.data)
+
+
+RuleFor = Callable[[Any], str]
+
+
+def diagnostics(document: Document, checker: Any, instance: Any, base: Sequence[str | int] = (), rule_for: RuleFor | None = None) -> list[Diagnostic]:
+    """Schema errors of `instance` (found at `base` inside `document`) as positioned diagnostics."""
     from jsonschema.exceptions import best_match
 
     found = []
-    for error in validator(name).iter_errors(document.data):
+    for error in checker.iter_errors(instance):
         best = best_match([error])
-        found.append(_diagnostic(document, best))
+        rule_id = rule_for(best) if rule_for else SCHEMA_RULE
+        found.append(_diagnostic(document, best, list(base), rule_id))
     return sorted(set(found))
 
 
-def _diagnostic(document: Document, error: Any) -> Diagnostic:
-    path = list(error.absolute_path)
+def _diagnostic(document: Document, error: Any, base: list[str | int], rule_id: str) -> Diagnostic:
+    path = base + list(error.absolute_path)
     message, hint = _describe(error)
     unknown = _unknown_keys(error) if error.validator == "additionalProperties" and isinstance(error.instance, dict) else []
     if unknown:
         path = path + [unknown[0]]
-    return document.diagnostic(path, SCHEMA_RULE, message, hint, at_key=bool(unknown))
+    return document.diagnostic(path, rule_id, message, hint, at_key=bool(unknown))
 
 
 def _unknown_keys(error: Any) -> list[str]:
+    if error.validator_value is not False:
+        return []
     allowed = set(error.schema.get("properties", {}))
     return sorted(k for k in error.instance if k not in allowed)
 

@@ -306,7 +306,7 @@ def _trial_parameter_problems(ctx: Context, wanted: str) -> Iterator[Finding]:
     if template is None:
         return
     messages = {
-        "TT-10": ((), "name and reference must be specified, and the name must not contain '{' or '}'"),
+        "TT-10": ((), "name and reference must be specified, and the name must not contain '{{' or '}}'"),
         "TT-11": (("name",), "trialParameter name {name!r} is duplicated"),
         "TT-12": (("reference",), "trialParameter reference {reference!r} is duplicated"),
     }

@@ -63,7 +63,8 @@ def findings(rule_id: str, data: dict[str, Any], config: KatibConfig = STANDALON
 
     registry._load_rule_modules()
     context = context_for(data, config, version)
-    return [(f.path, f.message) for f in RULES[rule_id].check(context)]
+    rule = RULES[rule_id]
+    return [(f.path, f.message) for f in rule.check(context)] if rule.applies(context) else []
 
 
 def paths(rule_id: str, data: dict[str, Any], **kwargs: Any) -> list[tuple[str | int, ...]]:

@@ -1,0 +1,255 @@
+"""`katib-gitops validate`: dispatch each document by kind to the checks that know it.
+
+Order per document: document shape -> schema (a `--crd`, ours, or Kubernetes
+core via kubernetes-validate) -> for Experiments, Katib's rules on the
+defaulted object and the embedded trialSpec against its kind's schema.
+Specs (TuningSpec, Targets) get their schema and the generator's spec checks.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from generator import checks as spec_checks
+from generator import crd as crds
+from generator import schema as spec_schema
+from generator.diagnostics import Diagnostic, FindingsError, Severity, UsageError
+from generator.spec import SPEC_KIND, TARGETS_KIND, SpecSet, parse_spec, parse_targets
+from generator.validate import inputs, registry, schemas
+from generator.validate.katib_config import STANDALONE, KatibConfig
+from generator.yamlio import Document, load_documents, read_text
+
+SKIP_ANNOTATION = "katib-gitops.dev/skip"
+EXPERIMENT = ("kubeflow.org/v1beta1", "Experiment")
+PLACEHOLDER = re.compile(r"\$\{trialParameters\.[^}]*\}")
+SUBSTITUTE = "katib-gitops-placeholder"
+
+# Tool-level checks, listed by `katib-gitops rules` next to Katib's and the spec rules.
+TOOL_RULES = {
+    "yaml-syntax": "The file is valid UTF-8 YAML without duplicate keys.",
+    "document": "Every document is a mapping with apiVersion and kind.",
+    "empty-input": "The input holds at least one document: an empty input is an error, never a silent pass.",
+    "unknown-kind": "Every kind has a schema (built in, from --crd, or Kubernetes core), unless --ignore-missing-schemas.",
+    "v1alpha3": "kubeflow.org/v1alpha3 Experiments are gone since Katib 0.11; convert them with `katib-gitops migrate`.",
+    "schema": "The object matches its schema: known fields only, right types.",
+    "G-03": "Katib decodes every Experiment field into a typed field: numbers as strings where Katib wants strings, and so on.",
+    "G-04": "No unknown or misspelled field anywhere in an Experiment: Katib drops them silently.",
+    "TT-20": "A batch/v1 Job trialSpec is a valid Job once placeholders are substituted.",
+    "trial-schema": "The trialSpec is a valid object of its kind once placeholders are substituted (else trial creation fails).",
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Options:
+    paths: tuple[str, ...]
+    render: bool = True
+    crds: tuple[Path, ...] = ()
+    katib_config: KatibConfig = STANDALONE
+    katib_version: tuple[int, int] = registry.DEFAULT_KATIB_VERSION
+    kubernetes_version: str = ""
+    ignore_missing_schemas: bool = False
+    skip: frozenset[str] = frozenset()
+
+
+@dataclasses.dataclass(frozen=True)
+class Outcome:
+    diagnostics: tuple[Diagnostic, ...]
+    files: tuple[str, ...]
+    documents: int
+
+
+@dataclasses.dataclass(frozen=True)
+class Env:
+    """What every document check needs, resolved once per run."""
+
+    options: Options
+    kubernetes: str
+    crds: Mapping[tuple[str, str], Any]
+
+
+def validate(options: Options, stdin: TextIO) -> Outcome:
+    env = Env(options, options.kubernetes_version or schemas.latest_kubernetes(), _load_crds(options.crds))
+    collected = inputs.collect(options.paths, render_kustomizations=options.render, stdin=stdin)
+    found = list(collected.problems)
+    documents = [d for source in collected.sources for d in source.documents]
+    for document in documents:
+        found.extend(_without_skipped(document, check_document(document, env), options.skip))
+    found.extend(_spec_checks(documents))
+    if not documents and not collected.problems:
+        first = collected.sources[0].display if collected.sources else options.paths[0]
+        found.append(Diagnostic(first, 1, 1, "empty-input", "no YAML documents found", hint="an empty input is an error: name the files to check"))
+    files = tuple(dict.fromkeys(source.display for source in collected.sources))
+    return Outcome(tuple(sorted(set(found))), files, len(documents))
+
+
+def _load_crds(paths: Sequence[Path]) -> dict[tuple[str, str], Any]:
+    loaded: dict[tuple[str, str], Any] = {}
+    for path in paths:
+        if not path.exists():
+            raise UsageError(f"{path}: no such file or directory (--crd)")
+        try:
+            loaded.update(crds.load_crds(path))
+        except (crds.CrdError, ValueError, OSError) as exc:
+            raise UsageError(f"{path}: cannot load CRDs: {exc}") from exc
+    return loaded
+
+
+def _without_skipped(document: Document, found: Iterable[Diagnostic], skip: frozenset[str]) -> list[Diagnostic]:
+    annotations = _annotations(document.data)
+    skipped = skip | {s.strip() for s in str(annotations.get(SKIP_ANNOTATION, "")).split(",") if s.strip()}
+    return [d for d in found if d.rule_id not in skipped]
+
+
+def _annotations(data: Any) -> Mapping[str, Any]:
+    metadata = data.get("metadata") if isinstance(data, dict) else None
+    annotations = metadata.get("annotations") if isinstance(metadata, dict) else None
+    return annotations if isinstance(annotations, dict) else {}
+
+
+def _label(data: Mapping[str, Any]) -> str:
+    metadata = data.get("metadata")
+    name = metadata.get("name") if isinstance(metadata, dict) else None
+    return f"{data.get('kind')}/{name}" if name else str(data.get("kind", ""))
+
+
+# ------------------------------------------------------------------ one document
+
+
+def check_document(document: Document, env: Env) -> list[Diagnostic]:
+    data = document.data
+    if not isinstance(data, dict):
+        return [document.diagnostic([], "document", f"a document must be a mapping (a Kubernetes object), not {type(data).__name__}")]
+    api_version, kind = data.get("apiVersion"), data.get("kind")
+    if not isinstance(api_version, str) or not api_version or not isinstance(kind, str) or not kind:
+        missing = [k for k in ("apiVersion", "kind") if not isinstance(data.get(k), str) or not data.get(k)]
+        return [document.diagnostic([], "document", f"{' and '.join(missing)} missing: cannot tell what this is")]
+    found = _check_by_kind(document, env, api_version, kind)
+    label = _label(data)
+    return [dataclasses.replace(d, document=document.index, object=label) for d in found]
+
+
+def _check_by_kind(document: Document, env: Env, api_version: str, kind: str) -> list[Diagnostic]:
+    if (api_version, kind) == ("kubeflow.org/v1alpha3", "Experiment"):
+        return [document.diagnostic(["apiVersion"], "v1alpha3", "kubeflow.org/v1alpha3 Experiments are no longer served (removed in Katib 0.11)", hint="convert it: katib-gitops migrate FILE")]
+    group = api_version.rpartition("/")[0]
+    if (group, kind) in env.crds:
+        found = _crd_diagnostics(document, env.crds[(group, kind)], document.data, [])
+    elif (api_version, kind) in schemas.CATALOG:
+        name = schemas.CATALOG[(api_version, kind)]
+        found = spec_schema.diagnostics(document, schemas.validator(name, env.kubernetes), document.data, rule_for=_rule_for(api_version, kind))
+    elif group == "kustomize.config.k8s.io":
+        return []
+    elif (core := schemas.core_validator(api_version, kind, env.kubernetes)) is not None:
+        found = spec_schema.diagnostics(document, core, document.data)
+    else:
+        found = [] if env.options.ignore_missing_schemas else [_unknown_kind(document, api_version, kind)]
+    if (api_version, kind) == EXPERIMENT:
+        found.extend(_katib_rules(document, env))
+        found.extend(_trial_spec(document, env))
+    return found
+
+
+def _unknown_kind(document: Document, api_version: str, kind: str) -> Diagnostic:
+    return document.diagnostic(["kind"], "unknown-kind", f"no schema for {kind} ({api_version})", hint="pass its CustomResourceDefinition with --crd, or --ignore-missing-schemas")
+
+
+def _rule_for(api_version: str, kind: str) -> spec_schema.RuleFor | None:
+    if (api_version, kind) != EXPERIMENT:
+        return None
+    return lambda error: {"additionalProperties": "G-04", "type": "G-03"}.get(error.validator, "schema")
+
+
+def _crd_diagnostics(document: Document, crd: Any, instance: Any, base: list[str | int]) -> list[Diagnostic]:
+    try:
+        checker = crds.validator(crds.schema_for(crd, crds.version_of(instance, crd)))
+    except crds.CrdError as exc:
+        return [document.diagnostic(base + ["apiVersion"], "schema", str(exc))]
+    return spec_schema.diagnostics(document, checker, instance, base)
+
+
+# ------------------------------------------------------------------ Experiments
+
+
+def _katib_rules(document: Document, env: Env) -> list[Diagnostic]:
+    options = env.options
+    context = registry.context_for(document.data, options.katib_config, options.katib_version)
+    found = []
+    for rule, finding in registry.run(context, options.skip):
+        diagnostic = document.diagnostic(list(finding.path), rule.id, finding.message, finding.hint)
+        found.append(dataclasses.replace(diagnostic, severity=finding.severity or rule.severity))
+    return found
+
+
+def substitute(value: Any) -> Any:
+    """The trialSpec as Katib creates it for a trial: placeholders become plain strings."""
+    if isinstance(value, str):
+        return PLACEHOLDER.sub(SUBSTITUTE, value)
+    if isinstance(value, list):
+        return [substitute(v) for v in value]
+    if isinstance(value, dict):
+        return {k: substitute(v) for k, v in value.items()}
+    return value
+
+
+def _trial_spec(document: Document, env: Env) -> list[Diagnostic]:
+    template = (document.data.get("spec") or {}).get("trialTemplate") if isinstance(document.data.get("spec"), dict) else None
+    trial_spec = template.get("trialSpec") if isinstance(template, dict) else None
+    if not isinstance(trial_spec, dict) or not isinstance(trial_spec.get("apiVersion"), str) or not isinstance(trial_spec.get("kind"), str):
+        return []
+    api_version, kind = trial_spec["apiVersion"], trial_spec["kind"]
+    base: list[str | int] = ["spec", "trialTemplate", "trialSpec"]
+    instance = substitute(trial_spec)
+    instance.setdefault("metadata", {}).setdefault("name", "trial")  # Katib names each trial's job
+    rule_id = "TT-20" if (api_version, kind) == ("batch/v1", "Job") else "trial-schema"
+    group = api_version.rpartition("/")[0]
+    if (group, kind) in env.crds:
+        found = _crd_diagnostics(document, env.crds[(group, kind)], instance, base)
+    elif (api_version, kind) in schemas.CATALOG:
+        found = spec_schema.diagnostics(document, schemas.validator(schemas.CATALOG[(api_version, kind)], env.kubernetes), instance, base)
+    elif (core := schemas.core_validator(api_version, kind, env.kubernetes)) is not None:
+        found = spec_schema.diagnostics(document, core, instance, base)
+    else:
+        return []
+    return [dataclasses.replace(d, rule_id=rule_id) for d in found]
+
+
+# ------------------------------------------------------------------ specs
+
+
+def _spec_checks(documents: Sequence[Document]) -> list[Diagnostic]:
+    """The generator's spec checks, for TuningSpecs whose schema is valid and whose Targets is known."""
+    specs = [d for d in documents if _kind_of(d) == SPEC_KIND and not spec_schema.check(d, "tuningspec")]
+    if not specs:
+        return []
+    targets = [d for d in documents if _kind_of(d) == TARGETS_KIND] or _sibling_targets(specs)
+    if len(targets) != 1 or spec_schema.check(targets[0], "targets"):
+        return []
+    spec_set = SpecSet(parse_targets(targets[0]), tuple(sorted((parse_spec(d) for d in specs), key=lambda s: s.name)))
+    return spec_checks.run_checks(spec_set)
+
+
+def _kind_of(document: Document) -> Any:
+    return document.data.get("kind") if isinstance(document.data, dict) else None
+
+
+def _sibling_targets(specs: Sequence[Document]) -> list[Document]:
+    """The Targets file next to the specs (specs/targets.yaml), when it was not named."""
+    found: dict[str, Document] = {}
+    for folder in {Path(d.file).parent for d in specs if not d.file.startswith("<")}:
+        for path in sorted(folder.glob("*.y*ml")):
+            try:
+                for document in load_documents(read_text(path, path.as_posix()), path.as_posix()):
+                    if _kind_of(document) == TARGETS_KIND:
+                        found[f"{path}:{document.index}"] = document
+            except (FindingsError, UsageError):  # an unreadable sibling is reported when it is validated itself
+                continue
+    return list(found.values())
+
+
+def severity_counts(found: Iterable[Diagnostic]) -> tuple[int, int]:
+    items = list(found)
+    return sum(d.severity is Severity.ERROR for d in items), sum(d.severity is Severity.WARNING for d in items)

@@ -1,0 +1,105 @@
+"""Validator inputs: files, directories (kustomizations rendered in process), and stdin."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import stat
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import TextIO
+
+from generator import render
+from generator.diagnostics import Diagnostic, FindingsError, UsageError
+from generator.yamlio import Document, dump_all, load_documents, read_text
+
+YAML_SUFFIXES = (".yaml", ".yml")
+STDIN = "-"
+
+
+@dataclasses.dataclass(frozen=True)
+class Source:
+    """One input the user named (or a file found in a folder they named), parsed."""
+
+    display: str
+    documents: tuple[Document, ...]
+    rendered: bool = False
+
+
+@dataclasses.dataclass(frozen=True)
+class Inputs:
+    sources: tuple[Source, ...]
+    problems: tuple[Diagnostic, ...]  # files that could not be parsed
+
+
+def collect(paths: Sequence[str], *, render_kustomizations: bool, stdin: TextIO) -> Inputs:
+    if not paths:
+        raise UsageError("nothing to validate: name files, folders, or '-' for standard input")
+    sources: list[Source] = []
+    problems: list[Diagnostic] = []
+    for name in paths:
+        for display, loader in _expand(name, render_kustomizations, stdin):
+            try:
+                sources.append(loader())
+            except FindingsError as exc:
+                problems.extend(exc.diagnostics)
+                sources.append(Source(display, ()))
+    return Inputs(tuple(sources), tuple(problems))
+
+
+Loader = Callable[[], Source]
+
+
+def _expand(name: str, render_kustomizations: bool, stdin: TextIO) -> Iterator[tuple[str, Loader]]:
+    if name == STDIN:
+        yield "<stdin>", lambda: _parse(stdin.read(), "<stdin>")
+        return
+    path = Path(name)
+    kind = _kind(path, name)
+    if kind == "dir":
+        yield from _walk(path, render_kustomizations)
+    else:
+        yield name, lambda: _parse(read_text(path, name), name)
+
+
+def _kind(path: Path, name: str) -> str:
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise UsageError(f"{name}: no such file or directory") from None
+    except OSError as exc:
+        raise UsageError(f"{name}: cannot read: {exc.strerror}") from exc
+    if stat.S_ISDIR(mode):
+        return "dir"
+    if not stat.S_ISREG(mode):
+        raise UsageError(f"{name}: not a regular file (device, FIFO or socket), not read")
+    return "file"
+
+
+def _walk(root: Path, render_kustomizations: bool) -> Iterator[tuple[str, Loader]]:
+    for directory, subdirs, files in os.walk(root):
+        subdirs[:] = sorted(d for d in subdirs if not d.startswith("."))
+        here = Path(directory)
+        if render_kustomizations and any(n in files for n in render.KUSTOMIZATION_NAMES):
+            display = here.as_posix()
+            yield display, (lambda d=here, shown=display: _render(d, shown))
+            continue
+        for file_name in sorted(files):
+            if file_name.endswith(YAML_SUFFIXES):
+                path = here / file_name
+                shown = path.as_posix()
+                yield shown, (lambda p=path, s=shown: _parse(read_text(p, s), s))
+
+
+def _parse(text: str, display: str) -> Source:
+    return Source(display, tuple(load_documents(text, display)))
+
+
+def _render(directory: Path, display: str) -> Source:
+    """The kustomization's output, re-read so every node has a position in it.
+
+    Positions then refer to what `katib-gitops render DIR` prints.
+    """
+    resources = render.render(render.DiskFiles(Path.cwd()), os.path.relpath(directory))
+    shown = f"{display} (rendered)"
+    return Source(shown, tuple(load_documents(dump_all(resources), shown)), rendered=True)
