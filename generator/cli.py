@@ -34,6 +34,12 @@ def run(action: Callable[[], int]) -> NoReturn:
         _fail(f"error: {exc}", EXIT_USAGE)
     except KeyboardInterrupt:
         _fail("interrupted", 130)
+    except BrokenPipeError:
+        # The reader went away (e.g. `| head`): stop quietly, as a SIGPIPE would.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(141)
     except Exception as exc:  # noqa: BLE001 - the last line of defence
         if "--traceback" in sys.argv or _env_traceback():
             raise
@@ -119,7 +125,7 @@ def _katib_version(_ctx: Any, _param: Any, value: str) -> tuple[int, int]:
 
 @main.command()
 @click.argument("paths", nargs=-1)
-@click.option("--format", "output_format", default="text", show_default=True, type=click.Choice(["text", "json", "github", "junit", "sarif"]), help="Report format.")
+@click.option("--format", "output_format", default="text", show_default=True, type=click.Choice(["text", "json", "github", "junit", "sarif"]), help="Report format (exit code: 0 clean, 1 findings, 2 usage or I/O).")
 @click.option("--no-render", is_flag=True, help="Validate a kustomization's files as they are instead of rendering it.")
 @click.option("--crd", "crd_paths", multiple=True, type=click.Path(path_type=Path), help="CustomResourceDefinition file or folder; checked ahead of the built-in schemas (repeatable).")
 @click.option("--katib-config", type=click.Path(path_type=Path), help="The cluster's KatibConfig (or its ConfigMap). Default: Katib's standalone install.")

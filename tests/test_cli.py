@@ -22,13 +22,18 @@ def test_version() -> None:
     assert run("--version") == (0, f"katib-gitops, version {__version__}\n", "")
 
 
-def test_rules_lists_every_rule_with_severity_and_doc() -> None:
+def test_rules_lists_every_rule_with_level_severity_and_doc() -> None:
+    from generator.validate.catalog import all_rules
+
     code, out, _ = run("rules")
     assert code == 0
     lines = out.splitlines()
-    assert len(lines) == len(RULES)
-    for rule, line in zip(RULES.values(), lines):
-        assert line.split()[:2] == [rule.id, rule.severity.value] and line.endswith(rule.doc)
+    listed = all_rules()
+    assert len(lines) == len(listed) == len({r.id for r in listed})
+    for rule, line in zip(listed, lines):
+        assert line.split()[:3] == [rule.id, rule.level, rule.severity] and line.endswith(rule.doc)
+    ids = {r.id for r in listed}
+    assert set(RULES) <= ids and {"COUNT-04", "TT-15", "G-04", "yaml-syntax"} <= ids
 
 
 def test_render_prints_the_built_overlay(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,25 +1,23 @@
-"""Writes a validation outcome in the chosen format and returns the exit code."""
+"""Turns a validation outcome into a Report, writes it in the chosen format, returns the exit code."""
 
 from __future__ import annotations
 
+import os
 from typing import TextIO
 
-from generator.diagnostics import Severity
+from generator.validate import catalog
 from generator.validate.core import Outcome
+from generator.validate.report import Report, rules_info, use_color, write_report
 
 
-def exit_code(outcome: Outcome, *, strict_warnings: bool) -> int:
-    if any(d.severity is Severity.ERROR for d in outcome.diagnostics):
-        return 1
-    if strict_warnings and outcome.diagnostics:
-        return 1
-    return 0
+def to_report(outcome: Outcome) -> Report:
+    fired = {d.rule_id for d in outcome.diagnostics}
+    known = [r for r in catalog.all_rules() if r.id in fired]
+    return Report(outcome.diagnostics, outcome.files, outcome.documents, rules_info(known))
 
 
 def emit(outcome: Outcome, output_format: str, stream: TextIO, *, strict_warnings: bool) -> int:
-    for diagnostic in outcome.diagnostics:
-        stream.write(diagnostic.format() + "\n")
-    errors = sum(d.severity is Severity.ERROR for d in outcome.diagnostics)
-    warnings = len(outcome.diagnostics) - errors
-    stream.write(f"{errors} error(s), {warnings} warning(s) in {len(outcome.files)} file(s) ({outcome.documents} documents)\n")
-    return exit_code(outcome, strict_warnings=strict_warnings)
+    report = to_report(outcome)
+    color = output_format == "text" and use_color(stream, os.environ)
+    write_report(report, stream, output_format, color=color)
+    return report.exit_code(strict_warnings)
