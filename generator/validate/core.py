@@ -140,7 +140,8 @@ def _check_by_kind(document: Document, env: Env, api_version: str, kind: str) ->
         found = _crd_diagnostics(document, env.crds[(group, kind)], document.data, [])
     elif (api_version, kind) in schemas.CATALOG:
         name = schemas.CATALOG[(api_version, kind)]
-        found = spec_schema.diagnostics(document, schemas.validator(name, env.kubernetes), document.data, rule_for=_rule_for(api_version, kind))
+        instance = _as_admitted(document.data, env) if (api_version, kind) == EXPERIMENT else document.data
+        found = spec_schema.diagnostics(document, schemas.validator(name, env.kubernetes), instance, rule_for=_rule_for(api_version, kind))
     elif group == "kustomize.config.k8s.io":
         return []
     elif (core := schemas.core_validator(api_version, kind, env.kubernetes)) is not None:
@@ -151,6 +152,13 @@ def _check_by_kind(document: Document, env: Env, api_version: str, kind: str) ->
         found.extend(_katib_rules(document, env))
         found.extend(_trial_spec(document, env))
     return found
+
+
+def _as_admitted(data: Any, env: Env) -> Any:
+    """The Experiment after Katib's defaulting: e.g. a Prometheus port left out is filled (DEF-12)."""
+    from generator.defaults import apply_katib_defaults
+
+    return apply_katib_defaults(data, env.options.katib_version)
 
 
 def _unknown_kind(document: Document, api_version: str, kind: str) -> Diagnostic:

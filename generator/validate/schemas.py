@@ -22,6 +22,9 @@ K8S_DEFINITIONS = "https://kubernetes.io/api/_definitions.json"
 CATALOG: dict[tuple[str, str], str] = {
     ("katib-gitops.dev/v1alpha1", "TuningSpec"): "tuningspec",
     ("katib-gitops.dev/v1alpha1", "Targets"): "targets",
+    ("kubeflow.org/v1beta1", "Experiment"): "experiment",
+    ("kubeflow.org/v1beta1", "Trial"): "trial",
+    ("kubeflow.org/v1beta1", "Suggestion"): "suggestion",
 }
 
 
