@@ -1,0 +1,15 @@
+"""Run the generator into a temporary folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from generator.pipeline import GenerateOptions, generate
+from tests.helpers import write_specs
+
+
+def generate_into(root: Path) -> Path:
+    specs = write_specs(root)
+    out = root / "overlays"
+    generate(GenerateOptions(specs, out))
+    return out
