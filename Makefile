@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check clean
+.PHONY: run test check bench clean
 
 ## run: generate overlays/ from specs/
 run: $(STAMP)
@@ -18,6 +18,10 @@ test: $(STAMP)
 ## check: fail if overlays/ is not up to date with specs/
 check: $(STAMP)
 	$(BIN)/katib-gitops generate --check --specs specs --out overlays
+
+## bench: the benchmark suite, full size (see docs/performance.md)
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.run --size full
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
