@@ -1,0 +1,254 @@
+"""RUNTIME rules (TT-R1..TT-R5): each fires at its boundary, and neither the repository's nor upstream's Experiments trip them."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from generator import overlays, pipeline
+from generator.diagnostics import Severity
+from generator.validate import runtime  # importing it registers its rules
+from generator.validate.katib_config import STANDALONE, KatibConfig
+from generator.validate.registry import DEFAULT_KATIB_VERSION, RULES, Finding, context_for
+from generator.yamlio import load_documents
+from tests.validate.helpers import VALID, experiment, findings, paths
+
+TEMPLATE = VALID["spec"]["trialTemplate"]
+TRIAL = ("spec", "trialTemplate", "trialSpec")
+RUNTIME = ("TT-R1", "TT-R2", "TT-R3", "TT-R4", "TT-R5")
+WITH_ARGO_AND_TEKTON = dataclasses.replace(
+    STANDALONE,
+    trial_resources=(*STANDALONE.trial_resources, "Workflow.v1alpha1.argoproj.io", "PipelineRun.v1beta1.tekton.dev"),
+    source="katib-config with Argo and Tekton",
+)
+
+
+def with_template(**changes: Any) -> dict[str, Any]:
+    template = copy.deepcopy(TEMPLATE)
+    for key, value in changes.items():
+        if value is None:
+            template.pop(key, None)
+        else:
+            template[key] = value
+    return experiment(trialTemplate=template)
+
+
+def trial_parameters(*extra: dict[str, str]) -> list[dict[str, str]]:
+    return [*copy.deepcopy(TEMPLATE["trialParameters"]), *extra]
+
+
+def job_spec(**changes: Any) -> dict[str, Any]:
+    trial: dict[str, Any] = copy.deepcopy(TEMPLATE["trialSpec"])
+    trial["spec"].update(changes)
+    return trial
+
+
+def replicated(kind: str, field: str, containers: dict[str, str], api_version: str = "kubeflow.org/v1") -> dict[str, Any]:
+    """A trialSpec of `kind` with one replica per role, whose single container has the given name."""
+    pod = TEMPLATE["trialSpec"]["spec"]["template"]["spec"]
+    roles = {}
+    for role, name in containers.items():
+        container = {**copy.deepcopy(pod["containers"][0]), "name": name}
+        roles[role] = {"replicas": 1, "template": {"spec": {"containers": [container]}}}
+    return {"apiVersion": api_version, "kind": kind, "spec": {field: roles}}
+
+
+def full(rule_id: str, data: dict[str, Any], version: tuple[int, int] = DEFAULT_KATIB_VERSION) -> list[Finding]:
+    return list(RULES[rule_id].check(context_for(data, STANDALONE, version)))
+
+
+def severity(rule_id: str, finding: Finding) -> Severity:
+    return finding.severity or RULES[rule_id].severity
+
+
+def test_the_valid_experiment_passes_every_runtime_rule() -> None:
+    assert sorted(r.id for r in RULES.values() if r.check.__module__ == runtime.__name__) == list(RUNTIME)
+    assert {r: findings(r, VALID) for r in RUNTIME} == {r: [] for r in RUNTIME}
+    assert all(RULES[r].level == "RUNTIME" and RULES[r].severity is Severity.ERROR for r in RUNTIME)
+
+
+# --------------------------------------------------------------- TT-R1
+
+
+def test_tt_r1_every_parameter_needs_a_trial_parameter() -> None:
+    extra = {"name": "wd", "parameterType": "double", "feasibleSpace": {"min": "0.1", "max": "0.2"}}
+    failing = experiment(parameters=[*VALID["spec"]["parameters"], extra])
+    ((path, message),) = findings("TT-R1", failing)
+    assert path == ("spec", "parameters", 2, "name")
+    assert "'wd' is not referenced by any trialParameter" in message and "3 parameter assignments, 2 non-meta" in message
+    passing = copy.deepcopy(failing)
+    passing["spec"]["trialTemplate"]["trialParameters"].append({"name": "wd", "reference": "wd"})
+    assert findings("TT-R1", passing) == []
+
+
+def test_tt_r1_metadata_references_do_not_count_and_nas_is_left_to_the_algorithm_rules() -> None:
+    meta_only = with_template(trialParameters=[TEMPLATE["trialParameters"][0], {"name": "trial", "reference": "${trialSpec.Name}"}])
+    assert paths("TT-R1", meta_only) == [("spec", "parameters", 1, "name")]
+    nas = experiment(parameters=None, nasConfig={"graphConfig": {"numLayers": 1}})
+    nas["spec"]["trialTemplate"]["trialParameters"] = [{"name": "learningRate", "reference": "architecture"}]
+    assert findings("TT-R1", nas) == []
+
+
+# --------------------------------------------------------------- TT-R2
+
+
+def metadata_reference(reference: str, **metadata: dict[str, str]) -> dict[str, Any]:
+    trial = copy.deepcopy(TEMPLATE["trialSpec"])
+    if metadata:
+        trial["metadata"] = metadata
+    return with_template(trialParameters=trial_parameters({"name": "team", "reference": reference}), trialSpec=trial)
+
+
+def test_tt_r2_indexed_metadata_names_an_existing_key() -> None:
+    ((path, message),) = findings("TT-R2", metadata_reference("${trialSpec.Labels[team]}", labels={"other": "x"}))
+    assert path == ("spec", "trialTemplate", "trialParameters", 2, "reference")
+    assert "trialSpec.metadata.labels has no key 'team'" in message
+    assert findings("TT-R2", metadata_reference("${trialSpec.Labels[team]}", labels={"team": "x"})) == []
+    assert paths("TT-R2", metadata_reference("${trialSpec.Annotations[team]}", labels={"team": "x"})) == [path]
+    assert findings("TT-R2", metadata_reference("${trialSpec.Annotations[team]}", annotations={"team": "x"})) == []
+
+
+def test_tt_r2_bare_labels_and_unknown_keys_are_refused() -> None:
+    ((_, message),) = findings("TT-R2", metadata_reference("${trialSpec.Labels}", labels={"team": "x"}))
+    assert "${trialSpec.Labels} needs a key" in message
+    assert findings("TT-R2", metadata_reference("${trialSpec.Name}")) == []
+    assert findings("TT-R2", metadata_reference("${trialSpec.Uid}")) == []  # with parameters: TT-13 at admission
+    nas = metadata_reference("${trialSpec.Uid}")
+    nas["spec"].pop("parameters")
+    nas["spec"]["nasConfig"] = {"graphConfig": {"numLayers": 1}}
+    ((_, message),) = findings("TT-R2", nas)
+    assert "${trialSpec.Uid} is not trial metadata" in message
+
+
+# --------------------------------------------------------------- TT-R3
+
+
+def pytorch(**worker: Any) -> dict[str, Any]:
+    trial = replicated("PyTorchJob", "pytorchReplicaSpecs", {"Master": "training-container", "Worker": "training-container"})
+    trial["spec"]["pytorchReplicaSpecs"]["Worker"].update(worker)
+    return trial
+
+
+def test_tt_r3_placeholders_in_integer_fields() -> None:
+    ((path, message),) = findings("TT-R3", with_template(trialSpec=pytorch(replicas="${trialParameters.momentum}")))
+    assert path == TRIAL + ("spec", "pytorchReplicaSpecs", "Worker", "replicas")
+    assert "replicas takes an integer" in message and "substitutes to a string: the PyTorchJob is refused" in message
+    assert findings("TT-R3", with_template(trialSpec=pytorch(replicas=2))) == []
+    assert findings("TT-R3", with_template(trialSpec=pytorch(replicas="2"))) == []  # no placeholder: the CRD schema's business
+
+
+def test_tt_r3_booleans_deep_in_pods_but_not_jobs_or_unknown_kinds() -> None:
+    trial = pytorch()
+    trial["spec"]["pytorchReplicaSpecs"]["Worker"]["template"]["spec"]["hostNetwork"] = "${trialParameters.momentum}"
+    ((path, message),) = findings("TT-R3", with_template(trialSpec=trial))
+    assert path == TRIAL + ("spec", "pytorchReplicaSpecs", "Worker", "template", "spec", "hostNetwork") and "takes a boolean" in message
+    job = with_template(trialSpec=job_spec(parallelism="${trialParameters.momentum}"))
+    assert findings("TT-R3", job) == []  # batch/v1 Job: TT-20 at admission
+    workflow = {**trial, "apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow"}
+    assert findings("TT-R3", with_template(trialSpec=workflow, successCondition="status.phase", failureCondition="status.phase")) == []
+
+
+# --------------------------------------------------------------- TT-R4
+
+
+def test_tt_r4_the_primary_container_in_a_job() -> None:
+    failing = with_template(primaryContainerName="trainer")
+    ((path, message),) = findings("TT-R4", failing)
+    assert path == TRIAL + ("spec", "template", "spec", "containers")
+    assert "the pod template has no container named 'trainer'" in message
+    assert findings("TT-R4", with_template(primaryContainerName="training-container")) == []
+
+
+def test_tt_r4_a_non_primary_role_without_it_is_a_warning_citing_up_08() -> None:
+    trial = replicated("PyTorchJob", "pytorchReplicaSpecs", {"Master": "training-container", "Worker": "other"})
+    (finding,) = full("TT-R4", with_template(trialSpec=trial))
+    assert finding.path == TRIAL + ("spec", "pytorchReplicaSpecs", "Worker", "template", "spec", "containers")
+    assert severity("TT-R4", finding) is Severity.WARNING and "UP-08" in finding.hint
+    assert full("TT-R4", with_template(trialSpec=trial), version=(0, 17)) == []  # no env injection before 0.18
+    good = replicated("PyTorchJob", "pytorchReplicaSpecs", {"Master": "training-container", "Worker": "training-container"})
+    assert full("TT-R4", with_template(trialSpec=good)) == []
+
+
+def test_tt_r4_the_primary_role_without_it_is_an_error() -> None:
+    trial = replicated("MPIJob", "mpiReplicaSpecs", {"Launcher": "other", "Worker": "training-container"})
+    (finding,) = full("TT-R4", with_template(trialSpec=trial))
+    assert finding.path == TRIAL + ("spec", "mpiReplicaSpecs", "Launcher", "template", "spec", "containers")
+    assert severity("TT-R4", finding) is Severity.ERROR and "the Launcher pod template has no container" in finding.message
+
+
+def test_tt_r4_without_primary_pod_labels_every_role_is_primary() -> None:
+    trial = replicated("PaddleJob", "paddleReplicaSpecs", {"Master": "training-container", "Worker": "other"})
+    conditions = {"successCondition": 'status.conditions.#(type=="Succeeded")#', "failureCondition": 'status.conditions.#(type=="Failed")#'}
+    (finding,) = full("TT-R4", with_template(trialSpec=trial, **conditions))
+    assert severity("TT-R4", finding) is Severity.ERROR and "Worker" in finding.path
+
+
+# --------------------------------------------------------------- TT-R5
+
+
+def test_tt_r5_the_trial_kind_is_a_trial_resource() -> None:
+    workflow = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "spec": {"arguments": "${trialParameters.learningRate} ${trialParameters.momentum}"}}
+    data = with_template(trialSpec=workflow, successCondition="status.phase", failureCondition="status.phase")
+    ((path, message),) = findings("TT-R5", data)
+    assert path == TRIAL + ("kind",) and "Workflow.v1alpha1.argoproj.io is not among the trialResources" in message
+    assert findings("TT-R5", data, config=WITH_ARGO_AND_TEKTON) == []
+    only_jobs = KatibConfig({}, {}, (), ("Job.v1.batch",))
+    assert findings("TT-R5", VALID, config=only_jobs) == []
+    pytorch = replicated("PyTorchJob", "pytorchReplicaSpecs", {"Master": "training-container"})
+    assert paths("TT-R5", with_template(trialSpec=pytorch), config=only_jobs) == [TRIAL + ("kind",)]
+    assert findings("TT-R5", with_template(trialSpec=pytorch)) == []
+
+
+# --------------------------------------------------------------- whole Experiments
+
+
+def runtime_findings(data: dict[str, Any], config: KatibConfig = STANDALONE) -> list[tuple[str, Severity, Finding]]:
+    context = context_for(data, config)
+    return [(r, (f.severity or RULES[r].severity), f) for r in RUNTIME for f in RULES[r].check(context)]
+
+
+def repository_experiments(specs: Path) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for expansion in overlays.expand(pipeline.load(specs)):
+        out.extend([expansion.base, *(o.experiment for o in expansion.overlays)])
+    return out
+
+
+def test_generated_experiments_have_no_runtime_finding(repo_specs: Path) -> None:
+    experiments = repository_experiments(repo_specs)
+    assert experiments
+    assert [runtime_findings(e) for e in experiments] == [[] for _ in experiments]
+
+
+def upstream_experiments(shared: Path) -> list[tuple[str, dict[str, Any]]]:
+    root = shared / "upstream" / "katib" / "examples"
+    out = []
+    for file in sorted(root.rglob("*.yaml")):
+        for document in load_documents(file.read_text(encoding="utf-8"), str(file)):
+            if isinstance(document.data, dict) and document.data.get("kind") == "Experiment":
+                out.append((str(file.relative_to(root)), document.data))
+    return out
+
+
+def test_upstream_examples_have_no_runtime_error(shared: Path) -> None:
+    examples = upstream_experiments(shared)
+    assert len(examples) >= 30
+    errors = {name: [(r, f.message) for r, s, f in runtime_findings(data, WITH_ARGO_AND_TEKTON) if s is Severity.ERROR] for name, data in examples}
+    assert {k: v for k, v in errors.items() if v} == {}
+
+
+def test_upstream_mpijob_horovod_gets_the_up_08_warning(shared: Path) -> None:
+    (data,) = [d for name, d in upstream_experiments(shared) if name.endswith("mpijob-horovod.yaml")]
+    ((rule_id, level, finding),) = runtime_findings(data)
+    assert (rule_id, level) == ("TT-R4", Severity.WARNING) and "Worker" in finding.path and "UP-08" in finding.hint
+
+
+@pytest.mark.parametrize("name", ["argo/argo-workflow.yaml", "tekton/pipeline-run.yaml"])
+def test_upstream_argo_and_tekton_need_a_katib_config_listing_them(shared: Path, name: str) -> None:
+    (data,) = [d for n, d in upstream_experiments(shared) if n == name]
+    assert paths("TT-R5", data) == [TRIAL + ("kind",)]
+    assert findings("TT-R5", data, config=WITH_ARGO_AND_TEKTON) == []
