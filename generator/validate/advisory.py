@@ -262,6 +262,14 @@ def _distribution_note(service: str, kind: Any, distribution: Any) -> str | None
     return None  # optuna: logUniform honoured, normal/logNormal are OP-06's runtime error
 
 
+def _written(ctx: Context, index: int) -> bool:
+    parameters = (ctx.raw.get("spec") or {}).get("parameters") if isinstance(ctx.raw.get("spec"), dict) else None
+    if not isinstance(parameters, list) or index >= len(parameters) or not isinstance(parameters[index], dict):
+        return False
+    space = parameters[index].get("feasibleSpace")
+    return isinstance(space, dict) and not is_blank(space.get("distribution"))
+
+
 def _step_ignored(service: str, kind: Any, distribution: Any) -> bool:
     if kind not in ("int", "double"):
         return False
@@ -273,7 +281,8 @@ def distribution_supported(ctx: Context) -> Iterator[Finding]:
     service, algorithm = ctx.service, ctx.algorithm_name
     for index, parameter, space in _parameters(ctx):
         kind, distribution = parameter.get("parameterType"), space.get("distribution")
-        note = _distribution_note(service, kind, distribution)
+        # Only a distribution the author wrote: one Katib filled in (DEF-13) expresses no intent.
+        note = _distribution_note(service, kind, distribution) if _written(ctx, index) else None
         if note is not None:
             yield Finding(_space(index, "distribution"), f"{algorithm} ({service}) ignores distribution {distribution}: it {note}")
         if not is_blank(space.get("step")) and _step_ignored(service, kind, distribution):

@@ -127,9 +127,20 @@ def check_document(document: Document, env: Env) -> list[Diagnostic]:
     if not isinstance(api_version, str) or not api_version or not isinstance(kind, str) or not kind:
         missing = [k for k in ("apiVersion", "kind") if not isinstance(data.get(k), str) or not data.get(k)]
         return [document.diagnostic([], "document", f"{' and '.join(missing)} missing: cannot tell what this is")]
-    found = _check_by_kind(document, env, api_version, kind)
+    found = _deduplicated(_check_by_kind(document, env, api_version, kind))
     label = _label(data)
     return [dataclasses.replace(d, document=document.index, object=label) for d in found]
+
+
+def _deduplicated(found: list[Diagnostic]) -> list[Diagnostic]:
+    """One problem, one finding: a warning is dropped where an error names the same node,
+    and the generic trial-schema error where TT-R3 explains the same field."""
+    errors = {d.path for d in found if d.severity is Severity.ERROR}
+    specific = {d.path for d in found if d.rule_id == "TT-R3"}
+    return [
+        d for d in found
+        if not (d.severity is Severity.WARNING and d.path in errors) and not (d.rule_id == "trial-schema" and d.path in specific)
+    ]
 
 
 def _check_by_kind(document: Document, env: Env, api_version: str, kind: str) -> list[Diagnostic]:

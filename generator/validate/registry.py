@@ -125,6 +125,9 @@ def _load_rule_modules() -> None:
 
 RULE_MODULES = (
     "generator.validate.admission",
+    "generator.validate.algorithms",
+    "generator.validate.runtime",
+    "generator.validate.advisory",
 )
 
 

@@ -324,3 +324,12 @@ def test_every_advisory_rule_is_registered_once() -> None:
     mine = sorted(r.id for r in RULES.values() if r.check.__module__ == advisory.__name__)
     assert mine == sorted(ADVISORY)
     assert RULES["TT-R1"].check.__module__ == runtime.__name__  # PARAM-20 defers to it
+
+
+def test_param_18_ignores_a_distribution_katib_filled_in() -> None:
+    from tests.validate.helpers import experiment, paths
+
+    data = experiment(algorithm={"algorithmName": "bayesianoptimization"})
+    assert paths("PARAM-18", data) == []
+    data["spec"]["parameters"][0]["feasibleSpace"]["distribution"] = "uniform"
+    assert paths("PARAM-18", data) == [("spec", "parameters", 0, "feasibleSpace", "distribution")]
