@@ -343,3 +343,12 @@ def test_sarif_leaves_out_an_unknown_region() -> None:
     diagnostic = Diagnostic("specs", 0, 0, "R", "no targets")
     (location,) = sarif(Report((diagnostic,), (), 0))["runs"][0]["results"][0]["locations"]
     assert location == {"physicalLocation": {"artifactLocation": {"uri": "specs", "uriBaseId": "%SRCROOT%"}}}
+
+
+def test_docs_rules_md_is_generated_from_the_registries() -> None:
+    from generator.validate.catalog import all_rules, markdown
+    from tests.conftest import ROOT
+
+    listed = all_rules()
+    assert (ROOT / "docs" / "rules.md").read_text() == markdown(listed), "run: katib-gitops rules --format markdown > docs/rules.md"
+    assert all(r.doc.endswith(".") and r.doc[0].isupper() or r.doc[0] in "'`$<" for r in listed)
