@@ -165,5 +165,28 @@ def rules() -> None:
     run(action)
 
 
+@main.command(name="import")
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--out", "out_dir", default="specs", show_default=True, type=click.Path(path_type=Path), help="Specs folder to write the TuningSpecs and the Targets file into.")
+@click.option("--force", is_flag=True, help="Replace spec files that exist and differ from the import.")
+@click.option("--dry-run", is_flag=True, help="Print the specs (and the Targets file, if it changes) to stdout; write nothing.")
+def import_command(paths: tuple[str, ...], out_dir: Path, force: bool, dry_run: bool) -> None:
+    """Turn Experiments (FILE..., folders, or - for stdin) into TuningSpecs that generate them back."""
+
+    def action() -> int:
+        from generator import importer
+
+        plan = importer.plan_import(paths, out_dir, sys.stdin, force=force)
+        if dry_run:
+            click.echo(importer.dry_run_text(plan), nl=False)
+        else:
+            importer.write_plan(plan)
+        for line in importer.summary(plan):
+            click.echo(line, err=dry_run)
+        return 0
+
+    run(action)
+
+
 if __name__ == "__main__":
     main()
