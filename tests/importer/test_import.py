@@ -1,0 +1,446 @@
+"""`katib-gitops import`: Experiments become TuningSpecs that generate them back.
+
+The round trip is checked here independently of the importer's own proof:
+each imported spec is read back from the text the CLI writes, built with its
+profile, defaulted, and compared with the defaulted source apart from the
+documented differences (docs/migration.md).
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from generator import importer, render
+from generator.cli import main
+from generator.defaults import apply_katib_defaults
+from generator.diagnostics import FindingsError
+from generator.experiment import build_experiment
+from generator.kinds import ISTIO_OFF, lookup
+from generator.spec import Profile, camel_case, load_spec_set, parse_spec
+from generator.yamlio import Document, dump, load_documents, read_text
+from tests.conftest import ROOT
+
+EXAMPLES = "upstream/katib/examples"
+
+# Upstream examples that cannot be imported, with the rule that refuses them.
+REFUSED = {
+    # katib-rules.md section 17: broken upstream, refused with the validator's error.
+    "hp-tuning/simple-pbt.yaml": "COUNT-04",  # UP-09: maxFailedTrialCount 3 > maxTrialCount 2
+    "tekton/pipeline-run.yaml": "TT-15",  # UP-01: $(trialParameters.lr) instead of ${trialParameters.learningRate}
+    # UP-08: MPIJob workers lack the primary container 'mpi-launcher'; the spec check refuses that trialSpec.
+    "kubeflow-training-operator/mpijob-horovod.yaml": "TS-TRIAL-CONTAINER",
+    # Documented limitations of the TuningSpec format.
+    "nas/darts-cpu.yaml": "import-unsupported",  # nasConfig
+    "nas/darts-gpu.yaml": "import-unsupported",
+    "nas/enas-cpu.yaml": "import-unsupported",
+    "nas/enas-gpu.yaml": "import-unsupported",
+    "trial-template/trial-configmap-source.yaml": "import-unsupported",  # configMap trial template
+    "trial-template/trial-metadata-substitution.yaml": "import-unsupported",  # ${trialSpec.Name} trialParameters
+    "fpga/xgboost-example.yaml": "import-number",  # min "0.00": no spec number is written back as "0.00"
+    "kubeflow-training-operator/xgboostjob-lightgbm.yaml": "schema",  # metric names with spaces ('valid_1 auc')
+}
+SHORT_FORM = (
+    "kubeflow-training-operator/pytorchjob-mnist.yaml",
+    "kubeflow-training-operator/tfjob-mnist-with-summaries.yaml",
+    "kubeflow-trainer/trainjob-pytorch.yaml",
+    "hp-tuning/random.yaml",
+)
+GENERATOR_LABELS = {"app.kubernetes.io/managed-by", "katib-gitops.dev/spec"}
+GENERATOR_ANNOTATIONS = {
+    "kubectl.kubernetes.io/last-applied-configuration", "katib-gitops.dev/spec", "katib-gitops.dev/profile", "argocd.argoproj.io/sync-options", "argocd.argoproj.io/compare-options",
+    "kustomize.toolkit.fluxcd.io/prune", "kustomize.toolkit.fluxcd.io/substitute",
+}
+
+
+def documents_in(path: Path) -> list[Document]:
+    return load_documents(read_text(path, str(path)), str(path))
+
+
+def upstream(shared: Path) -> dict[str, Document]:
+    root = shared / EXAMPLES
+    found = {}
+    for path in sorted(root.rglob("*.yaml")):
+        for document in documents_in(path):
+            if isinstance(document.data, dict) and document.data.get("kind") == "Experiment":
+                found[path.relative_to(root).as_posix()] = document
+    return found
+
+
+def documented(experiment: dict[str, Any]) -> dict[str, Any]:
+    """The Experiment minus the differences docs/migration.md lists, stated here on its own."""
+    out = copy.deepcopy(apply_katib_defaults(experiment))
+    out.pop("status", None)
+    meta = out.pop("metadata", {})
+    labels = {k: v for k, v in (meta.get("labels") or {}).items() if k not in GENERATOR_LABELS}
+    annotations = {k: v for k, v in (meta.get("annotations") or {}).items() if k not in GENERATOR_ANNOTATIONS}
+    out["metadata"] = {"labels": labels, "annotations": annotations}
+    spec = out["spec"]
+    spec["objective"]["metricStrategies"] = sorted(spec["objective"]["metricStrategies"], key=lambda s: s["name"])
+    template = spec["trialTemplate"]
+    for entry in template["trialParameters"]:
+        entry.setdefault("description", f"value of parameter {entry['reference']}")
+    trial_spec = template["trialSpec"]
+    kind = lookup(trial_spec["kind"], trial_spec["apiVersion"])
+    for path in kind.pod_spec_paths(trial_spec) if kind else ():
+        node: Any = trial_spec
+        for part in path[:-1]:
+            node = node[part]
+        node.setdefault("metadata", {}).setdefault("annotations", {}).update({k: v for k, v in ISTIO_OFF.items() if k not in node["metadata"]["annotations"]})
+    return out
+
+
+def regenerate(result: importer.ImportResult) -> dict[str, Any]:
+    """The Experiment the imported spec generates, read back from the text the CLI writes."""
+    document = load_documents(importer.spec_text(result), "spec.yaml")[0]
+    return build_experiment(parse_spec(document), Profile(result.profile, result.profile_body))
+
+
+def assert_round_trip(source: Document, result: importer.ImportResult) -> None:
+    assert documented(regenerate(result)) == documented(source.data)
+
+
+# ------------------------------------------------------------------ upstream examples
+
+
+def test_every_upstream_example_round_trips_or_is_refused_for_its_reason(shared: Path) -> None:
+    examples = upstream(shared)
+    assert set(REFUSED) <= set(examples) and len(examples) >= 30
+    refused, imported = {}, []
+    for name, document in examples.items():
+        try:
+            result = importer.import_experiment(document)
+        except FindingsError as exc:
+            refused[name] = {d.rule_id for d in exc.diagnostics}
+            continue
+        assert_round_trip(document, result)
+        imported.append(name)
+    assert refused == {name: {rule} for name, rule in REFUSED.items()}
+    assert len(imported) == len(examples) - len(REFUSED)
+
+
+@pytest.mark.parametrize("name", SHORT_FORM)
+def test_training_operator_examples_use_the_short_form(shared: Path, name: str) -> None:
+    result = importer.import_experiment(upstream(shared)[name])
+    assert result.form == "short"
+    assert "trialSpec" not in result.spec["spec"]["trial"]
+
+
+def test_refusals_point_at_the_source(shared: Path) -> None:
+    examples = upstream(shared)
+    with pytest.raises(FindingsError) as caught:
+        importer.import_experiment(examples["fpga/xgboost-example.yaml"])
+    [problem] = caught.value.diagnostics
+    assert problem.file.endswith("fpga/xgboost-example.yaml") and problem.path == "spec.parameters[0].feasibleSpace.min"
+    assert (problem.line, problem.column) == (21, 14)  # min: "0.00"
+    with pytest.raises(FindingsError) as caught:
+        importer.import_experiment(examples["nas/enas-cpu.yaml"])
+    assert "NAS" in caught.value.diagnostics[0].message
+
+
+def test_pytorch_example_spec(shared: Path) -> None:
+    result = importer.import_experiment(upstream(shared)["kubeflow-training-operator/pytorchjob-mnist.yaml"])
+    spec = result.spec["spec"]
+    assert result.namespace == "kubeflow" and result.profile == "imported-cpu"
+    assert spec["targets"] == {"namespaces": ["kubeflow"], "profiles": ["imported-cpu"]}
+    assert spec["parameters"][0] == {"name": "lr", "type": "double", "min": 0.01, "max": 0.05, "trialParameter": "learningRate",
+                                     "description": "Learning rate for the training model", "pass": "placeholder"}
+    assert spec["trial"]["replicas"] == {"Master": 1, "Worker": 1}
+    assert spec["budget"] == {"maxTrials": 12, "parallelTrials": 3, "maxFailedTrials": 3}
+
+
+def test_long_names_are_shortened_with_a_note(shared: Path) -> None:
+    result = importer.import_experiment(upstream(shared)["metrics-collector/file-metrics-collector-with-json-format.yaml"])
+    assert result.name == "file-metrics-collector-with"
+    assert any("file-metrics-collector-with-json-format" in n for n in result.notes)
+
+
+# ------------------------------------------------------------------ our own output
+
+
+def test_repository_bases_import_back_to_the_specs(repo_specs: Path) -> None:
+    spec_set = load_spec_set(repo_specs)
+    for spec in spec_set.specs:
+        [document] = documents_in(ROOT / "overlays" / spec.name / "_base" / "experiment.yaml")
+        result = importer.import_experiment(document)
+        assert result.form == "short" and result.name == spec.name and result.namespace == "default"
+        expected = {k: v for k, v in spec.body.items() if k != "targets"}
+        assert {k: v for k, v in result.spec["spec"].items() if k != "targets"} == expected
+        assert_round_trip(document, result)
+
+
+def test_repository_overlays_import_back_to_the_same_search(repo_specs: Path) -> None:
+    spec_set = load_spec_set(repo_specs)
+    for spec in spec_set.specs:
+        for namespace in spec.namespaces:
+            for profile in spec.profiles:
+                [experiment] = render.render(render.DiskFiles(ROOT), f"overlays/{spec.name}/{namespace}/{profile}")
+                document = load_documents(dump(experiment), f"{spec.name}/{namespace}/{profile}")[0]
+                result = importer.import_experiment(document)
+                body = result.spec["spec"]
+                assert result.form == "short" and result.name == spec.name and result.namespace == namespace
+                for key in ("objective", "algorithm", "parameters"):
+                    assert body[key] == spec.body[key]
+                for key in ("kind", "image", "command", "replicas", "imagePullPolicy"):
+                    assert body["trial"][key] == spec.trial[key]
+                assert body["budget"] == {**spec.body["budget"], **spec_set.targets.profiles[profile].budget}
+                assert_round_trip(document, result)
+
+
+def test_gpu_overlay_becomes_a_gpu_profile(repo_specs: Path) -> None:
+    [experiment] = render.render(render.DiskFiles(ROOT), "overlays/mnist-pytorchjob/team-nlp/gpu")
+    result = importer.import_experiment(load_documents(dump(experiment), "gpu.yaml")[0])
+    gpu = load_spec_set(repo_specs).targets.profiles["gpu"].body
+    assert result.profile == "imported-gpu"
+    assert result.profile_body["resources"] == {"limits": {"nvidia.com/gpu": 1}}
+    assert result.profile_body["nodeSelector"] == gpu["nodeSelector"] and result.profile_body["tolerations"] == gpu["tolerations"]
+    assert result.spec["spec"]["trial"]["resources"] == {"requests": gpu["resources"]["requests"]}
+
+
+# ------------------------------------------------------------------ synthetic Experiments
+
+
+def experiment(**changes: Any) -> dict[str, Any]:
+    """A PyTorchJob Experiment whose trial the tests then reshape."""
+    container = {"name": "pytorch", "image": "example.com/train:1", "command": ["python", "/train.py"], "args": ["--lr", "${trialParameters.lr}"]}
+    role = {"replicas": 1, "restartPolicy": "OnFailure", "template": {"spec": {"containers": [container]}}}
+    out: dict[str, Any] = {
+        "apiVersion": "kubeflow.org/v1beta1",
+        "kind": "Experiment",
+        "metadata": {"name": "demo", "namespace": "team-a"},
+        "spec": {
+            "objective": {"type": "maximize", "objectiveMetricName": "accuracy"},
+            "algorithm": {"algorithmName": "random"},
+            "maxTrialCount": 4,
+            "parallelTrialCount": 2,
+            "parameters": [{"name": "--lr", "parameterType": "double", "feasibleSpace": {"min": "0.01", "max": "0.1"}}],
+            "trialTemplate": {
+                "primaryContainerName": "pytorch",
+                "trialParameters": [{"name": "lr", "description": "learning rate", "reference": "--lr"}],
+                "trialSpec": {"apiVersion": "kubeflow.org/v1", "kind": "PyTorchJob", "spec": {"pytorchReplicaSpecs": {"Master": role, "Worker": copy.deepcopy(role)}}},
+            },
+        },
+    }
+    out["spec"].update(changes)
+    return out
+
+
+def roles(data: dict[str, Any]) -> dict[str, Any]:
+    return data["spec"]["trialTemplate"]["trialSpec"]["spec"]["pytorchReplicaSpecs"]
+
+
+def imported(data: dict[str, Any]) -> importer.ImportResult:
+    document = load_documents(dump(data), "experiment.yaml")[0]
+    result = importer.import_experiment(document)
+    assert_round_trip(document, result)
+    return result
+
+
+def test_trailing_flags_become_the_default_delivery() -> None:
+    result = imported(experiment())
+    assert "pass" not in result.spec["spec"]["parameters"][0] and "args" not in result.spec["spec"]["trial"]
+
+
+def test_equals_flags_and_env_vars_are_recognised() -> None:
+    data = experiment()
+    data["spec"]["parameters"].append({"name": "batch", "parameterType": "int", "feasibleSpace": {"min": "16", "max": "64", "step": "16"}})
+    data["spec"]["trialTemplate"]["trialParameters"].append({"name": "batch", "description": "batch size", "reference": "batch"})
+    for role in roles(data).values():
+        container = role["template"]["spec"]["containers"][0]
+        container["args"] = ["--epochs=1", "--learning-rate=${trialParameters.lr}"]
+        container["env"] = [{"name": "HOME", "value": "/tmp"}, {"name": "BATCH", "value": "${trialParameters.batch}"}]
+    body = imported(data).spec["spec"]
+    assert [p.get("pass") for p in body["parameters"]] == [{"flag": "--learning-rate", "style": "equals"}, {"env": "BATCH"}]
+    assert body["parameters"][1]["step"] == 16
+    assert body["trial"]["args"] == ["--epochs=1"] and body["trial"]["env"] == {"HOME": "/tmp"}
+
+
+def test_placeholders_in_the_middle_stay_where_they_are() -> None:
+    data = experiment()
+    for role in roles(data).values():
+        role["template"]["spec"]["containers"][0]["args"] = ["--lr", "${trialParameters.lr}", "--epochs", "3"]
+    body = imported(data).spec["spec"]
+    assert body["parameters"][0]["pass"] == "placeholder" and body["trial"]["args"] == ["--lr", "${trialParameters.lr}", "--epochs", "3"]
+
+
+def test_roles_that_differ_get_per_role_overrides() -> None:
+    data = experiment()
+    worker = roles(data)["Worker"]
+    worker["replicas"] = 3
+    worker["restartPolicy"] = "ExitCode"
+    worker["template"]["spec"]["containers"][0]["command"] = ["python", "/worker.py"]
+    worker["template"]["spec"]["containers"][0]["env"] = [{"name": "ROLE", "value": "worker"}]
+    result = imported(data)
+    assert result.form == "short"
+    assert result.spec["spec"]["trial"]["replicas"] == {
+        "Master": 1,
+        "Worker": {"replicas": 3, "restartPolicy": "ExitCode", "command": ["python", "/worker.py"], "env": {"ROLE": "worker"}},
+    }
+
+
+def test_pod_and_container_extras() -> None:
+    data = experiment()
+    for role in roles(data).values():
+        role["template"]["spec"]["serviceAccountName"] = "trainer"
+        role["template"]["spec"]["volumes"] = [{"name": "data", "emptyDir": {}}]
+        role["template"]["spec"]["containers"][0].update({"ports": [{"containerPort": 23456}], "volumeMounts": [{"name": "data", "mountPath": "/data"}]})
+    trial = imported(data).spec["spec"]["trial"]
+    assert trial["pod"] == {"serviceAccountName": "trainer"} and trial["container"] == {"ports": [{"containerPort": 23456}]}
+    assert trial["volumes"] == [{"name": "data", "emptyDir": {}}] and trial["volumeMounts"] == [{"name": "data", "mountPath": "/data"}]
+
+
+def test_pod_metadata_needs_the_raw_trial_spec() -> None:
+    data = experiment()
+    roles(data)["Worker"]["template"]["metadata"] = {"labels": {"team": "a"}, "annotations": {"sidecar.istio.io/inject": "true"}}
+    result = imported(data)
+    assert result.form == "raw" and any("metadata" in n for n in result.notes)
+    raw = result.spec["spec"]["trial"]["trialSpec"]["spec"]["pytorchReplicaSpecs"]
+    assert raw["Worker"]["template"]["metadata"]["annotations"] == {"sidecar.istio.io/inject": "true"}
+    assert all(p["pass"] == "placeholder" for p in result.spec["spec"]["parameters"])
+
+
+def test_worker_only_gpus_become_a_profile_with_roles() -> None:
+    data = experiment()
+    worker = roles(data)["Worker"]["template"]["spec"]
+    worker["containers"][0]["resources"] = {"requests": {"cpu": "4"}, "limits": {"nvidia.com/gpu": 2}}
+    for role in roles(data).values():
+        role["template"]["spec"]["tolerations"] = [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]
+    result = imported(data)
+    assert result.profile == "imported-gpu"
+    assert result.profile_body == {
+        "description": "Imported: nvidia.com/gpu with the pods' tolerations.",
+        "resources": {"limits": {"nvidia.com/gpu": 2}},
+        "roles": ["Worker"],
+        "tolerations": [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}],
+    }
+    assert result.spec["spec"]["trial"]["replicas"]["Worker"] == {"replicas": 1, "resources": {"requests": {"cpu": "4"}}}
+
+
+def test_numbers_and_settings_keep_their_text() -> None:
+    assert [importer.number(t, integer=False) for t in ("0.01", "1", "1e-05", "1e-3", "0.00", "1.0", "x")] == [0.01, 1, 1e-05, None, None, 1.0, None]
+    assert [importer.number(t, integer=True) for t in ("32", "032", "3.0", "1_000")] == [32, None, None, None]
+    assert [importer.typed_setting(v) for v in ("2", "0.25", "true", "0.00001", "num-epochs")] == [2, 0.25, True, "0.00001", "num-epochs"]
+
+
+def test_unrepresentable_numbers_are_refused_per_parameter() -> None:
+    data = experiment()
+    data["spec"]["parameters"][0]["feasibleSpace"]["min"] = "1e-3"
+    with pytest.raises(FindingsError) as caught:
+        importer.import_experiment(load_documents(dump(data), "e.yaml")[0])
+    [problem] = caught.value.diagnostics
+    assert problem.rule_id == "import-number" and problem.path == "spec.parameters[0].feasibleSpace.min" and "'1e-3'" in problem.message
+
+
+def test_what_no_spec_reproduces_is_refused_with_the_difference() -> None:
+    data = experiment()
+    data["spec"]["trialTemplate"]["trialSpec"]["spec"]["pytorchReplicaSpecs"]["Master"]["template"]["spec"]["containers"][0]["args"] = []
+    data["spec"]["metricsCollectorSpec"] = {"collector": {"kind": "StdOut"}, "source": {"fileSystemPath": {"path": "/x", "kind": "File"}}}
+    with pytest.raises(FindingsError) as caught:
+        importer.import_experiment(load_documents(dump(data), "e.yaml")[0])
+    [problem] = caught.value.diagnostics
+    assert problem.rule_id == "import-round-trip" and "metricsCollectorSpec" in problem.message
+
+
+def test_names_are_made_valid() -> None:
+    assert importer.spec_name("My_Experiment.v2") == "my-experiment-v2"
+    assert importer.spec_name("2fast") == "fast"
+    assert importer.spec_name("a" * 40) == "a" * 31
+    assert camel_case("--lr") == "lr"
+
+
+def test_generator_labels_are_not_copied_into_the_spec() -> None:
+    data = experiment()
+    data["metadata"]["labels"] = {"team": "a", "app.kubernetes.io/managed-by": "helm"}
+    data["metadata"]["annotations"] = {"owner": "me", "kubectl.kubernetes.io/last-applied-configuration": "{}"}
+    data["metadata"]["uid"] = "1234"
+    data["status"] = {"conditions": []}
+    result = imported(data)
+    assert result.spec["metadata"] == {"name": "demo", "labels": {"team": "a"}, "annotations": {"owner": "me"}}
+    assert {"status dropped", "metadata dropped: uid"} <= set(result.notes)
+
+
+def test_identical_profiles_are_reused_and_same_specs_merged() -> None:
+    first = imported(experiment())
+    other = experiment()
+    other["metadata"]["namespace"] = "team-b"
+    second = imported(other)
+    third = imported(experiment(maxTrialCount=8))
+    targets = {"apiVersion": "katib-gitops.dev/v1alpha1", "kind": "Targets", "spec": {"namespaces": ["team-a"], "profiles": {"cpu": {"description": "CPU"}}}}
+    merged, results = importer.merge_imports([first, second, third], targets)
+    assert merged["spec"] == {"namespaces": ["team-a", "team-b"], "profiles": {"cpu": {"description": "CPU"}}}
+    assert [r.name for r in results] == ["demo", "demo-2"]
+    assert results[0].spec["spec"]["targets"] == {"namespaces": ["team-a", "team-b"], "profiles": ["cpu"]}
+
+
+# ------------------------------------------------------------------ command line
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, ["import", *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_cli_writes_specs_that_generate_accepts(shared: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    examples = shared / EXAMPLES
+    files = [str(examples / name) for name in (*SHORT_FORM, "argo/argo-workflow.yaml", "metrics-collector/metrics-collection-strategy.yaml")]
+    code, out, err = run(*files, str(ROOT / "overlays" / "mnist-tfjob"))
+    assert code == 0, err
+    assert "specs/pytorchjob-mnist.yaml: new (short form, namespace kubeflow, profile imported-cpu)" in out
+    assert "specs/targets.yaml: new" in out
+    written = sorted(p.name for p in (tmp_path / "specs").iterdir())
+    assert written == ["katib-argo-workflow.yaml", "metrics-collection-strategy.yaml", "mnist-tfjob-2.yaml", "mnist-tfjob-3.yaml", "mnist-tfjob.yaml",
+                       "pytorchjob-mnist.yaml", "random.yaml", "targets.yaml", "tfjob-mnist-with-summaries.yaml", "torch-distributed-example.yaml"]
+    result = CliRunner().invoke(main, ["generate"])
+    assert result.exit_code == 0, result.stderr
+    targets = load_spec_set(tmp_path / "specs").targets
+    assert set(targets.namespaces) == {"kubeflow", "argo", "default", "team-nlp", "team-vision"}
+    assert set(targets.profiles) == {"imported-cpu", "imported-gpu"}
+    assert run(*files)[1].count(": unchanged") == len(files) + 1
+
+
+def test_cli_refuses_to_overwrite_a_different_spec(shared: Path, tmp_path: Path) -> None:
+    random = str(shared / EXAMPLES / "hp-tuning" / "random.yaml")
+    out = tmp_path / "specs"
+    assert run(random, "--out", str(out))[0] == 0
+    path = out / "random.yaml"
+    path.write_text(path.read_text().replace("maxTrials: 12", "maxTrials: 13"))
+    code, _, err = run(random, "--out", str(out))
+    assert code == 2 and "random.yaml: exists and differs" in err and "--force" in err
+    code, stdout, _ = run(random, "--out", str(out), "--force")
+    assert code == 0 and "random.yaml: replaced" in stdout and "maxTrials: 12" in path.read_text()
+
+
+def test_cli_keeps_comments_of_an_existing_targets_file(shared: Path, tmp_path: Path, repo_specs: Path) -> None:
+    out = tmp_path / "specs"
+    out.mkdir()
+    original = (repo_specs / "targets.yaml").read_text()
+    (out / "targets.yaml").write_text(original)
+    assert run(str(shared / EXAMPLES / "hp-tuning" / "random.yaml"), "--out", str(out))[0] == 0
+    updated = (out / "targets.yaml").read_text()
+    assert updated.startswith(original.split("    - team-nlp\n")[0] + "    - team-nlp\n    - kubeflow\n")
+    assert "# GPUs are scarce" in updated and "imported-cpu:" in updated
+
+
+def test_cli_dry_run_prints_and_writes_nothing(shared: Path, tmp_path: Path) -> None:
+    out = tmp_path / "specs"
+    code, stdout, stderr = run(str(shared / EXAMPLES / "hp-tuning" / "grid.yaml"), "--out", str(out), "--dry-run")
+    assert code == 0 and not out.exists()
+    assert [d["kind"] for d in (doc.data for doc in load_documents(stdout, "-"))] == ["TuningSpec", "Targets"]
+    assert "grid.yaml: new" in stderr
+
+
+def test_cli_refusals_exit_1_with_positions(shared: Path, tmp_path: Path) -> None:
+    code, _, err = run(str(shared / EXAMPLES / "hp-tuning" / "simple-pbt.yaml"), str(shared / EXAMPLES / "nas" / "enas-cpu.yaml"), "--out", str(tmp_path / "s"))
+    assert code == 1 and not (tmp_path / "s").exists()
+    assert "simple-pbt.yaml:10:24: error:" in err and "[COUNT-04]" in err and "[import-unsupported]" in err
+
+
+def test_cli_usage_errors_exit_2(tmp_path: Path) -> None:
+    (tmp_path / "k.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n")
+    assert run(str(tmp_path / "k.yaml"), "--out", str(tmp_path / "s"))[0] == 2
+    assert run(str(tmp_path / "missing.yaml"))[0] == 2
