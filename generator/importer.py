@@ -721,23 +721,54 @@ def raw_trial(trial_spec: dict[str, Any], kind: TrialKind | None) -> dict[str, A
 
 
 def import_document(document: Document) -> ImportResult:
-    """Import a v1beta1 Experiment, or a v1alpha3 one through `generator.migrate`."""
+    """Import a v1beta1 Experiment, or a v1alpha3 one after `generator.migrate` converted it."""
     data = document.data
-    if isinstance(data, dict) and (data.get("apiVersion"), data.get("kind")) == V1ALPHA3:
-        return import_experiment(_migrated(document))
-    return import_experiment(document)
+    if not (isinstance(data, dict) and (data.get("apiVersion"), data.get("kind")) == V1ALPHA3):
+        return import_experiment(document)
+    migrated, notes = migrated_document(document)
+    result = import_experiment(migrated)
+    return dataclasses.replace(result, notes=(*notes, *result.notes), source=_label(document))
 
 
-def _migrated(document: Document) -> Document:
+def migrated_document(document: Document) -> tuple[Document, list[str]]:
+    """The v1beta1 Experiment `katib-gitops migrate` makes of a v1alpha3 one, and its notes; its errors refuse the import.
+
+    Migration errors point into the source file; later refusals into the migrated
+    text, as `katib-gitops migrate FILE` prints it.
+    """
+    import importlib
+
     try:
-        from generator import migrate  # type: ignore[attr-defined]
+        migrate = importlib.import_module("generator.migrate")
     except ImportError:
-        migrate = None
-    convert = getattr(migrate, "migrate_document", None)
-    if convert is None:
-        raise UsageError(f"{document.file}: a kubeflow.org/v1alpha3 Experiment: migrate it first: katib-gitops migrate FILE --write")
-    migrated: Document = convert(document)
-    return migrated
+        raise UsageError(f"{document.file}: a kubeflow.org/v1alpha3 Experiment: migrate it first: katib-gitops migrate FILE --write") from None
+    text = source_text(document)
+    migration = migrate.migrate_text(text, document.file)
+    order = [d.index for d in load_documents(text, document.file)]
+    result = migration.results[order.index(document.index)]
+    if result.errors:
+        raise FindingsError(list(result.errors))
+    notes = [f"migrated from v1alpha3: {d.message} [{d.rule_id}]" for d in result.diagnostics]
+    notes += [f"migrated from v1alpha3: {n.message} [{n.rule_id}]" for n in result.notes]
+    migrated = {d.index: d for d in load_documents(migration.text, f"{document.file} (migrated)")}
+    return migrated[document.index], notes
+
+
+def source_text(document: Document) -> str:
+    """The text `document` was read from: its file, or (stdin, a rendered kustomization) its canonical dump."""
+    path = Path(document.file)
+    if path.is_file():
+        from generator.yamlio import read_text
+
+        text = read_text(path, document.file)
+        if any(d.index == document.index and d.data == document.data for d in load_documents(text, document.file)):
+            return text
+    return dump_with_index(document)
+
+
+def dump_with_index(document: Document) -> str:
+    """A stream whose document `document.index` is `document` (earlier ones empty), so indices line up."""
+    return "---\n" * document.index + dump(document.data)
 
 
 def import_experiment(document: Document) -> ImportResult:

@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from generator import importer, render
 from generator.cli import main
 from generator.defaults import apply_katib_defaults
-from generator.diagnostics import FindingsError
+from generator.diagnostics import FindingsError, UsageError
 from generator.experiment import build_experiment
 from generator.kinds import ISTIO_OFF, lookup
 from generator.spec import Profile, camel_case, load_spec_set, parse_spec
@@ -374,6 +374,84 @@ def test_identical_profiles_are_reused_and_same_specs_merged() -> None:
     assert merged["spec"] == {"namespaces": ["team-a", "team-b"], "profiles": {"cpu": {"description": "CPU"}}}
     assert [r.name for r in results] == ["demo", "demo-2"]
     assert results[0].spec["spec"]["targets"] == {"namespaces": ["team-a", "team-b"], "profiles": ["cpu"]}
+
+
+# ------------------------------------------------------------------ v1alpha3, through migrate
+
+V1ALPHA3_TFJOB = """\
+apiVersion: kubeflow.org/v1alpha3
+kind: Experiment
+metadata:
+  name: katib-tfjob-experiment
+spec:
+  parallelTrialCount: 3
+  maxTrialCount: 12
+  maxFailedTrialCount: 3
+  objective: {type: maximize, goal: 0.99, objectiveMetricName: accuracy}
+  algorithm: {algorithmName: random}
+  parameters:
+    - {name: --learning-rate, parameterType: double, feasibleSpace: {min: "0.3", max: "0.4"}}
+    - {name: --momentum, parameterType: double, feasibleSpace: {min: "0.6", max: "0.7"}}
+  trialTemplate:
+    goTemplate:
+      rawTemplate: |-
+        apiVersion: "kubeflow.org/v1"
+        kind: TFJob
+        metadata:
+          name: {{.Trial}}
+          namespace: {{.NameSpace}}
+        spec:
+          tfReplicaSpecs:
+            Worker:
+              replicas: 2
+              restartPolicy: OnFailure
+              template:
+                metadata:
+                  annotations:
+                    sidecar.istio.io/inject: "false"
+                spec:
+                  containers:
+                    - name: tensorflow
+                      image: mesosphere/kubeflow:mnist-tensorflow-2.2-1.0.1-0.5.0
+                      imagePullPolicy: Always
+                      command: ["python", "-u", "/mnist.py"]
+                      args:
+                        {{- with .HyperParameters}}
+                        {{- range .}}
+                        - "{{.Name}}"
+                        - "{{.Value}}"
+                        {{- end}}
+                        {{- end}}
+                      resources:
+                        limits:
+                          nvidia.com/gpu: 1
+"""
+
+
+def test_v1alpha3_experiments_are_migrated_then_imported(tmp_path: Path) -> None:
+    pytest.importorskip("generator.migrate")
+    path = tmp_path / "tfjob.yaml"
+    path.write_text(V1ALPHA3_TFJOB)
+    [document] = documents_in(path)
+    result = importer.import_document(document)
+    spec = result.spec["spec"]
+    assert result.form == "short" and result.name == "katib-tfjob-experiment" and result.source == str(path)
+    assert spec["budget"]["resumePolicy"] == "LongRunning"  # v1alpha3's default, written out by the migration
+    assert [p.get("pass") for p in spec["parameters"]] == [None, None]  # the {{range}} loop: default flags
+    assert spec["trial"]["replicas"] == {"Worker": 2} and result.profile_body["resources"] == {"limits": {"nvidia.com/gpu": 1}}
+    assert any(n.startswith("migrated from v1alpha3:") and "MIG-08" in n for n in result.notes)
+    migrated, _ = importer.migrated_document(document)
+    assert_round_trip(migrated, result)
+
+
+def test_v1alpha3_without_migrate_asks_to_migrate_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    path = tmp_path / "tfjob.yaml"
+    path.write_text(V1ALPHA3_TFJOB)
+    monkeypatch.setitem(sys.modules, "generator.migrate", None)
+    with pytest.raises(UsageError, match="migrate it first: katib-gitops migrate FILE --write"):
+        importer.import_document(documents_in(path)[0])
 
 
 # ------------------------------------------------------------------ command line
