@@ -6,8 +6,8 @@ notes. Every import is proven before it is returned: the spec is written out,
 read back, built through the generator with that profile, and must equal the
 source Experiment after Katib's defaulting, apart from the documented
 differences (`comparable`): the name, the namespace, the generator's labels and
-annotations, the Istio opt-out on pod templates of known kinds, and default
-trialParameter descriptions. The short form is tried first, the raw trialSpec
+annotations, the Istio opt-out on pod templates of known kinds, default
+trialParameter descriptions and the order of metricStrategies. The short form is tried first, the raw trialSpec
 escape hatch next; an Experiment neither reproduces is refused, never changed.
 
 `merge_imports` folds the results into a Targets document (reusing identical
@@ -55,6 +55,7 @@ KEPT_METADATA = ("name", "generateName", "namespace", "labels", "annotations")
 SHORT_CONTAINER_FIELDS = ("name", "image", "imagePullPolicy", "command", "args", "env", "resources", "volumeMounts")
 TRAINER_FIELDS = ("image", "command", "args", "env", "numNodes", "resourcesPerNode")
 PLACEHOLDER = "${trialParameters.%s}"
+NOTHING = "Imported: adds nothing to the trial pods."
 
 # Validator rules whose verdict depends on the cluster's katib-config, which an
 # import cannot know: reported as notes, not refusals.
@@ -405,24 +406,21 @@ def _extended_part(container: Mapping[str, Any], key: str) -> dict[str, Any]:
     return {k: v for k, v in part.items() if v}
 
 
-def extract_profile(trial_spec: dict[str, Any], kind: TrialKind | None, container: str) -> tuple[dict[str, Any], str, dict[str, Any], str]:
-    """Split a trialSpec into (trialSpec without the profile's parts, profile name, profile body, note).
+def extract_profile(trial_spec: dict[str, Any], kind: TrialKind | None, container: str) -> tuple[dict[str, Any], str, dict[str, Any]]:
+    """Split a trialSpec into (trialSpec without the profile's parts, profile name, profile body).
 
     Extended resources of the primary container, when the same in every role
     that has them, become the profile's resources; nodeSelector, tolerations and
     runtimeClassName move with them when every pod has the same value.
     """
     out = copy.deepcopy(trial_spec)
-    if kind is None:
-        return out, "imported-cpu", {"description": "Imported: adds nothing to the trial pods."}, ""
-    primaries = _primary(out, kind, container)
+    primaries = _primary(out, kind, container) if kind is not None else []
     parts = [(role, c, key, _extended_part(c, key)) for role, c, key in primaries]
     with_parts = [p for p in parts if p[3]]
-    if not with_parts:
-        return out, "imported-cpu", {"description": "Imported: adds nothing to the trial pods."}, ""
+    if kind is None or not with_parts:
+        return out, "imported-cpu", {"description": NOTHING}
     if any(p[3] != with_parts[0][3] for p in with_parts):
-        note = "extended resources differ between roles: they stay in the trial, the profile adds nothing"
-        return out, "imported", {"description": "Imported: adds nothing to the trial pods."}, note
+        return out, "imported", {"description": f"{NOTHING[:-1]}: extended resources differ between roles and stay in the trial."}
     resources = with_parts[0][3]
     for _, c, key, part in with_parts:
         for group, amounts in part.items():
@@ -437,7 +435,7 @@ def extract_profile(trial_spec: dict[str, Any], kind: TrialKind | None, containe
     what = ", ".join(sorted({n for g in resources.values() for n in g}))
     moved = [k for k in ("nodeSelector", "tolerations", "runtimeClassName") if k in body]
     body["description"] = f"Imported: {what}" + (f" with the pods' {', '.join(moved)}" if moved else "") + "."
-    return out, profile_name(resources), body, ""
+    return out, profile_name(resources), body
 
 
 def _move_pod_scheduling(trial_spec: dict[str, Any], kind: TrialKind) -> dict[str, Any]:
@@ -900,7 +898,7 @@ def _generator_fills(original: Mapping[str, Any], kind: TrialKind | None) -> lis
 def candidates(trial_spec: dict[str, Any], kind: TrialKind | None, container: str, parameters: Sequence[Mapping[str, Any]]) -> Iterator[Candidate]:
     """Ways to write the trial, best first: short form (flags, then placeholders), raw trialSpec (with, then without the profile)."""
     placeholders = {p["name"]: "placeholder" for p in parameters}
-    stripped, profile, body, _ = extract_profile(trial_spec, kind, container)
+    stripped, profile, body = extract_profile(trial_spec, kind, container)
     if kind is not None:
         for flags in (True, False):
             try:
@@ -913,8 +911,7 @@ def candidates(trial_spec: dict[str, Any], kind: TrialKind | None, container: st
                 break
     yield Candidate("raw", {"trialSpec": raw_trial(stripped, kind)}, placeholders, profile, body)
     if stripped != trial_spec:
-        body = {"description": "Imported: adds nothing to the trial pods."}
-        yield Candidate("raw", {"trialSpec": raw_trial(trial_spec, kind)}, placeholders, "imported", body)
+        yield Candidate("raw", {"trialSpec": raw_trial(trial_spec, kind)}, placeholders, "imported", {"description": NOTHING})
 
 
 def assemble(head: dict[str, Any], body: dict[str, Any], parameters: list[dict[str, Any]], fields: dict[str, Any], candidate: Candidate, namespace: str) -> dict[str, Any]:

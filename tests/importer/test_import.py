@@ -320,6 +320,21 @@ def test_worker_only_gpus_become_a_profile_with_roles() -> None:
     assert result.spec["spec"]["trial"]["replicas"]["Worker"] == {"replicas": 1, "resources": {"requests": {"cpu": "4"}}}
 
 
+def test_extended_resources_that_differ_between_roles_stay_in_the_trial() -> None:
+    data = experiment()
+    for count, role in enumerate(roles(data).values(), start=1):
+        role["template"]["spec"]["containers"][0]["resources"] = {"limits": {"nvidia.com/gpu": count}}
+    result = imported(data)
+    assert result.profile == "imported" and "differ between roles" in result.profile_body["description"]
+    assert result.spec["spec"]["trial"]["replicas"]["Worker"]["resources"] == {"limits": {"nvidia.com/gpu": 2}}
+
+
+def test_profile_names_follow_the_resource() -> None:
+    assert importer.profile_name({"limits": {"xilinx/aws-vu9p-f1": 1}}) == "imported-aws-vu9p-f1"
+    assert importer.profile_name({"limits": {"amd.com/gpu": 1}}) == "imported-gpu"
+    assert not importer.is_extended("cpu") and not importer.is_extended("kubernetes.io/batch") and importer.is_extended("intel.com/fpga")
+
+
 def test_numbers_and_settings_keep_their_text() -> None:
     assert [importer.number(t, integer=False) for t in ("0.01", "1", "1e-05", "1e-3", "0.00", "1.0", "x")] == [0.01, 1, 1e-05, None, None, 1.0, None]
     assert [importer.number(t, integer=True) for t in ("32", "032", "3.0", "1_000")] == [32, None, None, None]
@@ -522,3 +537,10 @@ def test_cli_usage_errors_exit_2(tmp_path: Path) -> None:
     (tmp_path / "k.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n")
     assert run(str(tmp_path / "k.yaml"), "--out", str(tmp_path / "s"))[0] == 2
     assert run(str(tmp_path / "missing.yaml"))[0] == 2
+
+
+def test_cli_reads_standard_input(shared: Path, tmp_path: Path) -> None:
+    text = (shared / EXAMPLES / "hp-tuning" / "tpe.yaml").read_text()
+    result = CliRunner().invoke(main, ["import", "-", "--out", str(tmp_path / "specs")], input=text)
+    assert result.exit_code == 0, result.stderr
+    assert "(Experiment kubeflow/tpe)" in (tmp_path / "specs" / "tpe.yaml").read_text()
