@@ -1189,12 +1189,13 @@ def _update_targets_text(path: Path, index: int, merged: dict[str, Any]) -> str:
     yaml.indent(mapping=2, sequence=4, offset=2)
     nodes = list(yaml.load_all(path.read_text(encoding="utf-8")))
     body = nodes[index]["spec"]
-    for namespace in merged["spec"]["namespaces"]:
+    quoted = yaml.load(dump(merged["spec"]))  # new values quoted as our writer quotes them (e.g. 'yes', '010')
+    for position, namespace in enumerate(merged["spec"]["namespaces"]):
         if namespace not in body["namespaces"]:
-            body["namespaces"].append(namespace)
-    for name, profile in merged["spec"]["profiles"].items():
+            body["namespaces"].append(quoted["namespaces"][position])
+    for name in merged["spec"]["profiles"]:
         if name not in body["profiles"]:
-            body["profiles"][name] = profile
+            body["profiles"][name] = quoted["profiles"][name]
     out = io.StringIO()
     yaml.dump_all(nodes, out)
     return out.getvalue()

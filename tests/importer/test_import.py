@@ -544,3 +544,21 @@ def test_cli_reads_standard_input(shared: Path, tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["import", "-", "--out", str(tmp_path / "specs")], input=text)
     assert result.exit_code == 0, result.stderr
     assert "(Experiment kubeflow/tpe)" in (tmp_path / "specs" / "tpe.yaml").read_text()
+
+
+def test_targets_updates_quote_what_yaml_readers_disagree_on(tmp_path: Path, repo_specs: Path) -> None:
+    data = experiment()
+    data["metadata"]["namespace"] = "no"
+    for role in roles(data).values():
+        role["template"]["spec"]["containers"][0]["resources"] = {"limits": {"nvidia.com/gpu": 1}}
+        role["template"]["spec"]["nodeSelector"] = {"gpu": "yes", "zone": "010"}
+    source = tmp_path / "e.yaml"
+    source.write_text(dump(data))
+    out = tmp_path / "specs"
+    out.mkdir()
+    (out / "targets.yaml").write_text((repo_specs / "targets.yaml").read_text())
+    assert run(str(source), "--out", str(out))[0] == 0
+    text = (out / "targets.yaml").read_text()
+    assert "- 'no'" in text and "gpu: 'yes'" in text and "zone: '010'" in text
+    targets = load_spec_set(out).targets
+    assert "no" in targets.namespaces and targets.profiles["imported-gpu"].body["nodeSelector"] == {"gpu": "yes", "zone": "010"}
