@@ -124,6 +124,33 @@ def _katib_version(_ctx: Any, _param: Any, value: str) -> tuple[int, int]:
 
 
 @main.command()
+@click.argument("files", nargs=-1, required=True)
+@click.option("--write", is_flag=True, help="Replace each file in place, atomically; nothing is written unless every file converts.")
+@click.option("--katib-version", default="0.19", show_default=True, callback=_katib_version, help="Katib version to migrate for (collector None is Push from 0.18).")
+def migrate(files: tuple[str, ...], write: bool, katib_version: tuple[int, int]) -> None:
+    """Convert kubeflow.org/v1alpha3 Experiments in FILE... to v1beta1: to stdout, or in place with --write."""
+
+    def action() -> int:
+        from generator import migrate as core
+
+        migrations, problems = core.migrate_paths(files, katib_version=katib_version)
+        errors = [*problems, *(d for m in migrations for d in m.errors)]
+        for item in [*sorted(d for m in migrations for d in m.warnings), *(n for m in migrations for n in m.notes)]:
+            click.echo(item.format(), err=True)
+        if not write:
+            click.echo(core.stdout_text(migrations), nl=False)
+        elif not errors:
+            written = set(core.write_files(migrations))
+            for migration in migrations:
+                click.echo(f"{migration.display}: {'migrated' if migration.display in written else 'nothing to migrate'}")
+        if errors:
+            raise FindingsError(errors)
+        return 0
+
+    run(action)
+
+
+@main.command()
 @click.argument("paths", nargs=-1)
 @click.option("--format", "output_format", default="text", show_default=True, type=click.Choice(["text", "json", "github", "junit", "sarif"]), help="Report format (exit code: 0 clean, 1 findings, 2 usage or I/O).")
 @click.option("--no-render", is_flag=True, help="Validate a kustomization's files as they are instead of rendering it.")
