@@ -62,7 +62,10 @@ def _param_path(index: int, *rest: str | int) -> list[str | int]:
 # --------------------------------------------------------------- objective
 
 
-@rule("TS-OBJ-METRICS", "The objective metric is not repeated in additionalMetrics, and strategies name known metrics (OBJ-04, OBJ-06).")
+DEFAULT_METRIC_NAME = re.compile(r"[A-Za-z0-9_|-]+")
+
+
+@rule("TS-OBJ-METRICS", "The objective metric is not repeated in additionalMetrics, strategies name known metrics, and the default filter can read every name (OBJ-04, OBJ-06, OBJ-08).")
 def objective_metrics(spec: TuningSpec, _: SpecSet) -> Iterator[Diagnostic]:
     objective = spec.body["objective"]
     extra = objective.get("additionalMetrics", [])
@@ -70,6 +73,11 @@ def objective_metrics(spec: TuningSpec, _: SpecSet) -> Iterator[Diagnostic]:
         index = extra.index(objective["metric"])
         yield spec.document.diagnostic(["spec", "objective", "additionalMetrics", index], "", f"'{objective['metric']}' is the objective metric; Katib refuses it here too")
     known = {objective["metric"], *extra}
+    collector = spec.trial.get("metricsCollector") or {"kind": "StdOut"}
+    default_filter = not collector.get("filter") and collector.get("kind") in ("StdOut", "File") and collector.get("format", "TEXT") == "TEXT"
+    for where, name in [(["spec", "objective", "metric"], objective["metric"])] + [(["spec", "objective", "additionalMetrics", i], m) for i, m in enumerate(extra)]:
+        if default_filter and not DEFAULT_METRIC_NAME.fullmatch(name):
+            yield spec.document.diagnostic(where, "", f"Katib's default metrics filter cannot read metric {name!r}", hint="use letters, digits, '_', '|' and '-', or give the collector a filter")
     for name in objective.get("strategies", {}):
         if name not in known:
             yield spec.document.diagnostic(["spec", "objective", "strategies", name], "", f"strategy for unknown metric '{name}'", hint=f"metrics: {', '.join(sorted(known))}")
@@ -130,14 +138,17 @@ def unique_parameters(spec: TuningSpec, _: SpecSet) -> Iterator[Diagnostic]:
         trial_names.add(parameter.trial_parameter)
 
 
-@rule("TS-PARAM-RANGE", "min is at most max, and log distributions have min > 0 (PARAM-14, PARAM-17).")
+@rule("TS-PARAM-RANGE", "min is at most max, step is greater than 0, and log distributions have min > 0 (PARAM-14, PARAM-15, PARAM-17).")
 def parameter_ranges(spec: TuningSpec, _: SpecSet) -> Iterator[Diagnostic]:
     for index, p in enumerate(spec.parameters):
+        if p.step is not None and float(p.step) <= 0:
+            yield spec.document.diagnostic(_param_path(index, "step"), "", f"step must be greater than 0, got {p.step}")
         if p.min is None or p.max is None:
             continue
-        if p.min > p.max:
+        low, high = float(p.min), float(p.max)
+        if low > high:
             yield spec.document.diagnostic(_param_path(index, "min"), "", f"min ({p.min}) is greater than max ({p.max})")
-        if p.distribution in ("logUniform", "logNormal") and p.min <= 0:
+        if p.distribution in ("logUniform", "logNormal") and low <= 0:
             yield spec.document.diagnostic(_param_path(index, "min"), "", f"{p.distribution} needs min > 0, got {p.min}")
 
 
@@ -209,20 +220,23 @@ def trial_fields_used(spec: TuningSpec, _: SpecSet) -> Iterator[Diagnostic]:
         yield spec.document.diagnostic(["spec", "trial", key], "", f"'{key}' has no effect here", hint=why, at_key=True)
 
 
-@rule("TS-TRIAL-CONTAINER", "The primary container exists in every pod of a raw trialSpec (TT-02, TT-R4).")
+@rule("TS-TRIAL-CONTAINER", "The primary container exists in a raw trialSpec (TT-02); pods of other roles without it are TT-R4's warning in `validate`.")
 def primary_container_present(spec: TuningSpec, _: SpecSet) -> Iterator[Diagnostic]:
     kind = trial_kind(spec)
     if "trialSpec" not in spec.trial or kind is None or not kind.pod_templates:
         return
     name = primary_container(spec)
     raw = spec.trial["trialSpec"]
-    for path in kind.pod_spec_paths(raw):
-        node: Any = raw
-        for part in path:
-            node = node.get(part, {}) if isinstance(node, dict) else {}
-        names = [c.get("name") for c in node.get("containers", []) if isinstance(c, dict)]
-        if name not in names:
-            yield spec.document.diagnostic(["spec", "trial", "trialSpec", *path], "", f"no container named '{name}' here", hint="set 'primaryContainer' or rename the container")
+    paths = list(kind.pod_spec_paths(raw))
+    if paths and not any(name in _container_names(raw, path) for path in paths):
+        yield spec.document.diagnostic(["spec", "trial", "trialSpec", *paths[0]], "", f"no pod has a container named '{name}'", hint="set 'primaryContainer' or rename the container")
+
+
+def _container_names(raw: Any, path: tuple[str | int, ...]) -> list[Any]:
+    node: Any = raw
+    for part in path:
+        node = node.get(part, {}) if isinstance(node, dict) else {}
+    return [c.get("name") for c in node.get("containers", []) if isinstance(c, dict)] if isinstance(node, dict) else []
 
 
 @rule("TS-COLLECTOR-CONFIG", "The metrics collector is in Katib's default katib-config; PrometheusMetric needs the cluster's katib-config to list it (MC-02).", Severity.WARNING)

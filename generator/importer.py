@@ -120,6 +120,20 @@ def number(text: Any, integer: bool) -> int | float | None:
     return value if katib_string(value) == text and value == value and abs(value) != float("inf") else None
 
 
+INT_LITERAL = re.compile(r"[+-]?[0-9]+")
+DOUBLE_LITERAL = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
+
+
+def spec_number(text: Any, integer: bool) -> int | float | str | None:
+    """The spec value for a feasibleSpace bound: a number when it writes back as `text`, else the text itself
+    when it is a number literal the spec accepts as a string ("0.00"); None when it is no number at all."""
+    found = number(text, integer)
+    if found is not None:
+        return found
+    literal = INT_LITERAL if integer else DOUBLE_LITERAL
+    return text if isinstance(text, str) and literal.fullmatch(text) else None
+
+
 def typed_setting(value: Any) -> Any:
     """An algorithm setting as a typed spec value, only where katib_string gives the same text back."""
     if not isinstance(value, str):
@@ -329,13 +343,13 @@ def _parameter(document: Document, index: int, raw: Mapping[str, Any], entry: Ma
     if kind in ("int", "double"):
         for key in ("min", "max", "step"):
             if key in space:
-                value = number(space[key], integer=kind == "int")
+                value = spec_number(space[key], integer=kind == "int")
                 if value is None:
                     problems.append(_number_problem(document, index, key, space[key], kind))
                 out[key] = value
     elif kind == "discrete":
-        out["values"] = [number(v, integer=False) for v in space.get("list") or []]
-        problems += [_number_problem(document, index, ["list", i], v, kind) for i, v in enumerate(space.get("list") or []) if number(v, integer=False) is None]
+        out["values"] = [spec_number(v, integer=False) for v in space.get("list") or []]
+        problems += [_number_problem(document, index, ["list", i], v, kind) for i, v in enumerate(space.get("list") or []) if spec_number(v, integer=False) is None]
     else:
         out["values"] = list(space.get("list") or [])
     if space.get("distribution", "uniform") != "uniform":
@@ -349,8 +363,8 @@ def _parameter(document: Document, index: int, raw: Mapping[str, Any], entry: Ma
 
 def _number_problem(document: Document, index: int, key: str | list[Any], text: Any, kind: str) -> Diagnostic:
     path = ["spec", "parameters", index, "feasibleSpace", *([key] if isinstance(key, str) else key)]
-    return document.diagnostic(path, RULE_NUMBER, f"{text!r} cannot be written as a spec number that reads back as {text!r} ({kind})",
-                               hint="a spec writes numbers back in their shortest form (e.g. 0.001, 1e-05); write the value that way in the Experiment first")
+    return document.diagnostic(path, RULE_NUMBER, f"{text!r} is not a number literal ({kind})",
+                               hint="Katib parses feasibleSpace values as numbers; fix the value in the Experiment first")
 
 
 def template_fields(template: Mapping[str, Any], kind: TrialKind | None, collector: dict[str, Any] | None) -> dict[str, Any]:

@@ -46,10 +46,18 @@ def diagnostics(document: Document, checker: Any, instance: Any, base: Sequence[
 
     found = []
     for error in checker.iter_errors(instance):
-        best = best_match([error])
+        best = _described(best_match([error]))
         rule_id = rule_for(best) if rule_for else SCHEMA_RULE
         found.append(_diagnostic(document, best, list(base), rule_id))
     return sorted(set(found))
+
+
+def _described(error: Any) -> Any:
+    """Prefer an enclosing anyOf that describes its alternatives over one alternative's complaint."""
+    parent = error.parent
+    if parent is not None and parent.validator == "anyOf" and isinstance(parent.schema, dict) and parent.schema.get("description"):
+        return parent
+    return error
 
 
 def _diagnostic(document: Document, error: Any, base: list[str | int], rule_id: str) -> Diagnostic:
@@ -83,6 +91,8 @@ def _describe(error: Any) -> tuple[str, str]:
         return f"{error.instance!r} is not one of {', '.join(map(str, options))}", ""
     if error.validator == "not" and isinstance(error.schema, dict) and error.schema.get("description"):
         return str(error.schema["description"]), ""
+    if error.validator == "anyOf" and isinstance(error.schema, dict) and error.schema.get("description"):
+        return f"{error.instance!r}: expected {error.schema['description']}", ""
     if error.validator == "oneOf" and error.schema is not None:
         return _one_of_message(error), ""
     return error.message, ""

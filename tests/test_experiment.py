@@ -97,6 +97,16 @@ def test_parameters_reach_the_trial_as_flags_env_or_placeholders(tmp_path: Path)
     ]
 
 
+def test_numbers_given_as_strings_reach_katib_exactly_as_written(tmp_path: Path) -> None:
+    params = [{"name": "lr", "type": "double", "min": "0.00", "max": "1.50", "step": "0.05"}, {"name": "n", "type": "discrete", "values": ["1.0", 2]}]
+    trial = {**SPEC["spec"]["trial"], "metricsCollector": {"kind": "StdOut", "filter": ["([\\w ]+)=([0-9.]+)"]}}
+    data = spec(parameters=params, trial=trial, objective={"type": "maximize", "metric": "valid_1 auc"})
+    built = _experiments(write_specs(tmp_path, data))[0]["spec"]
+    assert [p["feasibleSpace"] for p in built["parameters"]] == [
+        {"min": "0.00", "max": "1.50", "step": "0.05", "distribution": "uniform"}, {"list": ["1.0", "2"], "distribution": "uniform"}]
+    assert built["objective"]["objectiveMetricName"] == "valid_1 auc"
+
+
 def test_changing_a_count_keeps_the_name() -> None:
     before = build_experiment(_spec(SPEC))
     for field, value in (("maxTrials", 40), ("parallelTrials", 1), ("maxFailedTrials", 0)):

@@ -21,7 +21,7 @@ from generator.diagnostics import Diagnostic, FindingsError, Severity, UsageErro
 from generator.spec import SPEC_KIND, TARGETS_KIND, SpecSet, parse_spec, parse_targets
 from generator.validate import inputs, registry, schemas
 from generator.validate.katib_config import STANDALONE, KatibConfig
-from generator.yamlio import Document, load_documents, read_text
+from generator.yamlio import RULES as YAML_RULES, Document, load_documents, read_text
 
 SKIP_ANNOTATION = "katib-gitops.dev/skip"
 EXPERIMENT = ("kubeflow.org/v1beta1", "Experiment")
@@ -31,6 +31,7 @@ SUBSTITUTE = "katib-gitops-placeholder"
 # Tool-level checks, listed by `katib-gitops rules` next to Katib's and the spec rules.
 TOOL_RULES = {
     "yaml-syntax": "The file is valid UTF-8 YAML without duplicate keys.",
+    **YAML_RULES,
     "document": "Every document is a mapping with apiVersion and kind.",
     "empty-input": "The input holds at least one document: an empty input is an error, never a silent pass.",
     "unknown-kind": "Every kind has a schema (built in, from --crd, or Kubernetes core), unless --ignore-missing-schemas.",
@@ -40,6 +41,10 @@ TOOL_RULES = {
     "G-04": "No unknown or misspelled field anywhere in an Experiment: Katib drops them silently.",
     "TT-20": "A batch/v1 Job trialSpec is a valid Job once placeholders are substituted.",
     "trial-schema": "The trialSpec is a valid object of its kind once placeholders are substituted (else trial creation fails).",
+    "import-unsupported": "`import`: the Experiment uses what a TuningSpec cannot say (NAS, a ConfigMap template, metadata trialParameters).",
+    "import-number": "`import`: every feasibleSpace bound is a number literal.",
+    "import-round-trip": "`import`: the spec generates the original Experiment back (after Katib's defaulting), or nothing is written.",
+    "import-kind": "`import`: only Katib v1beta1 Experiments (and v1alpha3 ones, migrated first) are imported.",
 }
 
 
