@@ -881,7 +881,8 @@ def _trial_template(spec: Any, doc: Document, source: str, configmaps: Mapping[t
 def _names(data: Mapping[str, Any], problems: _Problems) -> _Names | None:
     """trialParameter names: camelCase of each parameter name (`--learning-rate` -> learningRate), then the metadata ones."""
     spec = data["spec"]
-    parameters = [p.get("name") if isinstance(p, dict) else None for p in spec.get("parameters") or []]
+    listed = spec.get("parameters")
+    parameters = [p.get("name") if isinstance(p, dict) else None for p in listed] if isinstance(listed, list) else []
     algorithm = spec.get("algorithm", {}).get("algorithmName") if isinstance(spec.get("algorithm"), dict) else None
     if not parameters and spec.get("nasConfig") is not None:
         if algorithm not in NAS_PARAMETERS:

@@ -490,3 +490,18 @@ def test_usage_and_yaml_errors(tmp_path: Path) -> None:
     broken.write_text("a: [1\n")
     code, _, err = cli(str(broken))
     assert code == 1 and f"{broken}:2:1: error:" in err and "[yaml-syntax]" in err
+
+
+@pytest.mark.parametrize(("old", "new"), [
+    ("  parameters:\n", "  parameters: 5\n  unused:\n"),
+    ("  trialTemplate:\n    goTemplate:\n", "  trialTemplate: 3\n  unused:\n    goTemplate:\n"),
+    ("    goTemplate:\n", "    goTemplate: 3\n    unused:\n"),
+    ("        containers:\n", "        containers: 3\n        unused:\n"),
+    ("kind: Job", "kind: Workflow"),
+    ("spec:\n  objective", "spec: [1]\nunused:\n  objective"),
+])
+def test_malformed_experiments_are_reported_never_a_crash(old: str, new: str) -> None:
+    source = experiment(JOB)
+    assert source.count(old) == 1
+    result = migrate(source.replace(old, new))
+    assert result.errors and result.text == ""
