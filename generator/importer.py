@@ -762,8 +762,15 @@ def migrated_document(document: Document) -> tuple[Document, list[str]]:
         raise FindingsError(list(result.errors))
     notes = [f"migrated from v1alpha3: {d.message} [{d.rule_id}]" for d in result.diagnostics]
     notes += [f"migrated from v1alpha3: {n.message} [{n.rule_id}]" for n in result.notes]
-    migrated = {d.index: d for d in load_documents(migration.text, f"{document.file} (migrated)")}
-    return migrated[document.index], notes
+    # Read back the converted node itself: positions in the migrated file shift when
+    # an earlier document of it failed to migrate and was left out.
+    import io
+
+    from ruamel.yaml import YAML
+
+    stream = io.StringIO()
+    YAML(typ="rt", pure=True).dump(result.node, stream)
+    return load_documents(stream.getvalue(), f"{document.file} (migrated)")[0], notes
 
 
 def source_text(document: Document) -> str:

@@ -558,3 +558,16 @@ def test_targets_updates_quote_what_yaml_readers_disagree_on(tmp_path: Path, rep
     assert "- 'no'" in text and "gpu: 'yes'" in text and "zone: '010'" in text
     targets = load_spec_set(out).targets
     assert "no" in targets.namespaces and targets.profiles["imported-gpu"].body["nodeSelector"] == {"gpu": "yes", "zone": "010"}
+
+
+def test_a_v1alpha3_experiment_after_one_that_cannot_migrate_is_still_found(tmp_path: Path) -> None:
+    from generator.yamlio import read_text
+
+    seed = Path(__file__).resolve().parent.parent / "migrate" / "data"
+    good = next(p for p in sorted(seed.glob("*.yaml")) if "pytorch" in p.name)
+    broken = read_text(good, "x").replace("{{.Trial}}", "{{ if .Trial }}x{{ end }}", 1)
+    path = tmp_path / "two.yaml"
+    path.write_text(broken + "\n---\n" + read_text(good, "x"))
+    second = load_documents(path.read_text(), str(path))[1]
+    result = importer.import_document(second)
+    assert result.spec["spec"]["trial"]["kind"] == "PyTorchJob"
