@@ -762,15 +762,11 @@ def migrated_document(document: Document) -> tuple[Document, list[str]]:
         raise FindingsError(list(result.errors))
     notes = [f"migrated from v1alpha3: {d.message} [{d.rule_id}]" for d in result.diagnostics]
     notes += [f"migrated from v1alpha3: {n.message} [{n.rule_id}]" for n in result.notes]
-    # Read back the converted node itself: positions in the migrated file shift when
-    # an earlier document of it failed to migrate and was left out.
-    import io
-
-    from ruamel.yaml import YAML
-
-    stream = io.StringIO()
-    YAML(typ="rt", pure=True).dump(result.node, stream)
-    return load_documents(stream.getvalue(), f"{document.file} (migrated)")[0], notes
+    # Documents that failed to migrate are left out of the migrated text: count only
+    # those kept before this one to find it there.
+    kept = [i for i, r in zip(order, migration.results) if r.status == "unchanged" or r.node is not None]
+    migrated = [d for d in load_documents(migration.text, f"{document.file} (migrated)")]
+    return migrated[kept.index(document.index)], notes
 
 
 def source_text(document: Document) -> str:
