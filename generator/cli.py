@@ -53,6 +53,22 @@ def _env_traceback() -> bool:
     return bool(os.environ.get("KATIB_GITOPS_TRACEBACK"))
 
 
+def _max_file_size(_ctx: Any, _param: Any, value: str | None) -> None:
+    if value is not None:
+        from generator.yamlio import parse_size, set_max_file_bytes
+
+        try:
+            set_max_file_bytes(parse_size(value))
+        except (ValueError, UsageError) as exc:
+            raise click.BadParameter(str(exc)) from None
+
+
+# Every command that reads YAML takes it: `@max_file_size_option` (the reader's limit, generator/yamlio.py).
+max_file_size_option = click.option(
+    "--max-file-size", metavar="SIZE", callback=_max_file_size, expose_value=False, envvar="KATIB_GITOPS_MAX_FILE_SIZE",
+    help="Largest YAML file read, e.g. 32MiB (default 8MiB); larger files are refused [yaml-limit].")
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="katib-gitops")
 def main() -> None:
@@ -64,6 +80,7 @@ def main() -> None:
 @click.option("--out", "out_dir", default="overlays", show_default=True, type=click.Path(path_type=Path), help="Output folder (Kustomize bases, overlays, GitOps objects).")
 @click.option("--check", "check_only", is_flag=True, help="Write nothing; exit 1 if the output folder is not up to date.")
 @click.option("--force", is_flag=True, help="Overwrite generated files edited by hand, and files katib-gitops did not write.")
+@max_file_size_option
 def generate(specs_dir: Path, out_dir: Path, check_only: bool, force: bool) -> None:
     """Validate specs and write Experiments, overlays and GitOps objects."""
     from generator.pipeline import GenerateOptions, generate as core
@@ -97,6 +114,7 @@ def _report_generate(result: Any, out_dir: Path, check_only: bool) -> int:
 
 @main.command(name="render")
 @click.argument("directory", type=click.Path(path_type=Path))
+@max_file_size_option
 def render_command(directory: Path) -> None:
     """Print the manifests a kustomization directory builds to (in process, no kustomize needed)."""
     from generator import render
@@ -161,6 +179,7 @@ def migrate(files: tuple[str, ...], write: bool, katib_version: tuple[int, int])
 @click.option("--ignore-missing-schemas", is_flag=True, help="Pass documents of kinds without a schema instead of failing.")
 @click.option("--skip", "skip", multiple=True, help="Rule ID to skip for this run (repeatable, or comma-separated).")
 @click.option("--strict-warnings", is_flag=True, help="Exit 1 on warnings too.")
+@max_file_size_option
 def validate(paths: tuple[str, ...], output_format: str, no_render: bool, crd_paths: tuple[Path, ...], katib_config: Path | None,
              katib_version: tuple[int, int], kubernetes_version: str, ignore_missing_schemas: bool, skip: tuple[str, ...], strict_warnings: bool) -> None:
     """Check manifests and specs before the cluster does: PATH... files, folders, or - for stdin."""
@@ -178,12 +197,18 @@ def validate(paths: tuple[str, ...], output_format: str, no_render: bool, crd_pa
 
 
 @main.command()
-def rules() -> None:
-    """List every check with its ID, severity and a one-line doc."""
+@click.option("--format", "output_format", default="text", show_default=True, type=click.Choice(["text", "markdown"]),
+              help="markdown: the table docs/rules.md is generated from.")
+def rules(output_format: str) -> None:
+    """List every check with its ID, level, severity and a one-line doc."""
+
     def action() -> int:
-        from generator.validate.catalog import all_rules
+        from generator.validate.catalog import all_rules, markdown
 
         listed = all_rules()
+        if output_format == "markdown":
+            click.echo(markdown(listed), nl=False)
+            return 0
         width = max(len(r.id) for r in listed)
         for item in listed:
             click.echo(f"{item.id:<{width}}  {item.level:<9}  {item.severity:<7}  {item.doc}")

@@ -10,7 +10,7 @@ from typing import Any
 
 from generator import schema
 from generator.diagnostics import Diagnostic, FindingsError, UsageError
-from generator.yamlio import Document, load_documents, read_text
+from generator.yamlio import Document, load_documents, read_text, walk
 
 API_VERSION = "katib-gitops.dev/v1alpha1"
 SPEC_KIND = "TuningSpec"
@@ -193,9 +193,10 @@ def parse_gitops(raw: Mapping[str, Any] | None) -> GitOps | None:
 
 
 def find_spec_files(specs_dir: Path) -> list[Path]:
+    """Every .yaml/.yml file under the specs folder; symbolic links never lead out of it (yamlio.walk)."""
     if not specs_dir.is_dir():
-        raise UsageError(f"{specs_dir}: no such directory")
-    files = [p for p in specs_dir.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file()]
+        raise UsageError(f"{specs_dir}: no such directory" if not specs_dir.exists() else f"{specs_dir}: not a directory")
+    files = [here / name for here, _, names in walk(specs_dir) for name in names if name.endswith((".yaml", ".yml"))]
     return sorted(files, key=lambda p: p.relative_to(specs_dir).as_posix())
 
 
@@ -235,6 +236,8 @@ def load_spec_set(specs_dir: Path, base: Path | None = None) -> SpecSet:
         problems.extend(schema.check(document, "tuningspec"))
     for document in target_docs:
         problems.extend(schema.check(document, "targets"))
+    if not problems:
+        problems.extend(p for d in spec_docs + target_docs for p in name_problems(d))
     if len(target_docs) != 1:
         problems.append(_targets_count_problem(specs_dir, target_docs))
     if problems:
@@ -267,6 +270,30 @@ def _unknown_document(document: Document, kind: Any) -> Diagnostic:
 
 
 SCHEMA_KIND_RULE = "schema"
+# Names that become folder names under the output: ASCII DNS labels, matched to the end of the text
+# (a JSON Schema `pattern` ending in `$` also accepts a trailing newline).
+DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
+MAX_LABEL = 63
+
+
+def name_problems(document: Document) -> list[Diagnostic]:
+    """Names that become paths (spec name, namespaces, profiles) are ASCII DNS labels: no '/', '..', control characters or look-alikes."""
+    data = document.data
+    spec = data.get("spec") or {}
+    found: list[tuple[list[str | int], Any]] = []
+    if data.get("kind") == SPEC_KIND:
+        found.append((["metadata", "name"], (data.get("metadata") or {}).get("name")))
+        targets = spec.get("targets") or {}
+        found += [(["spec", "targets", field, i], v) for field in ("namespaces", "profiles") for i, v in enumerate(targets.get(field) or [])]
+    else:
+        found += [(["spec", "namespaces", i], v) for i, v in enumerate(spec.get("namespaces") or [])]
+        found += [(["spec", "profiles", k], k) for k in (spec.get("profiles") or {})]
+    return [
+        document.diagnostic(path, SCHEMA_KIND_RULE, f"{value!r} is not a DNS label (lowercase ASCII letters, digits and '-', at most {MAX_LABEL})",
+                            hint="it names a folder of the output and a Kubernetes object", at_key=path[-2:-1] == ["profiles"] and isinstance(path[-1], str))
+        for path, value in found
+        if not isinstance(value, str) or not DNS_LABEL.match(value) or len(value) > MAX_LABEL
+    ]
 
 
 def _targets_count_problem(specs_dir: Path, target_docs: Sequence[Document]) -> Diagnostic:

@@ -1,7 +1,43 @@
-"""YAML at the edges: reading with node positions, and one canonical writer.
+"""YAML at the edges: reading as Kubernetes does, with node positions, and one canonical writer.
 
-Reading keeps ruamel's round-trip nodes next to plain Python values so that any
-JSON path found by a later stage can be turned back into file:line:column.
+Reading
+-------
+Files are read as Kubernetes' API machinery reads them. kubectl, Argo CD and Flux
+turn YAML into JSON with sigs.k8s.io/yaml, which decodes with go-yaml v2; go-yaml v2's
+scanner and parser are a line-by-line Go port of libyaml. So the syntax is parsed by
+libyaml itself (PyYAML's C parser; its pure-Python port when the C one is missing)
+and scalars are resolved by `resolve_plain`, a transcription of go-yaml v2.4.0's
+resolve.go. Facts relied on (gopkg.in/yaml.v2 v2.4.0 resolve.go and decode.go):
+
+* booleans: y Y yes Yes YES true True TRUE on On ON, and n N no No NO false False
+  FALSE off Off OFF; null: "" ~ null Null NULL; .nan .NaN .NAN, [+-].inf .Inf .INF;
+* a plain scalar starting with a digit or a sign is tried, after dropping every "_",
+  as Go's strconv.ParseInt(s, 0, 64) (0x hex, 0o and leading-0 octal, 0b binary),
+  then ParseUint, then the float regexp ^[-+]?(\\.[0-9]+|[0-9]+(\\.[0-9]*)?)([eE][-+]?[0-9]+)?$,
+  then -0b binary; anything else is a string. Base-60 numbers are not supported:
+  `1:30` is the string "1:30". A scalar starting with "." is tried as a float.
+* timestamps decode, into interface{}, as their original text (decode.go keeps them
+  strings "for backward compatibility"); a scalar with an unknown tag is its text.
+* merge keys `<<` (plain, or tagged !!merge) are expanded: a mapping or a list of
+  mappings, applied in key order (decode.go `mapping` and `merge`); in a list the
+  earlier mapping wins.
+
+Where readers disagree, the file is refused with a hint rather than read one way
+(rule `yaml-ambiguous`): the YAML 1.1 words above are booleans to kubectl but
+strings to kustomize (kyaml uses go-yaml v3, whose booleans are only true/false)
+and to YAML 1.2 tools; `1_000`, `0b11` and `010` are numbers to go-yaml but not to
+YAML 1.2 tools; `1.10` is the number 1.1 everywhere, which sigs.k8s.io/yaml writes
+back as "1.1" into a string field; a key set before a `<<` that also sets it is
+overwritten by go-yaml v2 but kept by go-yaml v3 and the merge-key spec.
+
+Values JSON cannot carry (`.inf`, `.nan`) and integers outside int64 are refused
+(rule `yaml-value`). Resource limits (rule `yaml-limit`): file size
+(`--max-file-size`), nesting depth, and nodes reached through aliases, so alias
+bombs (CVE-2019-11253) are refused in milliseconds and bounded memory.
+
+Reading keeps a small position tree next to the plain values so that any JSON path
+found by a later stage can be turned back into file:line:column.
+
 Writing uses a small emitter of our own so that output is byte-identical across
 runs, platforms and library versions, and quotes every string that YAML 1.1
 (kubectl, kustomize, sigs.k8s.io/yaml) or YAML 1.2 could read as anything else.
@@ -9,23 +45,79 @@ runs, platforms and library versions, and quotes every string that YAML 1.1
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
 import math
+import os
 import re
-from collections.abc import Iterable, Sequence
+import stat
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from generator.diagnostics import Diagnostic, FindingsError, UsageError
 
 JsonPath = Sequence[str | int]
-MAX_FILE_BYTES = 8 * 1024 * 1024
+
+# Rules of the loader, listed by `katib-gitops rules` (see validate/core.py TOOL_RULES).
+RULES = {
+    "yaml-ambiguous": "A plain scalar that Kubernetes (YAML 1.1, go-yaml v2) and kustomize or YAML 1.2 tools read differently "
+                      "(yes/no/on/off, 010, 1_000, 0b1, 1.10, a key set before '<<'): quote it.",
+    "yaml-value": "No value JSON cannot carry: .inf, .nan, integers outside the 64-bit range, !!binary.",
+    "yaml-limit": "Files stay within the reader's limits: size (--max-file-size), nesting depth, and nodes reached through aliases.",
+}
+
+
+@dataclasses.dataclass
+class Limits:
+    """Resource limits of the reader; `--max-file-size` sets max_file_bytes for a run."""
+
+    max_file_bytes: int = 8 * 1024 * 1024
+    max_depth: int = 100  # nesting levels; Kubernetes objects rarely pass 30
+    max_alias_nodes: int = 100_000  # nodes reached through aliases, per file
+
+
+LIMITS = Limits()
+MAX_FILE_BYTES = LIMITS.max_file_bytes  # the default; kept for callers that show it
+
+
+def set_max_file_bytes(size: int) -> None:
+    if size <= 0:
+        raise UsageError("--max-file-size must be positive")
+    LIMITS.max_file_bytes = size
+
+
+def parse_size(text: str) -> int:
+    """`8MiB`, `512k`, `1G` or a plain byte count."""
+    match = re.fullmatch(r"\s*(\d+)\s*([kKmMgG]?)(i?[bB])?\s*", text)
+    if not match:
+        raise ValueError(f"{text!r} is not a size like 8MiB, 512KiB or 1048576")
+    return int(match.group(1)) * {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}[match.group(2).lower()]
+
+
+def _mib(size: int) -> str:
+    return f"{size / (1024 * 1024):.3g} MiB" if size >= 1024 * 1024 else f"{size} bytes"
+
+
+# ---------------------------------------------------------------- positions
+
+
+class Pos:
+    """Where a node starts (0-based, as parsed), with its keys' and children's positions."""
+
+    __slots__ = ("line", "column", "keys", "children")
+
+    def __init__(self, line: int, column: int) -> None:
+        self.line = line
+        self.column = column
+        self.keys: dict[str, tuple[int, int]] | None = None
+        self.children: dict[str, Pos] | list[Pos] | None = None
 
 
 @dataclasses.dataclass(frozen=True)
 class Document:
-    """One YAML document: its plain value and the node tree that knows positions."""
+    """One YAML document: its plain value and the position tree (or ruamel node) that knows positions."""
 
     file: str
     index: int
@@ -49,7 +141,12 @@ def format_path(path: JsonPath) -> str:
 
 
 def locate(node: Any, path: JsonPath, *, at_key: bool = False) -> tuple[int, int]:
-    """Position of the node at `path`: a scalar value itself (unless `at_key`), a mapping or list by its key."""
+    """Position of the node at `path`: a scalar value itself (unless `at_key`), a mapping or list by its key.
+
+    `node` is a `Pos` tree from `load_documents`, or a ruamel round-trip node.
+    """
+    if isinstance(node, Pos):
+        return _locate_pos(node, path, at_key)
     line, column = _own_position(node)
     for index, part in enumerate(path):
         child_pos = _child_position(node, part)
@@ -60,6 +157,23 @@ def locate(node: Any, path: JsonPath, *, at_key: bool = False) -> tuple[int, int
             line, column = _value_position(node, part) or (line, column)
         node = node[part]
     return line, column
+
+
+def _locate_pos(pos: Pos, path: JsonPath, at_key: bool) -> tuple[int, int]:
+    line, column = pos.line, pos.column
+    for index, part in enumerate(path):
+        children = pos.children
+        if isinstance(part, int) and isinstance(children, list) and 0 <= part < len(children):
+            pos = children[part]
+            line, column = pos.line, pos.column
+        elif isinstance(part, str) and isinstance(children, dict) and part in children and pos.keys is not None:
+            line, column = pos.keys[part]
+            pos = children[part]
+            if index == len(path) - 1 and not at_key and pos.children is None:
+                line, column = pos.line, pos.column
+        else:
+            break
+    return line + 1, column + 1
 
 
 def _value_position(node: Any, key: str) -> tuple[int, int] | None:
@@ -95,51 +209,559 @@ def _child_position(node: Any, part: str | int) -> tuple[int, int] | None:
     return line + 1, col + 1
 
 
-def read_text(path: Path, display: str) -> str:
+# ---------------------------------------------------------------- reading bytes
+
+
+def read_bytes(path: Path, display: str) -> bytes:
+    """The bytes of a regular file, checked with stat before it is opened: never blocks on a FIFO or device.
+
+    Missing, unreadable and non-regular files are usage/I/O errors (exit 2); a file over
+    the size limit is a finding (`yaml-limit`).
+    """
     try:
-        if not path.is_file():
-            raise UsageError(f"{display}: not a regular file")
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise UsageError(f"{display}: larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB, refused")
-        raw = path.read_bytes()
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise UsageError(f"{display}: no such file or directory") from None
+    except OSError as exc:
+        raise UsageError(f"{display}: cannot read: {exc.strerror or exc}") from exc
+    _require_regular(info.st_mode, display)
+    limit = LIMITS.max_file_bytes
+    if info.st_size > limit:
+        raise _too_large(display, info.st_size)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
     except OSError as exc:
         raise UsageError(f"{display}: cannot read: {exc.strerror or exc}") from exc
     try:
-        return raw.decode("utf-8-sig")
+        _require_regular(os.fstat(fd).st_mode, display)  # it may have been swapped since the stat
+        chunks, size = [], 0
+        while size <= limit:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as exc:
+        raise UsageError(f"{display}: cannot read: {exc.strerror or exc}") from exc
+    finally:
+        os.close(fd)
+    if size > limit:
+        raise _too_large(display, size)
+    return b"".join(chunks)
+
+
+def _require_regular(mode: int, display: str) -> None:
+    if stat.S_ISDIR(mode):
+        raise UsageError(f"{display}: is a directory, not a file")
+    if not stat.S_ISREG(mode):
+        raise UsageError(f"{display}: not a regular file (FIFO, socket or device), not read")
+
+
+def _too_large(display: str, size: int) -> FindingsError:
+    limit = LIMITS.max_file_bytes
+    return FindingsError([Diagnostic(display, 1, 1, "yaml-limit", f"file is larger than the {_mib(limit)} limit ({_mib(size)} or more)",
+                                     hint="raise the limit with --max-file-size if the file is meant to be this large")])
+
+
+def read_stream(stream: Any, display: str) -> str:
+    """Standard input (or any stream), read up to the size limit and decoded like a file."""
+    limit = LIMITS.max_file_bytes
+    binary = getattr(stream, "buffer", None)
+    try:
+        raw = binary.read(limit + 1) if binary is not None else stream.read(limit + 1)
+    except OSError as exc:
+        raise UsageError(f"{display}: cannot read: {exc.strerror or exc}") from exc
+    if len(raw) > limit:
+        raise _too_large(display, len(raw))
+    return decode(raw, display) if isinstance(raw, bytes) else _check_text(raw, display)
+
+
+_BOMS = {
+    b"\xff\xfe\x00\x00": "UTF-32", b"\x00\x00\xfe\xff": "UTF-32",
+    b"\xff\xfe": "UTF-16", b"\xfe\xff": "UTF-16",
+}
+
+
+def decode(raw: bytes, display: str) -> str:
+    """UTF-8 text (a UTF-8 byte-order mark is dropped); anything else is a `yaml-syntax` finding."""
+    for bom, name in _BOMS.items():
+        if raw.startswith(bom):
+            raise FindingsError([Diagnostic(display, 1, 1, "yaml-syntax", f"file is {name} text", hint="save it as UTF-8")])
+    if b"\x00" in raw:
+        offset = raw.index(b"\x00")
+        line, column = _line_col(raw, offset)
+        raise FindingsError([Diagnostic(display, line, column, "yaml-syntax", "file contains NUL bytes: a binary file, or UTF-16/32 text, not YAML",
+                                        hint="YAML files are UTF-8 text")])
+    try:
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        diag = Diagnostic(display, line, 1, "yaml-syntax", "file is not valid UTF-8")
-        raise FindingsError([diag]) from exc
+        line, column = _line_col(raw, exc.start)
+        raise FindingsError([Diagnostic(display, line, column, "yaml-syntax", f"file is not valid UTF-8 (byte 0x{raw[exc.start]:02x})",
+                                        hint="save it as UTF-8")]) from None
+    return _check_text(text, display)
+
+
+def _line_col(raw: bytes, offset: int) -> tuple[int, int]:
+    start = raw.rfind(b"\n", 0, offset) + 1
+    return raw.count(b"\n", 0, offset) + 1, len(raw[start:offset].decode("utf-8", "replace")) + 1
+
+
+# YAML's printable set (YAML 1.1 and 1.2 alike): TAB, LF, CR, NEL and U+0020 up, without surrogates and U+FFFE/FFFF.
+_NOT_PRINTABLE = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _check_text(text: str, display: str) -> str:
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    bad = _NOT_PRINTABLE.search(text)
+    if bad:
+        offset = bad.start()
+        line = text.count("\n", 0, offset) + 1
+        column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+        raise FindingsError([Diagnostic(display, line, column, "yaml-syntax", f"control character U+{ord(bad.group()):04X} is not allowed in YAML",
+                                        hint="remove it, or write it as an escape (\\x07) inside a double-quoted string")])
+    return text
+
+
+def read_text(path: Path, display: str) -> str:
+    """A YAML file's text: a regular file within the size limit, UTF-8 (with or without BOM), no control characters."""
+    return decode(read_bytes(path, display), display)
+
+
+def load_file(path: Path, display: str) -> list[Document]:
+    """read_text + load_documents: what every command reading a YAML file calls."""
+    return load_documents(read_text(path, display), display)
+
+
+def walk(root: Path, *, skip_hidden: bool = False) -> Iterator[tuple[Path, list[str], list[str]]]:
+    """os.walk of a folder the user named, sorted, that never leaves it.
+
+    Symbolic links are never followed out of `root`: a link to a directory is not
+    descended (its target, if inside `root`, is walked anyway); a link to a file
+    inside `root` is listed; a link that points outside `root`, is broken or loops
+    is a usage error naming it, never silently skipped.
+    """
+    top = os.path.realpath(root)
+
+    def inside(path: str) -> bool:
+        target = os.path.realpath(path)
+        return target == top or target.startswith(top + os.sep)
+
+    def refuse(path: Path, why: str) -> NoReturn:
+        raise UsageError(f"{path.as_posix()}: {why}; not followed (name the target itself if it is meant to be read)")
+
+    def on_error(exc: OSError) -> None:
+        raise UsageError(f"{exc.filename}: cannot read: {exc.strerror or exc}")
+
+    for directory, subdirs, files in os.walk(root, onerror=on_error):
+        here = Path(directory)
+        kept = []
+        for name in sorted(subdirs):
+            if skip_hidden and name.startswith("."):
+                continue
+            path = here / name
+            if path.is_symlink():
+                if not inside(str(path)):
+                    refuse(path, "a symbolic link to a folder outside " + root.as_posix())
+                continue
+            kept.append(name)
+        subdirs[:] = kept
+        listed = []
+        for name in sorted(files):
+            path = here / name
+            if path.is_symlink():
+                if not path.exists():
+                    refuse(path, "a broken or looping symbolic link")
+                if not inside(str(path)):
+                    refuse(path, "a symbolic link to outside " + root.as_posix())
+            listed.append(name)
+        yield here, subdirs, listed
+
+
+# ---------------------------------------------------------------- scalars as go-yaml v2 reads them
+
+_V2_WORDS: dict[str, Any] = {
+    **dict.fromkeys(("y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"), True),
+    **dict.fromkeys(("n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF"), False),
+    **dict.fromkeys(("", "~", "null", "Null", "NULL"), None),
+    **dict.fromkeys((".nan", ".NaN", ".NAN"), math.nan),
+    **dict.fromkeys((".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF"), math.inf),
+    **dict.fromkeys(("-.inf", "-.Inf", "-.INF"), -math.inf),
+}
+# Booleans only to YAML 1.1 readers; go-yaml v3 (kustomize's kyaml) and YAML 1.2 read them as strings.
+YAML11_ONLY_BOOLEANS = frozenset(k for k, v in _V2_WORDS.items() if isinstance(v, bool) and k.lower() not in ("true", "false"))
+_GO_INT = re.compile(r"([-+]?)(?:0[xX]([0-9a-fA-F]+)|0[oO]([0-7]+)|0[bB]([01]+)|(0[0-7]*)|([1-9][0-9]*))")
+_GO_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
+_DOT_FLOAT = re.compile(r"\.[0-9]+([eE][-+]?[0-9]+)?")
+INT64 = (-(2**63), 2**63 - 1)
+UINT64_MAX = 2**64 - 1
+
+
+def resolve_plain(text: str) -> Any:
+    """A plain (unquoted, untagged) scalar as go-yaml v2.4.0 `resolve` reads it into interface{}."""
+    if text in _V2_WORDS:
+        return _V2_WORDS[text]
+    first = text[0]
+    if first == ".":
+        return float(text) if _DOT_FLOAT.fullmatch(text) else text
+    if not (first.isascii() and (first.isdigit() or first in "+-")):
+        return text
+    plain = text.replace("_", "")
+    number = _go_parse_int(plain)
+    if number is not None and (INT64[0] <= number <= INT64[1] or (0 <= number <= UINT64_MAX and plain[0] != "+")):
+        return number  # ParseInt, then ParseUint (which takes no sign)
+    if _GO_FLOAT.fullmatch(plain):
+        value = float(plain)
+        if not math.isinf(value):  # Go's ParseFloat fails with ErrRange: the scalar stays a string
+            return value
+    if plain.startswith("-0b") and re.fullmatch(r"-0b[01]+", plain):
+        return -int(plain[3:], 2)
+    return text
+
+
+def _go_parse_int(text: str) -> int | None:
+    match = _GO_INT.fullmatch(text)
+    if not match:
+        return None
+    sign = -1 if match.group(1) == "-" else 1
+    hexa, octal, binary, zero_octal, decimal = match.group(2, 3, 4, 5, 6)
+    if hexa is not None:
+        return sign * int(hexa, 16)
+    if octal is not None:
+        return sign * int(octal, 8)
+    if binary is not None:
+        return sign * int(binary, 2)
+    if zero_octal is not None:
+        return sign * int(zero_octal, 8)
+    return sign * int(decimal)
+
+
+def ambiguity(text: str, value: Any) -> str:
+    """Why readers disagree on this plain scalar, or ''."""
+    if text in YAML11_ONLY_BOOLEANS:
+        return (f"'{text}' is the boolean {str(value).lower()} to kubectl, Argo CD and Flux (YAML 1.1) "
+                f"but the string '{text}' to kustomize and YAML 1.2 tools")
+    if isinstance(value, bool) or value is None or not isinstance(value, (int, float)):
+        return ""
+    plain = text.lstrip("+-")
+    if "_" in text:
+        return f"'{text}' is the number {value} to Kubernetes (go-yaml drops '_') but a string to YAML 1.2 tools"
+    if re.match(r"0[bB]", plain):
+        return f"'{text}' is the number {value} to Kubernetes (binary) but a string to YAML 1.2 tools"
+    if re.fullmatch(r"0[0-9]+", plain):
+        return f"'{text}' is the number {_number(value)} to Kubernetes (a leading 0 means octal) but {int(plain)} to YAML 1.2 tools"
+    if re.fullmatch(r"[0-9]*\.[0-9]*[0-9]0", plain):
+        return (f"'{text}' is the number {_number(value)}: the trailing zero is lost, and a string field "
+                f"receives '{_number(value)}' from kubectl")
+    return ""
+
+
+def _number(value: Any) -> str:
+    return repr(value) if isinstance(value, float) and not value.is_integer() else str(int(value)) if isinstance(value, float) else str(value)
+
+
+# ---------------------------------------------------------------- parsing
+
+_MERGE = object()
+
+
+class _Frame:
+    __slots__ = ("kind", "value", "pos", "anchor", "size", "height", "key", "key_info", "seen", "ops")
+
+    def __init__(self, kind: str, pos: Pos, anchor: str | None) -> None:
+        self.kind = kind
+        self.value: Any = {} if kind == "map" else []
+        self.pos = pos
+        pos.children = {} if kind == "map" else []
+        if kind == "map":
+            pos.keys = {}
+        self.anchor = anchor
+        self.size = 1
+        self.height = 0
+        self.key: Any = None  # the pending key of a mapping (a str, or _MERGE)
+        self.key_info: tuple[int, int] = (0, 0)
+        self.seen: dict[str, tuple[int, int]] = {}  # explicit keys and where they are
+        self.ops: list[tuple[Any, ...]] = []  # ("key", name) / ("merge", [(dict, Pos), ...], (line, col)) in order
+
+
+class _Fail(Exception):
+    def __init__(self, line: int, column: int, rule: str, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.diagnostic_args = (line + 1, column + 1, rule, message, hint)
+
+
+def _events(text: str) -> Iterator[Any]:
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader
+    return yaml.parse(text, Loader=loader)  # type: ignore[no-any-return]
 
 
 def load_documents(text: str, display: str) -> list[Document]:
-    """Parse a multi-document YAML stream; syntax errors become diagnostics."""
-    from ruamel.yaml import YAML
-    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+    """Parse a multi-document YAML stream the way Kubernetes reads it; every problem becomes a finding.
 
-    yaml = YAML(typ="rt", pure=True)
-    yaml.allow_duplicate_keys = False
+    Documents that are empty (a bare `---`, only comments, `~`) are left out.
+    Raises FindingsError listing every ambiguous scalar and value problem of the file,
+    or the first syntax error or limit reached.
+    """
+    import yaml
+
+    builder = _Builder(display)
     try:
-        nodes = [n for n in yaml.load_all(text)]
-    except MarkedYAMLError as exc:
+        for event in _events(text):
+            builder.feed(event)
+    except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problem = (exc.problem or exc.context or "invalid YAML").strip()
-        if "duplicate key" in problem:
-            problem = f"duplicate key: {problem}"
-        raise FindingsError([Diagnostic(display, line, col, "yaml-syntax", problem)]) from exc
-    except YAMLError as exc:
-        raise FindingsError([Diagnostic(display, 1, 1, "yaml-syntax", str(exc).strip())]) from exc
-    documents = []
-    for index, node in enumerate(nodes):
-        if node is None:
-            continue
-        documents.append(Document(display, index, to_plain(node, display), node))
-    return documents
+        if "nesting depth" in problem:  # libyaml's own limit on flow collections
+            raise FindingsError([Diagnostic(display, line, column, "yaml-limit", problem, hint="flatten the document")]) from None
+        offending = _char_at(text, mark.index) if mark else ""
+        raise FindingsError([Diagnostic(display, line, column, "yaml-syntax", problem, hint=_syntax_hint(problem, offending))]) from None
+    except yaml.YAMLError as exc:
+        raise FindingsError([Diagnostic(display, 1, 1, "yaml-syntax", str(exc).strip())]) from None
+    except _Fail as fail:
+        raise FindingsError([*builder.problems, Diagnostic(display, *fail.diagnostic_args[:2], fail.diagnostic_args[2], fail.diagnostic_args[3],
+                                                            hint=fail.diagnostic_args[4])]) from None
+    except RecursionError:  # defence in depth: the builder is iterative, this should not happen
+        raise FindingsError([Diagnostic(display, 1, 1, "yaml-limit", "structure too deep to read")]) from None
+    if builder.problems:
+        raise FindingsError(builder.problems)
+    return builder.documents
+
+
+def _syntax_hint(problem: str, offending: str) -> str:
+    if "tab" in problem or offending == "\t":
+        return "a tab character: YAML is indented with spaces only"
+    return ""
+
+
+def _char_at(text: str, index: int | None) -> str:
+    return text[index] if index is not None and 0 <= index < len(text) else ""
+
+
+class _Builder:
+    """Builds plain values and positions from parser events, without recursion."""
+
+    def __init__(self, display: str) -> None:
+        self.display = display
+        self.documents: list[Document] = []
+        self.problems: list[Diagnostic] = []
+        self.index = -1
+        self.alias_nodes = 0
+        self.stack: list[_Frame] = []
+        self.anchors: dict[str, tuple[Any, Pos, int, int]] = {}
+        self.root: tuple[Any, Pos] | None = None
+
+    def feed(self, event: Any) -> None:
+        import yaml
+
+        if isinstance(event, yaml.ScalarEvent):
+            self._scalar(event)
+        elif isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            mark = event.start_mark
+            if len(self.stack) >= LIMITS.max_depth:
+                raise _Fail(mark.line, mark.column, "yaml-limit", f"nesting deeper than {LIMITS.max_depth} levels",
+                            "flatten the document; no Kubernetes object nests this deep")
+            kind = "map" if isinstance(event, yaml.MappingStartEvent) else "seq"
+            self.stack.append(_Frame(kind, Pos(mark.line, mark.column), event.anchor))
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            frame = self.stack.pop()
+            if frame.kind == "map":
+                self._finish_mapping(frame)
+            self._complete(frame.value, frame.pos, frame.size, frame.height, frame.anchor)
+        elif isinstance(event, yaml.AliasEvent):
+            self._alias(event)
+        elif isinstance(event, yaml.DocumentStartEvent):
+            self.index += 1
+            self.anchors = {}
+            self.root = None
+        elif isinstance(event, yaml.DocumentEndEvent):
+            if self.root is not None and self.root[0] is not None:
+                self.documents.append(Document(self.display, self.index, self.root[0], self.root[1]))
+
+    # -- nodes
+
+    def _scalar(self, event: Any) -> None:
+        mark = event.start_mark
+        text: str = event.value
+        tag = event.tag
+        plain = bool(event.implicit[0]) and tag is None
+        if plain:
+            value = resolve_plain(text)
+            if self.stack and self.stack[-1].kind == "map" and self.stack[-1].key is None and text == "<<":
+                self._attach(_MERGE, Pos(mark.line, mark.column), 1, 0)
+                return
+        elif tag is None or tag == "!" or tag == "tag:yaml.org,2002:str":
+            value = text
+        else:
+            value = self._tagged(tag, text, mark)
+            if value is _MERGE:
+                self._attach(_MERGE, Pos(mark.line, mark.column), 1, 0)
+                return
+        if not self._key_position():
+            reason = ambiguity(text, value) if plain else ""
+            if reason:
+                self._problem(mark, "yaml-ambiguous", reason, f"quote it (\"{text}\") if it is text, or write what you mean unambiguously")
+            self._check_value(value, text, mark)
+        self._complete(value, Pos(mark.line, mark.column), 1, 0, event.anchor)
+
+    def _key_position(self) -> bool:
+        return bool(self.stack) and self.stack[-1].kind == "map" and self.stack[-1].key is None
+
+    def _tagged(self, tag: str, text: str, mark: Any) -> Any:
+        short = tag.replace("tag:yaml.org,2002:", "!!")
+        if short == "!!merge" and text == "<<":
+            return _MERGE
+        if short == "!!binary":
+            self._problem(mark, "yaml-value", "!!binary values are not supported by Kubernetes' YAML reader", "write the base64 text without the tag")
+            return text
+        if short in ("!!int", "!!float", "!!bool", "!!null"):
+            value = resolve_plain(text) if text else None
+            wanted = {"!!int": int, "!!float": (int, float), "!!bool": bool, "!!null": type(None)}[short]
+            if not isinstance(value, wanted) or (short != "!!bool" and isinstance(value, bool)):
+                raise _Fail(mark.line, mark.column, "yaml-syntax", f"cannot read {text!r} as {short}")
+            return float(value) if short == "!!float" else value
+        return text  # !!timestamp and unknown tags: go-yaml v2 gives the text
+
+    def _check_value(self, value: Any, text: str, mark: Any) -> None:
+        if isinstance(value, float) and (math.isinf(value) or math.isnan(value)):
+            self._problem(mark, "yaml-value", f"'{text}' is not a number JSON can carry, so Kubernetes cannot store it", "quote it if it is text")
+        elif isinstance(value, int) and not isinstance(value, bool) and not INT64[0] <= value <= INT64[1]:
+            self._problem(mark, "yaml-value", f"integer {text} is outside the 64-bit range Kubernetes stores", "quote it if it is text")
+        elif isinstance(value, float) and abs(value) >= 2**63 and re.fullmatch(r"[-+]?[0-9_]+", text):
+            self._problem(mark, "yaml-value", f"integer {text} is outside the 64-bit range Kubernetes stores", "quote it if it is text")
+
+    def _alias(self, event: Any) -> None:
+        mark = event.start_mark
+        found = self.anchors.get(event.anchor)
+        if found is None:
+            raise _Fail(mark.line, mark.column, "yaml-syntax", f"alias *{event.anchor} refers to no anchor defined before it",
+                        "an alias must follow its anchor, outside of it (a node cannot contain itself)")
+        value, pos, size, height = found
+        self.alias_nodes += size
+        if self.alias_nodes > LIMITS.max_alias_nodes:
+            raise _Fail(mark.line, mark.column, "yaml-limit",
+                        f"aliases expand to more than {LIMITS.max_alias_nodes} nodes (an alias bomb?)", "write the repeated parts out, or use fewer aliases")
+        if len(self.stack) + height > LIMITS.max_depth:
+            raise _Fail(mark.line, mark.column, "yaml-limit", f"nesting deeper than {LIMITS.max_depth} levels once aliases are expanded")
+        self._attach(copy.deepcopy(value) if isinstance(value, (dict, list)) else value, pos, size, height)
+
+    def _complete(self, value: Any, pos: Pos, size: int, height: int, anchor: str | None) -> None:
+        if anchor is not None:
+            self.anchors[anchor] = (value, pos, size, height)
+        self._attach(value, pos, size, height)
+
+    def _attach(self, value: Any, pos: Pos, size: int, height: int) -> None:
+        if not self.stack:
+            self.root = (value, pos)
+            return
+        frame = self.stack[-1]
+        frame.size += size
+        frame.height = max(frame.height, height + 1)
+        if frame.kind == "seq":
+            frame.value.append(value)
+            frame.pos.children.append(pos)  # type: ignore[union-attr]
+            return
+        if frame.key is None:
+            self._take_key(frame, value, pos)
+            return
+        key, frame.key = frame.key, None
+        if key is _MERGE:
+            frame.ops.append(("merge", self._merge_sources(value, pos, frame.key_info), frame.key_info))
+            return
+        if key is _SKIP:
+            return
+        frame.value[key] = value
+        frame.pos.keys[key] = frame.key_info  # type: ignore[index]
+        frame.pos.children[key] = pos  # type: ignore[call-overload,index]
+        frame.ops.append(("key", key))
+
+    def _take_key(self, frame: _Frame, key: Any, pos: Pos) -> None:
+        where = (pos.line, pos.column)
+        frame.key_info = where
+        if key is _MERGE:
+            if "<<" in frame.seen:
+                self._problem_at(where, "yaml-syntax", f"duplicate key '<<' (first on line {frame.seen['<<'][0] + 1})")
+                frame.key = _SKIP
+                return
+            frame.seen["<<"] = where
+            frame.key = _MERGE
+            return
+        if not isinstance(key, str):
+            if pos.children is not None:
+                self._problem_at(where, "yaml-syntax", "a mapping key must be a string, not a mapping or list")
+            elif isinstance(key, bool):
+                self._problem_at(where, "yaml-ambiguous", f"this key is the boolean {str(key).lower()} to Kubernetes (YAML 1.1), not a string",
+                                 "quote the key")
+            else:
+                self._problem_at(where, "yaml-syntax", f"mapping key {key!r} is not a string", "quote the key")
+            frame.key = _SKIP
+            return
+        if key in frame.seen:
+            self._problem_at(where, "yaml-syntax", f"duplicate key: '{key}' (first on line {frame.seen[key][0] + 1})",
+                             "Kubernetes rejects or silently drops one of them; keep one")
+            frame.key = _SKIP
+            return
+        frame.seen[key] = where
+        frame.key = key
+
+    def _merge_sources(self, value: Any, pos: Pos, where: tuple[int, int]) -> list[tuple[dict[str, Any], Pos]]:
+        if isinstance(value, dict):
+            return [(value, pos)]
+        if isinstance(value, list) and all(isinstance(item, dict) for item in value):
+            return list(zip(value, pos.children or []))  # type: ignore[arg-type]
+        self._problem_at(where, "yaml-syntax", "'<<' merges a mapping or a list of mappings", "")
+        return []
+
+    def _finish_mapping(self, frame: _Frame) -> None:
+        if not any(op[0] == "merge" for op in frame.ops):
+            return
+        value: dict[str, Any] = {}
+        keys: dict[str, tuple[int, int]] = {}
+        children: dict[str, Pos] = {}
+        explicit_before: set[str] = set()
+        explicit = frame.value
+        for op in frame.ops:
+            if op[0] == "key":
+                name = op[1]
+                value[name] = explicit[name]
+                keys[name] = frame.pos.keys[name]  # type: ignore[index]
+                children[name] = frame.pos.children[name]  # type: ignore[call-overload,index]
+                explicit_before.add(name)
+                continue
+            merged: dict[str, tuple[Any, tuple[int, int], Pos]] = {}
+            for source, source_pos in reversed(op[1]):  # earlier mappings take precedence (decode.go `merge`)
+                for name, item in source.items():
+                    key_at = source_pos.keys[name] if source_pos.keys and name in source_pos.keys else (source_pos.line, source_pos.column)
+                    child = source_pos.children[name] if isinstance(source_pos.children, dict) and name in source_pos.children else source_pos
+                    merged[name] = (item, key_at, child)
+            for name, (item, key_at, child) in merged.items():
+                if name in explicit_before and value[name] != item:
+                    self._problem_at(keys[name], "yaml-ambiguous",
+                                     f"'{name}' is set here and again by the '<<' after it: kubectl (go-yaml v2) takes the merged value, "
+                                     "kustomize and the YAML merge-key spec keep this one", "move the key after the '<<' line")
+                value[name] = item
+                keys[name] = key_at
+                children[name] = child
+        frame.value = value
+        frame.pos.keys = keys
+        frame.pos.children = children
+
+    # -- problems
+
+    def _problem(self, mark: Any, rule: str, message: str, hint: str = "") -> None:
+        self._problem_at((mark.line, mark.column), rule, message, hint)
+
+    def _problem_at(self, where: tuple[int, int], rule: str, message: str, hint: str = "") -> None:
+        self.problems.append(Diagnostic(self.display, where[0] + 1, where[1] + 1, rule, message, hint=hint))
+
+
+_SKIP = object()  # a pending key that was reported: its value is read and dropped
 
 
 def to_plain(node: Any, display: str = "<input>") -> Any:
-    """Turn ruamel's round-trip values into plain dict/list/str/int/float/bool/None."""
+    """Turn ruamel's round-trip values into plain dict/list/str/int/float/bool/None (values from load_documents already are)."""
     if isinstance(node, dict):
         out: dict[str, Any] = {}
         for key, value in node.items():
@@ -160,6 +782,20 @@ def to_plain(node: Any, display: str = "<input>") -> Any:
         return str(node)
     # Timestamps and other tagged values: keep their text, the schema will complain.
     return str(node)
+
+
+def load_round_trip(text: str, display: str) -> list[Any]:
+    """ruamel round-trip nodes (comments, quotes, key order kept) of a stream that `load_documents` accepts.
+
+    The stream is first read with every check and limit of `load_documents`, so commands
+    that edit YAML in place (migrate, import) refuse what validate refuses.
+    """
+    from ruamel.yaml import YAML
+
+    load_documents(text, display)
+    yaml = YAML(typ="rt", pure=True)
+    yaml.allow_duplicate_keys = False
+    return [node for node in yaml.load_all(text) if node is not None]
 
 
 # ---------------------------------------------------------------- writing

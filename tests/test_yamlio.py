@@ -41,8 +41,8 @@ def test_header_is_written_as_comments_and_documents_are_separated() -> None:
 
 
 def test_positions_point_at_the_offending_key() -> None:
-    document = load_documents("a:\n  b:\n    - x\n    - y: 1\n", "f.yaml")[0]
-    assert document.position(["a", "b", 1, "y"]) == (4, 10)  # the value 1
+    document = load_documents("a:\n  b:\n    - x\n    - z: 1\n", "f.yaml")[0]
+    assert document.position(["a", "b", 1, "z"]) == (4, 10)  # the value 1
     assert document.position(["a", "missing"]) == (1, 1)  # the deepest key that exists
 
 

@@ -11,7 +11,7 @@ from typing import TextIO
 
 from generator import render
 from generator.diagnostics import Diagnostic, FindingsError, UsageError
-from generator.yamlio import Document, dump_all, load_documents, read_text
+from generator.yamlio import Document, dump_all, load_documents, read_stream, read_text, walk
 
 YAML_SUFFIXES = (".yaml", ".yml")
 STDIN = "-"
@@ -40,11 +40,21 @@ def collect(paths: Sequence[str], *, render_kustomizations: bool, stdin: TextIO)
     for name in paths:
         for display, loader in _expand(name, render_kustomizations, stdin):
             try:
-                sources.append(loader())
+                source = loader()
             except FindingsError as exc:
                 problems.extend(exc.diagnostics)
                 sources.append(Source(display, ()))
+                continue
+            sources.append(source)
+            if not source.documents and display == _named(name):
+                # A file named on the command line (or stdin) that holds nothing is an error, never a pass.
+                problems.append(Diagnostic(display, 1, 1, "empty-input", "no YAML documents in this input",
+                                           hint="an empty file, only comments, or only '---': there is nothing to check"))
     return Inputs(tuple(sources), tuple(problems))
+
+
+def _named(name: str) -> str:
+    return "<stdin>" if name == STDIN else name
 
 
 Loader = Callable[[], Source]
@@ -52,7 +62,7 @@ Loader = Callable[[], Source]
 
 def _expand(name: str, render_kustomizations: bool, stdin: TextIO) -> Iterator[tuple[str, Loader]]:
     if name == STDIN:
-        yield "<stdin>", lambda: _parse(stdin.read(), "<stdin>")
+        yield "<stdin>", lambda: _parse(read_stream(stdin, "<stdin>"), "<stdin>")
         return
     path = Path(name)
     kind = _kind(path, name)
@@ -68,7 +78,7 @@ def _kind(path: Path, name: str) -> str:
     except FileNotFoundError:
         raise UsageError(f"{name}: no such file or directory") from None
     except OSError as exc:
-        raise UsageError(f"{name}: cannot read: {exc.strerror}") from exc
+        raise UsageError(f"{name}: cannot read: {exc.strerror or exc}") from exc
     if stat.S_ISDIR(mode):
         return "dir"
     if not stat.S_ISREG(mode):
@@ -77,9 +87,7 @@ def _kind(path: Path, name: str) -> str:
 
 
 def _walk(root: Path, render_kustomizations: bool) -> Iterator[tuple[str, Loader]]:
-    for directory, subdirs, files in os.walk(root):
-        subdirs[:] = sorted(d for d in subdirs if not d.startswith("."))
-        here = Path(directory)
+    for here, subdirs, files in walk(root, skip_hidden=True):
         if render_kustomizations and any(n in files for n in render.KUSTOMIZATION_NAMES):
             display = here.as_posix()
             yield display, (lambda d=here, shown=display: _render(d, shown))

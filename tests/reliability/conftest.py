@@ -1,0 +1,17 @@
+"""Fixtures of the reliability tests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from generator import yamlio
+
+
+@pytest.fixture(autouse=True)
+def _default_limits() -> Iterator[None]:
+    """--max-file-size sets a process-wide limit: put the default back after each test."""
+    saved = yamlio.LIMITS.max_file_bytes
+    yield
+    yamlio.LIMITS.max_file_bytes = saved
