@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from pathlib import Path
 
-from generator import checks, overlays, write
+from generator import checks, lock, overlays, staging, write
 from generator.diagnostics import Diagnostic, FindingsError, Severity, UsageError
 from generator.spec import SpecSet, load_spec_set
 
@@ -48,22 +49,73 @@ def planned_files(spec_set: SpecSet) -> list[write.OutputFile]:
 
 
 def generate(options: GenerateOptions) -> GenerateResult:
-    if options.out_dir.exists() and not options.out_dir.is_dir():
-        raise UsageError(f"{options.out_dir}: output path exists and is not a directory")
+    """Check every spec, then replace the output folder with the new tree, all or nothing.
+
+    Runs under the output's lock (generator/lock.py); a run killed earlier is recovered
+    first (generator/staging.py). Writes nothing when nothing changed.
+    """
+    out = options.out_dir
+    if os.path.lexists(out) and not os.path.islink(out) and not out.is_dir():
+        raise UsageError(f"{out}: output path exists and is not a directory")
     spec_set, warnings = load_checked(options.specs_dir)
     files = planned_files(spec_set)
-    changes = write.compare(options.out_dir, files, write.read_manifest(options.out_dir))
-    if options.check_only or changes.empty:
-        return GenerateResult(changes, len(files), written=False, warnings=tuple(warnings))
-    _refuse_foreign_edits(changes, options)
-    write.apply(options.out_dir, files, changes)
-    return GenerateResult(changes, len(files), written=True, warnings=tuple(warnings))
+    changes, written = write_planned(files, options)
+    return GenerateResult(changes, len(files), written=written, warnings=tuple(warnings))
 
 
-def _refuse_foreign_edits(changes: write.Changes, options: GenerateOptions) -> None:
+def write_planned(files: list[write.OutputFile], options: GenerateOptions) -> tuple[write.Changes, bool]:
+    """The write phase of generate: lock, recover, compare, refuse foreign edits, swap the new tree in."""
+    out = options.out_dir
+    with lock.hold(out, exclusive=not options.check_only):
+        if options.check_only:
+            if staging.interrupted(out):
+                raise UsageError(f"{out}: an interrupted generate left the output folder aside; run `katib-gitops generate` to restore it")
+        else:
+            staging.recover(out)
+        tree = write.scan(out)
+        manifest = write.read_manifest(out, tree)
+        changes = write.compare(out, files, manifest, tree)
+        if options.check_only or changes.empty:
+            return changes, False
+        _refuse_foreign_edits(changes, options, files)
+        write.apply(out, files, changes, manifest, tree)
+    return changes, True
+
+
+DIFF_LINES = 12  # per file, in the refusal message
+DIFF_FILES = 5
+
+
+def _refuse_foreign_edits(changes: write.Changes, options: GenerateOptions, files: list[write.OutputFile]) -> None:
+    out = options.out_dir
+    if changes.in_the_way:
+        listed = "\n".join(f"{out / p}: a folder, FIFO, socket or device where katib-gitops writes, or inside the output" for p in changes.in_the_way)
+        raise UsageError(f"{listed}\nmove it away; katib-gitops never removes what it did not write, even with --force")
     if options.force:
         return
-    problems = [f"{options.out_dir / p}: edited by hand since katib-gitops wrote it" for p in changes.edited_by_hand]
-    problems += [f"{options.out_dir / p}: not written by katib-gitops, refusing to overwrite it" for p in changes.not_ours]
+    planned = {f.path: f.content for f in files}
+    problems = []
+    for index, path in enumerate(changes.edited_by_hand):
+        if path not in planned:
+            problems.append(f"{out / path}: edited by hand since katib-gitops wrote it (the spec no longer generates it)")
+        elif index < DIFF_FILES:
+            problems.append(f"{out / path}: edited by hand since katib-gitops wrote it:\n{_short_diff(out, path, planned[path])}")
+        else:
+            problems.append(f"{out / path}: edited by hand since katib-gitops wrote it")
+    problems += [f"{out / p}: not written by katib-gitops, refusing to overwrite it" for p in changes.not_ours]
     if problems:
         raise UsageError("\n".join(problems) + "\nchange the spec instead, or pass --force to overwrite")
+
+
+def _short_diff(out: Path, path: str, planned: str) -> str:
+    """The hand edit as a unified diff against what generate would write, at most DIFF_LINES lines."""
+    import difflib
+
+    try:
+        on_disk = write._read_regular(out / path).decode("utf-8", "replace")
+    except UsageError as exc:
+        return f"  ({exc})"
+    lines = list(difflib.unified_diff(on_disk.splitlines(), planned.splitlines(), f"{out / path} (on disk)", f"{out / path} (katib-gitops would write)",
+                                      n=1, lineterm=""))
+    shown = lines[:DIFF_LINES] + ([f"... {len(lines) - DIFF_LINES} more lines"] if len(lines) > DIFF_LINES else [])
+    return "\n".join(f"  {line}" for line in shown)
