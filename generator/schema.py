@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 import functools
 import json
 from collections.abc import Callable, Sequence
@@ -73,7 +74,8 @@ def _unknown_keys(error: Any) -> list[str]:
     if error.validator_value is not False:
         return []
     allowed = set(error.schema.get("properties", {}))
-    return sorted(k for k in error.instance if k not in allowed)
+    patterns = [re.compile(p) for p in error.schema.get("patternProperties", {})]
+    return sorted(k for k in error.instance if k not in allowed and not any(p.search(k) for p in patterns))
 
 
 def _describe(error: Any) -> tuple[str, str]:

@@ -25,6 +25,18 @@ CATALOG: dict[tuple[str, str], str] = {
     ("kubeflow.org/v1beta1", "Experiment"): "experiment",
     ("kubeflow.org/v1beta1", "Trial"): "trial",
     ("kubeflow.org/v1beta1", "Suggestion"): "suggestion",
+    ("kubeflow.org/v1", "TFJob"): "tfjob",
+    ("kubeflow.org/v1", "PyTorchJob"): "pytorchjob",
+    ("kubeflow.org/v1", "MPIJob"): "mpijob",
+    ("kubeflow.org/v1", "XGBoostJob"): "xgboostjob",
+    ("kubeflow.org/v1", "PaddleJob"): "paddlejob",
+    ("kubeflow.org/v1", "JAXJob"): "jaxjob",
+    ("trainer.kubeflow.org/v1alpha1", "TrainJob"): "trainjob",
+    ("argoproj.io/v1alpha1", "Application"): "argocd-application",
+    ("argoproj.io/v1alpha1", "ApplicationSet"): "argocd-applicationset",
+    ("argoproj.io/v1alpha1", "AppProject"): "argocd-appproject",
+    ("kustomize.toolkit.fluxcd.io/v1", "Kustomization"): "flux-kustomization",
+    ("source.toolkit.fluxcd.io/v1", "GitRepository"): "flux-gitrepository",
 }
 
 
