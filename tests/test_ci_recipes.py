@@ -227,7 +227,7 @@ def test_the_hook_table_says_what_the_hooks_run() -> None:
     text = section("Use with pre-commit")
     hooks = hook_manifest()
     validate, generate = hooks["katib-gitops-validate"], hooks["katib-gitops-generate"]
-    assert f"`{' '.join([validate['entry'], *validate['args']])} FILE...`" in text
+    assert f"`{' '.join([validate['entry'], *validate.get('args', [])])} FILE...`" in text
     assert f"`{generate['entry']}`" in text and generate["pass_filenames"] is False
     assert validate["types_or"] == ["yaml"] and generate["files"] == "^(specs|overlays)/"
 
