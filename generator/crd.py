@@ -88,10 +88,19 @@ def load_crds(path: Path) -> dict[CrdKey, dict[str, Any]]:
 
     Other documents are skipped; a later file wins over an earlier one for the same key.
     """
-    files = sorted(p for p in path.rglob("*") if p.suffix in YAML_SUFFIXES and p.is_file()) if path.is_dir() else [path]
+    from generator.diagnostics import FindingsError
+    from generator.yamlio import load_documents, read_text, walk
+
+    # Read as every input is (generator/yamlio.py): stat before open, size, depth and alias limits, UTF-8;
+    # links never lead out of the folder.
+    files = sorted(here / n for here, _, names in walk(path) for n in names if Path(n).suffix in YAML_SUFFIXES) if path.is_dir() else [path]
     found: dict[CrdKey, dict[str, Any]] = {}
     for file in files:
-        for document in _yaml_documents(file.read_text(encoding="utf-8-sig")):
+        try:
+            documents = [d.data for d in load_documents(read_text(file, str(file)), str(file), strict=False)]
+        except FindingsError as exc:
+            raise CrdError("; ".join(d.format() for d in exc.diagnostics)) from None
+        for document in documents:
             if is_crd(document):
                 found[crd_key(document)] = document
     return found
@@ -104,7 +113,10 @@ def _yaml_documents(text: str) -> list[Any]:
     try:
         pyyaml = importlib.import_module("yaml")
         loader = getattr(pyyaml, "CSafeLoader", None) or pyyaml.SafeLoader
-        return list(pyyaml.load_all(text, Loader=loader))
+        try:
+            return list(pyyaml.load_all(text, Loader=loader))
+        except (pyyaml.YAMLError, RecursionError) as exc:
+            raise CrdError(f"not valid YAML: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
     except ImportError:
         from ruamel.yaml import YAML
 

@@ -497,12 +497,14 @@ def _events(text: str) -> Iterator[Any]:
     return yaml.parse(text, Loader=loader)  # type: ignore[no-any-return]
 
 
-def load_documents(text: str, display: str) -> list[Document]:
+def load_documents(text: str, display: str, *, strict: bool = True) -> list[Document]:
     """Parse a multi-document YAML stream the way Kubernetes reads it; every problem becomes a finding.
 
     Documents that are empty (a bare `---`, only comments, `~`) are left out.
     Raises FindingsError listing every ambiguous scalar and value problem of the file,
-    or the first syntax error or limit reached.
+    or the first syntax error or limit reached. `strict=False` reads what Kubernetes
+    reads and lets ambiguous scalars and unstorable values pass (for third-party files
+    such as CRDs); syntax errors and limits still apply.
     """
     import yaml
 
@@ -525,8 +527,9 @@ def load_documents(text: str, display: str) -> list[Document]:
                                                             hint=fail.diagnostic_args[4])]) from None
     except RecursionError:  # defence in depth: the builder is iterative, this should not happen
         raise FindingsError([Diagnostic(display, 1, 1, "yaml-limit", "structure too deep to read")]) from None
-    if builder.problems:
-        raise FindingsError(builder.problems)
+    problems = builder.problems if strict else [p for p in builder.problems if p.rule_id not in ("yaml-ambiguous", "yaml-value")]
+    if problems:
+        raise FindingsError(problems)
     return builder.documents
 
 

@@ -279,3 +279,12 @@ def test_render_on_odd_kustomizations_is_a_finding(tmp_path: Path, kustomization
     (tmp_path / "app" / "cm.yaml").write_text(CONFIGMAP)
     (tmp_path / "app" / "kustomization.yaml").write_text(kustomization)
     assert_clean_exit(cli(tmp_path, "render", "app"), 1, 2)
+
+
+def test_crd_files_are_read_with_the_same_limits(tmp_path: Path) -> None:
+    (tmp_path / "cm.yaml").write_text(CONFIGMAP)
+    (tmp_path / "deep.yaml").write_text("a: " + "[" * 5000 + "]" * 5000 + "\n")
+    (tmp_path / "bomb.yaml").write_text(billion_laughs())
+    os.mkfifo(tmp_path / "pipe.yaml")
+    for name, message in (("deep.yaml", "nesting depth"), ("bomb.yaml", "alias bomb"), ("pipe.yaml", "not a regular file")):
+        assert message in assert_clean_exit(process(tmp_path, "validate", "--crd", name, "cm.yaml", timeout=30), 2)
