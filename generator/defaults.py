@@ -48,14 +48,14 @@ def apply_katib_defaults(experiment: dict[str, Any], version: tuple[int, int] = 
 
 def _default_metric_strategies(objective: dict[str, Any]) -> None:
     kind = objective.get("type")
-    value = {"minimize": "min", "maximize": "max"}.get(kind, "latest")
+    value = {"minimize": "min", "maximize": "max"}.get(kind, "latest") if isinstance(kind, str) else "latest"
     strategies = objective.setdefault("metricStrategies", [])
     extra = objective.get("additionalMetricNames")
     if not isinstance(strategies, list) or not isinstance(extra, (list, type(None))):
         return
-    present = {s.get("name") for s in strategies if isinstance(s, dict)}
+    present = {s.get("name") for s in strategies if isinstance(s, dict) and isinstance(s.get("name"), (str, type(None)))}
     for name in [objective.get("objectiveMetricName"), *(extra or [])]:
-        if name not in present:
+        if isinstance(name, (str, type(None))) and name not in present:  # wrong types are the schema's to report
             strategies.append({"name": name, "value": value})
             present.add(name)
 

@@ -37,8 +37,9 @@ class TrialKind:
         if self.replica_field is None:
             yield ("spec", "template", "spec")
             return
-        replicas = trial_spec.get("spec", {}).get(self.replica_field, {})
-        for role in replicas:
+        spec = trial_spec.get("spec") if isinstance(trial_spec, Mapping) else None
+        replicas = spec.get(self.replica_field) if isinstance(spec, Mapping) else None
+        for role in replicas if isinstance(replicas, Mapping) else ():  # wrong types are the schema's to report
             yield ("spec", self.replica_field, role, "template", "spec")
 
 
