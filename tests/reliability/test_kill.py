@@ -108,8 +108,8 @@ def test_sigkill_at_random_moments_leaves_the_old_or_the_new_tree(tmp_path: Path
         assert time.monotonic() < deadline, f"too slow: {round_} rounds in 240 s"
     print(f"\n{ROUNDS} kills, full write {full:.2f}s: {outcomes}")
     # Both outcomes happen, and kills landed in the middle of writes (something was left to recover).
-    assert outcomes["completed"] >= ROUNDS // 20 and outcomes["rolled back"] >= ROUNDS // 2, outcomes
-    assert outcomes["recovered"] >= ROUNDS // 2, outcomes
+    assert outcomes["completed"] >= ROUNDS // 20 and outcomes["rolled back"] >= ROUNDS // 5, outcomes
+    assert outcomes["recovered"] >= ROUNDS // 5, outcomes
 
 
 def _difference(now: dict[str, Any], snapshots: dict[str, dict[str, Any]]) -> str:
