@@ -170,7 +170,7 @@ def migrate(files: tuple[str, ...], write: bool, katib_version: tuple[int, int])
 
 @main.command()
 @click.argument("paths", nargs=-1)
-@click.option("--format", "output_format", default="text", show_default=True, type=click.Choice(["text", "json", "github", "junit", "sarif"]), help="Report format (exit code: 0 clean, 1 findings, 2 usage or I/O).")
+@click.option("--format", "output_format", default="text", show_default=True, type=click.Choice(["text", "json", "github", "junit", "sarif"]), help="Report format (exit code: 0 clean, 1 findings, 2 usage or I/O, 3 internal error).")
 @click.option("--no-render", is_flag=True, help="Validate a kustomization's files as they are instead of rendering it.")
 @click.option("--crd", "crd_paths", multiple=True, type=click.Path(path_type=Path), help="CustomResourceDefinition file or folder; checked ahead of the built-in schemas (repeatable).")
 @click.option("--katib-config", type=click.Path(path_type=Path), help="The cluster's KatibConfig (or its ConfigMap). Default: Katib's standalone install.")
@@ -187,7 +187,7 @@ def validate(paths: tuple[str, ...], output_format: str, no_render: bool, crd_pa
     def action() -> int:
         from generator.validate import core, katib_config as config_module, output
 
-        config = config_module.load(katib_config) if katib_config else config_module.STANDALONE
+        config = config_module.load(katib_config) if katib_config else config_module.standalone(katib_version)
         skipped = frozenset(s.strip() for item in skip for s in item.split(",") if s.strip())
         options = core.Options(paths, not no_render, crd_paths, config, katib_version, kubernetes_version, ignore_missing_schemas, skipped)
         outcome = core.validate(options, sys.stdin)

@@ -43,6 +43,8 @@ TOOL_RULES = {
     "G-04": "No unknown or misspelled field anywhere in an Experiment: Katib drops them silently.",
     "TT-20": "A batch/v1 Job trialSpec is a valid Job once placeholders are substituted.",
     "trial-schema": "The trialSpec is a valid object of its kind once placeholders are substituted (else trial creation fails).",
+    "render": "A kustomization renders: its fields are ones the in-process renderer knows and its patches apply.",
+    "spec-targets": "TuningSpecs are validated with exactly one Targets file (named, or next to them), so the spec checks can run.",
     "import-unsupported": "`import`: the Experiment uses what a TuningSpec cannot say (NAS, a ConfigMap template, metadata trialParameters).",
     "import-number": "`import`: every feasibleSpace bound is a number literal.",
     "import-round-trip": "`import`: the spec generates the original Experiment back (after Katib's defaulting), or nothing is written.",
@@ -86,6 +88,7 @@ def validate(options: Options, stdin: TextIO) -> Outcome:
     for document in documents:
         found.extend(_without_skipped(document, check_document(document, env), options.skip))
     found.extend(_spec_checks(documents))
+    found = [d for d in found if d.rule_id not in options.skip]
     if not documents and not collected.problems:
         first = collected.sources[0].display if collected.sources else options.paths[0]
         found.append(Diagnostic(first, 1, 1, "empty-input", "no YAML documents found", hint="an empty input is an error: name the files to check"))
@@ -252,8 +255,12 @@ def _spec_checks(documents: Sequence[Document]) -> list[Diagnostic]:
     if not specs:
         return []
     targets = [d for d in documents if _kind_of(d) == TARGETS_KIND] or _sibling_targets(specs)
-    if len(targets) != 1 or spec_schema.check(targets[0], "targets"):
-        return []
+    if len(targets) != 1:
+        what = "no Targets file" if not targets else f"{len(targets)} Targets files"
+        return [d.diagnostic([], "spec-targets", f"{what} found: the spec checks (TS-*) need exactly one",
+                             hint="name the Targets file too, or keep it next to the specs") for d in specs]
+    if spec_schema.check(targets[0], "targets"):
+        return []  # the Targets file's own schema errors are reported with it
     spec_set = SpecSet(parse_targets(targets[0]), tuple(sorted((parse_spec(d) for d in specs), key=lambda s: s.name)))
     return spec_checks.run_checks(spec_set)
 

@@ -46,6 +46,14 @@ class KatibConfig:
 STANDALONE = KatibConfig(STANDALONE_SUGGESTIONS, STANDALONE_EARLY_STOPPING, STANDALONE_COLLECTORS, STANDALONE_TRIAL_RESOURCES)
 
 
+def standalone(version: tuple[int, int]) -> KatibConfig:
+    """Katib's standalone install of `version`: TrainJob is a trial resource only since 0.19 (VER-06)."""
+    if version >= (0, 19):
+        return STANDALONE
+    resources = tuple(r for r in STANDALONE_TRIAL_RESOURCES if not r.startswith("TrainJob."))
+    return dataclasses.replace(STANDALONE, trial_resources=resources, source=f"Katib {version[0]}.{version[1]}'s standalone install (default)")
+
+
 def service_of(image: str) -> str:
     """`ghcr.io/kubeflow/katib/suggestion-optuna:v0.19.0` -> `optuna`; unknown images -> ''."""
     name = image.rsplit("/", 1)[-1].split("@")[0].split(":")[0]

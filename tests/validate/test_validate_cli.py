@@ -177,3 +177,28 @@ def test_a_kustomization_folder_is_rendered_and_its_output_checked(tmp_path: Pat
     assert code == 0 and "(1 document)" in text
     raw = validate("--no-render", "--ignore-missing-schemas", str(overlay))
     assert raw[0] == 0 and "(1 document)" in raw[1]  # the kustomization.yaml itself
+
+
+def test_skip_applies_to_spec_checks_too(tmp_path: Path) -> None:
+    from tests.helpers import SPEC, write_specs
+
+    folder = write_specs(tmp_path, {**SPEC, "spec": {**SPEC["spec"], "algorithm": {"name": "bayesian"}}})
+    assert validate(str(folder / "demo.yaml"))[0] == 1
+    assert validate("--skip", "TS-ALGORITHM", str(folder / "demo.yaml"))[0] == 0
+
+
+def test_a_spec_without_its_targets_file_is_not_silently_passed(tmp_path: Path) -> None:
+    from tests.helpers import SPEC
+
+    path = write(tmp_path, "demo.yaml", SPEC)
+    assert [d["rule_id"] for d in diagnostics(path)] == ["spec-targets"]
+
+
+def test_older_katib_versions_do_not_watch_trainjobs_by_default(tmp_path: Path) -> None:
+    data = experiment()
+    data["spec"]["trialTemplate"]["trialSpec"] = {"apiVersion": "trainer.kubeflow.org/v1alpha1", "kind": "TrainJob", "spec": {
+        "runtimeRef": {"name": "torch-distributed"}, "trainer": {"image": "x", "command": ["--lr=${trialParameters.learningRate}", "${trialParameters.momentum}"]}}}
+    data["spec"]["trialTemplate"]["primaryContainerName"] = "node"
+    path = write(tmp_path, "e.yaml", data)
+    assert "TT-R5" not in [d["rule_id"] for d in diagnostics(path)]
+    assert "TT-R5" in [d["rule_id"] for d in diagnostics("--katib-version", "0.18", path)]
