@@ -90,7 +90,7 @@ def _refuse_foreign_edits(changes: write.Changes, options: GenerateOptions, file
     out = options.out_dir
     if changes.in_the_way:
         listed = "\n".join(f"{out / p}: a folder, FIFO, socket or device where katib-gitops writes, or inside the output" for p in changes.in_the_way)
-        raise UsageError(f"{listed}\nmove it away; katib-gitops never removes what it did not write, even with --force")
+        raise UsageError(f"{listed}\nmove it away: katib-gitops does not remove folders, FIFOs, sockets or devices, even with --force")
     if options.force:
         return
     planned = {f.path: f.content for f in files}

@@ -557,31 +557,32 @@ class _Builder:
         self.root: tuple[Any, Pos] | None = None
 
     def feed(self, event: Any) -> None:
-        import yaml
+        handler = _HANDLERS.get(type(event).__name__)
+        if handler is not None:
+            handler(self, event)
 
-        if isinstance(event, yaml.ScalarEvent):
-            self._scalar(event)
-        elif isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
-            mark = event.start_mark
-            if len(self.stack) >= LIMITS.max_depth:
-                raise _Fail(mark.line, mark.column, "yaml-limit", f"nesting deeper than {LIMITS.max_depth} levels",
-                            "flatten the document; no Kubernetes object nests this deep")
-            kind = "map" if isinstance(event, yaml.MappingStartEvent) else "seq"
-            self.stack.append(_Frame(kind, Pos(mark.line, mark.column), event.anchor))
-        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-            frame = self.stack.pop()
-            if frame.kind == "map":
-                self._finish_mapping(frame)
-            self._complete(frame.value, frame.pos, frame.size, frame.height, frame.anchor)
-        elif isinstance(event, yaml.AliasEvent):
-            self._alias(event)
-        elif isinstance(event, yaml.DocumentStartEvent):
-            self.index += 1
-            self.anchors = {}
-            self.root = None
-        elif isinstance(event, yaml.DocumentEndEvent):
-            if self.root is not None and self.root[0] is not None:
-                self.documents.append(Document(self.display, self.index, self.root[0], self.root[1]))
+    def _start(self, event: Any) -> None:
+        mark = event.start_mark
+        if len(self.stack) >= LIMITS.max_depth:
+            raise _Fail(mark.line, mark.column, "yaml-limit", f"nesting deeper than {LIMITS.max_depth} levels",
+                        "flatten the document; no Kubernetes object nests this deep")
+        kind = "map" if type(event).__name__ == "MappingStartEvent" else "seq"
+        self.stack.append(_Frame(kind, Pos(mark.line, mark.column), event.anchor))
+
+    def _end(self, _event: Any) -> None:
+        frame = self.stack.pop()
+        if frame.kind == "map":
+            self._finish_mapping(frame)
+        self._complete(frame.value, frame.pos, frame.size, frame.height, frame.anchor)
+
+    def _document_start(self, _event: Any) -> None:
+        self.index += 1
+        self.anchors = {}
+        self.root = None
+
+    def _document_end(self, _event: Any) -> None:
+        if self.root is not None and self.root[0] is not None:
+            self.documents.append(Document(self.display, self.index, self.root[0], self.root[1]))
 
     # -- nodes
 
@@ -761,6 +762,12 @@ class _Builder:
 
 
 _SKIP = object()  # a pending key that was reported: its value is read and dropped
+_HANDLERS = {
+    "ScalarEvent": _Builder._scalar, "AliasEvent": _Builder._alias,
+    "MappingStartEvent": _Builder._start, "SequenceStartEvent": _Builder._start,
+    "MappingEndEvent": _Builder._end, "SequenceEndEvent": _Builder._end,
+    "DocumentStartEvent": _Builder._document_start, "DocumentEndEvent": _Builder._document_end,
+}
 
 
 def to_plain(node: Any, display: str = "<input>") -> Any:
