@@ -210,3 +210,10 @@ def test_known_tags_resolve_and_unknown_ones_are_text(text: str) -> None:
 def test_every_problem_of_a_file_is_listed_at_once() -> None:
     found = problems("a: yes\nb: .inf\nc: no\n")
     assert [(line, rule) for line, _, rule, _ in found] == [(1, "yaml-ambiguous"), (2, "yaml-value"), (3, "yaml-ambiguous")]
+
+
+def test_a_huge_scalar_within_the_size_limit_is_read_fast() -> None:
+    started = time.perf_counter()
+    (document,) = load_documents("blob: " + "x" * (6 * 1024 * 1024) + "\n", "f.yaml")
+    assert len(document.data["blob"]) == 6 * 1024 * 1024
+    assert time.perf_counter() - started < 5
