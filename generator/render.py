@@ -90,9 +90,9 @@ def render(files: Files, directory: str, _seen: tuple[str, ...] = ()) -> list[di
     _refuse_unsupported(document)
     _check_types(document)
     resources: list[dict[str, Any]] = []
-    for index, entry in enumerate(data.get("resources", [])):
+    for index, entry in enumerate(data.get("resources") or []):
         resources.extend(_load_resource(files, directory, entry, document, index, _seen + (directory,)))
-    for index, patch in enumerate(data.get("patches", [])):
+    for index, patch in enumerate(data.get("patches") or []):
         resources = _apply_patch(files, directory, resources, patch, document, index)
     if data.get("namespace"):
         for resource in resources:

@@ -288,3 +288,9 @@ def test_crd_files_are_read_with_the_same_limits(tmp_path: Path) -> None:
     os.mkfifo(tmp_path / "pipe.yaml")
     for name, message in (("deep.yaml", "nesting depth"), ("bomb.yaml", "alias bomb"), ("pipe.yaml", "not a regular file")):
         assert message in assert_clean_exit(process(tmp_path, "validate", "--crd", name, "cm.yaml", timeout=30), 2)
+
+
+def test_render_of_null_lists_builds_nothing(tmp_path: Path) -> None:
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "kustomization.yaml").write_text("resources: ~\npatches: ~\n")
+    assert_clean_exit(cli(tmp_path, "render", "app"), 0)

@@ -90,7 +90,7 @@ def test_sigkill_at_random_moments_leaves_the_old_or_the_new_tree(tmp_path: Path
     state = "new"
     outcomes = {"completed": 0, "rolled back": 0, "recovered": 0}
     rng = random.Random(os.environ.get("KATIB_GITOPS_KILL_SEED", "6"))
-    deadline = time.monotonic() + 240
+    deadline = time.monotonic() + 900  # about 75 s on 2 idle cores; only a guard against a hang
     for round_ in range(ROUNDS):
         target = "old" if state == "new" else "new"
         child = write_in_child(plans[target], out, "rename" if round_ % 2 else "exchange")
@@ -105,7 +105,7 @@ def test_sigkill_at_random_moments_leaves_the_old_or_the_new_tree(tmp_path: Path
         outcomes["completed" if matches[0] == target else "rolled back"] += 1
         state = matches[0]
         assert sorted(p.name for p in tmp_path.iterdir()) == ["new", "old", "overlays"], f"round {round_}: leftovers beside the output"
-        assert time.monotonic() < deadline, f"too slow: {round_} rounds in 240 s"
+        assert time.monotonic() < deadline, f"too slow: {round_} rounds in 900 s"
     print(f"\n{ROUNDS} kills, full write {full:.2f}s: {outcomes}")
     # Both outcomes happen, and kills landed in the middle of writes (something was left to recover).
     assert outcomes["completed"] >= ROUNDS // 20 and outcomes["rolled back"] >= ROUNDS // 5, outcomes

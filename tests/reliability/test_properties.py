@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import random
 import shutil
 from pathlib import Path
@@ -18,6 +19,11 @@ from generator.yamlio import dump
 from tests.helpers import TARGETS, spec
 from tests.reliability.helpers import assert_clean_exit, cli, process, tree
 from tests.reliability.mutate import corpus, mutate
+
+# The suite replays the same examples every run (CI stays deterministic); KATIB_GITOPS_EXPLORE=N draws
+# new random examples, N times as many (docs/reliability.md).
+SCALE = int(os.environ.get("KATIB_GITOPS_EXPLORE", "1"))
+FIXED = "KATIB_GITOPS_EXPLORE" not in os.environ
 
 NAME = st.from_regex(r"[a-z][a-z0-9]{0,6}(-[a-z0-9]{1,4})?", fullmatch=True)
 
@@ -71,7 +77,7 @@ def generate_or_reject(specs_dir: Path, out: Path) -> tuple[Any, bool]:
     return result, result.written
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(max_examples=12 * SCALE, deadline=None, derandomize=FIXED, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(specs=spec_sets(), seed=st.integers(0, 10**6))
 def test_valid_specs_generate_output_that_validates_and_is_stable(tmp_path_factory: Any, specs: list[dict[str, Any]], seed: int) -> None:
     root = tmp_path_factory.mktemp("gen")
@@ -91,7 +97,7 @@ def test_valid_specs_generate_output_that_validates_and_is_stable(tmp_path_facto
     shutil.rmtree(root)
 
 
-@settings(max_examples=2, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=2 * SCALE, deadline=None, derandomize=FIXED, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(specs=spec_sets())
 def test_output_is_byte_identical_across_hash_seeds_and_input_orders(tmp_path_factory: Any, specs: list[dict[str, Any]]) -> None:
     root = tmp_path_factory.mktemp("seeds")
@@ -109,7 +115,7 @@ def test_output_is_byte_identical_across_hash_seeds_and_input_orders(tmp_path_fa
 CORPUS = corpus()
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(max_examples=300 * SCALE, deadline=None, derandomize=FIXED, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(case=st.sampled_from(CORPUS), seed=st.integers(0, 2**32 - 1), command=st.sampled_from(["validate", "generate", "render"]))
 def test_mutated_yaml_never_crashes_a_command(tmp_path_factory: Any, case: tuple[str, bytes], seed: int, command: str) -> None:
     root = tmp_path_factory.mktemp("mut")
