@@ -89,6 +89,8 @@ def metric_strategies(ctx: Context) -> Iterator[Finding]:
             continue
         where = OBJECTIVE + ("metricStrategies", index)
         name, value = strategy.get("name"), strategy.get("value")
+        if not isinstance(name, str) or not isinstance(value, (str, type(None))):
+            continue  # a wrong type is G-03's error
         if value not in STRATEGIES:
             yield Finding(where + ("value",), f"metric strategy {value!r} for {name!r} is not min, max or latest: every trial's metric is treated as unavailable")
         if name not in known:

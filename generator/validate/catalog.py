@@ -21,8 +21,15 @@ def all_rules() -> list[RuleInfo]:
     registry._load_rule_modules()
     tool = [RuleInfo(rule_id, "TOOL", "error", doc) for rule_id, doc in TOOL_RULES.items()]
     spec = [RuleInfo(r.id, "SPEC", r.severity.value, r.doc) for r in checks.RULES.values()]
-    katib = [RuleInfo(r.id, r.level, r.severity.value, r.doc) for r in registry.RULES.values()]
+    katib = [RuleInfo(r.id, r.level, r.severity.value, r.doc) for r in sorted(registry.RULES.values(), key=_source_order)]
     return tool + spec + katib
+
+
+def _source_order(rule: registry.KatibRule) -> tuple[int, int]:
+    """Module order of RULE_MODULES, then order of definition: stable whatever imported a module first."""
+    module = rule.check.__module__
+    index = registry.RULE_MODULES.index(module) if module in registry.RULE_MODULES else len(registry.RULE_MODULES)
+    return index, rule.check.__code__.co_firstlineno
 
 
 def by_id() -> dict[str, RuleInfo]:

@@ -19,7 +19,7 @@ from generator import crd as crds
 from generator import schema as spec_schema
 from generator.diagnostics import Diagnostic, FindingsError, Severity, UsageError
 from generator.spec import SPEC_KIND, TARGETS_KIND, SpecSet, parse_spec, parse_targets
-from generator.validate import inputs, registry, schemas
+from generator.validate import fastschema, inputs, registry, schemas
 from generator.validate.katib_config import STANDALONE, KatibConfig
 from generator.yamlio import RULES as YAML_RULES, Document, load_documents, read_text
 
@@ -156,40 +156,58 @@ def _deduplicated(found: list[Diagnostic]) -> list[Diagnostic]:
 def _check_by_kind(document: Document, env: Env, api_version: str, kind: str) -> list[Diagnostic]:
     if (api_version, kind) == ("kubeflow.org/v1alpha3", "Experiment"):
         return [document.diagnostic(["apiVersion"], "v1alpha3", "kubeflow.org/v1alpha3 Experiments are no longer served (removed in Katib 0.11)", hint="convert it: katib-gitops migrate FILE")]
-    group = api_version.rpartition("/")[0]
-    if (group, kind) in env.crds:
-        found = _crd_diagnostics(document, env.crds[(group, kind)], document.data, [])
-    elif (api_version, kind) in schemas.CATALOG:
-        name = schemas.CATALOG[(api_version, kind)]
-        instance = _as_admitted(document.data, env) if (api_version, kind) == EXPERIMENT else document.data
-        found = spec_schema.diagnostics(document, schemas.validator(name, env.kubernetes), instance, rule_for=_rule_for(api_version, kind))
-    elif group == "kustomize.config.k8s.io":
-        return []
-    elif (core := schemas.core_validator(api_version, kind, env.kubernetes)) is not None:
-        found = spec_schema.diagnostics(document, core, document.data)
-    else:
-        found = [] if env.options.ignore_missing_schemas else [_unknown_kind(document, api_version, kind)]
     if (api_version, kind) == EXPERIMENT:
-        found.extend(_katib_rules(document, env))
-        found.extend(_trial_spec(document, env))
+        return _experiment(document, env)
+    if api_version.startswith("kustomize.config.k8s.io/"):
+        return []
+    found = _schema_check(document, env, api_version, kind, document.data, [])
+    if found is None:
+        return [] if env.options.ignore_missing_schemas else [_unknown_kind(document, api_version, kind)]
     return found
 
 
-def _as_admitted(data: Any, env: Env) -> Any:
-    """The Experiment after Katib's defaulting: e.g. a Prometheus port left out is filled (DEF-12)."""
+def _schema_check(document: Document, env: Env, api_version: str, kind: str, instance: Any, base: list[str | int],
+                  rule_for: spec_schema.RuleFor | None = None) -> list[Diagnostic] | None:
+    """Schema findings of `instance` (at `base` in `document`): a --crd first, then ours, then Kubernetes core.
+
+    None when no schema knows the kind. A document the fast engine accepts is done;
+    only a failing one goes through the Python engine, which explains each error.
+    """
+    group = api_version.rpartition("/")[0]
+    if (group, kind) in env.crds:
+        return _crd_diagnostics(document, env.crds[(group, kind)], instance, base)
+    if (api_version, kind) in schemas.CATALOG:
+        name = schemas.CATALOG[(api_version, kind)]
+        if fastschema.is_valid(("ours", name), env.kubernetes, instance):
+            return []
+        return spec_schema.diagnostics(document, schemas.validator(name, env.kubernetes), instance, base, rule_for)
+    if not schemas.has_core_schema(api_version, kind, env.kubernetes):
+        return None
+    if fastschema.is_valid(("core", api_version, kind), env.kubernetes, instance):
+        return []
+    return spec_schema.diagnostics(document, schemas.core_validator(api_version, kind, env.kubernetes), instance, base, rule_for)
+
+
+def _experiment(document: Document, env: Env) -> list[Diagnostic]:
     from generator.defaults import apply_katib_defaults
 
-    return apply_katib_defaults(data, env.options.katib_version)
+    options = env.options
+    # Katib judges the object its defaulting webhook returns (G-09): so do the schema
+    # (a Prometheus port left out is filled, DEF-12) and the rules.
+    admitted = apply_katib_defaults(document.data, options.katib_version)
+    found = _schema_check(document, env, *EXPERIMENT, admitted, [], _experiment_rule) or []
+    context = registry.Context(document.data, admitted, options.katib_config, options.katib_version)
+    found.extend(_katib_rules(document, context, options.skip))
+    found.extend(_trial_spec(document, env))
+    return found
 
 
 def _unknown_kind(document: Document, api_version: str, kind: str) -> Diagnostic:
     return document.diagnostic(["kind"], "unknown-kind", f"no schema for {kind} ({api_version})", hint="pass its CustomResourceDefinition with --crd, or --ignore-missing-schemas")
 
 
-def _rule_for(api_version: str, kind: str) -> spec_schema.RuleFor | None:
-    if (api_version, kind) != EXPERIMENT:
-        return None
-    return lambda error: {"additionalProperties": "G-04", "type": "G-03"}.get(error.validator, "schema")
+def _experiment_rule(error: Any) -> str:
+    return {"additionalProperties": "G-04", "type": "G-03"}.get(error.validator, "schema")
 
 
 def _crd_diagnostics(document: Document, crd: Any, instance: Any, base: list[str | int]) -> list[Diagnostic]:
@@ -203,11 +221,9 @@ def _crd_diagnostics(document: Document, crd: Any, instance: Any, base: list[str
 # ------------------------------------------------------------------ Experiments
 
 
-def _katib_rules(document: Document, env: Env) -> list[Diagnostic]:
-    options = env.options
-    context = registry.context_for(document.data, options.katib_config, options.katib_version)
+def _katib_rules(document: Document, context: registry.Context, skip: frozenset[str]) -> list[Diagnostic]:
     found = []
-    for rule, finding in registry.run(context, options.skip):
+    for rule, finding in registry.run(context, skip):
         diagnostic = document.diagnostic(list(finding.path), rule.id, finding.message, finding.hint)
         found.append(dataclasses.replace(diagnostic, severity=finding.severity or rule.severity))
     return found
@@ -234,15 +250,7 @@ def _trial_spec(document: Document, env: Env) -> list[Diagnostic]:
     instance = substitute(trial_spec)
     instance.setdefault("metadata", {}).setdefault("name", "trial")  # Katib names each trial's job
     rule_id = "TT-20" if (api_version, kind) == ("batch/v1", "Job") else "trial-schema"
-    group = api_version.rpartition("/")[0]
-    if (group, kind) in env.crds:
-        found = _crd_diagnostics(document, env.crds[(group, kind)], instance, base)
-    elif (api_version, kind) in schemas.CATALOG:
-        found = spec_schema.diagnostics(document, schemas.validator(schemas.CATALOG[(api_version, kind)], env.kubernetes), instance, base)
-    elif (core := schemas.core_validator(api_version, kind, env.kubernetes)) is not None:
-        found = spec_schema.diagnostics(document, core, instance, base)
-    else:
-        return []
+    found = _schema_check(document, env, api_version, kind, instance, base) or []
     return [dataclasses.replace(d, rule_id=rule_id) for d in found]
 
 

@@ -78,18 +78,27 @@ def validator(name: str, version: str) -> Any:
     return Draft202012Validator(schema, registry=registry(version))
 
 
+def core_schema_path(api_version: str, kind: str, version: str) -> Path:
+    """Where kubernetes-validate keeps the strict schema of a core kind (the file may not exist)."""
+    group, _, api = api_version.rpartition("/")
+    group = group.split(".")[0] if group else ""
+    name = f"{kind.lower()}-{group}-{api}.json" if group else f"{kind.lower()}-{api}.json"
+    return k8s_folder(version) / name
+
+
+@functools.lru_cache(maxsize=256)
+def has_core_schema(api_version: str, kind: str, version: str) -> bool:
+    return core_schema_path(api_version, kind, version).is_file()
+
+
 @functools.lru_cache(maxsize=256)
 def core_validator(api_version: str, kind: str, version: str) -> Any | None:
     """kubernetes-validate's strict schema for a core kind, or None when it has none."""
     from jsonschema import Draft202012Validator
 
-    group, _, api = api_version.rpartition("/")
-    group = group.split(".")[0] if group else ""
-    name = f"{kind.lower()}-{group}-{api}.json" if group else f"{kind.lower()}-{api}.json"
-    path = k8s_folder(version) / name
-    if not path.is_file():
+    if not has_core_schema(api_version, kind, version):
         return None
-    schema = json.loads(path.read_text(encoding="utf-8"))
+    schema = json.loads(core_schema_path(api_version, kind, version).read_text(encoding="utf-8"))
     return Draft202012Validator(schema, registry=registry(version))
 
 

@@ -333,3 +333,17 @@ def test_param_18_ignores_a_distribution_katib_filled_in() -> None:
     assert paths("PARAM-18", data) == []
     data["spec"]["parameters"][0]["feasibleSpace"]["distribution"] = "uniform"
     assert paths("PARAM-18", data) == [("spec", "parameters", 0, "feasibleSpace", "distribution")]
+
+
+def test_a_wrongly_typed_metric_strategy_is_g03s_finding_not_a_crash(tmp_path) -> None:
+    import io
+
+    from generator.validate import core
+    from generator.yamlio import dump
+    from tests.validate.helpers import experiment
+
+    data = experiment()
+    data["spec"]["objective"]["metricStrategies"] = [{"name": ["a"], "value": "max"}]
+    (tmp_path / "e.yaml").write_text(dump(data))
+    outcome = core.validate(core.Options((str(tmp_path / "e.yaml"),)), io.StringIO())
+    assert {d.rule_id for d in outcome.diagnostics} == {"G-03"}
