@@ -62,6 +62,7 @@ class Options:
     kubernetes_version: str = ""
     ignore_missing_schemas: bool = False
     skip: frozenset[str] = frozenset()
+    jobs: int = 1
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,18 +83,66 @@ class Env:
 
 def validate(options: Options, stdin: TextIO) -> Outcome:
     env = Env(options, options.kubernetes_version or schemas.latest_kubernetes(), _load_crds(options.crds))
-    collected = inputs.collect(options.paths, render_kustomizations=options.render, stdin=stdin)
-    found = list(collected.problems)
-    documents = [d for source in collected.sources for d in source.documents]
-    for document in documents:
-        found.extend(_without_skipped(document, check_document(document, env), options.skip))
-    found.extend(_spec_checks(documents))
+    units = inputs.plan(options.paths, render_kustomizations=options.render, stdin=stdin)
+    results = _in_parallel(units, env) if _parallel(units, options.jobs) else [check_unit(u, env) for u in units]
+    found = [d for r in results for d in r.diagnostics]
+    found.extend(_spec_checks([d for r in results for d in r.spec_documents]))
     found = [d for d in found if d.rule_id not in options.skip]
-    if not documents and not collected.problems:
-        first = collected.sources[0].display if collected.sources else options.paths[0]
+    documents = sum(r.documents for r in results)
+    if not documents and not found:
+        first = results[0].display if results else options.paths[0]
         found.append(Diagnostic(first, 1, 1, "empty-input", "no YAML documents found", hint="an empty input is an error: name the files to check"))
-    files = tuple(dict.fromkeys(source.display for source in collected.sources))
-    return Outcome(tuple(sorted(set(found))), files, len(documents))
+    files = tuple(dict.fromkeys(r.display for r in results))
+    return Outcome(tuple(sorted(set(found))), files, documents)
+
+
+@dataclasses.dataclass(frozen=True)
+class UnitResult:
+    display: str
+    diagnostics: tuple[Diagnostic, ...]
+    documents: int
+    spec_documents: tuple[Document, ...]  # TuningSpecs and Targets, checked together afterwards
+
+
+def check_unit(unit: inputs.Unit, env: Env) -> UnitResult:
+    source, found = unit.load()
+    for document in source.documents:
+        found.extend(_without_skipped(document, check_document(document, env), env.options.skip))
+    specs = tuple(d for d in source.documents if _kind_of(d) in (SPEC_KIND, TARGETS_KIND))
+    return UnitResult(source.display, tuple(found), len(source.documents), specs)
+
+
+# Enough files to be worth a second process: below this, start-up costs more than it saves.
+PARALLEL_THRESHOLD = 200
+_WORK: tuple[list[inputs.Unit], Env] | None = None
+
+
+def _parallel(units: Sequence[inputs.Unit], jobs: int) -> bool:
+    import multiprocessing
+
+    forkable = "fork" in multiprocessing.get_all_start_methods()
+    return jobs > 1 and forkable and len(units) >= PARALLEL_THRESHOLD and all(u.display != "<stdin>" for u in units)
+
+
+def _check_indexes(indexes: Sequence[int]) -> list[UnitResult]:
+    assert _WORK is not None
+    units, env = _WORK
+    return [check_unit(units[i], env) for i in indexes]
+
+
+def _in_parallel(units: list[inputs.Unit], env: Env) -> list[UnitResult]:
+    """Forked workers share the plan and the loaded schemas; results come back in input order."""
+    import multiprocessing
+
+    global _WORK
+    _WORK = (units, env)
+    jobs = env.options.jobs
+    chunks = [list(range(i, min(i + 32, len(units)))) for i in range(0, len(units), 32)]
+    try:
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            return [r for chunk in pool.imap(_check_indexes, chunks) for r in chunk]
+    finally:
+        _WORK = None
 
 
 def _load_crds(paths: Sequence[Path]) -> dict[tuple[str, str], Any]:

@@ -32,32 +32,49 @@ class Inputs:
     problems: tuple[Diagnostic, ...]  # files that could not be parsed
 
 
-def collect(paths: Sequence[str], *, render_kustomizations: bool, stdin: TextIO) -> Inputs:
+Loader = Callable[[], Source]
+
+
+@dataclasses.dataclass(frozen=True)
+class Unit:
+    """One thing to read: a file, a rendered kustomization, or stdin; `named` when the user named it."""
+
+    display: str
+    named: bool
+    loader: Loader
+
+    def load(self) -> tuple[Source, list[Diagnostic]]:
+        """The parsed source and the problems that made it unreadable or empty."""
+        try:
+            source = self.loader()
+        except FindingsError as exc:
+            return Source(self.display, ()), list(exc.diagnostics)
+        if not source.documents and self.named:
+            # A file named on the command line (or stdin) that holds nothing is an error, never a pass.
+            return source, [Diagnostic(self.display, 1, 1, "empty-input", "no YAML documents in this input",
+                                       hint="an empty file, only comments, or only '---': there is nothing to check")]
+        return source, []
+
+
+def plan(paths: Sequence[str], *, render_kustomizations: bool, stdin: TextIO) -> list[Unit]:
+    """Everything to read, in order; nothing is read yet (usage problems raise UsageError)."""
     if not paths:
         raise UsageError("nothing to validate: name files, folders, or '-' for standard input")
+    return [Unit(display, display == _named(name), loader) for name in paths for display, loader in _expand(name, render_kustomizations, stdin)]
+
+
+def collect(paths: Sequence[str], *, render_kustomizations: bool, stdin: TextIO) -> Inputs:
     sources: list[Source] = []
     problems: list[Diagnostic] = []
-    for name in paths:
-        for display, loader in _expand(name, render_kustomizations, stdin):
-            try:
-                source = loader()
-            except FindingsError as exc:
-                problems.extend(exc.diagnostics)
-                sources.append(Source(display, ()))
-                continue
-            sources.append(source)
-            if not source.documents and display == _named(name):
-                # A file named on the command line (or stdin) that holds nothing is an error, never a pass.
-                problems.append(Diagnostic(display, 1, 1, "empty-input", "no YAML documents in this input",
-                                           hint="an empty file, only comments, or only '---': there is nothing to check"))
+    for unit in plan(paths, render_kustomizations=render_kustomizations, stdin=stdin):
+        source, found = unit.load()
+        sources.append(source)
+        problems.extend(found)
     return Inputs(tuple(sources), tuple(problems))
 
 
 def _named(name: str) -> str:
     return "<stdin>" if name == STDIN else name
-
-
-Loader = Callable[[], Source]
 
 
 def _expand(name: str, render_kustomizations: bool, stdin: TextIO) -> Iterator[tuple[str, Loader]]:

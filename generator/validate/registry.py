@@ -9,6 +9,7 @@ after Katib's defaulting, exactly as Katib's validator does (G-09).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
@@ -39,21 +40,21 @@ class Context:
     config: KatibConfig = STANDALONE
     version: tuple[int, int] = DEFAULT_KATIB_VERSION
 
-    @property
+    @functools.cached_property
     def spec(self) -> Mapping[str, Any]:
         spec = self.experiment.get("spec")
         return spec if isinstance(spec, Mapping) else {}
 
-    @property
+    @functools.cached_property
     def algorithm_name(self) -> str:
         return str(_get(self.spec, "algorithm", "algorithmName") or "")
 
-    @property
+    @functools.cached_property
     def service(self) -> str:
         """The suggestion service serving the algorithm, per the katib-config ('' if unknown)."""
         return self.config.suggestions.get(self.algorithm_name, "")
 
-    @property
+    @functools.cached_property
     def parameters(self) -> list[Mapping[str, Any]]:
         value = self.spec.get("parameters")
         return [p for p in value if isinstance(p, Mapping)] if isinstance(value, list) else []
