@@ -10,7 +10,7 @@ import copy
 from typing import Any
 
 from generator import kinds
-from generator.experiment import DEFAULT_COLLECTOR_PATHS, DEFAULT_PARALLEL
+from generator.kinds import DEFAULT_COLLECTOR_PATHS, DEFAULT_PARALLEL
 
 # Fields Katib drops when they hold their zero value (omitempty, G-04b).
 _OMIT_EMPTY = {

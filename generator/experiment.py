@@ -14,12 +14,12 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from generator import kinds
+from generator.kinds import DEFAULT_COLLECTOR_PATHS, DEFAULT_PARALLEL
 from generator.kinds import TrialKind
 from generator.spec import Parameter, Profile, TuningSpec
 
 EXPERIMENT_API = "kubeflow.org/v1beta1"
 COUNT_FIELDS = ("parallelTrialCount", "maxTrialCount", "maxFailedTrialCount")
-DEFAULT_PARALLEL = 3
 HASH_LENGTH = 8
 MAX_NAME = 40
 LABEL_SPEC = "katib-gitops.dev/spec"
@@ -34,7 +34,6 @@ SAFETY_ANNOTATIONS = {
     "kustomize.toolkit.fluxcd.io/prune": "disabled",
     "kustomize.toolkit.fluxcd.io/substitute": "disabled",
 }
-DEFAULT_COLLECTOR_PATHS = {"File": "/var/log/katib/metrics.log", "TensorFlowEvent": "/var/log/katib/tfevent/"}
 
 
 # ------------------------------------------------------------- values

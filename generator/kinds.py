@@ -11,6 +11,9 @@ COMPLETE = 'status.conditions.#(type=="Complete")#|#(status=="True")#'
 FAILED = 'status.conditions.#(type=="Failed")#|#(status=="True")#'
 MASTER_ROLE = {"training.kubeflow.org/job-role": "master"}
 ISTIO_OFF = {"sidecar.istio.io/inject": "false"}
+# Katib's defaults (DEF-01, DEF-10, DEF-11), shared by the builder and the defaulter.
+DEFAULT_PARALLEL = 3
+DEFAULT_COLLECTOR_PATHS = {"File": "/var/log/katib/metrics.log", "TensorFlowEvent": "/var/log/katib/tfevent/"}
 
 
 @dataclasses.dataclass(frozen=True)

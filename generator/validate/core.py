@@ -14,15 +14,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from generator import checks as spec_checks
-from generator import crd as crds
 from generator import schema as spec_schema
 from generator.diagnostics import Diagnostic, FindingsError, Severity, UsageError
-from generator.spec import SPEC_KIND, TARGETS_KIND, SpecSet, parse_spec, parse_targets
 from generator.validate import fastschema, inputs, registry, schemas
 from generator.validate.katib_config import STANDALONE, KatibConfig
 from generator.yamlio import RULES as YAML_RULES, Document, load_documents, read_text
 
+# Spec kinds (generator.spec), named here so that a run without specs never imports the
+# generator's spec machinery: start-up matters for a pre-commit hook.
+SPEC_KIND = "TuningSpec"
+TARGETS_KIND = "Targets"
 SKIP_ANNOTATION = "katib-gitops.dev/skip"
 EXPERIMENT = ("kubeflow.org/v1beta1", "Experiment")
 PLACEHOLDER = re.compile(r"\$\{trialParameters\.[^}]*\}")
@@ -118,10 +119,11 @@ _WORK: tuple[list[inputs.Unit], Env] | None = None
 
 
 def _parallel(units: Sequence[inputs.Unit], jobs: int) -> bool:
-    import multiprocessing
+    if jobs <= 1 or len(units) < PARALLEL_THRESHOLD or any(u.display == "<stdin>" for u in units):
+        return False
+    import multiprocessing  # only for large inputs: its import alone costs a pre-commit hook ~8 ms
 
-    forkable = "fork" in multiprocessing.get_all_start_methods()
-    return jobs > 1 and forkable and len(units) >= PARALLEL_THRESHOLD and all(u.display != "<stdin>" for u in units)
+    return "fork" in multiprocessing.get_all_start_methods()
 
 
 def _check_indexes(indexes: Sequence[int]) -> list[UnitResult]:
@@ -146,6 +148,8 @@ def _in_parallel(units: list[inputs.Unit], env: Env) -> list[UnitResult]:
 
 
 def _load_crds(paths: Sequence[Path]) -> dict[tuple[str, str], Any]:
+    from generator import crd as crds
+
     loaded: dict[tuple[str, str], Any] = {}
     for path in paths:
         if not path.exists():
@@ -260,6 +264,8 @@ def _experiment_rule(error: Any) -> str:
 
 
 def _crd_diagnostics(document: Document, crd: Any, instance: Any, base: list[str | int]) -> list[Diagnostic]:
+    from generator import crd as crds
+
     try:
         checker = crds.validator(crds.schema_for(crd, crds.version_of(instance, crd)))
     except crds.CrdError as exc:
@@ -311,6 +317,9 @@ def _spec_checks(documents: Sequence[Document]) -> list[Diagnostic]:
     specs = [d for d in documents if _kind_of(d) == SPEC_KIND and not spec_schema.check(d, "tuningspec")]
     if not specs:
         return []
+    from generator import checks as spec_checks
+    from generator.spec import SpecSet, parse_spec, parse_targets
+
     targets = [d for d in documents if _kind_of(d) == TARGETS_KIND] or _sibling_targets(specs)
     if len(targets) != 1:
         what = "no Targets file" if not targets else f"{len(targets)} Targets files"

@@ -43,16 +43,18 @@ from __future__ import annotations
 
 import abc
 import dataclasses
+import functools
 import json
 import re
-import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, ClassVar, NamedTuple, TextIO
-from urllib.parse import quote
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, TextIO
 
 from generator import __version__
 from generator.diagnostics import Diagnostic, Severity
+
+if TYPE_CHECKING:
+    import xml.etree.ElementTree as ET
 
 TOOL_NAME = "katib-gitops"
 INFORMATION_URI = "https://github.com/kubeflow/katib"
@@ -270,12 +272,15 @@ def _long_message(d: Diagnostic) -> str:
 
 # -- junit -----------------------------------------------------------------------
 
-_XML_ILLEGAL = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+@functools.cache
+def _xml_illegal() -> re.Pattern[str]:
+    """Characters XML 1.0 cannot carry (compiled on first use: only the junit format needs it)."""
+    return re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def _xml_text(text: str) -> str:
     """Drops the characters XML 1.0 cannot hold at all (most C0 controls, lone surrogates)."""
-    return _XML_ILLEGAL.sub("\ufffd", text)
+    return _xml_illegal().sub("\ufffd", text)
 
 
 class JunitReporter(Reporter):
@@ -286,12 +291,16 @@ class JunitReporter(Reporter):
 
     def write(self, report: Report) -> None:
         root = junit_tree(report, self.suite_name)
+        import xml.etree.ElementTree as ET
+
         ET.indent(root)
         self.stream.write('<?xml version="1.0" encoding="UTF-8"?>\n')
         self.stream.write(ET.tostring(root, encoding="unicode") + "\n")
 
 
 def junit_tree(report: Report, suite_name: str) -> ET.Element:
+    import xml.etree.ElementTree as ET  # only the junit format needs it
+
     by_file = _group_by_file(report)
     failed = sum(1 for diags in by_file.values() if any(d.severity is Severity.ERROR for d in diags))
     counts = {"tests": str(len(by_file)), "failures": str(failed), "errors": "0", "skipped": "0"}
@@ -314,6 +323,8 @@ def _group_by_file(report: Report) -> dict[str, list[Diagnostic]]:
 
 
 def _junit_testcase(file: str, diagnostics: list[Diagnostic]) -> ET.Element:
+    import xml.etree.ElementTree as ET  # only the junit format needs it
+
     case = ET.Element("testcase", {"classname": TOOL_NAME, "name": _xml_text(file), "file": _xml_text(file)})
     for d in diagnostics:
         if d.severity is Severity.ERROR:
@@ -398,7 +409,7 @@ def artifact_location(file: str, root: Path | None = None) -> dict[str, str]:
             path = path.relative_to(root if root is not None else Path.cwd())
         except ValueError:
             return {"uri": path.as_uri()}
-    return {"uri": quote(path.as_posix(), safe="/"), "uriBaseId": SRCROOT}
+    return {"uri": _quote(path.as_posix(), safe="/"), "uriBaseId": SRCROOT}
 
 
 # -- registry --------------------------------------------------------------------
@@ -421,3 +432,9 @@ def write_report(report: Report, stream: TextIO, fmt: str = DEFAULT_FORMAT, *, c
 def rules_info(rules: Iterable[Any]) -> dict[str, RuleInfo]:
     """RuleInfo for objects with `id`, `severity` and `doc` (e.g. registry.KatibRule)."""
     return {rule.id: RuleInfo(rule.id, Severity(rule.severity), rule.doc) for rule in rules}
+
+
+def _quote(text: str, safe: str = "/") -> str:
+    from urllib.parse import quote
+
+    return quote(text, safe=safe)

@@ -48,9 +48,13 @@ def kubernetes_versions() -> list[str]:
 
 
 def _k8s_root() -> Path:
-    import kubernetes_validate
+    import importlib.util
 
-    return Path(kubernetes_validate.__file__).parent / "kubernetes-json-schema"
+    # Located without importing it: kubernetes_validate imports jsonschema and more (~70 ms).
+    spec = importlib.util.find_spec("kubernetes_validate")
+    if spec is None or not spec.submodule_search_locations:
+        raise UsageError("kubernetes-validate is not installed: it provides the Kubernetes schemas")
+    return Path(list(spec.submodule_search_locations)[0]) / "kubernetes-json-schema"
 
 
 def k8s_folder(version: str) -> Path:
