@@ -6,9 +6,9 @@ import dataclasses
 import os
 from pathlib import Path
 
-from generator import checks, lock, overlays, staging, write
+from generator import checks, lock, overlays, runcache, staging, write
 from generator.diagnostics import Diagnostic, FindingsError, Severity, UsageError
-from generator.spec import SpecSet, load_spec_set
+from generator.spec import SpecSet, TuningSpec, find_spec_files, load_spec_set
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,10 +42,51 @@ def load(specs_dir: Path) -> SpecSet:
 
 
 def planned_files(spec_set: SpecSet) -> list[write.OutputFile]:
-    expansions = overlays.expand(spec_set)
-    files = write.plan(spec_set, expansions)
-    write.self_check(files, expansions)
-    return files
+    """Every output file, each overlay proven to render to the Experiment built for it."""
+    planned = _plan_in_parallel(spec_set) if _parallel(spec_set) else [plan_spec(s, spec_set) for s in spec_set.specs]
+    files = [f for spec_files, _ in planned for f in spec_files]
+    return write.finish(files + write.gitops_files(spec_set, [e for _, e in planned]))
+
+
+def plan_spec(spec: TuningSpec, spec_set: SpecSet) -> tuple[list[write.OutputFile], overlays.Expansion]:
+    """One spec's files, self-checked; the expansion comes back without its (large) Experiments."""
+    expansion = overlays.expand_spec(spec, spec_set)
+    files = write.spec_files(expansion)
+    write.self_check(files, [expansion])
+    slim = tuple(dataclasses.replace(o, experiment={}, patch=[]) for o in expansion.overlays)
+    return files, dataclasses.replace(expansion, base={}, overlays=slim)
+
+
+# Specs per run worth forked workers: fewer finish before a second process would start.
+PARALLEL_SPECS = 100
+_SPEC_SET: SpecSet | None = None
+
+
+def _parallel(spec_set: SpecSet) -> bool:
+    if (os.cpu_count() or 1) < 2 or len(spec_set.specs) < PARALLEL_SPECS:
+        return False
+    import multiprocessing
+
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def _plan_indexes(indexes: list[int]) -> list[tuple[list[write.OutputFile], overlays.Expansion]]:
+    assert _SPEC_SET is not None
+    return [plan_spec(_SPEC_SET.specs[i], _SPEC_SET) for i in indexes]
+
+
+def _plan_in_parallel(spec_set: SpecSet) -> list[tuple[list[write.OutputFile], overlays.Expansion]]:
+    import multiprocessing
+
+    global _SPEC_SET
+    _SPEC_SET = spec_set
+    count = len(spec_set.specs)
+    chunks = [list(range(i, min(i + 25, count))) for i in range(0, count, 25)]
+    try:
+        with multiprocessing.get_context("fork").Pool(os.cpu_count()) as pool:
+            return [item for chunk in pool.imap(_plan_indexes, chunks) for item in chunk]
+    finally:
+        _SPEC_SET = None
 
 
 def generate(options: GenerateOptions) -> GenerateResult:
@@ -57,10 +98,38 @@ def generate(options: GenerateOptions) -> GenerateResult:
     out = options.out_dir
     if os.path.lexists(out) and not os.path.islink(out) and not out.is_dir():
         raise UsageError(f"{out}: output path exists and is not a directory")
+    fingerprint = runcache.inputs_fingerprint(options.specs_dir, find_spec_files(options.specs_dir))
+    if fingerprint and not options.force and (unchanged := _unchanged(options, fingerprint)) is not None:
+        return unchanged
     spec_set, warnings = load_checked(options.specs_dir)
     files = planned_files(spec_set)
     changes, written = write_planned(files, options)
+    if fingerprint and (written or changes.empty):  # the output now is what these inputs generate
+        runcache.record(out, fingerprint, write.sha256(write.manifest_file(files).content), warnings)
     return GenerateResult(changes, len(files), written=written, warnings=tuple(warnings))
+
+
+def _unchanged(options: GenerateOptions, fingerprint: str) -> GenerateResult | None:
+    """The last run's result, when it read the same inputs and its output is intact (generator/runcache.py)."""
+    out = options.out_dir
+    found = runcache.recorded(out, fingerprint) if out.is_dir() and not out.is_symlink() else None
+    if found is None:
+        return None
+    manifest_digest, warnings = found
+    with lock.hold(out, exclusive=not options.check_only):  # the same lock and recovery as the write phase
+        if options.check_only:
+            if staging.interrupted(out):
+                return None
+        else:
+            staging.recover(out)
+        tree = write.scan(out)
+        entry = tree.get(write.MANIFEST)
+        if entry is None or entry.kind != "file" or entry.digest != manifest_digest:
+            return None
+        manifest = write.read_manifest(out, tree)
+        if any(tree.get(path) is None or tree[path].digest != digest for path, digest in manifest.items()):
+            return None
+    return GenerateResult(write.Changes(), len(manifest), written=False, warnings=tuple(warnings))
 
 
 def write_planned(files: list[write.OutputFile], options: GenerateOptions) -> tuple[write.Changes, bool]:

@@ -9,6 +9,7 @@ writes anything.
 
 from __future__ import annotations
 
+import copy
 import os
 import posixpath
 import re
@@ -68,6 +69,8 @@ class MemoryFiles:
             while d:
                 d = posixpath.dirname(d)
                 self.dirs.add(d)
+
+        self.rendered: dict[str, list[dict[str, Any]]] = {}  # files never change: render each folder once
 
     def read(self, path: str) -> str | None:
         return self.files.get(posixpath.normpath(path))
@@ -140,7 +143,12 @@ def _load_resource(files: Files, directory: str, entry: Any, owner: Document, in
         raise FindingsError([owner.diagnostic(["resources", index], RULE, f"resource {entry!r} must be a relative path")])
     path = posixpath.normpath(posixpath.join(directory, entry))
     if files.is_dir(path):
-        return render(files, path, seen)
+        cache = getattr(files, "rendered", None)
+        if cache is None:
+            return render(files, path, seen)
+        if path not in cache:
+            cache[path] = render(files, path, seen)
+        return copy.deepcopy(cache[path])  # patches and namespaces change what they get
     _restrict(files, path, directory, owner, ["resources", index])
     text = files.read(path)
     if text is None:

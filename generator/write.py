@@ -44,20 +44,34 @@ def header(source: str) -> str:
 
 def plan(spec_set: SpecSet, expansions: list[Expansion]) -> list[OutputFile]:
     """Every file of the output tree, sorted by path; pure."""
-    files: list[OutputFile] = []
-    for expansion in expansions:
-        head = header(expansion.spec.source)
-        base = expansion.base_directory
-        files.append(OutputFile(f"{base}/{overlays.KUSTOMIZATION_FILE}", dump(overlays.base_kustomization(), head)))
-        files.append(OutputFile(f"{base}/{overlays.EXPERIMENT_FILE}", dump(expansion.base, head)))
-        for overlay in expansion.overlays:
-            content = dump(overlays.overlay_kustomization(expansion, overlay), head)
-            files.append(OutputFile(f"{overlay.directory}/{overlays.KUSTOMIZATION_FILE}", content))
-    files.extend(_gitops_files(spec_set, expansions))
+    files = [f for expansion in expansions for f in spec_files(expansion)]
+    return finish(files + list(_gitops_files(spec_set, expansions)))
+
+
+def spec_files(expansion: Expansion) -> list[OutputFile]:
+    """The base and every overlay of one spec."""
+    head = header(expansion.spec.source)
+    base = expansion.base_directory
+    files = [
+        OutputFile(f"{base}/{overlays.KUSTOMIZATION_FILE}", dump(overlays.base_kustomization(), head)),
+        OutputFile(f"{base}/{overlays.EXPERIMENT_FILE}", dump(expansion.base, head)),
+    ]
+    for overlay in expansion.overlays:
+        content = dump(overlays.overlay_kustomization(expansion, overlay), head)
+        files.append(OutputFile(f"{overlay.directory}/{overlays.KUSTOMIZATION_FILE}", content))
+    return files
+
+
+def finish(files: list[OutputFile]) -> list[OutputFile]:
+    """Sorted by path, every path checked to stay inside the output folder."""
     files.sort(key=lambda f: f.path)
     for item in files:
         check_relative(item.path)
     return files
+
+
+def gitops_files(spec_set: SpecSet, expansions: list[Expansion]) -> list[OutputFile]:
+    return list(_gitops_files(spec_set, expansions))
 
 
 _SAFE_PART = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*\Z")

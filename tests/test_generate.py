@@ -135,3 +135,39 @@ def test_an_output_path_that_is_a_file_is_a_usage_error(tmp_path: Path) -> None:
 def test_the_committed_overlays_are_up_to_date(repo_specs: Path) -> None:
     result = katib_gitops(repo_specs.parent, "generate", "--check")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_repeat_run_trusts_its_record_only_while_the_output_is_intact(tmp_path: Path) -> None:
+    """generator/runcache.py: the record of the last run saves the work, never a check of the output."""
+    write_specs(tmp_path)
+    assert katib_gitops(tmp_path, "generate").returncode == 0
+    assert "up to date" in katib_gitops(tmp_path, "generate", "--check").stdout
+    edited = tmp_path / "overlays" / "demo" / "team-a" / "gpu" / "kustomization.yaml"
+    edited.write_text(edited.read_text() + "# hand edit\n")
+    stale = katib_gitops(tmp_path, "generate", "--check")
+    assert stale.returncode == 1 and "overlays/demo/team-a/gpu/kustomization.yaml" in stale.stdout
+    edited.unlink()
+    assert katib_gitops(tmp_path, "generate", "--check").returncode == 1
+    assert katib_gitops(tmp_path, "generate").returncode == 0 and edited.exists()
+
+
+def test_a_repeat_run_sees_every_change_of_the_specs(tmp_path: Path) -> None:
+    write_specs(tmp_path)
+    assert katib_gitops(tmp_path, "generate").returncode == 0
+    write_specs(tmp_path, spec(algorithm={"name": "tpe"}))
+    assert katib_gitops(tmp_path, "generate", "--check").returncode == 1
+    (tmp_path / "specs" / "extra.yaml").write_text("kind: [\n")
+    result = katib_gitops(tmp_path, "generate")
+    assert result.returncode == 1 and "specs/extra.yaml:2:1: error" in result.stderr
+
+
+def test_the_record_of_a_run_lives_in_the_user_cache_not_the_output(tmp_path: Path) -> None:
+    write_specs(tmp_path)
+    cache = tmp_path / "cache"
+    assert katib_gitops(tmp_path, "generate", env={"XDG_CACHE_HOME": str(cache)}).returncode == 0
+    assert list((cache / "katib-gitops" / "generate").glob("*.json"))
+    assert not [p for p in (tmp_path / "overlays").rglob("*") if "cache" in p.name or p.suffix == ".tmp"]
+    (cache / "katib-gitops" / "generate").chmod(0o500)  # an unwritable or missing cache means a full run, never an error
+    for record in (cache / "katib-gitops" / "generate").glob("*.json"):
+        record.write_text("{not json")
+    assert "up to date" in katib_gitops(tmp_path, "generate", "--check", env={"XDG_CACHE_HOME": str(cache)}).stdout
