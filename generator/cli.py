@@ -69,6 +69,32 @@ max_file_size_option = click.option(
     help="Largest YAML file read, e.g. 32MiB (default 8MiB); larger files are refused [yaml-limit].")
 
 
+def entry() -> NoReturn:
+    """The console script: `main`, then an exit that skips the interpreter's teardown.
+
+    Freeing every module and object at exit costs ~25 ms of a ~120 ms run, and the
+    pre-commit hook pays it on every commit. Nothing is lost by skipping it: files are
+    written and closed inside `with` blocks and locks are released before `main` returns;
+    only the standard streams need a flush.
+    """
+    try:
+        main()
+        code: object = 0
+    except SystemExit as exc:
+        code = exc.code
+    if isinstance(code, str):  # sys.exit("message"): Python prints it and exits 1
+        click.echo(code, err=True)
+        code = 1
+    import os
+
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe: nothing left to say
+            code = code or 141
+    os._exit(code if isinstance(code, int) else 0)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="katib-gitops")
 def main() -> None:

@@ -77,3 +77,41 @@ def test_a_specs_folder_without_targets_is_reported(tmp_path: Path, monkeypatch:
     (folder / "targets.yaml").unlink()
     code, _, err = run("generate")
     assert code == 1 and "no 'Targets' document found" in err
+
+
+def _console_script(*args: str, stdout: int | None = None) -> "subprocess.CompletedProcess[str]":
+    """The installed entry point (generator.cli:entry), as pre-commit and CI run it."""
+    import subprocess
+    import sys
+
+    code = "import sys; from generator.cli import entry; sys.argv = ['katib-gitops', *sys.argv[1:]]; entry()"
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=stdout is None, stdout=stdout, text=True,
+                          cwd=Path(__file__).resolve().parent.parent)
+
+
+def test_the_console_script_keeps_exit_codes_and_flushes_its_output(tmp_path: Path) -> None:
+    """entry() skips the interpreter's teardown; nothing it printed may be lost, no exit code changed."""
+    version = _console_script("--version")
+    assert version.returncode == 0 and version.stdout == f"katib-gitops, version {__version__}\n"
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, labelz: {}}\n")
+    found = _console_script("validate", "--format", "json", str(broken))
+    assert found.returncode == 1 and found.stdout.rstrip().endswith("}") and "unknown field 'labelz'" in found.stdout
+    assert _console_script("validate", str(tmp_path / "missing.yaml")).returncode == 2
+    assert _console_script("no-such-command").returncode == 2
+
+
+def test_the_console_script_stops_quietly_when_the_reader_goes_away(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    for index in range(400):
+        (tmp_path / f"{index}.yaml").write_text(f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: a{index}, labelz: {{}}}}\n")
+    code = "import sys; from generator.cli import entry; sys.argv = ['katib-gitops', *sys.argv[1:]]; entry()"
+    producer = subprocess.Popen([sys.executable, "-c", code, "validate", str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                cwd=Path(__file__).resolve().parent.parent)
+    assert producer.stdout is not None
+    producer.stdout.read(100)
+    producer.stdout.close()
+    _, err = producer.communicate(timeout=60)
+    assert b"Traceback" not in err and producer.returncode in (1, 141)
