@@ -7,7 +7,6 @@ import re
 import functools
 import json
 from collections.abc import Callable, Sequence
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,7 @@ SCHEMA_RULE = "schema"
 
 def schema_dir() -> Path:
     """The schemas folder: inside the installed wheel, or at the top of a source checkout."""
-    packaged = Path(str(resources.files("generator"))) / "schemas"
+    packaged = Path(__file__).resolve().parent / "schemas"  # the wheel puts them in the package (pyproject.toml)
     if packaged.is_dir():
         return packaged
     return Path(__file__).resolve().parent.parent / "schemas"

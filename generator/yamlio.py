@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import json
 import math
 import os
@@ -307,13 +308,19 @@ def _line_col(raw: bytes, offset: int) -> tuple[int, int]:
 
 
 # YAML's printable set (YAML 1.1 and 1.2 alike): TAB, LF, CR, NEL and U+0020 up, without surrogates and U+FFFE/FFFF.
-_NOT_PRINTABLE = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_NOT_PRINTABLE_ASCII = re.compile("[^\t\n\r\x20-\x7e]")
+
+
+@functools.cache
+def _not_printable() -> re.Pattern[str]:
+    """Compiled on the first non-ASCII text: the Unicode ranges cost ~7 ms to compile, most files are ASCII."""
+    return re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def _check_text(text: str, display: str) -> str:
     if text.startswith("\ufeff"):
         text = text[1:]
-    bad = _NOT_PRINTABLE.search(text)
+    bad = (_NOT_PRINTABLE_ASCII if text.isascii() else _not_printable()).search(text)
     if bad:
         offset = bad.start()
         line = text.count("\n", 0, offset) + 1
