@@ -72,6 +72,21 @@ def _inject(rng: random.Random, document: dict[str, Any]) -> str:
     return "unknown-field"
 
 
+# What each injected mistake looks like in the text, and where a validator should point:
+# at the misspelled key, or at the value of the wrong type.
+_MARKS = {"imagePullPolicyy:": 0, "labelz:": 0, "replicas: three": len("replicas: ")}
+
+
+def _position(text: str, injected: str) -> dict[str, int]:
+    """Line and column (1-based) of the injected mistake, found in the text itself, not by a YAML parser."""
+    for number, line in enumerate(text.splitlines(), 1):
+        for mark, shift in _MARKS.items():
+            at = line.find(mark)
+            if at >= 0 and (injected == "type") == (shift > 0):
+                return {"line": number, "column": at + shift + 1}
+    raise AssertionError(f"injected {injected} mistake not found")
+
+
 def build_core(root: Path, files: int, seed: int = 7) -> dict[str, Any]:
     """`files` files shaped like the research corpus; returns the ground truth."""
     rng = random.Random(seed)
@@ -85,12 +100,13 @@ def build_core(root: Path, files: int, seed: int = 7) -> dict[str, Any]:
         else:
             docs = [rng.choices(makers, weights)[0](rng, index)]
         name = f"{index:05d}.yaml"
-        if rng.random() < 0.02:
-            _inject(rng, docs[0])
-            broken.append(name)
-        (root / name).write_text(dump_all(docs))
+        injected = _inject(rng, docs[0]) if rng.random() < 0.02 else None
+        text = dump_all(docs)
+        (root / name).write_text(text)
+        if injected:
+            broken.append({"file": name, "kind": injected, **_position(text, injected)})
         documents += len(docs)
-    truth = {"files": files, "documents": documents, "broken_files": broken}
+    truth = {"files": files, "documents": documents, "broken": broken}
     (root.parent / f"{root.name}.truth.json").write_text(json.dumps(truth, indent=2))
     return truth
 
