@@ -6,7 +6,6 @@ process (render) and checks they give exactly the Experiment it built.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,6 +14,16 @@ Op = dict[str, Any]
 
 class PatchError(ValueError):
     """A patch does not apply to its document."""
+
+
+def clone(value: Any) -> Any:
+    """A deep copy of a JSON-like tree (dicts, lists, scalars): several times faster than
+    copy.deepcopy, which the generator's self-check would otherwise spend a quarter of its time in."""
+    if isinstance(value, dict):
+        return {key: clone(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [clone(item) for item in value]
+    return value
 
 
 def escape(part: str | int) -> str:
@@ -50,7 +59,7 @@ def diff(old: Any, new: Any, path: tuple[str | int, ...] = ()) -> list[Op]:
         return _diff_lists(old, new, path)
     if type(old) is type(new) and old == new:
         return []
-    return [{"op": "replace", "path": pointer(path), "value": copy.deepcopy(new)}]
+    return [{"op": "replace", "path": pointer(path), "value": clone(new)}]
 
 
 def _diff_dicts(old: dict[str, Any], new: dict[str, Any], path: tuple[str | int, ...]) -> list[Op]:
@@ -62,7 +71,7 @@ def _diff_dicts(old: dict[str, Any], new: dict[str, Any], path: tuple[str | int,
         if key in old:
             ops.extend(diff(old[key], value, path + (key,)))
         else:
-            ops.append({"op": "add", "path": pointer(path + (key,)), "value": copy.deepcopy(value)})
+            ops.append({"op": "add", "path": pointer(path + (key,)), "value": clone(value)})
     return ops
 
 
@@ -81,7 +90,7 @@ def _diff_lists(old: list[Any], new: list[Any], path: tuple[str | int, ...]) -> 
 
 def apply(document: Any, ops: Sequence[Op]) -> Any:
     """Apply `ops` to a copy of `document` (add, remove, replace, move, copy, test)."""
-    result = copy.deepcopy(document)
+    result = clone(document)
     for op in ops:
         result = _apply_one(result, op)
     return result
@@ -96,17 +105,17 @@ def _apply_one(doc: Any, op: Op) -> Any:
         return doc
     if kind in ("move", "copy"):
         source = split_pointer(op.get("from", ""))
-        value = copy.deepcopy(_get(doc, source))
+        value = clone(_get(doc, source))
         if kind == "move":
             doc = _remove(doc, source)
         return _add(doc, path, value)
     if kind == "add":
-        return _add(doc, path, copy.deepcopy(op.get("value")))
+        return _add(doc, path, clone(op.get("value")))
     if kind == "remove":
         return _remove(doc, path)
     if kind == "replace":
         _get(doc, path)
-        return _set(doc, path, copy.deepcopy(op.get("value")))
+        return _set(doc, path, clone(op.get("value")))
     raise PatchError(f"unknown op {kind!r}")
 
 

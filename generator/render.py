@@ -9,7 +9,6 @@ writes anything.
 
 from __future__ import annotations
 
-import copy
 import os
 import posixpath
 import re
@@ -148,7 +147,7 @@ def _load_resource(files: Files, directory: str, entry: Any, owner: Document, in
             return render(files, path, seen)
         if path not in cache:
             cache[path] = render(files, path, seen)
-        return copy.deepcopy(cache[path])  # patches and namespaces change what they get
+        return jsonpatch.clone(cache[path])  # patches and namespaces change what they get
     _restrict(files, path, directory, owner, ["resources", index])
     text = files.read(path)
     if text is None:
