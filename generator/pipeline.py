@@ -6,7 +6,7 @@ import dataclasses
 import os
 from pathlib import Path
 
-from generator import checks, lock, overlays, runcache, staging, write
+from generator import checks, lock, overlays, runcache, staging, workers, write
 from generator.diagnostics import Diagnostic, FindingsError, Severity, UsageError
 from generator.spec import SpecSet, TuningSpec, find_spec_files, load_spec_set
 
@@ -59,34 +59,15 @@ def plan_spec(spec: TuningSpec, spec_set: SpecSet) -> tuple[list[write.OutputFil
 
 # Specs per run worth forked workers: fewer finish before a second process would start.
 PARALLEL_SPECS = 100
-_SPEC_SET: SpecSet | None = None
 
 
 def _parallel(spec_set: SpecSet) -> bool:
-    if (os.cpu_count() or 1) < 2 or len(spec_set.specs) < PARALLEL_SPECS:
-        return False
-    import multiprocessing
-
-    return "fork" in multiprocessing.get_all_start_methods()
-
-
-def _plan_indexes(indexes: list[int]) -> list[tuple[list[write.OutputFile], overlays.Expansion]]:
-    assert _SPEC_SET is not None
-    return [plan_spec(_SPEC_SET.specs[i], _SPEC_SET) for i in indexes]
+    return len(spec_set.specs) >= PARALLEL_SPECS and workers.can_fork(os.cpu_count() or 1)
 
 
 def _plan_in_parallel(spec_set: SpecSet) -> list[tuple[list[write.OutputFile], overlays.Expansion]]:
-    import multiprocessing
-
-    global _SPEC_SET
-    _SPEC_SET = spec_set
-    count = len(spec_set.specs)
-    chunks = [list(range(i, min(i + 25, count))) for i in range(0, count, 25)]
-    try:
-        with multiprocessing.get_context("fork").Pool(os.cpu_count()) as pool:
-            return [item for chunk in pool.imap(_plan_indexes, chunks) for item in chunk]
-    finally:
-        _SPEC_SET = None
+    specs = spec_set.specs
+    return workers.forked_map(lambda index: plan_spec(specs[index], spec_set), len(specs), os.cpu_count() or 1, 25)
 
 
 def generate(options: GenerateOptions) -> GenerateResult:

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from generator import schema as spec_schema
+from generator import schema as spec_schema, workers
 from generator.diagnostics import Diagnostic, FindingsError, Severity, UsageError
 from generator.validate import fastschema, inputs, registry, schemas
 from generator.validate.katib_config import STANDALONE, KatibConfig
@@ -115,36 +115,17 @@ def check_unit(unit: inputs.Unit, env: Env) -> UnitResult:
 
 # Enough files to be worth a second process: below this, start-up costs more than it saves.
 PARALLEL_THRESHOLD = 200
-_WORK: tuple[list[inputs.Unit], Env] | None = None
 
 
 def _parallel(units: Sequence[inputs.Unit], jobs: int) -> bool:
-    if jobs <= 1 or len(units) < PARALLEL_THRESHOLD or any(u.display == "<stdin>" for u in units):
+    if len(units) < PARALLEL_THRESHOLD or any(u.display == "<stdin>" for u in units):
         return False
-    import multiprocessing  # only for large inputs: its import alone costs a pre-commit hook ~8 ms
-
-    return "fork" in multiprocessing.get_all_start_methods()
-
-
-def _check_indexes(indexes: Sequence[int]) -> list[UnitResult]:
-    assert _WORK is not None
-    units, env = _WORK
-    return [check_unit(units[i], env) for i in indexes]
+    return workers.can_fork(jobs)
 
 
 def _in_parallel(units: list[inputs.Unit], env: Env) -> list[UnitResult]:
     """Forked workers share the plan and the loaded schemas; results come back in input order."""
-    import multiprocessing
-
-    global _WORK
-    _WORK = (units, env)
-    jobs = env.options.jobs
-    chunks = [list(range(i, min(i + 32, len(units)))) for i in range(0, len(units), 32)]
-    try:
-        with multiprocessing.get_context("fork").Pool(jobs) as pool:
-            return [r for chunk in pool.imap(_check_indexes, chunks) for r in chunk]
-    finally:
-        _WORK = None
+    return workers.forked_map(lambda index: check_unit(units[index], env), len(units), env.options.jobs, 32)
 
 
 def _load_crds(paths: Sequence[Path]) -> dict[tuple[str, str], Any]:
