@@ -22,7 +22,7 @@ class GenerateOptions:
 @dataclasses.dataclass(frozen=True)
 class GenerateResult:
     changes: write.Changes
-    files: int
+    files: int  # in the output, the manifest included
     written: bool
     warnings: tuple[Diagnostic, ...] = ()
 
@@ -87,7 +87,7 @@ def generate(options: GenerateOptions) -> GenerateResult:
     changes, written = write_planned(files, options)
     if fingerprint and (written or changes.empty):  # the output now is what these inputs generate
         runcache.record(out, fingerprint, write.sha256(write.manifest_file(files).content), warnings)
-    return GenerateResult(changes, len(files), written=written, warnings=tuple(warnings))
+    return GenerateResult(changes, len(files) + 1, written=written, warnings=tuple(warnings))  # + the manifest
 
 
 def _unchanged(options: GenerateOptions, fingerprint: str) -> GenerateResult | None:
@@ -110,7 +110,7 @@ def _unchanged(options: GenerateOptions, fingerprint: str) -> GenerateResult | N
         manifest = write.read_manifest(out, tree)
         if any(tree.get(path) is None or tree[path].digest != digest for path, digest in manifest.items()):
             return None
-    return GenerateResult(write.Changes(), len(manifest), written=False, warnings=tuple(warnings))
+    return GenerateResult(write.Changes(), len(manifest) + 1, written=False, warnings=tuple(warnings))
 
 
 def write_planned(files: list[write.OutputFile], options: GenerateOptions) -> tuple[write.Changes, bool]:
