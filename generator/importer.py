@@ -792,8 +792,8 @@ def import_experiment(document: Document) -> ImportResult:
     if not isinstance(data, dict) or (data.get("apiVersion"), data.get("kind")) != EXPERIMENT:
         kind = data.get("kind") if isinstance(data, dict) else type(data).__name__
         raise FindingsError([document.diagnostic([], RULE_KIND, f"not a kubeflow.org/v1beta1 Experiment ({kind})")])
+    warnings = validator_findings(document)  # first: a broken Experiment is refused with Katib's reason
     refuse_unsupported(document)
-    warnings = validator_findings(document)
     notes: list[str] = [f"validator: {d.message} [{d.rule_id}]" for d in warnings]
     source, dropped = strip_server_fields(data)
     notes += dropped
