@@ -206,10 +206,12 @@ def migrate(files: tuple[str, ...], write: bool, katib_version: tuple[int, int])
 @click.option("--skip", "skip", multiple=True, help="Rule ID to skip for this run (repeatable, or comma-separated).")
 @click.option("--strict-warnings", is_flag=True, help="Exit 1 on warnings too.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="Worker processes for large inputs (default: the number of cores).")
+@click.option("--previous", "previous", multiple=True, metavar="PATH",
+              help="Manifests as deployed now (e.g. the base branch's overlays): an Experiment of the same namespace and name may change only its trial counts [UPD-05] (repeatable).")
 @max_file_size_option
 def validate(paths: tuple[str, ...], output_format: str, no_render: bool, crd_paths: tuple[Path, ...], katib_config: Path | None,
              katib_version: tuple[int, int], kubernetes_version: str, ignore_missing_schemas: bool, skip: tuple[str, ...], strict_warnings: bool,
-             jobs: int | None, **_: Any) -> None:
+             jobs: int | None, previous: tuple[str, ...], **_: Any) -> None:
     """Check manifests and specs before the cluster does: PATH... files, folders, or - for stdin."""
 
     def action() -> int:
@@ -220,7 +222,7 @@ def validate(paths: tuple[str, ...], output_format: str, no_render: bool, crd_pa
         config = config_module.load(katib_config) if katib_config else config_module.standalone(katib_version)
         skipped = frozenset(s.strip() for item in skip for s in item.split(",") if s.strip())
         options = core.Options(paths, not no_render, crd_paths, config, katib_version, kubernetes_version, ignore_missing_schemas, skipped,
-                               jobs or os.cpu_count() or 1)
+                               jobs or os.cpu_count() or 1, previous)
         outcome = core.validate(options, sys.stdin)
         return output.emit(outcome, output_format, sys.stdout, strict_warnings=strict_warnings)
 

@@ -461,3 +461,44 @@ def filters_re2(ctx: Context) -> Iterator[Finding]:
         if problems:
             yield Finding(where, f"filter {text!r} is not valid RE2: {', '.join(problems)}", "the collector is written in Go; rewrite without these constructs")
 
+
+
+COUNTS = ("parallelTrialCount", "maxTrialCount", "maxFailedTrialCount")
+
+
+@rule("UPD-05", "ADVISORY", "An Experiment already deployed (validate --previous) changes nothing but its three trial counts: Katib refuses any other change (UPD-01).")
+def immutable_update(ctx: Context) -> Iterator[Finding]:
+    if ctx.previous is None:
+        return
+    old_spec = ctx.previous.experiment.get("spec")
+    old = dict(old_spec) if isinstance(old_spec, Mapping) else {}
+    for count in COUNTS:  # UPD-01: the new counts are copied into the old spec before comparing
+        if count in ctx.spec:
+            old[count] = ctx.spec[count]
+        else:
+            old.pop(count, None)
+    where = _first_difference(old, ctx.spec, ("spec",))
+    if where is not None:
+        yield Finding(where, f"changed since the Experiment deployed as {ctx.previous.location}: Katib refuses any change to a "
+                             "created Experiment but parallelTrialCount, maxTrialCount and maxFailedTrialCount (UPD-01)",
+                      "delete and re-create the Experiment (its trials and results go with it) or deploy it under a new name; "
+                      "katib-gitops generate names Experiments after a hash of the fields that cannot change")
+
+
+def _first_difference(old: Any, new: Any, path: Path) -> Path | None:
+    """The path of the first node where `new` differs from `old` (list order matters, as in Katib's deep-equal)."""
+    if isinstance(old, Mapping) and isinstance(new, Mapping):
+        for key in [*new, *(k for k in old if k not in new)]:
+            if key not in old or key not in new:
+                return (*path, key)
+            found = _first_difference(old[key], new[key], (*path, key))
+            if found is not None:
+                return found
+        return None
+    if isinstance(old, list) and isinstance(new, list):
+        for index, (a, b) in enumerate(zip(old, new)):
+            found = _first_difference(a, b, (*path, index))
+            if found is not None:
+                return found
+        return None if len(old) == len(new) else (*path, min(len(old), len(new)))
+    return None if old == new and type(old) is type(new) else path

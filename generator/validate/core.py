@@ -64,6 +64,7 @@ class Options:
     ignore_missing_schemas: bool = False
     skip: frozenset[str] = frozenset()
     jobs: int = 1
+    previous: tuple[str, ...] = ()  # manifests as deployed now, for UPD-05
 
 
 @dataclasses.dataclass(frozen=True)
@@ -80,10 +81,12 @@ class Env:
     options: Options
     kubernetes: str
     crds: Mapping[tuple[str, str], Any]
+    previous: Mapping[tuple[str, str], registry.Previous] = dataclasses.field(default_factory=dict)  # by (namespace, name)
 
 
 def validate(options: Options, stdin: TextIO) -> Outcome:
-    env = Env(options, options.kubernetes_version or schemas.latest_kubernetes(), _load_crds(options.crds))
+    env = Env(options, options.kubernetes_version or schemas.latest_kubernetes(), _load_crds(options.crds),
+              _load_previous(options.previous, options) if options.previous else {})
     units = inputs.plan(options.paths, render_kustomizations=options.render, stdin=stdin)
     results = _in_parallel(units, env) if _parallel(units, options.jobs) else [check_unit(u, env) for u in units]
     found = [d for r in results for d in r.diagnostics]
@@ -126,6 +129,33 @@ def _parallel(units: Sequence[inputs.Unit], jobs: int) -> bool:
 def _in_parallel(units: list[inputs.Unit], env: Env) -> list[UnitResult]:
     """Forked workers share the plan and the loaded schemas; results come back in input order."""
     return workers.forked_map(lambda index: check_unit(units[index], env), len(units), env.options.jobs, 32)
+
+
+def _load_previous(paths: Sequence[str], options: Options) -> dict[tuple[str, str], registry.Previous]:
+    """The v1beta1 Experiments of `paths` (rendered like the inputs), defaulted as Katib stored them."""
+    from generator.defaults import apply_katib_defaults
+
+    import io
+
+    if "-" in paths:
+        raise UsageError("--previous reads files and folders, not standard input")
+    found: dict[tuple[str, str], registry.Previous] = {}
+    for unit in inputs.plan(paths, render_kustomizations=options.render, stdin=io.StringIO()):
+        source, problems = unit.load()
+        if problems:
+            first = problems[0]
+            raise UsageError(f"--previous: {first.file}:{first.line}:{first.column}: {first.message}")
+        for document in source.documents:
+            if isinstance(document.data, dict) and (document.data.get("apiVersion"), document.data.get("kind")) == EXPERIMENT:
+                line, _ = document.position([])
+                found[_identity(document.data)] = registry.Previous(apply_katib_defaults(document.data, options.katib_version), f"{document.file}:{line}")
+    return found
+
+
+def _identity(data: Mapping[str, Any]) -> tuple[str, str]:
+    metadata = data.get("metadata")
+    metadata = metadata if isinstance(metadata, Mapping) else {}
+    return str(metadata.get("namespace") or ""), str(metadata.get("name") or "")
 
 
 def _load_crds(paths: Sequence[Path]) -> dict[tuple[str, str], Any]:
@@ -230,7 +260,7 @@ def _experiment(document: Document, env: Env) -> list[Diagnostic]:
     # (a Prometheus port left out is filled, DEF-12) and the rules.
     admitted = apply_katib_defaults(document.data, options.katib_version)
     found = _schema_check(document, env, *EXPERIMENT, admitted, [], _experiment_rule) or []
-    context = registry.Context(document.data, admitted, options.katib_config, options.katib_version)
+    context = registry.Context(document.data, admitted, options.katib_config, options.katib_version, env.previous.get(_identity(document.data)))
     found.extend(_katib_rules(document, context, options.skip))
     found.extend(_trial_spec(document, env))
     return found

@@ -32,6 +32,14 @@ class Finding:
 
 
 @dataclasses.dataclass(frozen=True)
+class Previous:
+    """An Experiment as it is deployed now, defaulted as Katib stored it, and where it was read."""
+
+    experiment: Mapping[str, Any]
+    location: str  # file:line
+
+
+@dataclasses.dataclass(frozen=True)
 class Context:
     """One Experiment as Katib's webhooks and services will see it."""
 
@@ -39,6 +47,7 @@ class Context:
     experiment: Mapping[str, Any]  # defaulted (G-09)
     config: KatibConfig = STANDALONE
     version: tuple[int, int] = DEFAULT_KATIB_VERSION
+    previous: Previous | None = None  # the same Experiment as deployed now (validate --previous)
 
     @functools.cached_property
     def spec(self) -> Mapping[str, Any]:

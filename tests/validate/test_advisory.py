@@ -17,7 +17,7 @@ from tests.validate.helpers import VALID, experiment, findings, paths
 from tests.validate.test_runtime import repository_experiments
 
 ADVISORY = ("NAME-03", "OBJ-06", "OBJ-08", "PBT-07", "ES-09", "PARAM-11", "PARAM-12", "PARAM-13", "PARAM-14", "PARAM-15",
-            "PARAM-16", "PARAM-17", "PARAM-18", "PARAM-19", "PARAM-20", "NAS-02", "TT-R7", "MC-15")
+            "PARAM-16", "PARAM-17", "PARAM-18", "PARAM-19", "PARAM-20", "NAS-02", "TT-R7", "MC-15", "UPD-05")
 TEMPLATE = VALID["spec"]["trialTemplate"]
 OBJECTIVE = ("spec", "objective")
 COLLECTOR = ("spec", "metricsCollectorSpec")
@@ -347,3 +347,35 @@ def test_a_wrongly_typed_metric_strategy_is_g03s_finding_not_a_crash(tmp_path) -
     (tmp_path / "e.yaml").write_text(dump(data))
     outcome = core.validate(core.Options((str(tmp_path / "e.yaml"),)), io.StringIO())
     assert {d.rule_id for d in outcome.diagnostics} == {"G-03"}
+
+
+# --------------------------------------------------------------- UPD-05: against the deployed Experiment
+
+
+def deployed_change(old: dict[str, Any], new: dict[str, Any]) -> list[tuple[str | int, ...]]:
+    from generator.defaults import apply_katib_defaults
+    from generator.validate.registry import Previous
+
+    context = dataclasses.replace(context_for(new), previous=Previous(apply_katib_defaults(old), "deployed.yaml:1"))
+    return [f.path for f in RULES["UPD-05"].check(context)]
+
+
+def test_upd_05_lets_the_three_counts_change_and_nothing_else() -> None:
+    counts = experiment(parallelTrialCount=1, maxTrialCount=50, maxFailedTrialCount=9)
+    assert deployed_change(VALID, counts) == []
+    assert deployed_change(VALID, VALID) == []
+    moved = param(min="0.02", max="0.05")
+    assert deployed_change(VALID, moved) == [space(0, "min")]
+
+
+def test_upd_05_compares_lists_in_order_and_sees_added_and_removed_fields() -> None:
+    swapped = experiment()
+    swapped["spec"]["parameters"] = [*VALID["spec"]["parameters"]][::-1]  # lr, momentum -> momentum, lr
+    assert deployed_change(VALID, swapped) == [("spec", "parameters", 0, "name")]
+    added = experiment(resumePolicy="FromVolume")
+    assert deployed_change(VALID, added) == [("spec", "resumePolicy")]
+    assert deployed_change(added, VALID) == [("spec", "resumePolicy")]
+
+
+def test_upd_05_only_runs_with_a_deployed_experiment() -> None:
+    assert findings("UPD-05", param(min="0.02", max="0.05")) == []

@@ -202,3 +202,22 @@ def test_older_katib_versions_do_not_watch_trainjobs_by_default(tmp_path: Path) 
     path = write(tmp_path, "e.yaml", data)
     assert "TT-R5" not in [d["rule_id"] for d in diagnostics(path)]
     assert "TT-R5" in [d["rule_id"] for d in diagnostics("--katib-version", "0.18", path)]
+
+
+def test_previous_flags_a_change_katib_would_refuse_on_the_deployed_experiment(tmp_path: Path) -> None:
+    (tmp_path / "deployed").mkdir()
+    (tmp_path / "change").mkdir()
+    deployed = write(tmp_path / "deployed", "e.yaml", VALID)
+    counts_only = write(tmp_path / "change", "counts.yaml", experiment(maxTrialCount=40))
+    assert validate(counts_only, "--previous", deployed)[0] == 0
+    moved = experiment()
+    moved["spec"]["objective"]["goal"] = 0.5
+    changed = write(tmp_path / "change", "goal.yaml", moved)
+    (found,) = [d for d in diagnostics(changed, "--previous", str(tmp_path / "deployed")) if d["rule_id"] == "UPD-05"]
+    assert found["severity"] == "warning" and found["path"] == "spec.objective.goal" and "e.yaml:1" in str(found["message"])
+    assert validate(changed, "--previous", deployed, "--strict-warnings")[0] == 1
+    renamed = experiment()
+    renamed["metadata"]["name"] = "another-name"  # a new Experiment: nothing to compare with
+    assert validate(write(tmp_path / "change", "renamed.yaml", renamed), "--previous", deployed)[0] == 0
+    code, _, err = validate(changed, "--previous", "-")
+    assert code == 2 and "standard input" in err
