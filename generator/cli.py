@@ -171,7 +171,8 @@ def _katib_version(_ctx: Any, _param: Any, value: str) -> tuple[int, int]:
 @click.argument("files", nargs=-1, required=True)
 @click.option("--write", is_flag=True, help="Replace each file in place, atomically; nothing is written unless every file converts.")
 @click.option("--katib-version", default="0.19", show_default=True, callback=_katib_version, help="Katib version to migrate for (collector None is Push from 0.18).")
-def migrate(files: tuple[str, ...], write: bool, katib_version: tuple[int, int]) -> None:
+@max_file_size_option
+def migrate(files: tuple[str, ...], write: bool, katib_version: tuple[int, int], **_: Any) -> None:
     """Convert kubeflow.org/v1alpha3 Experiments in FILE... to v1beta1: to stdout, or in place with --write."""
 
     def action() -> int:
@@ -255,7 +256,8 @@ def rules(output_format: str) -> None:
 @click.option("--out", "out_dir", default="specs", show_default=True, type=click.Path(path_type=Path), help="Specs folder to write the TuningSpecs and the Targets file into.")
 @click.option("--force", is_flag=True, help="Replace spec files that exist and differ from the import.")
 @click.option("--dry-run", is_flag=True, help="Print the specs (and the Targets file, if it changes) to stdout; write nothing.")
-def import_command(paths: tuple[str, ...], out_dir: Path, force: bool, dry_run: bool) -> None:
+@max_file_size_option
+def import_command(paths: tuple[str, ...], out_dir: Path, force: bool, dry_run: bool, **_: Any) -> None:
     """Turn Experiments (FILE..., folders, or - for stdin) into TuningSpecs that generate them back."""
 
     def action() -> int:

@@ -116,6 +116,13 @@ def test_generate_and_render_take_the_size_flag(tmp_path: Path) -> None:
     assert "larger than" in assert_clean_exit(cli(tmp_path, "render", "--max-file-size", "100", "overlays/demo/team-a/gpu"), 1)
 
 
+@pytest.mark.parametrize("command", ["migrate", "import"])
+def test_migrate_and_import_take_the_size_flag(tmp_path: Path, command: str) -> None:
+    (tmp_path / "big.yaml").write_text(CONFIGMAP + "  blob: " + "x" * 5_000 + "\n")
+    assert "big.yaml:1:1: error: file is larger than" in assert_clean_exit(cli(tmp_path, command, "--max-file-size", "1KiB", "big.yaml"), 1)
+    assert "larger than" not in cli(tmp_path, command, "--max-file-size", "1MiB", "big.yaml").stderr
+
+
 # ------------------------------------------------------------------ specs with wrong types everywhere
 
 
