@@ -125,7 +125,7 @@ def budget_relations(spec: TuningSpec, spec_set: SpecSet) -> Iterator[Diagnostic
 # --------------------------------------------------------------- parameters
 
 
-@rule("TS-PARAM-UNIQUE", "Parameter names and their trialParameter names are unique (PARAM-11, TT-11).")
+@rule("TS-PARAM-UNIQUE", "Parameter names and trialParameter names (metadata parameters included) are unique (PARAM-11, TT-11).")
 def unique_parameters(spec: TuningSpec, _: SpecSet) -> Iterator[Diagnostic]:
     names: set[str] = set()
     trial_names: set[str] = set()
@@ -136,6 +136,11 @@ def unique_parameters(spec: TuningSpec, _: SpecSet) -> Iterator[Diagnostic]:
             yield spec.document.diagnostic(_param_path(index), "", f"trialParameter name '{parameter.trial_parameter}' is used twice", hint="set 'trialParameter' to tell them apart")
         names.add(parameter.name)
         trial_names.add(parameter.trial_parameter)
+    for index, meta in enumerate(spec.trial.get("metadataParameters", [])):
+        if meta["name"] in trial_names:
+            yield spec.document.diagnostic(["spec", "trial", "metadataParameters", index, "name"], "", f"trialParameter name '{meta['name']}' is used twice",
+                                           hint="a metadata parameter needs a name of its own")
+        trial_names.add(meta["name"])
 
 
 @rule("TS-PARAM-RANGE", "min is at most max, step is greater than 0, and log distributions have min > 0 (PARAM-14, PARAM-15, PARAM-17).")
@@ -152,7 +157,7 @@ def parameter_ranges(spec: TuningSpec, _: SpecSet) -> Iterator[Diagnostic]:
             yield spec.document.diagnostic(_param_path(index, "min"), "", f"{p.distribution} needs min > 0, got {p.min}")
 
 
-@rule("TS-PARAM-PASS", "Every parameter reaches the trial: flags and env vars need a known pod template, placeholders must appear in the trial (TT-15, TT-R1).")
+@rule("TS-PARAM-PASS", "Every parameter reaches the trial: flags and env vars need a known pod template, placeholders (metadata parameters too) appear in the trial (TT-15, TT-R1, TT-R2).")
 def parameter_delivery(spec: TuningSpec, _: SpecSet) -> Iterator[Diagnostic]:
     import json
 
@@ -164,6 +169,26 @@ def parameter_delivery(spec: TuningSpec, _: SpecSet) -> Iterator[Diagnostic]:
             yield spec.document.diagnostic(_param_path(index, "pass"), "", f"placeholder {token} does not appear in the trial", hint="write it where the value belongs, e.g. in args")
         elif p.delivery.mode != "placeholder" and kind is None:
             yield spec.document.diagnostic(_param_path(index), "", f"cannot pass '{p.name}' as {p.delivery.mode}: trialSpec kind is not one katib-gitops knows", hint="use 'pass: placeholder'")
+    yield from _metadata_delivery(spec, text)
+
+
+META_KEY = re.compile(r"\$\{trialSpec\.(Labels|Annotations)\[(.+)\]\}\Z")
+
+
+def _metadata_delivery(spec: TuningSpec, text: str) -> Iterator[Diagnostic]:
+    """Metadata parameters are used in the trial (TT-15), and a label or annotation they read exists (TT-R2)."""
+    trial_spec = spec.trial.get("trialSpec")
+    metadata = trial_spec.get("metadata") if isinstance(trial_spec, dict) else None
+    metadata = metadata if isinstance(metadata, dict) else {}
+    for index, meta in enumerate(spec.trial.get("metadataParameters", [])):
+        where = ["spec", "trial", "metadataParameters", index]
+        token = "${trialParameters.%s}" % meta["name"]
+        if token not in text:
+            yield spec.document.diagnostic([*where, "name"], "", f"placeholder {token} does not appear in the trial", hint="write it where the value belongs, e.g. in env")
+        keyed = META_KEY.match(meta["reference"])
+        if keyed and keyed.group(2) not in (metadata.get(keyed.group(1).lower()) or {}):
+            yield spec.document.diagnostic([*where, "reference"], "", f"the trial job has no {keyed.group(1).lower()[:-1]} '{keyed.group(2)}' (TT-R2)",
+                                           hint=f"set it in trial.trialSpec.metadata.{keyed.group(1).lower()}")
 
 
 # --------------------------------------------------------------- trial

@@ -371,10 +371,16 @@ def metrics_collector(raw: Mapping[str, Any] | None) -> dict[str, Any]:
 
 
 def trial_parameters(spec: TuningSpec) -> list[dict[str, str]]:
-    return [
+    """One per parameter, in order, then those of the trial's own metadata (TT-14)."""
+    from_parameters = [
         {"name": p.trial_parameter, "description": p.description or f"value of parameter {p.name}", "reference": p.name}
         for p in spec.parameters
     ]
+    from_metadata = [
+        {"name": m["name"], "description": m.get("description") or f"the trial's {m['reference'][len('${trialSpec.'):-1]}", "reference": m["reference"]}
+        for m in spec.trial.get("metadataParameters", [])
+    ]
+    return from_parameters + from_metadata
 
 
 def trial_template(spec: TuningSpec, trial_spec: dict[str, Any]) -> dict[str, Any]:

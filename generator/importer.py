@@ -62,7 +62,7 @@ NOTHING = "Imported: adds nothing to the trial pods."
 CLUSTER_RULES = frozenset({"TT-R5"})
 
 # Rule IDs of import refusals (documented in docs/migration.md).
-RULE_UNSUPPORTED = "import-unsupported"  # NAS, ConfigMap templates, metadata trialParameters, ...
+RULE_UNSUPPORTED = "import-unsupported"  # NAS, ConfigMap templates, trialParameters out of order, ...
 RULE_NUMBER = "import-number"  # a feasibleSpace string no spec number writes back
 RULE_ROUND_TRIP = "import-round-trip"  # no spec form reproduces the Experiment
 RULE_KIND = "import-kind"  # not a kubeflow.org/v1beta1 Experiment
@@ -306,9 +306,9 @@ def collector_of(raw: Mapping[str, Any]) -> dict[str, Any] | None:
 def parameters_of(document: Document, spec: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Spec parameters (without `pass`), checked one to one against the trialParameters."""
     template = spec["trialTemplate"]
-    entries = template.get("trialParameters") or []
+    entries = [e for e in template.get("trialParameters") or [] if not _is_metadata(e)]
     raw = spec["parameters"]
-    _check_trial_parameters(document, raw, entries)
+    _check_trial_parameters(document, raw, template.get("trialParameters") or [])
     out, problems = [], []
     for index, (parameter, entry) in enumerate(zip(raw, entries)):
         item, found = _parameter(document, index, parameter, entry)
@@ -319,14 +319,31 @@ def parameters_of(document: Document, spec: Mapping[str, Any]) -> list[dict[str,
     return out
 
 
+def _is_metadata(entry: Any) -> bool:
+    return isinstance(entry, Mapping) and str(entry.get("reference", "")).startswith("${trialSpec.")
+
+
+def metadata_parameters_of(template: Mapping[str, Any]) -> list[dict[str, str]]:
+    """trial.metadataParameters: the trialParameters that read the trial's own metadata (TT-14)."""
+    out = []
+    for entry in template.get("trialParameters") or []:
+        if _is_metadata(entry):
+            item = {"name": str(entry["name"]), "reference": str(entry["reference"])}
+            if entry.get("description"):
+                item["description"] = str(entry["description"])
+            out.append(item)
+    return out
+
+
 def _check_trial_parameters(document: Document, parameters: list[Any], entries: list[Any]) -> None:
     where = ["spec", "trialTemplate", "trialParameters"]
-    for index, entry in enumerate(entries):
-        reference = str(entry.get("reference", ""))
-        if reference.startswith("${trialSpec."):
-            raise FindingsError([document.diagnostic(where + [index, "reference"], RULE_UNSUPPORTED,
-                                                     f"trialParameter '{entry.get('name')}' references trial metadata ({reference}): a TuningSpec cannot express it",
-                                                     hint="a spec has exactly one trialParameter per parameter; keep this Experiment as YAML")])
+    first_meta = next((i for i, e in enumerate(entries) if _is_metadata(e)), len(entries))
+    for index, entry in enumerate(entries[first_meta:], first_meta):
+        if not _is_metadata(entry):
+            raise FindingsError([document.diagnostic(where + [index], RULE_UNSUPPORTED,
+                                                     f"trialParameter '{entry.get('name')}' comes after one that reads trial metadata: a spec writes those last",
+                                                     hint="move the trialParameters that reference ${trialSpec...} to the end")])
+    entries = entries[:first_meta]
     names = [str(p.get("name")) for p in parameters]
     references = [str(e.get("reference", "")) for e in entries]
     if names != references:
@@ -856,6 +873,8 @@ def _import(document: Document, original: dict[str, Any], notes: list[str]) -> I
     body["budget"] = budget_of(spec)
     parameters = parameters_of(document, spec)
     fields = template_fields(template, kind, collector_of(spec.get("metricsCollectorSpec") or {}))
+    if metadata := metadata_parameters_of(template):
+        fields["metadataParameters"] = metadata
     expected = comparable(original)
     notes += _generator_fills(original, kind)
     tried: list[tuple[Candidate, list[Diagnostic], list[str]]] = []

@@ -98,3 +98,50 @@ def test_every_rule_is_documented_and_listed() -> None:
     assert len(checks.RULES) >= 10
     for rule in checks.RULES.values():
         assert rule.id.startswith("TS-") and rule.doc.endswith(".") and len(rule.doc) < 200
+
+
+def metadata_spec(*metadata: dict[str, str], labels: dict[str, str] | None = None, env_value: str = "${trialParameters.trialName}") -> dict[str, Any]:
+    """A raw Job trial reading its own name through a metadata parameter (Katib's trial-metadata-substitution example)."""
+    container = {"name": "training", "image": "x", "env": [{"name": "TRIAL_NAME", "value": env_value}]}
+    job = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"labels": labels or {}}, "spec": {"template": {"spec": {"containers": [container]}}}}
+    return spec(parameters=[{"name": "lr", "type": "double", "min": 0, "max": 1, "pass": "placeholder"}],
+                trial={"trialSpec": {**job, "spec": {"template": {"spec": {"containers": [{**container, "args": ["--lr=${trialParameters.lr}"]}]}}}},
+                       "metadataParameters": list(metadata)})
+
+
+NAME = {"name": "trialName", "reference": "${trialSpec.Name}"}
+
+
+def test_metadata_parameters_follow_the_parameters_in_the_experiment(tmp_path: Path) -> None:
+    from generator.experiment import trial_parameters
+
+    spec_set = pipeline.load(write_specs(tmp_path, metadata_spec(NAME)))
+    (built,) = [trial_parameters(s) for s in spec_set.specs]
+    assert [(p["name"], p["reference"]) for p in built] == [("lr", "lr"), ("trialName", "${trialSpec.Name}")]
+
+
+@pytest.mark.parametrize("data, path, message", [
+    (metadata_spec(NAME, env_value="fixed"), "spec.trial.metadataParameters[0].name", "placeholder ${trialParameters.trialName} does not appear"),
+    (metadata_spec(NAME, {"name": "lr", "reference": "${trialSpec.Kind}"}), "spec.trial.metadataParameters[1].name", "'lr' is used twice"),
+    (metadata_spec(NAME, {"name": "team", "reference": "${trialSpec.Labels[team]}"}), "spec.trial.metadataParameters[1].reference", "no label 'team' (TT-R2)"),
+])
+def test_metadata_parameters_are_used_unique_and_read_what_exists(tmp_path: Path, data: dict[str, Any], path: str, message: str) -> None:
+    assert [(rule, where) for rule, where, text in problems(tmp_path, data) if message in text] in ([("TS-PARAM-PASS", path)], [("TS-PARAM-UNIQUE", path)])
+
+
+def test_a_metadata_reference_outside_katibs_set_is_a_schema_error(tmp_path: Path) -> None:
+    found = problems(tmp_path, metadata_spec({"name": "trialName", "reference": "${trialSpec.Uid}"}))
+    assert [(rule, where) for rule, where, _ in found] == [("schema", "spec.trial.metadataParameters[0].reference")]
+
+
+def test_an_experiment_with_metadata_parameters_generates_and_validates_clean(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from generator.cli import main
+
+    write_specs(tmp_path, metadata_spec(NAME, {"name": "team", "reference": "${trialSpec.Labels[team]}"}, labels={"team": "a"},
+                                        env_value="${trialParameters.trialName} ${trialParameters.team}"))
+    generated = CliRunner().invoke(main, ["generate", "--specs", str(tmp_path / "specs"), "--out", str(tmp_path / "overlays")])
+    assert generated.exit_code == 0, generated.output
+    validated = CliRunner().invoke(main, ["validate", str(tmp_path / "overlays")])
+    assert validated.exit_code == 0 and "0 errors, 0 warnings" in validated.output, validated.output

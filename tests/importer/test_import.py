@@ -39,7 +39,6 @@ REFUSED = {
     "nas/enas-cpu.yaml": "import-unsupported",
     "nas/enas-gpu.yaml": "import-unsupported",
     "trial-template/trial-configmap-source.yaml": "import-unsupported",  # configMap trial template
-    "trial-template/trial-metadata-substitution.yaml": "import-unsupported",  # ${trialSpec.Name} trialParameters
 }
 SHORT_FORM = (
     "kubeflow-training-operator/pytorchjob-mnist.yaml",
@@ -572,3 +571,16 @@ def test_a_v1alpha3_experiment_after_one_that_cannot_migrate_is_still_found(tmp_
     second = load_documents(path.read_text(), str(path))[1]
     result = importer.import_document(second)
     assert result.spec["spec"]["trial"]["kind"] == "PyTorchJob"
+
+
+def test_metadata_trial_parameters_become_metadata_parameters_and_must_come_last(shared: Path) -> None:
+    source = upstream(shared)["trial-template/trial-metadata-substitution.yaml"]
+    result = importer.import_experiment(source)
+    assert [m["reference"] for m in result.spec["spec"]["trial"]["metadataParameters"]][:2] == ["${trialSpec.Name}", "${trialSpec.Namespace}"]
+    assert_round_trip(source, result)
+    reordered = copy.deepcopy(source.data)
+    entries = reordered["spec"]["trialTemplate"]["trialParameters"]
+    entries.insert(0, entries.pop(2))  # ${trialSpec.Name} first
+    with pytest.raises(FindingsError) as refused:
+        importer.import_experiment(load_documents(dump(reordered), "reordered.yaml")[0])
+    assert [(d.rule_id, d.path) for d in refused.value.diagnostics] == [("import-unsupported", "spec.trialTemplate.trialParameters[1]")]
