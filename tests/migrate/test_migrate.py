@@ -12,11 +12,13 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from generator import yamlio
 from generator.cli import main
 from generator.diagnostics import Severity
 from generator.migrate import FileMigration, TemplateData, TemplateError, migrate_text, render_template
 from generator.validate import core
 from generator.yamlio import load_documents
+from tests.reliability.helpers import assert_clean_exit, process
 
 DATA = Path(__file__).parent / "data"
 TUTORIAL = ("katib-tfjob-experiment.yaml", "katib-pytorchjob-experiment.yaml")
@@ -490,6 +492,22 @@ def test_usage_and_yaml_errors(tmp_path: Path) -> None:
     broken.write_text("a: [1\n")
     code, _, err = cli(str(broken))
     assert code == 1 and f"{broken}:2:1: error:" in err and "[yaml-syntax]" in err
+
+
+def test_a_file_over_the_size_limit_is_a_yaml_limit_finding(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(yamlio.LIMITS, "max_file_bytes", yamlio.LIMITS.max_file_bytes)  # the flag's limit ends with the test
+    source = DATA / TUTORIAL[0]
+    code, out, err = cli("--max-file-size", "1KiB", str(source))
+    assert code == 1 and out == "" and f"{source}:1:1: error: file is larger than the 1024 bytes limit" in err and "[yaml-limit]" in err
+    assert cli("--max-file-size", "1MiB", str(source))[0] == 0
+
+
+def test_a_fifo_is_refused_without_being_opened(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "pipe.yaml")
+    (tmp_path / "good.yaml").write_text(experiment(JOB))
+    output = assert_clean_exit(process(tmp_path, "migrate", "--write", "good.yaml", "pipe.yaml", timeout=20), 2)
+    assert "pipe.yaml: not a regular file" in output
+    assert (tmp_path / "good.yaml").read_text() == experiment(JOB)  # nothing written
 
 
 @pytest.mark.parametrize(("old", "new"), [
