@@ -21,7 +21,7 @@ Check = Callable[[TuningSpec, SpecSet], Iterator[Diagnostic]]
 
 # Algorithm and early-stopping names of Katib's standalone katib-config (CFG-02).
 KNOWN_ALGORITHMS = (
-    "random", "tpe", "grid", "hyperband", "bayesianoptimization", "cmaes", "sobol", "multivariate-tpe", "pbt",
+    "random", "tpe", "grid", "hyperband", "bayesianoptimization", "cmaes", "sobol", "multivariate-tpe", "pbt", "enas", "darts",
 )
 KNOWN_EARLY_STOPPING = ("medianstop",)
 
@@ -136,11 +136,17 @@ def unique_parameters(spec: TuningSpec, _: SpecSet) -> Iterator[Diagnostic]:
             yield spec.document.diagnostic(_param_path(index), "", f"trialParameter name '{parameter.trial_parameter}' is used twice", hint="set 'trialParameter' to tell them apart")
         names.add(parameter.name)
         trial_names.add(parameter.trial_parameter)
-    for index, meta in enumerate(spec.trial.get("metadataParameters", [])):
-        if meta["name"] in trial_names:
-            yield spec.document.diagnostic(["spec", "trial", "metadataParameters", index, "name"], "", f"trialParameter name '{meta['name']}' is used twice",
-                                           hint="a metadata parameter needs a name of its own")
-        trial_names.add(meta["name"])
+    for where, entries in _extra_trial_parameters(spec):
+        for index, entry in enumerate(entries):
+            if entry["name"] in trial_names:
+                yield spec.document.diagnostic([*where, index, "name"], "", f"trialParameter name '{entry['name']}' is used twice", hint="give each trialParameter a name of its own")
+            trial_names.add(entry["name"])
+
+
+def _extra_trial_parameters(spec: TuningSpec) -> list[tuple[list[str | int], list[Any]]]:
+    """The trialParameters not made from spec.parameters: NAS assignments, then the trial's metadata."""
+    return [(["spec", "nas", "assignments"], list(spec.body.get("nas", {}).get("assignments", []))),
+            (["spec", "trial", "metadataParameters"], list(spec.trial.get("metadataParameters", [])))]
 
 
 @rule("TS-PARAM-RANGE", "min is at most max, step is greater than 0, and log distributions have min > 0 (PARAM-14, PARAM-15, PARAM-17).")
@@ -176,19 +182,51 @@ META_KEY = re.compile(r"\$\{trialSpec\.(Labels|Annotations)\[(.+)\]\}\Z")
 
 
 def _metadata_delivery(spec: TuningSpec, text: str) -> Iterator[Diagnostic]:
-    """Metadata parameters are used in the trial (TT-15), and a label or annotation they read exists (TT-R2)."""
+    """NAS assignments and metadata parameters are used in the trial (TT-15); a label or annotation read exists (TT-R2)."""
     trial_spec = spec.trial.get("trialSpec")
     metadata = trial_spec.get("metadata") if isinstance(trial_spec, dict) else None
     metadata = metadata if isinstance(metadata, dict) else {}
+    for base, entries in _extra_trial_parameters(spec):
+        for index, entry in enumerate(entries):
+            token = "${trialParameters.%s}" % entry["name"]
+            if token not in text:
+                yield spec.document.diagnostic([*base, index, "name"], "", f"placeholder {token} does not appear in the trial", hint="write it where the value belongs, e.g. in args or env")
     for index, meta in enumerate(spec.trial.get("metadataParameters", [])):
         where = ["spec", "trial", "metadataParameters", index]
-        token = "${trialParameters.%s}" % meta["name"]
-        if token not in text:
-            yield spec.document.diagnostic([*where, "name"], "", f"placeholder {token} does not appear in the trial", hint="write it where the value belongs, e.g. in env")
         keyed = META_KEY.match(meta["reference"])
         if keyed and keyed.group(2) not in (metadata.get(keyed.group(1).lower()) or {}):
             yield spec.document.diagnostic([*where, "reference"], "", f"the trial job has no {keyed.group(1).lower()[:-1]} '{keyed.group(2)}' (TT-R2)",
                                            hint=f"set it in trial.trialSpec.metadata.{keyed.group(1).lower()}")
+
+
+# The assignments each NAS algorithm hands a trial (ENAS-08, DARTS-04): trialParameters must reference exactly these (TT-R1).
+NAS_ASSIGNMENTS = {"enas": ("architecture", "nn_config"), "darts": ("algorithm-settings", "search-space", "num-layers")}
+
+
+@rule("TS-NAS", "A spec tunes parameters or searches architectures (nas), never both; nas runs with enas or darts and assigns exactly what that algorithm gives (PARAM-01, PARAM-02, NAS-02, TT-R1).")
+def nas_search(spec: TuningSpec, _: SpecSet) -> Iterator[Diagnostic]:
+    body = spec.body
+    algorithm = body["algorithm"]["name"]
+    if bool(body.get("parameters")) == ("nas" in body):
+        both = "nas" in body
+        yield spec.document.diagnostic(["spec", "nas"] if both else ["spec"], "", "give either parameters (hyperparameter tuning) or nas (architecture search)" + (", not both" if both else ""),
+                                       hint="Katib refuses both and neither (PARAM-01, PARAM-02)", at_key=both)
+        return
+    known = NAS_ASSIGNMENTS.get(algorithm)
+    if "nas" not in body:
+        if known:
+            yield spec.document.diagnostic(["spec", "algorithm", "name"], "", f"{algorithm} searches architectures: give nas instead of parameters (NAS-02)")
+        return
+    if known is None:
+        yield spec.document.diagnostic(["spec", "algorithm", "name"], "", f"nas needs the enas or darts algorithm, not '{algorithm}' (NAS-02)")
+        return
+    references = [a["reference"] for a in body["nas"]["assignments"]]
+    for index, reference in enumerate(references):
+        if reference not in known or references.index(reference) != index:
+            yield spec.document.diagnostic(["spec", "nas", "assignments", index, "reference"], "", f"{algorithm} assigns each trial {', '.join(known)}: '{reference}' is not one of them, or repeats (TT-R1)")
+    missing = [k for k in known if k not in references]
+    if missing:
+        yield spec.document.diagnostic(["spec", "nas", "assignments"], "", f"{algorithm} assigns {', '.join(missing)} too: every assignment needs a trialParameter (TT-R1)")
 
 
 # --------------------------------------------------------------- trial

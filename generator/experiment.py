@@ -350,6 +350,23 @@ def parameters(spec: TuningSpec) -> list[dict[str, Any]]:
     return [{"name": p.name, "parameterType": p.type, "feasibleSpace": feasible_space(p)} for p in spec.parameters]
 
 
+def nas_config(nas: Mapping[str, Any]) -> dict[str, Any]:
+    """spec.nasConfig: the graph as given, each operation's parameters in Katib's form (no distribution: DEF-13 is for spec.parameters only)."""
+    operations = []
+    for operation in nas["operations"]:
+        item: dict[str, Any] = {"operationType": operation["type"]}
+        if "parameters" in operation:
+            item["parameters"] = [{"name": p["name"], "parameterType": p["type"], "feasibleSpace": _operation_space(p)} for p in operation["parameters"]]
+        operations.append(item)
+    return {"graphConfig": copy.deepcopy(dict(nas.get("graph", {}))), "operations": operations}
+
+
+def _operation_space(raw: Mapping[str, Any]) -> dict[str, Any]:
+    if raw["type"] in ("categorical", "discrete"):
+        return {"list": [katib_string(v) for v in raw.get("values", [])]}
+    return {key: katib_string(raw[key]) for key in ("min", "max", "step") if key in raw}
+
+
 def metrics_collector(raw: Mapping[str, Any] | None) -> dict[str, Any]:
     raw = raw or {"kind": "StdOut"}
     kind = raw["kind"]
@@ -371,16 +388,20 @@ def metrics_collector(raw: Mapping[str, Any] | None) -> dict[str, Any]:
 
 
 def trial_parameters(spec: TuningSpec) -> list[dict[str, str]]:
-    """One per parameter, in order, then those of the trial's own metadata (TT-14)."""
+    """One per parameter in order (or per NAS assignment), then those of the trial's own metadata (TT-14)."""
     from_parameters = [
         {"name": p.trial_parameter, "description": p.description or f"value of parameter {p.name}", "reference": p.name}
         for p in spec.parameters
+    ]
+    from_nas = [
+        {"name": a["name"], "description": a.get("description") or f"the {a['reference']} the algorithm assigns", "reference": a["reference"]}
+        for a in spec.body.get("nas", {}).get("assignments", [])
     ]
     from_metadata = [
         {"name": m["name"], "description": m.get("description") or f"the trial's {m['reference'][len('${trialSpec.'):-1]}", "reference": m["reference"]}
         for m in spec.trial.get("metadataParameters", [])
     ]
-    return from_parameters + from_metadata
+    return from_parameters + from_nas + from_metadata
 
 
 def trial_template(spec: TuningSpec, trial_spec: dict[str, Any]) -> dict[str, Any]:
@@ -418,7 +439,10 @@ def experiment_spec(spec: TuningSpec, profile: Profile | None) -> dict[str, Any]
     out["algorithm"] = algorithm(body["algorithm"])
     if "earlyStopping" in body:
         out["earlyStopping"] = algorithm(body["earlyStopping"])
-    out["parameters"] = parameters(spec)
+    if "nas" in body:
+        out["nasConfig"] = nas_config(body["nas"])
+    else:
+        out["parameters"] = parameters(spec)
     out["metricsCollectorSpec"] = metrics_collector(spec.trial.get("metricsCollector"))
     out["trialTemplate"] = trial_template(spec, build_trial_spec(spec, profile))
     return out

@@ -62,7 +62,7 @@ NOTHING = "Imported: adds nothing to the trial pods."
 CLUSTER_RULES = frozenset({"TT-R5"})
 
 # Rule IDs of import refusals (documented in docs/migration.md).
-RULE_UNSUPPORTED = "import-unsupported"  # NAS, ConfigMap templates, trialParameters out of order, ...
+RULE_UNSUPPORTED = "import-unsupported"  # ConfigMap templates, trialParameters out of order, ...
 RULE_NUMBER = "import-number"  # a feasibleSpace string no spec number writes back
 RULE_ROUND_TRIP = "import-round-trip"  # no spec form reproduces the Experiment
 RULE_KIND = "import-kind"  # not a kubeflow.org/v1beta1 Experiment
@@ -307,6 +307,8 @@ def parameters_of(document: Document, spec: Mapping[str, Any]) -> list[dict[str,
     """Spec parameters (without `pass`), checked one to one against the trialParameters."""
     template = spec["trialTemplate"]
     entries = [e for e in template.get("trialParameters") or [] if not _is_metadata(e)]
+    if "nasConfig" in spec:  # the trialParameters carry the algorithm's assignments: nas_of
+        return []
     raw = spec["parameters"]
     _check_trial_parameters(document, raw, template.get("trialParameters") or [])
     out, problems = [], []
@@ -333,6 +335,56 @@ def metadata_parameters_of(template: Mapping[str, Any]) -> list[dict[str, str]]:
                 item["description"] = str(entry["description"])
             out.append(item)
     return out
+
+
+def nas_of(document: Document, spec: Mapping[str, Any]) -> dict[str, Any]:
+    """spec.nas: the graph, the operations with their parameters in the spec's form, and the assignments trials receive."""
+    config = spec["nasConfig"]
+    operations, problems = [], []
+    for i, operation in enumerate(config.get("operations") or []):
+        item: dict[str, Any] = {"type": operation.get("operationType")}
+        if "parameters" in operation:
+            item["parameters"] = []
+            for j, raw in enumerate(operation["parameters"] or []):
+                where = ["spec", "nasConfig", "operations", i, "parameters", j, "feasibleSpace"]
+                converted, found = _operation_parameter(document, raw, where)
+                item["parameters"].append(converted)
+                problems += found
+        operations.append(item)
+    if problems:
+        raise FindingsError(problems)
+    entries = (spec["trialTemplate"].get("trialParameters") or [])
+    first_meta = next((i for i, e in enumerate(entries) if _is_metadata(e)), len(entries))
+    if any(not _is_metadata(e) for e in entries[first_meta:]):
+        raise FindingsError([document.diagnostic(["spec", "trialTemplate", "trialParameters"], RULE_UNSUPPORTED,
+                                                 "trialParameters that read trial metadata come before others: a spec writes those last")])
+    assignments = []
+    for entry in entries[:first_meta]:
+        item = {"name": str(entry["name"]), "reference": str(entry["reference"])}
+        if entry.get("description") and entry["description"] != f"the {entry['reference']} the algorithm assigns":
+            item["description"] = str(entry["description"])
+        assignments.append(item)
+    return {"graph": dict(config.get("graphConfig") or {}), "operations": operations, "assignments": assignments}
+
+
+def _operation_parameter(document: Document, raw: Mapping[str, Any], where: list[Any]) -> tuple[dict[str, Any], list[Diagnostic]]:
+    kind = raw.get("parameterType")
+    space = raw.get("feasibleSpace") or {}
+    out: dict[str, Any] = {"name": raw.get("name"), "type": kind}
+    keys = [("list", i, v) for i, v in enumerate(space.get("list") or [])] if kind in ("categorical", "discrete") else [(k, None, space[k]) for k in ("min", "max", "step") if k in space]
+    problems = []
+    for key, index, text in keys:
+        value = text if kind == "categorical" else spec_number(text, integer=kind == "int")
+        if value is None:
+            problems.append(document.diagnostic([*where, key, *([] if index is None else [index])], RULE_NUMBER, f"{text!r} is not a number literal ({kind})",
+                                                hint="Katib parses feasibleSpace values as numbers; fix the value in the Experiment first"))
+        if index is None:
+            out[key] = value
+        else:
+            out.setdefault("values", []).append(value)
+    if kind in ("categorical", "discrete"):
+        out.setdefault("values", [])
+    return out, problems
 
 
 def _check_trial_parameters(document: Document, parameters: list[Any], entries: list[Any]) -> None:
@@ -833,8 +885,6 @@ def validator_findings(document: Document) -> list[Diagnostic]:
 def refuse_unsupported(document: Document) -> None:
     spec = document.data.get("spec") or {}
     template = spec.get("trialTemplate") or {}
-    if "nasConfig" in spec:
-        raise FindingsError([document.diagnostic(["spec", "nasConfig"], RULE_UNSUPPORTED, "NAS Experiments (nasConfig) cannot be written as a TuningSpec", hint="keep this Experiment as YAML", at_key=True)])
     if "configMap" in template:
         raise FindingsError([document.diagnostic(["spec", "trialTemplate", "configMap"], RULE_UNSUPPORTED, "a trial template from a ConfigMap cannot be written as a TuningSpec",
                                                  hint="inline the template as trialTemplate.trialSpec, then import again", at_key=True)])
@@ -872,6 +922,8 @@ def _import(document: Document, original: dict[str, Any], notes: list[str]) -> I
         body["earlyStopping"] = algorithm_of(spec["earlyStopping"])
     body["budget"] = budget_of(spec)
     parameters = parameters_of(document, spec)
+    if "nasConfig" in spec:
+        body["nas"] = nas_of(document, spec)
     fields = template_fields(template, kind, collector_of(spec.get("metricsCollectorSpec") or {}))
     if metadata := metadata_parameters_of(template):
         fields["metadataParameters"] = metadata
@@ -960,7 +1012,7 @@ def assemble(head: dict[str, Any], body: dict[str, Any], parameters: list[dict[s
             item["pass"] = value
         params.append(item)
     trial = {**candidate.trial, **fields} if "trialSpec" not in candidate.trial else {**fields, **candidate.trial}
-    spec = {**body, "parameters": params, "trial": trial, "targets": {"namespaces": [namespace], "profiles": [candidate.profile]}}
+    spec = {**body, **({"parameters": params} if params else {}), "trial": trial, "targets": {"namespaces": [namespace], "profiles": [candidate.profile]}}
     return {"apiVersion": API_VERSION, "kind": SPEC_KIND, "metadata": copy.deepcopy(head), "spec": copy.deepcopy(spec)}
 
 
@@ -1220,10 +1272,14 @@ def _update_targets_text(path: Path, index: int, merged: dict[str, Any]) -> str:
 
     from ruamel.yaml import YAML
 
+    from generator.yamlio import read_text
+
+    # Not yamlio.load_round_trip: it drops empty documents (`index` counts them) and quotes ('yes' must stay quoted).
+    text = read_text(path, str(path)).replace("\r\n", "\n").replace("\r", "\n")  # written back with \n, comments too
     yaml = YAML(typ="rt", pure=True)
     yaml.preserve_quotes = True
     yaml.indent(mapping=2, sequence=4, offset=2)
-    nodes = list(yaml.load_all(path.read_text(encoding="utf-8")))
+    nodes = list(yaml.load_all(text))
     body = nodes[index]["spec"]
     quoted = yaml.load(dump(merged["spec"]))  # new values quoted as our writer quotes them (e.g. 'yes', '010')
     for position, namespace in enumerate(merged["spec"]["namespaces"]):

@@ -145,3 +145,48 @@ def test_an_experiment_with_metadata_parameters_generates_and_validates_clean(tm
     assert generated.exit_code == 0, generated.output
     validated = CliRunner().invoke(main, ["validate", str(tmp_path / "overlays")])
     assert validated.exit_code == 0 and "0 errors, 0 warnings" in validated.output, validated.output
+
+
+def nas_spec(algorithm: str = "enas", references: tuple[str, ...] = ("architecture", "nn_config"), **extra: Any) -> dict[str, Any]:
+    """An architecture search: what Katib's enas-cpu example asks for, in the spec's words."""
+    assignments = [{"name": f"a{index}", "reference": reference} for index, reference in enumerate(references)]
+    args = [f"--{a['reference']}=${{trialParameters.{a['name']}}}" for a in assignments]
+    data = spec(algorithm={"name": algorithm}, trial={**TRIAL, "args": args}, nas={
+        "graph": {"numLayers": 1, "inputSizes": [32, 32, 3], "outputSizes": [10]},
+        "operations": [{"type": "convolution", "parameters": [{"name": "filter_size", "type": "categorical", "values": ["3", "5"]},
+                                                              {"name": "stride", "type": "int", "min": 1, "max": 2, "step": 1}]}],
+        "assignments": assignments}, **extra)
+    if "parameters" not in extra:
+        del data["spec"]["parameters"]
+    return data
+
+
+def test_a_nas_spec_generates_an_experiment_that_validates_clean(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from generator.cli import main
+
+    write_specs(tmp_path, nas_spec())
+    generated = CliRunner().invoke(main, ["generate", "--specs", str(tmp_path / "specs"), "--out", str(tmp_path / "overlays")])
+    assert generated.exit_code == 0, generated.output
+    experiment = (tmp_path / "overlays" / "demo" / "_base" / "experiment.yaml").read_text()
+    assert "nasConfig:" in experiment and "  parameters:\n    - name: filter_size" not in experiment.split("nasConfig:")[0]
+    validated = CliRunner().invoke(main, ["validate", str(tmp_path / "overlays")])
+    assert validated.exit_code == 0 and "0 errors, 0 warnings" in validated.output, validated.output
+
+
+@pytest.mark.parametrize("data, path, message", [
+    (nas_spec(parameters=[{"name": "lr", "type": "double", "min": 0, "max": 1}]), "spec.nas", "not both"),
+    (nas_spec(algorithm="random"), "spec.algorithm.name", "nas needs the enas or darts algorithm"),
+    (spec(algorithm={"name": "darts"}), "spec.algorithm.name", "darts searches architectures"),
+    (nas_spec(references=("architecture",)), "spec.nas.assignments", "assigns nn_config too"),
+    (nas_spec(references=("architecture", "nn_config", "search-space")), "spec.nas.assignments[2].reference", "'search-space' is not one of them"),
+])
+def test_ts_nas_boundaries(tmp_path: Path, data: dict[str, Any], path: str, message: str) -> None:
+    assert [(rule, where) for rule, where, text in problems(tmp_path, data) if message in text] == [("TS-NAS", path)]
+
+
+def test_a_nas_assignment_the_trial_never_uses_is_reported(tmp_path: Path) -> None:
+    data = nas_spec()
+    data["spec"]["trial"]["args"] = data["spec"]["trial"]["args"][:1]
+    assert [(rule, where) for rule, where, _ in problems(tmp_path, data)] == [("TS-PARAM-PASS", "spec.nas.assignments[1].name")]

@@ -9,13 +9,14 @@ documented differences (docs/migration.md).
 from __future__ import annotations
 
 import copy
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
-from generator import importer, render
+from generator import importer, render, yamlio
 from generator.cli import main
 from generator.defaults import apply_katib_defaults
 from generator.diagnostics import FindingsError, UsageError
@@ -24,6 +25,7 @@ from generator.kinds import ISTIO_OFF, lookup
 from generator.spec import Profile, camel_case, load_spec_set, parse_spec
 from generator.yamlio import Document, dump, load_documents, read_text
 from tests.conftest import ROOT
+from tests.reliability.helpers import assert_clean_exit, process
 
 EXAMPLES = "upstream/katib/examples"
 
@@ -35,9 +37,6 @@ REFUSED = {
     # Found broken by the validator too (tests/validate/test_upstream_examples.py).
     "nas/darts-gpu.yaml": {"NASOP-02", "DARTS-01"},  # skip_connection has no parameters: the darts service refuses it
     # Documented limitations of the TuningSpec format.
-    "nas/darts-cpu.yaml": "import-unsupported",  # nasConfig
-    "nas/enas-cpu.yaml": "import-unsupported",
-    "nas/enas-gpu.yaml": "import-unsupported",
     "trial-template/trial-configmap-source.yaml": "import-unsupported",  # configMap trial template
 }
 SHORT_FORM = (
@@ -131,8 +130,8 @@ def test_refusals_point_at_the_source(shared: Path) -> None:
     fpga = importer.import_experiment(examples["fpga/xgboost-example.yaml"])
     assert fpga.spec["spec"]["parameters"][0]["min"] == "0.00"  # kept as written
     with pytest.raises(FindingsError) as caught:
-        importer.import_experiment(examples["nas/enas-cpu.yaml"])
-    assert "NAS" in caught.value.diagnostics[0].message
+        importer.import_experiment(examples["trial-template/trial-configmap-source.yaml"])
+    assert [(d.rule_id, d.path, d.line) for d in caught.value.diagnostics] == [("import-unsupported", "spec.trialTemplate.configMap", 51)]
 
 
 def test_pytorch_example_spec(shared: Path) -> None:
@@ -515,6 +514,17 @@ def test_cli_keeps_comments_of_an_existing_targets_file(shared: Path, tmp_path: 
     assert "# GPUs are scarce" in updated and "imported-cpu:" in updated
 
 
+def test_cli_updates_a_targets_file_with_a_bom_and_crlf_line_endings(tmp_path: Path, repo_specs: Path) -> None:
+    source, out = tmp_path / "e.yaml", tmp_path / "specs"
+    source.write_text(dump(experiment()))
+    out.mkdir()
+    (out / "targets.yaml").write_bytes(b"\xef\xbb\xbf" + (repo_specs / "targets.yaml").read_bytes().replace(b"\n", b"\r\n"))
+    assert run(str(source), "--out", str(out))[0] == 0
+    updated = (out / "targets.yaml").read_bytes()
+    assert b"\r" not in updated and not updated.startswith(b"\xef") and b"# GPUs are scarce\n" in updated
+    assert "team-a" in load_spec_set(out).targets.namespaces
+
+
 def test_cli_dry_run_prints_and_writes_nothing(shared: Path, tmp_path: Path) -> None:
     out = tmp_path / "specs"
     code, stdout, stderr = run(str(shared / EXAMPLES / "hp-tuning" / "grid.yaml"), "--out", str(out), "--dry-run")
@@ -524,7 +534,7 @@ def test_cli_dry_run_prints_and_writes_nothing(shared: Path, tmp_path: Path) -> 
 
 
 def test_cli_refusals_exit_1_with_positions(shared: Path, tmp_path: Path) -> None:
-    code, _, err = run(str(shared / EXAMPLES / "hp-tuning" / "simple-pbt.yaml"), str(shared / EXAMPLES / "nas" / "enas-cpu.yaml"), "--out", str(tmp_path / "s"))
+    code, _, err = run(str(shared / EXAMPLES / "hp-tuning" / "simple-pbt.yaml"), str(shared / EXAMPLES / "trial-template" / "trial-configmap-source.yaml"), "--out", str(tmp_path / "s"))
     assert code == 1 and not (tmp_path / "s").exists()
     assert "simple-pbt.yaml:10:24: error:" in err and "[COUNT-04]" in err and "[import-unsupported]" in err
 
@@ -533,6 +543,26 @@ def test_cli_usage_errors_exit_2(tmp_path: Path) -> None:
     (tmp_path / "k.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n")
     assert run(str(tmp_path / "k.yaml"), "--out", str(tmp_path / "s"))[0] == 2
     assert run(str(tmp_path / "missing.yaml"))[0] == 2
+
+
+def test_cli_refuses_a_file_over_the_size_limit_with_yaml_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(yamlio.LIMITS, "max_file_bytes", yamlio.LIMITS.max_file_bytes)  # the flag's limit ends with the test
+    source = tmp_path / "e.yaml"
+    source.write_text(dump(experiment()))
+    code, _, err = run(str(source), "--out", str(tmp_path / "specs"), "--max-file-size", "1KiB")
+    assert code == 1 and f"{source}:1:1: error: file is larger than the 1024 bytes limit" in err and "[yaml-limit]" in err
+    assert not (tmp_path / "specs").exists()
+    assert run(str(source), "--out", str(tmp_path / "specs"), "--max-file-size", "1MiB")[0] == 0
+
+
+def test_cli_refuses_fifos_in_the_inputs_and_the_specs_folder_without_opening_them(tmp_path: Path) -> None:
+    (tmp_path / "e.yaml").write_text(dump(experiment()))
+    os.mkfifo(tmp_path / "pipe.yaml")
+    assert "pipe.yaml: not a regular file" in assert_clean_exit(process(tmp_path, "import", "pipe.yaml", timeout=20), 2)
+    (tmp_path / "specs").mkdir()
+    os.mkfifo(tmp_path / "specs" / "targets.yaml")
+    assert "targets.yaml: not a regular file" in assert_clean_exit(process(tmp_path, "import", "e.yaml", timeout=20), 2)
+    assert sorted(p.name for p in (tmp_path / "specs").iterdir()) == ["targets.yaml"]
 
 
 def test_cli_reads_standard_input(shared: Path, tmp_path: Path) -> None:
@@ -584,3 +614,14 @@ def test_metadata_trial_parameters_become_metadata_parameters_and_must_come_last
     with pytest.raises(FindingsError) as refused:
         importer.import_experiment(load_documents(dump(reordered), "reordered.yaml")[0])
     assert [(d.rule_id, d.path) for d in refused.value.diagnostics] == [("import-unsupported", "spec.trialTemplate.trialParameters[1]")]
+
+
+@pytest.mark.parametrize("name", ["nas/enas-cpu.yaml", "nas/enas-gpu.yaml", "nas/darts-cpu.yaml"])
+def test_nas_examples_become_nas_specs(shared: Path, name: str) -> None:
+    source = upstream(shared)[name]
+    result = importer.import_experiment(source)
+    nas = result.spec["spec"]["nas"]
+    assert "parameters" not in result.spec["spec"] and result.form == "short"
+    assert [o["type"] for o in nas["operations"]] == [o["operationType"] for o in source.data["spec"]["nasConfig"]["operations"]]
+    assert [a["reference"] for a in nas["assignments"]] == [e["reference"] for e in source.data["spec"]["trialTemplate"]["trialParameters"]]
+    assert_round_trip(source, result)
