@@ -209,10 +209,12 @@ def migrate(files: tuple[str, ...], write: bool, katib_version: tuple[int, int],
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="Worker processes for large inputs (default: the number of cores).")
 @click.option("--previous", "previous", multiple=True, metavar="PATH",
               help="Manifests as deployed now (e.g. the base branch's overlays): an Experiment of the same namespace and name may change only its trial counts [UPD-05] (repeatable).")
+@click.option("--trial-templates", "trial_templates", multiple=True, metavar="PATH",
+              help="ConfigMaps holding configMap trial templates, as in the cluster: such templates are then checked too [TT-08, TT-15, TT-16] (repeatable).")
 @max_file_size_option
 def validate(paths: tuple[str, ...], output_format: str, no_render: bool, crd_paths: tuple[Path, ...], katib_config: Path | None,
              katib_version: tuple[int, int], kubernetes_version: str, ignore_missing_schemas: bool, skip: tuple[str, ...], strict_warnings: bool,
-             jobs: int | None, previous: tuple[str, ...], **_: Any) -> None:
+             jobs: int | None, previous: tuple[str, ...], trial_templates: tuple[str, ...], **_: Any) -> None:
     """Check manifests and specs before the cluster does: PATH... files, folders, or - for stdin."""
 
     def action() -> int:
@@ -223,7 +225,7 @@ def validate(paths: tuple[str, ...], output_format: str, no_render: bool, crd_pa
         config = config_module.load(katib_config) if katib_config else config_module.standalone(katib_version)
         skipped = frozenset(s.strip() for item in skip for s in item.split(",") if s.strip())
         options = core.Options(paths, not no_render, crd_paths, config, katib_version, kubernetes_version, ignore_missing_schemas, skipped,
-                               jobs or os.cpu_count() or 1, previous)
+                               jobs or os.cpu_count() or 1, previous, trial_templates)
         outcome = core.validate(options, sys.stdin)
         return output.emit(outcome, output_format, sys.stdout, strict_warnings=strict_warnings)
 
@@ -256,14 +258,16 @@ def rules(output_format: str) -> None:
 @click.option("--out", "out_dir", default="specs", show_default=True, type=click.Path(path_type=Path), help="Specs folder to write the TuningSpecs and the Targets file into.")
 @click.option("--force", is_flag=True, help="Replace spec files that exist and differ from the import.")
 @click.option("--dry-run", is_flag=True, help="Print the specs (and the Targets file, if it changes) to stdout; write nothing.")
+@click.option("--trial-templates", "trial_templates", multiple=True, metavar="PATH",
+              help="ConfigMaps holding configMap trial templates: the validator then checks such Experiments' templates (repeatable).")
 @max_file_size_option
-def import_command(paths: tuple[str, ...], out_dir: Path, force: bool, dry_run: bool, **_: Any) -> None:
+def import_command(paths: tuple[str, ...], out_dir: Path, force: bool, dry_run: bool, trial_templates: tuple[str, ...], **_: Any) -> None:
     """Turn Experiments (FILE..., folders, or - for stdin) into TuningSpecs that generate them back."""
 
     def action() -> int:
         from generator import importer
 
-        plan = importer.plan_import(paths, out_dir, sys.stdin, force=force)
+        plan = importer.plan_import(paths, out_dir, sys.stdin, force=force, trial_templates=trial_templates)
         if dry_run:
             click.echo(importer.dry_run_text(plan), nl=False)
         else:

@@ -62,6 +62,7 @@ NOTHING = "Imported: adds nothing to the trial pods."
 CLUSTER_RULES = frozenset({"TT-R5"})
 
 # Rule IDs of import refusals (documented in docs/migration.md).
+EMPTY_TEMPLATES: Mapping[tuple[str, str, str], str] = {}  # no ConfigMap trial templates known (import --trial-templates)
 RULE_UNSUPPORTED = "import-unsupported"  # ConfigMap templates, trialParameters out of order, ...
 RULE_NUMBER = "import-number"  # a feasibleSpace string no spec number writes back
 RULE_ROUND_TRIP = "import-round-trip"  # no spec form reproduces the Experiment
@@ -801,13 +802,13 @@ def raw_trial(trial_spec: dict[str, Any], kind: TrialKind | None) -> dict[str, A
 # =================================================================== one Experiment
 
 
-def import_document(document: Document) -> ImportResult:
+def import_document(document: Document, trial_templates: Mapping[tuple[str, str, str], str] = EMPTY_TEMPLATES) -> ImportResult:
     """Import a v1beta1 Experiment, or a v1alpha3 one after `generator.migrate` converted it."""
     data = document.data
     if not (isinstance(data, dict) and (data.get("apiVersion"), data.get("kind")) == V1ALPHA3):
-        return import_experiment(document)
+        return import_experiment(document, trial_templates)
     migrated, notes = migrated_document(document)
-    result = import_experiment(migrated)
+    result = import_experiment(migrated, trial_templates)
     return dataclasses.replace(result, notes=(*notes, *result.notes), source=_label(document))
 
 
@@ -855,13 +856,13 @@ def dump_with_index(document: Document) -> str:
     return "---\n" * document.index + dump(document.data)
 
 
-def import_experiment(document: Document) -> ImportResult:
+def import_experiment(document: Document, trial_templates: Mapping[tuple[str, str, str], str] = EMPTY_TEMPLATES) -> ImportResult:
     """One v1beta1 Experiment as a TuningSpec that provably generates it back; FindingsError if none does."""
     data = document.data
     if not isinstance(data, dict) or (data.get("apiVersion"), data.get("kind")) != EXPERIMENT:
         kind = data.get("kind") if isinstance(data, dict) else type(data).__name__
         raise FindingsError([document.diagnostic([], RULE_KIND, f"not a kubeflow.org/v1beta1 Experiment ({kind})")])
-    warnings = validator_findings(document)  # first: a broken Experiment is refused with Katib's reason
+    warnings = validator_findings(document, trial_templates)  # first: a broken Experiment is refused with Katib's reason
     refuse_unsupported(document)
     notes: list[str] = [f"validator: {d.message} [{d.rule_id}]" for d in warnings]
     source, dropped = strip_server_fields(data)
@@ -870,11 +871,11 @@ def import_experiment(document: Document) -> ImportResult:
     return _import(document, original, notes)
 
 
-def validator_findings(document: Document) -> list[Diagnostic]:
+def validator_findings(document: Document, trial_templates: Mapping[tuple[str, str, str], str] = EMPTY_TEMPLATES) -> list[Diagnostic]:
     """The validator's verdict on the source: its errors refuse the import, its warnings become notes."""
     from generator.validate import core, schemas
 
-    env = core.Env(core.Options(()), schemas.latest_kubernetes(), {})
+    env = core.Env(core.Options(()), schemas.latest_kubernetes(), {}, trial_templates=trial_templates)
     found = core.check_document(document, env)
     errors = [d for d in found if d.severity is Severity.ERROR and d.rule_id not in CLUSTER_RULES]
     if errors:
@@ -1192,12 +1193,12 @@ def read_experiments(paths: Sequence[str], stdin: TextIO) -> tuple[list[Document
     return experiments, [f"{file}: skipped {', '.join(sorted(set(kinds_)))} (not an Experiment)" for file, kinds_ in skipped.items()]
 
 
-def import_all(documents: Sequence[Document]) -> list[ImportResult]:
+def import_all(documents: Sequence[Document], trial_templates: Mapping[tuple[str, str, str], str] = EMPTY_TEMPLATES) -> list[ImportResult]:
     """Import every document; FindingsError lists every refusal of every document."""
     results, problems = [], []
     for document in documents:
         try:
-            results.append(import_document(document))
+            results.append(import_document(document, trial_templates))
         except FindingsError as exc:
             problems.extend(exc.diagnostics)
     if problems:
@@ -1217,9 +1218,11 @@ def existing_documents(out_dir: Path) -> list[tuple[Path, Document]]:
     return [(path, doc) for path in find_spec_files(out_dir) for doc in load_documents(read_text(path, str(path)), str(path))]
 
 
-def plan_import(paths: Sequence[str], out_dir: Path, stdin: TextIO, force: bool = False) -> ImportPlan:
+def plan_import(paths: Sequence[str], out_dir: Path, stdin: TextIO, force: bool = False, trial_templates: Sequence[str] = ()) -> ImportPlan:
+    from generator.validate.core import load_trial_templates
+
     documents, skipped = read_experiments(paths, stdin)
-    results = import_all(documents)
+    results = import_all(documents, load_trial_templates(trial_templates) if trial_templates else EMPTY_TEMPLATES)
     existing = existing_documents(out_dir)
     targets = [(p, d) for p, d in existing if isinstance(d.data, dict) and d.data.get("kind") == TARGETS_KIND]
     if len(targets) > 1:

@@ -352,30 +352,56 @@ def trial_parameter_reference_exists(ctx: Context) -> Iterator[Finding]:
             yield Finding(TEMPLATE + ("trialParameters", index, "reference"), f"reference {reference!r} does not exist in spec.parameters")
 
 
-def template_text(template: Mapping[str, Any]) -> str | None:
-    """What Katib searches for placeholders: the trialSpec as JSON (TT-09); None for configMap sources."""
+def template_text(template: Mapping[str, Any], ctx: Context | None = None) -> str | None:
+    """What Katib searches for placeholders (TT-09): the trialSpec as JSON, or the text of a configMap
+    source when it was given (--trial-templates); None when it cannot be known."""
     trial_spec = template.get("trialSpec")
     if trial_spec is None:
-        return None
+        source = template.get("configMap")
+        if ctx is None or not isinstance(source, Mapping):
+            return None
+        return ctx.trial_template_text(*(str(source.get(k) or "") for k in CONFIGMAP_KEYS))
     return json.dumps(trial_spec, separators=(",", ":"), ensure_ascii=False)
+
+
+CONFIGMAP_KEYS = ("configMapNamespace", "configMapName", "templatePath")
+
+
+def _source_name(template: Mapping[str, Any]) -> str:
+    if "trialSpec" in template:
+        return "trialSpec"
+    source = template.get("configMap") or {}
+    return f"trial template {source.get('configMapNamespace')}/{source.get('configMapName')}[{source.get('templatePath')}]"
+
+
+@rule("TT-08", "ADMIT-CFG", "A configMap trial template exists: the ConfigMap and its key (checked against --trial-templates when given).")
+def configmap_template_exists(ctx: Context) -> Iterator[Finding]:
+    template = _template(ctx)
+    source = template.get("configMap") if template is not None and "trialSpec" not in template else None
+    if not ctx.trial_templates or not isinstance(source, Mapping) or not all(source.get(k) for k in CONFIGMAP_KEYS):
+        return  # unknown without the cluster's ConfigMaps; TT-07 reports missing fields
+    namespace, name, key = (str(source[k]) for k in CONFIGMAP_KEYS)
+    if ctx.trial_template_text(namespace, name, key) is None:
+        yield Finding(TEMPLATE + ("configMap",), f"unable to parse spec.trialTemplate: no key {key} in ConfigMap {namespace}/{name} among the trial templates given",
+                      "pass the ConfigMap that holds the template with --trial-templates, or fix the reference")
 
 
 @rule("TT-15", "ADMIT", "Every trialParameter appears as ${trialParameters.<name>} in the trialSpec.")
 def trial_parameter_used(ctx: Context) -> Iterator[Finding]:
     template = _template(ctx)
-    text = template_text(template) if template is not None else None
+    text = template_text(template, ctx) if template is not None else None
     if text is None:
         return
     for index, entry, problem in _accepted_trial_parameters(template):
         if problem is None and "${trialParameters.%s}" % entry["name"] not in text:
-            yield Finding(TEMPLATE + ("trialParameters", index, "name"), f"${{trialParameters.{entry['name']}}} does not appear in the trialSpec")
+            yield Finding(TEMPLATE + ("trialParameters", index, "name"), f"${{trialParameters.{entry['name']}}} does not appear in the {_source_name(template)}")
             return  # Katib stops here (TT-15)
 
 
 @rule("TT-16", "ADMIT", "Every ${trialParameters.x} in the trialSpec is a declared trialParameter.")
 def placeholders_declared(ctx: Context) -> Iterator[Finding]:
     template = _template(ctx)
-    text = template_text(template) if template is not None else None
+    text = template_text(template, ctx) if template is not None else None
     if text is None:
         return
     for _, entry, problem in _accepted_trial_parameters(template):
@@ -383,7 +409,8 @@ def placeholders_declared(ctx: Context) -> Iterator[Finding]:
             text = text.replace("${trialParameters.%s}" % entry["name"], "x")
     unknown = sorted(set(PLACEHOLDER.findall(text)))
     if unknown:
-        yield Finding(TEMPLATE + ("trialSpec",), f"{', '.join(unknown)} not found in spec.trialTemplate.trialParameters")
+        where = "trialSpec" if "trialSpec" in template else "configMap"
+        yield Finding(TEMPLATE + (where,), f"{', '.join(unknown)} not found in spec.trialTemplate.trialParameters")
 
 
 @rule("TT-18", "ADMIT", "The trialSpec sets neither metadata.name nor metadata.namespace; Katib sets both per trial.")

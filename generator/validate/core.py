@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -65,6 +65,7 @@ class Options:
     skip: frozenset[str] = frozenset()
     jobs: int = 1
     previous: tuple[str, ...] = ()  # manifests as deployed now, for UPD-05
+    trial_templates: tuple[str, ...] = ()  # ConfigMaps holding configMap trial templates (TT-08, TT-15, TT-16)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,11 +83,13 @@ class Env:
     kubernetes: str
     crds: Mapping[tuple[str, str], Any]
     previous: Mapping[tuple[str, str], registry.Previous] = dataclasses.field(default_factory=dict)  # by (namespace, name)
+    trial_templates: Mapping[tuple[str, str, str], str] = dataclasses.field(default_factory=dict)  # (namespace, ConfigMap, key): text
 
 
 def validate(options: Options, stdin: TextIO) -> Outcome:
     env = Env(options, options.kubernetes_version or schemas.latest_kubernetes(), _load_crds(options.crds),
-              _load_previous(options.previous, options) if options.previous else {})
+              _load_previous(options.previous, options) if options.previous else {},
+              load_trial_templates(options.trial_templates, options.render) if options.trial_templates else {})
     units = inputs.plan(options.paths, render_kustomizations=options.render, stdin=stdin)
     results = _in_parallel(units, env) if _parallel(units, options.jobs) else [check_unit(u, env) for u in units]
     found = [d for r in results for d in r.diagnostics]
@@ -131,24 +134,43 @@ def _in_parallel(units: list[inputs.Unit], env: Env) -> list[UnitResult]:
     return workers.forked_map(lambda index: check_unit(units[index], env), len(units), env.options.jobs, 32)
 
 
-def _load_previous(paths: Sequence[str], options: Options) -> dict[tuple[str, str], registry.Previous]:
-    """The v1beta1 Experiments of `paths` (rendered like the inputs), defaulted as Katib stored them."""
-    from generator.defaults import apply_katib_defaults
-
+def _option_documents(option: str, paths: Sequence[str], render: bool) -> Iterator[Document]:
+    """The documents of an option's files and folders (kustomizations rendered like the inputs); unreadable ones are usage errors."""
     import io
 
     if "-" in paths:
-        raise UsageError("--previous reads files and folders, not standard input")
-    found: dict[tuple[str, str], registry.Previous] = {}
-    for unit in inputs.plan(paths, render_kustomizations=options.render, stdin=io.StringIO()):
+        raise UsageError(f"{option} reads files and folders, not standard input")
+    for unit in inputs.plan(paths, render_kustomizations=render, stdin=io.StringIO()):
         source, problems = unit.load()
         if problems:
             first = problems[0]
-            raise UsageError(f"--previous: {first.file}:{first.line}:{first.column}: {first.message}")
-        for document in source.documents:
-            if isinstance(document.data, dict) and (document.data.get("apiVersion"), document.data.get("kind")) == EXPERIMENT:
-                line, _ = document.position([])
-                found[_identity(document.data)] = registry.Previous(apply_katib_defaults(document.data, options.katib_version), f"{document.file}:{line}")
+            raise UsageError(f"{option}: {first.file}:{first.line}:{first.column}: {first.message}")
+        yield from source.documents
+
+
+def _load_previous(paths: Sequence[str], options: Options) -> dict[tuple[str, str], registry.Previous]:
+    """The v1beta1 Experiments of `paths`, defaulted as Katib stored them."""
+    from generator.defaults import apply_katib_defaults
+
+    found: dict[tuple[str, str], registry.Previous] = {}
+    for document in _option_documents("--previous", paths, options.render):
+        if isinstance(document.data, dict) and (document.data.get("apiVersion"), document.data.get("kind")) == EXPERIMENT:
+            line, _ = document.position([])
+            found[_identity(document.data)] = registry.Previous(apply_katib_defaults(document.data, options.katib_version), f"{document.file}:{line}")
+    return found
+
+
+def load_trial_templates(paths: Sequence[str], render: bool = True) -> dict[tuple[str, str, str], str]:
+    """Every string entry of the ConfigMaps in `paths`, by (namespace, name, key); '' for a ConfigMap without a namespace."""
+    found: dict[tuple[str, str, str], str] = {}
+    for document in _option_documents("--trial-templates", paths, render):
+        data = document.data
+        if not isinstance(data, dict) or (data.get("apiVersion"), data.get("kind")) != ("v1", "ConfigMap"):
+            continue
+        namespace, name = _identity(data)
+        for key, text in (data.get("data") or {}).items():
+            if isinstance(text, str):
+                found[(namespace, name, str(key))] = text
     return found
 
 
@@ -260,7 +282,8 @@ def _experiment(document: Document, env: Env) -> list[Diagnostic]:
     # (a Prometheus port left out is filled, DEF-12) and the rules.
     admitted = apply_katib_defaults(document.data, options.katib_version)
     found = _schema_check(document, env, *EXPERIMENT, admitted, [], _experiment_rule) or []
-    context = registry.Context(document.data, admitted, options.katib_config, options.katib_version, env.previous.get(_identity(document.data)))
+    context = registry.Context(document.data, admitted, options.katib_config, options.katib_version, env.previous.get(_identity(document.data)),
+                               env.trial_templates)
     found.extend(_katib_rules(document, context, options.skip))
     found.extend(_trial_spec(document, env))
     return found

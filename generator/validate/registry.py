@@ -48,6 +48,11 @@ class Context:
     config: KatibConfig = STANDALONE
     version: tuple[int, int] = DEFAULT_KATIB_VERSION
     previous: Previous | None = None  # the same Experiment as deployed now (validate --previous)
+    trial_templates: Mapping[tuple[str, str, str], str] = dataclasses.field(default_factory=dict)  # (namespace, ConfigMap, key): text
+
+    def trial_template_text(self, namespace: str, name: str, key: str) -> str | None:
+        """A ConfigMap trial template given with --trial-templates; a ConfigMap without a namespace matches any."""
+        return self.trial_templates.get((namespace, name, key), self.trial_templates.get(("", name, key)))
 
     @functools.cached_property
     def spec(self) -> Mapping[str, Any]:

@@ -34,10 +34,9 @@ REFUSED = {
     # katib-rules.md section 17: broken upstream, refused with the validator's error.
     "hp-tuning/simple-pbt.yaml": "COUNT-04",  # UP-09: maxFailedTrialCount 3 > maxTrialCount 2
     "tekton/pipeline-run.yaml": "TT-15",  # UP-01: $(trialParameters.lr) instead of ${trialParameters.learningRate}
+    "trial-template/trial-configmap-source.yaml": {"TT-15", "TT-16"},  # UP-02: checked against Katib's trial-templates ConfigMap
     # Found broken by the validator too (tests/validate/test_upstream_examples.py).
     "nas/darts-gpu.yaml": {"NASOP-02", "DARTS-01"},  # skip_connection has no parameters: the darts service refuses it
-    # Documented limitations of the TuningSpec format.
-    "trial-template/trial-configmap-source.yaml": "import-unsupported",  # configMap trial template
 }
 SHORT_FORM = (
     "kubeflow-training-operator/pytorchjob-mnist.yaml",
@@ -103,12 +102,15 @@ def assert_round_trip(source: Document, result: importer.ImportResult) -> None:
 
 
 def test_every_upstream_example_round_trips_or_is_refused_for_its_reason(shared: Path) -> None:
+    from generator.validate.core import load_trial_templates
+
     examples = upstream(shared)
     assert set(REFUSED) <= set(examples) and len(examples) >= 30
+    templates = load_trial_templates([str(shared / "upstream" / "katib" / "config" / "trial-templates.yaml")])  # as Katib installs them
     refused, imported = {}, []
     for name, document in examples.items():
         try:
-            result = importer.import_experiment(document)
+            result = importer.import_experiment(document, templates)
         except FindingsError as exc:
             refused[name] = {d.rule_id for d in exc.diagnostics}
             continue

@@ -139,7 +139,7 @@ def test_every_admission_rule_has_a_boundary_case() -> None:
     from generator.validate import registry
 
     registry._load_rule_modules()
-    covered = {c[0] for c in CASES}
+    covered = {c[0] for c in CASES} | {"TT-08"}  # TT-08 needs the ConfigMaps: its own test below
     admit = {r.id for r in registry.RULES.values() if r.level in ("ADMIT", "ADMIT-CFG")}
     assert admit - covered == set()
 
@@ -158,3 +158,23 @@ def test_the_katib_config_decides_which_algorithms_and_collectors_exist() -> Non
     assert paths("ALG-03", experiment(), config=custom) == [SPEC + ("algorithm", "algorithmName")]
     assert paths("MC-02", collector(collector={"kind": "PrometheusMetric"}), config=custom) == []
     assert paths("ES-03", experiment(earlyStopping={"algorithmName": "medianstop"}), config=custom) == [SPEC + ("earlyStopping", "algorithmName")]
+
+
+def test_tt_08_a_configmap_template_must_exist_among_the_given_configmaps() -> None:
+    import dataclasses
+
+    from generator.validate import registry
+    from generator.validate.registry import context_for
+
+    registry._load_rule_modules()
+    data = experiment()
+    data["spec"]["trialTemplate"].pop("trialSpec")
+    data["spec"]["trialTemplate"]["configMap"] = {"configMapName": "templates", "configMapNamespace": "kubeflow", "templatePath": "job.yaml"}
+
+    def found(templates: dict[tuple[str, str, str], str]) -> list[tuple[str | int, ...]]:
+        return [f.path for f in registry.RULES["TT-08"].check(dataclasses.replace(context_for(data), trial_templates=templates))]
+
+    assert found({}) == []  # no ConfigMaps given: unknowable (ADMIT-CFG)
+    assert found({("kubeflow", "templates", "other.yaml"): "x"}) == [SPEC + ("trialTemplate", "configMap")]
+    assert found({("kubeflow", "templates", "job.yaml"): "x"}) == []
+    assert found({("", "templates", "job.yaml"): "x"}) == []  # a ConfigMap without a namespace is applied into one

@@ -21,11 +21,12 @@ BROKEN = {
     "hp-tuning/simple-pbt.yaml": {"COUNT-04"},  # UP-09
     "tekton/pipeline-run.yaml": {"TT-15"},  # UP-01
     "nas/darts-gpu.yaml": {"NASOP-02", "DARTS-01"},  # skip_connection has no parameters: the darts service refuses it
+    "trial-template/trial-configmap-source.yaml": {"TT-15", "TT-16"},  # UP-02, with Katib's own trial-templates ConfigMap
 }
 
 
-def errors(*paths: str, config: KatibConfig = STANDALONE) -> dict[str, set[str]]:
-    outcome = core.validate(core.Options(tuple(paths), katib_config=config), io.StringIO())
+def errors(*paths: str, config: KatibConfig = STANDALONE, trial_templates: tuple[str, ...] = ()) -> dict[str, set[str]]:
+    outcome = core.validate(core.Options(tuple(paths), katib_config=config, trial_templates=trial_templates), io.StringIO())
     found: dict[str, set[str]] = {}
     for d in outcome.diagnostics:
         if d.severity.value == "error":
@@ -35,9 +36,24 @@ def errors(*paths: str, config: KatibConfig = STANDALONE) -> dict[str, set[str]]
 
 def test_every_upstream_example_passes_except_the_broken_ones(shared: Path) -> None:
     examples = shared / "upstream" / "katib" / "examples"
-    found = errors(str(examples), config=WITH_WORKFLOWS)
+    found = errors(str(examples), config=WITH_WORKFLOWS, trial_templates=(str(shared / TRIAL_TEMPLATES),))
     relative = {Path(f).relative_to(examples).as_posix(): ids for f, ids in found.items()}
     assert relative == BROKEN
+
+
+TRIAL_TEMPLATES = "upstream/katib/config/trial-templates.yaml"
+
+
+def test_a_configmap_template_is_checked_only_when_its_configmap_is_given(shared: Path, tmp_path: Path) -> None:
+    example = str(shared / "upstream" / "katib" / "examples" / "trial-template" / "trial-configmap-source.yaml")
+    assert errors(example) == {}  # unknowable without the cluster's ConfigMap (TT-08)
+    fixed = tmp_path / "templates.yaml"
+    fixed.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: trial-templates}\ndata:\n  defaultTrialTemplate.yaml: |\n"
+                     "    args: ['${trialParameters.learningRate}', '${trialParameters.numberLayers}', '${trialParameters.optimizer}']\n")
+    assert errors(example, trial_templates=(str(fixed),)) == {}  # a ConfigMap without a namespace stands for any
+    other = tmp_path / "other.yaml"
+    other.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: trial-templates, namespace: kubeflow}\ndata: {anotherTemplate.yaml: x}\n")
+    assert errors(example, trial_templates=(str(other),)) == {example: {"TT-08"}}
 
 
 def test_without_their_trial_kinds_in_the_katib_config_workflow_trials_would_hang(shared: Path) -> None:
