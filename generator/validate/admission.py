@@ -367,6 +367,28 @@ def template_text(template: Mapping[str, Any], ctx: Context | None = None) -> st
 CONFIGMAP_KEYS = ("configMapNamespace", "configMapName", "templatePath")
 
 
+@rule("TT-17", "ADMIT", "A configMap trial template, its placeholders filled in, reads as one object (checked when --trial-templates gives it).")
+def configmap_template_parses(ctx: Context) -> Iterator[Finding]:
+    from generator.diagnostics import FindingsError
+    from generator.yamlio import load_documents
+
+    template = _template(ctx)
+    if template is None or "trialSpec" in template:
+        return  # a trialSpec is an object already
+    text = template_text(template, ctx)
+    if text is None:
+        return
+    try:
+        documents = load_documents(PLACEHOLDER.sub("0", text), _source_name(template), strict=False)
+    except FindingsError as exc:
+        problem = exc.diagnostics[0]
+        yield Finding(TEMPLATE + ("configMap",), f"unable to convert the {_source_name(template)} to an object: line {problem.line}: {problem.message}")
+        return
+    first = documents[0].data if documents else None  # Katib reads the first document
+    if not isinstance(first, dict):
+        yield Finding(TEMPLATE + ("configMap",), f"unable to convert the {_source_name(template)} to an object: it is {'empty' if first is None else 'a ' + type(first).__name__}")
+
+
 def _source_name(template: Mapping[str, Any]) -> str:
     if "trialSpec" in template:
         return "trialSpec"

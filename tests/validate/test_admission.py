@@ -139,7 +139,7 @@ def test_every_admission_rule_has_a_boundary_case() -> None:
     from generator.validate import registry
 
     registry._load_rule_modules()
-    covered = {c[0] for c in CASES} | {"TT-08"}  # TT-08 needs the ConfigMaps: its own test below
+    covered = {c[0] for c in CASES} | {"TT-08", "TT-17"}  # they need the ConfigMaps: their own tests below
     admit = {r.id for r in registry.RULES.values() if r.level in ("ADMIT", "ADMIT-CFG")}
     assert admit - covered == set()
 
@@ -178,3 +178,27 @@ def test_tt_08_a_configmap_template_must_exist_among_the_given_configmaps() -> N
     assert found({("kubeflow", "templates", "other.yaml"): "x"}) == [SPEC + ("trialTemplate", "configMap")]
     assert found({("kubeflow", "templates", "job.yaml"): "x"}) == []
     assert found({("", "templates", "job.yaml"): "x"}) == []  # a ConfigMap without a namespace is applied into one
+
+
+@pytest.mark.parametrize("text, problem", [
+    ("apiVersion: batch/v1\nkind: Job\nspec: {template: {spec: {containers: [{name: c, args: [${trialParameters.lr}]}]}}}\n", None),
+    ("kind: Job\nspec: [unclosed\n", "line 3"),
+    ("- a list\n", "it is a list"),
+    ("# only a comment\n", "it is empty"),
+])
+def test_tt_17_a_configmap_template_reads_as_an_object(text: str, problem: str | None) -> None:
+    import dataclasses
+
+    from generator.validate import registry
+    from generator.validate.registry import context_for
+
+    registry._load_rule_modules()
+    data = experiment()
+    data["spec"]["trialTemplate"].pop("trialSpec")
+    data["spec"]["trialTemplate"]["configMap"] = {"configMapName": "templates", "configMapNamespace": "kubeflow", "templatePath": "job.yaml"}
+    context = dataclasses.replace(context_for(data), trial_templates={("kubeflow", "templates", "job.yaml"): text})
+    found = [(f.path, f.message) for f in registry.RULES["TT-17"].check(context)]
+    if problem is None:
+        assert found == []
+    else:
+        assert [p for p, _ in found] == [SPEC + ("trialTemplate", "configMap")] and problem in found[0][1]
