@@ -354,13 +354,8 @@ def nas_of(document: Document, spec: Mapping[str, Any]) -> dict[str, Any]:
         operations.append(item)
     if problems:
         raise FindingsError(problems)
-    entries = (spec["trialTemplate"].get("trialParameters") or [])
-    first_meta = next((i for i, e in enumerate(entries) if _is_metadata(e)), len(entries))
-    if any(not _is_metadata(e) for e in entries[first_meta:]):
-        raise FindingsError([document.diagnostic(["spec", "trialTemplate", "trialParameters"], RULE_UNSUPPORTED,
-                                                 "trialParameters that read trial metadata come before others: a spec writes those last")])
     assignments = []
-    for entry in entries[:first_meta]:
+    for entry in leading_trial_parameters(document, spec["trialTemplate"].get("trialParameters") or []):
         item = {"name": str(entry["name"]), "reference": str(entry["reference"])}
         if entry.get("description") and entry["description"] != f"the {entry['reference']} the algorithm assigns":
             item["description"] = str(entry["description"])
@@ -388,15 +383,20 @@ def _operation_parameter(document: Document, raw: Mapping[str, Any], where: list
     return out, problems
 
 
-def _check_trial_parameters(document: Document, parameters: list[Any], entries: list[Any]) -> None:
-    where = ["spec", "trialTemplate", "trialParameters"]
+def leading_trial_parameters(document: Document, entries: list[Any]) -> list[Any]:
+    """The trialParameters before those that read trial metadata, which a spec writes last (refused otherwise)."""
     first_meta = next((i for i, e in enumerate(entries) if _is_metadata(e)), len(entries))
     for index, entry in enumerate(entries[first_meta:], first_meta):
         if not _is_metadata(entry):
-            raise FindingsError([document.diagnostic(where + [index], RULE_UNSUPPORTED,
+            raise FindingsError([document.diagnostic(["spec", "trialTemplate", "trialParameters", index], RULE_UNSUPPORTED,
                                                      f"trialParameter '{entry.get('name')}' comes after one that reads trial metadata: a spec writes those last",
                                                      hint="move the trialParameters that reference ${trialSpec...} to the end")])
-    entries = entries[:first_meta]
+    return entries[:first_meta]
+
+
+def _check_trial_parameters(document: Document, parameters: list[Any], entries: list[Any]) -> None:
+    where = ["spec", "trialTemplate", "trialParameters"]
+    entries = leading_trial_parameters(document, entries)
     names = [str(p.get("name")) for p in parameters]
     references = [str(e.get("reference", "")) for e in entries]
     if names != references:
