@@ -16,15 +16,9 @@ from generator import kinds
 from generator.diagnostics import Diagnostic, Severity
 from generator.experiment import MAX_NAME, HASH_LENGTH, budget, primary_container, trial_kind
 from generator.spec import SpecSet, TuningSpec
+from generator.validate.katib_config import STANDALONE, KatibConfig
 
 Check = Callable[[TuningSpec, SpecSet], Iterator[Diagnostic]]
-
-# Algorithm and early-stopping names of Katib's standalone katib-config (CFG-02).
-KNOWN_ALGORITHMS = (
-    "random", "tpe", "grid", "hyperband", "bayesianoptimization", "cmaes", "sobol", "multivariate-tpe", "pbt", "enas", "darts",
-)
-KNOWN_EARLY_STOPPING = ("medianstop",)
-
 
 @dataclasses.dataclass(frozen=True)
 class Rule:
@@ -86,14 +80,21 @@ def objective_metrics(spec: TuningSpec, _: SpecSet) -> Iterator[Diagnostic]:
 # --------------------------------------------------------------- algorithm
 
 
-@rule("TS-ALGORITHM", "Algorithm and early-stopping names exist in Katib's default katib-config (ALG-03, ES-03).")
-def algorithm_names(spec: TuningSpec, _: SpecSet) -> Iterator[Diagnostic]:
+def _katib_config(spec_set: SpecSet) -> KatibConfig:
+    """The cluster's katib-config (--katib-config), or Katib's standalone install's."""
+    return spec_set.katib_config or STANDALONE
+
+
+@rule("TS-ALGORITHM", "Algorithm and early-stopping names exist in the katib-config: the cluster's (--katib-config) or Katib's standalone install's (ALG-03, ES-03).")
+def algorithm_names(spec: TuningSpec, spec_set: SpecSet) -> Iterator[Diagnostic]:
+    config = _katib_config(spec_set)
     name = spec.body["algorithm"]["name"]
-    if name not in KNOWN_ALGORITHMS:
-        yield spec.document.diagnostic(["spec", "algorithm", "name"], "", f"unknown algorithm '{name}'", hint=_did_you_mean(name, KNOWN_ALGORITHMS))
+    if name not in config.suggestions:
+        yield spec.document.diagnostic(["spec", "algorithm", "name"], "", f"unknown algorithm '{name}' in {config.source}", hint=_did_you_mean(name, tuple(config.suggestions)))
     early = spec.body.get("earlyStopping")
-    if early and early["name"] not in KNOWN_EARLY_STOPPING:
-        yield spec.document.diagnostic(["spec", "earlyStopping", "name"], "", f"unknown early-stopping algorithm '{early['name']}'", hint="Katib ships 'medianstop'")
+    if early and early["name"] not in config.early_stoppings:
+        yield spec.document.diagnostic(["spec", "earlyStopping", "name"], "", f"unknown early-stopping algorithm '{early['name']}' in {config.source}",
+                                       hint=_did_you_mean(early["name"], tuple(config.early_stoppings)))
 
 
 def _did_you_mean(name: str, options: tuple[str, ...]) -> str:
@@ -302,11 +303,13 @@ def _container_names(raw: Any, path: tuple[str | int, ...]) -> list[Any]:
     return [c.get("name") for c in node.get("containers", []) if isinstance(c, dict)] if isinstance(node, dict) else []
 
 
-@rule("TS-COLLECTOR-CONFIG", "The metrics collector is in Katib's default katib-config; PrometheusMetric needs the cluster's katib-config to list it (MC-02).", Severity.WARNING)
-def collector_installed(spec: TuningSpec, _: SpecSet) -> Iterator[Diagnostic]:
-    raw = spec.trial.get("metricsCollector") or {}
-    if raw.get("kind") == "PrometheusMetric":
-        yield spec.document.diagnostic(["spec", "trial", "metricsCollector", "kind"], "", "PrometheusMetric is not in Katib's default katib-config", hint="make sure the cluster's katib-config lists it under runtime.metricsCollectors")
+@rule("TS-COLLECTOR-CONFIG", "The metrics collector is in the katib-config (--katib-config, or Katib's standalone install's, which has no PrometheusMetric) (MC-02).", Severity.WARNING)
+def collector_installed(spec: TuningSpec, spec_set: SpecSet) -> Iterator[Diagnostic]:
+    config = _katib_config(spec_set)
+    kind = (spec.trial.get("metricsCollector") or {}).get("kind", "StdOut")
+    if kind not in config.collectors and kind not in ("Custom", "Push", "None"):  # those need no collector image (MC-02)
+        yield spec.document.diagnostic(["spec", "trial", "metricsCollector", "kind"], "", f"{kind} is not in {config.source}",
+                                       hint="make sure the cluster's katib-config lists it under runtime.metricsCollectors, and pass it with --katib-config")
 
 
 @rule("TS-COLLECTOR", "The metrics collector is complete (MC-07, MC-09, MC-12, MC-14).")

@@ -106,13 +106,14 @@ def main() -> None:
 @click.option("--out", "out_dir", default="overlays", show_default=True, type=click.Path(path_type=Path), help="Output folder (Kustomize bases, overlays, GitOps objects).")
 @click.option("--check", "check_only", is_flag=True, help="Write nothing; exit 1 if the output folder is not up to date.")
 @click.option("--force", is_flag=True, help="Overwrite generated files edited by hand, and files katib-gitops did not write.")
+@click.option("--katib-config", type=click.Path(path_type=Path), help="The cluster's KatibConfig (or its ConfigMap): algorithms and collectors the specs may use. Default: Katib's standalone install.")
 @max_file_size_option
-def generate(specs_dir: Path, out_dir: Path, check_only: bool, force: bool) -> None:
+def generate(specs_dir: Path, out_dir: Path, check_only: bool, force: bool, katib_config: Path | None) -> None:
     """Validate specs and write Experiments, overlays and GitOps objects."""
     from generator.pipeline import GenerateOptions, generate as core
 
     def action() -> int:
-        result = core(GenerateOptions(specs_dir, out_dir, check_only, force))
+        result = core(GenerateOptions(specs_dir, out_dir, check_only, force, katib_config))
         return _report_generate(result, out_dir, check_only)
 
     run(action)

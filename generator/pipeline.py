@@ -17,6 +17,7 @@ class GenerateOptions:
     out_dir: Path
     check_only: bool = False
     force: bool = False
+    katib_config: Path | None = None  # the cluster's KatibConfig (or its ConfigMap) for the spec checks
 
 
 @dataclasses.dataclass(frozen=True)
@@ -27,9 +28,13 @@ class GenerateResult:
     warnings: tuple[Diagnostic, ...] = ()
 
 
-def load_checked(specs_dir: Path) -> tuple[SpecSet, list[Diagnostic]]:
+def load_checked(specs_dir: Path, katib_config: Path | None = None) -> tuple[SpecSet, list[Diagnostic]]:
     """Read and check every spec: FindingsError lists every error of every file; warnings are returned."""
     spec_set = load_spec_set(specs_dir)
+    if katib_config is not None:
+        from generator.validate import katib_config as configs
+
+        spec_set = dataclasses.replace(spec_set, katib_config=configs.load(katib_config))
     found = checks.run_checks(spec_set)
     errors = [d for d in found if d.severity is Severity.ERROR]
     if errors:
@@ -79,10 +84,10 @@ def generate(options: GenerateOptions) -> GenerateResult:
     out = options.out_dir
     if os.path.lexists(out) and not os.path.islink(out) and not out.is_dir():
         raise UsageError(f"{out}: output path exists and is not a directory")
-    fingerprint = runcache.inputs_fingerprint(options.specs_dir, find_spec_files(options.specs_dir))
+    fingerprint = runcache.inputs_fingerprint(options.specs_dir, find_spec_files(options.specs_dir), options.katib_config)
     if fingerprint and not options.force and (unchanged := _unchanged(options, fingerprint)) is not None:
         return unchanged
-    spec_set, warnings = load_checked(options.specs_dir)
+    spec_set, warnings = load_checked(options.specs_dir, options.katib_config)
     files = planned_files(spec_set)
     changes, written = write_planned(files, options)
     if fingerprint and (written or changes.empty):  # the output now is what these inputs generate

@@ -4,8 +4,8 @@ The record lives in the user's cache folder, never in the output tree (a committ
 fingerprint would change with every katib-gitops release). A repeat run is "up to
 date" only when all of these hold:
 
-- the inputs fingerprint is the same: katib-gitops' own code and schemas, and the
-  path and bytes of every spec file;
+- the inputs fingerprint is the same: katib-gitops' own code and schemas, the
+  path and bytes of every spec file, and of the --katib-config file if one is given;
 - the manifest in the output folder is the one that run wrote;
 - every file the manifest lists is on disk with the recorded hash.
 
@@ -42,13 +42,15 @@ def _tool_fingerprint() -> str:
     return digest.hexdigest()
 
 
-def inputs_fingerprint(specs_dir: Path, files: Sequence[Path]) -> str | None:
-    """None when a spec file cannot be read as the loader would (a FIFO, too large, ...): the full run reports it."""
+def inputs_fingerprint(specs_dir: Path, files: Sequence[Path], katib_config: Path | None = None) -> str | None:
+    """None when an input cannot be read as the loader would (a FIFO, too large, ...): the full run reports it."""
     from generator.yamlio import read_bytes
 
     digest = hashlib.sha256(_tool_fingerprint().encode())
-    for path in files:
-        name = path.relative_to(specs_dir).as_posix()
+    named = [(path.relative_to(specs_dir).as_posix(), path) for path in files]
+    if katib_config is not None:  # the spec checks depend on it
+        named.append((f"\0katib-config\0{katib_config}", katib_config))
+    for name, path in named:
         try:
             content = read_bytes(path, name)
         except (UsageError, FindingsError):

@@ -6,11 +6,14 @@ import dataclasses
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from generator import schema
 from generator.diagnostics import Diagnostic, FindingsError, UsageError
 from generator.yamlio import Document, load_documents, read_text, walk
+
+if TYPE_CHECKING:
+    from generator.validate.katib_config import KatibConfig
 
 API_VERSION = "katib-gitops.dev/v1alpha1"
 SPEC_KIND = "TuningSpec"
@@ -105,6 +108,7 @@ class SpecSet:
 
     targets: Targets
     specs: tuple[TuningSpec, ...]
+    katib_config: KatibConfig | None = None  # the cluster's (--katib-config); None: Katib's standalone install
 
 
 # ------------------------------------------------------------ pure helpers

@@ -171,3 +171,17 @@ def test_the_record_of_a_run_lives_in_the_user_cache_not_the_output(tmp_path: Pa
     for record in (cache / "katib-gitops" / "generate").glob("*.json"):
         record.write_text("{not json")
     assert "up to date" in katib_gitops(tmp_path, "generate", "--check", env={"XDG_CACHE_HOME": str(cache)}).stdout
+
+
+def test_the_clusters_katib_config_decides_which_algorithms_a_spec_may_use(tmp_path: Path) -> None:
+    write_specs(tmp_path, spec(algorithm={"name": "my-search"}))
+    refused = katib_gitops(tmp_path, "generate")
+    assert refused.returncode == 1 and "unknown algorithm 'my-search'" in refused.stderr and "[TS-ALGORITHM]" in refused.stderr
+    config = tmp_path / "katib-config.yaml"
+    config.write_text(dump({"apiVersion": "config.kubeflow.org/v1beta1", "kind": "KatibConfig",
+                            "runtime": {"suggestions": [{"algorithmName": "my-search", "image": "example.com/suggestion-hyperopt:1"}]}}))
+    assert katib_gitops(tmp_path, "generate", "--katib-config", str(config)).returncode == 0
+    assert "up to date" in katib_gitops(tmp_path, "generate", "--check", "--katib-config", str(config)).stdout
+    config.write_text(config.read_text().replace("my-search", "other-search"))  # the record of the last run no longer applies
+    stale = katib_gitops(tmp_path, "generate", "--check", "--katib-config", str(config))
+    assert stale.returncode == 1 and "unknown algorithm 'my-search'" in stale.stderr

@@ -93,7 +93,7 @@ def validate(options: Options, stdin: TextIO) -> Outcome:
     units = inputs.plan(options.paths, render_kustomizations=options.render, stdin=stdin)
     results = _in_parallel(units, env) if _parallel(units, options.jobs) else [check_unit(u, env) for u in units]
     found = [d for r in results for d in r.diagnostics]
-    found.extend(_spec_checks([d for r in results for d in r.spec_documents]))
+    found.extend(_spec_checks([d for r in results for d in r.spec_documents], options.katib_config))
     found = [d for d in found if d.rule_id not in options.skip]
     documents = sum(r.documents for r in results)
     if not documents and not found:
@@ -346,7 +346,7 @@ def _trial_spec(document: Document, env: Env) -> list[Diagnostic]:
 # ------------------------------------------------------------------ specs
 
 
-def _spec_checks(documents: Sequence[Document]) -> list[Diagnostic]:
+def _spec_checks(documents: Sequence[Document], config: KatibConfig) -> list[Diagnostic]:
     """The generator's spec checks, for TuningSpecs whose schema is valid and whose Targets is known."""
     specs = [d for d in documents if _kind_of(d) == SPEC_KIND and not spec_schema.check(d, "tuningspec")]
     if not specs:
@@ -361,7 +361,7 @@ def _spec_checks(documents: Sequence[Document]) -> list[Diagnostic]:
                              hint="name the Targets file too, or keep it next to the specs") for d in specs]
     if spec_schema.check(targets[0], "targets"):
         return []  # the Targets file's own schema errors are reported with it
-    spec_set = SpecSet(parse_targets(targets[0]), tuple(sorted((parse_spec(d) for d in specs), key=lambda s: s.name)))
+    spec_set = SpecSet(parse_targets(targets[0]), tuple(sorted((parse_spec(d) for d in specs), key=lambda s: s.name)), config)
     return spec_checks.run_checks(spec_set)
 
 

@@ -221,3 +221,12 @@ def test_previous_flags_a_change_katib_would_refuse_on_the_deployed_experiment(t
     assert validate(write(tmp_path / "change", "renamed.yaml", renamed), "--previous", deployed)[0] == 0
     code, _, err = validate(changed, "--previous", "-")
     assert code == 2 and "standard input" in err
+
+
+def test_spec_checks_use_the_given_katib_config(tmp_path: Path) -> None:
+    from tests.helpers import SPEC, write_specs
+
+    prometheus = {**SPEC, "spec": {**SPEC["spec"], "trial": {**SPEC["spec"]["trial"], "metricsCollector": {"kind": "PrometheusMetric"}}}}
+    folder = write_specs(tmp_path, prometheus)
+    assert [d["rule_id"] for d in diagnostics(str(folder))] == ["TS-COLLECTOR-CONFIG"]
+    assert diagnostics("--katib-config", str(_config_with_prometheus(tmp_path)), str(folder)) == []
