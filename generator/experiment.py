@@ -14,8 +14,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from generator import kinds
-from generator.kinds import DEFAULT_COLLECTOR_PATHS, DEFAULT_PARALLEL
-from generator.kinds import TrialKind
+from generator.kinds import DEFAULT_COLLECTOR_PATHS, DEFAULT_PARALLEL, TrialKind
 from generator.spec import Parameter, Profile, TuningSpec
 
 EXPERIMENT_API = "kubeflow.org/v1beta1"
@@ -387,21 +386,24 @@ def metrics_collector(raw: Mapping[str, Any] | None) -> dict[str, Any]:
     return {"collector": collector, **({"source": source} if source else {})}
 
 
+METADATA_REFERENCE = "${trialSpec."
+
+
+def default_description(reference: str, *, nas: bool = False) -> str:
+    """What the generator writes for a trialParameter without a description (the importer reads it back)."""
+    if reference.startswith(METADATA_REFERENCE):
+        return f"the trial's {reference[len(METADATA_REFERENCE):-1]}"
+    return f"the {reference} the algorithm assigns" if nas else f"value of parameter {reference}"
+
+
 def trial_parameters(spec: TuningSpec) -> list[dict[str, str]]:
     """One per parameter in order (or per NAS assignment), then those of the trial's own metadata (TT-14)."""
-    from_parameters = [
-        {"name": p.trial_parameter, "description": p.description or f"value of parameter {p.name}", "reference": p.name}
-        for p in spec.parameters
-    ]
-    from_nas = [
-        {"name": a["name"], "description": a.get("description") or f"the {a['reference']} the algorithm assigns", "reference": a["reference"]}
-        for a in spec.body.get("nas", {}).get("assignments", [])
-    ]
-    from_metadata = [
-        {"name": m["name"], "description": m.get("description") or f"the trial's {m['reference'][len('${trialSpec.'):-1]}", "reference": m["reference"]}
-        for m in spec.trial.get("metadataParameters", [])
-    ]
-    return from_parameters + from_nas + from_metadata
+    entries = [(p.trial_parameter, p.name, p.description) for p in spec.parameters]
+    entries += [(a["name"], a["reference"], a.get("description")) for a in spec.body.get("nas", {}).get("assignments", [])]
+    entries += [(m["name"], m["reference"], m.get("description")) for m in spec.trial.get("metadataParameters", [])]
+    nas = "nas" in spec.body
+    return [{"name": name, "description": description or default_description(reference, nas=nas), "reference": reference}
+            for name, reference, description in entries]
 
 
 def trial_template(spec: TuningSpec, trial_spec: dict[str, Any]) -> dict[str, Any]:

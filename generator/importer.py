@@ -31,8 +31,10 @@ from generator.experiment import (
     DEFAULT_COLLECTOR_PATHS,
     LABEL_SPEC,
     MANAGED_BY,
+    METADATA_REFERENCE,
     SAFETY_ANNOTATIONS,
     build_experiment,
+    default_description,
     default_pod_labels,
     katib_string,
 )
@@ -234,17 +236,17 @@ def comparable(experiment: Mapping[str, Any]) -> dict[str, Any]:
         objective["metricStrategies"] = sorted(objective["metricStrategies"], key=lambda s: str(s.get("name")) if isinstance(s, dict) else "")
     template = (out.get("spec") or {}).get("trialTemplate")
     if isinstance(template, dict):
-        _fill_generator_defaults(template, out["spec"].get("parameters") or [])
+        _fill_generator_defaults(template, nas="nasConfig" in out["spec"])
     return out
 
 
-def _fill_generator_defaults(template: dict[str, Any], parameters: list[Any]) -> None:
+def _fill_generator_defaults(template: dict[str, Any], *, nas: bool) -> None:
     trial_spec = template.get("trialSpec")
     for pod in pod_templates(trial_spec, trial_kind_of(trial_spec)) if isinstance(trial_spec, dict) else ():
         pod.setdefault("metadata", {}).setdefault("annotations", {}).setdefault(ISTIO_KEY, ISTIO_VALUE)
     for entry in template.get("trialParameters") or []:
         if isinstance(entry, dict) and not entry.get("description"):
-            entry["description"] = f"value of parameter {entry.get('reference')}"
+            entry["description"] = default_description(str(entry.get("reference")), nas=nas)
 
 
 # =================================================================== the parts around the trial
@@ -323,7 +325,7 @@ def parameters_of(document: Document, spec: Mapping[str, Any]) -> list[dict[str,
 
 
 def _is_metadata(entry: Any) -> bool:
-    return isinstance(entry, Mapping) and str(entry.get("reference", "")).startswith("${trialSpec.")
+    return isinstance(entry, Mapping) and str(entry.get("reference", "")).startswith(METADATA_REFERENCE)
 
 
 def metadata_parameters_of(template: Mapping[str, Any]) -> list[dict[str, str]]:
@@ -332,7 +334,7 @@ def metadata_parameters_of(template: Mapping[str, Any]) -> list[dict[str, str]]:
     for entry in template.get("trialParameters") or []:
         if _is_metadata(entry):
             item = {"name": str(entry["name"]), "reference": str(entry["reference"])}
-            if entry.get("description"):
+            if entry.get("description") and entry["description"] != default_description(item["reference"]):
                 item["description"] = str(entry["description"])
             out.append(item)
     return out
@@ -357,7 +359,7 @@ def nas_of(document: Document, spec: Mapping[str, Any]) -> dict[str, Any]:
     assignments = []
     for entry in leading_trial_parameters(document, spec["trialTemplate"].get("trialParameters") or []):
         item = {"name": str(entry["name"]), "reference": str(entry["reference"])}
-        if entry.get("description") and entry["description"] != f"the {entry['reference']} the algorithm assigns":
+        if entry.get("description") and entry["description"] != default_description(item["reference"], nas=True):
             item["description"] = str(entry["description"])
         assignments.append(item)
     return {"graph": dict(config.get("graphConfig") or {}), "operations": operations, "assignments": assignments}

@@ -76,8 +76,12 @@ def documented(experiment: dict[str, Any]) -> dict[str, Any]:
     spec = out["spec"]
     spec["objective"]["metricStrategies"] = sorted(spec["objective"]["metricStrategies"], key=lambda s: s["name"])
     template = spec["trialTemplate"]
-    for entry in template["trialParameters"]:
-        entry.setdefault("description", f"value of parameter {entry['reference']}")
+    for entry in template["trialParameters"]:  # descriptions the generator writes (docs/migration.md)
+        reference = entry["reference"]
+        if reference.startswith("${trialSpec."):
+            entry.setdefault("description", f"the trial's {reference[len('${trialSpec.'):-1]}")
+        else:
+            entry.setdefault("description", f"the {reference} the algorithm assigns" if "nasConfig" in spec else f"value of parameter {reference}")
     trial_spec = template["trialSpec"]
     kind = lookup(trial_spec["kind"], trial_spec["apiVersion"])
     for path in kind.pod_spec_paths(trial_spec) if kind else ():
@@ -627,3 +631,16 @@ def test_nas_examples_become_nas_specs(shared: Path, name: str) -> None:
     assert [o["type"] for o in nas["operations"]] == [o["operationType"] for o in source.data["spec"]["nasConfig"]["operations"]]
     assert [a["reference"] for a in nas["assignments"]] == [e["reference"] for e in source.data["spec"]["trialTemplate"]["trialParameters"]]
     assert_round_trip(source, result)
+
+
+@pytest.mark.parametrize("name", ["nas/enas-cpu.yaml", "trial-template/trial-metadata-substitution.yaml"])
+def test_trial_parameters_without_descriptions_round_trip(shared: Path, name: str) -> None:
+    """The generator fills in a description; the import must expect the same one (experiment.default_description)."""
+    data = copy.deepcopy(upstream(shared)[name].data)
+    for entry in data["spec"]["trialTemplate"]["trialParameters"]:
+        del entry["description"]
+    source = load_documents(dump(data), "no-descriptions.yaml")[0]
+    result = importer.import_experiment(source)
+    assert_round_trip(source, result)
+    assert all("description" not in item for item in [*result.spec["spec"].get("nas", {}).get("assignments", []),
+                                                       *result.spec["spec"]["trial"].get("metadataParameters", [])])
