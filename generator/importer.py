@@ -367,22 +367,8 @@ def nas_of(document: Document, spec: Mapping[str, Any]) -> dict[str, Any]:
 
 def _operation_parameter(document: Document, raw: Mapping[str, Any], where: list[Any]) -> tuple[dict[str, Any], list[Diagnostic]]:
     kind = raw.get("parameterType")
-    space = raw.get("feasibleSpace") or {}
-    out: dict[str, Any] = {"name": raw.get("name"), "type": kind}
-    keys = [("list", i, v) for i, v in enumerate(space.get("list") or [])] if kind in ("categorical", "discrete") else [(k, None, space[k]) for k in ("min", "max", "step") if k in space]
-    problems = []
-    for key, index, text in keys:
-        value = text if kind == "categorical" else spec_number(text, integer=kind == "int")
-        if value is None:
-            problems.append(document.diagnostic([*where, key, *([] if index is None else [index])], RULE_NUMBER, f"{text!r} is not a number literal ({kind})",
-                                                hint="Katib parses feasibleSpace values as numbers; fix the value in the Experiment first"))
-        if index is None:
-            out[key] = value
-        else:
-            out.setdefault("values", []).append(value)
-    if kind in ("categorical", "discrete"):
-        out.setdefault("values", [])
-    return out, problems
+    values, problems = _space_values(document, kind, raw.get("feasibleSpace") or {}, where)
+    return {"name": raw.get("name"), "type": kind, **values}, problems
 
 
 def leading_trial_parameters(document: Document, entries: list[Any]) -> list[Any]:
@@ -410,33 +396,35 @@ def _check_trial_parameters(document: Document, parameters: list[Any], entries: 
 def _parameter(document: Document, index: int, raw: Mapping[str, Any], entry: Mapping[str, Any]) -> tuple[dict[str, Any], list[Diagnostic]]:
     kind = raw["parameterType"]
     space = raw.get("feasibleSpace") or {}
-    out: dict[str, Any] = {"name": raw["name"], "type": kind}
-    problems = []
-    if kind in ("int", "double"):
-        for key in ("min", "max", "step"):
-            if key in space:
-                value = spec_number(space[key], integer=kind == "int")
-                if value is None:
-                    problems.append(_number_problem(document, index, key, space[key], kind))
-                out[key] = value
-    elif kind == "discrete":
-        out["values"] = [spec_number(v, integer=False) for v in space.get("list") or []]
-        problems += [_number_problem(document, index, ["list", i], v, kind) for i, v in enumerate(space.get("list") or []) if spec_number(v, integer=False) is None]
-    else:
-        out["values"] = list(space.get("list") or [])
+    values, problems = _space_values(document, kind, space, ["spec", "parameters", index, "feasibleSpace"])
+    out: dict[str, Any] = {"name": raw["name"], "type": kind, **values}
     if space.get("distribution", "uniform") != "uniform":
         out["distribution"] = space["distribution"]
     if entry["name"] != camel_case(raw["name"]):
         out["trialParameter"] = entry["name"]
-    if entry.get("description") and entry["description"] != f"value of parameter {raw['name']}":
+    if entry.get("description") and entry["description"] != default_description(raw["name"]):
         out["description"] = entry["description"]
     return out, problems
 
 
-def _number_problem(document: Document, index: int, key: str | list[Any], text: Any, kind: str) -> Diagnostic:
-    path = ["spec", "parameters", index, "feasibleSpace", *([key] if isinstance(key, str) else key)]
-    return document.diagnostic(path, RULE_NUMBER, f"{text!r} is not a number literal ({kind})",
-                               hint="Katib parses feasibleSpace values as numbers; fix the value in the Experiment first")
+def _space_values(document: Document, kind: Any, space: Mapping[str, Any], where: list[Any]) -> tuple[dict[str, Any], list[Diagnostic]]:
+    """A feasibleSpace's min/max/step or values in the spec's form; `where` is the feasibleSpace's path."""
+    out: dict[str, Any] = {}
+    found: list[tuple[list[Any], Any, Any]] = []  # (path, text, spec value)
+    if kind in ("int", "double"):
+        for key in ("min", "max", "step"):
+            if key in space:
+                out[key] = spec_number(space[key], integer=kind == "int")
+                found.append(([*where, key], space[key], out[key]))
+    elif kind == "discrete":
+        out["values"] = [spec_number(v, integer=False) for v in space.get("list") or []]
+        found += [([*where, "list", i], text, value) for i, (text, value) in enumerate(zip(space.get("list") or [], out["values"]))]
+    else:
+        out["values"] = list(space.get("list") or [])
+    problems = [document.diagnostic(path, RULE_NUMBER, f"{text!r} is not a number literal ({kind})",
+                                    hint="Katib parses feasibleSpace values as numbers; fix the value in the Experiment first")
+                for path, text, value in found if value is None]
+    return out, problems
 
 
 def template_fields(template: Mapping[str, Any], kind: TrialKind | None, collector: dict[str, Any] | None) -> dict[str, Any]:

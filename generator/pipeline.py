@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 from generator import checks, lock, overlays, runcache, staging, workers, write
@@ -102,13 +104,7 @@ def _unchanged(options: GenerateOptions, fingerprint: str) -> GenerateResult | N
     if found is None:
         return None
     manifest_digest, warnings = found
-    with lock.hold(out, exclusive=not options.check_only):  # the same lock and recovery as the write phase
-        if options.check_only:
-            if staging.interrupted(out):
-                return None
-        else:
-            staging.recover(out)
-        tree = write.scan(out)
+    with _output_held(options) as tree:
         entry = tree.get(write.MANIFEST)
         if entry is None or entry.kind != "file" or entry.digest != manifest_digest:
             return None
@@ -121,13 +117,7 @@ def _unchanged(options: GenerateOptions, fingerprint: str) -> GenerateResult | N
 def write_planned(files: list[write.OutputFile], options: GenerateOptions) -> tuple[write.Changes, bool]:
     """The write phase of generate: lock, recover, compare, refuse foreign edits, swap the new tree in."""
     out = options.out_dir
-    with lock.hold(out, exclusive=not options.check_only):
-        if options.check_only:
-            if staging.interrupted(out):
-                raise UsageError(f"{out}: an interrupted generate left the output folder aside; run `katib-gitops generate` to restore it")
-        else:
-            staging.recover(out)
-        tree = write.scan(out)
+    with _output_held(options) as tree:
         manifest = write.read_manifest(out, tree)
         changes = write.compare(out, files, manifest, tree)
         if options.check_only or changes.empty:
@@ -135,6 +125,20 @@ def write_planned(files: list[write.OutputFile], options: GenerateOptions) -> tu
         _refuse_foreign_edits(changes, options, files)
         write.apply(out, files, changes, manifest, tree)
     return changes, True
+
+
+@contextlib.contextmanager
+def _output_held(options: GenerateOptions) -> Iterator[dict[str, write.Entry]]:
+    """The output folder's tree, under the lock: shared for a check (refused after an interrupted
+    write), exclusive for a write (an interrupted write recovered first)."""
+    out = options.out_dir
+    with lock.hold(out, exclusive=not options.check_only):
+        if options.check_only:
+            if staging.interrupted(out):
+                raise UsageError(f"{out}: an interrupted generate left the output folder aside; run `katib-gitops generate` to restore it")
+        else:
+            staging.recover(out)
+        yield write.scan(out)
 
 
 DIFF_LINES = 12  # per file, in the refusal message

@@ -31,6 +31,8 @@ CLUSTER_SCOPED = {
 
 
 class Files(Protocol):
+    rendered: dict[str, list[dict[str, Any]]]  # folders already rendered in this run: files do not change during one
+
     def read(self, path: str) -> str | None:
         """Text of the file at `path`, or None when there is no such file."""
 
@@ -40,6 +42,7 @@ class Files(Protocol):
 class DiskFiles:
     def __init__(self, root: Path) -> None:
         self.root = root
+        self.rendered: dict[str, list[dict[str, Any]]] = {}
 
     def read(self, path: str) -> str | None:
         """The file's text; None when nothing is there. Never opens a FIFO or device (read_text stats first)."""
@@ -68,8 +71,7 @@ class MemoryFiles:
             while d:
                 d = posixpath.dirname(d)
                 self.dirs.add(d)
-
-        self.rendered: dict[str, list[dict[str, Any]]] = {}  # files never change: render each folder once
+        self.rendered: dict[str, list[dict[str, Any]]] = {}
 
     def read(self, path: str) -> str | None:
         return self.files.get(posixpath.normpath(path))
@@ -142,12 +144,9 @@ def _load_resource(files: Files, directory: str, entry: Any, owner: Document, in
         raise FindingsError([owner.diagnostic(["resources", index], RULE, f"resource {entry!r} must be a relative path")])
     path = posixpath.normpath(posixpath.join(directory, entry))
     if files.is_dir(path):
-        cache = getattr(files, "rendered", None)
-        if cache is None:
-            return render(files, path, seen)
-        if path not in cache:
-            cache[path] = render(files, path, seen)
-        return jsonpatch.clone(cache[path])  # patches and namespaces change what they get
+        if path not in files.rendered:  # a base shared by many overlays is rendered once
+            files.rendered[path] = render(files, path, seen)
+        return jsonpatch.clone(files.rendered[path])  # patches and namespaces change what they get
     _restrict(files, path, directory, owner, ["resources", index])
     text = files.read(path)
     if text is None:

@@ -10,14 +10,12 @@ from typing import TYPE_CHECKING, Any
 
 from generator import schema
 from generator.diagnostics import Diagnostic, FindingsError, UsageError
+from generator.kinds import API_VERSION, SPEC_KIND, TARGETS_KIND  # re-exported: generator.spec is where callers look
 from generator.yamlio import Document, load_documents, read_text, walk
 
 if TYPE_CHECKING:
     from generator.validate.katib_config import KatibConfig
 
-API_VERSION = "katib-gitops.dev/v1alpha1"
-SPEC_KIND = "TuningSpec"
-TARGETS_KIND = "Targets"
 DEFAULT_GITOPS_PATH = "overlays"
 
 

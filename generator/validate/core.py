@@ -16,14 +16,11 @@ from typing import Any, TextIO
 
 from generator import schema as spec_schema, workers
 from generator.diagnostics import Diagnostic, FindingsError, Severity, UsageError
+from generator.kinds import SPEC_KIND, TARGETS_KIND
 from generator.validate import fastschema, inputs, registry, schemas
 from generator.validate.katib_config import STANDALONE, KatibConfig
 from generator.yamlio import RULES as YAML_RULES, Document, load_documents, read_text
 
-# Spec kinds (generator.spec), named here so that a run without specs never imports the
-# generator's spec machinery: start-up matters for a pre-commit hook.
-SPEC_KIND = "TuningSpec"
-TARGETS_KIND = "Targets"
 SKIP_ANNOTATION = "katib-gitops.dev/skip"
 EXPERIMENT = ("kubeflow.org/v1beta1", "Experiment")
 PLACEHOLDER = re.compile(r"\$\{trialParameters\.[^}]*\}")
@@ -181,6 +178,8 @@ def _identity(data: Mapping[str, Any]) -> tuple[str, str]:
 
 
 def _load_crds(paths: Sequence[Path]) -> dict[tuple[str, str], Any]:
+    if not paths:
+        return {}
     from generator import crd as crds
 
     loaded: dict[tuple[str, str], Any] = {}
