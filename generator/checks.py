@@ -176,13 +176,13 @@ def parameter_delivery(spec: TuningSpec, _: SpecSet) -> Iterator[Diagnostic]:
             yield spec.document.diagnostic(_param_path(index, "pass"), "", f"placeholder {token} does not appear in the trial", hint="write it where the value belongs, e.g. in args")
         elif p.delivery.mode != "placeholder" and kind is None:
             yield spec.document.diagnostic(_param_path(index), "", f"cannot pass '{p.name}' as {p.delivery.mode}: trialSpec kind is not one katib-gitops knows", hint="use 'pass: placeholder'")
-    yield from _metadata_delivery(spec, text)
+    yield from _named_delivery(spec, text)
 
 
 META_KEY = re.compile(r"\$\{trialSpec\.(Labels|Annotations)\[(.+)\]\}\Z")
 
 
-def _metadata_delivery(spec: TuningSpec, text: str) -> Iterator[Diagnostic]:
+def _named_delivery(spec: TuningSpec, text: str) -> Iterator[Diagnostic]:
     """NAS assignments and metadata parameters are used in the trial (TT-15); a label or annotation read exists (TT-R2)."""
     trial_spec = spec.trial.get("trialSpec")
     metadata = trial_spec.get("metadata") if isinstance(trial_spec, dict) else None

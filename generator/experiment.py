@@ -14,11 +14,10 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from generator import kinds
-from generator.kinds import DEFAULT_COLLECTOR_PATHS, DEFAULT_PARALLEL, TrialKind
+from generator.kinds import COUNT_FIELDS, DEFAULT_COLLECTOR_PATHS, DEFAULT_PARALLEL, TrialKind
 from generator.spec import Parameter, Profile, TuningSpec
 
 EXPERIMENT_API = "kubeflow.org/v1beta1"
-COUNT_FIELDS = ("parallelTrialCount", "maxTrialCount", "maxFailedTrialCount")
 HASH_LENGTH = 8
 MAX_NAME = 40
 LABEL_SPEC = "katib-gitops.dev/spec"

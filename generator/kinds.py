@@ -16,6 +16,8 @@ ISTIO_OFF = {"sidecar.istio.io/inject": "false"}
 API_VERSION = "katib-gitops.dev/v1alpha1"
 SPEC_KIND = "TuningSpec"
 TARGETS_KIND = "Targets"
+# The only spec fields Katib lets a created Experiment change (UPD-01).
+COUNT_FIELDS = ("parallelTrialCount", "maxTrialCount", "maxFailedTrialCount")
 # Katib's defaults (DEF-01, DEF-10, DEF-11), shared by the builder and the defaulter.
 DEFAULT_PARALLEL = 3
 DEFAULT_COLLECTOR_PATHS = {"File": "/var/log/katib/metrics.log", "TensorFlowEvent": "/var/log/katib/tfevent/"}

@@ -846,7 +846,7 @@ def _resume_policy(spec: Any, problems: _Problems) -> None:
     if "resumePolicy" in spec:
         spec["resumePolicy"] = "LongRunning"
         return
-    after = next((k for k in reversed(list(spec)) if k in ("parallelTrialCount", "maxTrialCount", "maxFailedTrialCount")), None)
+    after = next((k for k in reversed(list(spec)) if k in kinds.COUNT_FIELDS), None)
     _insert_after(spec, after, "resumePolicy", "LongRunning")
 
 

@@ -7,7 +7,9 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from generator.diagnostics import FindingsError
 from generator.validate.registry import Context, Finding, get, is_blank, rule
+from generator.yamlio import load_documents
 
 OBJECTIVE_TYPES = ("minimize", "maximize")
 RESUME_POLICIES = ("", "Never", "LongRunning", "FromVolume")
@@ -352,13 +354,13 @@ def trial_parameter_reference_exists(ctx: Context) -> Iterator[Finding]:
             yield Finding(TEMPLATE + ("trialParameters", index, "reference"), f"reference {reference!r} does not exist in spec.parameters")
 
 
-def template_text(template: Mapping[str, Any], ctx: Context | None = None) -> str | None:
+def template_text(template: Mapping[str, Any], ctx: Context) -> str | None:
     """What Katib searches for placeholders (TT-09): the trialSpec as JSON, or the text of a configMap
     source when it was given (--trial-templates); None when it cannot be known."""
     trial_spec = template.get("trialSpec")
     if trial_spec is None:
         source = template.get("configMap")
-        if ctx is None or not isinstance(source, Mapping):
+        if not isinstance(source, Mapping):
             return None
         return ctx.trial_template_text(*(str(source.get(k) or "") for k in CONFIGMAP_KEYS))
     return json.dumps(trial_spec, separators=(",", ":"), ensure_ascii=False)
@@ -369,9 +371,6 @@ CONFIGMAP_KEYS = ("configMapNamespace", "configMapName", "templatePath")
 
 @rule("TT-17", "ADMIT", "A configMap trial template, its placeholders filled in, reads as one object (checked when --trial-templates gives it).")
 def configmap_template_parses(ctx: Context) -> Iterator[Finding]:
-    from generator.diagnostics import FindingsError
-    from generator.yamlio import load_documents
-
     template = _template(ctx)
     if template is None or "trialSpec" in template:
         return  # a trialSpec is an object already

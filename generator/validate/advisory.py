@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from generator.kinds import COUNT_FIELDS
 from generator.validate.admission import (
     COLLECTOR,
     NAME_PREFIX,
@@ -463,16 +464,13 @@ def filters_re2(ctx: Context) -> Iterator[Finding]:
 
 
 
-COUNTS = ("parallelTrialCount", "maxTrialCount", "maxFailedTrialCount")
-
-
 @rule("UPD-05", "ADVISORY", "An Experiment already deployed (validate --previous) changes nothing but its three trial counts: Katib refuses any other change (UPD-01).")
 def immutable_update(ctx: Context) -> Iterator[Finding]:
     if ctx.previous is None:
         return
     old_spec = ctx.previous.experiment.get("spec")
     old = dict(old_spec) if isinstance(old_spec, Mapping) else {}
-    for count in COUNTS:  # UPD-01: the new counts are copied into the old spec before comparing
+    for count in COUNT_FIELDS:  # UPD-01: the new counts are copied into the old spec before comparing
         if count in ctx.spec:
             old[count] = ctx.spec[count]
         else:

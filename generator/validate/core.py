@@ -137,7 +137,11 @@ def _option_documents(option: str, paths: Sequence[str], render: bool) -> Iterat
 
     if "-" in paths:
         raise UsageError(f"{option} reads files and folders, not standard input")
-    for unit in inputs.plan(paths, render_kustomizations=render, stdin=io.StringIO()):
+    try:
+        units = inputs.plan(paths, render_kustomizations=render, stdin=io.StringIO())
+    except UsageError as exc:
+        raise UsageError(f"{option}: {exc}") from exc
+    for unit in units:
         source, problems = unit.load()
         if problems:
             first = problems[0]

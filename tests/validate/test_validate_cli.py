@@ -221,6 +221,8 @@ def test_previous_flags_a_change_katib_would_refuse_on_the_deployed_experiment(t
     assert validate(write(tmp_path / "change", "renamed.yaml", renamed), "--previous", deployed)[0] == 0
     code, _, err = validate(changed, "--previous", "-")
     assert code == 2 and "standard input" in err
+    code, _, err = validate(changed, "--previous", str(tmp_path / "missing"))
+    assert code == 2 and f"--previous: {tmp_path / 'missing'}: no such file or directory" in err
 
 
 def test_spec_checks_use_the_given_katib_config(tmp_path: Path) -> None:
