@@ -14,7 +14,7 @@ from typing import Any
 
 from generator import kinds
 from generator.diagnostics import Diagnostic, Severity
-from generator.experiment import MAX_NAME, HASH_LENGTH, budget, primary_container, trial_kind
+from generator.experiment import HASH_LENGTH, MAX_NAME, budget, primary_container, trial_kind
 from generator.spec import SpecSet, TuningSpec
 from generator.validate.katib_config import STANDALONE, KatibConfig
 
@@ -45,7 +45,7 @@ def run_checks(spec_set: SpecSet) -> list[Diagnostic]:
     found: list[Diagnostic] = []
     for spec in spec_set.specs:
         for item in RULES.values():
-            found.extend(dataclasses.replace(d, rule_id=item.id, severity=item.severity) for d in item.check(spec, spec_set))
+            found.extend(d._replace(rule_id=item.id, severity=item.severity) for d in item.check(spec, spec_set))
     return sorted(found)
 
 

@@ -1,56 +1,20 @@
-"""The command line: turns flags into options, calls the core, maps outcomes to exit codes."""
+"""The command line: turns flags into options and calls the core (exit codes and errors: generator.console)."""
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import click
 
 from generator import __version__
+from generator.console import EXIT_FINDINGS, EXIT_INTERNAL, EXIT_USAGE, MAX_FILE_SIZE_ENV, run
 from generator.diagnostics import FindingsError, UsageError
+from generator.kinds import KATIB_VERSION
 
-EXIT_FINDINGS = 1
-EXIT_USAGE = 2
-EXIT_INTERNAL = 3
-
-
-def _fail(message: str, code: int) -> NoReturn:
-    click.echo(f"katib-gitops: {message}", err=True)
-    sys.exit(code)
-
-
-def run(action: Callable[[], int]) -> NoReturn:
-    """The one error boundary: findings exit 1, usage and I/O exit 2, never a traceback."""
-    try:
-        code = action()
-    except FindingsError as exc:
-        for diagnostic in exc.diagnostics:
-            click.echo(diagnostic.format(), err=True)
-        _fail(f"{len(exc.diagnostics)} problem(s) found", EXIT_FINDINGS)
-    except UsageError as exc:
-        _fail(f"error: {exc}", EXIT_USAGE)
-    except KeyboardInterrupt:
-        _fail("interrupted", 130)
-    except BrokenPipeError:
-        # The reader went away (e.g. `| head`): stop quietly, as a SIGPIPE would.
-        import os
-
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        sys.exit(141)
-    except Exception as exc:  # noqa: BLE001 - the last line of defence
-        if "--traceback" in sys.argv or _env_traceback():
-            raise
-        _fail(f"internal error: {type(exc).__name__}: {exc}\n(please report it; set KATIB_GITOPS_TRACEBACK=1 for details)", EXIT_INTERNAL)
-    sys.exit(code)
-
-
-def _env_traceback() -> bool:
-    import os
-
-    return bool(os.environ.get("KATIB_GITOPS_TRACEBACK"))
+__all__ = ["EXIT_FINDINGS", "EXIT_INTERNAL", "EXIT_USAGE", "main"]
+KATIB_VERSION_TEXT = "{}.{}".format(*KATIB_VERSION)
 
 
 def _max_file_size(_ctx: Any, _param: Any, value: str | None) -> None:
@@ -65,34 +29,8 @@ def _max_file_size(_ctx: Any, _param: Any, value: str | None) -> None:
 
 # Every command that reads YAML takes it: `@max_file_size_option` (the reader's limit, generator/yamlio.py).
 max_file_size_option = click.option(
-    "--max-file-size", metavar="SIZE", callback=_max_file_size, expose_value=False, envvar="KATIB_GITOPS_MAX_FILE_SIZE",
+    "--max-file-size", metavar="SIZE", callback=_max_file_size, expose_value=False, envvar=MAX_FILE_SIZE_ENV,
     help="Largest YAML file read, e.g. 32MiB (default 8MiB); larger files are refused [yaml-limit].")
-
-
-def entry() -> NoReturn:
-    """The console script: `main`, then an exit that skips the interpreter's teardown.
-
-    Freeing every module and object at exit costs ~25 ms of a ~120 ms run, and the
-    pre-commit hook pays it on every commit. Nothing is lost by skipping it: files are
-    written and closed inside `with` blocks and locks are released before `main` returns;
-    only the standard streams need a flush.
-    """
-    try:
-        main()
-        code: object = 0
-    except SystemExit as exc:
-        code = exc.code
-    if isinstance(code, str):  # sys.exit("message"): Python prints it and exits 1
-        click.echo(code, err=True)
-        code = 1
-    import os
-
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (OSError, ValueError):  # a closed pipe: nothing left to say
-            code = code or 141
-    os._exit(code if isinstance(code, int) else 0)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -171,7 +109,7 @@ def _katib_version(_ctx: Any, _param: Any, value: str) -> tuple[int, int]:
 @main.command()
 @click.argument("files", nargs=-1, required=True)
 @click.option("--write", is_flag=True, help="Replace each file in place, atomically; nothing is written unless every file converts.")
-@click.option("--katib-version", default="0.19", show_default=True, callback=_katib_version, help="Katib version to migrate for (collector None is Push from 0.18).")
+@click.option("--katib-version", default=KATIB_VERSION_TEXT, show_default=True, callback=_katib_version, help="Katib version to migrate for (collector None is Push from 0.18).")
 @max_file_size_option
 def migrate(files: tuple[str, ...], write: bool, katib_version: tuple[int, int], **_: Any) -> None:
     """Convert kubeflow.org/v1alpha3 Experiments in FILE... to v1beta1: to stdout, or in place with --write."""
@@ -202,7 +140,7 @@ def migrate(files: tuple[str, ...], write: bool, katib_version: tuple[int, int],
 @click.option("--no-render", is_flag=True, help="Validate a kustomization's files as they are instead of rendering it.")
 @click.option("--crd", "crd_paths", multiple=True, type=click.Path(path_type=Path), help="CustomResourceDefinition file or folder; checked ahead of the built-in schemas (repeatable).")
 @click.option("--katib-config", type=click.Path(path_type=Path), help="The cluster's KatibConfig (or its ConfigMap). Default: Katib's standalone install.")
-@click.option("--katib-version", default="0.19", show_default=True, callback=_katib_version, help="Katib version whose rules apply.")
+@click.option("--katib-version", default=KATIB_VERSION_TEXT, show_default=True, callback=_katib_version, help="Katib version whose rules apply.")
 @click.option("--kubernetes-version", default="", help="Kubernetes version of the core schemas (default: the newest bundled).")
 @click.option("--ignore-missing-schemas", is_flag=True, help="Pass documents of kinds without a schema instead of failing.")
 @click.option("--skip", "skip", multiple=True, help="Rule ID to skip for this run (repeatable, or comma-separated).")
@@ -218,17 +156,13 @@ def validate(paths: tuple[str, ...], output_format: str, no_render: bool, crd_pa
              jobs: int | None, previous: tuple[str, ...], trial_templates: tuple[str, ...], **_: Any) -> None:
     """Check manifests and specs before the cluster does: PATH... files, folders, or - for stdin."""
 
+    from generator.validate.command import validate_command
+
     def action() -> int:
-        import os
-
-        from generator.validate import core, katib_config as config_module, output
-
-        config = config_module.load(katib_config) if katib_config else config_module.standalone(katib_version)
-        skipped = frozenset(s.strip() for item in skip for s in item.split(",") if s.strip())
-        options = core.Options(paths, not no_render, crd_paths, config, katib_version, kubernetes_version, ignore_missing_schemas, skipped,
-                               jobs or os.cpu_count() or 1, previous, trial_templates)
-        outcome = core.validate(options, sys.stdin)
-        return output.emit(outcome, output_format, sys.stdout, strict_warnings=strict_warnings)
+        return validate_command(paths, output_format=output_format, render=not no_render, crds=crd_paths, katib_config=katib_config,
+                                katib_version=katib_version, kubernetes_version=kubernetes_version,
+                                ignore_missing_schemas=ignore_missing_schemas, skip=skip, strict_warnings=strict_warnings, jobs=jobs,
+                                previous=previous, trial_templates=trial_templates)
 
     run(action)
 

@@ -21,7 +21,7 @@ _OMIT_EMPTY = {
 }
 
 
-def apply_katib_defaults(experiment: dict[str, Any], version: tuple[int, int] = (0, 19)) -> dict[str, Any]:
+def apply_katib_defaults(experiment: dict[str, Any], version: tuple[int, int] = kinds.KATIB_VERSION) -> dict[str, Any]:
     """A defaulted copy of `experiment`, as the webhook of Katib `version` would return it.
 
     Parts of the wrong type are left alone: the validator reports them (G-03).

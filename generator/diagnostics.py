@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import dataclasses
 import enum
+from typing import NamedTuple
 
 
 class Severity(str, enum.Enum):
@@ -11,9 +11,12 @@ class Severity(str, enum.Enum):
     WARNING = "warning"
 
 
-@dataclasses.dataclass(frozen=True, order=True)
-class Diagnostic:
-    """A problem found in an input file, with the position of the offending node."""
+class Diagnostic(NamedTuple):
+    """A problem found in an input file, with the position of the offending node.
+
+    A NamedTuple, like the other records on `validate`'s path: immutable, ordered by its
+    fields, and about 20 ms cheaper to start than dataclasses (docs/performance.md).
+    """
 
     file: str
     line: int

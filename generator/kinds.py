@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator, Mapping
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 SUCCEEDED = 'status.conditions.#(type=="Succeeded")#|#(status=="True")#'
 COMPLETE = 'status.conditions.#(type=="Complete")#|#(status=="True")#'
@@ -16,6 +16,8 @@ ISTIO_OFF = {"sidecar.istio.io/inject": "false"}
 API_VERSION = "katib-gitops.dev/v1alpha1"
 SPEC_KIND = "TuningSpec"
 TARGETS_KIND = "Targets"
+# The Katib release whose rules and defaults apply unless a command is told another.
+KATIB_VERSION = (0, 19)
 # The only spec fields Katib lets a created Experiment change (UPD-01).
 COUNT_FIELDS = ("parallelTrialCount", "maxTrialCount", "maxFailedTrialCount")
 # Katib's defaults (DEF-01, DEF-10, DEF-11), shared by the builder and the defaulter.
@@ -23,8 +25,7 @@ DEFAULT_PARALLEL = 3
 DEFAULT_COLLECTOR_PATHS = {"File": "/var/log/katib/metrics.log", "TensorFlowEvent": "/var/log/katib/tfevent/"}
 
 
-@dataclasses.dataclass(frozen=True)
-class TrialKind:
+class TrialKind(NamedTuple):
     """A job kind a trial can run, and where its pods and primary container live."""
 
     kind: str
@@ -35,7 +36,7 @@ class TrialKind:
     pod_labels: Mapping[str, str]
     replica_field: str | None = None
     roles: tuple[str, ...] = ()
-    default_replicas: Mapping[str, int] = dataclasses.field(default_factory=dict)
+    default_replicas: Mapping[str, int] = MappingProxyType({})
     restart_policy: str = "OnFailure"
     katib_defaults: bool = True  # Katib's webhook fills conditions and labels itself
     pod_templates: bool = True  # False: no pod template in the object (TrainJob)

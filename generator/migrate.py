@@ -37,7 +37,7 @@ from generator.yamlio import Document, JsonPath, format_path, load_documents, lo
 
 V1ALPHA3 = "kubeflow.org/v1alpha3"
 V1BETA1 = "kubeflow.org/v1beta1"
-DEFAULT_VERSION = (0, 19)
+DEFAULT_VERSION = kinds.KATIB_VERSION
 PUSH_SINCE = (0, 18)  # collector kind None was renamed Push (VER-05)
 NAME_START = re.compile(r"[a-z]")
 NAMESPACE_LABEL = "katib.kubeflow.org/metrics-collector-injection"
@@ -143,7 +143,7 @@ class _Problems:
 
     def warning(self, path: JsonPath, rule_id: str, message: str, hint: str = "") -> None:
         found = self.doc.diagnostic(path, rule_id, message, hint)
-        self.found.append(dataclasses.replace(found, severity=Severity.WARNING))
+        self.found.append(found._replace(severity=Severity.WARNING))
 
     def note(self, path: JsonPath, rule_id: str, message: str) -> None:
         line, column = self.doc.position(path)
@@ -155,7 +155,7 @@ class _Problems:
 
     def result(self, node: Any) -> MigrationResult:
         label = f"Experiment/{_name(self.doc.data) or ''}".rstrip("/")
-        found = tuple(sorted(dataclasses.replace(d, document=self.doc.index, object=label) for d in self.found))
+        found = tuple(sorted(d._replace(document=self.doc.index, object=label) for d in self.found))
         status = "failed" if self.failed else "converted"
         return MigrationResult(status, None if self.failed else node, found, () if self.failed else tuple(sorted(self.notes)))
 
@@ -1002,7 +1002,7 @@ def migrate_text(text: str, display: str, *, katib_version: tuple[int, int] = DE
     indent = _guess_indent(text)
     results = []
     for document in documents:
-        document = dataclasses.replace(document, node=nodes[document.index])
+        document = document._replace(node=nodes[document.index])
         result = migrate_document(document, katib_version=katib_version, source=text, configmaps=configmaps)
         results.append(result)
         if result.status != "unchanged":

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import difflib
-import re
 import functools
 import json
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -102,6 +101,8 @@ def _describe(error: Any) -> tuple[str, str]:
         extra = _unknown_keys(error)
         allowed = sorted(error.schema.get("properties", {}))
         if extra:
+            import difflib  # only for an unknown field's suggestion
+
             close = difflib.get_close_matches(extra[0], allowed, n=1)
             hint = f"did you mean '{close[0]}'?" if close else f"allowed here: {', '.join(allowed)}"
             return f"unknown field '{extra[0]}'", hint

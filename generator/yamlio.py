@@ -46,7 +46,6 @@ runs, platforms and library versions, and quotes every string that YAML 1.1
 from __future__ import annotations
 
 import copy
-import dataclasses
 import functools
 import json
 import math
@@ -55,7 +54,7 @@ import re
 import stat
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NamedTuple, NoReturn
 
 from generator.diagnostics import Diagnostic, FindingsError, UsageError
 
@@ -70,13 +69,15 @@ RULES = {
 }
 
 
-@dataclasses.dataclass
 class Limits:
     """Resource limits of the reader; `--max-file-size` sets max_file_bytes for a run."""
 
-    max_file_bytes: int = 8 * 1024 * 1024
-    max_depth: int = 100  # nesting levels; Kubernetes objects rarely pass 30
-    max_alias_nodes: int = 100_000  # nodes reached through aliases, per file
+    __slots__ = ("max_file_bytes", "max_depth", "max_alias_nodes")
+
+    def __init__(self, max_file_bytes: int = 8 * 1024 * 1024, max_depth: int = 100, max_alias_nodes: int = 100_000) -> None:
+        self.max_file_bytes = max_file_bytes
+        self.max_depth = max_depth  # nesting levels; Kubernetes objects rarely pass 30
+        self.max_alias_nodes = max_alias_nodes  # nodes reached through aliases, per file
 
 
 LIMITS = Limits()
@@ -116,12 +117,11 @@ class Pos:
         self.children: dict[str, Pos] | list[Pos] | None = None
 
 
-@dataclasses.dataclass(frozen=True)
-class Document:
+class Document(NamedTuple):
     """One YAML document: its plain value and the position tree (or ruamel node) that knows positions."""
 
     file: str
-    index: int
+    index: int  # type: ignore[assignment]  # the document's place in its file; it hides tuple.index, which nothing here uses
     data: Any
     node: Any
 

@@ -80,11 +80,11 @@ def test_a_specs_folder_without_targets_is_reported(tmp_path: Path, monkeypatch:
 
 
 def _console_script(*args: str, stdout: int | None = None) -> "subprocess.CompletedProcess[str]":
-    """The installed entry point (generator.cli:entry), as pre-commit and CI run it."""
+    """The installed entry point (generator.console:entry), as pre-commit and CI run it."""
     import subprocess
     import sys
 
-    code = "import sys; from generator.cli import entry; sys.argv = ['katib-gitops', *sys.argv[1:]]; entry()"
+    code = "import sys; from generator.console import entry; sys.argv = ['katib-gitops', *sys.argv[1:]]; entry()"
     return subprocess.run([sys.executable, "-c", code, *args], capture_output=stdout is None, stdout=stdout, text=True,
                           cwd=Path(__file__).resolve().parent.parent)
 
@@ -107,7 +107,7 @@ def test_the_console_script_stops_quietly_when_the_reader_goes_away(tmp_path: Pa
 
     for index in range(400):
         (tmp_path / f"{index}.yaml").write_text(f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: a{index}, labelz: {{}}}}\n")
-    code = "import sys; from generator.cli import entry; sys.argv = ['katib-gitops', *sys.argv[1:]]; entry()"
+    code = "import sys; from generator.console import entry; sys.argv = ['katib-gitops', *sys.argv[1:]]; entry()"
     producer = subprocess.Popen([sys.executable, "-c", code, "validate", str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 cwd=Path(__file__).resolve().parent.parent)
     assert producer.stdout is not None

@@ -22,7 +22,7 @@ def test_the_wheel_ships_the_schemas_and_works_outside_the_checkout(tmp_path: Pa
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
         assert {"generator/schemas/tuningspec.schema.json", "generator/schemas/targets.schema.json"} <= names
-        assert any(n.endswith("entry_points.txt") and b"katib-gitops = generator.cli:entry" in archive.read(n) for n in names)
+        assert any(n.endswith("entry_points.txt") and b"katib-gitops = generator.console:entry" in archive.read(n) for n in names)
         archive.extractall(tmp_path / "site")
     project = tmp_path / "elsewhere"
     write_specs(project)

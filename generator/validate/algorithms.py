@@ -19,11 +19,10 @@ validation catches but which break the Experiment at GetSuggestions or trial cre
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from generator.validate.registry import Context, Finding, Path, get, is_blank, rule
 
@@ -118,8 +117,7 @@ def _go_underscores_ok(text: str) -> bool:
 # ------------------------------------------------------------------ settings walks
 
 
-@dataclasses.dataclass(frozen=True)
-class Setting:
+class Setting(NamedTuple):
     """How a service checks one setting: parse the text, then test the value."""
 
     rule: str
@@ -322,7 +320,7 @@ def _optuna_failure(ctx: Context) -> Failure | None:
     )
     if failure is not None and ctx.algorithm_name in ("random", "grid") and failure[1].message.startswith("random_state is"):
         hint = "the optuna service refuses a negative random_state with an empty message; " + FIRST_ONLY
-        failure = (failure[0], dataclasses.replace(failure[1], hint=hint))
+        failure = (failure[0], failure[1]._replace(hint=hint))
     return failure
 
 
@@ -535,8 +533,8 @@ def goptuna_parse_errors(ctx: Context) -> Iterator[Finding]:
         return
     problem = _goptuna_sampler_problem(ctx) or _goptuna_space_problem(ctx)
     if problem is not None:
-        yield dataclasses.replace(
-            problem, hint="goptuna reports this as an internal error, which Katib treats as valid; every GetSuggestions then fails"
+        yield problem._replace(
+            hint="goptuna reports this as an internal error, which Katib treats as valid; every GetSuggestions then fails"
         )
 
 

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import dataclasses
+from typing import NamedTuple
 
 from generator import checks
 from generator.validate import registry
 from generator.validate.core import TOOL_RULES
 
 
-@dataclasses.dataclass(frozen=True)
-class RuleInfo:
+class RuleInfo(NamedTuple):
     id: str
     level: str  # TOOL, SPEC, or a Katib level (ADMIT, ADMIT-CFG, ALGO, RUNTIME, ADVISORY)
     severity: str

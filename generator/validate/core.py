@@ -8,11 +8,11 @@ Specs (TuningSpec, Targets) get their schema and the generator's spec checks.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from types import MappingProxyType
+from typing import Any, NamedTuple, TextIO
 
 from generator import schema as spec_schema, workers
 from generator.diagnostics import Diagnostic, FindingsError, Severity, UsageError
@@ -50,8 +50,7 @@ TOOL_RULES = {
 }
 
 
-@dataclasses.dataclass(frozen=True)
-class Options:
+class Options(NamedTuple):
     paths: tuple[str, ...]
     render: bool = True
     crds: tuple[Path, ...] = ()
@@ -65,22 +64,20 @@ class Options:
     trial_templates: tuple[str, ...] = ()  # ConfigMaps holding configMap trial templates (TT-08, TT-15, TT-16)
 
 
-@dataclasses.dataclass(frozen=True)
-class Outcome:
+class Outcome(NamedTuple):
     diagnostics: tuple[Diagnostic, ...]
     files: tuple[str, ...]
     documents: int
 
 
-@dataclasses.dataclass(frozen=True)
-class Env:
+class Env(NamedTuple):
     """What every document check needs, resolved once per run."""
 
     options: Options
     kubernetes: str
     crds: Mapping[tuple[str, str], Any]
-    previous: Mapping[tuple[str, str], registry.Previous] = dataclasses.field(default_factory=dict)  # by (namespace, name)
-    trial_templates: Mapping[tuple[str, str, str], str] = dataclasses.field(default_factory=dict)  # (namespace, ConfigMap, key): text
+    previous: Mapping[tuple[str, str], registry.Previous] = MappingProxyType({})  # by (namespace, name)
+    trial_templates: Mapping[tuple[str, str, str], str] = MappingProxyType({})  # (namespace, ConfigMap, key): text
 
 
 def validate(options: Options, stdin: TextIO) -> Outcome:
@@ -100,8 +97,7 @@ def validate(options: Options, stdin: TextIO) -> Outcome:
     return Outcome(tuple(sorted(set(found))), files, documents)
 
 
-@dataclasses.dataclass(frozen=True)
-class UnitResult:
+class UnitResult(NamedTuple):
     display: str
     diagnostics: tuple[Diagnostic, ...]
     documents: int
@@ -228,7 +224,7 @@ def check_document(document: Document, env: Env) -> list[Diagnostic]:
         return [document.diagnostic([], "document", f"{' and '.join(missing)} missing: cannot tell what this is")]
     found = _deduplicated(_check_by_kind(document, env, api_version, kind))
     label = _label(data)
-    return [dataclasses.replace(d, document=document.index, object=label) for d in found]
+    return [d._replace(document=document.index, object=label) for d in found]
 
 
 def _deduplicated(found: list[Diagnostic]) -> list[Diagnostic]:
@@ -317,7 +313,7 @@ def _katib_rules(document: Document, context: registry.Context, skip: frozenset[
     found = []
     for rule, finding in registry.run(context, skip):
         diagnostic = document.diagnostic(list(finding.path), rule.id, finding.message, finding.hint)
-        found.append(dataclasses.replace(diagnostic, severity=finding.severity or rule.severity))
+        found.append(diagnostic._replace(severity=finding.severity or rule.severity))
     return found
 
 
@@ -343,7 +339,7 @@ def _trial_spec(document: Document, env: Env) -> list[Diagnostic]:
     instance.setdefault("metadata", {}).setdefault("name", "trial")  # Katib names each trial's job
     rule_id = "TT-20" if (api_version, kind) == ("batch/v1", "Job") else "trial-schema"
     found = _schema_check(document, env, api_version, kind, instance, base) or []
-    return [dataclasses.replace(d, rule_id=rule_id) for d in found]
+    return [d._replace(rule_id=rule_id) for d in found]
 
 
 # ------------------------------------------------------------------ specs

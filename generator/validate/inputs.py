@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import stat
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import NamedTuple, TextIO
 
 from generator import render
 from generator.diagnostics import Diagnostic, FindingsError, UsageError
@@ -17,8 +16,7 @@ YAML_SUFFIXES = (".yaml", ".yml")
 STDIN = "-"
 
 
-@dataclasses.dataclass(frozen=True)
-class Source:
+class Source(NamedTuple):
     """One input the user named (or a file found in a folder they named), parsed."""
 
     display: str
@@ -26,8 +24,7 @@ class Source:
     rendered: bool = False
 
 
-@dataclasses.dataclass(frozen=True)
-class Inputs:
+class Inputs(NamedTuple):
     sources: tuple[Source, ...]
     problems: tuple[Diagnostic, ...]  # files that could not be parsed
 
@@ -35,8 +32,7 @@ class Inputs:
 Loader = Callable[[], Source]
 
 
-@dataclasses.dataclass(frozen=True)
-class Unit:
+class Unit(NamedTuple):
     """One thing to read: a file, a rendered kustomization, or stdin; `named` when the user named it."""
 
     display: str

@@ -7,10 +7,9 @@ the cluster's KatibConfig, or the ConfigMap that carries it under the key
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from generator.diagnostics import FindingsError, UsageError
 from generator.yamlio import load_documents, read_text
@@ -30,8 +29,7 @@ STANDALONE_TRIAL_RESOURCES = (
 SERVICES = ("hyperopt", "optuna", "goptuna", "skopt", "hyperband", "pbt", "enas", "darts", "medianstop")
 
 
-@dataclasses.dataclass(frozen=True)
-class KatibConfig:
+class KatibConfig(NamedTuple):
     suggestions: Mapping[str, str]  # algorithm name -> service
     early_stoppings: Mapping[str, str]
     collectors: tuple[str, ...]
@@ -51,7 +49,7 @@ def standalone(version: tuple[int, int]) -> KatibConfig:
     if version >= (0, 19):
         return STANDALONE
     resources = tuple(r for r in STANDALONE_TRIAL_RESOURCES if not r.startswith("TrainJob."))
-    return dataclasses.replace(STANDALONE, trial_resources=resources, source=f"Katib {version[0]}.{version[1]}'s standalone install (default)")
+    return STANDALONE._replace(trial_resources=resources, source=f"Katib {version[0]}.{version[1]}'s standalone install (default)")
 
 
 def service_of(image: str) -> str:

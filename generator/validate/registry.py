@@ -8,47 +8,48 @@ after Katib's defaulting, exactly as Katib's validator does (G-09).
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 from generator.defaults import apply_katib_defaults
 from generator.diagnostics import Severity
+from generator.kinds import KATIB_VERSION
 from generator.validate.katib_config import STANDALONE, KatibConfig
 
 Path = tuple[str | int, ...]
-DEFAULT_KATIB_VERSION = (0, 19)
+DEFAULT_KATIB_VERSION = KATIB_VERSION
 LEVELS = ("ADMIT", "ADMIT-CFG", "ALGO", "RUNTIME", "ADVISORY")
 
 
-@dataclasses.dataclass(frozen=True)
-class Finding:
+class Finding(NamedTuple):
     path: Path
     message: str
     hint: str = ""
     severity: Severity | None = None  # overrides the rule's, e.g. for unverified consequences (UP-08)
 
 
-@dataclasses.dataclass(frozen=True)
-class Previous:
+class Previous(NamedTuple):
     """An Experiment as it is deployed now, defaulted as Katib stored it, and where it was read."""
 
     experiment: Mapping[str, Any]
     location: str  # file:line
 
 
-@dataclasses.dataclass(frozen=True)
 class Context:
-    """One Experiment as Katib's webhooks and services will see it."""
+    """One Experiment as Katib's webhooks and services will see it (read-only by convention; parts are computed once)."""
 
-    raw: Mapping[str, Any]
-    experiment: Mapping[str, Any]  # defaulted (G-09)
-    config: KatibConfig = STANDALONE
-    version: tuple[int, int] = DEFAULT_KATIB_VERSION
-    previous: Previous | None = None  # the same Experiment as deployed now (validate --previous)
-    trial_templates: Mapping[tuple[str, str, str], str] = dataclasses.field(default_factory=dict)  # (namespace, ConfigMap, key): text
+    def __init__(self, raw: Mapping[str, Any], experiment: Mapping[str, Any], config: KatibConfig = STANDALONE,
+                 version: tuple[int, int] = DEFAULT_KATIB_VERSION, previous: Previous | None = None,
+                 trial_templates: Mapping[tuple[str, str, str], str] = MappingProxyType({})) -> None:
+        self.raw = raw
+        self.experiment = experiment  # defaulted (G-09)
+        self.config = config
+        self.version = version
+        self.previous = previous  # the same Experiment as deployed now (validate --previous)
+        self.trial_templates = trial_templates  # (namespace, ConfigMap, key): text
 
     def trial_template_text(self, namespace: str, name: str, key: str) -> str | None:
         """A ConfigMap trial template given with --trial-templates; a ConfigMap without a namespace matches any."""
@@ -84,8 +85,7 @@ class Context:
 Check = Callable[[Context], Iterable[Finding]]
 
 
-@dataclasses.dataclass(frozen=True)
-class KatibRule:
+class KatibRule(NamedTuple):
     id: str
     level: str
     severity: Severity
@@ -116,8 +116,9 @@ def rule(rule_id: str, level: str, doc: str, *, severity: Severity | None = None
     return register
 
 
-def context_for(raw: Mapping[str, Any], config: KatibConfig = STANDALONE, version: tuple[int, int] = DEFAULT_KATIB_VERSION) -> Context:
-    return Context(raw, apply_katib_defaults(dict(raw), version), config, version)
+def context_for(raw: Mapping[str, Any], config: KatibConfig = STANDALONE, version: tuple[int, int] = DEFAULT_KATIB_VERSION, *,
+                previous: Previous | None = None, trial_templates: Mapping[tuple[str, str, str], str] = MappingProxyType({})) -> Context:
+    return Context(raw, apply_katib_defaults(dict(raw), version), config, version, previous, trial_templates)
 
 
 def run(context: Context, skip: Iterable[str] = ()) -> Iterator[tuple[KatibRule, Finding]]:

@@ -42,12 +42,12 @@ Formats:
 from __future__ import annotations
 
 import abc
-import dataclasses
 import functools
 import json
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, TextIO
 
 from generator import __version__
@@ -73,14 +73,16 @@ class RuleInfo(NamedTuple):
     doc: str
 
 
-@dataclasses.dataclass(frozen=True)
-class Report:
+class Report(NamedTuple):
     """The outcome of one validation run; reporters render it, the core counts it."""
 
     diagnostics: tuple[Diagnostic, ...]
     files: tuple[str, ...]  # every file checked, the clean ones too
     documents: int
-    rules: Mapping[str, RuleInfo] = dataclasses.field(default_factory=dict, hash=False)
+    rules: Mapping[str, RuleInfo] = MappingProxyType({})
+
+    def __hash__(self) -> int:  # `rules` (a mapping) describes the findings; it is not part of the identity
+        return hash((self.diagnostics, self.files, self.documents))
 
     @property
     def errors(self) -> int:

@@ -161,8 +161,6 @@ def test_the_katib_config_decides_which_algorithms_and_collectors_exist() -> Non
 
 
 def test_tt_08_a_configmap_template_must_exist_among_the_given_configmaps() -> None:
-    import dataclasses
-
     from generator.validate import registry
     from generator.validate.registry import context_for
 
@@ -172,7 +170,7 @@ def test_tt_08_a_configmap_template_must_exist_among_the_given_configmaps() -> N
     data["spec"]["trialTemplate"]["configMap"] = {"configMapName": "templates", "configMapNamespace": "kubeflow", "templatePath": "job.yaml"}
 
     def found(templates: dict[tuple[str, str, str], str]) -> list[tuple[str | int, ...]]:
-        return [f.path for f in registry.RULES["TT-08"].check(dataclasses.replace(context_for(data), trial_templates=templates))]
+        return [f.path for f in registry.RULES["TT-08"].check(context_for(data, trial_templates=templates))]
 
     assert found({}) == []  # no ConfigMaps given: unknowable (ADMIT-CFG)
     assert found({("kubeflow", "templates", "other.yaml"): "x"}) == [SPEC + ("trialTemplate", "configMap")]
@@ -187,8 +185,6 @@ def test_tt_08_a_configmap_template_must_exist_among_the_given_configmaps() -> N
     ("# only a comment\n", "it is empty"),
 ])
 def test_tt_17_a_configmap_template_reads_as_an_object(text: str, problem: str | None) -> None:
-    import dataclasses
-
     from generator.validate import registry
     from generator.validate.registry import context_for
 
@@ -196,7 +192,7 @@ def test_tt_17_a_configmap_template_reads_as_an_object(text: str, problem: str |
     data = experiment()
     data["spec"]["trialTemplate"].pop("trialSpec")
     data["spec"]["trialTemplate"]["configMap"] = {"configMapName": "templates", "configMapNamespace": "kubeflow", "templatePath": "job.yaml"}
-    context = dataclasses.replace(context_for(data), trial_templates={("kubeflow", "templates", "job.yaml"): text})
+    context = context_for(data, trial_templates={("kubeflow", "templates", "job.yaml"): text})
     found = [(f.path, f.message) for f in registry.RULES["TT-17"].check(context)]
     if problem is None:
         assert found == []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -189,7 +188,7 @@ def test_param_17_log_bounds_positive() -> None:
     assert findings("PARAM-17", param("multivariate-tpe", min="0.001", max="0.5", distribution="logUniform")) == []
     assert findings("PARAM-17", param("random", min="0", max="0.5", distribution="logUniform")) == []  # HO-09's
     assert findings("PARAM-17", param("multivariate-tpe", min="0", max="0.5", distribution="logNormal")) == []  # OP-06's
-    custom = dataclasses.replace(STANDALONE, suggestions={**STANDALONE.suggestions, "mine": ""})
+    custom = STANDALONE._replace(suggestions={**STANDALONE.suggestions, "mine": ""})
     assert paths("PARAM-17", param("mine", min="0.1", max="-1", distribution="logNormal"), config=custom) == [space(0, "max")]
 
 
@@ -356,7 +355,7 @@ def deployed_change(old: dict[str, Any], new: dict[str, Any]) -> list[tuple[str 
     from generator.defaults import apply_katib_defaults
     from generator.validate.registry import Previous
 
-    context = dataclasses.replace(context_for(new), previous=Previous(apply_katib_defaults(old), "deployed.yaml:1"))
+    context = context_for(new, previous=Previous(apply_katib_defaults(old), "deployed.yaml:1"))
     return [f.path for f in RULES["UPD-05"].check(context)]
 
 

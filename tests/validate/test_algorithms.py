@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import re
 from pathlib import Path as FilePath
@@ -38,7 +37,7 @@ def bound(index: int, key: str) -> tuple[str | int, ...]:
 
 def serving(**services: str) -> KatibConfig:
     """The standalone katib-config with some algorithms sent to other services."""
-    return dataclasses.replace(STANDALONE, suggestions={**STANDALONE.suggestions, **services})
+    return STANDALONE._replace(suggestions={**STANDALONE.suggestions, **services})
 
 
 def hp(algorithm: str, *settings: tuple[str, str], parameters: list[dict[str, Any]] | None = None, **spec: Any) -> dict[str, Any]:
@@ -812,7 +811,7 @@ def test_medianstop_settings(rule_id: str, settings: list[tuple[str, str]], expe
 
 
 def test_medianstop_serves_only_medianstop() -> None:
-    config = dataclasses.replace(STANDALONE, early_stoppings={"medianstop": "medianstop", "median": "medianstop"})
+    config = STANDALONE._replace(early_stoppings={"medianstop": "medianstop", "median": "medianstop"})
     check("ES-04", early(algorithm="median"), [("spec", "earlyStopping", "algorithmName")], config=config)
     check("ES-04", early(), [], config=config)
     check("ES-05", early(("min_trials_required", "0"), algorithm="median"), [], config=config)

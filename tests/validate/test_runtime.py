@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +19,7 @@ from tests.validate.helpers import VALID, experiment, findings, paths
 TEMPLATE = VALID["spec"]["trialTemplate"]
 TRIAL = ("spec", "trialTemplate", "trialSpec")
 RUNTIME = ("TT-R1", "TT-R2", "TT-R3", "TT-R4", "TT-R5")
-WITH_ARGO_AND_TEKTON = dataclasses.replace(
-    STANDALONE,
+WITH_ARGO_AND_TEKTON = STANDALONE._replace(
     trial_resources=(*STANDALONE.trial_resources, "Workflow.v1alpha1.argoproj.io", "PipelineRun.v1beta1.tekton.dev"),
     source="katib-config with Argo and Tekton",
 )
