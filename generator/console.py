@@ -2,7 +2,7 @@
 
 No click here. `katib-gitops validate PATH...` with no option, which is how the pre-commit
 hook calls it on every commit, runs straight from `entry` and never imports click (about
-20 ms of a 120 ms start-up, docs/performance.md). Every other command line, including any
+25 ms of start-up, docs/performance.md). Every other command line, including any
 option, goes through generator.cli, so its parsing, help and errors are click's.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import NoReturn
 
 from generator.diagnostics import FindingsError, UsageError
@@ -55,7 +55,7 @@ def run(action: Callable[[], int]) -> NoReturn:
     sys.exit(code)
 
 
-def plain_validate(argv: Sequence[str], environ: os._Environ[str] | dict[str, str]) -> tuple[str, ...] | None:
+def plain_validate(argv: Sequence[str], environ: Mapping[str, str]) -> tuple[str, ...] | None:
     """The paths of `validate PATH...` with nothing for click to parse, else None.
 
     Plain means: at least one path, and no argument that click would read as an option

@@ -37,7 +37,6 @@ from generator.yamlio import Document, JsonPath, format_path, load_documents, lo
 
 V1ALPHA3 = "kubeflow.org/v1alpha3"
 V1BETA1 = "kubeflow.org/v1beta1"
-DEFAULT_VERSION = kinds.KATIB_VERSION
 PUSH_SINCE = (0, 18)  # collector kind None was renamed Push (VER-05)
 NAME_START = re.compile(r"[a-z]")
 NAMESPACE_LABEL = "katib.kubeflow.org/metrics-collector-injection"
@@ -692,7 +691,7 @@ class _Names:
     meta: tuple[tuple[str, str], ...]
 
 
-def migrate_document(doc: Document, *, katib_version: tuple[int, int] = DEFAULT_VERSION, source: str = "",
+def migrate_document(doc: Document, *, katib_version: tuple[int, int] = kinds.KATIB_VERSION, source: str = "",
                      configmaps: Mapping[tuple[str, str], Mapping[str, Any]] | None = None) -> MigrationResult:
     """Convert one v1alpha3 Experiment (`doc.node` is left as it is); other documents come back `unchanged`.
 
@@ -989,7 +988,7 @@ class _Segment:
     text: str
 
 
-def migrate_text(text: str, display: str, *, katib_version: tuple[int, int] = DEFAULT_VERSION,
+def migrate_text(text: str, display: str, *, katib_version: tuple[int, int] = kinds.KATIB_VERSION,
                  configmaps: Mapping[tuple[str, str], Mapping[str, Any]] | None = None) -> FileMigration:
     """Convert every v1alpha3 Experiment of a file; other documents keep their text byte for byte.
 
@@ -1073,7 +1072,7 @@ def config_maps(documents: Iterable[Document]) -> dict[tuple[str, str], Mapping[
 # ------------------------------------------------------------------ I/O at the edge
 
 
-def migrate_paths(paths: Sequence[str], *, katib_version: tuple[int, int] = DEFAULT_VERSION) -> tuple[list[FileMigration], list[Diagnostic]]:
+def migrate_paths(paths: Sequence[str], *, katib_version: tuple[int, int] = kinds.KATIB_VERSION) -> tuple[list[FileMigration], list[Diagnostic]]:
     """Read and convert every file; files that are not valid YAML come back as diagnostics."""
     texts = {path: read_text(Path(path), path) for path in dict.fromkeys(paths)}
     loaded, problems = {}, []

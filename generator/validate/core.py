@@ -16,7 +16,7 @@ from typing import Any, NamedTuple, TextIO
 
 from generator import schema as spec_schema, workers
 from generator.diagnostics import Diagnostic, FindingsError, Severity, UsageError
-from generator.kinds import SPEC_KIND, TARGETS_KIND
+from generator.kinds import KATIB_VERSION, SPEC_KIND, TARGETS_KIND
 from generator.validate import fastschema, inputs, registry, schemas
 from generator.validate.katib_config import STANDALONE, KatibConfig
 from generator.yamlio import RULES as YAML_RULES, Document, load_documents, read_text
@@ -55,7 +55,7 @@ class Options(NamedTuple):
     render: bool = True
     crds: tuple[Path, ...] = ()
     katib_config: KatibConfig = STANDALONE
-    katib_version: tuple[int, int] = registry.DEFAULT_KATIB_VERSION
+    katib_version: tuple[int, int] = KATIB_VERSION
     kubernetes_version: str = ""
     ignore_missing_schemas: bool = False
     skip: frozenset[str] = frozenset()

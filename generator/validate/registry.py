@@ -20,7 +20,6 @@ from generator.kinds import KATIB_VERSION
 from generator.validate.katib_config import STANDALONE, KatibConfig
 
 Path = tuple[str | int, ...]
-DEFAULT_KATIB_VERSION = KATIB_VERSION
 LEVELS = ("ADMIT", "ADMIT-CFG", "ALGO", "RUNTIME", "ADVISORY")
 
 
@@ -42,7 +41,7 @@ class Context:
     """One Experiment as Katib's webhooks and services will see it (read-only by convention; parts are computed once)."""
 
     def __init__(self, raw: Mapping[str, Any], experiment: Mapping[str, Any], config: KatibConfig = STANDALONE,
-                 version: tuple[int, int] = DEFAULT_KATIB_VERSION, previous: Previous | None = None,
+                 version: tuple[int, int] = KATIB_VERSION, previous: Previous | None = None,
                  trial_templates: Mapping[tuple[str, str, str], str] = MappingProxyType({})) -> None:
         self.raw = raw
         self.experiment = experiment  # defaulted (G-09)
@@ -116,7 +115,7 @@ def rule(rule_id: str, level: str, doc: str, *, severity: Severity | None = None
     return register
 
 
-def context_for(raw: Mapping[str, Any], config: KatibConfig = STANDALONE, version: tuple[int, int] = DEFAULT_KATIB_VERSION, *,
+def context_for(raw: Mapping[str, Any], config: KatibConfig = STANDALONE, version: tuple[int, int] = KATIB_VERSION, *,
                 previous: Previous | None = None, trial_templates: Mapping[tuple[str, str, str], str] = MappingProxyType({})) -> Context:
     return Context(raw, apply_katib_defaults(dict(raw), version), config, version, previous, trial_templates)
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from generator.kinds import KATIB_VERSION
 from generator.validate.katib_config import STANDALONE, KatibConfig
-from generator.validate.registry import DEFAULT_KATIB_VERSION, RULES, context_for
+from generator.validate.registry import RULES, context_for
 
 VALID: dict[str, Any] = {
     "apiVersion": "kubeflow.org/v1beta1",
@@ -57,7 +58,7 @@ def experiment(**spec_changes: Any) -> dict[str, Any]:
     return out
 
 
-def findings(rule_id: str, data: dict[str, Any], config: KatibConfig = STANDALONE, version: tuple[int, int] = DEFAULT_KATIB_VERSION) -> list[tuple[tuple[str | int, ...], str]]:
+def findings(rule_id: str, data: dict[str, Any], config: KatibConfig = STANDALONE, version: tuple[int, int] = KATIB_VERSION) -> list[tuple[tuple[str | int, ...], str]]:
     """(path, message) of every finding of one rule on `data`."""
     from generator.validate import registry
 

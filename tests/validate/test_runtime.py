@@ -10,9 +10,10 @@ import pytest
 
 from generator import overlays, pipeline
 from generator.diagnostics import Severity
+from generator.kinds import KATIB_VERSION
 from generator.validate import runtime  # importing it registers its rules
 from generator.validate.katib_config import STANDALONE, KatibConfig
-from generator.validate.registry import DEFAULT_KATIB_VERSION, RULES, Finding, context_for
+from generator.validate.registry import RULES, Finding, context_for
 from generator.yamlio import load_documents
 from tests.validate.helpers import VALID, experiment, findings, paths
 
@@ -55,7 +56,7 @@ def replicated(kind: str, field: str, containers: dict[str, str], api_version: s
     return {"apiVersion": api_version, "kind": kind, "spec": {field: roles}}
 
 
-def full(rule_id: str, data: dict[str, Any], version: tuple[int, int] = DEFAULT_KATIB_VERSION) -> list[Finding]:
+def full(rule_id: str, data: dict[str, Any], version: tuple[int, int] = KATIB_VERSION) -> list[Finding]:
     return list(RULES[rule_id].check(context_for(data, STANDALONE, version)))
 
 
