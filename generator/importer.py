@@ -1212,7 +1212,7 @@ def plan_import(paths: Sequence[str], out_dir: Path, stdin: TextIO, force: bool 
     from generator.validate.core import load_trial_templates
 
     documents, skipped = read_experiments(paths, stdin)
-    results = import_all(documents, load_trial_templates(trial_templates) if trial_templates else EMPTY_TEMPLATES)
+    results = import_all(documents, load_trial_templates(trial_templates))
     existing = existing_documents(out_dir)
     targets = [(p, d) for p, d in existing if isinstance(d.data, dict) and d.data.get("kind") == TARGETS_KIND]
     if len(targets) > 1:

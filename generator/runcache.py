@@ -4,8 +4,10 @@ The record lives in the user's cache folder, never in the output tree (a committ
 fingerprint would change with every katib-gitops release). A repeat run is "up to
 date" only when all of these hold:
 
-- the inputs fingerprint is the same: katib-gitops' own code and schemas, the
-  path and bytes of every spec file, and of the --katib-config file if one is given;
+- the inputs fingerprint is the same: katib-gitops' own code and schemas, where the
+  specs folder is (as named, resolved, and the current folder: output headers and
+  warnings show these paths), the path inside it and bytes of every spec file, and the
+  --katib-config file if one is given;
 - the manifest in the output folder is the one that run wrote;
 - every file the manifest lists is on disk with the recorded hash.
 
@@ -18,19 +20,19 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
-from generator.diagnostics import Diagnostic, FindingsError, Severity, UsageError
+from generator.diagnostics import Diagnostic, FindingsError, UsageError
+from generator.validate.fastschema import cache_dir, store_json
+from generator.validate.report import diagnostic_from_json, diagnostic_to_json
 
 PACKAGE = Path(__file__).resolve().parent
 
 
-def cache_file(out_dir: Path) -> Path:
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    key = hashlib.sha256(str(out_dir.resolve()).encode()).hexdigest()[:24]
-    return base / "katib-gitops" / "generate" / f"{key}.json"
+def cache_name(out_dir: Path) -> str:
+    """The record's file under fastschema.cache_dir(), one per output folder."""
+    return f"generate/{hashlib.sha256(str(out_dir.resolve()).encode()).hexdigest()[:24]}.json"
 
 
 def _tool_fingerprint() -> str:
@@ -38,7 +40,7 @@ def _tool_fingerprint() -> str:
 
     digest = hashlib.sha256()
     for path in sorted([*PACKAGE.rglob("*.py"), *schema_dir().glob("*.json")]):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+        digest.update(path.as_posix().encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
 
@@ -47,6 +49,7 @@ def inputs_fingerprint(specs_dir: Path, files: Sequence[Path], katib_config: Pat
     from generator.yamlio import read_bytes
 
     digest = hashlib.sha256(_tool_fingerprint().encode())
+    digest.update(f"{specs_dir}\0{specs_dir.resolve()}\0{os.getcwd()}\0".encode())
     named = [(path.relative_to(specs_dir).as_posix(), path) for path in files]
     if katib_config is not None:  # the spec checks depend on it
         named.append((f"\0katib-config\0{katib_config}", katib_config))
@@ -61,33 +64,17 @@ def inputs_fingerprint(specs_dir: Path, files: Sequence[Path], katib_config: Pat
 
 def record(out_dir: Path, fingerprint: str, manifest_digest: str, warnings: Sequence[Diagnostic]) -> None:
     """Best effort: without a writable cache folder the next run is simply a full one."""
-    body = {"inputs": fingerprint, "manifest": manifest_digest, "warnings": [_to_json(w) for w in warnings]}
-    path = cache_file(out_dir)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".tmp-{os.getpid()}")
-        tmp.write_text(json.dumps(body), encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError:
-        pass
+    body = {"inputs": fingerprint, "manifest": manifest_digest, "warnings": [diagnostic_to_json(w) for w in warnings]}
+    store_json(cache_name(out_dir), body)
 
 
 def recorded(out_dir: Path, fingerprint: str) -> tuple[str, list[Diagnostic]] | None:
     """(manifest digest, warnings) of the last run with this fingerprint, or None."""
     try:
-        body = json.loads(cache_file(out_dir).read_text(encoding="utf-8"))
+        body = json.loads((cache_dir() / cache_name(out_dir)).read_text(encoding="utf-8"))
         if body.get("inputs") != fingerprint:
             return None
-        return str(body["manifest"]), [_from_json(w) for w in body.get("warnings", [])]
+        return str(body["manifest"]), [diagnostic_from_json(w) for w in body.get("warnings", [])]
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
-
-def _to_json(diagnostic: Diagnostic) -> dict[str, Any]:
-    return {"file": diagnostic.file, "line": diagnostic.line, "column": diagnostic.column, "rule_id": diagnostic.rule_id,
-            "message": diagnostic.message, "severity": diagnostic.severity.value, "path": diagnostic.path, "hint": diagnostic.hint}
-
-
-def _from_json(data: Mapping[str, Any]) -> Diagnostic:
-    return Diagnostic(data["file"], data["line"], data["column"], data["rule_id"], data["message"], Severity(data["severity"]),
-                      data.get("path", ""), data.get("hint", ""))

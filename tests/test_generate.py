@@ -161,6 +161,34 @@ def test_a_repeat_run_sees_every_change_of_the_specs(tmp_path: Path) -> None:
     assert result.returncode == 1 and "specs/extra.yaml:2:1: error" in result.stderr
 
 
+def test_a_repeat_run_sees_a_renamed_specs_folder(tmp_path: Path) -> None:
+    """The output names its specs folder (`from specs/demo.yaml`): a rename is a change, even with the same files."""
+    write_specs(tmp_path)
+    assert katib_gitops(tmp_path, "generate").returncode == 0
+    (tmp_path / "specs").rename(tmp_path / "tuning")
+    stale = katib_gitops(tmp_path, "generate", "--check", "--specs", "tuning")
+    assert stale.returncode == 1, stale.stdout
+    assert katib_gitops(tmp_path, "generate", "--specs", "tuning").returncode == 0
+    assert "from tuning/demo.yaml" in (tmp_path / "overlays" / "demo" / "_base" / "experiment.yaml").read_text()
+
+
+def test_without_a_home_or_cache_folder_generate_simply_does_the_full_run(tmp_path: Path) -> None:
+    write_specs(tmp_path)
+    env = {k: v for k, v in os.environ.items() if k not in ("HOME", "XDG_CACHE_HOME")}
+    # No HOME and no passwd entry for the user: Path.home() fails, as it does in some containers.
+    code = ("import pathlib, sys\n"
+            "def no_home(): raise RuntimeError('Could not determine home directory.')\n"
+            "pathlib.Path.home = staticmethod(no_home)\n"
+            "from generator.console import entry\nsys.argv = ['katib-gitops', *sys.argv[1:]]\nentry()")
+    outputs = []
+    for command in (["generate"], ["generate"], ["validate", "overlays"]):  # the schema bundles are cached there too
+        result = subprocess.run([sys.executable, "-c", code, *command], cwd=tmp_path, capture_output=True, text=True,
+                                env={**env, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)})
+        assert result.returncode == 0 and "Traceback" not in result.stderr and "internal error" not in result.stderr, result.stderr
+        outputs.append(result.stdout)
+    assert "up to date" in outputs[1] and "0 errors" in outputs[2]
+
+
 def test_the_record_of_a_run_lives_in_the_user_cache_not_the_output(tmp_path: Path) -> None:
     write_specs(tmp_path)
     cache = tmp_path / "cache"

@@ -61,7 +61,7 @@ class Options(NamedTuple):
     skip: frozenset[str] = frozenset()
     jobs: int = 1
     previous: tuple[str, ...] = ()  # manifests as deployed now, for UPD-05
-    trial_templates: tuple[str, ...] = ()  # ConfigMaps holding configMap trial templates (TT-08, TT-15, TT-16)
+    trial_templates: tuple[str, ...] = ()  # ConfigMaps holding configMap trial templates (TT-08, TT-15, TT-16, TT-17)
 
 
 class Outcome(NamedTuple):
@@ -82,8 +82,7 @@ class Env(NamedTuple):
 
 def validate(options: Options, stdin: TextIO) -> Outcome:
     env = Env(options, options.kubernetes_version or schemas.latest_kubernetes(), _load_crds(options.crds),
-              _load_previous(options.previous, options) if options.previous else {},
-              load_trial_templates(options.trial_templates, options.render) if options.trial_templates else {})
+              _load_previous(options), load_trial_templates(options.trial_templates, options.render))
     units = inputs.plan(options.paths, render_kustomizations=options.render, stdin=stdin)
     results = _in_parallel(units, env) if _parallel(units, options.jobs) else [check_unit(u, env) for u in units]
     found = [d for r in results for d in r.diagnostics]
@@ -131,6 +130,8 @@ def _option_documents(option: str, paths: Sequence[str], render: bool) -> Iterat
     """The documents of an option's files and folders (kustomizations rendered like the inputs); unreadable ones are usage errors."""
     import io
 
+    if not paths:  # the option was not given
+        return
     if "-" in paths:
         raise UsageError(f"{option} reads files and folders, not standard input")
     try:
@@ -145,12 +146,12 @@ def _option_documents(option: str, paths: Sequence[str], render: bool) -> Iterat
         yield from source.documents
 
 
-def _load_previous(paths: Sequence[str], options: Options) -> dict[tuple[str, str], registry.Previous]:
-    """The v1beta1 Experiments of `paths`, defaulted as Katib stored them."""
+def _load_previous(options: Options) -> dict[tuple[str, str], registry.Previous]:
+    """The v1beta1 Experiments of --previous, defaulted as Katib stored them."""
     from generator.defaults import apply_katib_defaults
 
     found: dict[tuple[str, str], registry.Previous] = {}
-    for document in _option_documents("--previous", paths, options.render):
+    for document in _option_documents("--previous", options.previous, options.render):
         if isinstance(document.data, dict) and (document.data.get("apiVersion"), document.data.get("kind")) == EXPERIMENT:
             line, _ = document.position([])
             found[_identity(document.data)] = registry.Previous(apply_katib_defaults(document.data, options.katib_version), f"{document.file}:{line}")
@@ -165,7 +166,11 @@ def load_trial_templates(paths: Sequence[str], render: bool = True) -> dict[tupl
         if not isinstance(data, dict) or (data.get("apiVersion"), data.get("kind")) != ("v1", "ConfigMap"):
             continue
         namespace, name = _identity(data)
-        for key, text in (data.get("data") or {}).items():
+        entries = data.get("data") or {}
+        if not isinstance(entries, Mapping):
+            line, column = document.position(["data"])
+            raise UsageError(f"--trial-templates: {document.file}:{line}:{column}: a ConfigMap's data must map keys to strings")
+        for key, text in entries.items():
             if isinstance(text, str):
                 found[(namespace, name, str(key))] = text
     return found

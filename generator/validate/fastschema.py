@@ -30,7 +30,13 @@ CACHE_VERSION = "1"
 
 
 def cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    """katib-gitops' folder in the user's cache; OSError when there is no home to put it in."""
+    base = os.environ.get("XDG_CACHE_HOME")
+    if not base:
+        try:
+            base = str(Path.home() / ".cache")
+        except (RuntimeError, KeyError) as exc:  # no HOME and no passwd entry
+            raise OSError(f"no cache folder: {exc}") from None
     return Path(base) / "katib-gitops"
 
 
@@ -83,29 +89,37 @@ def bundled_schema(key: tuple[str, ...], version: str) -> dict[str, Any]:
     # zlib is already loaded where hashlib would load OpenSSL (~3 ms of every start-up).
     data = f"{CACHE_VERSION}\0{version}\0{text}".encode()
     digest = f"{zlib.crc32(data):08x}{len(data):x}"
-    cached = cache_dir() / f"{label}-{version}-{digest}.json"
+    name = f"{label}-{version}-{digest}.json"
     try:
-        return json.loads(cached.read_text(encoding="utf-8"))
+        return json.loads((cache_dir() / name).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         pass
     definitions = json.loads((schemas.k8s_folder(version) / "_definitions.json").read_text(encoding="utf-8"))["$defs"]
     result = bundle(json.loads(text), definitions)
-    _store(cached, result)
+    store_json(name, result)
     return result
 
 
-def _store(path: Path, data: Any) -> None:
-    """Best effort: a read-only home only makes the next run slower."""
+def store_json(name: str, data: Any) -> None:
+    """Write `data` to `name` under cache_dir(), atomically. Best effort: without a
+    writable cache folder the next run is only slower."""
     try:
+        path = cache_dir() / name
         path.parent.mkdir(parents=True, exist_ok=True)
-        import tempfile  # only when a bundle is written, once per schema and version
+        import tempfile  # only when something is cached
 
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+    except OSError:
+        return
+    try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             json.dump(data, handle)
         os.replace(tmp, path)
     except OSError:
-        pass
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
 
 
 @functools.lru_cache(maxsize=128)

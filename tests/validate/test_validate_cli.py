@@ -224,6 +224,12 @@ def test_previous_flags_a_change_katib_would_refuse_on_the_deployed_experiment(t
     assert code == 2 and f"--previous: {tmp_path / 'missing'}: no such file or directory" in err
 
 
+def test_a_trial_templates_configmap_whose_data_is_no_mapping_is_a_usage_error(tmp_path: Path) -> None:
+    templates = write(tmp_path, "templates.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: t}\ndata:\n- job.yaml\n")
+    code, _, err = validate(write(tmp_path, "e.yaml", VALID), "--trial-templates", templates)
+    assert code == 2 and f"--trial-templates: {templates}:4:1: a ConfigMap's data must map keys to strings" in err
+
+
 def test_spec_checks_use_the_given_katib_config(tmp_path: Path) -> None:
     from tests.helpers import SPEC, write_specs
 
