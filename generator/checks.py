@@ -16,6 +16,7 @@ from generator import kinds
 from generator.diagnostics import Diagnostic, Severity
 from generator.experiment import HASH_LENGTH, MAX_NAME, budget, primary_container, trial_kind
 from generator.spec import SpecSet, TuningSpec
+from generator.validate.admission import CONFIGURED_KINDS
 from generator.validate.katib_config import STANDALONE, KatibConfig
 
 Check = Callable[[TuningSpec, SpecSet], Iterator[Diagnostic]]
@@ -200,8 +201,6 @@ def _named_delivery(spec: TuningSpec, text: str) -> Iterator[Diagnostic]:
                                            hint=f"set it in trial.trialSpec.metadata.{keyed.group(1).lower()}")
 
 
-# The assignments each NAS algorithm hands a trial (ENAS-08, DARTS-04): trialParameters must reference exactly these (TT-R1).
-NAS_ASSIGNMENTS = {"enas": ("architecture", "nn_config"), "darts": ("algorithm-settings", "search-space", "num-layers")}
 
 
 @rule("TS-NAS", "A spec tunes parameters or searches architectures (nas), never both; nas runs with enas or darts and assigns exactly what that algorithm gives (PARAM-01, PARAM-02, NAS-02, TT-R1).")
@@ -213,7 +212,7 @@ def nas_search(spec: TuningSpec, _: SpecSet) -> Iterator[Diagnostic]:
         yield spec.document.diagnostic(["spec", "nas"] if both else ["spec"], "", "give either parameters (hyperparameter tuning) or nas (architecture search)" + (", not both" if both else ""),
                                        hint="Katib refuses both and neither (PARAM-01, PARAM-02)", at_key=both)
         return
-    known = NAS_ASSIGNMENTS.get(algorithm)
+    known = kinds.NAS_ASSIGNMENTS.get(algorithm)
     if "nas" not in body:
         if known:
             yield spec.document.diagnostic(["spec", "algorithm", "name"], "", f"{algorithm} searches architectures: give nas instead of parameters (NAS-02)")
@@ -307,7 +306,7 @@ def _container_names(raw: Any, path: tuple[str | int, ...]) -> list[Any]:
 def collector_installed(spec: TuningSpec, spec_set: SpecSet) -> Iterator[Diagnostic]:
     config = _katib_config(spec_set)
     kind = (spec.trial.get("metricsCollector") or {}).get("kind", "StdOut")
-    if kind not in config.collectors and kind not in ("Custom", "Push", "None"):  # those need no collector image (MC-02)
+    if kind in CONFIGURED_KINDS and kind not in config.collectors:  # the others need no collector image (MC-02)
         yield spec.document.diagnostic(["spec", "trial", "metricsCollector", "kind"], "", f"{kind} is not in {config.source}",
                                        hint="make sure the cluster's katib-config lists it under runtime.metricsCollectors, and pass it with --katib-config")
 

@@ -149,7 +149,7 @@ def migrate(files: tuple[str, ...], write: bool, katib_version: tuple[int, int],
 @click.option("--previous", "previous", multiple=True, metavar="PATH",
               help="Manifests as deployed now (e.g. the base branch's overlays): an Experiment of the same namespace and name may change only its trial counts [UPD-05] (repeatable).")
 @click.option("--trial-templates", "trial_templates", multiple=True, metavar="PATH",
-              help="ConfigMaps holding configMap trial templates, as in the cluster: such templates are then checked too [TT-08, TT-15, TT-16] (repeatable).")
+              help="ConfigMaps holding configMap trial templates, as in the cluster: such templates are then checked too [TT-08, TT-15, TT-16, TT-17] (repeatable).")
 @max_file_size_option
 def validate(paths: tuple[str, ...], output_format: str, no_render: bool, crd_paths: tuple[Path, ...], katib_config: Path | None,
              katib_version: tuple[int, int], kubernetes_version: str, ignore_missing_schemas: bool, skip: tuple[str, ...], strict_warnings: bool,

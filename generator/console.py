@@ -86,7 +86,7 @@ def main(argv: Sequence[str]) -> None:
 def entry() -> NoReturn:
     """The console script: `main`, then an exit that skips the interpreter's teardown.
 
-    Freeing every module and object at exit costs ~25 ms of a ~120 ms run, and the
+    Freeing every module and object at exit costs ~25 ms per run, and the
     pre-commit hook pays it on every commit. Nothing is lost by skipping it: files are
     written and closed inside `with` blocks and locks are released before `main` returns;
     only the standard streams need a flush.

@@ -18,6 +18,9 @@ SPEC_KIND = "TuningSpec"
 TARGETS_KIND = "Targets"
 # The Katib release whose rules and defaults apply unless a command is told another.
 KATIB_VERSION = (0, 19)
+# The HyperParameters each NAS algorithm's suggestion service hands a trial (ENAS-08,
+# DARTS-04, MIG-17): a NAS Experiment's trialParameters reference exactly these (TT-R1).
+NAS_ASSIGNMENTS = {"enas": ("architecture", "nn_config"), "darts": ("algorithm-settings", "search-space", "num-layers")}
 # The only spec fields Katib lets a created Experiment change (UPD-01).
 COUNT_FIELDS = ("parallelTrialCount", "maxTrialCount", "maxFailedTrialCount")
 # Katib's defaults (DEF-01, DEF-10, DEF-11), shared by the builder and the defaulter.

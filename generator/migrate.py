@@ -42,8 +42,6 @@ NAME_START = re.compile(r"[a-z]")
 NAMESPACE_LABEL = "katib.kubeflow.org/metrics-collector-injection"
 OLD_NAMESPACE_LABEL = "katib-metricscollector-injection"
 TEMPLATE_PATH = ("spec", "trialTemplate", "goTemplate", "rawTemplate")
-# The HyperParameters a NAS trial received, by algorithm (MIG-17).
-NAS_PARAMETERS = {"enas": ("architecture", "nn_config"), "darts": ("algorithm-settings", "search-space", "num-layers")}
 META = {"Trial": ("trialName", "${trialSpec.Name}"), "NameSpace": ("trialNamespace", "${trialSpec.Namespace}")}
 
 # Fields of the v1alpha3 Experiment API (Katib v0.10.0); anything else is reported.
@@ -884,11 +882,11 @@ def _names(data: Mapping[str, Any], problems: _Problems) -> _Names | None:
     parameters = [p.get("name") if isinstance(p, dict) else None for p in listed] if isinstance(listed, list) else []
     algorithm = spec.get("algorithm", {}).get("algorithmName") if isinstance(spec.get("algorithm"), dict) else None
     if not parameters and spec.get("nasConfig") is not None:
-        if algorithm not in NAS_PARAMETERS:
+        if algorithm not in kinds.NAS_ASSIGNMENTS:
             problems.error(["spec", "algorithm"], "MIG-17", f"cannot tell which HyperParameters a NAS trial of algorithm {algorithm!r} received",
-                           f"NAS migrates for {' and '.join(NAS_PARAMETERS)}")
+                           f"NAS migrates for {' and '.join(kinds.NAS_ASSIGNMENTS)}")
             return None
-        parameters = list(NAS_PARAMETERS[algorithm])
+        parameters = list(kinds.NAS_ASSIGNMENTS[algorithm])
     for index, name in enumerate(parameters):
         if not isinstance(name, str) or not name:
             problems.error(["spec", "parameters", index], "MIG-11", "a parameter without a name")

@@ -407,7 +407,7 @@ def configmap_template_exists(ctx: Context) -> Iterator[Finding]:
                       "pass the ConfigMap that holds the template with --trial-templates, or fix the reference")
 
 
-@rule("TT-15", "ADMIT", "Every trialParameter appears as ${trialParameters.<name>} in the trialSpec.")
+@rule("TT-15", "ADMIT", "Every trialParameter appears as ${trialParameters.<name>} in the trial template (trialSpec, or a configMap template given with --trial-templates).")
 def trial_parameter_used(ctx: Context) -> Iterator[Finding]:
     template = _template(ctx)
     text = template_text(template, ctx) if template is not None else None
@@ -419,7 +419,7 @@ def trial_parameter_used(ctx: Context) -> Iterator[Finding]:
             return  # Katib stops here (TT-15)
 
 
-@rule("TT-16", "ADMIT", "Every ${trialParameters.x} in the trialSpec is a declared trialParameter.")
+@rule("TT-16", "ADMIT", "Every ${trialParameters.x} in the trial template (trialSpec, or a configMap template given with --trial-templates) is a declared trialParameter.")
 def placeholders_declared(ctx: Context) -> Iterator[Finding]:
     template = _template(ctx)
     text = template_text(template, ctx) if template is not None else None

@@ -24,6 +24,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
 
+from generator.kinds import NAS_ASSIGNMENTS
 from generator.validate.registry import Context, Finding, Path, get, is_blank, rule
 
 ALGORITHM: Path = ("spec", "algorithm")
@@ -35,7 +36,6 @@ TRIAL_PARAMETERS: Path = ("spec", "trialTemplate", "trialParameters")
 FIRST_ONLY = "the service checks the settings in order and reports only the first failure"
 META_REFERENCE = re.compile(r"\$\{trialSpec\.(.+?)\}")  # Katib's own pattern, unanchored
 NUMERIC_TYPES = ("int", "double")
-NAS_ASSIGNMENTS = {"enas": ("architecture", "nn_config"), "darts": ("algorithm-settings", "search-space", "num-layers")}
 
 
 # ------------------------------------------------------------------ parsing
