@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
 
 from generator.kinds import NAS_ASSIGNMENTS
+from generator.validate.admission import META_REFERENCE
 from generator.validate.registry import Context, Finding, Path, get, is_blank, rule
 
 ALGORITHM: Path = ("spec", "algorithm")
@@ -34,7 +35,6 @@ PARAMETERS: Path = ("spec", "parameters")
 NAS: Path = ("spec", "nasConfig")
 TRIAL_PARAMETERS: Path = ("spec", "trialTemplate", "trialParameters")
 FIRST_ONLY = "the service checks the settings in order and reports only the first failure"
-META_REFERENCE = re.compile(r"\$\{trialSpec\.(.+?)\}")  # Katib's own pattern, unanchored
 NUMERIC_TYPES = ("int", "double")
 
 
