@@ -193,7 +193,7 @@ def bench_generate(work: Path, size: dict[str, int]) -> list[Figure]:
 
 
 def bench_render(work: Path, size: dict[str, int]) -> list[Figure]:
-    from generator import render
+    from katib_gitops.kustomize import render
 
     repo = work / "repo"
     overlay = next(p.parent for p in sorted((repo / "overlays").rglob("kustomization.yaml")) if "_base" not in p.parts)

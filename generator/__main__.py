@@ -1,3 +1,3 @@
-from generator.console import entry
+from katib_gitops.cli.console import entry
 
 entry()

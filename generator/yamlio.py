@@ -56,7 +56,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple, NoReturn
 
-from generator.diagnostics import Diagnostic, FindingsError, UsageError
+from katib_gitops.core.diagnostics import Diagnostic, FindingsError, UsageError
 
 JsonPath = Sequence[str | int]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from generator.pipeline import GenerateOptions, generate
+from katib_gitops.commands.generate.command import GenerateOptions, generate
 from tests.helpers import write_specs
 
 

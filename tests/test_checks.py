@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
-from generator import checks, pipeline
-from generator.diagnostics import FindingsError
+from katib_gitops.rules import spec_checks
+from katib_gitops.commands.generate import command
+from katib_gitops.core.diagnostics import FindingsError
 from tests.helpers import SPEC, TARGETS, spec, write_specs
 
 TRIAL = SPEC["spec"]["trial"]
@@ -16,7 +17,7 @@ TRIAL = SPEC["spec"]["trial"]
 
 def problems(tmp_path: Path, data: dict[str, Any], targets: dict[str, Any] | None = None) -> list[tuple[str, str, str]]:
     try:
-        pipeline.load(write_specs(tmp_path, data, targets=targets))
+        command.load(write_specs(tmp_path, data, targets=targets))
     except FindingsError as exc:
         return [(d.rule_id, d.path, d.message) for d in exc.diagnostics]
     return []
@@ -75,7 +76,7 @@ def test_schema_errors_point_at_the_field(tmp_path: Path, data: dict[str, Any], 
 def test_unknown_fields_get_a_did_you_mean_hint(tmp_path: Path) -> None:
     folder = write_specs(tmp_path, spec(trial={**TRIAL, "imagePullPolcy": "Always"}))
     with pytest.raises(FindingsError) as caught:
-        pipeline.load(folder)
+        command.load(folder)
     (problem,) = caught.value.diagnostics
     assert problem.hint == "did you mean 'imagePullPolicy'?"
     assert problem.format().startswith(f"{problem.file}:{problem.line}:{problem.column}: error: unknown field 'imagePullPolcy' [schema]")
@@ -89,14 +90,14 @@ def test_the_targets_file_is_checked_too(tmp_path: Path) -> None:
 
 def test_warnings_do_not_stop_generation(tmp_path: Path) -> None:
     data = spec(trial={**TRIAL, "metricsCollector": {"kind": "PrometheusMetric"}})
-    spec_set, warnings = pipeline.load_checked(write_specs(tmp_path, data))
+    spec_set, warnings = command.load_checked(write_specs(tmp_path, data))
     assert [(w.rule_id, w.severity.value) for w in warnings] == [("TS-COLLECTOR-CONFIG", "warning")]
     assert spec_set.specs[0].name == "demo"
 
 
 def test_every_rule_is_documented_and_listed() -> None:
-    assert len(checks.RULES) >= 10
-    for rule in checks.RULES.values():
+    assert len(spec_checks.RULES) >= 10
+    for rule in spec_checks.RULES.values():
         assert rule.id.startswith("TS-") and rule.doc.endswith(".") and len(rule.doc) < 200
 
 
@@ -113,9 +114,9 @@ NAME = {"name": "trialName", "reference": "${trialSpec.Name}"}
 
 
 def test_metadata_parameters_follow_the_parameters_in_the_experiment(tmp_path: Path) -> None:
-    from generator.experiment import trial_parameters
+    from katib_gitops.expand.experiment import trial_parameters
 
-    spec_set = pipeline.load(write_specs(tmp_path, metadata_spec(NAME)))
+    spec_set = command.load(write_specs(tmp_path, metadata_spec(NAME)))
     (built,) = [trial_parameters(s) for s in spec_set.specs]
     assert [(p["name"], p["reference"]) for p in built] == [("lr", "lr"), ("trialName", "${trialSpec.Name}")]
 
@@ -137,7 +138,7 @@ def test_a_metadata_reference_outside_katibs_set_is_a_schema_error(tmp_path: Pat
 def test_an_experiment_with_metadata_parameters_generates_and_validates_clean(tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from generator.cli import main
+    from katib_gitops.cli.main import main
 
     write_specs(tmp_path, metadata_spec(NAME, {"name": "team", "reference": "${trialSpec.Labels[team]}"}, labels={"team": "a"},
                                         env_value="${trialParameters.trialName} ${trialParameters.team}"))
@@ -164,7 +165,7 @@ def nas_spec(algorithm: str = "enas", references: tuple[str, ...] = ("architectu
 def test_a_nas_spec_generates_an_experiment_that_validates_clean(tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from generator.cli import main
+    from katib_gitops.cli.main import main
 
     write_specs(tmp_path, nas_spec())
     generated = CliRunner().invoke(main, ["generate", "--specs", str(tmp_path / "specs"), "--out", str(tmp_path / "overlays")])

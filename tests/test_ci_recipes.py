@@ -30,7 +30,7 @@ import pytest
 from click.testing import CliRunner
 from ruamel.yaml import YAML
 
-from generator.cli import EXIT_FINDINGS, EXIT_INTERNAL, EXIT_USAGE, main
+from katib_gitops.cli.main import EXIT_FINDINGS, EXIT_INTERNAL, EXIT_USAGE, main
 from tests.conftest import ROOT, skip_or_fail
 from tests.helpers import SPEC, spec, write_specs
 

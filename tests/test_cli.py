@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from generator import __version__
-from generator.checks import RULES
-from generator.cli import main
+from katib_gitops import __version__
+from katib_gitops.rules.spec_checks import RULES
+from katib_gitops.cli.main import main
 from tests.helpers import write_specs
 
 
@@ -23,7 +23,7 @@ def test_version() -> None:
 
 
 def test_rules_lists_every_rule_with_level_severity_and_doc() -> None:
-    from generator.validate.catalog import all_rules
+    from katib_gitops.rules.catalog import all_rules
 
     code, out, _ = run("rules")
     assert code == 0
@@ -80,11 +80,11 @@ def test_a_specs_folder_without_targets_is_reported(tmp_path: Path, monkeypatch:
 
 
 def _console_script(*args: str, stdout: int | None = None) -> "subprocess.CompletedProcess[str]":
-    """The installed entry point (generator.console:entry), as pre-commit and CI run it."""
+    """The installed entry point (katib_gitops.cli.console:entry), as pre-commit and CI run it."""
     import subprocess
     import sys
 
-    code = "import sys; from generator.console import entry; sys.argv = ['katib-gitops', *sys.argv[1:]]; entry()"
+    code = "import sys; from katib_gitops.cli.console import entry; sys.argv = ['katib-gitops', *sys.argv[1:]]; entry()"
     return subprocess.run([sys.executable, "-c", code, *args], capture_output=stdout is None, stdout=stdout, text=True,
                           cwd=Path(__file__).resolve().parent.parent)
 
@@ -107,7 +107,7 @@ def test_the_console_script_stops_quietly_when_the_reader_goes_away(tmp_path: Pa
 
     for index in range(400):
         (tmp_path / f"{index}.yaml").write_text(f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: a{index}, labelz: {{}}}}\n")
-    code = "import sys; from generator.console import entry; sys.argv = ['katib-gitops', *sys.argv[1:]]; entry()"
+    code = "import sys; from katib_gitops.cli.console import entry; sys.argv = ['katib-gitops', *sys.argv[1:]]; entry()"
     producer = subprocess.Popen([sys.executable, "-c", code, "validate", str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 cwd=Path(__file__).resolve().parent.parent)
     assert producer.stdout is not None

@@ -11,13 +11,13 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from generator.cli import main
-from generator.console import MAX_FILE_SIZE_ENV, plain_validate
-from generator.validate import command
+from katib_gitops.cli.main import main
+from katib_gitops.cli.console import MAX_FILE_SIZE_ENV, plain_validate
+from katib_gitops.commands.validate import command
 
 ROOT = Path(__file__).resolve().parent.parent
 EXPERIMENT = ROOT / "overlays" / "mnist-tfjob" / "_base" / "experiment.yaml"
-ENTRY = "import sys; from generator.console import entry; sys.argv = ['katib-gitops', *sys.argv[1:]]; entry()"
+ENTRY = "import sys; from katib_gitops.cli.console import entry; sys.argv = ['katib-gitops', *sys.argv[1:]]; entry()"
 
 
 def console(*args: str, stdin: str = "") -> tuple[int, str, str]:
@@ -72,7 +72,7 @@ def test_the_plain_call_answers_exactly_as_through_click(tmp_path: Path, case: s
 
 
 def test_the_plain_call_never_imports_click() -> None:
-    code = ("import sys\nfrom generator import console\ntry:\n    console.main(['validate', sys.argv[1]])\nexcept SystemExit as exc:\n"
+    code = ("import sys\nfrom katib_gitops.cli import console\ntry:\n    console.main(['validate', sys.argv[1]])\nexcept SystemExit as exc:\n"
             "    print(exc.code, 'click' in sys.modules, 'dataclasses' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code, str(EXPERIMENT)], capture_output=True, text=True, cwd=ROOT)
     assert done.stdout.splitlines()[-1] == "0 False False"

@@ -1,4 +1,4 @@
-"""generator.crd on small hand-written CRDs: each rule of the conversion, and version selection."""
+"""katib_gitops.schema.crd on small hand-written CRDs: each rule of the conversion, and version selection."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from generator import crd
+from katib_gitops.schema import crd
 
 WIDGET_SPEC: dict[str, Any] = {
     "type": "object",
@@ -221,7 +221,7 @@ def test_a_document_that_is_not_a_crd_is_refused() -> None:
 
 
 def test_load_crds_reads_files_and_folders_and_skips_other_documents(tmp_path: Path) -> None:
-    from generator.yamlio import dump_all
+    from katib_gitops.yamlio import dump_all
 
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "widgets.yaml").write_text(dump_all([{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "x"}}, WIDGET]))

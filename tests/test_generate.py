@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from generator.yamlio import dump
+from katib_gitops.yamlio import dump
 from tests.helpers import SPEC, spec, write_specs
 
 
 def katib_gitops(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "generator", *args], cwd=cwd, capture_output=True, text=True,
+        [sys.executable, "-m", "katib_gitops", *args], cwd=cwd, capture_output=True, text=True,
         env={**os.environ, **(env or {}), "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
     )
 
@@ -138,7 +138,7 @@ def test_the_committed_overlays_are_up_to_date(repo_specs: Path) -> None:
 
 
 def test_a_repeat_run_trusts_its_record_only_while_the_output_is_intact(tmp_path: Path) -> None:
-    """generator/runcache.py: the record of the last run saves the work, never a check of the output."""
+    """generator/commands/generate/repeat_record.py: the record of the last run saves the work, never a check of the output."""
     write_specs(tmp_path)
     assert katib_gitops(tmp_path, "generate").returncode == 0
     assert "up to date" in katib_gitops(tmp_path, "generate", "--check").stdout
@@ -179,7 +179,7 @@ def test_without_a_home_or_cache_folder_generate_simply_does_the_full_run(tmp_pa
     code = ("import pathlib, sys\n"
             "def no_home(): raise RuntimeError('Could not determine home directory.')\n"
             "pathlib.Path.home = staticmethod(no_home)\n"
-            "from generator.console import entry\nsys.argv = ['katib-gitops', *sys.argv[1:]]\nentry()")
+            "from katib_gitops.cli.console import entry\nsys.argv = ['katib-gitops', *sys.argv[1:]]\nentry()")
     outputs = []
     for command in (["generate"], ["generate"], ["validate", "overlays"]):  # the schema bundles are cached there too
         result = subprocess.run([sys.executable, "-c", code, *command], cwd=tmp_path, capture_output=True, text=True,

@@ -30,7 +30,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from generator.cli import main
+from katib_gitops.cli.main import main
 from tests.conftest import ROOT, skip_or_fail
 from tests.helpers import SPEC, spec, write_specs
 from tests.test_ci_recipes import PLACEHOLDER_REV, PLACEHOLDER_URL, PRECOMMIT, fenced_blocks, recipe, section

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml as pyyaml
 
-from generator import render
+from katib_gitops.kustomize import render
 from tests.conftest import ROOT
 
 OVERLAY_DIRS = sorted(p.parent for p in (ROOT / "overlays").rglob("kustomization.yaml") if "_base" not in p.parts)
@@ -32,7 +32,7 @@ def test_in_process_render_equals_kubectl_kustomize(overlay: Path, kubectl: str)
 
 
 def test_render_refuses_kustomization_features_it_does_not_implement(tmp_path: Path) -> None:
-    from generator.diagnostics import FindingsError
+    from katib_gitops.core.diagnostics import FindingsError
 
     (tmp_path / "kustomization.yaml").write_text("resources: []\nnamePrefix: x-\n")
     with pytest.raises(FindingsError) as caught:
@@ -42,7 +42,7 @@ def test_render_refuses_kustomization_features_it_does_not_implement(tmp_path: P
 
 
 def test_render_reports_a_patch_that_does_not_apply(tmp_path: Path) -> None:
-    from generator.diagnostics import FindingsError
+    from katib_gitops.core.diagnostics import FindingsError
 
     (tmp_path / "r.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n")
     (tmp_path / "kustomization.yaml").write_text(

@@ -1,6 +1,6 @@
 """Generated objects against the upstream CRDs in ../shared/upstream: what a cluster would accept.
 
-Every object is checked with generator.crd, i.e. the CRD's schema as the API
+Every object is checked with katib_gitops.schema.crd, i.e. the CRD's schema as the API
 server applies it, plus strict unknown-field detection (a misspelled field is an
 error, not silently pruned). CEL rules (x-kubernetes-validations) are not run.
 """
@@ -17,10 +17,13 @@ from typing import Any
 
 import pytest
 
-from generator import crd, gitops, kinds, overlays, pipeline
-from generator.overlays import Expansion
-from generator.spec import SpecSet
-from generator.yamlio import load_documents
+from katib_gitops.schema import crd
+from katib_gitops.expand import gitops, overlays
+from katib_gitops.core import kinds
+from katib_gitops.commands.generate import command
+from katib_gitops.expand.overlays import Expansion
+from katib_gitops.spec.model import SpecSet
+from katib_gitops.yamlio import load_documents
 from tests.helpers import write_specs
 
 CRD_SOURCES = (
@@ -125,7 +128,7 @@ def assert_valid_job(job: dict[str, Any]) -> None:
 
 @functools.cache
 def _repo(specs_dir: Path) -> tuple[SpecSet, list[Expansion]]:
-    spec_set = pipeline.load(specs_dir)
+    spec_set = command.load(specs_dir)
     return spec_set, overlays.expand(spec_set)
 
 
@@ -290,7 +293,7 @@ def kind_spec(kind: str) -> dict[str, Any]:
 def kinds_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[SpecSet, list[Expansion]]:
     """One spec per trial kind, through the real pipeline (load, checks, expand)."""
     folder = write_specs(tmp_path_factory.mktemp("kinds"), *(kind_spec(k) for k in KIND_TRIALS), targets=TARGETS)
-    spec_set = pipeline.load(folder)
+    spec_set = command.load(folder)
     return spec_set, overlays.expand(spec_set)
 
 

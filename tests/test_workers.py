@@ -1,4 +1,4 @@
-"""Large runs use forked workers (generator/workers.py); they must change nothing but the time taken."""
+"""Large runs use forked workers (generator/core/workers.py); they must change nothing but the time taken."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from benchmarks import corpus
-from generator import pipeline, workers
+from katib_gitops.commands.generate import command
+from katib_gitops.core import workers
 from tests.helpers import spec, write_specs
 
 
@@ -46,10 +47,10 @@ def test_generate_writes_the_same_tree_with_workers(tmp_path: Path, monkeypatch:
     specs = [spec(name=f"s{index}", algorithm={"name": "tpe" if index % 2 else "random"}) for index in range(6)]
     trees = []
     for threshold in (1000, 2):  # one process, then forked workers
-        monkeypatch.setattr(pipeline, "PARALLEL_SPECS", threshold)
+        monkeypatch.setattr(command, "PARALLEL_SPECS", threshold)
         root = tmp_path / f"t{threshold}"
         write_specs(root, *specs)
-        result = pipeline.generate(pipeline.GenerateOptions(root / "specs", root / "overlays", force=True))
+        result = command.generate(command.GenerateOptions(root / "specs", root / "overlays", force=True))
         assert result.written
         trees.append({p.relative_to(root).as_posix(): p.read_bytes() for p in sorted((root / "overlays").rglob("*")) if p.is_file()})
     assert trees[0] == trees[1]

@@ -6,8 +6,8 @@ import pytest
 import yaml as pyyaml  # PyYAML reads YAML 1.1, like sigs.k8s.io/yaml in kubectl and kustomize
 from hypothesis import given, strategies as st
 
-from generator.diagnostics import FindingsError
-from generator.yamlio import dump, dump_all, load_documents
+from katib_gitops.core.diagnostics import FindingsError
+from katib_gitops.yamlio import dump, dump_all, load_documents
 
 scalars = st.one_of(
     st.none(), st.booleans(), st.integers(-(2**53), 2**53),

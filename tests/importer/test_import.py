@@ -16,14 +16,16 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from generator import importer, render, yamlio
-from generator.cli import main
-from generator.defaults import apply_katib_defaults
-from generator.diagnostics import FindingsError, UsageError
-from generator.experiment import build_experiment
-from generator.kinds import ISTIO_OFF, lookup
-from generator.spec import Profile, camel_case, load_spec_set, parse_spec
-from generator.yamlio import Document, dump, load_documents, read_text
+from katib_gitops.commands import importer
+from katib_gitops.kustomize import render
+from katib_gitops import yamlio
+from katib_gitops.cli.main import main
+from katib_gitops.core.defaults import apply_katib_defaults
+from katib_gitops.core.diagnostics import FindingsError, UsageError
+from katib_gitops.expand.experiment import build_experiment
+from katib_gitops.core.kinds import ISTIO_OFF, lookup
+from katib_gitops.spec.model import Profile, camel_case, load_spec_set, parse_spec
+from katib_gitops.yamlio import Document, dump, load_documents, read_text
 from tests.conftest import ROOT
 from tests.reliability.helpers import assert_clean_exit, process
 
@@ -106,7 +108,7 @@ def assert_round_trip(source: Document, result: importer.ImportResult) -> None:
 
 
 def test_every_upstream_example_round_trips_or_is_refused_for_its_reason(shared: Path) -> None:
-    from generator.validate.core import load_trial_templates
+    from katib_gitops.rules.validator import load_trial_templates
 
     examples = upstream(shared)
     assert set(REFUSED) <= set(examples) and len(examples) >= 30
@@ -445,7 +447,7 @@ spec:
 
 
 def test_v1alpha3_experiments_are_migrated_then_imported(tmp_path: Path) -> None:
-    pytest.importorskip("generator.migrate")
+    pytest.importorskip("katib_gitops.commands.migrate")
     path = tmp_path / "tfjob.yaml"
     path.write_text(V1ALPHA3_TFJOB)
     [document] = documents_in(path)
@@ -465,7 +467,7 @@ def test_v1alpha3_without_migrate_asks_to_migrate_first(tmp_path: Path, monkeypa
 
     path = tmp_path / "tfjob.yaml"
     path.write_text(V1ALPHA3_TFJOB)
-    monkeypatch.setitem(sys.modules, "generator.migrate", None)
+    monkeypatch.setitem(sys.modules, "katib_gitops.commands.migrate", None)
     with pytest.raises(UsageError, match="migrate it first: katib-gitops migrate FILE --write"):
         importer.import_document(documents_in(path)[0])
 
@@ -597,7 +599,7 @@ def test_targets_updates_quote_what_yaml_readers_disagree_on(tmp_path: Path, rep
 
 
 def test_a_v1alpha3_experiment_after_one_that_cannot_migrate_is_still_found(tmp_path: Path) -> None:
-    from generator.yamlio import read_text
+    from katib_gitops.yamlio import read_text
 
     seed = Path(__file__).resolve().parent.parent / "migrate" / "data"
     good = next(p for p in sorted(seed.glob("*.yaml")) if "pytorch" in p.name)

@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from generator import yamlio
-from generator.cli import main
-from generator.diagnostics import Severity
-from generator.migrate import FileMigration, TemplateData, TemplateError, migrate_text, render_template
-from generator.validate import core
-from generator.yamlio import load_documents
+from katib_gitops import yamlio
+from katib_gitops.cli.main import main
+from katib_gitops.core.diagnostics import Severity
+from katib_gitops.commands.migrate import FileMigration, TemplateData, TemplateError, migrate_text, render_template
+from katib_gitops.rules import validator
+from katib_gitops.yamlio import load_documents
 from tests.reliability.helpers import assert_clean_exit, process
 
 DATA = Path(__file__).parent / "data"
@@ -36,7 +36,7 @@ def plain(text: str) -> list[Any]:
 def validate(tmp_path: Path, text: str, version: tuple[int, int] = (0, 19)) -> list[Any]:
     path = tmp_path / "migrated.yaml"
     path.write_text(text)
-    outcome = core.validate(core.Options(paths=(str(path),), ignore_missing_schemas=False, katib_version=version), io.StringIO())
+    outcome = validator.validate(validator.Options(paths=(str(path),), ignore_missing_schemas=False, katib_version=version), io.StringIO())
     return list(outcome.diagnostics)
 
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from generator import yamlio
+from katib_gitops import yamlio
 
 
 @pytest.fixture(autouse=True)

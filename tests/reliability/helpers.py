@@ -10,7 +10,7 @@ from typing import Any
 
 from click.testing import CliRunner, Result
 
-from generator.cli import main
+from katib_gitops.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -27,7 +27,7 @@ def cli(cwd: Path, *args: str, stdin: bytes | str | None = None) -> Result:
 
 def process(cwd: Path, *args: str, timeout: float = 60, env: dict[str, str] | None = None, **kwargs: Any) -> subprocess.CompletedProcess[str]:
     """The CLI as a real process, with a timeout: a hang fails the test instead of stalling the suite."""
-    return subprocess.run([sys.executable, "-m", "generator", *args], cwd=cwd, capture_output=True, text=True, timeout=timeout,
+    return subprocess.run([sys.executable, "-m", "katib_gitops", *args], cwd=cwd, capture_output=True, text=True, timeout=timeout,
                           env={**os.environ, **(env or {}), "PYTHONPATH": str(ROOT)}, **kwargs)
 
 

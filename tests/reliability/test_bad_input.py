@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from generator.yamlio import dump
+from katib_gitops.yamlio import dump
 from tests.helpers import SPEC, TARGETS, spec, write_specs
 from tests.reliability.helpers import assert_clean_exit, cli, process, tree
 from tests.reliability.test_loader import billion_laughs
@@ -152,8 +152,8 @@ WRONG_VALUES = [None, 7, -1, 2.5, "text", True, [], ["a"], {}, {"x": 1}]
 @pytest.mark.parametrize("document", ["spec", "targets"])
 def test_wrong_types_anywhere_in_specs_are_findings_never_crashes(tmp_path: Path, document: str) -> None:
     """Every node of a valid TuningSpec and Targets replaced by every wrong type: generate's later stages only see schema-valid specs."""
-    from generator import pipeline
-    from generator.diagnostics import FindingsError
+    from katib_gitops.commands.generate import command
+    from katib_gitops.core.diagnostics import FindingsError
 
     original = SPEC if document == "spec" else TARGETS
     for index, path in enumerate(_leaf_paths(original)):
@@ -165,7 +165,7 @@ def test_wrong_types_anywhere_in_specs_are_findings_never_crashes(tmp_path: Path
             (specs / "targets.yaml").write_text(dump(TARGETS if document == "spec" else mutated))
             (specs / "demo.yaml").write_text(dump(mutated if document == "spec" else SPEC))
             try:
-                pipeline.planned_files(pipeline.load(specs))
+                command.planned_files(command.load(specs))
             except FindingsError:
                 pass
 

@@ -15,9 +15,9 @@ import time
 import traceback
 from pathlib import Path
 
-from generator.diagnostics import FindingsError, UsageError
-from generator.validate import core
-from generator.yamlio import decode, load_documents
+from katib_gitops.core.diagnostics import FindingsError, UsageError
+from katib_gitops.rules import validator
+from katib_gitops.yamlio import decode, load_documents
 from tests.reliability.mutate import corpus, mutate
 
 SECONDS = float(os.environ.get("KATIB_GITOPS_FUZZ_SECONDS", "3"))
@@ -33,7 +33,7 @@ def one_input(data: bytes, folder: Path) -> None:
     old = Path.cwd()
     os.chdir(folder)
     try:
-        core.validate(core.Options(("fuzz.yaml",)), io.StringIO())
+        validator.validate(validator.Options(("fuzz.yaml",)), io.StringIO())
     except (FindingsError, UsageError):
         pass
     finally:

@@ -6,7 +6,7 @@ the tree before the killed run or the tree it was writing: every file, link and 
 hand-made entries included, and nothing is left beside it.
 
 Each round forks this process, whose modules are loaded and plans made once, and the
-child runs generate's write phase (`pipeline.write_planned`, what the CLI runs after
+child runs generate's write phase (`command.write_planned`, what the CLI runs after
 checking the specs) from the current tree to the other one; the parent kills it after a
 random delay drawn over the measured length of a whole write (measured again every ten
 rounds: the disk's speed drifts). Rounds alternate the renameat2 exchange and the
@@ -24,9 +24,9 @@ from typing import Any
 
 import pytest
 
-from generator import lock, pipeline, staging
-from generator.pipeline import GenerateOptions
-from generator.write import OutputFile
+from katib_gitops.commands.generate import lock, command, swap
+from katib_gitops.commands.generate.command import GenerateOptions
+from katib_gitops.commands.generate.output_tree import OutputFile
 from tests.helpers import TARGETS, spec, write_specs
 from tests.reliability.helpers import tree
 
@@ -42,7 +42,7 @@ def spec_sets(root: Path) -> tuple[list[OutputFile], list[OutputFile]]:
                 algorithm={"name": "tpe" if i % 2 else "random"}) for i in range(20, SPECS + 20)]
     plans = []
     for name, specs in (("old", old), ("new", new)):
-        plans.append(pipeline.planned_files(pipeline.load(write_specs(root / name, *specs, targets=targets))))
+        plans.append(command.planned_files(command.load(write_specs(root / name, *specs, targets=targets))))
     return plans[0], plans[1]
 
 
@@ -52,8 +52,8 @@ def write_in_child(files: list[OutputFile], out: Path, swap: str) -> int:
         code = 1
         try:
             if swap == "rename":
-                os.environ[staging.SWAP_ENV] = "rename"
-            pipeline.write_planned(files, GenerateOptions(Path("specs"), out))
+                os.environ[swap.SWAP_ENV] = "rename"
+            command.write_planned(files, GenerateOptions(Path("specs"), out))
             code = 0
         finally:
             os._exit(code)
@@ -70,7 +70,7 @@ def timed_write(files: list[OutputFile], out: Path) -> float:
 def recover(out: Path) -> str:
     """What the next katib-gitops generate does first."""
     with lock.hold(out):
-        return staging.recover(out)
+        return swap.recover(out)
 
 
 def test_sigkill_at_random_moments_leaves_the_old_or_the_new_tree(tmp_path: Path) -> None:
@@ -78,12 +78,12 @@ def test_sigkill_at_random_moments_leaves_the_old_or_the_new_tree(tmp_path: Path
         pytest.skip("needs fork")
     old_files, new_files = spec_sets(tmp_path)
     out = tmp_path / "overlays"
-    pipeline.write_planned(old_files, GenerateOptions(Path("specs"), out))
+    command.write_planned(old_files, GenerateOptions(Path("specs"), out))
     (out / "NOTES.md").write_text("hand-written\n")
     os.symlink("NOTES.md", out / "exp-000" / "notes")
     (out / "scratch").mkdir()
     snapshots: dict[str, dict[str, Any]] = {"old": tree(out)}
-    pipeline.write_planned(new_files, GenerateOptions(Path("specs"), out))
+    command.write_planned(new_files, GenerateOptions(Path("specs"), out))
     snapshots["new"] = tree(out)
     full = max(timed_write(files, out) for files in (old_files, new_files))  # to draw the kill delays over
     assert tree(out) == snapshots["new"]

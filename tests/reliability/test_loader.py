@@ -8,8 +8,8 @@ import tracemalloc
 
 import pytest
 
-from generator.diagnostics import FindingsError
-from generator.yamlio import LIMITS, decode, load_documents, resolve_plain
+from katib_gitops.core.diagnostics import FindingsError
+from katib_gitops.yamlio import LIMITS, decode, load_documents, resolve_plain
 
 
 def problems(text: str) -> list[tuple[int, int, str, str]]:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from generator import lock, staging
+from katib_gitops.commands.generate import lock, swap
 from tests.helpers import spec, write_specs
 from tests.reliability.helpers import ROOT, assert_clean_exit, cli, process, tree
 
@@ -61,7 +61,7 @@ def test_a_full_disk_leaves_the_output_unchanged(repo: Path, monkeypatch: pytest
     before = tree(repo / "overlays")
     change_specs(repo)
     written = []
-    real_write = staging._write
+    real_write = swap._write
 
     def fill_up(path: Path, data: bytes) -> None:
         if len(written) == 5:
@@ -69,7 +69,7 @@ def test_a_full_disk_leaves_the_output_unchanged(repo: Path, monkeypatch: pytest
         written.append(path)
         real_write(path, data)
 
-    monkeypatch.setattr(staging, "_write", fill_up)
+    monkeypatch.setattr(swap, "_write", fill_up)
     output = assert_clean_exit(cli(repo, "generate"), 2)
     assert "No space left on device" in output and "unchanged" in output
     assert tree(repo / "overlays") == before
@@ -87,7 +87,7 @@ def test_a_read_only_folder_leaves_the_output_unchanged(repo: Path, monkeypatch:
         raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(args[0]))
 
     monkeypatch.setattr(os, name, read_only)
-    monkeypatch.setattr(staging, "_exchange", lambda a, b: (_ for _ in ()).throw(OSError(errno.EROFS, "Read-only file system", str(b))))
+    monkeypatch.setattr(swap, "_exchange", lambda a, b: (_ for _ in ()).throw(OSError(errno.EROFS, "Read-only file system", str(b))))
     output = assert_clean_exit(cli(repo, "generate"), 2)
     monkeypatch.setattr(os, name, real)
     assert "Read-only file system" in output
@@ -187,7 +187,7 @@ def test_a_check_waits_for_no_one_but_is_refused_during_a_write(repo: Path) -> N
 def test_a_stale_lock_is_no_obstacle(repo: Path) -> None:
     """flock dies with its process: a killed holder leaves at most a pid file, which names no live process."""
     holder = subprocess.Popen([sys.executable, "-c", "import sys, time; sys.path.insert(0, sys.argv[1]);"
-                               "from pathlib import Path; from generator import lock;"
+                               "from pathlib import Path; from katib_gitops.commands.generate import lock;"
                                "cm = lock.hold(Path(sys.argv[2])); cm.__enter__(); print('held', flush=True); time.sleep(60)",
                                str(ROOT), str(repo / "overlays")], stdout=subprocess.PIPE, text=True)
     assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
@@ -201,7 +201,7 @@ def test_a_stale_lock_is_no_obstacle(repo: Path) -> None:
 
 def test_concurrent_generates_never_interleave(repo: Path) -> None:
     change_specs(repo)
-    runs = [subprocess.Popen([sys.executable, "-m", "generator", "generate"], cwd=repo, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    runs = [subprocess.Popen([sys.executable, "-m", "katib_gitops", "generate"], cwd=repo, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}) for _ in range(3)]
     results = [(run.wait(timeout=120), *run.communicate()) for run in runs]
     for code, out, err in results:
@@ -217,7 +217,7 @@ def test_concurrent_generates_never_interleave(repo: Path) -> None:
 def test_the_next_generate_restores_a_tree_left_aside_by_a_kill(repo: Path) -> None:
     """The state a kill between the two renames of the portable swap leaves: no output folder, the old tree aside."""
     before = tree(repo / "overlays")
-    new, old = staging.paths(repo / "overlays")
+    new, old = swap.paths(repo / "overlays")
     os.rename(repo / "overlays", old)
     new.mkdir()
     (new / "half-written.yaml").write_text("x")
@@ -228,7 +228,7 @@ def test_the_next_generate_restores_a_tree_left_aside_by_a_kill(repo: Path) -> N
 
 
 def test_leftovers_of_a_kill_after_the_swap_are_removed(repo: Path) -> None:
-    new, old = staging.paths(repo / "overlays")
+    new, old = swap.paths(repo / "overlays")
     shutil.copytree(repo / "overlays", old, symlinks=True)
     new.mkdir()
     before = tree(repo / "overlays")
@@ -240,7 +240,7 @@ def test_leftovers_of_a_kill_after_the_swap_are_removed(repo: Path) -> None:
 @pytest.mark.parametrize("mode", ["exchange", "rename"])
 def test_both_swaps_give_the_same_tree(repo: Path, mode: str, monkeypatch: pytest.MonkeyPatch) -> None:
     if mode == "rename":
-        monkeypatch.setenv(staging.SWAP_ENV, "rename")
+        monkeypatch.setenv(swap.SWAP_ENV, "rename")
     change_specs(repo)
     started = time.perf_counter()
     assert_clean_exit(cli(repo, "generate"), 0)

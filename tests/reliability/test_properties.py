@@ -11,11 +11,11 @@ from typing import Any
 
 from hypothesis import HealthCheck, assume, given, settings, strategies as st
 
-from generator import pipeline
-from generator.diagnostics import FindingsError, Severity
-from generator.pipeline import GenerateOptions
-from generator.validate import core
-from generator.yamlio import dump
+from katib_gitops.commands.generate import command
+from katib_gitops.core.diagnostics import FindingsError, Severity
+from katib_gitops.commands.generate.command import GenerateOptions
+from katib_gitops.rules import validator
+from katib_gitops.yamlio import dump
 from tests.helpers import TARGETS, spec
 from tests.reliability.helpers import assert_clean_exit, cli, process, tree
 from tests.reliability.mutate import corpus, mutate
@@ -70,7 +70,7 @@ def write_in_order(root: Path, specs: list[dict[str, Any]], order: list[int]) ->
 
 def generate_or_reject(specs_dir: Path, out: Path) -> tuple[Any, bool]:
     try:
-        result = pipeline.generate(GenerateOptions(specs_dir, out))
+        result = command.generate(GenerateOptions(specs_dir, out))
     except FindingsError:
         assume(False)  # a drawn combination the spec checks refuse is not a "valid spec"
         raise
@@ -84,15 +84,15 @@ def test_valid_specs_generate_output_that_validates_and_is_stable(tmp_path_facto
     order = list(range(len(specs)))
     first = write_in_order(root / "a", specs, order)
     generate_or_reject(first, root / "a" / "overlays")
-    outcome = core.validate(core.Options((str(root / "a" / "overlays"),), ignore_missing_schemas=True), io.StringIO())
+    outcome = validator.validate(validator.Options((str(root / "a" / "overlays"),), ignore_missing_schemas=True), io.StringIO())
     errors = [d.format() for d in outcome.diagnostics if d.severity is Severity.ERROR]
     assert errors == [], errors
     # idempotent: a second run writes nothing
-    assert pipeline.generate(GenerateOptions(first, root / "a" / "overlays")).written is False
+    assert command.generate(GenerateOptions(first, root / "a" / "overlays")).written is False
     # the same specs created in another order give the same bytes
     random.Random(seed).shuffle(order)
     second = write_in_order(root / "b", list(reversed(specs)), order)
-    pipeline.generate(GenerateOptions(second, root / "b" / "overlays"))
+    command.generate(GenerateOptions(second, root / "b" / "overlays"))
     assert tree(root / "a" / "overlays") == tree(root / "b" / "overlays")
     shutil.rmtree(root)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from generator.kinds import KATIB_VERSION
-from generator.validate.katib_config import STANDALONE, KatibConfig
-from generator.validate.registry import RULES, context_for
+from katib_gitops.core.kinds import KATIB_VERSION
+from katib_gitops.spec.katib_config import STANDALONE, KatibConfig
+from katib_gitops.rules.framework import RULES, context_for
 
 VALID: dict[str, Any] = {
     "apiVersion": "kubeflow.org/v1beta1",
@@ -60,9 +60,9 @@ def experiment(**spec_changes: Any) -> dict[str, Any]:
 
 def findings(rule_id: str, data: dict[str, Any], config: KatibConfig = STANDALONE, version: tuple[int, int] = KATIB_VERSION) -> list[tuple[tuple[str | int, ...], str]]:
     """(path, message) of every finding of one rule on `data`."""
-    from generator.validate import registry
+    from katib_gitops.rules import framework
 
-    registry._load_rule_modules()
+    framework._load_rule_modules()
     context = context_for(data, config, version)
     rule = RULES[rule_id]
     return [(f.path, f.message) for f in rule.check(context)] if rule.applies(context) else []

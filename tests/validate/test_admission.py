@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from generator.validate.katib_config import STANDALONE, KatibConfig
+from katib_gitops.spec.katib_config import STANDALONE, KatibConfig
 from tests.validate.helpers import VALID, experiment, findings, paths
 
 TEMPLATE = VALID["spec"]["trialTemplate"]
@@ -40,10 +40,10 @@ def param(**space: Any) -> dict[str, Any]:
 
 
 def test_the_valid_experiment_passes_every_admission_rule() -> None:
-    from generator.validate import registry
+    from katib_gitops.rules import framework
 
-    registry._load_rule_modules()
-    admit = [r for r in registry.RULES.values() if r.level in ("ADMIT", "ADMIT-CFG")]
+    framework._load_rule_modules()
+    admit = [r for r in framework.RULES.values() if r.level in ("ADMIT", "ADMIT-CFG")]
     assert len(admit) >= 45
     assert [r.id for r in admit if findings(r.id, VALID)] == []
 
@@ -136,11 +136,11 @@ def test_rule_fires_at_its_boundary(rule_id: str, failing: dict[str, Any], path:
 
 
 def test_every_admission_rule_has_a_boundary_case() -> None:
-    from generator.validate import registry
+    from katib_gitops.rules import framework
 
-    registry._load_rule_modules()
+    framework._load_rule_modules()
     covered = {c[0] for c in CASES} | {"TT-08", "TT-17"}  # they need the ConfigMaps: their own tests below
-    admit = {r.id for r in registry.RULES.values() if r.level in ("ADMIT", "ADMIT-CFG")}
+    admit = {r.id for r in framework.RULES.values() if r.level in ("ADMIT", "ADMIT-CFG")}
     assert admit - covered == set()
 
 
@@ -161,16 +161,16 @@ def test_the_katib_config_decides_which_algorithms_and_collectors_exist() -> Non
 
 
 def test_tt_08_a_configmap_template_must_exist_among_the_given_configmaps() -> None:
-    from generator.validate import registry
-    from generator.validate.registry import context_for
+    from katib_gitops.rules import framework
+    from katib_gitops.rules.framework import context_for
 
-    registry._load_rule_modules()
+    framework._load_rule_modules()
     data = experiment()
     data["spec"]["trialTemplate"].pop("trialSpec")
     data["spec"]["trialTemplate"]["configMap"] = {"configMapName": "templates", "configMapNamespace": "kubeflow", "templatePath": "job.yaml"}
 
     def found(templates: dict[tuple[str, str, str], str]) -> list[tuple[str | int, ...]]:
-        return [f.path for f in registry.RULES["TT-08"].check(context_for(data, trial_templates=templates))]
+        return [f.path for f in framework.RULES["TT-08"].check(context_for(data, trial_templates=templates))]
 
     assert found({}) == []  # no ConfigMaps given: unknowable (ADMIT-CFG)
     assert found({("kubeflow", "templates", "other.yaml"): "x"}) == [SPEC + ("trialTemplate", "configMap")]
@@ -185,15 +185,15 @@ def test_tt_08_a_configmap_template_must_exist_among_the_given_configmaps() -> N
     ("# only a comment\n", "it is empty"),
 ])
 def test_tt_17_a_configmap_template_reads_as_an_object(text: str, problem: str | None) -> None:
-    from generator.validate import registry
-    from generator.validate.registry import context_for
+    from katib_gitops.rules import framework
+    from katib_gitops.rules.framework import context_for
 
-    registry._load_rule_modules()
+    framework._load_rule_modules()
     data = experiment()
     data["spec"]["trialTemplate"].pop("trialSpec")
     data["spec"]["trialTemplate"]["configMap"] = {"configMapName": "templates", "configMapNamespace": "kubeflow", "templatePath": "job.yaml"}
     context = context_for(data, trial_templates={("kubeflow", "templates", "job.yaml"): text})
-    found = [(f.path, f.message) for f in registry.RULES["TT-17"].check(context)]
+    found = [(f.path, f.message) for f in framework.RULES["TT-17"].check(context)]
     if problem is None:
         assert found == []
     else:

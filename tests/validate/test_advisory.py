@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
-from generator.diagnostics import Severity
-from generator.validate import advisory, runtime  # importing them registers their rules
-from generator.validate.advisory import gjson_problem, re2_problems
-from generator.validate.katib_config import STANDALONE
-from generator.validate.registry import RULES, Finding, context_for
+from katib_gitops.core.diagnostics import Severity
+from katib_gitops.rules import advisory, runtime  # importing them registers their rules
+from katib_gitops.rules.advisory import gjson_problem, re2_problems
+from katib_gitops.spec.katib_config import STANDALONE
+from katib_gitops.rules.framework import RULES, Finding, context_for
 from tests.validate.helpers import VALID, experiment, findings, paths
 from tests.validate.test_runtime import repository_experiments
 
@@ -337,14 +337,14 @@ def test_param_18_ignores_a_distribution_katib_filled_in() -> None:
 def test_a_wrongly_typed_metric_strategy_is_g03s_finding_not_a_crash(tmp_path) -> None:
     import io
 
-    from generator.validate import core
-    from generator.yamlio import dump
+    from katib_gitops.rules import validator
+    from katib_gitops.yamlio import dump
     from tests.validate.helpers import experiment
 
     data = experiment()
     data["spec"]["objective"]["metricStrategies"] = [{"name": ["a"], "value": "max"}]
     (tmp_path / "e.yaml").write_text(dump(data))
-    outcome = core.validate(core.Options((str(tmp_path / "e.yaml"),)), io.StringIO())
+    outcome = validator.validate(validator.Options((str(tmp_path / "e.yaml"),)), io.StringIO())
     assert {d.rule_id for d in outcome.diagnostics} == {"G-03"}
 
 
@@ -352,8 +352,8 @@ def test_a_wrongly_typed_metric_strategy_is_g03s_finding_not_a_crash(tmp_path) -
 
 
 def deployed_change(old: dict[str, Any], new: dict[str, Any]) -> list[tuple[str | int, ...]]:
-    from generator.defaults import apply_katib_defaults
-    from generator.validate.registry import Previous
+    from katib_gitops.core.defaults import apply_katib_defaults
+    from katib_gitops.rules.framework import Previous
 
     context = context_for(new, previous=Previous(apply_katib_defaults(old), "deployed.yaml:1"))
     return [f.path for f in RULES["UPD-05"].check(context)]

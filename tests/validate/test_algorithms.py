@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 import yaml
 
-from generator.validate import algorithms
-from generator.validate.algorithms import go_atoi, go_parse_float, grid_combinations, hyperband_min_parallel
-from generator.validate.katib_config import STANDALONE, KatibConfig
-from generator.validate.registry import RULES, context_for
+from katib_gitops.rules import algorithms
+from katib_gitops.rules.algorithms import go_atoi, go_parse_float, grid_combinations, hyperband_min_parallel
+from katib_gitops.spec.katib_config import STANDALONE, KatibConfig
+from katib_gitops.rules.framework import RULES, context_for
 from tests.validate.helpers import VALID, experiment, findings, paths
 
 SETTINGS = ("spec", "algorithm", "algorithmSettings")

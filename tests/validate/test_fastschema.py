@@ -10,15 +10,15 @@ from typing import Any
 import pytest
 
 from benchmarks import corpus
-from generator.validate import fastschema, schemas
-from generator.yamlio import load_documents
+from katib_gitops.schema import fast, manifests
+from katib_gitops.yamlio import load_documents
 from tests.validate.helpers import VALID
 
-VERSION = schemas.latest_kubernetes()
+VERSION = manifests.latest_kubernetes()
 
 
 def _python_valid(key: tuple[str, ...], instance: Any) -> bool:
-    checker = schemas.validator(key[1], VERSION) if key[0] == "ours" else schemas.core_validator(key[1], key[2], VERSION)
+    checker = manifests.validator(key[1], VERSION) if key[0] == "ours" else manifests.core_validator(key[1], key[2], VERSION)
     return not any(True for _ in checker.iter_errors(instance))
 
 
@@ -54,9 +54,9 @@ def documents(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
 
 def _key(document: dict[str, Any]) -> tuple[str, ...] | None:
     api_version, kind = document.get("apiVersion"), document.get("kind")
-    if (api_version, kind) in schemas.CATALOG:
-        return ("ours", schemas.CATALOG[(api_version, kind)])
-    if schemas.has_core_schema(api_version, kind, VERSION):
+    if (api_version, kind) in manifests.CATALOG:
+        return ("ours", manifests.CATALOG[(api_version, kind)])
+    if manifests.has_core_schema(api_version, kind, VERSION):
         return ("core", api_version, kind)
     return None
 
@@ -69,16 +69,16 @@ def test_both_engines_give_the_same_verdict_on_valid_and_broken_documents(docume
         assert key is not None, document.get("kind")
         for variant in _mutations(document, rng):
             checked += 1
-            if fastschema.is_valid(key, VERSION, variant) != _python_valid(key, variant):
+            if fast.is_valid(key, VERSION, variant) != _python_valid(key, variant):
                 disagreements += 1
     assert checked > 200 and disagreements == 0
 
 
 def test_bundles_are_cached_and_rebuilt_from_the_schema_text(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    fastschema.validator.cache_clear()
-    bundle = fastschema.bundled_schema(("ours", "experiment"), VERSION)
+    fast.validator.cache_clear()
+    bundle = fast.bundled_schema(("ours", "experiment"), VERSION)
     assert "io.k8s.api.core.v1.Container" in bundle["$defs"] and "$id" not in bundle
     assert len(list((tmp_path / "katib-gitops").glob("ours-experiment-*.json"))) == 1
-    assert fastschema.bundled_schema(("ours", "experiment"), VERSION) == bundle
-    fastschema.validator.cache_clear()
+    assert fast.bundled_schema(("ours", "experiment"), VERSION) == bundle
+    fast.validator.cache_clear()

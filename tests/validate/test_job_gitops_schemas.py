@@ -1,7 +1,7 @@
 """schemas/ for Kubeflow training jobs (v1 and TrainJob), Argo CD and Flux, against the upstream CRDs.
 
 Our schemas are written by hand; the upstream CRDs in ../shared/upstream (through
-generator.crd, i.e. what the API server enforces plus strict unknown fields) are
+katib_gitops.schema.crd, i.e. what the API server enforces plus strict unknown fields) are
 the reference: whatever they accept, ours must accept, on every upstream example,
 every embedded Katib trial spec and everything the generator writes. Ours are
 stricter only where the upstream operators are (role names, enums, DNS names,
@@ -20,15 +20,17 @@ from typing import Any
 
 import pytest
 
-from generator import crd, gitops, overlays, pipeline
-from generator.overlays import Expansion
-from generator.schema import schema_dir
-from generator.validate import schemas
-from generator.validate.schemas import K8S_DEFINITIONS, kubernetes_versions, latest_kubernetes, validator
-from generator.yamlio import format_path, load_documents
+from katib_gitops.schema import crd
+from katib_gitops.expand import gitops, overlays
+from katib_gitops.commands.generate import command
+from katib_gitops.expand.overlays import Expansion
+from katib_gitops.schema.ours import schema_dir
+from katib_gitops.schema import manifests
+from katib_gitops.schema.manifests import K8S_DEFINITIONS, kubernetes_versions, latest_kubernetes, validator
+from katib_gitops.yamlio import format_path, load_documents
 from tests.helpers import write_specs
 
-# (apiVersion, kind) -> schema name: the entries for generator.validate.schemas.CATALOG
+# (apiVersion, kind) -> schema name: the entries for katib_gitops.schema.manifests.CATALOG
 ENTRIES: dict[tuple[str, str], str] = {
     ("kubeflow.org/v1", "TFJob"): "tfjob",
     ("kubeflow.org/v1", "PyTorchJob"): "pytorchjob",
@@ -79,7 +81,7 @@ def _schema(name: str) -> dict[str, Any]:
 
 @functools.cache
 def _upstream_schemas(upstream: str) -> dict[tuple[str, str], dict[str, Any]]:
-    """The upstream CRDs as JSON Schemas (generator.crd), by (apiVersion, kind)."""
+    """The upstream CRDs as JSON Schemas (katib_gitops.schema.crd), by (apiVersion, kind)."""
     found = {}
     for source in CRD_SOURCES:
         for (group, kind), definition in crd.load_crds(Path(upstream) / source).items():
@@ -153,7 +155,7 @@ def applications(appset: dict[str, Any]) -> list[dict[str, Any]]:
 
 def generated(specs_dir: Path) -> list[Doc]:
     """Trial specs of every Experiment (base and overlays) and every Argo CD / Flux object generated from a spec folder."""
-    spec_set = pipeline.load(specs_dir)
+    spec_set = command.load(specs_dir)
     expansions: list[Expansion] = overlays.expand(spec_set)
     out: list[Doc] = []
     for expansion in expansions:
@@ -329,7 +331,7 @@ def _representatives(shared: Path, repo_specs: Path, every_kind: list[Doc]) -> l
 # Where we are deliberately stricter than the CRD, as the operators are: a job needs a spec (the webhooks
 # and controllers refuse one without replica specs), an MPIJob a Launcher, an XGBoostJob a Master.
 DELIBERATE = {("spec", "required"), ("spec.mpiReplicaSpecs.Launcher", "required"), ("spec.xgbReplicaSpecs.Master", "required")}
-# A CEL rule we encode (generator.crd does not run CEL): a GitRepository's serviceAccountName needs provider aws or azure.
+# A CEL rule we encode (katib_gitops.schema.crd does not run CEL): a GitRepository's serviceAccountName needs provider aws or azure.
 ENCODED_CEL = {("spec.provider", "required")}
 
 
@@ -390,7 +392,7 @@ def upstream_exemplar(converted: dict[tuple[str, str], dict[str, Any]], key: tup
     return obj  # type: ignore[no-any-return]
 
 
-# What an exemplar value breaks on purpose: rules upstream has as CEL (which generator.crd does not run)
+# What an exemplar value breaks on purpose: rules upstream has as CEL (which katib_gitops.schema.crd does not run)
 # or in its webhooks and controllers, and nested matrix/merge generators, which Argo CD parses as objects.
 V1_VALUES = {("spec.runPolicy.cleanPodPolicy", "enum"), ("spec.runPolicy.managedBy", "enum"), ("spec.<role>.restartPolicy", "enum")}
 EXEMPLAR_ERRORS: dict[str, set[tuple[str, str]]] = {
@@ -779,7 +781,7 @@ def test_every_reference_resolves_in_every_bundled_kubernetes_version(name: str)
     external = {r for r in refs if not r.startswith("#/")}
     assert all(r.startswith(f"{K8S_DEFINITIONS}#/$defs/io.k8s.") for r in external), external
     for version in kubernetes_versions():
-        resolver = schemas.registry(version).resolver()
+        resolver = manifests.registry(version).resolver()
         for reference in external:
             resolver.lookup(reference)
 
@@ -793,4 +795,4 @@ def test_the_pod_template_is_the_kubernetes_definition_in_every_version() -> Non
 
 def test_catalog_entries_agree_where_the_catalog_has_them() -> None:
     for key, name in ENTRIES.items():
-        assert schemas.CATALOG.get(key, name) == name, key
+        assert manifests.CATALOG.get(key, name) == name, key

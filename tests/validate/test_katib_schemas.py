@@ -17,10 +17,11 @@ from typing import Any
 
 import pytest
 
-from generator import overlays, pipeline
-from generator.schema import schema_dir
-from generator.validate.schemas import kubernetes_versions, latest_kubernetes, validator
-from generator.yamlio import format_path, load_documents
+from katib_gitops.expand import overlays
+from katib_gitops.commands.generate import command
+from katib_gitops.schema.ours import schema_dir
+from katib_gitops.schema.manifests import kubernetes_versions, latest_kubernetes, validator
+from katib_gitops.yamlio import format_path, load_documents
 from tests.validate.helpers import VALID, experiment
 
 KATIB_SCHEMAS = ("experiment", "trial", "suggestion")
@@ -55,7 +56,7 @@ def _upstream_experiments(shared: Path) -> Iterator[tuple[str, dict[str, Any]]]:
 
 def _repository_experiments(specs_dir: Path) -> list[dict[str, Any]]:
     out = []
-    for expansion in overlays.expand(pipeline.load(specs_dir)):
+    for expansion in overlays.expand(command.load(specs_dir)):
         out.append(expansion.base)
         out.extend(o.experiment for o in expansion.overlays)
     return out

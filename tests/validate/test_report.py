@@ -13,9 +13,9 @@ from typing import Any
 import jsonschema
 import pytest
 
-from generator import __version__
-from generator.diagnostics import Diagnostic, Severity
-from generator.validate.report import (
+from katib_gitops import __version__
+from katib_gitops.core.diagnostics import Diagnostic, Severity
+from katib_gitops.commands.report import (
     FORMATS,
     REPORTERS,
     Report,
@@ -346,7 +346,7 @@ def test_sarif_leaves_out_an_unknown_region() -> None:
 
 
 def test_docs_rules_md_is_generated_from_the_registries() -> None:
-    from generator.validate.catalog import all_rules, markdown
+    from katib_gitops.rules.catalog import all_rules, markdown
     from tests.conftest import ROOT
 
     listed = all_rules()

@@ -8,13 +8,14 @@ from typing import Any
 
 import pytest
 
-from generator import overlays, pipeline
-from generator.diagnostics import Severity
-from generator.kinds import KATIB_VERSION
-from generator.validate import runtime  # importing it registers its rules
-from generator.validate.katib_config import STANDALONE, KatibConfig
-from generator.validate.registry import RULES, Finding, context_for
-from generator.yamlio import load_documents
+from katib_gitops.expand import overlays
+from katib_gitops.commands.generate import command
+from katib_gitops.core.diagnostics import Severity
+from katib_gitops.core.kinds import KATIB_VERSION
+from katib_gitops.rules import runtime  # importing it registers its rules
+from katib_gitops.spec.katib_config import STANDALONE, KatibConfig
+from katib_gitops.rules.framework import RULES, Finding, context_for
+from katib_gitops.yamlio import load_documents
 from tests.validate.helpers import VALID, experiment, findings, paths
 
 TEMPLATE = VALID["spec"]["trialTemplate"]
@@ -212,7 +213,7 @@ def runtime_findings(data: dict[str, Any], config: KatibConfig = STANDALONE) -> 
 
 def repository_experiments(specs: Path) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
-    for expansion in overlays.expand(pipeline.load(specs)):
+    for expansion in overlays.expand(command.load(specs)):
         out.extend([expansion.base, *(o.experiment for o in expansion.overlays)])
     return out
 

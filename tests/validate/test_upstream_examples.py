@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from generator.validate import core
-from generator.validate.katib_config import STANDALONE, KatibConfig
+from katib_gitops.rules import validator
+from katib_gitops.spec.katib_config import STANDALONE, KatibConfig
 from tests.conftest import ROOT
 
 # Trial kinds of the Argo and Tekton examples, as a cluster running them would list them.
@@ -26,7 +26,7 @@ BROKEN = {
 
 
 def errors(*paths: str, config: KatibConfig = STANDALONE, trial_templates: tuple[str, ...] = ()) -> dict[str, set[str]]:
-    outcome = core.validate(core.Options(tuple(paths), katib_config=config, trial_templates=trial_templates), io.StringIO())
+    outcome = validator.validate(validator.Options(tuple(paths), katib_config=config, trial_templates=trial_templates), io.StringIO())
     found: dict[str, set[str]] = {}
     for d in outcome.diagnostics:
         if d.severity.value == "error":
@@ -69,6 +69,6 @@ def test_the_upstream_kubeflow_job_examples_pass(shared: Path) -> None:
 
 @pytest.mark.parametrize("folder", ["specs", "overlays"])
 def test_the_repository_specs_and_their_generated_output_are_clean(folder: str) -> None:
-    outcome = core.validate(core.Options((str(ROOT / folder),)), io.StringIO())
+    outcome = validator.validate(validator.Options((str(ROOT / folder),)), io.StringIO())
     assert outcome.diagnostics == ()
     assert outcome.documents >= (3 if folder == "specs" else 10)

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from generator.cli import main
-from generator.yamlio import dump
+from katib_gitops.cli.main import main
+from katib_gitops.yamlio import dump
 from tests.validate.helpers import VALID, experiment
 
 

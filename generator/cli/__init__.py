@@ -1,0 +1,1 @@
+"""The command line: the console script, click's parsing, and the one error boundary."""

@@ -1,0 +1,218 @@
+"""The command line: turns flags into options and calls the core (exit codes and errors: katib_gitops.cli.boundary)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from katib_gitops import __version__
+from katib_gitops.cli.boundary import EXIT_FINDINGS, EXIT_INTERNAL, EXIT_USAGE, MAX_FILE_SIZE_ENV, run
+from katib_gitops.core.diagnostics import FindingsError, UsageError
+from katib_gitops.core.kinds import KATIB_VERSION
+
+__all__ = ["EXIT_FINDINGS", "EXIT_INTERNAL", "EXIT_USAGE", "main"]
+KATIB_VERSION_TEXT = "{}.{}".format(*KATIB_VERSION)
+
+
+def _max_file_size(_ctx: Any, _param: Any, value: str | None) -> None:
+    if value is not None:
+        from katib_gitops.yamlio import parse_size, set_max_file_bytes
+
+        try:
+            set_max_file_bytes(parse_size(value))
+        except (ValueError, UsageError) as exc:
+            raise click.BadParameter(str(exc)) from None
+
+
+# Every command that reads YAML takes it: `@max_file_size_option` (the reader's limit, generator/yamlio.py).
+max_file_size_option = click.option(
+    "--max-file-size", metavar="SIZE", callback=_max_file_size, expose_value=False, envvar=MAX_FILE_SIZE_ENV,
+    help="Largest YAML file read, e.g. 32MiB (default 8MiB); larger files are refused [yaml-limit].")
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="katib-gitops")
+def main() -> None:
+    """Generate and check Katib Experiments for GitOps from declarative tuning specs."""
+
+
+@main.command()
+@click.option("--specs", "specs_dir", default="specs", show_default=True, type=click.Path(path_type=Path), help="Folder of TuningSpecs and the Targets file.")
+@click.option("--out", "out_dir", default="overlays", show_default=True, type=click.Path(path_type=Path), help="Output folder (Kustomize bases, overlays, GitOps objects).")
+@click.option("--check", "check_only", is_flag=True, help="Write nothing; exit 1 if the output folder is not up to date.")
+@click.option("--force", is_flag=True, help="Overwrite generated files edited by hand, and files katib-gitops did not write.")
+@click.option("--katib-config", type=click.Path(path_type=Path), help="The cluster's KatibConfig (or its ConfigMap): algorithms and collectors the specs may use. Default: Katib's standalone install.")
+@max_file_size_option
+def generate(specs_dir: Path, out_dir: Path, check_only: bool, force: bool, katib_config: Path | None) -> None:
+    """Validate specs and write Experiments, overlays and GitOps objects."""
+    from katib_gitops.commands.generate.command import GenerateOptions, generate as core
+
+    def action() -> int:
+        result = core(GenerateOptions(specs_dir, out_dir, check_only, force, katib_config))
+        return _report_generate(result, out_dir, check_only)
+
+    run(action)
+
+
+def _report_generate(result: Any, out_dir: Path, check_only: bool) -> int:
+    for warning in result.warnings:
+        click.echo(warning.format(), err=True)
+    changes = result.changes
+    if check_only:
+        if changes.empty:
+            click.echo(f"{out_dir}: up to date ({result.files} files)")
+            return 0
+        for line in changes.summary():
+            click.echo(f"{out_dir}/{line.split(': ', 1)[1]}: {line.split(': ', 1)[0]}")
+        click.echo(f"{out_dir}: out of date; run `katib-gitops generate`", err=True)
+        return EXIT_FINDINGS
+    if not result.written:
+        click.echo(f"{out_dir}: up to date ({result.files} files), nothing written")
+        return 0
+    counts = f"{len(changes.added)} added, {len(changes.changed)} updated, {len(changes.removed)} removed"
+    click.echo(f"{out_dir}: {counts} ({result.files} files)")
+    return 0
+
+
+@main.command(name="render")
+@click.argument("directory", type=click.Path(path_type=Path))
+@max_file_size_option
+def render_command(directory: Path) -> None:
+    """Print the manifests a kustomization directory builds to (in process, no kustomize needed)."""
+    from katib_gitops.kustomize import render
+    from katib_gitops.yamlio import dump_all
+
+    def action() -> int:
+        if not directory.is_dir():
+            raise UsageError(f"{directory}: not a directory")
+        import os
+
+        files = render.DiskFiles(Path.cwd())
+        click.echo(dump_all(render.render(files, os.path.relpath(directory))), nl=False)
+        return 0
+
+    run(action)
+
+
+def _katib_version(_ctx: Any, _param: Any, value: str) -> tuple[int, int]:
+    import re
+
+    match = re.fullmatch(r"v?(\d+)\.(\d+)(\.\d+)?", value)
+    if not match:
+        raise click.BadParameter(f"{value!r} is not a version like 0.19")
+    return int(match.group(1)), int(match.group(2))
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True)
+@click.option("--write", is_flag=True, help="Replace each file in place, atomically; nothing is written unless every file converts.")
+@click.option("--katib-version", default=KATIB_VERSION_TEXT, show_default=True, callback=_katib_version, help="Katib version to migrate for (collector None is Push from 0.18).")
+@max_file_size_option
+def migrate(files: tuple[str, ...], write: bool, katib_version: tuple[int, int], **_: Any) -> None:
+    """Convert kubeflow.org/v1alpha3 Experiments in FILE... to v1beta1: to stdout, or in place with --write."""
+
+    def action() -> int:
+        from katib_gitops.commands import migrate as core
+
+        migrations, problems = core.migrate_paths(files, katib_version=katib_version)
+        errors = [*problems, *(d for m in migrations for d in m.errors)]
+        for item in [*sorted(d for m in migrations for d in m.warnings), *(n for m in migrations for n in m.notes)]:
+            click.echo(item.format(), err=True)
+        if not write:
+            click.echo(core.stdout_text(migrations), nl=False)
+        elif not errors:
+            written = set(core.write_files(migrations))
+            for migration in migrations:
+                click.echo(f"{migration.display}: {'migrated' if migration.display in written else 'nothing to migrate'}")
+        if errors:
+            raise FindingsError(errors)
+        return 0
+
+    run(action)
+
+
+@main.command()
+@click.argument("paths", nargs=-1)
+@click.option("--format", "output_format", default="text", show_default=True, type=click.Choice(["text", "json", "github", "junit", "sarif"]), help="Report format (exit code: 0 clean, 1 findings, 2 usage or I/O, 3 internal error).")
+@click.option("--no-render", is_flag=True, help="Validate a kustomization's files as they are instead of rendering it.")
+@click.option("--crd", "crd_paths", multiple=True, type=click.Path(path_type=Path), help="CustomResourceDefinition file or folder; checked ahead of the built-in schemas (repeatable).")
+@click.option("--katib-config", type=click.Path(path_type=Path), help="The cluster's KatibConfig (or its ConfigMap). Default: Katib's standalone install.")
+@click.option("--katib-version", default=KATIB_VERSION_TEXT, show_default=True, callback=_katib_version, help="Katib version whose rules apply.")
+@click.option("--kubernetes-version", default="", help="Kubernetes version of the core schemas (default: the newest bundled).")
+@click.option("--ignore-missing-schemas", is_flag=True, help="Pass documents of kinds without a schema instead of failing.")
+@click.option("--skip", "skip", multiple=True, help="Rule ID to skip for this run (repeatable, or comma-separated).")
+@click.option("--strict-warnings", is_flag=True, help="Exit 1 on warnings too.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="Worker processes for large inputs (default: the number of cores).")
+@click.option("--previous", "previous", multiple=True, metavar="PATH",
+              help="Manifests as deployed now (e.g. the base branch's overlays): an Experiment of the same namespace and name may change only its trial counts [UPD-05] (repeatable).")
+@click.option("--trial-templates", "trial_templates", multiple=True, metavar="PATH",
+              help="ConfigMaps holding configMap trial templates, as in the cluster: such templates are then checked too [TT-08, TT-15, TT-16, TT-17] (repeatable).")
+@max_file_size_option
+def validate(paths: tuple[str, ...], output_format: str, no_render: bool, crd_paths: tuple[Path, ...], katib_config: Path | None,
+             katib_version: tuple[int, int], kubernetes_version: str, ignore_missing_schemas: bool, skip: tuple[str, ...], strict_warnings: bool,
+             jobs: int | None, previous: tuple[str, ...], trial_templates: tuple[str, ...], **_: Any) -> None:
+    """Check manifests and specs before the cluster does: PATH... files, folders, or - for stdin."""
+
+    from katib_gitops.commands.validate.command import validate_command
+
+    def action() -> int:
+        return validate_command(paths, output_format=output_format, render=not no_render, crds=crd_paths, katib_config=katib_config,
+                                katib_version=katib_version, kubernetes_version=kubernetes_version,
+                                ignore_missing_schemas=ignore_missing_schemas, skip=skip, strict_warnings=strict_warnings, jobs=jobs,
+                                previous=previous, trial_templates=trial_templates)
+
+    run(action)
+
+
+@main.command()
+@click.option("--format", "output_format", default="text", show_default=True, type=click.Choice(["text", "markdown"]),
+              help="markdown: the table docs/rules.md is generated from.")
+def rules(output_format: str) -> None:
+    """List every check with its ID, level, severity and a one-line doc."""
+
+    def action() -> int:
+        from katib_gitops.rules.catalog import all_rules, markdown
+
+        listed = all_rules()
+        if output_format == "markdown":
+            click.echo(markdown(listed), nl=False)
+            return 0
+        width = max(len(r.id) for r in listed)
+        for item in listed:
+            click.echo(f"{item.id:<{width}}  {item.level:<9}  {item.severity:<7}  {item.doc}")
+        return 0
+
+    run(action)
+
+
+@main.command(name="import")
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--out", "out_dir", default="specs", show_default=True, type=click.Path(path_type=Path), help="Specs folder to write the TuningSpecs and the Targets file into.")
+@click.option("--force", is_flag=True, help="Replace spec files that exist and differ from the import.")
+@click.option("--dry-run", is_flag=True, help="Print the specs (and the Targets file, if it changes) to stdout; write nothing.")
+@click.option("--trial-templates", "trial_templates", multiple=True, metavar="PATH",
+              help="ConfigMaps holding configMap trial templates: the validator then checks such Experiments' templates (repeatable).")
+@max_file_size_option
+def import_command(paths: tuple[str, ...], out_dir: Path, force: bool, dry_run: bool, trial_templates: tuple[str, ...], **_: Any) -> None:
+    """Turn Experiments (FILE..., folders, or - for stdin) into TuningSpecs that generate them back."""
+
+    def action() -> int:
+        from katib_gitops.commands import importer
+
+        plan = importer.plan_import(paths, out_dir, sys.stdin, force=force, trial_templates=trial_templates)
+        if dry_run:
+            click.echo(importer.dry_run_text(plan), nl=False)
+        else:
+            importer.write_plan(plan)
+        for line in importer.summary(plan):
+            click.echo(line, err=dry_run)
+        return 0
+
+    run(action)
+
+
+if __name__ == "__main__":
+    main()

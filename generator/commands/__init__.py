@@ -1,0 +1,1 @@
+"""The commands: generate, validate, migrate, import; each uses the layers below and none another's internals."""

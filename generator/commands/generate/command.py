@@ -1,0 +1,183 @@
+"""The generate pipeline: load spec -> build Experiment -> expand overlays -> render -> check -> write."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+from katib_gitops.rules import spec_checks
+from katib_gitops.commands.generate import lock, repeat_record, swap, output_tree
+from katib_gitops.expand import overlays
+from katib_gitops.core import workers
+from katib_gitops.core.diagnostics import Diagnostic, FindingsError, Severity, UsageError
+from katib_gitops.spec.model import SpecSet, TuningSpec, find_spec_files, load_spec_set
+
+
+@dataclasses.dataclass(frozen=True)
+class GenerateOptions:
+    specs_dir: Path
+    out_dir: Path
+    check_only: bool = False
+    force: bool = False
+    katib_config: Path | None = None  # the cluster's KatibConfig (or its ConfigMap) for the spec checks
+
+
+@dataclasses.dataclass(frozen=True)
+class GenerateResult:
+    changes: output_tree.Changes
+    files: int  # in the output, the manifest included
+    written: bool
+    warnings: tuple[Diagnostic, ...] = ()
+
+
+def load_checked(specs_dir: Path, katib_config: Path | None = None) -> tuple[SpecSet, list[Diagnostic]]:
+    """Read and check every spec: FindingsError lists every error of every file; warnings are returned."""
+    spec_set = load_spec_set(specs_dir)
+    if katib_config is not None:
+        from katib_gitops.spec import katib_config as configs
+
+        spec_set = dataclasses.replace(spec_set, katib_config=configs.load(katib_config))
+    found = spec_checks.run_checks(spec_set)
+    errors = [d for d in found if d.severity is Severity.ERROR]
+    if errors:
+        raise FindingsError(found)
+    return spec_set, found
+
+
+def load(specs_dir: Path) -> SpecSet:
+    return load_checked(specs_dir)[0]
+
+
+def planned_files(spec_set: SpecSet) -> list[output_tree.OutputFile]:
+    """Every output file, each overlay proven to render to the Experiment built for it."""
+    planned = _plan_in_parallel(spec_set) if _parallel(spec_set) else [plan_spec(s, spec_set) for s in spec_set.specs]
+    files = [f for spec_files, _ in planned for f in spec_files]
+    return output_tree.finish(files + output_tree.gitops_files(spec_set, [e for _, e in planned]))
+
+
+def plan_spec(spec: TuningSpec, spec_set: SpecSet) -> tuple[list[output_tree.OutputFile], overlays.Expansion]:
+    """One spec's files, self-checked; the expansion comes back without its (large) Experiments."""
+    expansion = overlays.expand_spec(spec, spec_set)
+    files = output_tree.spec_files(expansion)
+    output_tree.self_check(files, [expansion])
+    slim = tuple(dataclasses.replace(o, experiment={}, patch=[]) for o in expansion.overlays)
+    return files, dataclasses.replace(expansion, base={}, overlays=slim)
+
+
+# Specs per run worth forked workers: fewer finish before a second process would start.
+PARALLEL_SPECS = 100
+
+
+def _parallel(spec_set: SpecSet) -> bool:
+    return len(spec_set.specs) >= PARALLEL_SPECS and workers.can_fork(os.cpu_count() or 1)
+
+
+def _plan_in_parallel(spec_set: SpecSet) -> list[tuple[list[output_tree.OutputFile], overlays.Expansion]]:
+    specs = spec_set.specs
+    return workers.forked_map(lambda index: plan_spec(specs[index], spec_set), len(specs), os.cpu_count() or 1, 25)
+
+
+def generate(options: GenerateOptions) -> GenerateResult:
+    """Check every spec, then replace the output folder with the new tree, all or nothing.
+
+    Runs under the output's lock (generator/commands/generate/lock.py); a run killed earlier is recovered
+    first (generator/commands/generate/swap.py). Writes nothing when nothing changed.
+    """
+    out = options.out_dir
+    if os.path.lexists(out) and not os.path.islink(out) and not out.is_dir():
+        raise UsageError(f"{out}: output path exists and is not a directory")
+    fingerprint = repeat_record.inputs_fingerprint(options.specs_dir, find_spec_files(options.specs_dir), options.katib_config)
+    if fingerprint and not options.force and (unchanged := _unchanged(options, fingerprint)) is not None:
+        return unchanged
+    spec_set, warnings = load_checked(options.specs_dir, options.katib_config)
+    files = planned_files(spec_set)
+    changes, written = write_planned(files, options)
+    if fingerprint and (written or changes.empty):  # the output now is what these inputs generate
+        repeat_record.record(out, fingerprint, output_tree.sha256(output_tree.manifest_file(files).content), warnings)
+    return GenerateResult(changes, len(files) + 1, written=written, warnings=tuple(warnings))  # + the manifest
+
+
+def _unchanged(options: GenerateOptions, fingerprint: str) -> GenerateResult | None:
+    """The last run's result, when it read the same inputs and its output is intact (generator/commands/generate/repeat_record.py)."""
+    out = options.out_dir
+    found = repeat_record.recorded(out, fingerprint) if out.is_dir() and not out.is_symlink() else None
+    if found is None:
+        return None
+    manifest_digest, warnings = found
+    with _output_held(options) as tree:
+        entry = tree.get(output_tree.MANIFEST)
+        if entry is None or entry.kind != "file" or entry.digest != manifest_digest:
+            return None
+        manifest = output_tree.read_manifest(out, tree)
+        if any(tree.get(path) is None or tree[path].digest != digest for path, digest in manifest.items()):
+            return None
+    return GenerateResult(output_tree.Changes(), len(manifest) + 1, written=False, warnings=tuple(warnings))
+
+
+def write_planned(files: list[output_tree.OutputFile], options: GenerateOptions) -> tuple[output_tree.Changes, bool]:
+    """The write phase of generate: lock, recover, compare, refuse foreign edits, swap the new tree in."""
+    out = options.out_dir
+    with _output_held(options) as tree:
+        manifest = output_tree.read_manifest(out, tree)
+        changes = output_tree.compare(out, files, manifest, tree)
+        if options.check_only or changes.empty:
+            return changes, False
+        _refuse_foreign_edits(changes, options, files)
+        output_tree.apply(out, files, changes, manifest, tree)
+    return changes, True
+
+
+@contextlib.contextmanager
+def _output_held(options: GenerateOptions) -> Iterator[dict[str, output_tree.Entry]]:
+    """The output folder's tree, under the lock: shared for a check (refused after an interrupted
+    write), exclusive for a write (an interrupted write recovered first)."""
+    out = options.out_dir
+    with lock.hold(out, exclusive=not options.check_only):
+        if options.check_only:
+            if swap.interrupted(out):
+                raise UsageError(f"{out}: an interrupted generate left the output folder aside; run `katib-gitops generate` to restore it")
+        else:
+            swap.recover(out)
+        yield output_tree.scan(out)
+
+
+DIFF_LINES = 12  # per file, in the refusal message
+DIFF_FILES = 5
+
+
+def _refuse_foreign_edits(changes: output_tree.Changes, options: GenerateOptions, files: list[output_tree.OutputFile]) -> None:
+    out = options.out_dir
+    if changes.in_the_way:
+        listed = "\n".join(f"{out / p}: a folder, FIFO, socket or device where katib-gitops writes, or inside the output" for p in changes.in_the_way)
+        raise UsageError(f"{listed}\nmove it away: katib-gitops does not remove folders, FIFOs, sockets or devices, even with --force")
+    if options.force:
+        return
+    planned = {f.path: f.content for f in files}
+    problems = []
+    for index, path in enumerate(changes.edited_by_hand):
+        if path not in planned:
+            problems.append(f"{out / path}: edited by hand since katib-gitops wrote it (the spec no longer generates it)")
+        elif index < DIFF_FILES:
+            problems.append(f"{out / path}: edited by hand since katib-gitops wrote it:\n{_short_diff(out, path, planned[path])}")
+        else:
+            problems.append(f"{out / path}: edited by hand since katib-gitops wrote it")
+    problems += [f"{out / p}: not written by katib-gitops, refusing to overwrite it" for p in changes.not_ours]
+    if problems:
+        raise UsageError("\n".join(problems) + "\nchange the spec instead, or pass --force to overwrite")
+
+
+def _short_diff(out: Path, path: str, planned: str) -> str:
+    """The hand edit as a unified diff against what generate would write, at most DIFF_LINES lines."""
+    import difflib
+
+    try:
+        on_disk = output_tree._read_regular(out / path).decode("utf-8", "replace")
+    except UsageError as exc:
+        return f"  ({exc})"
+    lines = list(difflib.unified_diff(on_disk.splitlines(), planned.splitlines(), f"{out / path} (on disk)", f"{out / path} (katib-gitops would write)",
+                                      n=1, lineterm=""))
+    shown = lines[:DIFF_LINES] + ([f"... {len(lines) - DIFF_LINES} more lines"] if len(lines) > DIFF_LINES else [])
+    return "\n".join(f"  {line}" for line in shown)

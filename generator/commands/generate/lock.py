@@ -1,0 +1,80 @@
+"""One `generate` at a time per output folder: an flock on the folder that holds it.
+
+The lock is `flock(2)` on the output folder's parent directory, so nothing is
+created to hold it and nothing is left behind: the kernel releases it when the
+process ends, however it ends, so a lock is never stale. `generate` takes it
+exclusively; `generate --check` takes it shared (checks run side by side, never
+during a write). The writer's pid goes to `.<out>.katib-gitops.pid` beside the
+output while it holds the lock, only to name it in the message another run prints;
+a pid file left by a killed run is overwritten by the next one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+from katib_gitops.core.diagnostics import UsageError
+
+
+def pid_file(out_dir: Path) -> Path:
+    return out_dir.parent / f".{out_dir.name}.katib-gitops.pid"
+
+
+@contextlib.contextmanager
+def hold(out_dir: Path, *, exclusive: bool = True) -> Iterator[None]:
+    """Hold the lock of `out_dir` for the block; UsageError (exit 2) at once when another run holds it."""
+    parent = out_dir.absolute().parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(parent, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | os.O_CLOEXEC)
+    except OSError as exc:
+        if not exclusive:  # a read-only check of a folder we cannot open for locking: nothing can write there either
+            yield
+            return
+        raise UsageError(f"{parent}: cannot use the output's folder: {exc.strerror or exc}") from exc
+    try:
+        try:
+            fcntl.flock(fd, (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                raise UsageError(f"{parent}: cannot lock: {exc.strerror or exc}") from exc
+            raise UsageError(_busy_message(out_dir)) from None
+        if exclusive:
+            _write_pid(out_dir)
+        try:
+            yield
+        finally:
+            if exclusive:
+                with contextlib.suppress(OSError):
+                    pid_file(out_dir).unlink()
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def _write_pid(out_dir: Path) -> None:
+    with contextlib.suppress(OSError):  # only for the message; a read-only folder fails later, clearly
+        path = pid_file(out_dir)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0), 0o644)
+        try:
+            os.write(fd, f"{os.getpid()}\n".encode())
+        finally:
+            os.close(fd)
+
+
+def _busy_message(out_dir: Path) -> str:
+    pid = ""
+    with contextlib.suppress(OSError, ValueError):
+        fd = os.open(pid_file(out_dir), os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+        try:
+            number = int(os.read(fd, 32).decode().strip())
+        finally:
+            os.close(fd)
+        os.kill(number, 0)  # a pid file left by a killed run names no live process
+        pid = str(number)
+    who = f"another katib-gitops generate is running (pid {pid})" if pid else "another katib-gitops run is using it"
+    return f"{out_dir}: {who}; try again when it has finished"

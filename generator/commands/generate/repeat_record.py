@@ -1,0 +1,80 @@
+"""Remembers what the last successful generate read and wrote, so a repeat run can stop early.
+
+The record lives in the user's cache folder, never in the output tree (a committed
+fingerprint would change with every katib-gitops release). A repeat run is "up to
+date" only when all of these hold:
+
+- the inputs fingerprint is the same: katib-gitops' own code and schemas, where the
+  specs folder is (as named, resolved, and the current folder: output headers and
+  warnings show these paths), the path inside it and bytes of every spec file, and the
+  --katib-config file if one is given;
+- the manifest in the output folder is the one that run wrote;
+- every file the manifest lists is on disk with the recorded hash.
+
+Anything else (no record, another machine, a hand edit, a deleted file, --force)
+means a full run. A CI job on a fresh clone therefore always does the full check.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from katib_gitops.core.diagnostics import Diagnostic, FindingsError, UsageError
+from katib_gitops.core.files import cache_dir, store_cached_json
+from katib_gitops.commands.report import diagnostic_from_json, diagnostic_to_json
+
+PACKAGE = Path(__file__).resolve().parents[2]  # katib_gitops: every module of the tool
+
+
+def cache_name(out_dir: Path) -> str:
+    """The record's file under core.files.cache_dir(), one per output folder."""
+    return f"generate/{hashlib.sha256(str(out_dir.resolve()).encode()).hexdigest()[:24]}.json"
+
+
+def _tool_fingerprint() -> str:
+    from katib_gitops.schema.ours import schema_dir
+
+    digest = hashlib.sha256()
+    for path in sorted([*PACKAGE.rglob("*.py"), *schema_dir().glob("*.json")]):
+        digest.update(path.as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def inputs_fingerprint(specs_dir: Path, files: Sequence[Path], katib_config: Path | None = None) -> str | None:
+    """None when an input cannot be read as the loader would (a FIFO, too large, ...): the full run reports it."""
+    from katib_gitops.yamlio import read_bytes
+
+    digest = hashlib.sha256(_tool_fingerprint().encode())
+    digest.update(f"{specs_dir}\0{specs_dir.resolve()}\0{os.getcwd()}\0".encode())
+    named = [(path.relative_to(specs_dir).as_posix(), path) for path in files]
+    if katib_config is not None:  # the spec checks depend on it
+        named.append((f"\0katib-config\0{katib_config}", katib_config))
+    for name, path in named:
+        try:
+            content = read_bytes(path, name)
+        except (UsageError, FindingsError):
+            return None
+        digest.update(name.encode() + b"\0" + hashlib.sha256(content).digest())
+    return digest.hexdigest()
+
+
+def record(out_dir: Path, fingerprint: str, manifest_digest: str, warnings: Sequence[Diagnostic]) -> None:
+    """Best effort: without a writable cache folder the next run is simply a full one."""
+    body = {"inputs": fingerprint, "manifest": manifest_digest, "warnings": [diagnostic_to_json(w) for w in warnings]}
+    store_cached_json(cache_name(out_dir), body)
+
+
+def recorded(out_dir: Path, fingerprint: str) -> tuple[str, list[Diagnostic]] | None:
+    """(manifest digest, warnings) of the last run with this fingerprint, or None."""
+    try:
+        body = json.loads((cache_dir() / cache_name(out_dir)).read_text(encoding="utf-8"))
+        if body.get("inputs") != fingerprint:
+            return None
+        return str(body["manifest"]), [diagnostic_from_json(w) for w in body.get("warnings", [])]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+

@@ -1,0 +1,233 @@
+"""All-or-nothing replacement of the output folder, and recovery from a run killed half way.
+
+The guarantee: once any katib-gitops generate has started (and so run `recover`),
+the output folder holds exactly the tree of the last run that completed, or of the
+one before it, never a mix, whatever moment a run was killed at (SIGKILL included).
+
+How: the new tree is built in `.<out>.katib-gitops-new` beside the output (same
+filesystem), flushed to disk, and swapped in. On Linux the swap is one
+renameat2(RENAME_EXCHANGE): the output path names the old tree, then the new one,
+with no moment in between. Elsewhere (or where the filesystem refuses the exchange)
+two renames are used, out -> `.<out>.katib-gitops-old` and new -> out, and a run
+killed between them leaves no folder at the output path for a moment; `recover`,
+run under the lock at the start of every generate, puts the old tree back.
+Leftover staging or old trees are removed by the next run. Symbolic links are
+copied as links, never followed; nothing is ever written through one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import errno
+import os
+import shutil
+import stat
+import sys
+from collections.abc import Collection, Iterable, Mapping
+from pathlib import Path
+
+from katib_gitops.core.diagnostics import UsageError
+
+SWAP_ENV = "KATIB_GITOPS_SWAP"  # "rename": use the portable two-rename swap (tests exercise both)
+
+
+def paths(out_dir: Path) -> tuple[Path, Path]:
+    """(staging, old) folders of an output folder."""
+    out = out_dir.absolute()
+    return out.parent / f".{out.name}.katib-gitops-new", out.parent / f".{out.name}.katib-gitops-old"
+
+
+def interrupted(out_dir: Path) -> bool:
+    """True when a killed run left the output folder missing with the old tree beside it."""
+    _, old = paths(out_dir)
+    return not os.path.lexists(out_dir) and os.path.isdir(old) and not os.path.islink(old)
+
+
+def recover(out_dir: Path) -> str:
+    """Bring the output folder back to a whole tree after a killed run; what was done, or ''. Call with the lock held."""
+    new, old = paths(out_dir)
+    done = ""
+    try:
+        if interrupted(out_dir):
+            os.rename(old, out_dir)
+            _fsync_dir(out_dir.absolute().parent)
+            done = f"{out_dir}: restored the previous output after an interrupted generate"
+        for leftover in (new, old):
+            if os.path.lexists(leftover):
+                _remove(leftover)
+                done = done or f"{out_dir}: removed what an interrupted generate left"
+    except OSError as exc:
+        raise UsageError(f"{out_dir}: cannot recover from an interrupted generate: {exc.strerror or exc} ({exc.filename})") from exc
+    return done
+
+
+def replace_tree(out_dir: Path, content: Mapping[str, str], carried: Iterable[str], keep_empty: Collection[str], unchanged: Collection[str]) -> None:
+    """Make `out_dir` hold exactly: `content` (generated files), plus `carried` entries of the old folder.
+
+    Unchanged generated files and carried files are hard links to the old ones (copies
+    where links are refused). On any error the staging folder is removed and the output
+    folder is left as it was; the error is a UsageError (exit 2).
+    """
+    out = out_dir.absolute()
+    new, old = paths(out_dir)
+    try:
+        if os.path.lexists(new):
+            _remove(new)
+        _build(out, new, content, carried, keep_empty, unchanged)
+        _flush(new)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            _remove(new)
+        raise UsageError(f"{out_dir}: cannot write the output: {exc.strerror or exc}{_which(exc)}; the output folder is unchanged") from exc
+    except BaseException:
+        with contextlib.suppress(OSError):
+            _remove(new)
+        raise
+    _swap(out_dir, out, new, old)
+
+
+def _which(exc: OSError) -> str:
+    return f" ({exc.filename})" if exc.filename else ""
+
+
+def _build(out: Path, new: Path, content: Mapping[str, str], carried: Iterable[str], keep_empty: Collection[str], unchanged: Collection[str]) -> None:
+    mode = stat.S_IMODE(os.stat(out).st_mode) if out.is_dir() else 0o755
+    new.parent.mkdir(parents=True, exist_ok=True)
+    os.mkdir(new)
+    os.chmod(new, mode)
+    folders: set[str] = set()
+    for path in carried:  # sorted: a folder comes before what is in it
+        source, target = out / path, new / path
+        info = os.lstat(source)
+        _parent(new, path, folders)
+        if stat.S_ISDIR(info.st_mode):
+            os.mkdir(target)
+            os.chmod(target, stat.S_IMODE(info.st_mode))
+            folders.add(path)
+        elif stat.S_ISLNK(info.st_mode):
+            os.symlink(os.readlink(source), target)
+        elif stat.S_ISREG(info.st_mode):
+            _link_or_copy(source, target)
+        else:
+            raise UsageError(f"{source}: a FIFO, socket or device in the output folder; move it away")
+    for path in sorted(content):
+        _parent(new, path, folders)
+        if path in unchanged:
+            _link_or_copy(out / path, new / path)
+        else:
+            _write(new / path, content[path].encode("utf-8"))
+    for folder in sorted(folders, key=lambda p: p.count("/"), reverse=True):
+        if folder not in keep_empty and not os.listdir(new / folder):
+            os.rmdir(new / folder)  # emptied by removing stale generated files
+
+
+def _parent(new: Path, path: str, folders: set[str]) -> None:
+    parent = path.rpartition("/")[0]
+    if parent and parent not in folders:
+        os.makedirs(new / parent, exist_ok=True)
+        while parent and parent not in folders:
+            folders.add(parent)
+            parent = parent.rpartition("/")[0]
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    try:
+        os.link(source, target, follow_symlinks=False)
+    except OSError:
+        shutil.copy2(source, target, follow_symlinks=False)
+
+
+def _write(path: Path, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0), 0o644)
+    try:
+        os.fchmod(fd, 0o644)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    finally:
+        os.close(fd)
+
+
+def _flush(folder: Path) -> None:
+    """Everything written so far reaches the disk before the swap: syncfs(2) on Linux, sync(2) elsewhere."""
+    syncfs = getattr(_libc(), "syncfs", None) if sys.platform.startswith("linux") else None
+    if syncfs is not None:
+        fd = os.open(folder, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            if syncfs(fd) == 0:
+                return
+        finally:
+            os.close(fd)
+    os.sync()
+
+
+def _swap(out_dir: Path, out: Path, new: Path, old: Path) -> None:
+    try:
+        if not os.path.lexists(out):
+            os.rename(new, out)
+            _fsync_dir(out.parent)
+            return
+        if _exchange(new, out):
+            _fsync_dir(out.parent)
+            with contextlib.suppress(OSError):
+                _remove(new)  # now the old tree; a leftover is removed by the next run
+            return
+        os.rename(out, old)
+        try:
+            os.rename(new, out)
+        except OSError:
+            os.rename(old, out)
+            raise
+        _fsync_dir(out.parent)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            _remove(new)
+        raise UsageError(f"{out_dir}: cannot replace the output folder: {exc.strerror or exc}{_which(exc)}; it is unchanged") from exc
+    with contextlib.suppress(OSError):
+        _remove(old)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two paths with renameat2(RENAME_EXCHANGE); False where it is not available."""
+    if os.environ.get(SWAP_ENV) == "rename" or not sys.platform.startswith("linux"):
+        return False
+    function = getattr(_libc(), "renameat2", None)
+    if function is None:
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    if function(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, getattr(errno, "ENOTSUP", errno.EOPNOTSUPP), errno.EPERM):
+        return False
+    raise OSError(code, os.strerror(code), str(b))
+
+
+_LIBC: list[object] = []
+
+
+def _libc() -> object:
+    if not _LIBC:
+        try:
+            _LIBC.append(ctypes.CDLL(None, use_errno=True))
+        except OSError:
+            _LIBC.append(object())
+    return _LIBC[0]
+
+
+def _fsync_dir(folder: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(folder, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _remove(path: Path) -> None:
+    """Remove a staging or old tree; links inside are removed, never followed."""
+    if os.path.islink(path) or not os.path.isdir(path):
+        os.unlink(path)
+    else:
+        shutil.rmtree(path)

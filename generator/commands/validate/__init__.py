@@ -1,0 +1,1 @@
+"""validate: paths in, findings in the chosen format out."""

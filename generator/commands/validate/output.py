@@ -1,0 +1,29 @@
+"""Turns a validation outcome into a Report, writes it in the chosen format, returns the exit code."""
+
+from __future__ import annotations
+
+import os
+from typing import TextIO
+
+from katib_gitops.rules.validator import Outcome
+from katib_gitops.commands.report import Report, rules_info, use_color, write_report
+
+# Formats that describe the rules that fired (the others only need the findings).
+DESCRIBE_RULES = ("json", "sarif")
+
+
+def to_report(outcome: Outcome, *, describe_rules: bool = True) -> Report:
+    if not describe_rules:
+        return Report(outcome.diagnostics, outcome.files, outcome.documents)
+    from katib_gitops.rules import catalog  # loads every rule registry: only when the format needs it
+
+    fired = {d.rule_id for d in outcome.diagnostics}
+    known = [r for r in catalog.all_rules() if r.id in fired]
+    return Report(outcome.diagnostics, outcome.files, outcome.documents, rules_info(known))
+
+
+def emit(outcome: Outcome, output_format: str, stream: TextIO, *, strict_warnings: bool) -> int:
+    report = to_report(outcome, describe_rules=output_format in DESCRIBE_RULES)
+    color = output_format == "text" and use_color(stream, os.environ)
+    write_report(report, stream, output_format, color=color)
+    return report.exit_code(strict_warnings)

@@ -1,0 +1,479 @@
+"""Build stage: a TuningSpec (and optionally a Profile) becomes one complete Katib Experiment.
+
+Pure functions over plain data. The output is canonical: every default Katib's
+mutating webhook would add is written out (DEF-01..13), no zero-valued optional
+field is written (G-04), so defaulting the result changes nothing.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from katib_gitops.core import kinds
+from katib_gitops.core.kinds import COUNT_FIELDS, DEFAULT_COLLECTOR_PATHS, DEFAULT_PARALLEL, TrialKind
+from katib_gitops.spec.model import Parameter, Profile, TuningSpec
+
+EXPERIMENT_API = "kubeflow.org/v1beta1"
+HASH_LENGTH = 8
+MAX_NAME = 40
+LABEL_SPEC = "katib-gitops.dev/spec"
+ANNOTATION_PROFILE = "katib-gitops.dev/profile"
+MANAGED_BY = {"app.kubernetes.io/managed-by": "katib-gitops"}
+# Keep results safe (gitops-notes b6, b8): never prune or delete an Experiment
+# from GitOps, don't flag a retired one as OutOfSync, and keep Flux's envsubst
+# away from Katib's ${trialParameters.x} placeholders.
+SAFETY_ANNOTATIONS = {
+    "argocd.argoproj.io/sync-options": "Prune=false,Delete=false",
+    "argocd.argoproj.io/compare-options": "IgnoreExtraneous",
+    "kustomize.toolkit.fluxcd.io/prune": "disabled",
+    "kustomize.toolkit.fluxcd.io/substitute": "disabled",
+}
+
+
+# ------------------------------------------------------------- values
+
+
+def katib_string(value: Any) -> str:
+    """Katib stores numbers and settings as strings (G-03)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def quantities(resources: Mapping[str, Any]) -> dict[str, Any]:
+    """Requests and limits with fractional amounts as strings (cpu: 0.5 -> "0.5").
+
+    CRDs type a quantity as int-or-string, so the API server refuses 0.5 in a
+    TFJob, PyTorchJob, ... or TrainJob; "0.5" is the same quantity.
+    """
+    out = copy.deepcopy(dict(resources))
+    for amounts in out.values():
+        if isinstance(amounts, dict):
+            amounts.update({k: katib_string(v) for k, v in amounts.items() if isinstance(v, float)})
+    return out
+
+
+def placeholder(parameter: Parameter) -> str:
+    return "${trialParameters.%s}" % parameter.trial_parameter
+
+
+# ------------------------------------------------------------- trial kind
+
+
+def trial_kind(spec: TuningSpec) -> TrialKind | None:
+    """The known kind of the trial, or None for a raw trialSpec of another kind."""
+    trial = spec.trial
+    if "trialSpec" in trial:
+        raw = trial["trialSpec"]
+        return kinds.lookup(raw.get("kind", ""), raw.get("apiVersion"))
+    return kinds.KINDS[trial["kind"]]
+
+
+def primary_container(spec: TuningSpec) -> str:
+    kind = trial_kind(spec)
+    default = kind.container if kind else "main"
+    return str(spec.trial.get("primaryContainer", default))
+
+
+# ------------------------------------------------------------- short form
+
+
+def env_list(env: Any) -> list[Any]:
+    if isinstance(env, Mapping):
+        return [{"name": k, "value": katib_string(v)} for k, v in env.items()]
+    return copy.deepcopy(list(env or []))
+
+
+def _container(trial: Mapping[str, Any], role: Mapping[str, Any], name: str) -> dict[str, Any]:
+    container: dict[str, Any] = {"name": name, "image": role.get("image", trial["image"])}
+    if "imagePullPolicy" in trial:
+        container["imagePullPolicy"] = trial["imagePullPolicy"]
+    for key in ("command", "args"):
+        value = role.get(key, trial.get(key))
+        if value:
+            container[key] = list(value)
+    env = env_list(trial.get("env")) + env_list(role.get("env"))
+    if env:
+        container["env"] = env
+    resources = quantities(merge(trial.get("resources", {}), role.get("resources", {})))
+    if resources:
+        container["resources"] = resources
+    if trial.get("volumeMounts"):
+        container["volumeMounts"] = copy.deepcopy(trial["volumeMounts"])
+    return merge(container, trial.get("container", {}))
+
+
+def _pod_template(trial: Mapping[str, Any], role: Mapping[str, Any], kind: TrialKind, name: str) -> dict[str, Any]:
+    pod: dict[str, Any] = {}
+    if kind.replica_field is None:
+        pod["restartPolicy"] = kind.restart_policy
+    pod["containers"] = [_container(trial, role, name)]
+    if trial.get("volumes"):
+        pod["volumes"] = copy.deepcopy(trial["volumes"])
+    pod = merge(pod, trial.get("pod", {}))
+    return {"metadata": {"annotations": dict(kinds.ISTIO_OFF)}, "spec": pod}
+
+
+def _roles(trial: Mapping[str, Any], kind: TrialKind) -> Iterator[tuple[str, dict[str, Any]]]:
+    for role, value in (trial.get("replicas") or kind.default_replicas).items():
+        yield role, ({"replicas": value} if isinstance(value, int) else dict(value))
+
+
+def short_form(trial: Mapping[str, Any], kind: TrialKind, container: str) -> dict[str, Any]:
+    head = {"apiVersion": kind.api_version, "kind": kind.kind}
+    if kind.kind == "TrainJob":
+        return {**head, "spec": _train_job(trial)}
+    if kind.replica_field is None:
+        return {**head, "spec": {"template": _pod_template(trial, {}, kind, container)}}
+    replicas = {}
+    for role, settings in _roles(trial, kind):
+        replicas[role] = {
+            "replicas": settings.get("replicas", 1),
+            "restartPolicy": settings.get("restartPolicy", kind.restart_policy),
+            "template": _pod_template(trial, settings, kind, container),
+        }
+    return {**head, "spec": {kind.replica_field: replicas}}
+
+
+def _train_job(trial: Mapping[str, Any]) -> dict[str, Any]:
+    node = dict(next(_roles(trial, kinds.KINDS["TrainJob"]), ("node", {}))[1]) if trial.get("replicas") else {}
+    trainer: dict[str, Any] = {"image": trial["image"]}
+    for key in ("command", "args"):
+        if trial.get(key):
+            trainer[key] = list(trial[key])
+    if trial.get("env"):
+        trainer["env"] = env_list(trial["env"])
+    trainer["numNodes"] = node.get("replicas", 1)
+    if trial.get("resources"):
+        trainer["resourcesPerNode"] = quantities(trial["resources"])
+    return {"runtimeRef": {"name": trial["runtime"]}, "trainer": trainer}
+
+
+# ------------------------------------------------------------- containers
+
+
+def pod_specs(trial_spec: dict[str, Any], kind: TrialKind | None, roles: Any = None) -> Iterator[dict[str, Any]]:
+    """Every pod spec of the trial (of the given roles only, when `roles` is set)."""
+    if kind is None:
+        return
+    for path in kind.pod_spec_paths(trial_spec):
+        if roles is not None and kind.replica_field is not None and path[2] not in roles:
+            continue
+        node: Any = trial_spec
+        for part in path:
+            node = node.setdefault(part, {}) if isinstance(node, dict) else node
+        yield node
+
+
+def pod_templates(trial_spec: dict[str, Any], kind: TrialKind | None) -> Iterator[dict[str, Any]]:
+    """The pod template (metadata + spec) around every pod spec of the trial."""
+    if kind is None:
+        return
+    for path in kind.pod_spec_paths(trial_spec):
+        node: Any = trial_spec
+        for part in path[:-1]:
+            node = node.get(part) if isinstance(node, dict) else None
+        if isinstance(node, dict):
+            yield node
+
+
+def primary_containers(trial_spec: dict[str, Any], kind: TrialKind | None, name: str, roles: Any = None) -> Iterator[dict[str, Any]]:
+    """The primary container of every pod, or TrainJob's trainer, which becomes it."""
+    if kind is not None and not kind.pod_templates:
+        yield trial_spec.setdefault("spec", {}).setdefault("trainer", {})
+        return
+    for pod in pod_specs(trial_spec, kind, roles):
+        for container in pod.get("containers", []):
+            if container.get("name") == name:
+                yield container
+
+
+def inject_parameters(trial_spec: dict[str, Any], kind: TrialKind | None, container_name: str, parameters: tuple[Parameter, ...]) -> None:
+    args: list[str] = []
+    env: list[dict[str, str]] = []
+    for parameter in parameters:
+        delivery = parameter.delivery
+        if delivery.mode == "flag" and delivery.style == "equals":
+            args.append(f"{delivery.flag}={placeholder(parameter)}")
+        elif delivery.mode == "flag":
+            args.extend([delivery.flag, placeholder(parameter)])
+        elif delivery.mode == "env":
+            env.append({"name": delivery.env, "value": placeholder(parameter)})
+    if not args and not env:
+        return
+    for container in primary_containers(trial_spec, kind, container_name):
+        if args:
+            container["args"] = list(container.get("args", [])) + args
+        if env:
+            container["env"] = list(container.get("env", [])) + copy.deepcopy(env)
+
+
+# ------------------------------------------------------------- profiles
+
+
+def split_image(reference: str) -> tuple[str, str, str]:
+    """`repo/name:tag@digest` -> (repo/name, tag, digest)."""
+    name, _, digest = reference.partition("@")
+    slash = name.rfind("/")
+    colon = name.rfind(":")
+    if colon > slash:
+        return name[:colon], name[colon + 1 :], digest
+    return name, "", digest
+
+
+def retag(reference: str, rules: list[Mapping[str, str]]) -> str:
+    """Kustomize-style image override: match on the name, replace name and/or tag."""
+    name, tag, digest = split_image(reference)
+    for rule in rules:
+        if rule["name"] != name:
+            continue
+        new_name = rule.get("newName", name)
+        if "newTag" in rule:
+            return f"{new_name}:{rule['newTag']}"
+        return new_name + (f":{tag}" if tag else "") + (f"@{digest}" if digest else "")
+    return reference
+
+
+def apply_profile(trial_spec: dict[str, Any], kind: TrialKind | None, container_name: str, profile: Profile) -> None:
+    body = profile.body
+    roles = body.get("roles")
+    resources = body.get("resources")
+    trainer = kind is not None and not kind.pod_templates
+    for container in primary_containers(trial_spec, kind, container_name, roles):
+        if resources:
+            key = "resourcesPerNode" if trainer else "resources"
+            container[key] = merge(container.get(key, {}), quantities(resources))
+    for pod in pod_specs(trial_spec, kind):
+        if body.get("nodeSelector"):
+            pod["nodeSelector"] = {**pod.get("nodeSelector", {}), **body["nodeSelector"]}
+        if body.get("tolerations"):
+            pod["tolerations"] = list(pod.get("tolerations", [])) + copy.deepcopy(body["tolerations"])
+        if body.get("runtimeClassName"):
+            pod["runtimeClassName"] = body["runtimeClassName"]
+    if body.get("images"):
+        for container in _all_containers(trial_spec, kind):
+            container["image"] = retag(container["image"], body["images"])
+
+
+def _all_containers(trial_spec: dict[str, Any], kind: TrialKind | None) -> Iterator[dict[str, Any]]:
+    if kind is not None and not kind.pod_templates:
+        yield trial_spec["spec"]["trainer"]
+        return
+    for pod in pod_specs(trial_spec, kind):
+        for key in ("initContainers", "containers"):
+            yield from (c for c in pod.get(key, []) if "image" in c)
+
+
+def build_trial_spec(spec: TuningSpec, profile: Profile | None) -> dict[str, Any]:
+    kind = trial_kind(spec)
+    container = primary_container(spec)
+    trial = spec.trial
+    if "trialSpec" in trial:
+        trial_spec = copy.deepcopy(dict(trial["trialSpec"]))
+        for pod_template in pod_templates(trial_spec, kind):
+            annotations = pod_template.setdefault("metadata", {}).setdefault("annotations", {})
+            annotations.setdefault(*next(iter(kinds.ISTIO_OFF.items())))
+    else:
+        assert kind is not None
+        trial_spec = short_form(trial, kind, container)
+    inject_parameters(trial_spec, kind, container, spec.parameters)
+    if profile is not None:
+        apply_profile(trial_spec, kind, container, profile)
+    return trial_spec
+
+
+# ------------------------------------------------------------- experiment spec
+
+
+def merge(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    """Deep merge of mappings; `extra` wins, lists are replaced."""
+    out = copy.deepcopy(dict(base))
+    for key, value in extra.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def budget(spec: TuningSpec, profile: Profile | None) -> dict[str, Any]:
+    return {**spec.body.get("budget", {}), **(profile.budget if profile else {})}
+
+
+def counts(plan: Mapping[str, Any]) -> dict[str, int]:
+    out = {"parallelTrialCount": plan.get("parallelTrials", DEFAULT_PARALLEL)}
+    if "maxTrials" in plan:
+        out["maxTrialCount"] = plan["maxTrials"]
+    if "maxFailedTrials" in plan:
+        out["maxFailedTrialCount"] = plan["maxFailedTrials"]
+    return out
+
+
+def objective(raw: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": raw["type"]}
+    if "goal" in raw:
+        out["goal"] = raw["goal"]
+    out["objectiveMetricName"] = raw["metric"]
+    extra = list(raw.get("additionalMetrics", []))
+    if extra:
+        out["additionalMetricNames"] = extra
+    default = "min" if raw["type"] == "minimize" else "max"
+    chosen = raw.get("strategies", {})
+    out["metricStrategies"] = [{"name": m, "value": chosen.get(m, default)} for m in [raw["metric"], *extra]]
+    return out
+
+
+def algorithm(raw: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {"algorithmName": raw["name"]}
+    settings = raw.get("settings", {})
+    if settings:
+        out["algorithmSettings"] = [{"name": k, "value": katib_string(v)} for k, v in settings.items()]
+    return out
+
+
+def feasible_space(parameter: Parameter) -> dict[str, Any]:
+    if parameter.type in ("categorical", "discrete"):
+        return {"list": [katib_string(v) for v in parameter.values], "distribution": parameter.distribution}
+    space = {"min": katib_string(parameter.min), "max": katib_string(parameter.max)}
+    if parameter.step is not None:
+        space["step"] = katib_string(parameter.step)
+    return {**space, "distribution": parameter.distribution}
+
+
+def parameters(spec: TuningSpec) -> list[dict[str, Any]]:
+    return [{"name": p.name, "parameterType": p.type, "feasibleSpace": feasible_space(p)} for p in spec.parameters]
+
+
+def nas_config(nas: Mapping[str, Any]) -> dict[str, Any]:
+    """spec.nasConfig: the graph as given, each operation's parameters in Katib's form (no distribution: DEF-13 is for spec.parameters only)."""
+    operations = []
+    for operation in nas["operations"]:
+        item: dict[str, Any] = {"operationType": operation["type"]}
+        if "parameters" in operation:
+            item["parameters"] = [{"name": p["name"], "parameterType": p["type"], "feasibleSpace": _operation_space(p)} for p in operation["parameters"]]
+        operations.append(item)
+    return {"graphConfig": copy.deepcopy(dict(nas.get("graph", {}))), "operations": operations}
+
+
+def _operation_space(raw: Mapping[str, Any]) -> dict[str, Any]:
+    if raw["type"] in ("categorical", "discrete"):
+        return {"list": [katib_string(v) for v in raw.get("values", [])]}
+    return {key: katib_string(raw[key]) for key in ("min", "max", "step") if key in raw}
+
+
+def metrics_collector(raw: Mapping[str, Any] | None) -> dict[str, Any]:
+    raw = raw or {"kind": "StdOut"}
+    kind = raw["kind"]
+    collector: dict[str, Any] = {"kind": kind}
+    if kind == "Custom":
+        collector["customCollector"] = copy.deepcopy(raw.get("container", {}))
+    source: dict[str, Any] = {}
+    if kind == "File":
+        source["fileSystemPath"] = {"path": raw.get("path", DEFAULT_COLLECTOR_PATHS["File"]), "kind": "File", "format": raw.get("format", "TEXT")}
+    elif kind == "TensorFlowEvent":
+        source["fileSystemPath"] = {"path": raw.get("path", DEFAULT_COLLECTOR_PATHS["TensorFlowEvent"]), "kind": "Directory"}
+    elif kind == "PrometheusMetric":
+        source["httpGet"] = {"path": raw.get("path", "/metrics"), "port": raw.get("port", 8080)}
+    elif kind == "Custom" and "path" in raw:
+        source["fileSystemPath"] = {"path": raw["path"], "kind": "File"}
+    if raw.get("filter"):
+        source["filter"] = {"metricsFormat": list(raw["filter"])}
+    return {"collector": collector, **({"source": source} if source else {})}
+
+
+METADATA_REFERENCE = "${trialSpec."
+
+
+def default_description(reference: str, *, nas: bool = False) -> str:
+    """What the generator writes for a trialParameter without a description (the importer reads it back)."""
+    if reference.startswith(METADATA_REFERENCE):
+        return f"the trial's {reference[len(METADATA_REFERENCE):-1]}"
+    return f"the {reference} the algorithm assigns" if nas else f"value of parameter {reference}"
+
+
+def trial_parameters(spec: TuningSpec) -> list[dict[str, str]]:
+    """One per parameter in order (or per NAS assignment), then those of the trial's own metadata (TT-14)."""
+    entries = [(p.trial_parameter, p.name, p.description) for p in spec.parameters]
+    entries += [(a["name"], a["reference"], a.get("description")) for a in spec.body.get("nas", {}).get("assignments", [])]
+    entries += [(m["name"], m["reference"], m.get("description")) for m in spec.trial.get("metadataParameters", [])]
+    nas = "nas" in spec.body
+    return [{"name": name, "description": description or default_description(reference, nas=nas), "reference": reference}
+            for name, reference, description in entries]
+
+
+def trial_template(spec: TuningSpec, trial_spec: dict[str, Any]) -> dict[str, Any]:
+    trial = spec.trial
+    kind = trial_kind(spec)
+    out: dict[str, Any] = {}
+    if trial.get("retain"):
+        out["retain"] = True
+    out["primaryContainerName"] = primary_container(spec)
+    out["successCondition"] = trial.get("successCondition", kind.success if kind else "")
+    out["failureCondition"] = trial.get("failureCondition", kind.failure if kind else "")
+    labels = dict(trial.get("primaryPodLabels", default_pod_labels(kind, trial_spec)))
+    if labels:
+        out["primaryPodLabels"] = labels
+    out["trialParameters"] = trial_parameters(spec)
+    out["trialSpec"] = trial_spec
+    return out
+
+
+def default_pod_labels(kind: TrialKind | None, trial_spec: Mapping[str, Any]) -> Mapping[str, str]:
+    if kind is None:
+        return {}
+    if kind.kind == "PaddleJob" and "Master" not in trial_spec.get("spec", {}).get(kind.replica_field, {}):
+        # Without a Master the operator labels no pod as master: pick worker 0.
+        return {"training.kubeflow.org/replica-type": "worker", "training.kubeflow.org/replica-index": "0"}
+    return kind.pod_labels
+
+
+def experiment_spec(spec: TuningSpec, profile: Profile | None) -> dict[str, Any]:
+    body = spec.body
+    plan = budget(spec, profile)
+    out: dict[str, Any] = counts(plan)
+    out["resumePolicy"] = plan.get("resumePolicy", "Never")
+    out["objective"] = objective(body["objective"])
+    out["algorithm"] = algorithm(body["algorithm"])
+    if "earlyStopping" in body:
+        out["earlyStopping"] = algorithm(body["earlyStopping"])
+    if "nas" in body:
+        out["nasConfig"] = nas_config(body["nas"])
+    else:
+        out["parameters"] = parameters(spec)
+    out["metricsCollectorSpec"] = metrics_collector(spec.trial.get("metricsCollector"))
+    out["trialTemplate"] = trial_template(spec, build_trial_spec(spec, profile))
+    return out
+
+
+# ------------------------------------------------------------- naming
+
+
+def immutable_hash(spec_body: Mapping[str, Any], profile: str = "") -> str:
+    """Short hash of every field Katib forbids changing after creation (UPD-01).
+
+    The profile name is hashed too, so two profiles of one spec never share an
+    Experiment name in a namespace, even when they differ only in counts.
+    """
+    frozen = {k: v for k, v in spec_body.items() if k not in COUNT_FIELDS}
+    text = json.dumps([profile, frozen], sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:HASH_LENGTH]
+
+
+def experiment_name(spec_name: str, spec_body: Mapping[str, Any], profile: str = "") -> str:
+    return f"{spec_name}-{immutable_hash(spec_body, profile)}"
+
+
+def build_experiment(spec: TuningSpec, profile: Profile | None = None) -> dict[str, Any]:
+    """The complete Experiment for `spec`, for one profile or profile-neutral (the base)."""
+    body = experiment_spec(spec, profile)
+    annotations = {**spec.annotations, **SAFETY_ANNOTATIONS, LABEL_SPEC: spec.name}
+    if profile is not None:
+        annotations[ANNOTATION_PROFILE] = profile.name
+    labels = {**spec.labels, **MANAGED_BY, LABEL_SPEC: spec.name}
+    name = experiment_name(spec.name, body, profile.name if profile else "")
+    metadata = {"name": name, "labels": labels, "annotations": annotations}
+    return {"apiVersion": EXPERIMENT_API, "kind": "Experiment", "metadata": metadata, "spec": body}

@@ -1,0 +1,99 @@
+"""Expand stage: one Kustomize base per spec, one overlay per (namespace, profile).
+
+The generator builds every target Experiment itself; an overlay is the namespace
+plus the JSON6902 patch that turns the base into that Experiment. Strategic merge
+is never used inside the trialSpec: on a custom resource it replaces lists whole
+(kustomize-findings F3).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from katib_gitops.kustomize import jsonpatch
+from katib_gitops.expand.experiment import build_experiment
+from katib_gitops.spec.model import SpecSet, TuningSpec
+
+KUSTOMIZE_API = "kustomize.config.k8s.io/v1beta1"
+BASE_DIR = "_base"  # '_' cannot start a namespace name, so it never collides
+EXPERIMENT_FILE = "experiment.yaml"
+KUSTOMIZATION_FILE = "kustomization.yaml"
+
+
+@dataclasses.dataclass(frozen=True)
+class Overlay:
+    spec_name: str
+    namespace: str
+    profile: str
+    experiment: dict[str, Any]
+    patch: list[dict[str, Any]]
+
+    @property
+    def directory(self) -> str:
+        return f"{self.spec_name}/{self.namespace}/{self.profile}"
+
+    @property
+    def name(self) -> str:
+        """A name for the GitOps objects that deploy this overlay.
+
+        '.' cannot occur in spec, namespace or profile names, so names never collide.
+        """
+        return f"{self.spec_name}.{self.namespace}.{self.profile}"
+
+
+@dataclasses.dataclass(frozen=True)
+class Expansion:
+    spec: TuningSpec
+    base: dict[str, Any]
+    overlays: tuple[Overlay, ...]
+
+    @property
+    def base_directory(self) -> str:
+        return f"{self.spec.name}/{BASE_DIR}"
+
+
+def expand_spec(spec: TuningSpec, spec_set: SpecSet) -> Expansion:
+    base = build_experiment(spec)
+    overlays = []
+    for namespace in sorted(spec.namespaces):
+        for profile_name in sorted(spec.profiles):
+            target = build_experiment(spec, spec_set.targets.profiles[profile_name])
+            target["metadata"]["namespace"] = namespace
+            unnamespaced = {**target, "metadata": {k: v for k, v in target["metadata"].items() if k != "namespace"}}
+            patch = jsonpatch.diff(base, unnamespaced)
+            overlays.append(Overlay(spec.name, namespace, profile_name, target, patch))
+    return Expansion(spec, base, tuple(overlays))
+
+
+def expand(spec_set: SpecSet) -> list[Expansion]:
+    return [expand_spec(spec, spec_set) for spec in spec_set.specs]
+
+
+def base_kustomization() -> dict[str, Any]:
+    return {"apiVersion": KUSTOMIZE_API, "kind": "Kustomization", "resources": [EXPERIMENT_FILE]}
+
+
+def overlay_kustomization(expansion: Expansion, overlay: Overlay) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "apiVersion": KUSTOMIZE_API,
+        "kind": "Kustomization",
+        "namespace": overlay.namespace,
+        "resources": [f"../../{BASE_DIR}"],
+    }
+    if overlay.patch:
+        target = {
+            "group": "kubeflow.org",
+            "version": "v1beta1",
+            "kind": "Experiment",
+            "name": expansion.base["metadata"]["name"],
+        }
+        out["patches"] = [{"target": target, "patch": patch_text(overlay.patch)}]
+    return out
+
+
+def patch_text(ops: list[dict[str, Any]]) -> str:
+    """The patch as an inline YAML list, the form kustomize documents for `patches`."""
+    from katib_gitops.yamlio import dump
+
+    return dump(ops)

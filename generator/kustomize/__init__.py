@@ -1,0 +1,1 @@
+"""Kustomize in process: building a kustomization, JSON patches, and reading the paths a user names."""

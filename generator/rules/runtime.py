@@ -1,0 +1,229 @@
+"""RUNTIME rules: what Katib admits but cannot run (katib-rules.md TT-R1..TT-R5).
+
+Katib's webhook accepts these Experiments; the failure comes later, when the
+controller creates a trial, when the trial's job reaches its CRD schema, when the
+pod webhook mutates trial pods, or never visibly (a trial kind the controller does
+not watch). Each rule names that consequence. Rules that depend on the suggestion
+service (HO-09, OP-06, GO-04, SK-09, HB-07, PBT-06, ENAS-08, DARTS-04) live with
+the algorithm rules.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from katib_gitops.core import kinds
+from katib_gitops.core.diagnostics import Severity
+from katib_gitops.rules.admission import META_REFERENCE, PLACEHOLDER, TEMPLATE, _accepted_trial_parameters, _template, is_meta_reference
+from katib_gitops.rules.framework import Context, Finding, Path, get, is_blank, rule
+
+SPEC: Path = ("spec",)
+TRIAL_SPEC: Path = TEMPLATE + ("trialSpec",)
+PLAIN_META_KEYS = ("Name", "Namespace", "Kind", "APIVersion")
+INDEXED_META_KEY = re.compile(r"(Annotations|Labels)\[(.*)\]\Z", re.DOTALL)
+# Fields of the known trial kinds (and of the pods they embed) that are typed integer or boolean.
+INTEGER_FIELDS = frozenset({
+    "replicas", "numNodes", "backoffLimit", "parallelism", "completions", "activeDeadlineSeconds", "slotsPerWorker",
+    "containerPort", "ttlSecondsAfterFinished", "terminationGracePeriodSeconds", "runAsUser", "runAsGroup", "fsGroup",
+})
+BOOLEAN_FIELDS = frozenset({"suspend", "hostNetwork", "privileged", "runAsNonRoot", "readOnlyRootFilesystem", "allowPrivilegeEscalation"})
+PRIMARY_ROLES = ("Chief", "Master", "Launcher", "Worker")  # first present: the role the default primaryPodLabels select
+
+
+def _trial_spec(ctx: Context) -> Mapping[str, Any] | None:
+    template = _template(ctx)
+    trial_spec = template.get("trialSpec") if template is not None else None
+    return trial_spec if isinstance(trial_spec, Mapping) else None
+
+
+def _trial_kind(ctx: Context) -> kinds.TrialKind | None:
+    trial_spec = _trial_spec(ctx)
+    if trial_spec is None:
+        return None
+    return kinds.lookup(str(trial_spec.get("kind", "")), str(trial_spec.get("apiVersion", "")))
+
+
+# --------------------------------------------------------------- TT-R1
+
+
+def _non_meta_references(template: Mapping[str, Any]) -> set[str]:
+    """References of the trialParameters Katib accepts that are parameter assignments, not metadata."""
+    return {
+        str(entry["reference"])
+        for _, entry, problem in _accepted_trial_parameters(template)
+        if problem is None and not is_meta_reference(str(entry["reference"]))
+    }
+
+
+@rule(
+    "TT-R1",
+    "RUNTIME",
+    "Every spec.parameters name is referenced by a non-meta trialParameter, so assignments and trialParameters pair up one to one "
+    "(else no trial can be created). TT-R1 owns an unreferenced parameter; PARAM-20 only warns about parameters referenced "
+    "more than once. NAS experiments are left to ENAS-08/DARTS-04.",
+)
+def parameters_bijection(ctx: Context) -> Iterator[Finding]:
+    template = _template(ctx)
+    parameters = ctx.spec.get("parameters")
+    if ctx.spec.get("nasConfig") is not None or template is None or is_blank(template.get("trialParameters")) or not isinstance(parameters, list):
+        return
+    references = _non_meta_references(template)
+    names = [p.get("name") if isinstance(p, Mapping) else None for p in parameters]
+    distinct = {n for n in names if isinstance(n, str) and n}
+    seen: set[str] = set()
+    for index, name in enumerate(names):
+        if not isinstance(name, str) or not name or name in seen:
+            continue  # blank and duplicate names: PARAM-11
+        seen.add(name)
+        if name not in references:
+            yield Finding(
+                SPEC + ("parameters", index, "name"),
+                f"parameter {name!r} is not referenced by any trialParameter: Katib cannot create trials "
+                f"({len(distinct)} parameter assignments, {len(references)} non-meta trialParameters)",
+                f"add a trialParameter with 'reference: {name}' and use its ${{trialParameters.<name>}} placeholder in the trialSpec",
+            )
+
+
+# --------------------------------------------------------------- TT-R2
+
+
+def _meta_problem(key: str, trial_spec: Mapping[str, Any] | None, has_parameters: bool) -> str | None:
+    if key in PLAIN_META_KEYS:
+        return None
+    if key in ("Annotations", "Labels"):
+        return f"${{trialSpec.{key}}} needs a key, as in ${{trialSpec.{key}[my-key]}}"
+    indexed = INDEXED_META_KEY.match(key)
+    if indexed is None:
+        # With spec.parameters, TT-13 already rejects such a reference at admission.
+        return None if has_parameters else f"${{trialSpec.{key}}} is not trial metadata Katib can substitute"
+    field = indexed.group(1).lower()
+    present = get(trial_spec, "metadata", field) if trial_spec is not None else None
+    if trial_spec is None or (isinstance(present, Mapping) and indexed.group(2) in present):
+        return None
+    return f"trialSpec.metadata.{field} has no key {indexed.group(2)!r}"
+
+
+@rule("TT-R2", "RUNTIME", "${trialSpec.Annotations[k]} and ${trialSpec.Labels[k]} name keys of trialSpec.metadata; bare Annotations/Labels and unknown metadata keys fail trial creation.")
+def metadata_references(ctx: Context) -> Iterator[Finding]:
+    template = _template(ctx)
+    if template is None:
+        return
+    trial_spec = _trial_spec(ctx)  # None for configMap sources: their metadata is not known here
+    for index, entry, problem in _accepted_trial_parameters(template):
+        match = META_REFERENCE.search(str(entry.get("reference"))) if problem is None else None
+        message = _meta_problem(match.group(1), trial_spec, bool(ctx.parameters)) if match else None
+        if message is not None:
+            yield Finding(TEMPLATE + ("trialParameters", index, "reference"), f"{message}: trial creation fails",
+                          "metadata references are ${trialSpec.<Name|Namespace|Kind|APIVersion>} or ${trialSpec.<Labels|Annotations>[key]}")
+
+
+# --------------------------------------------------------------- TT-R3
+
+
+def _fields(node: Any, path: Path = ()) -> Iterator[tuple[Path, str, Any]]:
+    """(path, key, value) of every mapping entry under `node`."""
+    if isinstance(node, Mapping):
+        for key, value in node.items():
+            yield path + (str(key),), str(key), value
+            yield from _fields(value, path + (str(key),))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from _fields(value, path + (index,))
+
+
+@rule(
+    "TT-R3",
+    "RUNTIME",
+    "No ${trialParameters.x} placeholder in an integer or boolean field of a known trial kind: placeholders always substitute as strings. "
+    "A batch/v1 Job is left to TT-20, which Katib's webhook applies at admission.",
+)
+def typed_placeholders(ctx: Context) -> Iterator[Finding]:
+    trial_spec = _trial_spec(ctx)
+    kind = _trial_kind(ctx)
+    if trial_spec is None or kind is None or kind.kind == "Job":
+        return
+    for path, key, value in _fields(trial_spec):
+        wanted = "an integer" if key in INTEGER_FIELDS else "a boolean" if key in BOOLEAN_FIELDS else None
+        if wanted and isinstance(value, str) and PLACEHOLDER.search(value):
+            yield Finding(
+                TRIAL_SPEC + path,
+                f"{key} takes {wanted}, but {value!r} substitutes to a string: the {kind.kind} is refused when the trial is created",
+                "write a literal value here, or tune it through the training code's arguments",
+            )
+
+
+# --------------------------------------------------------------- TT-R4
+
+
+def _pod_templates(kind: kinds.TrialKind, trial_spec: Mapping[str, Any]) -> Iterator[tuple[str, Path, Mapping[str, Any]]]:
+    """(role, path of the pod template, pod template) of every pod template; role '' for a Job."""
+    for path in kind.pod_spec_paths(trial_spec):
+        template = get(trial_spec, *path[:-1])
+        if isinstance(template, Mapping):
+            yield (str(path[2]) if kind.replica_field else ""), path[:-1], template
+
+
+def _primary_roles(templates: list[tuple[str, Path, Mapping[str, Any]]], labels: Mapping[str, Any]) -> set[str]:
+    """The roles whose pods get the metrics collector: all without primaryPodLabels, else the matching role."""
+    roles = [role for role, _, _ in templates]
+    if not labels or roles == [""]:
+        return set(roles)
+    matched = {role for role, _, t in templates if all(get(t, "metadata", "labels", k) == v for k, v in labels.items())}
+    if matched:
+        return matched
+    chosen = next((r for r in PRIMARY_ROLES if r in roles), None)
+    return {chosen} if chosen else set(roles)
+
+
+@rule("TT-R4", "RUNTIME", "primaryContainerName names a container of every pod template (the pod webhook needs it in every trial pod since Katib 0.18; UP-08).")
+def primary_container_everywhere(ctx: Context) -> Iterator[Finding]:
+    template, trial_spec, kind = _template(ctx), _trial_spec(ctx), _trial_kind(ctx)
+    name = template.get("primaryContainerName") if template is not None else None
+    if trial_spec is None or kind is None or is_blank(name):
+        return
+    templates = list(_pod_templates(kind, trial_spec))
+    labels = template.get("primaryPodLabels") if template is not None else None
+    primary = _primary_roles(templates, labels if isinstance(labels, Mapping) else {})
+    for role, path, pod in templates:
+        containers = get(pod, "spec", "containers")
+        if name in [c.get("name") for c in containers or [] if isinstance(c, Mapping)]:
+            continue
+        where = TRIAL_SPEC + path + ("spec", "containers")
+        label = f"the {role} pod template" if role else "the pod template"
+        if role in primary:
+            yield Finding(where, f"{label} has no container named {name!r}: Katib cannot find the training container", "rename the training container or set primaryContainerName")
+        elif ctx.version >= (0, 18):
+            yield Finding(
+                where,
+                f"{label} has no container named {name!r}: Katib >= 0.18 injects KATIB_TRIAL_NAME into that container in every trial pod",
+                "the pod webhook may refuse these pods (UP-08, derived from Katib's code, not verified on a cluster); "
+                f"name a container {name!r} in every role",
+                Severity.WARNING,
+            )
+
+
+# --------------------------------------------------------------- TT-R5
+
+
+def resource_name(api_version: str, kind: str) -> str:
+    """`kubeflow.org/v1`, `TFJob` -> `TFJob.v1.kubeflow.org` (the katib-config trialResources format)."""
+    group, _, version = api_version.rpartition("/")
+    return f"{kind}.{version}.{group}".rstrip(".")
+
+
+@rule("TT-R5", "RUNTIME", "The trialSpec kind is listed in the katib-config's trialResources; otherwise the controller never sees trial jobs finish.")
+def trial_resource_watched(ctx: Context) -> Iterator[Finding]:
+    trial_spec = _trial_spec(ctx)
+    if trial_spec is None or is_blank(trial_spec.get("kind")) or is_blank(trial_spec.get("apiVersion")):
+        return  # configMap sources are unknown here; a missing apiVersion/kind is TT-19
+    api_version, kind = str(trial_spec["apiVersion"]), str(trial_spec["kind"])
+    if not ctx.config.trial_resource_known(api_version, kind):
+        name = resource_name(api_version, kind)
+        yield Finding(
+            TRIAL_SPEC + ("kind",),
+            f"{name} is not among the trialResources of {ctx.config.source}: trials will look stuck",
+            f"add '{name}' to init.controller.trialResources of the katib-config (its CRD installed and Katib's RBAC allowing it), "
+            "restart katib-controller, and pass that katib-config to the validator",
+        )

@@ -1,0 +1,395 @@
+"""`katib-gitops validate`: dispatch each document by kind to the checks that know it.
+
+Order per document: document shape -> schema (a `--crd`, ours, or Kubernetes
+core via kubernetes-validate) -> for Experiments, Katib's rules on the
+defaulted object and the embedded trialSpec against its kind's schema.
+Specs (TuningSpec, Targets) get their schema and the generator's spec checks.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, NamedTuple, TextIO
+
+from katib_gitops.schema import ours as spec_schema
+from katib_gitops.core import workers
+from katib_gitops.core.diagnostics import Diagnostic, FindingsError, Severity, UsageError
+from katib_gitops.core.kinds import KATIB_VERSION, SPEC_KIND, TARGETS_KIND
+from katib_gitops.schema import fast, manifests
+from katib_gitops.kustomize import inputs
+from katib_gitops.rules import framework
+from katib_gitops.spec.katib_config import STANDALONE, KatibConfig
+from katib_gitops.yamlio import RULES as YAML_RULES, Document, load_documents, read_text
+
+SKIP_ANNOTATION = "katib-gitops.dev/skip"
+EXPERIMENT = ("kubeflow.org/v1beta1", "Experiment")
+PLACEHOLDER = re.compile(r"\$\{trialParameters\.[^}]*\}")
+# What a placeholder becomes for schema checks: a string that is also a valid
+# quantity, name and number text, so a tuned cpu or memory value is no false error.
+SUBSTITUTE = "1"
+
+# Tool-level checks, listed by `katib-gitops rules` next to Katib's and the spec rules.
+TOOL_RULES = {
+    "yaml-syntax": "The file is valid UTF-8 YAML without duplicate keys.",
+    **YAML_RULES,
+    "document": "Every document is a mapping with apiVersion and kind.",
+    "empty-input": "The input holds at least one document: an empty input is an error, never a silent pass.",
+    "unknown-kind": "Every kind has a schema (built in, from --crd, or Kubernetes core), unless --ignore-missing-schemas.",
+    "v1alpha3": "kubeflow.org/v1alpha3 Experiments are gone since Katib 0.11; convert them with `katib-gitops migrate`.",
+    "schema": "The object matches its schema: known fields only, right types.",
+    "G-03": "Katib decodes every Experiment field into a typed field: numbers as strings where Katib wants strings, and so on.",
+    "G-04": "No unknown or misspelled field anywhere in an Experiment: Katib drops them silently.",
+    "TT-20": "A batch/v1 Job trialSpec is a valid Job once placeholders are substituted.",
+    "trial-schema": "The trialSpec is a valid object of its kind once placeholders are substituted (else trial creation fails).",
+    "render": "A kustomization renders: its fields are ones the in-process renderer knows and its patches apply.",
+    "spec-targets": "TuningSpecs are validated with exactly one Targets file (named, or next to them), so the spec checks can run.",
+    "import-unsupported": "`import`: the Experiment uses what a TuningSpec cannot say (NAS, a ConfigMap template, metadata trialParameters).",
+    "import-number": "`import`: every feasibleSpace bound is a number literal.",
+    "import-round-trip": "`import`: the spec generates the original Experiment back (after Katib's defaulting), or nothing is written.",
+    "import-kind": "`import`: only Katib v1beta1 Experiments (and v1alpha3 ones, migrated first) are imported.",
+}
+
+
+class Options(NamedTuple):
+    paths: tuple[str, ...]
+    render: bool = True
+    crds: tuple[Path, ...] = ()
+    katib_config: KatibConfig = STANDALONE
+    katib_version: tuple[int, int] = KATIB_VERSION
+    kubernetes_version: str = ""
+    ignore_missing_schemas: bool = False
+    skip: frozenset[str] = frozenset()
+    jobs: int = 1
+    previous: tuple[str, ...] = ()  # manifests as deployed now, for UPD-05
+    trial_templates: tuple[str, ...] = ()  # ConfigMaps holding configMap trial templates (TT-08, TT-15, TT-16, TT-17)
+
+
+class Outcome(NamedTuple):
+    diagnostics: tuple[Diagnostic, ...]
+    files: tuple[str, ...]
+    documents: int
+
+
+class Env(NamedTuple):
+    """What every document check needs, resolved once per run."""
+
+    options: Options
+    kubernetes: str
+    crds: Mapping[tuple[str, str], Any]
+    previous: Mapping[tuple[str, str], framework.Previous] = MappingProxyType({})  # by (namespace, name)
+    trial_templates: Mapping[tuple[str, str, str], str] = MappingProxyType({})  # (namespace, ConfigMap, key): text
+
+
+def validate(options: Options, stdin: TextIO) -> Outcome:
+    env = Env(options, options.kubernetes_version or manifests.latest_kubernetes(), _load_crds(options.crds),
+              _load_previous(options), load_trial_templates(options.trial_templates, options.render))
+    units = inputs.plan(options.paths, render_kustomizations=options.render, stdin=stdin)
+    results = _in_parallel(units, env) if _parallel(units, options.jobs) else [check_unit(u, env) for u in units]
+    found = [d for r in results for d in r.diagnostics]
+    found.extend(_spec_checks([d for r in results for d in r.spec_documents], options.katib_config))
+    found = [d for d in found if d.rule_id not in options.skip]
+    documents = sum(r.documents for r in results)
+    if not documents and not found:
+        first = results[0].display if results else options.paths[0]
+        found.append(Diagnostic(first, 1, 1, "empty-input", "no YAML documents found", hint="an empty input is an error: name the files to check"))
+    files = tuple(dict.fromkeys(r.display for r in results))
+    return Outcome(tuple(sorted(set(found))), files, documents)
+
+
+class UnitResult(NamedTuple):
+    display: str
+    diagnostics: tuple[Diagnostic, ...]
+    documents: int
+    spec_documents: tuple[Document, ...]  # TuningSpecs and Targets, checked together afterwards
+
+
+def check_unit(unit: inputs.Unit, env: Env) -> UnitResult:
+    source, found = unit.load()
+    for document in source.documents:
+        found.extend(_without_skipped(document, check_document(document, env), env.options.skip))
+    specs = tuple(d for d in source.documents if _kind_of(d) in (SPEC_KIND, TARGETS_KIND))
+    return UnitResult(source.display, tuple(found), len(source.documents), specs)
+
+
+# Enough files to be worth a second process: below this, start-up costs more than it saves.
+PARALLEL_THRESHOLD = 200
+
+
+def _parallel(units: Sequence[inputs.Unit], jobs: int) -> bool:
+    if len(units) < PARALLEL_THRESHOLD or any(u.display == "<stdin>" for u in units):
+        return False
+    return workers.can_fork(jobs)
+
+
+def _in_parallel(units: list[inputs.Unit], env: Env) -> list[UnitResult]:
+    """Forked workers share the plan and the loaded schemas; results come back in input order."""
+    return workers.forked_map(lambda index: check_unit(units[index], env), len(units), env.options.jobs, 32)
+
+
+def _option_documents(option: str, paths: Sequence[str], render: bool) -> Iterator[Document]:
+    """The documents of an option's files and folders (kustomizations rendered like the inputs); unreadable ones are usage errors."""
+    import io
+
+    if not paths:  # the option was not given
+        return
+    if "-" in paths:
+        raise UsageError(f"{option} reads files and folders, not standard input")
+    try:
+        units = inputs.plan(paths, render_kustomizations=render, stdin=io.StringIO())
+    except UsageError as exc:
+        raise UsageError(f"{option}: {exc}") from exc
+    for unit in units:
+        source, problems = unit.load()
+        if problems:
+            first = problems[0]
+            raise UsageError(f"{option}: {first.file}:{first.line}:{first.column}: {first.message}")
+        yield from source.documents
+
+
+def _load_previous(options: Options) -> dict[tuple[str, str], framework.Previous]:
+    """The v1beta1 Experiments of --previous, defaulted as Katib stored them."""
+    from katib_gitops.core.defaults import apply_katib_defaults
+
+    found: dict[tuple[str, str], framework.Previous] = {}
+    for document in _option_documents("--previous", options.previous, options.render):
+        if isinstance(document.data, dict) and (document.data.get("apiVersion"), document.data.get("kind")) == EXPERIMENT:
+            line, _ = document.position([])
+            found[_identity(document.data)] = framework.Previous(apply_katib_defaults(document.data, options.katib_version), f"{document.file}:{line}")
+    return found
+
+
+def load_trial_templates(paths: Sequence[str], render: bool = True) -> dict[tuple[str, str, str], str]:
+    """Every string entry of the ConfigMaps in `paths`, by (namespace, name, key); '' for a ConfigMap without a namespace."""
+    found: dict[tuple[str, str, str], str] = {}
+    for document in _option_documents("--trial-templates", paths, render):
+        data = document.data
+        if not isinstance(data, dict) or (data.get("apiVersion"), data.get("kind")) != ("v1", "ConfigMap"):
+            continue
+        namespace, name = _identity(data)
+        entries = data.get("data") or {}
+        if not isinstance(entries, Mapping):
+            line, column = document.position(["data"])
+            raise UsageError(f"--trial-templates: {document.file}:{line}:{column}: a ConfigMap's data must map keys to strings")
+        for key, text in entries.items():
+            if isinstance(text, str):
+                found[(namespace, name, str(key))] = text
+    return found
+
+
+def _identity(data: Mapping[str, Any]) -> tuple[str, str]:
+    metadata = data.get("metadata")
+    metadata = metadata if isinstance(metadata, Mapping) else {}
+    return str(metadata.get("namespace") or ""), str(metadata.get("name") or "")
+
+
+def _load_crds(paths: Sequence[Path]) -> dict[tuple[str, str], Any]:
+    if not paths:
+        return {}
+    from katib_gitops.schema import crd as crds
+
+    loaded: dict[tuple[str, str], Any] = {}
+    for path in paths:
+        if not path.exists():
+            raise UsageError(f"{path}: no such file or directory (--crd)")
+        try:
+            loaded.update(crds.load_crds(path))
+        except (crds.CrdError, ValueError, OSError) as exc:
+            raise UsageError(f"{path}: cannot load CRDs: {exc}") from exc
+    return loaded
+
+
+def _without_skipped(document: Document, found: Iterable[Diagnostic], skip: frozenset[str]) -> list[Diagnostic]:
+    annotations = _annotations(document.data)
+    skipped = skip | {s.strip() for s in str(annotations.get(SKIP_ANNOTATION, "")).split(",") if s.strip()}
+    return [d for d in found if d.rule_id not in skipped]
+
+
+def _annotations(data: Any) -> Mapping[str, Any]:
+    metadata = data.get("metadata") if isinstance(data, dict) else None
+    annotations = metadata.get("annotations") if isinstance(metadata, dict) else None
+    return annotations if isinstance(annotations, dict) else {}
+
+
+def _label(data: Mapping[str, Any]) -> str:
+    metadata = data.get("metadata")
+    name = metadata.get("name") if isinstance(metadata, dict) else None
+    return f"{data.get('kind')}/{name}" if name else str(data.get("kind", ""))
+
+
+# ------------------------------------------------------------------ one document
+
+
+def check_document(document: Document, env: Env) -> list[Diagnostic]:
+    data = document.data
+    if not isinstance(data, dict):
+        return [document.diagnostic([], "document", f"a document must be a mapping (a Kubernetes object), not {type(data).__name__}")]
+    api_version, kind = data.get("apiVersion"), data.get("kind")
+    if not isinstance(api_version, str) or not api_version or not isinstance(kind, str) or not kind:
+        missing = [k for k in ("apiVersion", "kind") if not isinstance(data.get(k), str) or not data.get(k)]
+        return [document.diagnostic([], "document", f"{' and '.join(missing)} missing: cannot tell what this is")]
+    found = _deduplicated(_check_by_kind(document, env, api_version, kind))
+    label = _label(data)
+    return [d._replace(document=document.index, object=label) for d in found]
+
+
+def _deduplicated(found: list[Diagnostic]) -> list[Diagnostic]:
+    """One problem, one finding: a warning is dropped where an error names the same node,
+    and the generic trial-schema error where TT-R3 explains the same field."""
+    errors = {d.path for d in found if d.severity is Severity.ERROR}
+    specific = {d.path for d in found if d.rule_id == "TT-R3"}
+    return [
+        d for d in found
+        if not (d.severity is Severity.WARNING and d.path in errors) and not (d.rule_id == "trial-schema" and d.path in specific)
+    ]
+
+
+def _check_by_kind(document: Document, env: Env, api_version: str, kind: str) -> list[Diagnostic]:
+    if (api_version, kind) == ("kubeflow.org/v1alpha3", "Experiment"):
+        return [document.diagnostic(["apiVersion"], "v1alpha3", "kubeflow.org/v1alpha3 Experiments are no longer served (removed in Katib 0.11)", hint="convert it: katib-gitops migrate FILE")]
+    if (api_version, kind) == EXPERIMENT:
+        return _experiment(document, env)
+    if api_version.startswith("kustomize.config.k8s.io/"):
+        return []
+    found = _schema_check(document, env, api_version, kind, document.data, [])
+    if found is None:
+        return [] if env.options.ignore_missing_schemas else [_unknown_kind(document, api_version, kind)]
+    return found
+
+
+def _schema_check(document: Document, env: Env, api_version: str, kind: str, instance: Any, base: list[str | int],
+                  rule_for: spec_schema.RuleFor | None = None) -> list[Diagnostic] | None:
+    """Schema findings of `instance` (at `base` in `document`): a --crd first, then ours, then Kubernetes core.
+
+    None when no schema knows the kind. A document the fast engine accepts is done;
+    only a failing one goes through the Python engine, which explains each error.
+    """
+    group = api_version.rpartition("/")[0]
+    if (group, kind) in env.crds:
+        return _crd_diagnostics(document, env.crds[(group, kind)], instance, base)
+    if (api_version, kind) in manifests.CATALOG:
+        name = manifests.CATALOG[(api_version, kind)]
+        if fast.is_valid(("ours", name), env.kubernetes, instance):
+            return []
+        return spec_schema.diagnostics(document, manifests.validator(name, env.kubernetes), instance, base, rule_for)
+    if not manifests.has_core_schema(api_version, kind, env.kubernetes):
+        return None
+    if fast.is_valid(("core", api_version, kind), env.kubernetes, instance):
+        return []
+    return spec_schema.diagnostics(document, manifests.core_validator(api_version, kind, env.kubernetes), instance, base, rule_for)
+
+
+def _experiment(document: Document, env: Env) -> list[Diagnostic]:
+    from katib_gitops.core.defaults import apply_katib_defaults
+
+    options = env.options
+    # Katib judges the object its defaulting webhook returns (G-09): so do the schema
+    # (a Prometheus port left out is filled, DEF-12) and the rules.
+    admitted = apply_katib_defaults(document.data, options.katib_version)
+    found = _schema_check(document, env, *EXPERIMENT, admitted, [], _experiment_rule) or []
+    context = framework.Context(document.data, admitted, options.katib_config, options.katib_version, env.previous.get(_identity(document.data)),
+                               env.trial_templates)
+    found.extend(_katib_rules(document, context, options.skip))
+    found.extend(_trial_spec(document, env))
+    return found
+
+
+def _unknown_kind(document: Document, api_version: str, kind: str) -> Diagnostic:
+    return document.diagnostic(["kind"], "unknown-kind", f"no schema for {kind} ({api_version})", hint="pass its CustomResourceDefinition with --crd, or --ignore-missing-schemas")
+
+
+def _experiment_rule(error: Any) -> str:
+    return {"additionalProperties": "G-04", "type": "G-03"}.get(error.validator, "schema")
+
+
+def _crd_diagnostics(document: Document, crd: Any, instance: Any, base: list[str | int]) -> list[Diagnostic]:
+    from katib_gitops.schema import crd as crds
+
+    try:
+        checker = crds.validator(crds.schema_for(crd, crds.version_of(instance, crd)))
+    except crds.CrdError as exc:
+        return [document.diagnostic(base + ["apiVersion"], "schema", str(exc))]
+    return spec_schema.diagnostics(document, checker, instance, base)
+
+
+# ------------------------------------------------------------------ Experiments
+
+
+def _katib_rules(document: Document, context: framework.Context, skip: frozenset[str]) -> list[Diagnostic]:
+    found = []
+    for rule, finding in framework.run(context, skip):
+        diagnostic = document.diagnostic(list(finding.path), rule.id, finding.message, finding.hint)
+        found.append(diagnostic._replace(severity=finding.severity or rule.severity))
+    return found
+
+
+def substitute(value: Any) -> Any:
+    """The trialSpec as Katib creates it for a trial: placeholders become plain strings."""
+    if isinstance(value, str):
+        return PLACEHOLDER.sub(SUBSTITUTE, value)
+    if isinstance(value, list):
+        return [substitute(v) for v in value]
+    if isinstance(value, dict):
+        return {k: substitute(v) for k, v in value.items()}
+    return value
+
+
+def _trial_spec(document: Document, env: Env) -> list[Diagnostic]:
+    template = (document.data.get("spec") or {}).get("trialTemplate") if isinstance(document.data.get("spec"), dict) else None
+    trial_spec = template.get("trialSpec") if isinstance(template, dict) else None
+    if not isinstance(trial_spec, dict) or not isinstance(trial_spec.get("apiVersion"), str) or not isinstance(trial_spec.get("kind"), str):
+        return []
+    api_version, kind = trial_spec["apiVersion"], trial_spec["kind"]
+    base: list[str | int] = ["spec", "trialTemplate", "trialSpec"]
+    instance = substitute(trial_spec)
+    instance.setdefault("metadata", {}).setdefault("name", "trial")  # Katib names each trial's job
+    rule_id = "TT-20" if (api_version, kind) == ("batch/v1", "Job") else "trial-schema"
+    found = _schema_check(document, env, api_version, kind, instance, base) or []
+    return [d._replace(rule_id=rule_id) for d in found]
+
+
+# ------------------------------------------------------------------ specs
+
+
+def _spec_checks(documents: Sequence[Document], config: KatibConfig) -> list[Diagnostic]:
+    """The generator's spec checks, for TuningSpecs whose schema is valid and whose Targets is known."""
+    specs = [d for d in documents if _kind_of(d) == SPEC_KIND and not spec_schema.check(d, "tuningspec")]
+    if not specs:
+        return []
+    from katib_gitops.rules import spec_checks
+    from katib_gitops.spec.model import SpecSet, parse_spec, parse_targets
+
+    targets = [d for d in documents if _kind_of(d) == TARGETS_KIND] or _sibling_targets(specs)
+    if len(targets) != 1:
+        what = "no Targets file" if not targets else f"{len(targets)} Targets files"
+        return [d.diagnostic([], "spec-targets", f"{what} found: the spec checks (TS-*) need exactly one",
+                             hint="name the Targets file too, or keep it next to the specs") for d in specs]
+    if spec_schema.check(targets[0], "targets"):
+        return []  # the Targets file's own schema errors are reported with it
+    spec_set = SpecSet(parse_targets(targets[0]), tuple(sorted((parse_spec(d) for d in specs), key=lambda s: s.name)), config)
+    return spec_checks.run_checks(spec_set)
+
+
+def _kind_of(document: Document) -> Any:
+    return document.data.get("kind") if isinstance(document.data, dict) else None
+
+
+def _sibling_targets(specs: Sequence[Document]) -> list[Document]:
+    """The Targets file next to the specs (specs/targets.yaml), when it was not named."""
+    found: dict[str, Document] = {}
+    for folder in {Path(d.file).parent for d in specs if not d.file.startswith("<")}:
+        for path in sorted(folder.glob("*.y*ml")):
+            try:
+                for document in load_documents(read_text(path, path.as_posix()), path.as_posix()):
+                    if _kind_of(document) == TARGETS_KIND:
+                        found[f"{path}:{document.index}"] = document
+            except (FindingsError, UsageError):  # an unreadable sibling is reported when it is validated itself
+                continue
+    return list(found.values())
+
+
+def severity_counts(found: Iterable[Diagnostic]) -> tuple[int, int]:
+    items = list(found)
+    return sum(d.severity is Severity.ERROR for d in items), sum(d.severity is Severity.WARNING for d in items)

@@ -1,0 +1,343 @@
+"""CustomResourceDefinitions as JSON Schemas: what the API server enforces, plus strict unknown fields.
+
+`schema_for` turns the `openAPIV3Schema` of one served version of a CRD (a parsed
+`apiextensions.k8s.io/v1` object) into a Draft 2020-12 JSON Schema for `jsonschema`:
+
+- `x-kubernetes-int-or-string` accepts an integer or a string (not a float);
+- `nullable: true` accepts null; elsewhere null is reported (the API server drops it);
+- `x-kubernetes-preserve-unknown-fields` keeps unknown keys at that level;
+- every other object schema gets `additionalProperties: false`: a field the API
+  server would prune, or reject under `fieldValidation=Strict`, is an error;
+- `x-kubernetes-embedded-resource` objects take `apiVersion`, `kind` (both
+  required) and `metadata` (ObjectMeta), and so does the root, whose
+  `apiVersion` and `kind` must name the CRD and the version;
+- `x-kubernetes-list-type: set` lists have unique items, and `map` lists unique
+  `x-kubernetes-list-map-keys` (checked by `check`/`validate`);
+- OpenAPI 3.0 boolean `exclusiveMinimum`/`exclusiveMaximum` become numbers.
+
+Not checked: CEL rules (`x-kubernetes-validations`), `format`, defaults, and the
+syntax of names and labels in `metadata`.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import json
+import re
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+CrdKey = tuple[str, str]
+Schema = dict[str, Any]
+DIALECT = "https://json-schema.org/draft/2020-12/schema"
+CRD_API_GROUP = "apiextensions.k8s.io"
+YAML_SUFFIXES = (".yaml", ".yml", ".json")
+SUBSCHEMA_KEYS = ("properties", "items", "additionalProperties", "allOf", "anyOf", "oneOf", "not")
+NULL_GUARDED = ("enum", "const", "allOf", "anyOf", "oneOf", "not")
+MAP_KEYS = "x-kubernetes-list-map-keys"
+INT_OR_STRING_ANY_OF = [{"type": "integer"}, {"type": "string"}]
+_STRING: Schema = {"type": "string"}
+_STRING_MAP: Schema = {"type": "object", "additionalProperties": _STRING}
+_OBJECTS: Schema = {"type": "array", "items": {"type": "object"}}
+OBJECT_META: Schema = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "name": _STRING,
+        "generateName": _STRING,
+        "namespace": _STRING,
+        "uid": _STRING,
+        "resourceVersion": _STRING,
+        "selfLink": _STRING,
+        "generation": {"type": "integer"},
+        "creationTimestamp": {"type": ["string", "null"]},
+        "deletionTimestamp": _STRING,
+        "deletionGracePeriodSeconds": {"type": "integer"},
+        "labels": _STRING_MAP,
+        "annotations": _STRING_MAP,
+        "finalizers": {"type": "array", "items": _STRING},
+        "ownerReferences": _OBJECTS,
+        "managedFields": _OBJECTS,
+    },
+}
+
+
+class CrdError(ValueError):
+    """The CRD cannot give a schema: not a CRD, no such served version, or no schema."""
+
+
+# ------------------------------------------------------------- loading
+
+
+def is_crd(document: Any) -> bool:
+    if not isinstance(document, Mapping) or document.get("kind") != "CustomResourceDefinition":
+        return False
+    return str(document.get("apiVersion", "")).startswith(f"{CRD_API_GROUP}/")
+
+
+def crd_key(crd: Mapping[str, Any]) -> CrdKey:
+    """(group, kind) of the resources the CRD defines."""
+    spec = crd.get("spec") or {}
+    return str(spec.get("group", "")), str((spec.get("names") or {}).get("kind", ""))
+
+
+def load_crds(path: Path) -> dict[CrdKey, dict[str, Any]]:
+    """Every CRD in a YAML/JSON file, or in the files under a folder, by (group, kind).
+
+    Other documents are skipped; a later file wins over an earlier one for the same key.
+    """
+    from katib_gitops.core.diagnostics import FindingsError
+    from katib_gitops.yamlio import load_documents, read_text, walk
+
+    # Read as every input is (generator/yamlio.py): stat before open, size, depth and alias limits, UTF-8;
+    # links never lead out of the folder.
+    files = sorted(here / n for here, _, names in walk(path) for n in names if Path(n).suffix in YAML_SUFFIXES) if path.is_dir() else [path]
+    found: dict[CrdKey, dict[str, Any]] = {}
+    for file in files:
+        try:
+            documents = [d.data for d in load_documents(read_text(file, str(file)), str(file), strict=False)]
+        except FindingsError as exc:
+            raise CrdError("; ".join(d.format() for d in exc.diagnostics)) from None
+        for document in documents:
+            if is_crd(document):
+                found[crd_key(document)] = document
+    return found
+
+
+def _yaml_documents(text: str) -> list[Any]:
+    """Parse with PyYAML's C loader when present (fast, YAML 1.1 like kubectl), else ruamel."""
+    import importlib
+
+    try:
+        pyyaml = importlib.import_module("yaml")
+        loader = getattr(pyyaml, "CSafeLoader", None) or pyyaml.SafeLoader
+        try:
+            return list(pyyaml.load_all(text, Loader=loader))
+        except (pyyaml.YAMLError, RecursionError) as exc:
+            raise CrdError(f"not valid YAML: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
+    except ImportError:
+        from ruamel.yaml import YAML
+
+        return list(YAML(typ="safe", pure=True).load_all(text))
+
+
+# ------------------------------------------------------------- versions
+
+
+def served_versions(crd: Mapping[str, Any]) -> list[str]:
+    return [str(v["name"]) for v in _versions(crd) if v.get("served")]
+
+
+def default_version(crd: Mapping[str, Any]) -> str:
+    """The storage version if it is served, else the first served version."""
+    served = [v for v in _versions(crd) if v.get("served")]
+    if not served:
+        raise CrdError(f"{_crd_name(crd)}: serves no version")
+    storage = [v for v in served if v.get("storage")]
+    return str((storage or served)[0]["name"])
+
+
+def version_of(obj: Any, crd: Mapping[str, Any]) -> str | None:
+    """The version named by `obj`'s apiVersion, when its group is the CRD's group."""
+    api_version = obj.get("apiVersion") if isinstance(obj, Mapping) else None
+    if not isinstance(api_version, str) or "/" not in api_version:
+        return None
+    group, _, version = api_version.rpartition("/")
+    return version if group == crd_key(crd)[0] else None
+
+
+def _versions(crd: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    if not is_crd(crd):
+        raise CrdError("not an apiextensions.k8s.io CustomResourceDefinition")
+    return list((crd.get("spec") or {}).get("versions") or [])
+
+
+def _crd_name(crd: Mapping[str, Any]) -> str:
+    return str((crd.get("metadata") or {}).get("name") or "/".join(crd_key(crd)))
+
+
+def _version_entry(crd: Mapping[str, Any], version: str | None) -> Mapping[str, Any]:
+    wanted = version or default_version(crd)
+    for entry in _versions(crd):
+        if entry.get("name") == wanted and entry.get("served"):
+            return entry
+    raise CrdError(f"{_crd_name(crd)}: version {wanted!r} is not served (served: {', '.join(served_versions(crd)) or 'none'})")
+
+
+# ------------------------------------------------------------- conversion
+
+
+def schema_for(crd: Mapping[str, Any], version: str | None = None) -> Schema:
+    """A JSON Schema (Draft 2020-12) for objects of one served version (default: see `default_version`)."""
+    entry = _version_entry(crd, version)
+    raw = (entry.get("schema") or {}).get("openAPIV3Schema")
+    if not isinstance(raw, Mapping):
+        raise CrdError(f"{_crd_name(crd)}: version {entry['name']!r} has no openAPIV3Schema")
+    group, kind = crd_key(crd)
+    root = _structural(raw)
+    _add_resource_fields(root, raw, api_version=f"{group}/{entry['name']}", kind=kind)
+    _close(root, raw)
+    return {"$schema": DIALECT, **root}
+
+
+def _structural(node: Mapping[str, Any]) -> Schema:
+    """Convert one structural schema node and everything below it."""
+    out = _shallow(node, _structural)
+    if node.get("x-kubernetes-int-or-string"):
+        out["type"] = ["integer", "string"]
+        if out.get("anyOf") == INT_OR_STRING_ANY_OF:
+            del out["anyOf"]  # the same as `type`, which gives the clearer message
+    if node.get("x-kubernetes-list-type") == "set":
+        out["uniqueItems"] = True
+    if node.get("x-kubernetes-embedded-resource"):
+        _add_resource_fields(out, node)
+    _close(out, node)
+    if node.get("nullable"):
+        _allow_null(out)
+    return out
+
+
+def _value(node: Mapping[str, Any]) -> Schema:
+    """Convert a value-validation node (inside allOf/anyOf/oneOf/not): nothing is added."""
+    return _shallow(node, _value)
+
+
+def _shallow(node: Mapping[str, Any], convert: Callable[[Mapping[str, Any]], Schema]) -> Schema:
+    """Copy `node`, converting its subschemas: with `convert` where structural, `_value` under logic."""
+    out = {k: copy.deepcopy(v) for k, v in node.items() if k not in SUBSCHEMA_KEYS}
+    _exclusive_bounds(out)
+    if "properties" in node:
+        out["properties"] = {k: convert(v) for k, v in node["properties"].items()}
+    for key in ("items", "additionalProperties", "not"):
+        sub = node.get(key)
+        if isinstance(sub, Mapping):
+            out[key] = _value(sub) if key == "not" else convert(sub)
+        elif key in node:
+            out[key] = copy.deepcopy(sub)  # additionalProperties: true/false
+    for key in ("allOf", "anyOf", "oneOf"):
+        if key in node:
+            out[key] = [_value(s) for s in node[key]]
+    return out
+
+
+def _exclusive_bounds(out: Schema) -> None:
+    """OpenAPI 3.0 `exclusiveMinimum: true` + `minimum: n` is 2020-12 `exclusiveMinimum: n`."""
+    for bound, exclusive in (("minimum", "exclusiveMinimum"), ("maximum", "exclusiveMaximum")):
+        if isinstance(out.get(exclusive), bool):
+            flag = out.pop(exclusive)
+            if flag and bound in out:
+                out[exclusive] = out.pop(bound)
+
+
+def _close(out: Schema, node: Mapping[str, Any]) -> None:
+    """Unknown fields are errors, unless the schema keeps them."""
+    if node.get("x-kubernetes-preserve-unknown-fields") or "additionalProperties" in node:
+        return
+    if "properties" in out or node.get("type") == "object":
+        out["additionalProperties"] = False
+
+
+def _allow_null(out: Schema) -> None:
+    """null passes `type`, and skips enum/const and the logical keywords."""
+    kinds = out.get("type")
+    if kinds is not None:
+        out["type"] = [*([kinds] if isinstance(kinds, str) else kinds), "null"]
+    guarded = {k: out.pop(k) for k in NULL_GUARDED if k in out}
+    if guarded:
+        out["if"] = {"not": {"type": "null"}}
+        out["then"] = guarded
+
+
+def _add_resource_fields(out: Schema, node: Mapping[str, Any], api_version: str = "", kind: str = "") -> None:
+    """apiVersion, kind (required) and metadata of a resource; `api_version`/`kind` pin them (the root)."""
+    properties = out.setdefault("properties", {})
+    properties["apiVersion"] = {"const": api_version} if api_version else {"type": "string", "minLength": 1}
+    properties["kind"] = {"const": kind} if kind else {"type": "string", "minLength": 1}
+    properties["metadata"] = _object_meta((node.get("properties") or {}).get("metadata") or {})
+    out["required"] = sorted({*out.get("required", []), "apiVersion", "kind"})
+
+
+def _object_meta(declared: Mapping[str, Any]) -> Schema:
+    """ObjectMeta, with any constraints the CRD declares on its fields (e.g. name's maxLength)."""
+    meta = copy.deepcopy(OBJECT_META)
+    for name, field in (declared.get("properties") or {}).items():
+        meta["properties"][name] = {**meta["properties"].get(name, {}), **_structural(field)}
+    return meta
+
+
+# ------------------------------------------------------------- validation
+
+
+def validate(obj: Any, crd: Mapping[str, Any], version: str | None = None) -> list[str]:
+    """Problems of `obj` against the CRD, each as '<json path>: <message>'; [] when valid.
+
+    The version is `version`, else the one `obj`'s apiVersion names, else the default.
+    """
+    try:
+        schema = schema_for(crd, version or version_of(obj, crd))
+    except CrdError as exc:
+        return [f"apiVersion: {exc}"]
+    return check(obj, schema)
+
+
+def check(obj: Any, schema: Schema) -> list[str]:
+    """Problems of `obj` against a schema from `schema_for` (build it once to validate many objects)."""
+    messages: dict[str, None] = {}
+    for error in _validator_class()(schema).iter_errors(obj):
+        for message in _messages(error):
+            messages[message] = None
+    return sorted(messages)
+
+
+def validator(schema: Schema) -> Any:
+    """A jsonschema validator for a schema from `schema_for` (errors carry their JSON path)."""
+    return _validator_class()(schema)
+
+
+@functools.cache
+def _validator_class() -> Any:
+    from jsonschema import Draft202012Validator, validators
+
+    return validators.extend(Draft202012Validator, {MAP_KEYS: _unique_map_keys})  # type: ignore[no-untyped-call]
+
+
+def _unique_map_keys(_validator: Any, keys: list[str], instance: Any, _schema: Schema) -> Iterator[Any]:
+    from jsonschema.exceptions import ValidationError
+
+    if not isinstance(instance, list):
+        return
+    seen: set[str] = set()
+    for item in instance:
+        if not isinstance(item, Mapping):
+            continue
+        key = json.dumps([item.get(k) for k in keys], sort_keys=True)
+        if key in seen:
+            yield ValidationError(f"duplicate entry with {', '.join(keys)} = {', '.join(json.dumps(item.get(k)) for k in keys)}")
+        seen.add(key)
+
+
+def _messages(error: Any) -> list[str]:
+    path = list(error.absolute_path)
+    instance = error.instance
+    if error.validator == "additionalProperties" and error.validator_value is False and isinstance(instance, Mapping):
+        allowed = error.schema.get("properties", {})
+        return [f"{format_path([*path, k])}: unknown field {k!r}" for k in instance if k not in allowed]
+    if error.validator == "required" and isinstance(instance, Mapping):
+        return [f"{format_path([*path, k])}: required field is missing" for k in error.validator_value if k not in instance]
+    return [f"{format_path(path)}: {error.message}"]
+
+
+_PLAIN_KEY = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$-]*$")
+
+
+def format_path(path: list[Any]) -> str:
+    """`spec.containers[0].resources.limits[nvidia.com/gpu]`; `<root>` for the object itself."""
+    text = ""
+    for part in path:
+        if isinstance(part, int) or not _PLAIN_KEY.match(str(part)):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text or "<root>"

@@ -1,0 +1,110 @@
+"""JSON Schema validation of manifests: our schemas in schemas/, Kubernetes core types from kubernetes-validate.
+
+Our schemas reference Kubernetes core definitions (PodTemplateSpec, Container,
+ObjectMeta, ...) as `https://kubernetes.io/api/_definitions.json#/$defs/<name>`;
+that document comes from kubernetes-validate's bundled schemas for the chosen
+Kubernetes version (the strict variant, so unknown fields are errors there too).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+from typing import Any
+
+from katib_gitops.core.diagnostics import UsageError
+from katib_gitops.schema.ours import schema_dir
+
+K8S_DEFINITIONS = "https://kubernetes.io/api/_definitions.json"
+
+# (apiVersion, kind) -> schema file in schemas/ (without .schema.json)
+CATALOG: dict[tuple[str, str], str] = {
+    ("katib-gitops.dev/v1alpha1", "TuningSpec"): "tuningspec",
+    ("katib-gitops.dev/v1alpha1", "Targets"): "targets",
+    ("kubeflow.org/v1beta1", "Experiment"): "experiment",
+    ("kubeflow.org/v1beta1", "Trial"): "trial",
+    ("kubeflow.org/v1beta1", "Suggestion"): "suggestion",
+    ("kubeflow.org/v1", "TFJob"): "tfjob",
+    ("kubeflow.org/v1", "PyTorchJob"): "pytorchjob",
+    ("kubeflow.org/v1", "MPIJob"): "mpijob",
+    ("kubeflow.org/v1", "XGBoostJob"): "xgboostjob",
+    ("kubeflow.org/v1", "PaddleJob"): "paddlejob",
+    ("kubeflow.org/v1", "JAXJob"): "jaxjob",
+    ("trainer.kubeflow.org/v1alpha1", "TrainJob"): "trainjob",
+    ("argoproj.io/v1alpha1", "Application"): "argocd-application",
+    ("argoproj.io/v1alpha1", "ApplicationSet"): "argocd-applicationset",
+    ("argoproj.io/v1alpha1", "AppProject"): "argocd-appproject",
+    ("kustomize.toolkit.fluxcd.io/v1", "Kustomization"): "flux-kustomization",
+    ("source.toolkit.fluxcd.io/v1", "GitRepository"): "flux-gitrepository",
+}
+
+
+def kubernetes_versions() -> list[str]:
+    """Kubernetes versions kubernetes-validate bundles schemas for, oldest first ('1.37', ...)."""
+    root = _k8s_root()
+    found = {p.name[1:].rsplit(".", 1)[0] for p in root.iterdir() if p.name.endswith("-local-strict")}
+    return sorted((v.replace("-local-strict", "") for v in found), key=lambda v: tuple(int(x) for x in v.split(".")))
+
+
+def _k8s_root() -> Path:
+    import importlib.util
+
+    # Located without importing it: kubernetes_validate imports jsonschema and more (~70 ms).
+    spec = importlib.util.find_spec("kubernetes_validate")
+    if spec is None or not spec.submodule_search_locations:
+        raise UsageError("kubernetes-validate is not installed: it provides the Kubernetes schemas")
+    return Path(list(spec.submodule_search_locations)[0]) / "kubernetes-json-schema"
+
+
+def k8s_folder(version: str) -> Path:
+    matches = sorted(_k8s_root().glob(f"v{version}.*-local-strict"))
+    if not matches:
+        raise UsageError(f"Kubernetes version {version} is not bundled; known: {', '.join(kubernetes_versions())}")
+    return matches[-1]
+
+
+@functools.lru_cache(maxsize=8)
+def registry(version: str) -> Any:
+    """A referencing.Registry that resolves Kubernetes core definitions for `version`."""
+    from referencing import Registry, Resource
+
+    definitions = json.loads((k8s_folder(version) / "_definitions.json").read_text(encoding="utf-8"))
+    return Registry().with_resource(K8S_DEFINITIONS, Resource.from_contents(definitions))
+
+
+@functools.lru_cache(maxsize=64)
+def validator(name: str, version: str) -> Any:
+    """A Draft 2020-12 validator for schemas/<name>.schema.json with Kubernetes `version` core types."""
+    from jsonschema import Draft202012Validator
+
+    schema = json.loads((schema_dir() / f"{name}.schema.json").read_text(encoding="utf-8"))
+    return Draft202012Validator(schema, registry=registry(version))
+
+
+def core_schema_path(api_version: str, kind: str, version: str) -> Path:
+    """Where kubernetes-validate keeps the strict schema of a core kind (the file may not exist)."""
+    group, _, api = api_version.rpartition("/")
+    group = group.split(".")[0] if group else ""
+    name = f"{kind.lower()}-{group}-{api}.json" if group else f"{kind.lower()}-{api}.json"
+    return k8s_folder(version) / name
+
+
+@functools.lru_cache(maxsize=256)
+def has_core_schema(api_version: str, kind: str, version: str) -> bool:
+    return core_schema_path(api_version, kind, version).is_file()
+
+
+@functools.lru_cache(maxsize=256)
+def core_validator(api_version: str, kind: str, version: str) -> Any | None:
+    """kubernetes-validate's strict schema for a core kind, or None when it has none."""
+    from jsonschema import Draft202012Validator
+
+    if not has_core_schema(api_version, kind, version):
+        return None
+    schema = json.loads(core_schema_path(api_version, kind, version).read_text(encoding="utf-8"))
+    return Draft202012Validator(schema, registry=registry(version))
+
+
+def latest_kubernetes() -> str:
+    return kubernetes_versions()[-1]

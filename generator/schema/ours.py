@@ -1,0 +1,129 @@
+"""Our JSON Schemas (schemas/*.schema.json) and schema errors as positioned diagnostics."""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from katib_gitops.core.diagnostics import Diagnostic
+from katib_gitops.yamlio import Document
+
+SCHEMA_RULE = "schema"
+
+
+def schema_dir() -> Path:
+    """The schemas folder: inside the installed wheel, or at the top of a source checkout."""
+    package = Path(__file__).resolve().parents[1]
+    packaged = package / "schemas"  # the wheel puts them in the package (pyproject.toml)
+    if packaged.is_dir():
+        return packaged
+    return package.parent / "schemas"
+
+
+@functools.lru_cache(maxsize=None)
+def validator(name: str) -> Any:
+    from jsonschema import Draft202012Validator
+
+    schema = json.loads((schema_dir() / f"{name}.schema.json").read_text(encoding="utf-8"))
+    return Draft202012Validator(schema)
+
+
+def check(document: Document, name: str) -> list[Diagnostic]:
+    """Validate one document against schema `name`; one diagnostic per failing node.
+
+    jsonschema-rs answers first; only a document it rejects is checked again by the
+    Python engine, whose errors carry the paths and hints the diagnostics need.
+    """
+    fast = fast_validator(name)
+    try:
+        if fast is not None and fast.is_valid(document.data):
+            return []
+    except (ValueError, TypeError):  # a value JSON cannot hold: the Python engine explains
+        pass
+    return diagnostics(document, validator(name), document.data)
+
+
+@functools.lru_cache(maxsize=None)
+def fast_validator(name: str) -> Any | None:
+    """A jsonschema-rs validator of one of our self-contained schemas, or None without jsonschema-rs."""
+    try:
+        import jsonschema_rs
+    except ImportError:
+        return None
+    return jsonschema_rs.validator_for(json.loads((schema_dir() / f"{name}.schema.json").read_text(encoding="utf-8")))
+
+
+RuleFor = Callable[[Any], str]
+
+
+def diagnostics(document: Document, checker: Any, instance: Any, base: Sequence[str | int] = (), rule_for: RuleFor | None = None) -> list[Diagnostic]:
+    """Schema errors of `instance` (found at `base` inside `document`) as positioned diagnostics."""
+    from jsonschema.exceptions import best_match
+
+    found = []
+    for error in checker.iter_errors(instance):
+        best = _described(best_match([error]))
+        rule_id = rule_for(best) if rule_for else SCHEMA_RULE
+        found.append(_diagnostic(document, best, list(base), rule_id))
+    return sorted(set(found))
+
+
+def _described(error: Any) -> Any:
+    """Prefer an enclosing anyOf that describes its alternatives over one alternative's complaint."""
+    parent = error.parent
+    if parent is not None and parent.validator == "anyOf" and isinstance(parent.schema, dict) and parent.schema.get("description"):
+        return parent
+    return error
+
+
+def _diagnostic(document: Document, error: Any, base: list[str | int], rule_id: str) -> Diagnostic:
+    path = base + list(error.absolute_path)
+    message, hint = _describe(error)
+    unknown = _unknown_keys(error) if error.validator == "additionalProperties" and isinstance(error.instance, dict) else []
+    if unknown:
+        path = path + [unknown[0]]
+    return document.diagnostic(path, rule_id, message, hint, at_key=bool(unknown))
+
+
+def _unknown_keys(error: Any) -> list[str]:
+    if error.validator_value is not False:
+        return []
+    allowed = set(error.schema.get("properties", {}))
+    patterns = [re.compile(p) for p in error.schema.get("patternProperties", {})]
+    return sorted(k for k in error.instance if k not in allowed and not any(p.search(k) for p in patterns))
+
+
+def _describe(error: Any) -> tuple[str, str]:
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        extra = _unknown_keys(error)
+        allowed = sorted(error.schema.get("properties", {}))
+        if extra:
+            import difflib  # only for an unknown field's suggestion
+
+            close = difflib.get_close_matches(extra[0], allowed, n=1)
+            hint = f"did you mean '{close[0]}'?" if close else f"allowed here: {', '.join(allowed)}"
+            return f"unknown field '{extra[0]}'", hint
+    if error.validator == "required":
+        return error.message.replace("is a required property", "is required"), ""
+    if error.validator in ("enum", "const"):
+        options = error.validator_value if error.validator == "enum" else [error.validator_value]
+        return f"{error.instance!r} is not one of {', '.join(map(str, options))}", ""
+    if error.validator == "not" and isinstance(error.schema, dict) and error.schema.get("description"):
+        return str(error.schema["description"]), ""
+    if error.validator == "anyOf" and isinstance(error.schema, dict) and error.schema.get("description"):
+        return f"{error.instance!r}: expected {error.schema['description']}", ""
+    if error.validator == "oneOf" and error.schema is not None:
+        return _one_of_message(error), ""
+    return error.message, ""
+
+
+def _one_of_message(error: Any) -> str:
+    if isinstance(error.instance, dict) and "trialSpec" in error.instance:
+        return "give either the short form (kind, image, ...) or a raw trialSpec, not both"
+    if isinstance(error.instance, dict):
+        return "the short form needs at least 'kind' and 'image' (or give a raw 'trialSpec')"
+    return error.message

@@ -1,0 +1,305 @@
+"""Load stage: read specs/ into typed TuningSpecs and the repository's Targets."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from katib_gitops.schema import ours
+from katib_gitops.core.diagnostics import Diagnostic, FindingsError, UsageError
+from katib_gitops.core.kinds import API_VERSION, SPEC_KIND, TARGETS_KIND  # re-exported: katib_gitops.spec.model is where callers look
+from katib_gitops.yamlio import Document, load_documents, read_text, walk
+
+if TYPE_CHECKING:
+    from katib_gitops.spec.katib_config import KatibConfig
+
+DEFAULT_GITOPS_PATH = "overlays"
+
+
+@dataclasses.dataclass(frozen=True)
+class Delivery:
+    """How a parameter value reaches the trial container."""
+
+    mode: str  # "flag" | "env" | "placeholder"
+    flag: str = ""
+    style: str = "separate"  # "separate": [--lr, value]; "equals": [--lr=value]
+    env: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class Parameter:
+    name: str
+    type: str
+    trial_parameter: str
+    delivery: Delivery
+    description: str
+    distribution: str = "uniform"
+    min: float | int | None = None
+    max: float | int | None = None
+    step: float | int | None = None
+    values: tuple[Any, ...] = ()
+
+
+@dataclasses.dataclass(frozen=True)
+class TuningSpec:
+    """One validated spec; `body` is its schema-checked `spec` mapping."""
+
+    name: str
+    document: Document
+    body: Mapping[str, Any]
+    parameters: tuple[Parameter, ...]
+    labels: Mapping[str, str]
+    annotations: Mapping[str, str]
+    source: str = ""  # path under the specs folder's parent, stable whatever the cwd
+
+    @property
+    def namespaces(self) -> tuple[str, ...]:
+        return tuple(self.body["targets"]["namespaces"])
+
+    @property
+    def profiles(self) -> tuple[str, ...]:
+        return tuple(self.body["targets"]["profiles"])
+
+    @property
+    def trial(self) -> Mapping[str, Any]:
+        return self.body["trial"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Profile:
+    name: str
+    body: Mapping[str, Any]
+
+    @property
+    def budget(self) -> Mapping[str, Any]:
+        return self.body.get("budget", {})
+
+
+@dataclasses.dataclass(frozen=True)
+class GitOps:
+    repo_url: str
+    revision: str
+    path: str
+    argocd_namespace: str
+    argocd_project: str
+    argocd_server: str
+    flux_namespace: str
+    flux_interval: str
+    flux_depends_on: tuple[str, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class Targets:
+    document: Document
+    namespaces: tuple[str, ...]
+    profiles: Mapping[str, Profile]
+    gitops: GitOps | None
+    source: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class SpecSet:
+    """Everything under a specs folder: the Targets and every TuningSpec, sorted by name."""
+
+    targets: Targets
+    specs: tuple[TuningSpec, ...]
+    katib_config: KatibConfig | None = None  # the cluster's (--katib-config); None: Katib's standalone install
+
+
+# ------------------------------------------------------------ pure helpers
+
+
+def camel_case(name: str) -> str:
+    """`--learning-rate` -> `learningRate`: a trialParameter name Katib accepts."""
+    words = [w for w in re.split(r"[^A-Za-z0-9]+", name) if w]
+    if not words:
+        return "param"
+    head, tail = words[0], words[1:]
+    text = head[0].lower() + head[1:] + "".join(w[0].upper() + w[1:] for w in tail)
+    return text if not text[0].isdigit() else f"p{text}"
+
+
+def default_flag(name: str) -> str:
+    return name if name.startswith("-") else f"--{name}"
+
+
+def parse_delivery(raw: Any, name: str) -> Delivery:
+    if raw is None or raw == "flag":
+        return Delivery("flag", flag=default_flag(name))
+    if raw == "placeholder":
+        return Delivery("placeholder")
+    if "env" in raw:
+        return Delivery("env", env=raw["env"])
+    return Delivery("flag", flag=raw["flag"], style=raw.get("style", "separate"))
+
+
+def parse_parameter(raw: Mapping[str, Any]) -> Parameter:
+    return Parameter(
+        name=raw["name"],
+        type=raw["type"],
+        trial_parameter=raw.get("trialParameter") or camel_case(raw["name"]),
+        delivery=parse_delivery(raw.get("pass"), raw["name"]),
+        description=raw.get("description", ""),
+        distribution=raw.get("distribution", "uniform"),
+        min=raw.get("min"),
+        max=raw.get("max"),
+        step=raw.get("step"),
+        values=tuple(raw.get("values", ())),
+    )
+
+
+def parse_spec(document: Document, source: str = "") -> TuningSpec:
+    data = document.data
+    meta = data["metadata"]
+    body = data["spec"]
+    return TuningSpec(
+        name=meta["name"],
+        document=document,
+        body=body,
+        parameters=tuple(parse_parameter(p) for p in body.get("parameters", ())),
+        labels=meta.get("labels", {}),
+        annotations=meta.get("annotations", {}),
+        source=source or document.file,
+    )
+
+
+def parse_targets(document: Document, source: str = "") -> Targets:
+    body = document.data["spec"]
+    profiles = {name: Profile(name, raw) for name, raw in sorted(body["profiles"].items())}
+    gitops = parse_gitops(body.get("gitops"))
+    return Targets(document, tuple(body["namespaces"]), profiles, gitops, source or document.file)
+
+
+def parse_gitops(raw: Mapping[str, Any] | None) -> GitOps | None:
+    if raw is None:
+        return None
+    argo = raw.get("argocd", {})
+    flux = raw.get("flux", {})
+    return GitOps(
+        repo_url=raw["repoURL"],
+        revision=raw.get("revision", "main"),
+        path=raw.get("path", DEFAULT_GITOPS_PATH).strip("/"),
+        argocd_namespace=argo.get("namespace", "argocd"),
+        argocd_project=argo.get("project", "default"),
+        argocd_server=argo.get("server", "https://kubernetes.default.svc"),
+        flux_namespace=flux.get("namespace", "flux-system"),
+        flux_interval=flux.get("interval", "10m"),
+        flux_depends_on=tuple(flux.get("dependsOn", ())),
+    )
+
+
+# ------------------------------------------------------------ I/O edge
+
+
+def find_spec_files(specs_dir: Path) -> list[Path]:
+    """Every .yaml/.yml file under the specs folder; symbolic links never lead out of it (yamlio.walk)."""
+    if not specs_dir.is_dir():
+        raise UsageError(f"{specs_dir}: no such directory" if not specs_dir.exists() else f"{specs_dir}: not a directory")
+    files = [here / name for here, _, names in walk(specs_dir) for name in names if name.endswith((".yaml", ".yml"))]
+    return sorted(files, key=lambda p: p.relative_to(specs_dir).as_posix())
+
+
+def read_documents(files: Sequence[Path], base: Path) -> list[Document]:
+    documents: list[Document] = []
+    problems: list[Diagnostic] = []
+    for path in files:
+        display = _display(path, base)
+        try:
+            documents.extend(load_documents(read_text(path, display), display))
+        except FindingsError as exc:
+            problems.extend(exc.diagnostics)
+    if problems:
+        raise FindingsError(problems)
+    return documents
+
+
+def _display(path: Path, base: Path) -> str:
+    try:
+        return path.resolve().relative_to(base.resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def load_spec_set(specs_dir: Path, base: Path | None = None) -> SpecSet:
+    """Read, schema-check and type every document under `specs_dir`.
+
+    Raises FindingsError with every problem found, so one run shows them all.
+    """
+    files = find_spec_files(specs_dir)
+    base = base or Path.cwd()
+    documents = read_documents(files, base)
+    sources = {_display(p, base): f"{specs_dir.resolve().name}/{p.relative_to(specs_dir).as_posix()}" for p in files}
+    problems: list[Diagnostic] = []
+    spec_docs, target_docs = classify(documents, problems)
+    for document in spec_docs:
+        problems.extend(ours.check(document, "tuningspec"))
+    for document in target_docs:
+        problems.extend(ours.check(document, "targets"))
+    if not problems:
+        problems.extend(p for d in spec_docs + target_docs for p in name_problems(d))
+    if len(target_docs) != 1:
+        problems.append(_targets_count_problem(specs_dir, target_docs))
+    if problems:
+        raise FindingsError(problems)
+    specs = sorted((parse_spec(d, sources[d.file]) for d in spec_docs), key=lambda s: (s.name, s.source))
+    return SpecSet(parse_targets(target_docs[0], sources[target_docs[0].file]), tuple(specs))
+
+
+def classify(documents: Sequence[Document], problems: list[Diagnostic]) -> tuple[list[Document], list[Document]]:
+    specs, targets = [], []
+    for document in documents:
+        kind = document.data.get("kind") if isinstance(document.data, dict) else None
+        if kind == SPEC_KIND:
+            specs.append(document)
+        elif kind == TARGETS_KIND:
+            targets.append(document)
+        else:
+            problems.append(_unknown_document(document, kind))
+    return specs, targets
+
+
+def _unknown_document(document: Document, kind: Any) -> Diagnostic:
+    what = f"kind {kind!r}" if kind is not None else "a document without 'kind'"
+    return document.diagnostic(
+        ["kind"] if kind is not None else [],
+        SCHEMA_KIND_RULE,
+        f"{what} does not belong in the specs folder",
+        hint=f"specs/ holds '{SPEC_KIND}' and one '{TARGETS_KIND}' document ({API_VERSION})",
+    )
+
+
+SCHEMA_KIND_RULE = "schema"
+# Names that become folder names under the output: ASCII DNS labels, matched to the end of the text
+# (a JSON Schema `pattern` ending in `$` also accepts a trailing newline).
+DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
+MAX_LABEL = 63
+
+
+def name_problems(document: Document) -> list[Diagnostic]:
+    """Names that become paths (spec name, namespaces, profiles) are ASCII DNS labels: no '/', '..', control characters or look-alikes."""
+    data = document.data
+    spec = data.get("spec") or {}
+    found: list[tuple[list[str | int], Any]] = []
+    if data.get("kind") == SPEC_KIND:
+        found.append((["metadata", "name"], (data.get("metadata") or {}).get("name")))
+        targets = spec.get("targets") or {}
+        found += [(["spec", "targets", field, i], v) for field in ("namespaces", "profiles") for i, v in enumerate(targets.get(field) or [])]
+    else:
+        found += [(["spec", "namespaces", i], v) for i, v in enumerate(spec.get("namespaces") or [])]
+        found += [(["spec", "profiles", k], k) for k in (spec.get("profiles") or {})]
+    return [
+        document.diagnostic(path, SCHEMA_KIND_RULE, f"{value!r} is not a DNS label (lowercase ASCII letters, digits and '-', at most {MAX_LABEL})",
+                            hint="it names a folder of the output and a Kubernetes object", at_key=path[-2:-1] == ["profiles"] and isinstance(path[-1], str))
+        for path, value in found
+        if not isinstance(value, str) or not DNS_LABEL.match(value) or len(value) > MAX_LABEL
+    ]
+
+
+def _targets_count_problem(specs_dir: Path, target_docs: Sequence[Document]) -> Diagnostic:
+    if not target_docs:
+        return Diagnostic(str(specs_dir), 1, 1, SCHEMA_KIND_RULE, f"no '{TARGETS_KIND}' document found", hint="add specs/targets.yaml declaring namespaces and profiles")
+    second = target_docs[1]
+    return second.diagnostic([], SCHEMA_KIND_RULE, f"more than one '{TARGETS_KIND}' document (first in {target_docs[0].file})")
