@@ -28,10 +28,21 @@ def _container(rng: random.Random, name: str) -> dict[str, Any]:
         "ports": [{"containerPort": 8080, "name": "http"}],
         "resources": {"requests": {"cpu": "250m", "memory": "256Mi"}, "limits": {"memory": "512Mi"}},
         "readinessProbe": {"httpGet": {"path": "/ready", "port": "http"}, "periodSeconds": 10},
-        "livenessProbe": {"httpGet": {"path": "/healthz", "port": "http"}, "initialDelaySeconds": rng.randint(5, 30), "failureThreshold": 3},
-        "volumeMounts": [{"name": "config", "mountPath": "/etc/app", "readOnly": True}, {"name": "cache", "mountPath": "/var/cache/app"}],
-        "securityContext": {"runAsNonRoot": True, "readOnlyRootFilesystem": True, "allowPrivilegeEscalation": False,
-                            "capabilities": {"drop": ["ALL"]}},
+        "livenessProbe": {
+            "httpGet": {"path": "/healthz", "port": "http"},
+            "initialDelaySeconds": rng.randint(5, 30),
+            "failureThreshold": 3,
+        },
+        "volumeMounts": [
+            {"name": "config", "mountPath": "/etc/app", "readOnly": True},
+            {"name": "cache", "mountPath": "/var/cache/app"},
+        ],
+        "securityContext": {
+            "runAsNonRoot": True,
+            "readOnlyRootFilesystem": True,
+            "allowPrivilegeEscalation": False,
+            "capabilities": {"drop": ["ALL"]},
+        },
     }
 
 
@@ -41,43 +52,73 @@ def _pod(rng: random.Random, containers: list[dict[str, Any]], index: int) -> di
         "serviceAccountName": f"sa-{index % 50}",
         "securityContext": {"runAsUser": 1000, "fsGroup": 2000, "seccompProfile": {"type": "RuntimeDefault"}},
         "containers": containers,
-        "volumes": [{"name": "config", "configMap": {"name": f"cfg-{index}"}}, {"name": "cache", "emptyDir": {"sizeLimit": "1Gi"}}],
+        "volumes": [
+            {"name": "config", "configMap": {"name": f"cfg-{index}"}},
+            {"name": "cache", "emptyDir": {"sizeLimit": "1Gi"}},
+        ],
     }
     if rng.random() < 0.3:
         pod["tolerations"] = [{"key": "dedicated", "operator": "Equal", "value": "batch", "effect": "NoSchedule"}]
     if rng.random() < 0.3:
-        term = {"matchExpressions": [{"key": "topology.kubernetes.io/zone", "operator": "In", "values": ["eu-west-1a", "eu-west-1b"]}]}
-        pod["affinity"] = {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [term]}}}
+        term = {
+            "matchExpressions": [
+                {"key": "topology.kubernetes.io/zone", "operator": "In", "values": ["eu-west-1a", "eu-west-1b"]}
+            ]
+        }
+        pod["affinity"] = {
+            "nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [term]}}
+        }
     return pod
 
 
 def deployment(rng: random.Random, index: int) -> dict[str, Any]:
     labels = {"app": f"app-{index}", "tier": rng.choice(["web", "api", "worker"])}
     pod = _pod(rng, [_container(rng, f"c{i}") for i in range(rng.randint(1, 3))], index)
-    annotations = {"team.example.com/owner": f"team-{index % 12}", "team.example.com/runbook": f"https://runbooks.example.com/app-{index}"}
+    annotations = {
+        "team.example.com/owner": f"team-{index % 12}",
+        "team.example.com/runbook": f"https://runbooks.example.com/app-{index}",
+    }
     return {
-        "apiVersion": "apps/v1", "kind": "Deployment",
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
         "metadata": {"name": f"app-{index}", "namespace": "apps", "labels": labels, "annotations": annotations},
-        "spec": {"replicas": rng.randint(1, 5), "selector": {"matchLabels": labels},
-                 "template": {"metadata": {"labels": labels}, "spec": pod}},
+        "spec": {
+            "replicas": rng.randint(1, 5),
+            "selector": {"matchLabels": labels},
+            "template": {"metadata": {"labels": labels}, "spec": pod},
+        },
     }
 
 
 def service(rng: random.Random, index: int) -> dict[str, Any]:
-    return {"apiVersion": "v1", "kind": "Service", "metadata": {"name": f"svc-{index}", "namespace": "apps"},
-            "spec": {"selector": {"app": f"app-{index}"}, "ports": [{"port": 80, "targetPort": "http", "protocol": "TCP"}]}}
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": f"svc-{index}", "namespace": "apps"},
+        "spec": {"selector": {"app": f"app-{index}"}, "ports": [{"port": 80, "targetPort": "http", "protocol": "TCP"}]},
+    }
 
 
 def config_map(rng: random.Random, index: int) -> dict[str, Any]:
-    body = "\n".join(f"section.key{i} = {rng.random():.6f}  # tuned {rng.randrange(2020, 2026)}" for i in range(rng.randint(30, 110)))
-    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": f"cfg-{index}", "namespace": "apps"},
-            "data": {"app.conf": body + "\n", "mode": rng.choice(["fast", "safe"])}}
+    body = "\n".join(
+        f"section.key{i} = {rng.random():.6f}  # tuned {rng.randrange(2020, 2026)}" for i in range(rng.randint(30, 110))
+    )
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": f"cfg-{index}", "namespace": "apps"},
+        "data": {"app.conf": body + "\n", "mode": rng.choice(["fast", "safe"])},
+    }
 
 
 def job(rng: random.Random, index: int) -> dict[str, Any]:
     pod = {"restartPolicy": "Never", **_pod(rng, [_container(rng, "main")], index)}
-    return {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": f"job-{index}", "namespace": "apps"},
-            "spec": {"backoffLimit": 2, "template": {"spec": pod}}}
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": f"job-{index}", "namespace": "apps"},
+        "spec": {"backoffLimit": 2, "template": {"spec": pod}},
+    }
 
 
 def _inject(rng: random.Random, document: dict[str, Any]) -> str:
@@ -116,7 +157,9 @@ def build_core(root: Path, files: int, seed: int = 7) -> dict[str, Any]:
     documents = 0
     for index in range(files):
         if rng.random() < 0.1:  # a bundle: Deployment + Service (+ ConfigMap)
-            docs = [deployment(rng, index), service(rng, index)] + ([config_map(rng, index)] if rng.random() < 0.5 else [])
+            docs = [deployment(rng, index), service(rng, index)] + (
+                [config_map(rng, index)] if rng.random() < 0.5 else []
+            )
         else:
             docs = [rng.choices(makers, weights)[0](rng, index)]
         name = f"{index:05d}.yaml"
@@ -132,30 +175,57 @@ def build_core(root: Path, files: int, seed: int = 7) -> dict[str, Any]:
 
 
 def experiment(rng: random.Random, index: int) -> dict[str, Any]:
-    kind, field, container = rng.choice([("PyTorchJob", "pytorchReplicaSpecs", "pytorch"), ("TFJob", "tfReplicaSpecs", "tensorflow")])
+    kind, field, container = rng.choice(
+        [("PyTorchJob", "pytorchReplicaSpecs", "pytorch"), ("TFJob", "tfReplicaSpecs", "tensorflow")]
+    )
     roles = {"Master": 1, "Worker": rng.randint(1, 4)} if kind == "PyTorchJob" else {"Worker": rng.randint(1, 4)}
     replica = lambda count: {  # noqa: E731 - a tiny local builder
-        "replicas": count, "restartPolicy": "OnFailure",
-        "template": {"metadata": {"annotations": {"sidecar.istio.io/inject": "false"}}, "spec": {"containers": [{
-            "name": container, "image": f"registry.example.com/ml/train:{rng.randint(1, 9)}",
-            "command": ["python", "/train.py", "--lr=${trialParameters.lr}", "--momentum=${trialParameters.momentum}"],
-            "resources": {"limits": {"nvidia.com/gpu": 1}}}]}}}
+        "replicas": count,
+        "restartPolicy": "OnFailure",
+        "template": {
+            "metadata": {"annotations": {"sidecar.istio.io/inject": "false"}},
+            "spec": {
+                "containers": [
+                    {
+                        "name": container,
+                        "image": f"registry.example.com/ml/train:{rng.randint(1, 9)}",
+                        "command": [
+                            "python",
+                            "/train.py",
+                            "--lr=${trialParameters.lr}",
+                            "--momentum=${trialParameters.momentum}",
+                        ],
+                        "resources": {"limits": {"nvidia.com/gpu": 1}},
+                    }
+                ]
+            },
+        },
+    }
     return {
-        "apiVersion": "kubeflow.org/v1beta1", "kind": "Experiment",
+        "apiVersion": "kubeflow.org/v1beta1",
+        "kind": "Experiment",
         "metadata": {"name": f"exp-{index}", "namespace": "ml"},
         "spec": {
             "objective": {"type": "maximize", "goal": 0.99, "objectiveMetricName": "accuracy"},
             "algorithm": {"algorithmName": rng.choice(["random", "tpe", "bayesianoptimization"])},
-            "parallelTrialCount": 3, "maxTrialCount": 12, "maxFailedTrialCount": 3,
+            "parallelTrialCount": 3,
+            "maxTrialCount": 12,
+            "maxFailedTrialCount": 3,
             "parameters": [
                 {"name": "lr", "parameterType": "double", "feasibleSpace": {"min": "0.01", "max": "0.05"}},
                 {"name": "momentum", "parameterType": "double", "feasibleSpace": {"min": "0.5", "max": "0.9"}},
             ],
             "trialTemplate": {
                 "primaryContainerName": container,
-                "trialParameters": [{"name": "lr", "description": "lr", "reference": "lr"},
-                                    {"name": "momentum", "description": "m", "reference": "momentum"}],
-                "trialSpec": {"apiVersion": "kubeflow.org/v1", "kind": kind, "spec": {field: {r: replica(c) for r, c in roles.items()}}},
+                "trialParameters": [
+                    {"name": "lr", "description": "lr", "reference": "lr"},
+                    {"name": "momentum", "description": "m", "reference": "momentum"},
+                ],
+                "trialSpec": {
+                    "apiVersion": "kubeflow.org/v1",
+                    "kind": kind,
+                    "spec": {field: {r: replica(c) for r, c in roles.items()}},
+                },
             },
         },
     }
@@ -175,20 +245,39 @@ def build_specs(root: Path, specs: int, namespaces: int = 5, seed: int = 13) -> 
     folder = root / "specs"
     folder.mkdir(parents=True, exist_ok=True)
     names = [f"team-{i}" for i in range(namespaces)]
-    targets = {"apiVersion": "katib-gitops.dev/v1alpha1", "kind": "Targets", "spec": {
-        "namespaces": names,
-        "profiles": {"gpu": {"resources": {"limits": {"nvidia.com/gpu": 1}}, "budget": {"parallelTrials": 1}},
-                     "cpu": {"resources": {"requests": {"cpu": "2"}}}},
-        "gitops": {"repoURL": "https://git.example.com/hpo.git"}}}
+    targets = {
+        "apiVersion": "katib-gitops.dev/v1alpha1",
+        "kind": "Targets",
+        "spec": {
+            "namespaces": names,
+            "profiles": {
+                "gpu": {"resources": {"limits": {"nvidia.com/gpu": 1}}, "budget": {"parallelTrials": 1}},
+                "cpu": {"resources": {"requests": {"cpu": "2"}}},
+            },
+            "gitops": {"repoURL": "https://git.example.com/hpo.git"},
+        },
+    }
     (folder / "targets.yaml").write_text(dump(targets))
     for index in range(specs):
-        spec = {"apiVersion": "katib-gitops.dev/v1alpha1", "kind": "TuningSpec", "metadata": {"name": f"exp-{index}"}, "spec": {
-            "objective": {"type": "maximize", "metric": "accuracy"},
-            "algorithm": {"name": rng.choice(["random", "tpe"])},
-            "budget": {"maxTrials": 12, "parallelTrials": 3},
-            "parameters": [{"name": "--lr", "type": "double", "min": 0.01, "max": round(rng.uniform(0.05, 0.5), 3)}],
-            "trial": {"kind": "PyTorchJob", "image": "registry.example.com/ml/train:1", "command": ["python", "/train.py"],
-                      "replicas": {"Master": 1, "Worker": rng.randint(1, 3)}},
-            "targets": {"namespaces": names, "profiles": ["gpu", "cpu"]}}}
+        spec = {
+            "apiVersion": "katib-gitops.dev/v1alpha1",
+            "kind": "TuningSpec",
+            "metadata": {"name": f"exp-{index}"},
+            "spec": {
+                "objective": {"type": "maximize", "metric": "accuracy"},
+                "algorithm": {"name": rng.choice(["random", "tpe"])},
+                "budget": {"maxTrials": 12, "parallelTrials": 3},
+                "parameters": [
+                    {"name": "--lr", "type": "double", "min": 0.01, "max": round(rng.uniform(0.05, 0.5), 3)}
+                ],
+                "trial": {
+                    "kind": "PyTorchJob",
+                    "image": "registry.example.com/ml/train:1",
+                    "command": ["python", "/train.py"],
+                    "replicas": {"Master": 1, "Worker": rng.randint(1, 3)},
+                },
+                "targets": {"namespaces": names, "profiles": ["gpu", "cpu"]},
+            },
+        }
         (folder / f"exp-{index}.yaml").write_text(dump(spec))
     return folder

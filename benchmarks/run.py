@@ -53,14 +53,18 @@ def katib_gitops() -> list[str]:
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
-def run(command: Sequence[str], cwd: Path | None = None, ok: tuple[int, ...] = (0, 1)) -> subprocess.CompletedProcess[str]:
+def run(
+    command: Sequence[str], cwd: Path | None = None, ok: tuple[int, ...] = (0, 1)
+) -> subprocess.CompletedProcess[str]:
     result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, env=ENV)
     if result.returncode not in ok:
         raise RuntimeError(f"{' '.join(command[:4])}... exited {result.returncode}: {result.stderr[-500:]}")
     return result
 
 
-def timed(command: Sequence[str], runs: int, cwd: Path | None = None, ok: tuple[int, ...] = (0, 1), warm: bool = True) -> float:
+def timed(
+    command: Sequence[str], runs: int, cwd: Path | None = None, ok: tuple[int, ...] = (0, 1), warm: bool = True
+) -> float:
     """Median wall time of `runs` runs of `command`, in seconds, after one untimed warm-up run."""
     if warm:
         run(command, cwd, ok)
@@ -124,11 +128,29 @@ def bench_core(work: Path, size: dict[str, int]) -> list[Figure]:
     expected = {(b["file"], b["line"], b["column"]) for b in truth["broken"]}
     found = _findings(run([*katib_gitops(), "validate", "--format", "json", str(folder)]).stdout)
     figures = [
-        Figure("validate core corpus (katib-gitops)", ours, "s", f"{truth['documents']} documents in {truth['files']} files", None),
+        Figure(
+            "validate core corpus (katib-gitops)",
+            ours,
+            "s",
+            f"{truth['documents']} documents in {truth['files']} files",
+            None,
+        ),
         Figure("parse only (PyYAML C loader)", parse, "s", "", None),
         Figure("katib-gitops / parse-only", ours / parse, "x", "<= 1.3x", ours / parse <= 1.3),
-        Figure("findings = injected mistakes (file:line:column)", len(found), "found", f"{len(expected)} injected", found == expected),
-        Figure("peak memory, validate core corpus --jobs 1", peak_rss_mib([*command, "--jobs", "1"]), "MiB", "< 300 MiB", None),
+        Figure(
+            "findings = injected mistakes (file:line:column)",
+            len(found),
+            "found",
+            f"{len(expected)} injected",
+            found == expected,
+        ),
+        Figure(
+            "peak memory, validate core corpus --jobs 1",
+            peak_rss_mib([*command, "--jobs", "1"]),
+            "MiB",
+            "< 300 MiB",
+            None,
+        ),
     ]
     figures[-1] = dataclasses.replace(figures[-1], met=figures[-1].value < 300)
     reference = shutil.which("kubernetes-validate") or str(Path(sys.executable).parent / "kubernetes-validate")
@@ -139,8 +161,15 @@ def bench_core(work: Path, size: dict[str, int]) -> list[Figure]:
         flagged = {Path(line.split()[1]).name for line in output.splitlines() if line.startswith("ERROR")}
         figures.insert(1, Figure("kubernetes-validate --strict", theirs, "s", "", None))
         figures.append(Figure("speed-up over kubernetes-validate", theirs / ours, "x", ">= 25x", theirs / ours >= 25))
-        figures.append(Figure("kubernetes-validate flags the same files", len(flagged), "files", f"{len(expected)} injected",
-                              flagged == {file for file, _, _ in expected}))
+        figures.append(
+            Figure(
+                "kubernetes-validate flags the same files",
+                len(flagged),
+                "files",
+                f"{len(expected)} injected",
+                flagged == {file for file, _, _ in expected},
+            )
+        )
     return figures
 
 
@@ -160,12 +189,15 @@ def bench_startup(work: Path, size: dict[str, int]) -> list[Figure]:
     small = work / "one.yaml"
     small.write_text(corpus.dump(corpus.experiment(corpus.random.Random(1), 0)))
     runs = size["startup"]
-    version, one, bare, floor = timed_together([
-        [*katib_gitops(), "--version"],
-        [*katib_gitops(), "validate", str(small)],
-        [sys.executable, "-c", "pass"],
-        [sys.executable, "-c", "import click, yaml, jsonschema_rs"],
-    ], runs)
+    version, one, bare, floor = timed_together(
+        [
+            [*katib_gitops(), "--version"],
+            [*katib_gitops(), "validate", str(small)],
+            [sys.executable, "-c", "pass"],
+            [sys.executable, "-c", "import click, yaml, jsonschema_rs"],
+        ],
+        runs,
+    )
     return [
         Figure("start-up: --version", version * 1000, "ms", "<= 120 ms", version <= 0.120),
         Figure("start-up: validate one Experiment", one * 1000, "ms", "<= 120 ms", one <= 0.120),
@@ -199,22 +231,42 @@ def bench_render(work: Path, size: dict[str, int]) -> list[Figure]:
     overlay = next(p.parent for p in sorted((repo / "overlays").rglob("kustomization.yaml")) if "_base" not in p.parts)
     relative = overlay.relative_to(repo).as_posix()
     runs = max(5, size["repeat"] * 4)
-    ours = timed_call(lambda: render.render(render.DiskFiles(repo), relative), runs)  # a fresh reader each time: no cached base
+    ours = timed_call(
+        lambda: render.render(render.DiskFiles(repo), relative), runs
+    )  # a fresh reader each time: no cached base
     figures = [Figure("render one overlay in process", ours * 1000, "ms", "", None)]
     kubectl = shutil.which("kubectl")
     if kubectl:
-        theirs = timed([kubectl, "kustomize", str(overlay)], runs, ok=(0,))  # kubectl is a Go binary: no warm-up needed, one does no harm
+        theirs = timed(
+            [kubectl, "kustomize", str(overlay)], runs, ok=(0,)
+        )  # kubectl is a Go binary: no warm-up needed, one does no harm
         import yaml
 
-        built = list(yaml.safe_load_all(subprocess.run([kubectl, "kustomize", str(overlay)], capture_output=True, text=True, check=True).stdout))
+        built = list(
+            yaml.safe_load_all(
+                subprocess.run([kubectl, "kustomize", str(overlay)], capture_output=True, text=True, check=True).stdout
+            )
+        )
         same = built == render.render(render.DiskFiles(repo), relative)
         figures.append(Figure("kubectl kustomize, same overlay", theirs * 1000, "ms", "", None))
-        figures.append(Figure("in-process render speed-up", theirs / ours, "x", ">= 20x, identical output", theirs / ours >= 20 and same))
+        figures.append(
+            Figure(
+                "in-process render speed-up",
+                theirs / ours,
+                "x",
+                ">= 20x, identical output",
+                theirs / ours >= 20 and same,
+            )
+        )
     return figures
 
 
 BENCHES: dict[str, Callable[[Path, dict[str, int]], list[Figure]]] = {
-    "core": bench_core, "katib": bench_katib, "startup": bench_startup, "generate": bench_generate, "render": bench_render,
+    "core": bench_core,
+    "katib": bench_katib,
+    "startup": bench_startup,
+    "generate": bench_generate,
+    "render": bench_render,
 }
 
 
@@ -228,8 +280,12 @@ def machine() -> dict[str, str]:
             return "absent"
 
     packages = ("katib-gitops", "click", "ruamel.yaml", "jsonschema", "kubernetes-validate", "PyYAML")
-    return {"python": platform.python_version(), "platform": platform.platform(), "cpus": str(os.cpu_count()),
-            **{name: installed(name) for name in packages}}
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpus": str(os.cpu_count()),
+        **{name: installed(name) for name in packages},
+    }
 
 
 def table(figures: list[Figure]) -> str:
@@ -262,7 +318,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(table(figures))
     print("\n" + "; ".join(f"{k} {v}" for k, v in machine().items()))
     if args.json:
-        args.json.write_text(json.dumps({"machine": machine(), "figures": [dataclasses.asdict(f) for f in figures]}, indent=2))
+        args.json.write_text(
+            json.dumps({"machine": machine(), "figures": [dataclasses.asdict(f) for f in figures]}, indent=2)
+        )
     missed = [f.name for f in figures if f.met is False]
     return 1 if args.fail_on_miss and missed else 0
 

@@ -63,7 +63,7 @@ JsonPath = Sequence[str | int]
 # Rules of the loader, listed by `katib-gitops rules` (see validate/core.py TOOL_RULES).
 RULES = {
     "yaml-ambiguous": "A plain scalar that Kubernetes (YAML 1.1, go-yaml v2) and kustomize or YAML 1.2 tools read differently "
-                      "(yes/no/on/off, 010, 1_000, 0b1, 1.10, a key set before '<<'): quote it.",
+    "(yes/no/on/off, 010, 1_000, 0b1, 1.10, a key set before '<<'): quote it.",
     "yaml-value": "No value JSON cannot carry: .inf, .nan, integers outside the 64-bit range, !!binary.",
     "yaml-limit": "Files stay within the reader's limits: size (--max-file-size), nesting depth, and nodes reached through aliases.",
 }
@@ -72,9 +72,11 @@ RULES = {
 class Limits:
     """Resource limits of the reader; `--max-file-size` sets max_file_bytes for a run."""
 
-    __slots__ = ("max_file_bytes", "max_depth", "max_alias_nodes")
+    __slots__ = ("max_alias_nodes", "max_depth", "max_file_bytes")
 
-    def __init__(self, max_file_bytes: int = 8 * 1024 * 1024, max_depth: int = 100, max_alias_nodes: int = 100_000) -> None:
+    def __init__(
+        self, max_file_bytes: int = 8 * 1024 * 1024, max_depth: int = 100, max_alias_nodes: int = 100_000
+    ) -> None:
         self.max_file_bytes = max_file_bytes
         self.max_depth = max_depth  # nesting levels; Kubernetes objects rarely pass 30
         self.max_alias_nodes = max_alias_nodes  # nodes reached through aliases, per file
@@ -108,7 +110,7 @@ def _mib(size: int) -> str:
 class Pos:
     """Where a node starts (0-based, as parsed), with its keys' and children's positions."""
 
-    __slots__ = ("line", "column", "keys", "children")
+    __slots__ = ("children", "column", "keys", "line")
 
     def __init__(self, line: int, column: int) -> None:
         self.line = line
@@ -129,7 +131,9 @@ class Document(NamedTuple):
         """1-based line and column of the node at `path`, or of its deepest existing parent."""
         return locate(self.node, path, at_key=at_key)
 
-    def diagnostic(self, path: JsonPath, rule_id: str, message: str, hint: str = "", *, at_key: bool = False) -> Diagnostic:
+    def diagnostic(
+        self, path: JsonPath, rule_id: str, message: str, hint: str = "", *, at_key: bool = False
+    ) -> Diagnostic:
         line, column = self.position(path, at_key=at_key)
         return Diagnostic(self.file, line, column, rule_id, message, path=format_path(path), hint=hint)
 
@@ -260,8 +264,18 @@ def _require_regular(mode: int, display: str) -> None:
 
 def _too_large(display: str, size: int) -> FindingsError:
     limit = LIMITS.max_file_bytes
-    return FindingsError([Diagnostic(display, 1, 1, "yaml-limit", f"file is larger than the {_mib(limit)} limit ({_mib(size)} or more)",
-                                     hint="raise the limit with --max-file-size if the file is meant to be this large")])
+    return FindingsError(
+        [
+            Diagnostic(
+                display,
+                1,
+                1,
+                "yaml-limit",
+                f"file is larger than the {_mib(limit)} limit ({_mib(size)} or more)",
+                hint="raise the limit with --max-file-size if the file is meant to be this large",
+            )
+        ]
+    )
 
 
 def read_stream(stream: Any, display: str) -> str:
@@ -278,8 +292,10 @@ def read_stream(stream: Any, display: str) -> str:
 
 
 _BOMS = {
-    b"\xff\xfe\x00\x00": "UTF-32", b"\x00\x00\xfe\xff": "UTF-32",
-    b"\xff\xfe": "UTF-16", b"\xfe\xff": "UTF-16",
+    b"\xff\xfe\x00\x00": "UTF-32",
+    b"\x00\x00\xfe\xff": "UTF-32",
+    b"\xff\xfe": "UTF-16",
+    b"\xfe\xff": "UTF-16",
 }
 
 
@@ -287,18 +303,40 @@ def decode(raw: bytes, display: str) -> str:
     """UTF-8 text (a UTF-8 byte-order mark is dropped); anything else is a `yaml-syntax` finding."""
     for bom, name in _BOMS.items():
         if raw.startswith(bom):
-            raise FindingsError([Diagnostic(display, 1, 1, "yaml-syntax", f"file is {name} text", hint="save it as UTF-8")])
+            raise FindingsError(
+                [Diagnostic(display, 1, 1, "yaml-syntax", f"file is {name} text", hint="save it as UTF-8")]
+            )
     if b"\x00" in raw:
         offset = raw.index(b"\x00")
         line, column = _line_col(raw, offset)
-        raise FindingsError([Diagnostic(display, line, column, "yaml-syntax", "file contains NUL bytes: a binary file, or UTF-16/32 text, not YAML",
-                                        hint="YAML files are UTF-8 text")])
+        raise FindingsError(
+            [
+                Diagnostic(
+                    display,
+                    line,
+                    column,
+                    "yaml-syntax",
+                    "file contains NUL bytes: a binary file, or UTF-16/32 text, not YAML",
+                    hint="YAML files are UTF-8 text",
+                )
+            ]
+        )
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line, column = _line_col(raw, exc.start)
-        raise FindingsError([Diagnostic(display, line, column, "yaml-syntax", f"file is not valid UTF-8 (byte 0x{raw[exc.start]:02x})",
-                                        hint="save it as UTF-8")]) from None
+        raise FindingsError(
+            [
+                Diagnostic(
+                    display,
+                    line,
+                    column,
+                    "yaml-syntax",
+                    f"file is not valid UTF-8 (byte 0x{raw[exc.start]:02x})",
+                    hint="save it as UTF-8",
+                )
+            ]
+        ) from None
     return _check_text(text, display)
 
 
@@ -318,15 +356,24 @@ def _not_printable() -> re.Pattern[str]:
 
 
 def _check_text(text: str, display: str) -> str:
-    if text.startswith("\ufeff"):
-        text = text[1:]
+    text = text.removeprefix("\ufeff")
     bad = (_NOT_PRINTABLE_ASCII if text.isascii() else _not_printable()).search(text)
     if bad:
         offset = bad.start()
         line = text.count("\n", 0, offset) + 1
         column = offset - (text.rfind("\n", 0, offset) + 1) + 1
-        raise FindingsError([Diagnostic(display, line, column, "yaml-syntax", f"control character U+{ord(bad.group()):04X} is not allowed in YAML",
-                                        hint="remove it, or write it as an escape (\\x07) inside a double-quoted string")])
+        raise FindingsError(
+            [
+                Diagnostic(
+                    display,
+                    line,
+                    column,
+                    "yaml-syntax",
+                    f"control character U+{ord(bad.group()):04X} is not allowed in YAML",
+                    hint="remove it, or write it as an escape (\\x07) inside a double-quoted string",
+                )
+            ]
+        )
     return text
 
 
@@ -396,7 +443,9 @@ _V2_WORDS: dict[str, Any] = {
     **dict.fromkeys(("-.inf", "-.Inf", "-.INF"), -math.inf),
 }
 # Booleans only to YAML 1.1 readers; go-yaml v3 (kustomize's kyaml) and YAML 1.2 read them as strings.
-YAML11_ONLY_BOOLEANS = frozenset(k for k, v in _V2_WORDS.items() if isinstance(v, bool) and k.lower() not in ("true", "false"))
+YAML11_ONLY_BOOLEANS = frozenset(
+    k for k, v in _V2_WORDS.items() if isinstance(v, bool) and k.lower() not in ("true", "false")
+)
 _GO_INT = re.compile(r"([-+]?)(?:0[xX]([0-9a-fA-F]+)|0[oO]([0-7]+)|0[bB]([01]+)|(0[0-7]*)|([1-9][0-9]*))")
 _GO_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
 _DOT_FLOAT = re.compile(r"\.[0-9]+([eE][-+]?[0-9]+)?")
@@ -446,8 +495,10 @@ def _go_parse_int(text: str) -> int | None:
 def ambiguity(text: str, value: Any) -> str:
     """Why readers disagree on this plain scalar, or ''."""
     if text in YAML11_ONLY_BOOLEANS:
-        return (f"'{text}' is the boolean {str(value).lower()} to kubectl, Argo CD and Flux (YAML 1.1) "
-                f"but the string '{text}' to kustomize and YAML 1.2 tools")
+        return (
+            f"'{text}' is the boolean {str(value).lower()} to kubectl, Argo CD and Flux (YAML 1.1) "
+            f"but the string '{text}' to kustomize and YAML 1.2 tools"
+        )
     if isinstance(value, bool) or value is None or not isinstance(value, (int, float)):
         return ""
     plain = text.lstrip("+-")
@@ -458,13 +509,21 @@ def ambiguity(text: str, value: Any) -> str:
     if re.fullmatch(r"0[0-9]+", plain):
         return f"'{text}' is the number {_number(value)} to Kubernetes (a leading 0 means octal) but {int(plain)} to YAML 1.2 tools"
     if re.fullmatch(r"[0-9]*\.[0-9]*[0-9]0", plain):
-        return (f"'{text}' is the number {_number(value)}: the trailing zero is lost, and a string field "
-                f"receives '{_number(value)}' from kubectl")
+        return (
+            f"'{text}' is the number {_number(value)}: the trailing zero is lost, and a string field "
+            f"receives '{_number(value)}' from kubectl"
+        )
     return ""
 
 
 def _number(value: Any) -> str:
-    return repr(value) if isinstance(value, float) and not value.is_integer() else str(int(value)) if isinstance(value, float) else str(value)
+    return (
+        repr(value)
+        if isinstance(value, float) and not value.is_integer()
+        else str(int(value))
+        if isinstance(value, float)
+        else str(value)
+    )
 
 
 # ---------------------------------------------------------------- parsing
@@ -473,7 +532,7 @@ _MERGE = object()
 
 
 class _Frame:
-    __slots__ = ("kind", "value", "pos", "anchor", "size", "height", "key", "key_info", "seen", "ops")
+    __slots__ = ("anchor", "height", "key", "key_info", "kind", "ops", "pos", "seen", "size", "value")
 
     def __init__(self, kind: str, pos: Pos, anchor: str | None) -> None:
         self.kind = kind
@@ -524,17 +583,35 @@ def load_documents(text: str, display: str, *, strict: bool = True) -> list[Docu
         line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problem = (exc.problem or exc.context or "invalid YAML").strip()
         if "nesting depth" in problem:  # libyaml's own limit on flow collections
-            raise FindingsError([Diagnostic(display, line, column, "yaml-limit", problem, hint="flatten the document")]) from None
+            raise FindingsError(
+                [Diagnostic(display, line, column, "yaml-limit", problem, hint="flatten the document")]
+            ) from None
         offending = _char_at(text, mark.index) if mark else ""
-        raise FindingsError([Diagnostic(display, line, column, "yaml-syntax", problem, hint=_syntax_hint(problem, offending))]) from None
+        raise FindingsError(
+            [Diagnostic(display, line, column, "yaml-syntax", problem, hint=_syntax_hint(problem, offending))]
+        ) from None
     except yaml.YAMLError as exc:
         raise FindingsError([Diagnostic(display, 1, 1, "yaml-syntax", str(exc).strip())]) from None
     except _Fail as fail:
-        raise FindingsError([*builder.problems, Diagnostic(display, *fail.diagnostic_args[:2], fail.diagnostic_args[2], fail.diagnostic_args[3],
-                                                            hint=fail.diagnostic_args[4])]) from None
+        raise FindingsError(
+            [
+                *builder.problems,
+                Diagnostic(
+                    display,
+                    *fail.diagnostic_args[:2],
+                    fail.diagnostic_args[2],
+                    fail.diagnostic_args[3],
+                    hint=fail.diagnostic_args[4],
+                ),
+            ]
+        ) from None
     except RecursionError:  # defence in depth: the builder is iterative, this should not happen
         raise FindingsError([Diagnostic(display, 1, 1, "yaml-limit", "structure too deep to read")]) from None
-    problems = builder.problems if strict else [p for p in builder.problems if p.rule_id not in ("yaml-ambiguous", "yaml-value")]
+    problems = (
+        builder.problems
+        if strict
+        else [p for p in builder.problems if p.rule_id not in ("yaml-ambiguous", "yaml-value")]
+    )
     if problems:
         raise FindingsError(problems)
     return builder.documents
@@ -571,8 +648,13 @@ class _Builder:
     def _start(self, event: Any) -> None:
         mark = event.start_mark
         if len(self.stack) >= LIMITS.max_depth:
-            raise _Fail(mark.line, mark.column, "yaml-limit", f"nesting deeper than {LIMITS.max_depth} levels",
-                        "flatten the document; no Kubernetes object nests this deep")
+            raise _Fail(
+                mark.line,
+                mark.column,
+                "yaml-limit",
+                f"nesting deeper than {LIMITS.max_depth} levels",
+                "flatten the document; no Kubernetes object nests this deep",
+            )
         kind = "map" if type(event).__name__ == "MappingStartEvent" else "seq"
         self.stack.append(_Frame(kind, Pos(mark.line, mark.column), event.anchor))
 
@@ -613,7 +695,12 @@ class _Builder:
         if not self._key_position():
             reason = ambiguity(text, value) if plain else ""
             if reason:
-                self._problem(mark, "yaml-ambiguous", reason, f"quote it (\"{text}\") if it is text, or write what you mean unambiguously")
+                self._problem(
+                    mark,
+                    "yaml-ambiguous",
+                    reason,
+                    f'quote it ("{text}") if it is text, or write what you mean unambiguously',
+                )
             self._check_value(value, text, mark)
         self._complete(value, Pos(mark.line, mark.column), 1, 0, event.anchor)
 
@@ -625,7 +712,12 @@ class _Builder:
         if short == "!!merge" and text == "<<":
             return _MERGE
         if short == "!!binary":
-            self._problem(mark, "yaml-value", "!!binary values are not supported by Kubernetes' YAML reader", "write the base64 text without the tag")
+            self._problem(
+                mark,
+                "yaml-value",
+                "!!binary values are not supported by Kubernetes' YAML reader",
+                "write the base64 text without the tag",
+            )
             return text
         if short in ("!!int", "!!float", "!!bool", "!!null"):
             value = resolve_plain(text) if text else None
@@ -637,25 +729,48 @@ class _Builder:
 
     def _check_value(self, value: Any, text: str, mark: Any) -> None:
         if isinstance(value, float) and (math.isinf(value) or math.isnan(value)):
-            self._problem(mark, "yaml-value", f"'{text}' is not a number JSON can carry, so Kubernetes cannot store it", "quote it if it is text")
-        elif isinstance(value, int) and not isinstance(value, bool) and not INT64[0] <= value <= INT64[1]:
-            self._problem(mark, "yaml-value", f"integer {text} is outside the 64-bit range Kubernetes stores", "quote it if it is text")
-        elif isinstance(value, float) and abs(value) >= 2**63 and re.fullmatch(r"[-+]?[0-9_]+", text):
-            self._problem(mark, "yaml-value", f"integer {text} is outside the 64-bit range Kubernetes stores", "quote it if it is text")
+            self._problem(
+                mark,
+                "yaml-value",
+                f"'{text}' is not a number JSON can carry, so Kubernetes cannot store it",
+                "quote it if it is text",
+            )
+        elif (isinstance(value, int) and not isinstance(value, bool) and not INT64[0] <= value <= INT64[1]) or (isinstance(value, float) and abs(value) >= 2**63 and re.fullmatch(r"[-+]?[0-9_]+", text)):
+            self._problem(
+                mark,
+                "yaml-value",
+                f"integer {text} is outside the 64-bit range Kubernetes stores",
+                "quote it if it is text",
+            )
 
     def _alias(self, event: Any) -> None:
         mark = event.start_mark
         found = self.anchors.get(event.anchor)
         if found is None:
-            raise _Fail(mark.line, mark.column, "yaml-syntax", f"alias *{event.anchor} refers to no anchor defined before it",
-                        "an alias must follow its anchor, outside of it (a node cannot contain itself)")
+            raise _Fail(
+                mark.line,
+                mark.column,
+                "yaml-syntax",
+                f"alias *{event.anchor} refers to no anchor defined before it",
+                "an alias must follow its anchor, outside of it (a node cannot contain itself)",
+            )
         value, pos, size, height = found
         self.alias_nodes += size
         if self.alias_nodes > LIMITS.max_alias_nodes:
-            raise _Fail(mark.line, mark.column, "yaml-limit",
-                        f"aliases expand to more than {LIMITS.max_alias_nodes} nodes (an alias bomb?)", "write the repeated parts out, or use fewer aliases")
+            raise _Fail(
+                mark.line,
+                mark.column,
+                "yaml-limit",
+                f"aliases expand to more than {LIMITS.max_alias_nodes} nodes (an alias bomb?)",
+                "write the repeated parts out, or use fewer aliases",
+            )
         if len(self.stack) + height > LIMITS.max_depth:
-            raise _Fail(mark.line, mark.column, "yaml-limit", f"nesting deeper than {LIMITS.max_depth} levels once aliases are expanded")
+            raise _Fail(
+                mark.line,
+                mark.column,
+                "yaml-limit",
+                f"nesting deeper than {LIMITS.max_depth} levels once aliases are expanded",
+            )
         self._attach(copy.deepcopy(value) if isinstance(value, (dict, list)) else value, pos, size, height)
 
     def _complete(self, value: Any, pos: Pos, size: int, height: int, anchor: str | None) -> None:
@@ -703,15 +818,23 @@ class _Builder:
             if pos.children is not None:
                 self._problem_at(where, "yaml-syntax", "a mapping key must be a string, not a mapping or list")
             elif isinstance(key, bool):
-                self._problem_at(where, "yaml-ambiguous", f"this key is the boolean {str(key).lower()} to Kubernetes (YAML 1.1), not a string",
-                                 "quote the key")
+                self._problem_at(
+                    where,
+                    "yaml-ambiguous",
+                    f"this key is the boolean {str(key).lower()} to Kubernetes (YAML 1.1), not a string",
+                    "quote the key",
+                )
             else:
                 self._problem_at(where, "yaml-syntax", f"mapping key {key!r} is not a string", "quote the key")
             frame.key = _SKIP
             return
         if key in frame.seen:
-            self._problem_at(where, "yaml-syntax", f"duplicate key: '{key}' (first on line {frame.seen[key][0] + 1})",
-                             "Kubernetes rejects or silently drops one of them; keep one")
+            self._problem_at(
+                where,
+                "yaml-syntax",
+                f"duplicate key: '{key}' (first on line {frame.seen[key][0] + 1})",
+                "Kubernetes rejects or silently drops one of them; keep one",
+            )
             frame.key = _SKIP
             return
         frame.seen[key] = where
@@ -744,14 +867,26 @@ class _Builder:
             merged: dict[str, tuple[Any, tuple[int, int], Pos]] = {}
             for source, source_pos in reversed(op[1]):  # earlier mappings take precedence (decode.go `merge`)
                 for name, item in source.items():
-                    key_at = source_pos.keys[name] if source_pos.keys and name in source_pos.keys else (source_pos.line, source_pos.column)
-                    child = source_pos.children[name] if isinstance(source_pos.children, dict) and name in source_pos.children else source_pos
+                    key_at = (
+                        source_pos.keys[name]
+                        if source_pos.keys and name in source_pos.keys
+                        else (source_pos.line, source_pos.column)
+                    )
+                    child = (
+                        source_pos.children[name]
+                        if isinstance(source_pos.children, dict) and name in source_pos.children
+                        else source_pos
+                    )
                     merged[name] = (item, key_at, child)
             for name, (item, key_at, child) in merged.items():
                 if name in explicit_before and value[name] != item:
-                    self._problem_at(keys[name], "yaml-ambiguous",
-                                     f"'{name}' is set here and again by the '<<' after it: kubectl (go-yaml v2) takes the merged value, "
-                                     "kustomize and the YAML merge-key spec keep this one", "move the key after the '<<' line")
+                    self._problem_at(
+                        keys[name],
+                        "yaml-ambiguous",
+                        f"'{name}' is set here and again by the '<<' after it: kubectl (go-yaml v2) takes the merged value, "
+                        "kustomize and the YAML merge-key spec keep this one",
+                        "move the key after the '<<' line",
+                    )
                 value[name] = item
                 keys[name] = key_at
                 children[name] = child
@@ -770,10 +905,14 @@ class _Builder:
 
 _SKIP = object()  # a pending key that was reported: its value is read and dropped
 _HANDLERS = {
-    "ScalarEvent": _Builder._scalar, "AliasEvent": _Builder._alias,
-    "MappingStartEvent": _Builder._start, "SequenceStartEvent": _Builder._start,
-    "MappingEndEvent": _Builder._end, "SequenceEndEvent": _Builder._end,
-    "DocumentStartEvent": _Builder._document_start, "DocumentEndEvent": _Builder._document_end,
+    "ScalarEvent": _Builder._scalar,
+    "AliasEvent": _Builder._alias,
+    "MappingStartEvent": _Builder._start,
+    "SequenceStartEvent": _Builder._start,
+    "MappingEndEvent": _Builder._end,
+    "SequenceEndEvent": _Builder._end,
+    "DocumentStartEvent": _Builder._document_start,
+    "DocumentEndEvent": _Builder._document_end,
 }
 
 
@@ -784,7 +923,18 @@ def to_plain(node: Any, display: str = "<input>") -> Any:
         for key, value in node.items():
             if not isinstance(key, str):
                 line, col = _child_position(node, key) or _own_position(node)
-                raise FindingsError([Diagnostic(display, line, col, "yaml-syntax", f"mapping key {key!r} is not a string", hint="quote the key")])
+                raise FindingsError(
+                    [
+                        Diagnostic(
+                            display,
+                            line,
+                            col,
+                            "yaml-syntax",
+                            f"mapping key {key!r} is not a string",
+                            hint="quote the key",
+                        )
+                    ]
+                )
             out[str(key)] = to_plain(value, display)
         return out
     if isinstance(node, list):
@@ -820,7 +970,16 @@ def load_round_trip(text: str, display: str) -> list[Any]:
 _PLAIN = re.compile(r"[A-Za-z_./-][A-Za-z0-9_./=-]*\Z")
 _NUMBER_LIKE = re.compile(r"[-+]?(\.?[0-9]|\.inf|\.nan)", re.IGNORECASE)
 _YAML11_WORDS = {
-    "y", "yes", "n", "no", "true", "false", "on", "off", "null", "~",
+    "y",
+    "yes",
+    "n",
+    "no",
+    "true",
+    "false",
+    "on",
+    "off",
+    "null",
+    "~",
 }
 
 
@@ -846,7 +1005,9 @@ def _literal_block(value: str, indent: int) -> str | None:
 def _double_quoted(value: str) -> str:
     """JSON-style quoting (valid YAML), with every non-printable character escaped."""
     text = json.dumps(value, ensure_ascii=False)
-    return "".join(c if c.isprintable() else (f"\\u{ord(c):04x}" if ord(c) < 0x10000 else f"\\U{ord(c):08x}") for c in text)
+    return "".join(
+        c if c.isprintable() else (f"\\u{ord(c):04x}" if ord(c) < 0x10000 else f"\\U{ord(c):08x}") for c in text
+    )
 
 
 def _scalar(value: Any) -> str:

@@ -133,7 +133,10 @@ def test_every_recipe_is_a_named_block() -> None:
 def test_the_exit_code_table_matches_the_cli() -> None:
     rows = re.findall(r"^\| (\d+) \| (\w[^|]*?)[:|]", section("Exit codes"), flags=re.MULTILINE)
     assert [(int(code), meaning.strip()) for code, meaning in rows] == [
-        (0, "clean"), (EXIT_FINDINGS, "findings"), (EXIT_USAGE, "usage or I/O error"), (EXIT_INTERNAL, "internal error"),
+        (0, "clean"),
+        (EXIT_FINDINGS, "findings"),
+        (EXIT_USAGE, "usage or I/O error"),
+        (EXIT_INTERNAL, "internal error"),
     ]
 
 
@@ -191,7 +194,9 @@ def test_github_uploads_the_file_the_sarif_step_writes() -> None:
     (upload,) = [s for s in steps if s.get("uses", "").startswith("github/codeql-action/upload-sarif@")]
     assert steps.index(upload) > steps.index(sarif_step)
     assert upload["with"]["sarif_file"] == redirect_target(sarif_step["run"])
-    assert f"steps.{sarif_step['id']}.outcome == 'success'" in upload["if"]  # no upload of an empty file after exit 2 or 3
+    assert (
+        f"steps.{sarif_step['id']}.outcome == 'success'" in upload["if"]
+    )  # no upload of an empty file after exit 2 or 3
 
 
 def gitlab_job() -> dict[str, Any]:
@@ -237,7 +242,9 @@ def clientlib() -> Any:
     try:
         from pre_commit import clientlib  # type: ignore[import-untyped]
     except ImportError:
-        skip_or_fail("pre-commit is not installed (pip install -e '.[test]'): cannot check the hook manifest with its own schema")
+        skip_or_fail(
+            "pre-commit is not installed (pip install -e '.[test]'): cannot check the hook manifest with its own schema"
+        )
     return clientlib
 
 
@@ -257,7 +264,13 @@ def test_the_hook_manifest_and_the_snippet_pass_pre_commits_own_checks(clientlib
 
 def test_the_validate_hook_excludes_configuration_yaml() -> None:
     exclude = re.compile(hook_manifest()["katib-gitops-validate"]["exclude"])
-    for path in (".pre-commit-config.yaml", ".pre-commit-hooks.yaml", ".gitlab-ci.yml", ".github/workflows/katib-gitops.yml", ".gitlab/ci.yml"):
+    for path in (
+        ".pre-commit-config.yaml",
+        ".pre-commit-hooks.yaml",
+        ".gitlab-ci.yml",
+        ".github/workflows/katib-gitops.yml",
+        ".gitlab/ci.yml",
+    ):
         assert exclude.search(path), path
     for path in ("specs/demo.yaml", "overlays/demo/_base/experiment.yaml", "apps/.github.yaml", "x/.gitlab-ci.yml"):
         assert not exclude.search(path), path
@@ -311,7 +324,16 @@ class Repo:
     scenario: str
 
     def run(self, script: str, shell: list[str]) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([*shell, script], cwd=self.root, env=self.env, stdin=subprocess.DEVNULL, text=True, capture_output=True, timeout=120, check=False)
+        return subprocess.run(
+            [*shell, script],
+            cwd=self.root,
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            capture_output=True,
+            timeout=120,
+            check=False,
+        )
 
     def broken_at(self) -> tuple[str, int, int]:
         """Where `_broken` put its mistake: the file, line and column of `maximum`."""
@@ -397,7 +419,10 @@ def test_github_workflow_commands(repo: Repo) -> None:
     results = check_sarif(sarif)
     if scenario == "broken":
         file, line, column = repo.broken_at()
-        assert f"::error file={file},line={line},col={column},title=schema::'maximum' is not one of" in outputs["Validate (annotations)"]
+        assert (
+            f"::error file={file},line={line},col={column},title=schema::'maximum' is not one of"
+            in outputs["Validate (annotations)"]
+        )
         (finding,) = results
         location = finding["locations"][0]["physicalLocation"]
         assert location["artifactLocation"] == {"uri": file, "uriBaseId": "%SRCROOT%"}
@@ -420,7 +445,9 @@ def test_gitlab_job_script(repo: Repo) -> None:
         assert report.read_text() == ""
         return
     suite = check_junit(report)
-    failures = [(case.get("file"), failure.get("type")) for case in suite.iter("testcase") for failure in case.iter("failure")]
+    failures = [
+        (case.get("file"), failure.get("type")) for case in suite.iter("testcase") for failure in case.iter("failure")
+    ]
     if scenario == "broken":
         assert failures == [("specs/demo.yaml", "schema")]
         _, line, column = repo.broken_at()
@@ -436,7 +463,16 @@ def test_shell_recipe(repo: Repo) -> None:
     script = repo.root / SHELL
     script.parent.mkdir(parents=True)
     script.write_text(recipe(SHELL).text)
-    result = subprocess.run(["sh", SHELL], cwd=repo.root, env=repo.env, stdin=subprocess.DEVNULL, text=True, capture_output=True, timeout=120, check=False)
+    result = subprocess.run(
+        ["sh", SHELL],
+        cwd=repo.root,
+        env=repo.env,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
     scenario = repo.scenario
     expected = {"clean": 0, "broken": 1, "stale": 1, "no-overlays": 2}[scenario]
     assert result.returncode == expected, result.stdout + result.stderr

@@ -8,8 +8,8 @@ import pytest
 from click.testing import CliRunner
 
 from katib_gitops import __version__
-from katib_gitops.rules.spec_checks import RULES
 from katib_gitops.cli.main import main
+from katib_gitops.rules.spec_checks import RULES
 from tests.helpers import write_specs
 
 
@@ -42,7 +42,11 @@ def test_render_prints_the_built_overlay(tmp_path: Path, monkeypatch: pytest.Mon
     assert run("generate")[0] == 0
     code, out, _ = run("render", "overlays/demo/team-a/gpu")
     assert code == 0
-    assert "namespace: team-a" in out and "nvidia.com/gpu: 1" in out and out.startswith("apiVersion: kubeflow.org/v1beta1\n")
+    assert (
+        "namespace: team-a" in out
+        and "nvidia.com/gpu: 1" in out
+        and out.startswith("apiVersion: kubeflow.org/v1beta1\n")
+    )
 
 
 def test_findings_exit_1_with_file_line_column(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -79,14 +83,19 @@ def test_a_specs_folder_without_targets_is_reported(tmp_path: Path, monkeypatch:
     assert code == 1 and "no 'Targets' document found" in err
 
 
-def _console_script(*args: str, stdout: int | None = None) -> "subprocess.CompletedProcess[str]":
+def _console_script(*args: str, stdout: int | None = None) -> subprocess.CompletedProcess[str]:
     """The installed entry point (katib_gitops.cli.console:entry), as pre-commit and CI run it."""
     import subprocess
     import sys
 
     code = "import sys; from katib_gitops.cli.console import entry; sys.argv = ['katib-gitops', *sys.argv[1:]]; entry()"
-    return subprocess.run([sys.executable, "-c", code, *args], capture_output=stdout is None, stdout=stdout, text=True,
-                          cwd=Path(__file__).resolve().parent.parent)
+    return subprocess.run(
+        [sys.executable, "-c", code, *args],
+        capture_output=stdout is None,
+        stdout=stdout,
+        text=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
 
 
 def test_the_console_script_keeps_exit_codes_and_flushes_its_output(tmp_path: Path) -> None:
@@ -106,10 +115,16 @@ def test_the_console_script_stops_quietly_when_the_reader_goes_away(tmp_path: Pa
     import sys
 
     for index in range(400):
-        (tmp_path / f"{index}.yaml").write_text(f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: a{index}, labelz: {{}}}}\n")
+        (tmp_path / f"{index}.yaml").write_text(
+            f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: a{index}, labelz: {{}}}}\n"
+        )
     code = "import sys; from katib_gitops.cli.console import entry; sys.argv = ['katib-gitops', *sys.argv[1:]]; entry()"
-    producer = subprocess.Popen([sys.executable, "-c", code, "validate", str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                cwd=Path(__file__).resolve().parent.parent)
+    producer = subprocess.Popen(
+        [sys.executable, "-c", code, "validate", str(tmp_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
     assert producer.stdout is not None
     producer.stdout.read(100)
     producer.stdout.close()

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from katib_gitops.cli.main import main
 from katib_gitops.cli.console import MAX_FILE_SIZE_ENV, plain_validate
+from katib_gitops.cli.main import main
 from katib_gitops.commands.validate import command
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,7 +34,9 @@ def test_only_validate_with_paths_and_no_option_is_plain() -> None:
     assert plain_validate(["validate", "--", "-odd-name.yaml"], {}) is None
     assert plain_validate(["validate", "--help"], {}) is None
     assert plain_validate(["generate", "--check"], {}) is None
-    assert plain_validate(["validate", "a.yaml"], {MAX_FILE_SIZE_ENV: "1MiB"}) is None  # an option set through the environment
+    assert (
+        plain_validate(["validate", "a.yaml"], {MAX_FILE_SIZE_ENV: "1MiB"}) is None
+    )  # an option set through the environment
 
 
 def test_through_click_a_plain_call_gets_the_same_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -72,7 +74,9 @@ def test_the_plain_call_answers_exactly_as_through_click(tmp_path: Path, case: s
 
 
 def test_the_plain_call_never_imports_click() -> None:
-    code = ("import sys\nfrom katib_gitops.cli import console\ntry:\n    console.main(['validate', sys.argv[1]])\nexcept SystemExit as exc:\n"
-            "    print(exc.code, 'click' in sys.modules, 'dataclasses' in sys.modules)")
+    code = (
+        "import sys\nfrom katib_gitops.cli import console\ntry:\n    console.main(['validate', sys.argv[1]])\nexcept SystemExit as exc:\n"
+        "    print(exc.code, 'click' in sys.modules, 'dataclasses' in sys.modules)"
+    )
     done = subprocess.run([sys.executable, "-c", code, str(EXPERIMENT)], capture_output=True, text=True, cwd=ROOT)
     assert done.stdout.splitlines()[-1] == "0 False False"

@@ -17,11 +17,19 @@ WIDGET_SPEC: dict[str, Any] = {
     "properties": {
         "size": {"type": "integer", "minimum": 1},
         "port": {"x-kubernetes-int-or-string": True, "anyOf": [{"type": "integer"}, {"type": "string"}]},
-        "quantity": {"x-kubernetes-int-or-string": True, "pattern": "^[0-9]+(m|Gi)?$", "anyOf": [{"type": "integer"}, {"type": "string"}]},
+        "quantity": {
+            "x-kubernetes-int-or-string": True,
+            "pattern": "^[0-9]+(m|Gi)?$",
+            "anyOf": [{"type": "integer"}, {"type": "string"}],
+        },
         "note": {"type": "string", "nullable": True},
         "mode": {"type": "string", "enum": ["fast", "slow"], "nullable": True},
         "strict": {"type": "string"},
-        "extra": {"type": "object", "x-kubernetes-preserve-unknown-fields": True, "properties": {"count": {"type": "integer"}}},
+        "extra": {
+            "type": "object",
+            "x-kubernetes-preserve-unknown-fields": True,
+            "properties": {"count": {"type": "integer"}},
+        },
         "labels": {"type": "object", "additionalProperties": {"type": "string"}},
         "empty": {"type": "object"},
         "ratio": {"type": "number", "minimum": 0, "exclusiveMinimum": True},
@@ -34,9 +42,17 @@ WIDGET_SPEC: dict[str, Any] = {
             "type": "array",
             "x-kubernetes-list-type": "map",
             "x-kubernetes-list-map-keys": ["name"],
-            "items": {"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}, "number": {"type": "integer"}}},
+            "items": {
+                "type": "object",
+                "required": ["name"],
+                "properties": {"name": {"type": "string"}, "number": {"type": "integer"}},
+            },
         },
-        "template": {"type": "object", "x-kubernetes-embedded-resource": True, "properties": {"spec": {"type": "object", "properties": {"a": {"type": "string"}}}}},
+        "template": {
+            "type": "object",
+            "x-kubernetes-embedded-resource": True,
+            "properties": {"spec": {"type": "object", "properties": {"a": {"type": "string"}}}},
+        },
         "raw": {"type": "object", "x-kubernetes-embedded-resource": True, "x-kubernetes-preserve-unknown-fields": True},
     },
 }
@@ -57,10 +73,17 @@ def make_crd(*versions: tuple[str, bool, bool, dict[str, Any]]) -> dict[str, Any
                     "name": name,
                     "served": served,
                     "storage": storage,
-                    "schema": {"openAPIV3Schema": {
-                        "type": "object",
-                        "properties": {"apiVersion": {"type": "string"}, "kind": {"type": "string"}, "metadata": {"type": "object"}, "spec": spec},
-                    }},
+                    "schema": {
+                        "openAPIV3Schema": {
+                            "type": "object",
+                            "properties": {
+                                "apiVersion": {"type": "string"},
+                                "kind": {"type": "string"},
+                                "metadata": {"type": "object"},
+                                "spec": spec,
+                            },
+                        }
+                    },
                 }
                 for name, served, storage, spec in versions
             ],
@@ -89,7 +112,7 @@ def test_a_valid_object_has_no_problems_and_the_schema_is_valid_2020_12() -> Non
 def test_schema_for_does_not_change_the_crd() -> None:
     before = copy.deepcopy(WIDGET)
     crd.schema_for(WIDGET)
-    assert WIDGET == before
+    assert before == WIDGET
 
 
 @pytest.mark.parametrize("value", [8080, "http", "0"])
@@ -119,7 +142,9 @@ def test_nullable_enum_accepts_null_but_still_checks_other_values() -> None:
 
 def test_an_unknown_field_is_reported_at_its_path() -> None:
     assert problems(sise=2) == ["spec.sise: unknown field 'sise'"]
-    assert problems(items=[{"name": "a"}, {"name": "b", "valeu": "x"}]) == ["spec.items[1].valeu: unknown field 'valeu'"]
+    assert problems(items=[{"name": "a"}, {"name": "b", "valeu": "x"}]) == [
+        "spec.items[1].valeu: unknown field 'valeu'"
+    ]
 
 
 def test_an_object_without_properties_keeps_no_field() -> None:
@@ -152,39 +177,56 @@ def test_openapi_boolean_exclusive_minimum_becomes_a_number() -> None:
 def test_list_type_set_and_map_reject_duplicates() -> None:
     assert problems(tags=["a", "a"]) == ["spec.tags: ['a', 'a'] has non-unique elements"]
     assert problems(ports=[{"name": "http", "number": 80}, {"name": "grpc"}]) == []
-    assert problems(ports=[{"name": "http", "number": 80}, {"name": "http", "number": 81}]) == ['spec.ports: duplicate entry with name = "http"']
+    assert problems(ports=[{"name": "http", "number": 80}, {"name": "http", "number": 81}]) == [
+        'spec.ports: duplicate entry with name = "http"'
+    ]
 
 
 def test_embedded_resource_takes_api_version_kind_and_object_meta() -> None:
     embedded = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "labels": {"a": "b"}}, "spec": {"a": "x"}}
     assert problems(template=embedded) == []
-    assert problems(template={**embedded, "metadata": {"nmae": "p"}}) == ["spec.template.metadata.nmae: unknown field 'nmae'"]
+    assert problems(template={**embedded, "metadata": {"nmae": "p"}}) == [
+        "spec.template.metadata.nmae: unknown field 'nmae'"
+    ]
     assert problems(template={**embedded, "status": {}}) == ["spec.template.status: unknown field 'status'"]
 
 
 def test_embedded_resource_requires_api_version_and_kind() -> None:
-    assert problems(template={"spec": {}}) == ["spec.template.apiVersion: required field is missing", "spec.template.kind: required field is missing"]
+    assert problems(template={"spec": {}}) == [
+        "spec.template.apiVersion: required field is missing",
+        "spec.template.kind: required field is missing",
+    ]
     assert problems(template={"apiVersion": "", "kind": "Pod"}) == ["spec.template.apiVersion: '' should be non-empty"]
 
 
 def test_embedded_resource_with_preserve_unknown_fields_keeps_anything_else() -> None:
     assert problems(raw={"apiVersion": "v1", "kind": "ConfigMap", "data": {"a": "b"}}) == []
-    assert problems(raw={"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"labels": {"a": 1}}}) == ["spec.raw.metadata.labels.a: 1 is not of type 'string'"]
+    assert problems(raw={"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"labels": {"a": 1}}}) == [
+        "spec.raw.metadata.labels.a: 1 is not of type 'string'"
+    ]
 
 
 def test_the_root_has_implicit_api_version_kind_and_metadata() -> None:
     assert crd.validate({**widget(), "kind": "Gadget"}, WIDGET) == ["kind: 'Widget' was expected"]
-    assert crd.validate({**widget(), "metadata": {"name": "w", "lables": {}}}, WIDGET) == ["metadata.lables: unknown field 'lables'"]
+    assert crd.validate({**widget(), "metadata": {"name": "w", "lables": {}}}, WIDGET) == [
+        "metadata.lables: unknown field 'lables'"
+    ]
     assert crd.validate({**widget(), "metadata": {"name": "w", "creationTimestamp": None}}, WIDGET) == []
-    assert crd.validate({"spec": {"size": 1}}, WIDGET) == ["apiVersion: required field is missing", "kind: required field is missing"]
+    assert crd.validate({"spec": {"size": 1}}, WIDGET) == [
+        "apiVersion: required field is missing",
+        "kind: required field is missing",
+    ]
 
 
 def test_constraints_the_crd_puts_on_root_metadata_are_kept() -> None:
     named = copy.deepcopy(WIDGET)
     named["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["metadata"] = {
-        "type": "object", "properties": {"name": {"type": "string", "maxLength": 3}},
+        "type": "object",
+        "properties": {"name": {"type": "string", "maxLength": 3}},
     }
-    assert crd.validate({**widget(), "metadata": {"name": "abcd", "labels": {"a": "b"}}}, named) == ["metadata.name: 'abcd' is too long"]
+    assert crd.validate({**widget(), "metadata": {"name": "abcd", "labels": {"a": "b"}}}, named) == [
+        "metadata.name: 'abcd' is too long"
+    ]
 
 
 TWO_VERSIONS = make_crd(
@@ -205,7 +247,10 @@ def test_validate_uses_the_version_the_object_names() -> None:
     old = {"apiVersion": "example.com/v1alpha1", "kind": "Widget", "spec": {"old": "x"}}
     assert crd.validate(old, TWO_VERSIONS) == []
     assert crd.validate({**old, "apiVersion": "example.com/v1"}, TWO_VERSIONS) == ["spec.old: unknown field 'old'"]
-    assert crd.validate(old, TWO_VERSIONS, version="v1") == ["apiVersion: 'example.com/v1' was expected", "spec.old: unknown field 'old'"]
+    assert crd.validate(old, TWO_VERSIONS, version="v1") == [
+        "apiVersion: 'example.com/v1' was expected",
+        "spec.old: unknown field 'old'",
+    ]
 
 
 def test_an_unserved_version_is_an_error() -> None:
@@ -224,7 +269,9 @@ def test_load_crds_reads_files_and_folders_and_skips_other_documents(tmp_path: P
     from katib_gitops.yamlio import dump_all
 
     (tmp_path / "sub").mkdir()
-    (tmp_path / "sub" / "widgets.yaml").write_text(dump_all([{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "x"}}, WIDGET]))
+    (tmp_path / "sub" / "widgets.yaml").write_text(
+        dump_all([{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "x"}}, WIDGET])
+    )
     other = copy.deepcopy(WIDGET)
     other["spec"]["names"]["kind"] = "Gadget"
     (tmp_path / "gadgets.yml").write_text(dump_all([other]))
@@ -235,10 +282,13 @@ def test_load_crds_reads_files_and_folders_and_skips_other_documents(tmp_path: P
     assert list(crd.load_crds(tmp_path / "gadgets.yml")) == [("example.com", "Gadget")]
 
 
-@pytest.mark.parametrize(("path", "text"), [
-    ([], "<root>"),
-    (["spec", "containers", 0, "name"], "spec.containers[0].name"),
-    (["limits", "nvidia.com/gpu"], "limits[nvidia.com/gpu]"),
-])
+@pytest.mark.parametrize(
+    ("path", "text"),
+    [
+        ([], "<root>"),
+        (["spec", "containers", 0, "name"], "spec.containers[0].name"),
+        (["limits", "nvidia.com/gpu"], "limits[nvidia.com/gpu]"),
+    ],
+)
 def test_format_path(path: list[Any], text: str) -> None:
     assert crd.format_path(path) == text

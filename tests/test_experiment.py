@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from katib_gitops.expand import overlays
 from katib_gitops.commands.generate import command
 from katib_gitops.core.defaults import apply_katib_defaults
+from katib_gitops.expand import overlays
 from katib_gitops.expand.experiment import MAX_NAME, build_experiment
 from katib_gitops.spec.model import parse_spec
-from katib_gitops.yamlio import load_documents, dump
+from katib_gitops.yamlio import dump, load_documents
 from tests.helpers import SPEC, spec, write_specs
 
 
@@ -36,21 +36,39 @@ def test_katib_defaulting_changes_nothing_in_the_bundled_specs(repo_specs: Path)
         assert apply_katib_defaults(experiment) == experiment
 
 
-@pytest.mark.parametrize("collector", [
-    {"kind": "StdOut"}, {"kind": "File"}, {"kind": "File", "path": "/out/m.json", "format": "JSON"},
-    {"kind": "TensorFlowEvent"}, {"kind": "Push"}, {"kind": "Custom", "container": {"name": "c", "image": "x"}},
-])
+@pytest.mark.parametrize(
+    "collector",
+    [
+        {"kind": "StdOut"},
+        {"kind": "File"},
+        {"kind": "File", "path": "/out/m.json", "format": "JSON"},
+        {"kind": "TensorFlowEvent"},
+        {"kind": "Push"},
+        {"kind": "Custom", "container": {"name": "c", "image": "x"}},
+    ],
+)
 def test_katib_defaulting_changes_nothing_for_every_collector(tmp_path: Path, collector: dict) -> None:
-    data = spec(trial={**SPEC["spec"]["trial"], "metricsCollector": collector},
-                objective={"type": "minimize", "metric": "loss", "additionalMetrics": ["accuracy"], "strategies": {"accuracy": "latest"}})
+    data = spec(
+        trial={**SPEC["spec"]["trial"], "metricsCollector": collector},
+        objective={
+            "type": "minimize",
+            "metric": "loss",
+            "additionalMetrics": ["accuracy"],
+            "strategies": {"accuracy": "latest"},
+        },
+    )
     for experiment in _experiments(write_specs(tmp_path, data)):
         assert apply_katib_defaults(experiment) == experiment
 
 
 def test_defaulting_fills_what_a_hand_written_experiment_leaves_out() -> None:
-    bare = {"spec": {"objective": {"type": "minimize", "objectiveMetricName": "loss", "additionalMetricNames": ["acc"]},
-                     "parameters": [{"name": "lr", "parameterType": "double", "feasibleSpace": {"min": "0.1", "max": "1"}}],
-                     "trialTemplate": {"retain": False, "trialSpec": {"kind": "TFJob"}}}}
+    bare = {
+        "spec": {
+            "objective": {"type": "minimize", "objectiveMetricName": "loss", "additionalMetricNames": ["acc"]},
+            "parameters": [{"name": "lr", "parameterType": "double", "feasibleSpace": {"min": "0.1", "max": "1"}}],
+            "trialTemplate": {"retain": False, "trialSpec": {"kind": "TFJob"}},
+        }
+    }
     spec_ = apply_katib_defaults(bare)["spec"]
     assert spec_["parallelTrialCount"] == 3 and spec_["resumePolicy"] == "Never"
     assert spec_["objective"]["metricStrategies"] == [{"name": "loss", "value": "min"}, {"name": "acc", "value": "min"}]
@@ -67,9 +85,17 @@ def test_the_tutorial_pytorch_experiment_keeps_its_search(repo_specs: Path) -> N
     assert (body["maxTrialCount"], body["parallelTrialCount"], body["maxFailedTrialCount"]) == (12, 3, 3)
     assert body["objective"]["objectiveMetricName"] == "accuracy" and body["objective"]["goal"] == 0.99
     assert body["algorithm"] == {"algorithmName": "random"}
-    assert body["parameters"] == [{"name": "--lr", "parameterType": "double", "feasibleSpace": {"min": "0.1", "max": "0.7", "distribution": "uniform"}}]
+    assert body["parameters"] == [
+        {
+            "name": "--lr",
+            "parameterType": "double",
+            "feasibleSpace": {"min": "0.1", "max": "0.7", "distribution": "uniform"},
+        }
+    ]
     template = body["trialTemplate"]
-    assert template["trialParameters"] == [{"name": "lr", "description": "value of parameter --lr", "reference": "--lr"}]
+    assert template["trialParameters"] == [
+        {"name": "lr", "description": "value of parameter --lr", "reference": "--lr"}
+    ]
     replicas = template["trialSpec"]["spec"]["pytorchReplicaSpecs"]
     assert {role: r["replicas"] for role, r in replicas.items()} == {"Master": 1, "Worker": 2}
     for replica in replicas.values():
@@ -88,8 +114,15 @@ def test_parameters_reach_the_trial_as_flags_env_or_placeholders(tmp_path: Path)
     ]
     trial = {**SPEC["spec"]["trial"], "args": ["--layers=${trialParameters.layers}"]}
     (built,) = [e for e in _experiments(write_specs(tmp_path, spec(parameters=params, trial=trial)))][:1]
-    container = built["spec"]["trialTemplate"]["trialSpec"]["spec"]["pytorchReplicaSpecs"]["Master"]["template"]["spec"]["containers"][0]
-    assert container["args"] == ["--layers=${trialParameters.layers}", "--lr", "${trialParameters.lr}", "--batch=${trialParameters.batchSize}"]
+    container = built["spec"]["trialTemplate"]["trialSpec"]["spec"]["pytorchReplicaSpecs"]["Master"]["template"][
+        "spec"
+    ]["containers"][0]
+    assert container["args"] == [
+        "--layers=${trialParameters.layers}",
+        "--lr",
+        "${trialParameters.lr}",
+        "--batch=${trialParameters.batchSize}",
+    ]
     assert container["env"] == [{"name": "OPTIMIZER", "value": "${trialParameters.optimizer}"}]
     assert [p["feasibleSpace"] for p in built["spec"]["parameters"]][1:] == [
         {"list": ["16", "32"], "distribution": "uniform"},
@@ -99,12 +132,17 @@ def test_parameters_reach_the_trial_as_flags_env_or_placeholders(tmp_path: Path)
 
 
 def test_numbers_given_as_strings_reach_katib_exactly_as_written(tmp_path: Path) -> None:
-    params = [{"name": "lr", "type": "double", "min": "0.00", "max": "1.50", "step": "0.05"}, {"name": "n", "type": "discrete", "values": ["1.0", 2]}]
+    params = [
+        {"name": "lr", "type": "double", "min": "0.00", "max": "1.50", "step": "0.05"},
+        {"name": "n", "type": "discrete", "values": ["1.0", 2]},
+    ]
     trial = {**SPEC["spec"]["trial"], "metricsCollector": {"kind": "StdOut", "filter": ["([\\w ]+)=([0-9.]+)"]}}
     data = spec(parameters=params, trial=trial, objective={"type": "maximize", "metric": "valid_1 auc"})
     built = _experiments(write_specs(tmp_path, data))[0]["spec"]
     assert [p["feasibleSpace"] for p in built["parameters"]] == [
-        {"min": "0.00", "max": "1.50", "step": "0.05", "distribution": "uniform"}, {"list": ["1.0", "2"], "distribution": "uniform"}]
+        {"min": "0.00", "max": "1.50", "step": "0.05", "distribution": "uniform"},
+        {"list": ["1.0", "2"], "distribution": "uniform"},
+    ]
     assert built["objective"]["objectiveMetricName"] == "valid_1 auc"
 
 
@@ -117,16 +155,19 @@ def test_changing_a_count_keeps_the_name() -> None:
         assert after["spec"] != before["spec"]
 
 
-@pytest.mark.parametrize("change", [
-    {"objective": {"type": "minimize", "metric": "loss"}},
-    {"algorithm": {"name": "tpe"}},
-    {"algorithm": {"name": "random", "settings": {"random_state": 7}}},
-    {"parameters": [{"name": "--lr", "type": "double", "min": 0.01, "max": 0.2}]},
-    {"budget": {"maxTrials": 12, "resumePolicy": "LongRunning"}},
-    {"trial": {**SPEC["spec"]["trial"], "image": "example.com/train:1.1"}},
-    {"trial": {**SPEC["spec"]["trial"], "metricsCollector": {"kind": "File"}}},
-    {"earlyStopping": {"name": "medianstop"}},
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"objective": {"type": "minimize", "metric": "loss"}},
+        {"algorithm": {"name": "tpe"}},
+        {"algorithm": {"name": "random", "settings": {"random_state": 7}}},
+        {"parameters": [{"name": "--lr", "type": "double", "min": 0.01, "max": 0.2}]},
+        {"budget": {"maxTrials": 12, "resumePolicy": "LongRunning"}},
+        {"trial": {**SPEC["spec"]["trial"], "image": "example.com/train:1.1"}},
+        {"trial": {**SPEC["spec"]["trial"], "metricsCollector": {"kind": "File"}}},
+        {"earlyStopping": {"name": "medianstop"}},
+    ],
+)
 def test_changing_anything_else_changes_the_name(change: dict) -> None:
     before = build_experiment(_spec(SPEC))["metadata"]["name"]
     after = build_experiment(_spec(spec(**copy.deepcopy(change))))["metadata"]["name"]

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from katib_gitops.kustomize import jsonpatch
 
 leaves = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=5))
-docs = st.recursive(leaves, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3), max_leaves=15)
+docs = st.recursive(
+    leaves,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3),
+    max_leaves=15,
+)
 
 
 @given(docs, docs)

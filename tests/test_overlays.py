@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from katib_gitops.expand import overlays
 from katib_gitops.commands.generate import command
+from katib_gitops.expand import overlays
 
 MASTER_WORKER = ("Master", "Worker")
 
@@ -23,7 +23,10 @@ def _containers(experiment: dict) -> dict[str, dict]:
 def test_every_spec_deploys_to_each_namespace_and_profile(repo_specs: Path) -> None:
     expansion = _pytorch(repo_specs)
     assert [(o.namespace, o.profile) for o in expansion.overlays] == [
-        ("team-nlp", "cpu"), ("team-nlp", "gpu"), ("team-vision", "cpu"), ("team-vision", "gpu"),
+        ("team-nlp", "cpu"),
+        ("team-nlp", "gpu"),
+        ("team-vision", "cpu"),
+        ("team-vision", "gpu"),
     ]
     for overlay in expansion.overlays:
         assert overlay.experiment["metadata"]["namespace"] == overlay.namespace
@@ -34,7 +37,9 @@ def test_gpu_overlay_limits_gpus_on_master_and_worker(repo_specs: Path) -> None:
     gpu = next(o for o in _pytorch(repo_specs).overlays if o.profile == "gpu")
     for role, container in _containers(gpu.experiment).items():
         assert container["resources"]["limits"] == {"nvidia.com/gpu": 1}, role
-    pod = gpu.experiment["spec"]["trialTemplate"]["trialSpec"]["spec"]["pytorchReplicaSpecs"]["Worker"]["template"]["spec"]
+    pod = gpu.experiment["spec"]["trialTemplate"]["trialSpec"]["spec"]["pytorchReplicaSpecs"]["Worker"]["template"][
+        "spec"
+    ]
     assert pod["tolerations"] == [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]
     assert gpu.experiment["spec"]["parallelTrialCount"] == 2
 
@@ -106,7 +111,18 @@ def test_profiles_differing_only_in_counts_still_get_distinct_names(tmp_path: Pa
 def test_a_raw_trial_spec_gets_the_istio_annotation_and_parameters(tmp_path: Path) -> None:
     from tests.helpers import spec, write_specs
 
-    raw = {"apiVersion": "batch/v1", "kind": "Job", "spec": {"template": {"spec": {"restartPolicy": "Never", "containers": [{"name": "training", "image": "x", "command": ["run"]}]}}}}
+    raw = {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "spec": {
+            "template": {
+                "spec": {
+                    "restartPolicy": "Never",
+                    "containers": [{"name": "training", "image": "x", "command": ["run"]}],
+                }
+            }
+        },
+    }
     (expansion,) = overlays.expand(command.load(write_specs(tmp_path, spec(trial={"trialSpec": raw}))))
     template = expansion.base["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]
     assert template["metadata"]["annotations"] == {"sidecar.istio.io/inject": "false"}

@@ -83,7 +83,9 @@ def environment(tools: Tools, **extra: str) -> dict[str, str]:
 
 
 def run(args: list[str], cwd: Path, env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(args, cwd=cwd, env=env, stdin=subprocess.DEVNULL, text=True, capture_output=True, timeout=timeout, check=False)
+    return subprocess.run(
+        args, cwd=cwd, env=env, stdin=subprocess.DEVNULL, text=True, capture_output=True, timeout=timeout, check=False
+    )
 
 
 def git(tools: Tools, cwd: Path, *args: str) -> str:
@@ -140,7 +142,9 @@ def break_spec(root: Path) -> str:
 
 def hook_status(output: str, name: str) -> str:
     """`Passed`, `Failed` or `Skipped` from pre-commit's `name.....Status` line."""
-    statuses: list[str] = re.findall(rf"^{re.escape(name)}\.*(?:\([^)]*\))?(Passed|Failed|Skipped)$", output, flags=re.MULTILINE)
+    statuses: list[str] = re.findall(
+        rf"^{re.escape(name)}\.*(?:\([^)]*\))?(Passed|Failed|Skipped)$", output, flags=re.MULTILINE
+    )
     (status,) = statuses
     return status
 
@@ -149,14 +153,20 @@ VALIDATE = "katib-gitops validate"
 GENERATE = "katib-gitops generate --check"
 
 
-def test_try_repo_blocks_a_broken_spec_with_file_line(tools: Tools, hook_repo: HookRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_try_repo_blocks_a_broken_spec_with_file_line(
+    tools: Tools, hook_repo: HookRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     root = user_repo(tmp_path / "user", tools, monkeypatch)
     finding = break_spec(root)
     git(tools, root, "add", "--all")
     # No hook id: both hooks, from one install of the hook environment. (try-repo installs into a store
     # of its own; PRE_COMMIT_HOME only keeps pre-commit's other files out of the user's cache folder.)
-    result = run([tools.pre_commit, "try-repo", str(hook_repo.path), "--files", "specs/demo.yaml"], root,
-                 environment(tools, PRE_COMMIT_HOME=str(tmp_path / "pre-commit-home")), timeout=INSTALL_TIMEOUT)
+    result = run(
+        [tools.pre_commit, "try-repo", str(hook_repo.path), "--files", "specs/demo.yaml"],
+        root,
+        environment(tools, PRE_COMMIT_HOME=str(tmp_path / "pre-commit-home")),
+        timeout=INSTALL_TIMEOUT,
+    )
     output = result.stdout + result.stderr
     assert result.returncode == 1, output
     assert (hook_status(output, VALIDATE), hook_status(output, GENERATE)) == ("Failed", "Failed"), output
@@ -168,12 +178,15 @@ def test_try_repo_blocks_a_broken_spec_with_file_line(tools: Tools, hook_repo: H
     assert example.text.replace("specs/demo.yaml:7:11:", finding.split(" error:")[0]) in output
 
 
-def test_the_documented_config_blocks_bad_commits_and_passes_good_ones(tools: Tools, hook_repo: HookRepo, tmp_path: Path,
-                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_documented_config_blocks_bad_commits_and_passes_good_ones(
+    tools: Tools, hook_repo: HookRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     root = user_repo(tmp_path / "user", tools, monkeypatch)
     snippet = recipe(PRECOMMIT).text
     assert f"rev: {PLACEHOLDER_REV}\n" in snippet
-    config = snippet.replace(PLACEHOLDER_URL, str(hook_repo.path)).replace(f"rev: {PLACEHOLDER_REV}\n", f"rev: {hook_repo.rev}\n")
+    config = snippet.replace(PLACEHOLDER_URL, str(hook_repo.path)).replace(
+        f"rev: {PLACEHOLDER_REV}\n", f"rev: {hook_repo.rev}\n"
+    )
     (root / ".pre-commit-config.yaml").write_text(config)
     env = environment(tools, PRE_COMMIT_HOME=str(tmp_path / "pre-commit-home"))
     installed = run([tools.pre_commit, "install", "--install-hooks"], root, env, timeout=INSTALL_TIMEOUT)
@@ -205,7 +218,10 @@ def test_the_documented_config_blocks_bad_commits_and_passes_good_ones(tools: To
     code, output = commit("spec only")
     assert code == 1, output
     assert (hook_status(output, VALIDATE), hook_status(output, GENERATE)) == ("Passed", "Failed"), output
-    assert "overlays/demo/_base/experiment.yaml: differs" in output and "overlays: out of date; run `katib-gitops generate`" in output
+    assert (
+        "overlays/demo/_base/experiment.yaml: differs" in output
+        and "overlays: out of date; run `katib-gitops generate`" in output
+    )
     assert commits() == 1
 
     # ... which `katib-gitops generate` fixes.

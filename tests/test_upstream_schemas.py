@@ -17,11 +17,11 @@ from typing import Any
 
 import pytest
 
-from katib_gitops.schema import crd
-from katib_gitops.expand import gitops, overlays
-from katib_gitops.core import kinds
 from katib_gitops.commands.generate import command
+from katib_gitops.core import kinds
+from katib_gitops.expand import gitops, overlays
 from katib_gitops.expand.overlays import Expansion
+from katib_gitops.schema import crd
 from katib_gitops.spec.model import SpecSet
 from katib_gitops.yamlio import load_documents
 from tests.helpers import write_specs
@@ -104,7 +104,14 @@ def applications(appset: dict[str, Any]) -> list[dict[str, Any]]:
         for element in generator["list"]["elements"]:
             filled = fill_go_template(template, element)
             metadata = {**filled["metadata"], "namespace": appset["metadata"]["namespace"]}
-            out.append({"apiVersion": "argoproj.io/v1alpha1", "kind": "Application", "metadata": metadata, "spec": filled["spec"]})
+            out.append(
+                {
+                    "apiVersion": "argoproj.io/v1alpha1",
+                    "kind": "Application",
+                    "metadata": metadata,
+                    "spec": filled["spec"],
+                }
+            )
     return out
 
 
@@ -162,7 +169,9 @@ def test_applications_from_the_template_validate(repo_specs: Path, crds: dict[cr
     assert {a["spec"]["destination"]["namespace"] for a in apps} == {n for e in expansions for n in e.spec.namespaces}
 
 
-def test_a_misspelled_application_field_would_be_caught(repo_specs: Path, crds: dict[crd.CrdKey, dict[str, Any]]) -> None:
+def test_a_misspelled_application_field_would_be_caught(
+    repo_specs: Path, crds: dict[crd.CrdKey, dict[str, Any]]
+) -> None:
     settings, expansions = _gitops(repo_specs)
     app = applications(gitops.application_set(settings, expansions))[0]
     app["spec"]["syncPolicy"]["automated"]["selfheal"] = True
@@ -234,17 +243,48 @@ POD_EXTRAS: dict[str, Any] = {
 # kind -> (short-form trial fields, replica field, roles, primary container)
 KIND_TRIALS: dict[str, tuple[dict[str, Any], str | None, tuple[str, ...], str]] = {
     "Job": (POD_EXTRAS, None, (), "training"),
-    "TFJob": ({**POD_EXTRAS, "replicas": {"Chief": 1, "PS": 1, "Worker": 2}}, "tfReplicaSpecs", ("Chief", "PS", "Worker"), "tensorflow"),
+    "TFJob": (
+        {**POD_EXTRAS, "replicas": {"Chief": 1, "PS": 1, "Worker": 2}},
+        "tfReplicaSpecs",
+        ("Chief", "PS", "Worker"),
+        "tensorflow",
+    ),
     "PyTorchJob": (
-        {**POD_EXTRAS, "replicas": {"Master": 1, "Worker": {"replicas": 2, "restartPolicy": "ExitCode", "env": {"ROLE": "worker"}}}},
-        "pytorchReplicaSpecs", ("Master", "Worker"), "pytorch",
+        {
+            **POD_EXTRAS,
+            "replicas": {
+                "Master": 1,
+                "Worker": {"replicas": 2, "restartPolicy": "ExitCode", "env": {"ROLE": "worker"}},
+            },
+        },
+        "pytorchReplicaSpecs",
+        ("Master", "Worker"),
+        "pytorch",
     ),
-    "XGBoostJob": ({**POD_EXTRAS, "replicas": {"Master": 1, "Worker": 2}}, "xgbReplicaSpecs", ("Master", "Worker"), "xgboost"),
+    "XGBoostJob": (
+        {**POD_EXTRAS, "replicas": {"Master": 1, "Worker": 2}},
+        "xgbReplicaSpecs",
+        ("Master", "Worker"),
+        "xgboost",
+    ),
     "MPIJob": (
-        {**POD_EXTRAS, "replicas": {"Launcher": {"replicas": 1, "command": ["mpirun", "-n", "2", "python", "/train.py"]}, "Worker": 2}},
-        "mpiReplicaSpecs", ("Launcher", "Worker"), "mpi",
+        {
+            **POD_EXTRAS,
+            "replicas": {
+                "Launcher": {"replicas": 1, "command": ["mpirun", "-n", "2", "python", "/train.py"]},
+                "Worker": 2,
+            },
+        },
+        "mpiReplicaSpecs",
+        ("Launcher", "Worker"),
+        "mpi",
     ),
-    "PaddleJob": ({**POD_EXTRAS, "replicas": {"Master": 1, "Worker": 2}}, "paddleReplicaSpecs", ("Master", "Worker"), "paddle"),
+    "PaddleJob": (
+        {**POD_EXTRAS, "replicas": {"Master": 1, "Worker": 2}},
+        "paddleReplicaSpecs",
+        ("Master", "Worker"),
+        "paddle",
+    ),
     "JAXJob": ({**POD_EXTRAS, "replicas": {"Worker": 2}}, "jaxReplicaSpecs", ("Worker",), "jax"),
     "TrainJob": ({"runtime": "torch-distributed", "replicas": {"node": 2}}, None, (), "node"),
 }
@@ -256,8 +296,12 @@ MASTER = {"training.kubeflow.org/job-role": "master"}
 # and for PaddleJob and JAXJob (which Katib does not default) the generator's own.
 CONDITIONS: dict[str, tuple[str, str, dict[str, str] | None]] = {
     "Job": (COMPLETE, FAILED, None),
-    **{k: (SUCCEEDED, FAILED, MASTER) for k in ("TFJob", "PyTorchJob", "XGBoostJob", "MPIJob", "PaddleJob", "JAXJob")},
-    "TrainJob": (COMPLETE, FAILED, {"jobset.sigs.k8s.io/replicatedjob-name": "node", "batch.kubernetes.io/job-completion-index": "0"}),
+    **dict.fromkeys(("TFJob", "PyTorchJob", "XGBoostJob", "MPIJob", "PaddleJob", "JAXJob"), (SUCCEEDED, FAILED, MASTER)),
+    "TrainJob": (
+        COMPLETE,
+        FAILED,
+        {"jobset.sigs.k8s.io/replicatedjob-name": "node", "batch.kubernetes.io/job-completion-index": "0"},
+    ),
 }
 
 
@@ -274,7 +318,12 @@ def kind_spec(kind: str) -> dict[str, Any]:
             "parameters": [
                 {"name": "--lr", "type": "double", "min": 0.01, "max": 0.1},
                 {"name": "batch_size", "type": "int", "min": 16, "max": 64, "pass": {"env": "BATCH_SIZE"}},
-                {"name": "optimizer", "type": "categorical", "values": ["sgd", "adam"], "pass": {"flag": "--optimizer", "style": "equals"}},
+                {
+                    "name": "optimizer",
+                    "type": "categorical",
+                    "values": ["sgd", "adam"],
+                    "pass": {"flag": "--optimizer", "style": "equals"},
+                },
             ],
             "trial": {
                 "kind": kind,
@@ -322,11 +371,17 @@ def primary(pod: dict[str, Any], name: str) -> dict[str, Any]:
 
 def test_every_supported_trial_kind_is_covered() -> None:
     schema = json.loads((Path(__file__).resolve().parent.parent / "schemas" / "tuningspec.schema.json").read_text())
-    assert set(KIND_TRIALS) == set(kinds.KINDS) == set(schema["properties"]["spec"]["properties"]["trial"]["properties"]["kind"]["enum"])
+    assert (
+        set(KIND_TRIALS)
+        == set(kinds.KINDS)
+        == set(schema["properties"]["spec"]["properties"]["trial"]["properties"]["kind"]["enum"])
+    )
 
 
 @pytest.mark.parametrize("kind", list(KIND_TRIALS))
-def test_trial_specs_of_every_kind_validate(kind: str, by_kind: dict[str, Expansion], crds: dict[crd.CrdKey, dict[str, Any]]) -> None:
+def test_trial_specs_of_every_kind_validate(
+    kind: str, by_kind: dict[str, Expansion], crds: dict[crd.CrdKey, dict[str, Any]]
+) -> None:
     expansion = by_kind[kind]
     assert len(expansion.overlays) == 2
     for experiment in experiments([expansion]):
@@ -339,7 +394,9 @@ def test_trial_specs_of_every_kind_validate(kind: str, by_kind: dict[str, Expans
 
 
 @pytest.mark.parametrize("kind", [k for k in KIND_TRIALS if k != "Job"])
-def test_a_misspelled_field_in_a_trial_spec_would_be_caught(kind: str, by_kind: dict[str, Expansion], crds: dict[crd.CrdKey, dict[str, Any]]) -> None:
+def test_a_misspelled_field_in_a_trial_spec_would_be_caught(
+    kind: str, by_kind: dict[str, Expansion], crds: dict[crd.CrdKey, dict[str, Any]]
+) -> None:
     trial = trial_object(overlay(by_kind[kind], "gpu"))
     trial["spec"]["sepc"] = {}
     assert problems(trial, crds) == ["spec.sepc: unknown field 'sepc'"]
@@ -402,7 +459,10 @@ def test_a_gpu_profile_sets_the_resources_of_every_train_job_node(by_kind: dict[
     trainer = trial["spec"]["trainer"]
     assert trial["spec"]["runtimeRef"] == {"name": "torch-distributed"}
     assert trainer["numNodes"] == 2
-    assert trainer["resourcesPerNode"] == {"requests": {"cpu": "0.5", "memory": "2Gi"}, "limits": {"memory": "8Gi", "nvidia.com/gpu": 1}}
+    assert trainer["resourcesPerNode"] == {
+        "requests": {"cpu": "0.5", "memory": "2Gi"},
+        "limits": {"memory": "8Gi", "nvidia.com/gpu": 1},
+    }
     cpu = overlay(by_kind["TrainJob"], "cpu")["spec"]["trialTemplate"]["trialSpec"]
     assert cpu["spec"]["trainer"]["resourcesPerNode"]["requests"] == {"cpu": "1.5", "memory": "4Gi"}
 
@@ -417,7 +477,9 @@ def test_fractional_quantities_are_written_as_strings(kind: str, by_kind: dict[s
             assert primary(pod, name)["resources"]["requests"]["cpu"] == cpu
 
 
-def test_gitops_objects_with_every_setting_validate(kinds_run: tuple[SpecSet, list[Expansion]], crds: dict[crd.CrdKey, dict[str, Any]]) -> None:
+def test_gitops_objects_with_every_setting_validate(
+    kinds_run: tuple[SpecSet, list[Expansion]], crds: dict[crd.CrdKey, dict[str, Any]]
+) -> None:
     spec_set, expansions = kinds_run
     settings = spec_set.targets.gitops
     assert settings is not None and settings.flux_depends_on

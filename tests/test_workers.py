@@ -35,8 +35,12 @@ def test_validate_reports_the_same_findings_in_the_same_order_with_workers(tmp_p
     assert truth["broken"], "the corpus carries mistakes"
 
     def report(jobs: str) -> dict[str, object]:
-        result = subprocess.run([sys.executable, "-m", "generator", "validate", "--format", "json", "--jobs", jobs, str(tmp_path / "core")],
-                                capture_output=True, text=True, cwd=Path(__file__).resolve().parent.parent)
+        result = subprocess.run(
+            [sys.executable, "-m", "generator", "validate", "--format", "json", "--jobs", jobs, str(tmp_path / "core")],
+            capture_output=True,
+            text=True,
+            cwd=Path(__file__).resolve().parent.parent,
+        )
         assert result.returncode == 1, result.stderr
         return json.loads(result.stdout)
 
@@ -52,5 +56,11 @@ def test_generate_writes_the_same_tree_with_workers(tmp_path: Path, monkeypatch:
         write_specs(root, *specs)
         result = command.generate(command.GenerateOptions(root / "specs", root / "overlays", force=True))
         assert result.written
-        trees.append({p.relative_to(root).as_posix(): p.read_bytes() for p in sorted((root / "overlays").rglob("*")) if p.is_file()})
+        trees.append(
+            {
+                p.relative_to(root).as_posix(): p.read_bytes()
+                for p in sorted((root / "overlays").rglob("*"))
+                if p.is_file()
+            }
+        )
     assert trees[0] == trees[1]

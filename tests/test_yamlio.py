@@ -4,17 +4,47 @@ from __future__ import annotations
 
 import pytest
 import yaml as pyyaml  # PyYAML reads YAML 1.1, like sigs.k8s.io/yaml in kubectl and kustomize
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from katib_gitops.core.diagnostics import FindingsError
 from katib_gitops.yamlio import dump, dump_all, load_documents
 
 scalars = st.one_of(
-    st.none(), st.booleans(), st.integers(-(2**53), 2**53),
-    st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=20),
-    st.sampled_from(["yes", "no", "on", "off", "y", "N", "~", "null", "1:30", "1.10", "-1", ".5", "0x1f", "1e3", "--lr", "${trialParameters.lr}", "a: b", "#x", "- x"]),
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**53), 2**53),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=20),
+    st.sampled_from(
+        [
+            "yes",
+            "no",
+            "on",
+            "off",
+            "y",
+            "N",
+            "~",
+            "null",
+            "1:30",
+            "1.10",
+            "-1",
+            ".5",
+            "0x1f",
+            "1e3",
+            "--lr",
+            "${trialParameters.lr}",
+            "a: b",
+            "#x",
+            "- x",
+        ]
+    ),
 )
-values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4), max_leaves=20)
+values = st.recursive(
+    scalars,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=20,
+)
 
 
 @given(values)
@@ -37,7 +67,9 @@ def test_multi_line_strings_become_literal_blocks() -> None:
 
 
 def test_header_is_written_as_comments_and_documents_are_separated() -> None:
-    assert dump_all([{"a": 1}, {"b": 2}], "Generated.\nDo not edit.") == "# Generated.\n# Do not edit.\na: 1\n---\nb: 2\n"
+    assert (
+        dump_all([{"a": 1}, {"b": 2}], "Generated.\nDo not edit.") == "# Generated.\n# Do not edit.\na: 1\n---\nb: 2\n"
+    )
 
 
 def test_positions_point_at_the_offending_key() -> None:

@@ -15,6 +15,7 @@ from typing import NoReturn
 
 from katib_gitops.cli.boundary import MAX_FILE_SIZE_ENV, run, say
 
+
 def plain_validate(argv: Sequence[str], environ: Mapping[str, str]) -> tuple[str, ...] | None:
     """The paths of `validate PATH...` with nothing for click to parse, else None.
 

@@ -29,8 +29,13 @@ def _max_file_size(_ctx: Any, _param: Any, value: str | None) -> None:
 
 # Every command that reads YAML takes it: `@max_file_size_option` (the reader's limit, generator/yamlio.py).
 max_file_size_option = click.option(
-    "--max-file-size", metavar="SIZE", callback=_max_file_size, expose_value=False, envvar=MAX_FILE_SIZE_ENV,
-    help="Largest YAML file read, e.g. 32MiB (default 8MiB); larger files are refused [yaml-limit].")
+    "--max-file-size",
+    metavar="SIZE",
+    callback=_max_file_size,
+    expose_value=False,
+    envvar=MAX_FILE_SIZE_ENV,
+    help="Largest YAML file read, e.g. 32MiB (default 8MiB); larger files are refused [yaml-limit].",
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -40,15 +45,38 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--specs", "specs_dir", default="specs", show_default=True, type=click.Path(path_type=Path), help="Folder of TuningSpecs and the Targets file.")
-@click.option("--out", "out_dir", default="overlays", show_default=True, type=click.Path(path_type=Path), help="Output folder (Kustomize bases, overlays, GitOps objects).")
-@click.option("--check", "check_only", is_flag=True, help="Write nothing; exit 1 if the output folder is not up to date.")
-@click.option("--force", is_flag=True, help="Overwrite generated files edited by hand, and files katib-gitops did not write.")
-@click.option("--katib-config", type=click.Path(path_type=Path), help="The cluster's KatibConfig (or its ConfigMap): algorithms and collectors the specs may use. Default: Katib's standalone install.")
+@click.option(
+    "--specs",
+    "specs_dir",
+    default="specs",
+    show_default=True,
+    type=click.Path(path_type=Path),
+    help="Folder of TuningSpecs and the Targets file.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    default="overlays",
+    show_default=True,
+    type=click.Path(path_type=Path),
+    help="Output folder (Kustomize bases, overlays, GitOps objects).",
+)
+@click.option(
+    "--check", "check_only", is_flag=True, help="Write nothing; exit 1 if the output folder is not up to date."
+)
+@click.option(
+    "--force", is_flag=True, help="Overwrite generated files edited by hand, and files katib-gitops did not write."
+)
+@click.option(
+    "--katib-config",
+    type=click.Path(path_type=Path),
+    help="The cluster's KatibConfig (or its ConfigMap): algorithms and collectors the specs may use. Default: Katib's standalone install.",
+)
 @max_file_size_option
 def generate(specs_dir: Path, out_dir: Path, check_only: bool, force: bool, katib_config: Path | None) -> None:
     """Validate specs and write Experiments, overlays and GitOps objects."""
-    from katib_gitops.commands.generate.command import GenerateOptions, generate as core
+    from katib_gitops.commands.generate.command import GenerateOptions
+    from katib_gitops.commands.generate.command import generate as core
 
     def action() -> int:
         result = core(GenerateOptions(specs_dir, out_dir, check_only, force, katib_config))
@@ -108,8 +136,18 @@ def _katib_version(_ctx: Any, _param: Any, value: str) -> tuple[int, int]:
 
 @main.command()
 @click.argument("files", nargs=-1, required=True)
-@click.option("--write", is_flag=True, help="Replace each file in place, atomically; nothing is written unless every file converts.")
-@click.option("--katib-version", default=KATIB_VERSION_TEXT, show_default=True, callback=_katib_version, help="Katib version to migrate for (collector None is Push from 0.18).")
+@click.option(
+    "--write",
+    is_flag=True,
+    help="Replace each file in place, atomically; nothing is written unless every file converts.",
+)
+@click.option(
+    "--katib-version",
+    default=KATIB_VERSION_TEXT,
+    show_default=True,
+    callback=_katib_version,
+    help="Katib version to migrate for (collector None is Push from 0.18).",
+)
 @max_file_size_option
 def migrate(files: tuple[str, ...], write: bool, katib_version: tuple[int, int], **_: Any) -> None:
     """Convert kubeflow.org/v1alpha3 Experiments in FILE... to v1beta1: to stdout, or in place with --write."""
@@ -126,7 +164,9 @@ def migrate(files: tuple[str, ...], write: bool, katib_version: tuple[int, int],
         elif not errors:
             written = set(core.write_files(migrations))
             for migration in migrations:
-                click.echo(f"{migration.display}: {'migrated' if migration.display in written else 'nothing to migrate'}")
+                click.echo(
+                    f"{migration.display}: {'migrated' if migration.display in written else 'nothing to migrate'}"
+                )
         if errors:
             raise FindingsError(errors)
         return 0
@@ -136,40 +176,113 @@ def migrate(files: tuple[str, ...], write: bool, katib_version: tuple[int, int],
 
 @main.command()
 @click.argument("paths", nargs=-1)
-@click.option("--format", "output_format", default="text", show_default=True, type=click.Choice(["text", "json", "github", "junit", "sarif"]), help="Report format (exit code: 0 clean, 1 findings, 2 usage or I/O, 3 internal error).")
+@click.option(
+    "--format",
+    "output_format",
+    default="text",
+    show_default=True,
+    type=click.Choice(["text", "json", "github", "junit", "sarif"]),
+    help="Report format (exit code: 0 clean, 1 findings, 2 usage or I/O, 3 internal error).",
+)
 @click.option("--no-render", is_flag=True, help="Validate a kustomization's files as they are instead of rendering it.")
-@click.option("--crd", "crd_paths", multiple=True, type=click.Path(path_type=Path), help="CustomResourceDefinition file or folder; checked ahead of the built-in schemas (repeatable).")
-@click.option("--katib-config", type=click.Path(path_type=Path), help="The cluster's KatibConfig (or its ConfigMap). Default: Katib's standalone install.")
-@click.option("--katib-version", default=KATIB_VERSION_TEXT, show_default=True, callback=_katib_version, help="Katib version whose rules apply.")
-@click.option("--kubernetes-version", default="", help="Kubernetes version of the core schemas (default: the newest bundled).")
-@click.option("--ignore-missing-schemas", is_flag=True, help="Pass documents of kinds without a schema instead of failing.")
+@click.option(
+    "--crd",
+    "crd_paths",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="CustomResourceDefinition file or folder; checked ahead of the built-in schemas (repeatable).",
+)
+@click.option(
+    "--katib-config",
+    type=click.Path(path_type=Path),
+    help="The cluster's KatibConfig (or its ConfigMap). Default: Katib's standalone install.",
+)
+@click.option(
+    "--katib-version",
+    default=KATIB_VERSION_TEXT,
+    show_default=True,
+    callback=_katib_version,
+    help="Katib version whose rules apply.",
+)
+@click.option(
+    "--kubernetes-version", default="", help="Kubernetes version of the core schemas (default: the newest bundled)."
+)
+@click.option(
+    "--ignore-missing-schemas", is_flag=True, help="Pass documents of kinds without a schema instead of failing."
+)
 @click.option("--skip", "skip", multiple=True, help="Rule ID to skip for this run (repeatable, or comma-separated).")
 @click.option("--strict-warnings", is_flag=True, help="Exit 1 on warnings too.")
-@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None, help="Worker processes for large inputs (default: the number of cores).")
-@click.option("--previous", "previous", multiple=True, metavar="PATH",
-              help="Manifests as deployed now (e.g. the base branch's overlays): an Experiment of the same namespace and name may change only its trial counts [UPD-05] (repeatable).")
-@click.option("--trial-templates", "trial_templates", multiple=True, metavar="PATH",
-              help="ConfigMaps holding configMap trial templates, as in the cluster: such templates are then checked too [TT-08, TT-15, TT-16, TT-17] (repeatable).")
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes for large inputs (default: the number of cores).",
+)
+@click.option(
+    "--previous",
+    "previous",
+    multiple=True,
+    metavar="PATH",
+    help="Manifests as deployed now (e.g. the base branch's overlays): an Experiment of the same namespace and name may change only its trial counts [UPD-05] (repeatable).",
+)
+@click.option(
+    "--trial-templates",
+    "trial_templates",
+    multiple=True,
+    metavar="PATH",
+    help="ConfigMaps holding configMap trial templates, as in the cluster: such templates are then checked too [TT-08, TT-15, TT-16, TT-17] (repeatable).",
+)
 @max_file_size_option
-def validate(paths: tuple[str, ...], output_format: str, no_render: bool, crd_paths: tuple[Path, ...], katib_config: Path | None,
-             katib_version: tuple[int, int], kubernetes_version: str, ignore_missing_schemas: bool, skip: tuple[str, ...], strict_warnings: bool,
-             jobs: int | None, previous: tuple[str, ...], trial_templates: tuple[str, ...], **_: Any) -> None:
+def validate(
+    paths: tuple[str, ...],
+    output_format: str,
+    no_render: bool,
+    crd_paths: tuple[Path, ...],
+    katib_config: Path | None,
+    katib_version: tuple[int, int],
+    kubernetes_version: str,
+    ignore_missing_schemas: bool,
+    skip: tuple[str, ...],
+    strict_warnings: bool,
+    jobs: int | None,
+    previous: tuple[str, ...],
+    trial_templates: tuple[str, ...],
+    **_: Any,
+) -> None:
     """Check manifests and specs before the cluster does: PATH... files, folders, or - for stdin."""
 
     from katib_gitops.commands.validate.command import validate_command
 
     def action() -> int:
-        return validate_command(paths, output_format=output_format, render=not no_render, crds=crd_paths, katib_config=katib_config,
-                                katib_version=katib_version, kubernetes_version=kubernetes_version,
-                                ignore_missing_schemas=ignore_missing_schemas, skip=skip, strict_warnings=strict_warnings, jobs=jobs,
-                                previous=previous, trial_templates=trial_templates)
+        return validate_command(
+            paths,
+            output_format=output_format,
+            render=not no_render,
+            crds=crd_paths,
+            katib_config=katib_config,
+            katib_version=katib_version,
+            kubernetes_version=kubernetes_version,
+            ignore_missing_schemas=ignore_missing_schemas,
+            skip=skip,
+            strict_warnings=strict_warnings,
+            jobs=jobs,
+            previous=previous,
+            trial_templates=trial_templates,
+        )
 
     run(action)
 
 
 @main.command()
-@click.option("--format", "output_format", default="text", show_default=True, type=click.Choice(["text", "markdown"]),
-              help="markdown: the table docs/rules.md is generated from.")
+@click.option(
+    "--format",
+    "output_format",
+    default="text",
+    show_default=True,
+    type=click.Choice(["text", "markdown"]),
+    help="markdown: the table docs/rules.md is generated from.",
+)
 def rules(output_format: str) -> None:
     """List every check with its ID, level, severity and a one-line doc."""
 
@@ -190,13 +303,29 @@ def rules(output_format: str) -> None:
 
 @main.command(name="import")
 @click.argument("paths", nargs=-1, required=True)
-@click.option("--out", "out_dir", default="specs", show_default=True, type=click.Path(path_type=Path), help="Specs folder to write the TuningSpecs and the Targets file into.")
+@click.option(
+    "--out",
+    "out_dir",
+    default="specs",
+    show_default=True,
+    type=click.Path(path_type=Path),
+    help="Specs folder to write the TuningSpecs and the Targets file into.",
+)
 @click.option("--force", is_flag=True, help="Replace spec files that exist and differ from the import.")
-@click.option("--dry-run", is_flag=True, help="Print the specs (and the Targets file, if it changes) to stdout; write nothing.")
-@click.option("--trial-templates", "trial_templates", multiple=True, metavar="PATH",
-              help="ConfigMaps holding configMap trial templates: the validator then checks such Experiments' templates (repeatable).")
+@click.option(
+    "--dry-run", is_flag=True, help="Print the specs (and the Targets file, if it changes) to stdout; write nothing."
+)
+@click.option(
+    "--trial-templates",
+    "trial_templates",
+    multiple=True,
+    metavar="PATH",
+    help="ConfigMaps holding configMap trial templates: the validator then checks such Experiments' templates (repeatable).",
+)
 @max_file_size_option
-def import_command(paths: tuple[str, ...], out_dir: Path, force: bool, dry_run: bool, trial_templates: tuple[str, ...], **_: Any) -> None:
+def import_command(
+    paths: tuple[str, ...], out_dir: Path, force: bool, dry_run: bool, trial_templates: tuple[str, ...], **_: Any
+) -> None:
     """Turn Experiments (FILE..., folders, or - for stdin) into TuningSpecs that generate them back."""
 
     def action() -> int:

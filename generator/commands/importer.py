@@ -23,11 +23,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from katib_gitops.rules import spec_checks
 from katib_gitops.core import kinds
-from katib_gitops.schema import ours
 from katib_gitops.core.defaults import apply_katib_defaults
 from katib_gitops.core.diagnostics import Diagnostic, FindingsError, Severity, UsageError
+from katib_gitops.core.kinds import TrialKind
 from katib_gitops.expand.experiment import (
     ANNOTATION_PROFILE,
     DEFAULT_COLLECTOR_PATHS,
@@ -40,8 +39,19 @@ from katib_gitops.expand.experiment import (
     default_pod_labels,
     katib_string,
 )
-from katib_gitops.core.kinds import TrialKind
-from katib_gitops.spec.model import API_VERSION, SPEC_KIND, TARGETS_KIND, Profile, SpecSet, Targets, camel_case, default_flag, parse_spec
+from katib_gitops.rules import spec_checks
+from katib_gitops.schema import ours
+from katib_gitops.spec.model import (
+    API_VERSION,
+    SPEC_KIND,
+    TARGETS_KIND,
+    Profile,
+    SpecSet,
+    Targets,
+    camel_case,
+    default_flag,
+    parse_spec,
+)
 from katib_gitops.yamlio import Document, dump, load_documents
 
 EXPERIMENT = ("kubeflow.org/v1beta1", "Experiment")
@@ -66,7 +76,9 @@ NOTHING = "Imported: adds nothing to the trial pods."
 CLUSTER_RULES = frozenset({"TT-R5"})
 
 # Rule IDs of import refusals (documented in docs/migration.md).
-EMPTY_TEMPLATES: Mapping[tuple[str, str, str], str] = {}  # no ConfigMap trial templates known (import --trial-templates)
+EMPTY_TEMPLATES: Mapping[
+    tuple[str, str, str], str
+] = {}  # no ConfigMap trial templates known (import --trial-templates)
 RULE_UNSUPPORTED = "import-unsupported"  # ConfigMap templates, trialParameters out of order, ...
 RULE_NUMBER = "import-number"  # a feasibleSpace string no spec number writes back
 RULE_ROUND_TRIP = "import-round-trip"  # no spec form reproduces the Experiment
@@ -231,11 +243,15 @@ def comparable(experiment: Mapping[str, Any]) -> dict[str, Any]:
     out.pop("status", None)
     meta = out.get("metadata") if isinstance(out.get("metadata"), dict) else {}
     labels = {k: v for k, v in (meta.get("labels") or {}).items() if k not in GENERATOR_LABELS}
-    annotations = {k: v for k, v in (meta.get("annotations") or {}).items() if k not in GENERATOR_ANNOTATIONS | {LAST_APPLIED}}
+    annotations = {
+        k: v for k, v in (meta.get("annotations") or {}).items() if k not in GENERATOR_ANNOTATIONS | {LAST_APPLIED}
+    }
     out["metadata"] = {k: v for k, v in (("labels", labels), ("annotations", annotations)) if v}
     objective = (out.get("spec") or {}).get("objective")
     if isinstance(objective, dict) and isinstance(objective.get("metricStrategies"), list):
-        objective["metricStrategies"] = sorted(objective["metricStrategies"], key=lambda s: str(s.get("name")) if isinstance(s, dict) else "")
+        objective["metricStrategies"] = sorted(
+            objective["metricStrategies"], key=lambda s: str(s.get("name")) if isinstance(s, dict) else ""
+        )
     template = (out.get("spec") or {}).get("trialTemplate")
     if isinstance(template, dict):
         _fill_generator_defaults(template, nas="nasConfig" in out["spec"])
@@ -278,7 +294,11 @@ def algorithm_of(raw: Mapping[str, Any]) -> dict[str, Any]:
 
 def budget_of(spec: Mapping[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for source, target in (("maxTrialCount", "maxTrials"), ("parallelTrialCount", "parallelTrials"), ("maxFailedTrialCount", "maxFailedTrials")):
+    for source, target in (
+        ("maxTrialCount", "maxTrials"),
+        ("parallelTrialCount", "parallelTrials"),
+        ("maxFailedTrialCount", "maxFailedTrials"),
+    ):
         if spec.get(source) is not None:
             out[target] = spec[source]
     if spec.get("resumePolicy", "Never") != "Never":
@@ -298,7 +318,9 @@ def collector_of(raw: Mapping[str, Any]) -> dict[str, Any] | None:
         out["format"] = files["format"]
     if kind == "PrometheusMetric":
         http = source.get("httpGet") or {}
-        out.update({k: http[k] for k, default in (("path", "/metrics"), ("port", 8080)) if http.get(k, default) != default})
+        out.update(
+            {k: http[k] for k, default in (("path", "/metrics"), ("port", 8080)) if http.get(k, default) != default}
+        )
     if kind == "Custom":
         out["container"] = copy.deepcopy(raw["collector"].get("customCollector") or {})
         if files.get("path"):
@@ -367,7 +389,9 @@ def nas_of(document: Document, spec: Mapping[str, Any]) -> dict[str, Any]:
     return {"graph": dict(config.get("graphConfig") or {}), "operations": operations, "assignments": assignments}
 
 
-def _operation_parameter(document: Document, raw: Mapping[str, Any], where: list[Any]) -> tuple[dict[str, Any], list[Diagnostic]]:
+def _operation_parameter(
+    document: Document, raw: Mapping[str, Any], where: list[Any]
+) -> tuple[dict[str, Any], list[Diagnostic]]:
     kind = raw.get("parameterType")
     values, problems = _space_values(document, kind, raw.get("feasibleSpace") or {}, where)
     return {"name": raw.get("name"), "type": kind, **values}, problems
@@ -378,9 +402,16 @@ def leading_trial_parameters(document: Document, entries: list[Any]) -> list[Any
     first_meta = next((i for i, e in enumerate(entries) if _is_metadata(e)), len(entries))
     for index, entry in enumerate(entries[first_meta:], first_meta):
         if not _is_metadata(entry):
-            raise FindingsError([document.diagnostic(["spec", "trialTemplate", "trialParameters", index], RULE_UNSUPPORTED,
-                                                     f"trialParameter '{entry.get('name')}' comes after one that reads trial metadata: a spec writes those last",
-                                                     hint="move the trialParameters that reference ${trialSpec...} to the end")])
+            raise FindingsError(
+                [
+                    document.diagnostic(
+                        ["spec", "trialTemplate", "trialParameters", index],
+                        RULE_UNSUPPORTED,
+                        f"trialParameter '{entry.get('name')}' comes after one that reads trial metadata: a spec writes those last",
+                        hint="move the trialParameters that reference ${trialSpec...} to the end",
+                    )
+                ]
+            )
     return entries[:first_meta]
 
 
@@ -390,12 +421,21 @@ def _check_trial_parameters(document: Document, parameters: list[Any], entries: 
     names = [str(p.get("name")) for p in parameters]
     references = [str(e.get("reference", "")) for e in entries]
     if names != references:
-        raise FindingsError([document.diagnostic(where, RULE_UNSUPPORTED,
-                                                 f"trialParameters reference {references}, but a spec writes one per parameter, in order: {names}",
-                                                 hint="reorder trialParameters to follow spec.parameters, or add the missing ones")])
+        raise FindingsError(
+            [
+                document.diagnostic(
+                    where,
+                    RULE_UNSUPPORTED,
+                    f"trialParameters reference {references}, but a spec writes one per parameter, in order: {names}",
+                    hint="reorder trialParameters to follow spec.parameters, or add the missing ones",
+                )
+            ]
+        )
 
 
-def _parameter(document: Document, index: int, raw: Mapping[str, Any], entry: Mapping[str, Any]) -> tuple[dict[str, Any], list[Diagnostic]]:
+def _parameter(
+    document: Document, index: int, raw: Mapping[str, Any], entry: Mapping[str, Any]
+) -> tuple[dict[str, Any], list[Diagnostic]]:
     kind = raw["parameterType"]
     space = raw.get("feasibleSpace") or {}
     values, problems = _space_values(document, kind, space, ["spec", "parameters", index, "feasibleSpace"])
@@ -409,7 +449,9 @@ def _parameter(document: Document, index: int, raw: Mapping[str, Any], entry: Ma
     return out, problems
 
 
-def _space_values(document: Document, kind: Any, space: Mapping[str, Any], where: list[Any]) -> tuple[dict[str, Any], list[Diagnostic]]:
+def _space_values(
+    document: Document, kind: Any, space: Mapping[str, Any], where: list[Any]
+) -> tuple[dict[str, Any], list[Diagnostic]]:
     """A feasibleSpace's min/max/step or values in the spec's form; `where` is the feasibleSpace's path."""
     out: dict[str, Any] = {}
     found: list[tuple[list[Any], Any, Any]] = []  # (path, text, spec value)
@@ -420,23 +462,38 @@ def _space_values(document: Document, kind: Any, space: Mapping[str, Any], where
                 found.append(([*where, key], space[key], out[key]))
     elif kind == "discrete":
         out["values"] = [spec_number(v, integer=False) for v in space.get("list") or []]
-        found += [([*where, "list", i], text, value) for i, (text, value) in enumerate(zip(space.get("list") or [], out["values"]))]
+        found += [
+            ([*where, "list", i], text, value)
+            for i, (text, value) in enumerate(zip(space.get("list") or [], out["values"]))
+        ]
     else:
         out["values"] = list(space.get("list") or [])
-    problems = [document.diagnostic(path, RULE_NUMBER, f"{text!r} is not a number literal ({kind})",
-                                    hint="Katib parses feasibleSpace values as numbers; fix the value in the Experiment first")
-                for path, text, value in found if value is None]
+    problems = [
+        document.diagnostic(
+            path,
+            RULE_NUMBER,
+            f"{text!r} is not a number literal ({kind})",
+            hint="Katib parses feasibleSpace values as numbers; fix the value in the Experiment first",
+        )
+        for path, text, value in found
+        if value is None
+    ]
     return out, problems
 
 
-def template_fields(template: Mapping[str, Any], kind: TrialKind | None, collector: dict[str, Any] | None) -> dict[str, Any]:
+def template_fields(
+    template: Mapping[str, Any], kind: TrialKind | None, collector: dict[str, Any] | None
+) -> dict[str, Any]:
     """The trial's primaryContainer, conditions, pod labels, collector and retain, where they differ from the defaults."""
     trial_spec = template.get("trialSpec") or {}
     out: dict[str, Any] = {}
     container = template.get("primaryContainerName")
     if container != (kind.container if kind else "main"):
         out["primaryContainer"] = container
-    for key, default in (("successCondition", kind.success if kind else None), ("failureCondition", kind.failure if kind else None)):
+    for key, default in (
+        ("successCondition", kind.success if kind else None),
+        ("failureCondition", kind.failure if kind else None),
+    ):
         if template.get(key) and template[key] != default:
             out[key] = template[key]
     labels = dict(template.get("primaryPodLabels") or {})
@@ -466,7 +523,11 @@ def _primary(trial_spec: dict[str, Any], kind: TrialKind, container: str) -> lis
     for path in kind.pod_spec_paths(trial_spec):
         pod = _at(trial_spec, path)
         role = str(path[2]) if kind.replica_field else ""
-        found += [(role, c, "resources") for c in (pod or {}).get("containers") or [] if isinstance(c, dict) and c.get("name") == container]
+        found += [
+            (role, c, "resources")
+            for c in (pod or {}).get("containers") or []
+            if isinstance(c, dict) and c.get("name") == container
+        ]
     return found
 
 
@@ -478,11 +539,16 @@ def _at(node: Any, path: Sequence[str | int]) -> Any:
 
 def _extended_part(container: Mapping[str, Any], key: str) -> dict[str, Any]:
     resources = container.get(key) or {}
-    part = {group: {k: v for k, v in (resources.get(group) or {}).items() if is_extended(k)} for group in ("requests", "limits")}
+    part = {
+        group: {k: v for k, v in (resources.get(group) or {}).items() if is_extended(k)}
+        for group in ("requests", "limits")
+    }
     return {k: v for k, v in part.items() if v}
 
 
-def extract_profile(trial_spec: dict[str, Any], kind: TrialKind | None, container: str) -> tuple[dict[str, Any], str, dict[str, Any]]:
+def extract_profile(
+    trial_spec: dict[str, Any], kind: TrialKind | None, container: str
+) -> tuple[dict[str, Any], str, dict[str, Any]]:
     """Split a trialSpec into (trialSpec without the profile's parts, profile name, profile body).
 
     Extended resources of the primary container, when the same in every role
@@ -496,7 +562,11 @@ def extract_profile(trial_spec: dict[str, Any], kind: TrialKind | None, containe
     if kind is None or not with_parts:
         return out, "imported-cpu", {"description": NOTHING}
     if any(p[3] != with_parts[0][3] for p in with_parts):
-        return out, "imported", {"description": f"{NOTHING[:-1]}: extended resources differ between roles and stay in the trial."}
+        return (
+            out,
+            "imported",
+            {"description": f"{NOTHING[:-1]}: extended resources differ between roles and stay in the trial."},
+        )
     resources = with_parts[0][3]
     for _, c, key, part in with_parts:
         for group, amounts in part.items():
@@ -617,7 +687,9 @@ def env_value(items: list[Any]) -> Any:
     return {e["name"]: e["value"] for e in items} if plain and len(set(names)) == len(items) else copy.deepcopy(items)
 
 
-def short_trial(trial_spec: dict[str, Any], kind: TrialKind, container: str, parameters: Sequence[Mapping[str, Any]], flags: bool) -> tuple[dict[str, Any], dict[str, Any]]:
+def short_trial(
+    trial_spec: dict[str, Any], kind: TrialKind, container: str, parameters: Sequence[Mapping[str, Any]], flags: bool
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """(short-form trial, parameter passes) for `trial_spec`; NoShortForm when it does not fit."""
     extra = sorted(set(trial_spec) - {"apiVersion", "kind", "spec"})
     if extra:
@@ -627,13 +699,19 @@ def short_trial(trial_spec: dict[str, Any], kind: TrialKind, container: str, par
     roles = _roles(trial_spec, kind)
     pods = {role: _pod(template, role, kind, container) for role, (_, template) in roles.items()}
     containers = {role: pod.pop("containers")[0] for role, pod in pods.items()}
-    passes = infer_deliveries(list(containers.values()), parameters) if flags else {p["name"]: "placeholder" for p in parameters}
+    passes = (
+        infer_deliveries(list(containers.values()), parameters)
+        if flags
+        else {p["name"]: "placeholder" for p in parameters}
+    )
     trial: dict[str, Any] = {"kind": kind.kind}
     overrides: dict[str, dict[str, Any]] = {role: {} for role in roles}
     trial.update(_shared_container(containers, overrides))
     trial.update(_pod_extras(pods))
     if kind.replica_field:
-        trial["replicas"] = {role: _role_entry(settings, overrides[role], kind) for role, (settings, _) in roles.items()}
+        trial["replicas"] = {
+            role: _role_entry(settings, overrides[role], kind) for role, (settings, _) in roles.items()
+        }
     return _ordered(trial), passes
 
 
@@ -644,7 +722,9 @@ def _roles(trial_spec: dict[str, Any], kind: TrialKind) -> dict[str, tuple[dict[
             raise NoShortForm(f"the Job sets {', '.join(sorted(set(spec) - {'template'}))}")
         return {"": ({}, spec["template"])}
     if set(spec) != {kind.replica_field} or not spec[kind.replica_field]:
-        raise NoShortForm(f"the {kind.kind} sets {', '.join(sorted(set(spec) - {kind.replica_field})) or 'no replicas'}")
+        raise NoShortForm(
+            f"the {kind.kind} sets {', '.join(sorted(set(spec) - {kind.replica_field})) or 'no replicas'}"
+        )
     out = {}
     for role, entry in spec[kind.replica_field].items():
         if set(entry) != {"replicas", "restartPolicy", "template"} or not isinstance(entry["replicas"], int):
@@ -710,7 +790,14 @@ def _shared_container(containers: dict[str, dict[str, Any]], overrides: dict[str
     return trial
 
 
-def _per_role(overrides: dict[str, dict[str, Any]], roles: list[str], key: str, values: list[Any], trial: dict[str, Any], empty: Any = None) -> None:
+def _per_role(
+    overrides: dict[str, dict[str, Any]],
+    roles: list[str],
+    key: str,
+    values: list[Any],
+    trial: dict[str, Any],
+    empty: Any = None,
+) -> None:
     """The first role's value at trial level; each role that differs gets its own (or `empty` to drop it)."""
     _set(trial, key, values[0])
     for role, value in zip(roles, values):
@@ -723,7 +810,9 @@ def _set(target: dict[str, Any], key: str, value: Any) -> None:
         target[key] = copy.deepcopy(value)
 
 
-def _split_env(overrides: dict[str, dict[str, Any]], roles: list[str], values: list[list[Any]], trial: dict[str, Any]) -> None:
+def _split_env(
+    overrides: dict[str, dict[str, Any]], roles: list[str], values: list[list[Any]], trial: dict[str, Any]
+) -> None:
     common = 0
     while all(len(v) > common and v[common] == values[0][common] for v in values):
         common += 1
@@ -755,12 +844,22 @@ def _role_entry(settings: Mapping[str, Any], overrides: dict[str, Any], kind: Tr
     return entry["replicas"] if list(entry) == ["replicas"] else entry
 
 
-def _short_train_job(trial_spec: dict[str, Any], parameters: Sequence[Mapping[str, Any]], flags: bool) -> tuple[dict[str, Any], dict[str, Any]]:
+def _short_train_job(
+    trial_spec: dict[str, Any], parameters: Sequence[Mapping[str, Any]], flags: bool
+) -> tuple[dict[str, Any], dict[str, Any]]:
     spec = trial_spec.get("spec") or {}
     trainer = copy.deepcopy(spec.get("trainer") or {})
     runtime = spec.get("runtimeRef") or {}
-    if set(spec) != {"runtimeRef", "trainer"} or list(runtime) != ["name"] or set(trainer) - set(TRAINER_FIELDS) or "image" not in trainer or "numNodes" not in trainer:
-        raise NoShortForm("the TrainJob sets more than runtimeRef.name and the trainer's image, command, args, env, numNodes and resourcesPerNode")
+    if (
+        set(spec) != {"runtimeRef", "trainer"}
+        or list(runtime) != ["name"]
+        or set(trainer) - set(TRAINER_FIELDS)
+        or "image" not in trainer
+        or "numNodes" not in trainer
+    ):
+        raise NoShortForm(
+            "the TrainJob sets more than runtimeRef.name and the trainer's image, command, args, env, numNodes and resourcesPerNode"
+        )
     passes = infer_deliveries([trainer], parameters) if flags else {p["name"]: "placeholder" for p in parameters}
     trial: dict[str, Any] = {"kind": "TrainJob", "runtime": runtime["name"], "image": trainer["image"]}
     for key in ("command", "args"):
@@ -773,7 +872,21 @@ def _short_train_job(trial_spec: dict[str, Any], parameters: Sequence[Mapping[st
     return trial, passes
 
 
-TRIAL_ORDER = ("kind", "runtime", "image", "imagePullPolicy", "command", "args", "env", "resources", "replicas", "volumes", "volumeMounts", "pod", "container")
+TRIAL_ORDER = (
+    "kind",
+    "runtime",
+    "image",
+    "imagePullPolicy",
+    "command",
+    "args",
+    "env",
+    "resources",
+    "replicas",
+    "volumes",
+    "volumeMounts",
+    "pod",
+    "container",
+)
 
 
 def _ordered(trial: dict[str, Any]) -> dict[str, Any]:
@@ -794,7 +907,9 @@ def raw_trial(trial_spec: dict[str, Any], kind: TrialKind | None) -> dict[str, A
 # =================================================================== one Experiment
 
 
-def import_document(document: Document, trial_templates: Mapping[tuple[str, str, str], str] = EMPTY_TEMPLATES) -> ImportResult:
+def import_document(
+    document: Document, trial_templates: Mapping[tuple[str, str, str], str] = EMPTY_TEMPLATES
+) -> ImportResult:
     """Import a v1beta1 Experiment, or a v1alpha3 one after `katib_gitops.commands.migrate` converted it."""
     data = document.data
     if not (isinstance(data, dict) and (data.get("apiVersion"), data.get("kind")) == V1ALPHA3):
@@ -815,7 +930,9 @@ def migrated_document(document: Document) -> tuple[Document, list[str]]:
     try:
         migrate = importlib.import_module("katib_gitops.commands.migrate")
     except ImportError:
-        raise UsageError(f"{document.file}: a kubeflow.org/v1alpha3 Experiment: migrate it first: katib-gitops migrate FILE --write") from None
+        raise UsageError(
+            f"{document.file}: a kubeflow.org/v1alpha3 Experiment: migrate it first: katib-gitops migrate FILE --write"
+        ) from None
     text = source_text(document)
     migration = migrate.migrate_text(text, document.file)
     order = [d.index for d in load_documents(text, document.file)]
@@ -848,13 +965,17 @@ def dump_with_index(document: Document) -> str:
     return "---\n" * document.index + dump(document.data)
 
 
-def import_experiment(document: Document, trial_templates: Mapping[tuple[str, str, str], str] = EMPTY_TEMPLATES) -> ImportResult:
+def import_experiment(
+    document: Document, trial_templates: Mapping[tuple[str, str, str], str] = EMPTY_TEMPLATES
+) -> ImportResult:
     """One v1beta1 Experiment as a TuningSpec that provably generates it back; FindingsError if none does."""
     data = document.data
     if not isinstance(data, dict) or (data.get("apiVersion"), data.get("kind")) != EXPERIMENT:
         kind = data.get("kind") if isinstance(data, dict) else type(data).__name__
         raise FindingsError([document.diagnostic([], RULE_KIND, f"not a kubeflow.org/v1beta1 Experiment ({kind})")])
-    warnings = validator_findings(document, trial_templates)  # first: a broken Experiment is refused with Katib's reason
+    warnings = validator_findings(
+        document, trial_templates
+    )  # first: a broken Experiment is refused with Katib's reason
     refuse_unsupported(document)
     notes: list[str] = [f"validator: {d.message} [{d.rule_id}]" for d in warnings]
     source, dropped = strip_server_fields(data)
@@ -863,7 +984,9 @@ def import_experiment(document: Document, trial_templates: Mapping[tuple[str, st
     return _import(document, original, notes)
 
 
-def validator_findings(document: Document, trial_templates: Mapping[tuple[str, str, str], str] = EMPTY_TEMPLATES) -> list[Diagnostic]:
+def validator_findings(
+    document: Document, trial_templates: Mapping[tuple[str, str, str], str] = EMPTY_TEMPLATES
+) -> list[Diagnostic]:
     """The validator's verdict on the source: its errors refuse the import, its warnings become notes."""
     from katib_gitops.rules import validator
     from katib_gitops.schema import manifests
@@ -880,10 +1003,25 @@ def refuse_unsupported(document: Document) -> None:
     spec = document.data.get("spec") or {}
     template = spec.get("trialTemplate") or {}
     if "configMap" in template:
-        raise FindingsError([document.diagnostic(["spec", "trialTemplate", "configMap"], RULE_UNSUPPORTED, "a trial template from a ConfigMap cannot be written as a TuningSpec",
-                                                 hint="inline the template as trialTemplate.trialSpec, then import again", at_key=True)])
+        raise FindingsError(
+            [
+                document.diagnostic(
+                    ["spec", "trialTemplate", "configMap"],
+                    RULE_UNSUPPORTED,
+                    "a trial template from a ConfigMap cannot be written as a TuningSpec",
+                    hint="inline the template as trialTemplate.trialSpec, then import again",
+                    at_key=True,
+                )
+            ]
+        )
     if "trialSpec" not in template:
-        raise FindingsError([document.diagnostic(["spec", "trialTemplate"], RULE_UNSUPPORTED, "the Experiment has no trialTemplate.trialSpec")])
+        raise FindingsError(
+            [
+                document.diagnostic(
+                    ["spec", "trialTemplate"], RULE_UNSUPPORTED, "the Experiment has no trialTemplate.trialSpec"
+                )
+            ]
+        )
 
 
 def strip_server_fields(data: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
@@ -909,7 +1047,9 @@ def _import(document: Document, original: dict[str, Any], notes: list[str]) -> I
     kind = trial_kind_of(trial_spec)
     name, name_note = name_of(meta)
     namespace = meta.get("namespace") or DEFAULT_NAMESPACE
-    notes += [n for n in (name_note, "" if meta.get("namespace") else f"no namespace: targets '{DEFAULT_NAMESPACE}'") if n]
+    notes += [
+        n for n in (name_note, "" if meta.get("namespace") else f"no namespace: targets '{DEFAULT_NAMESPACE}'") if n
+    ]
     head = spec_head(name, meta, notes)
     body = {"objective": objective_of(spec["objective"]), "algorithm": algorithm_of(spec["algorithm"])}
     if spec.get("earlyStopping"):
@@ -932,7 +1072,16 @@ def _import(document: Document, original: dict[str, Any], notes: list[str]) -> I
         found, diff = verify(full, candidate, namespace, expected)
         if not found and not diff:
             notes += _form_notes(candidate, tried)
-            return ImportResult(full, namespace, candidate.profile, candidate.profile_body, candidate.form, tuple(notes), _label(document), f"{namespace}/{meta.get('name', name)}")
+            return ImportResult(
+                full,
+                namespace,
+                candidate.profile,
+                candidate.profile_body,
+                candidate.form,
+                tuple(notes),
+                _label(document),
+                f"{namespace}/{meta.get('name', name)}",
+            )
         tried.append((candidate, found, diff))
     raise FindingsError(_refusal(document, tried))
 
@@ -943,7 +1092,12 @@ def name_of(meta: Mapping[str, Any]) -> tuple[str, str]:
         return spec_name(str(labels[LABEL_SPEC])), ""
     raw = str(meta.get("name") or str(meta.get("generateName") or "").rstrip("-") or "imported")
     name = spec_name(raw)
-    return name, "" if name == raw else f"spec name '{name}' (from Experiment name '{raw}': specs take at most {MAX_SPEC_NAME} characters, a-z, 0-9 and '-')"
+    return (
+        name,
+        ""
+        if name == raw
+        else f"spec name '{name}' (from Experiment name '{raw}': specs take at most {MAX_SPEC_NAME} characters, a-z, 0-9 and '-')",
+    )
 
 
 def spec_head(name: str, meta: Mapping[str, Any], notes: list[str]) -> dict[str, Any]:
@@ -951,7 +1105,11 @@ def spec_head(name: str, meta: Mapping[str, Any], notes: list[str]) -> dict[str,
     for key, owned in (("labels", GENERATOR_LABELS), ("annotations", GENERATOR_ANNOTATIONS | {LAST_APPLIED})):
         values = meta.get(key) or {}
         kept = {k: v for k, v in values.items() if k not in owned}
-        replaced = sorted(k for k, v in values.items() if k in owned and k != LAST_APPLIED and _generator_value(key, k) not in (None, v))
+        replaced = sorted(
+            k
+            for k, v in values.items()
+            if k in owned and k != LAST_APPLIED and _generator_value(key, k) not in (None, v)
+        )
         if replaced:
             notes.append(f"{key} {', '.join(replaced)}: the generator writes its own value")
         if LAST_APPLIED in values and key == "annotations":
@@ -969,15 +1127,21 @@ def _generator_value(where: str, key: str) -> str | None:
 def _generator_fills(original: Mapping[str, Any], kind: TrialKind | None) -> list[str]:
     template = original["spec"]["trialTemplate"]
     notes = []
-    missing = [p for p in pod_templates(copy.deepcopy(template["trialSpec"]), kind) if ISTIO_KEY not in ((p.get("metadata") or {}).get("annotations") or {})]
+    missing = [
+        p
+        for p in pod_templates(copy.deepcopy(template["trialSpec"]), kind)
+        if ISTIO_KEY not in ((p.get("metadata") or {}).get("annotations") or {})
+    ]
     if missing:
-        notes.append(f"the generator adds {ISTIO_KEY}: \"{ISTIO_VALUE}\" to the trial's pod templates")
+        notes.append(f'the generator adds {ISTIO_KEY}: "{ISTIO_VALUE}" to the trial\'s pod templates')
     if any(not e.get("description") for e in template.get("trialParameters") or []):
         notes.append("the generator writes a description for trialParameters that have none")
     return notes
 
 
-def candidates(trial_spec: dict[str, Any], kind: TrialKind | None, container: str, parameters: Sequence[Mapping[str, Any]]) -> Iterator[Candidate]:
+def candidates(
+    trial_spec: dict[str, Any], kind: TrialKind | None, container: str, parameters: Sequence[Mapping[str, Any]]
+) -> Iterator[Candidate]:
     """Ways to write the trial, best first: short form (flags, then placeholders), raw trialSpec (with, then without the profile)."""
     placeholders = {p["name"]: "placeholder" for p in parameters}
     stripped, profile, body = extract_profile(trial_spec, kind, container)
@@ -993,10 +1157,19 @@ def candidates(trial_spec: dict[str, Any], kind: TrialKind | None, container: st
                 break
     yield Candidate("raw", {"trialSpec": raw_trial(stripped, kind)}, placeholders, profile, body)
     if stripped != trial_spec:
-        yield Candidate("raw", {"trialSpec": raw_trial(trial_spec, kind)}, placeholders, "imported", {"description": NOTHING})
+        yield Candidate(
+            "raw", {"trialSpec": raw_trial(trial_spec, kind)}, placeholders, "imported", {"description": NOTHING}
+        )
 
 
-def assemble(head: dict[str, Any], body: dict[str, Any], parameters: list[dict[str, Any]], fields: dict[str, Any], candidate: Candidate, namespace: str) -> dict[str, Any]:
+def assemble(
+    head: dict[str, Any],
+    body: dict[str, Any],
+    parameters: list[dict[str, Any]],
+    fields: dict[str, Any],
+    candidate: Candidate,
+    namespace: str,
+) -> dict[str, Any]:
     assert candidate.trial is not None
     params = []
     for parameter in parameters:
@@ -1006,11 +1179,18 @@ def assemble(head: dict[str, Any], body: dict[str, Any], parameters: list[dict[s
             item["pass"] = value
         params.append(item)
     trial = {**candidate.trial, **fields} if "trialSpec" not in candidate.trial else {**fields, **candidate.trial}
-    spec = {**body, **({"parameters": params} if params else {}), "trial": trial, "targets": {"namespaces": [namespace], "profiles": [candidate.profile]}}
+    spec = {
+        **body,
+        **({"parameters": params} if params else {}),
+        "trial": trial,
+        "targets": {"namespaces": [namespace], "profiles": [candidate.profile]},
+    }
     return {"apiVersion": API_VERSION, "kind": SPEC_KIND, "metadata": copy.deepcopy(head), "spec": copy.deepcopy(spec)}
 
 
-def verify(full: dict[str, Any], candidate: Candidate, namespace: str, expected: dict[str, Any]) -> tuple[list[Diagnostic], list[str]]:
+def verify(
+    full: dict[str, Any], candidate: Candidate, namespace: str, expected: dict[str, Any]
+) -> tuple[list[Diagnostic], list[str]]:
     """(spec problems, round-trip differences) of a candidate spec, read back from the text it would be written as."""
     documents = load_documents(dump(full), "<imported spec>")
     found = ours.check(documents[0], "tuningspec")
@@ -1046,18 +1226,32 @@ def _refusal(document: Document, tried: list[tuple[Candidate, list[Diagnostic], 
     _, found, diff = tried[-1]
     if found:
         return [_on_source(document, d) for d in found]
-    return [document.diagnostic(["spec"], RULE_ROUND_TRIP, "no TuningSpec reproduces this Experiment: " + "; ".join(diff),
-                                hint="the import never writes a spec that changes the Experiment")]
+    return [
+        document.diagnostic(
+            ["spec"],
+            RULE_ROUND_TRIP,
+            "no TuningSpec reproduces this Experiment: " + "; ".join(diff),
+            hint="the import never writes a spec that changes the Experiment",
+        )
+    ]
 
 
-SOURCE_PATHS = (("spec.trial", ["spec", "trialTemplate"]), ("spec.parameters", ["spec", "parameters"]), ("spec.algorithm", ["spec", "algorithm"]),
-                ("spec.earlyStopping", ["spec", "earlyStopping"]), ("spec.objective", ["spec", "objective"]), ("metadata", ["metadata"]))
+SOURCE_PATHS = (
+    ("spec.trial", ["spec", "trialTemplate"]),
+    ("spec.parameters", ["spec", "parameters"]),
+    ("spec.algorithm", ["spec", "algorithm"]),
+    ("spec.earlyStopping", ["spec", "earlyStopping"]),
+    ("spec.objective", ["spec", "objective"]),
+    ("metadata", ["metadata"]),
+)
 
 
 def _on_source(document: Document, found: Diagnostic) -> Diagnostic:
     path = next((p for prefix, p in SOURCE_PATHS if found.path.startswith(prefix)), ["spec"])
     hint = f"in the imported spec at {found.path}" + (f"; {found.hint}" if found.hint else "")
-    return document.diagnostic(path, found.rule_id, f"the imported spec would fail: {found.message}", hint=hint, at_key=True)
+    return document.diagnostic(
+        path, found.rule_id, f"the imported spec would fail: {found.message}", hint=hint, at_key=True
+    )
 
 
 def _label(document: Document) -> str:
@@ -1067,7 +1261,9 @@ def _label(document: Document) -> str:
 # =================================================================== several Experiments, one Targets
 
 
-def merge_imports(results: Sequence[ImportResult], targets: Mapping[str, Any] | None) -> tuple[dict[str, Any], list[ImportResult]]:
+def merge_imports(
+    results: Sequence[ImportResult], targets: Mapping[str, Any] | None
+) -> tuple[dict[str, Any], list[ImportResult]]:
     """(the Targets document with every namespace and profile the imports need, the imports with final profile and spec names).
 
     A profile equal to one already declared (description aside) is reused under
@@ -1084,7 +1280,12 @@ def merge_imports(results: Sequence[ImportResult], targets: Mapping[str, Any] | 
 
 
 def new_targets() -> dict[str, Any]:
-    return {"apiVersion": API_VERSION, "kind": TARGETS_KIND, "metadata": {"name": "imported"}, "spec": {"namespaces": [], "profiles": {}}}
+    return {
+        "apiVersion": API_VERSION,
+        "kind": TARGETS_KIND,
+        "metadata": {"name": "imported"},
+        "spec": {"namespaces": [], "profiles": {}},
+    }
 
 
 def _essence(body: Mapping[str, Any]) -> dict[str, Any]:
@@ -1141,7 +1342,11 @@ def _dedupe(results: list[ImportResult]) -> list[ImportResult]:
             name = _free_name(result.name, taken, MAX_SPEC_NAME)
             spec = copy.deepcopy(result.spec)
             spec["metadata"]["name"] = name
-            result = dataclasses.replace(result, spec=spec, notes=(*result.notes, f"renamed to '{name}': another import is called '{result.name}'"))
+            result = dataclasses.replace(
+                result,
+                spec=spec,
+                notes=(*result.notes, f"renamed to '{name}': another import is called '{result.name}'"),
+            )
         kept.append((key, result))
     return [k[1] for k in kept]
 
@@ -1183,10 +1388,14 @@ def read_experiments(paths: Sequence[str], stdin: TextIO) -> tuple[list[Document
                 skipped.setdefault(document.file, []).append(str(key[1]) if key else "not an object")
     if not experiments:
         raise UsageError(f"no Experiments found in {', '.join(paths)}")
-    return experiments, [f"{file}: skipped {', '.join(sorted(set(kinds_)))} (not an Experiment)" for file, kinds_ in skipped.items()]
+    return experiments, [
+        f"{file}: skipped {', '.join(sorted(set(kinds_)))} (not an Experiment)" for file, kinds_ in skipped.items()
+    ]
 
 
-def import_all(documents: Sequence[Document], trial_templates: Mapping[tuple[str, str, str], str] = EMPTY_TEMPLATES) -> list[ImportResult]:
+def import_all(
+    documents: Sequence[Document], trial_templates: Mapping[tuple[str, str, str], str] = EMPTY_TEMPLATES
+) -> list[ImportResult]:
     """Import every document; FindingsError lists every refusal of every document."""
     results, problems = [], []
     for document in documents:
@@ -1208,10 +1417,16 @@ def existing_documents(out_dir: Path) -> list[tuple[Path, Document]]:
         return []
     if not out_dir.is_dir():
         raise UsageError(f"{out_dir}: exists and is not a directory")
-    return [(path, doc) for path in find_spec_files(out_dir) for doc in load_documents(read_text(path, str(path)), str(path))]
+    return [
+        (path, doc)
+        for path in find_spec_files(out_dir)
+        for doc in load_documents(read_text(path, str(path)), str(path))
+    ]
 
 
-def plan_import(paths: Sequence[str], out_dir: Path, stdin: TextIO, force: bool = False, trial_templates: Sequence[str] = ()) -> ImportPlan:
+def plan_import(
+    paths: Sequence[str], out_dir: Path, stdin: TextIO, force: bool = False, trial_templates: Sequence[str] = ()
+) -> ImportPlan:
     from katib_gitops.rules.validator import load_trial_templates
 
     documents, skipped = read_experiments(paths, stdin)
@@ -1230,25 +1445,42 @@ def plan_import(paths: Sequence[str], out_dir: Path, stdin: TextIO, force: bool 
 
 
 def spec_text(result: ImportResult) -> str:
-    header = [f"Imported by katib-gitops from {result.source} (Experiment {result.experiment}).",
-              "Generating from this spec gives that Experiment back (see docs/migration.md).", ""]
+    header = [
+        f"Imported by katib-gitops from {result.source} (Experiment {result.experiment}).",
+        "Generating from this spec gives that Experiment back (see docs/migration.md).",
+        "",
+    ]
     return dump(result.spec, "\n".join(header + [f"note: {n}" for n in result.notes]).rstrip("\n"))
 
 
 def _spec_file(out_dir: Path, result: ImportResult, existing: list[tuple[Path, Document]], force: bool) -> PlannedFile:
     path = out_dir / f"{result.name}.yaml"
     content = spec_text(result)
-    same_name = [p for p, d in existing if isinstance(d.data, dict) and d.data.get("kind") == SPEC_KIND and (d.data.get("metadata") or {}).get("name") == result.name]
+    same_name = [
+        p
+        for p, d in existing
+        if isinstance(d.data, dict)
+        and d.data.get("kind") == SPEC_KIND
+        and (d.data.get("metadata") or {}).get("name") == result.name
+    ]
     elsewhere = [p for p in same_name if p.resolve() != path.resolve()]
     if elsewhere:
-        return PlannedFile(path, f"{elsewhere[0]}: already declares spec '{result.name}'; remove or rename it to import {result.experiment}", "conflict")
+        return PlannedFile(
+            path,
+            f"{elsewhere[0]}: already declares spec '{result.name}'; remove or rename it to import {result.experiment}",
+            "conflict",
+        )
     if not path.exists():
         return PlannedFile(path, content, "new")
     on_disk = [d.data for p, d in existing if p.resolve() == path.resolve()]
     if on_disk == [result.spec]:
         return PlannedFile(path, content, "unchanged")
     if not force:
-        return PlannedFile(path, f"{path}: exists and differs from the import of {result.experiment}; pass --force to replace it", "conflict")
+        return PlannedFile(
+            path,
+            f"{path}: exists and differs from the import of {result.experiment}; pass --force to replace it",
+            "conflict",
+        )
     return PlannedFile(path, content, "replaced")
 
 
@@ -1318,4 +1550,3 @@ def summary(plan: ImportPlan) -> Iterator[str]:
         where = f"namespace{'s' if len(namespaces) > 1 else ''} {', '.join(namespaces)}"
         yield f"{item.path}: {item.status} ({result.form} form, {where}, profile {result.profile}) from {result.experiment}"
         yield from (f"  note: {note}" for note in result.notes)
-

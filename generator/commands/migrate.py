@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from katib_gitops.core import kinds
-from katib_gitops.core.files import stage
 from katib_gitops.core.diagnostics import Diagnostic, FindingsError, Severity, UsageError
+from katib_gitops.core.files import stage
 from katib_gitops.expand.experiment import MAX_NAME
 from katib_gitops.spec.model import camel_case
 from katib_gitops.yamlio import Document, JsonPath, format_path, load_documents, locate, read_text, to_plain
@@ -47,14 +47,28 @@ META = {"Trial": ("trialName", "${trialSpec.Name}"), "NameSpace": ("trialNamespa
 # Fields of the v1alpha3 Experiment API (Katib v0.10.0); anything else is reported.
 _FIELDS: dict[tuple[str, ...], frozenset[str]] = {
     (): frozenset({"apiVersion", "kind", "metadata", "spec", "status"}),
-    ("spec",): frozenset({"parameters", "objective", "algorithm", "trialTemplate", "parallelTrialCount", "maxTrialCount",
-                          "maxFailedTrialCount", "metricsCollectorSpec", "nasConfig", "resumePolicy"}),
+    ("spec",): frozenset(
+        {
+            "parameters",
+            "objective",
+            "algorithm",
+            "trialTemplate",
+            "parallelTrialCount",
+            "maxTrialCount",
+            "maxFailedTrialCount",
+            "metricsCollectorSpec",
+            "nasConfig",
+            "resumePolicy",
+        }
+    ),
     ("spec", "objective"): frozenset({"type", "goal", "objectiveMetricName", "additionalMetricNames"}),
     ("spec", "algorithm"): frozenset({"algorithmName", "algorithmSettings", "earlyStopping"}),
     ("spec", "algorithm", "earlyStopping"): frozenset({"earlyStoppingAlgorithmName", "earlyStoppingSettings"}),
     ("spec", "trialTemplate"): frozenset({"retain", "goTemplate"}),
     ("spec", "trialTemplate", "goTemplate"): frozenset({"rawTemplate", "templateSpec"}),
-    ("spec", "trialTemplate", "goTemplate", "templateSpec"): frozenset({"configMapName", "configMapNamespace", "templatePath"}),
+    ("spec", "trialTemplate", "goTemplate", "templateSpec"): frozenset(
+        {"configMapName", "configMapNamespace", "templatePath"}
+    ),
     ("spec", "parameters", "*"): frozenset({"name", "parameterType", "feasibleSpace"}),
     ("spec", "parameters", "*", "feasibleSpace"): frozenset({"min", "max", "list", "step"}),
     ("spec", "metricsCollectorSpec"): frozenset({"source", "collector"}),
@@ -136,7 +150,9 @@ class _Problems:
         self.found.append(self.doc.diagnostic(path, rule_id, message, hint, at_key=at_key))
 
     def at(self, position: tuple[int, int], rule_id: str, message: str, hint: str = "", path: JsonPath = ()) -> None:
-        self.found.append(Diagnostic(self.doc.file, position[0], position[1], rule_id, message, path=format_path(path), hint=hint))
+        self.found.append(
+            Diagnostic(self.doc.file, position[0], position[1], rule_id, message, path=format_path(path), hint=hint)
+        )
 
     def warning(self, path: JsonPath, rule_id: str, message: str, hint: str = "") -> None:
         found = self.doc.diagnostic(path, rule_id, message, hint)
@@ -154,7 +170,9 @@ class _Problems:
         label = f"Experiment/{_name(self.doc.data) or ''}".rstrip("/")
         found = tuple(sorted(d._replace(document=self.doc.index, object=label) for d in self.found))
         status = "failed" if self.failed else "converted"
-        return MigrationResult(status, None if self.failed else node, found, () if self.failed else tuple(sorted(self.notes)))
+        return MigrationResult(
+            status, None if self.failed else node, found, () if self.failed else tuple(sorted(self.notes))
+        )
 
 
 def _name(data: Any) -> str | None:
@@ -172,8 +190,10 @@ _FIELD = re.compile(r"(\$)?\.(Trial|NameSpace|Experiment)")
 _ITEM = re.compile(r"\.(Name|Value)")
 _BLOCK = re.compile(r"(if|range|with|block|define)\b")
 _SPACE = " \t\r\n"
-_UNSUPPORTED_HINT = ("v1beta1 substitutes only ${trialParameters.<name>} placeholders; katib-gitops converts {{.Trial}}, {{.NameSpace}}, "
-                     "{{.Experiment}} and the .HyperParameters loop: rewrite this part of the template by hand")
+_UNSUPPORTED_HINT = (
+    "v1beta1 substitutes only ${trialParameters.<name>} placeholders; katib-gitops converts {{.Trial}}, {{.NameSpace}}, "
+    "{{.Experiment}} and the .HyperParameters loop: rewrite this part of the template by hand"
+)
 
 
 class TemplateError(Exception):
@@ -274,7 +294,7 @@ def _parse_template(raw: str, problems: list[tuple[int, str, str]]) -> _Node:
                 stack.append(node)
     for block in stack[1:]:
         if block.kind != "skip":
-                problems.append((block.offset, f"{{{{{block.kind}}}}} is not closed with {{{{end}}}}", ""))
+            problems.append((block.offset, f"{{{{{block.kind}}}}} is not closed with {{{{end}}}}", ""))
     return stack[0]
 
 
@@ -300,13 +320,24 @@ def _action(body: str, offset: int, scope: str, problems: list[tuple[int, str, s
     return _Node("skip", offset) if _BLOCK.match(body) else None
 
 
-def _render(nodes: list[_Node], data: TemplateData, item: tuple[str, str] | None,
-            pieces: list[tuple[str, int, bool]], problems: list[tuple[int, str, str]]) -> None:
+def _render(
+    nodes: list[_Node],
+    data: TemplateData,
+    item: tuple[str, str] | None,
+    pieces: list[tuple[str, int, bool]],
+    problems: list[tuple[int, str, str]],
+) -> None:
     for node in nodes:
         if node.kind == "text":
             pieces.append((node.text, node.offset, True))
         elif node.kind == "field" and node.text not in data.fields:
-            problems.append((node.offset, f"{{{{.{node.text}}}}} has no value: the Experiment has no metadata.name", "name the Experiment"))
+            problems.append(
+                (
+                    node.offset,
+                    f"{{{{.{node.text}}}}} has no value: the Experiment has no metadata.name",
+                    "name the Experiment",
+                )
+            )
         elif node.kind == "field":
             pieces.append((data.fields[node.text], node.offset, False))
         elif node.kind == "item" and item is not None:
@@ -369,7 +400,7 @@ def _mark(token: Any, lines: Sequence[str], seen: set[int], *, pre: bool) -> Non
         text = parts[index].strip()
         found = _find_line(lines, text, first + index) if text.startswith("#") else None
         if found is not None:
-            following = next((line for line in lines[found + 1:] if _is_content(line)), lines[found])
+            following = next((line for line in lines[found + 1 :] if _is_content(line)), lines[found])
             parts[index] = _MARK.format(_indent(lines[found]) - _indent(following)) + text
     token.value = "\n".join(parts)
 
@@ -385,10 +416,10 @@ def _place_comments(text: str) -> str:
         match = _MARKED.match(line)
         if match is None:
             continue
-        following = [_indent(x) for x in lines[index + 1:] if _is_content(x)]
+        following = [_indent(x) for x in lines[index + 1 :] if _is_content(x)]
         before = [_indent(x) for x in lines[:index] if _is_content(x)]
         base = following[0] if following else (before[-1] if before else 0)
-        lines[index] = " " * max(0, base + int(match.group(1))) + line[match.end():]
+        lines[index] = " " * max(0, base + int(match.group(1))) + line[match.end() :]
     return "\n".join(lines)
 
 
@@ -535,8 +566,13 @@ def _convert_raw(raw: str, data: TemplateData, place: _Place, problems: _Problem
     node, problem = _parse_yaml(rendered.text)
     if problem is not None:
         offset, message = problem
-        problems.at(place.position(raw, rendered.source_offset(offset)), "MIG-02", f"the template is not valid YAML once converted: {message}",
-                    "fix the YAML of the template", TEMPLATE_PATH)
+        problems.at(
+            place.position(raw, rendered.source_offset(offset)),
+            "MIG-02",
+            f"the template is not valid YAML once converted: {message}",
+            "fix the YAML of the template",
+            TEMPLATE_PATH,
+        )
         return None
     if not isinstance(node, dict):
         problems.error(list(TEMPLATE_PATH), "MIG-02", "the template is not a Kubernetes object (a YAML mapping)")
@@ -573,8 +609,13 @@ def _trial_source(raw: str, data: TemplateData, place: _Place, problems: _Proble
     _drop_trial_metadata(node)
     kind = kinds.lookup(str(node.get("kind", "")), str(node.get("apiVersion", "")))
     if kind is None:
-        problems.at(position(["kind"]), "MIG-06", f"cannot migrate a trial of kind {node.get('kind')!r} ({node.get('apiVersion')!r})",
-                    "v1alpha3 ran batch/v1 Job, kubeflow.org/v1 TFJob and kubeflow.org/v1 PyTorchJob", TEMPLATE_PATH)
+        problems.at(
+            position(["kind"]),
+            "MIG-06",
+            f"cannot migrate a trial of kind {node.get('kind')!r} ({node.get('apiVersion')!r})",
+            "v1alpha3 ran batch/v1 Job, kubeflow.org/v1 TFJob and kubeflow.org/v1 PyTorchJob",
+            TEMPLATE_PATH,
+        )
         return None
     primary = _primary_container(node, kind, data, position, problems)
     if primary is None:
@@ -584,6 +625,7 @@ def _trial_source(raw: str, data: TemplateData, place: _Place, problems: _Proble
 
 def _positions(node: Any, rendered: Rendered, raw: str, place: _Place) -> Any:
     """file:line:column of a path inside the parsed template."""
+
     def position(path: JsonPath) -> tuple[int, int]:
         line, column = locate(node, path)
         return place.position(raw, rendered.source_offset(_offset(rendered.text, line - 1, column - 1)))
@@ -591,11 +633,18 @@ def _positions(node: Any, rendered: Rendered, raw: str, place: _Place) -> Any:
     return position
 
 
-def _primary_container(node: Any, kind: kinds.TrialKind, data: TemplateData, position: Any, problems: _Problems) -> str | None:
+def _primary_container(
+    node: Any, kind: kinds.TrialKind, data: TemplateData, position: Any, problems: _Problems
+) -> str | None:
     """The container v1alpha3 collected metrics from, with `{{.Trial}}` container names made fixed (MIG-05)."""
     pods = _pod_specs(node, kind)
     if not pods:
-        problems.at(position(["spec"]), "MIG-05", f"the {kind.kind} template has no pod template with containers", path=TEMPLATE_PATH)
+        problems.at(
+            position(["spec"]),
+            "MIG-05",
+            f"the {kind.kind} template has no pod template with containers",
+            path=TEMPLATE_PATH,
+        )
         return None
     primary = None if kind.kind == "Job" else kind.container
     for path, pod in pods:
@@ -607,8 +656,13 @@ def _primary_container(node: Any, kind: kinds.TrialKind, data: TemplateData, pos
             return None
         primary = primary or str(containers[0].get("name"))
         if primary not in [c.get("name") for c in containers]:
-            problems.at(position([*path, "containers"]), "MIG-05", f"no container named {primary!r} in this pod template",
-                        f"v1alpha3 collected metrics from container {primary!r}; v1beta1 needs it in every trial pod (TT-R4)", TEMPLATE_PATH)
+            problems.at(
+                position([*path, "containers"]),
+                "MIG-05",
+                f"no container named {primary!r} in this pod template",
+                f"v1alpha3 collected metrics from container {primary!r}; v1beta1 needs it in every trial pod (TT-R4)",
+                TEMPLATE_PATH,
+            )
             return None
     return primary
 
@@ -627,20 +681,38 @@ def _pod_specs(node: Any, kind: kinds.TrialKind) -> list[tuple[list[str | int], 
     return found
 
 
-def _rename_trial_containers(containers: Any, kind: kinds.TrialKind, data: TemplateData, path: list[str | int], position: Any,
-                             problems: _Problems) -> bool:
+def _rename_trial_containers(
+    containers: Any,
+    kind: kinds.TrialKind,
+    data: TemplateData,
+    path: list[str | int],
+    position: Any,
+    problems: _Problems,
+) -> bool:
     trial = data.fields["Trial"]
     for index, container in enumerate(containers):
         if container.get("name") != trial:
             continue
         if kind.container in [c.get("name") for c in containers]:
-            problems.at(position([*path, index, "name"]), "MIG-05", f"a container named {{{{.Trial}}}} next to one named {kind.container!r}",
-                        "give the training container a fixed name", TEMPLATE_PATH)
+            problems.at(
+                position([*path, index, "name"]),
+                "MIG-05",
+                f"a container named {{{{.Trial}}}} next to one named {kind.container!r}",
+                "give the training container a fixed name",
+                TEMPLATE_PATH,
+            )
             return False
         container["name"] = kind.container
         line, column = position([*path, index, "name"])
-        problems.notes.append(Note(problems.doc.file, line, column, "MIG-05",
-                                   f"container {{{{.Trial}}}} renamed {kind.container!r}: v1beta1 needs a fixed primaryContainerName"))
+        problems.notes.append(
+            Note(
+                problems.doc.file,
+                line,
+                column,
+                "MIG-05",
+                f"container {{{{.Trial}}}} renamed {kind.container!r}: v1beta1 needs a fixed primaryContainerName",
+            )
+        )
     return True
 
 
@@ -689,22 +761,33 @@ class _Names:
     meta: tuple[tuple[str, str], ...]
 
 
-def migrate_document(doc: Document, *, katib_version: tuple[int, int] = kinds.KATIB_VERSION, source: str = "",
-                     configmaps: Mapping[tuple[str, str], Mapping[str, Any]] | None = None) -> MigrationResult:
+def migrate_document(
+    doc: Document,
+    *,
+    katib_version: tuple[int, int] = kinds.KATIB_VERSION,
+    source: str = "",
+    configmaps: Mapping[tuple[str, str], Mapping[str, Any]] | None = None,
+) -> MigrationResult:
     """Convert one v1alpha3 Experiment (`doc.node` is left as it is); other documents come back `unchanged`.
 
     `source` is the text of the file, for line-accurate positions inside a `|` template;
     `configmaps` maps (namespace, name) to the data of ConfigMaps a templateSpec may name.
     """
     data = doc.data
-    if not isinstance(data, dict) or data.get("kind") != "Experiment" or not str(data.get("apiVersion", "")).startswith("kubeflow.org/"):
+    if (
+        not isinstance(data, dict)
+        or data.get("kind") != "Experiment"
+        or not str(data.get("apiVersion", "")).startswith("kubeflow.org/")
+    ):
         return MigrationResult("unchanged")
     problems = _Problems(doc)
     if data.get("apiVersion") == V1BETA1:
         problems.note(["apiVersion"], "MIG-01", f"already {V1BETA1}: left as it is")
         return MigrationResult("unchanged", notes=tuple(problems.notes))
     if data.get("apiVersion") != V1ALPHA3:
-        problems.error(["apiVersion"], "MIG-01", f"only {V1ALPHA3} Experiments can be migrated, not {data.get('apiVersion')}")
+        problems.error(
+            ["apiVersion"], "MIG-01", f"only {V1ALPHA3} Experiments can be migrated, not {data.get('apiVersion')}"
+        )
         return problems.result(None)
     if not isinstance(data.get("spec"), dict):
         problems.error(["spec"], "MIG-01", "the Experiment has no spec")
@@ -734,8 +817,13 @@ def _check_fields(value: Any, path: tuple[str | int, ...], problems: _Problems) 
     if isinstance(value, dict) and allowed is not None:
         for key in value:
             if key not in allowed:
-                problems.error([*path, key], "MIG-01", f"unknown v1alpha3 field {key!r}", "v1alpha3 had no such field: remove it or fix its spelling",
-                               at_key=True)
+                problems.error(
+                    [*path, key],
+                    "MIG-01",
+                    f"unknown v1alpha3 field {key!r}",
+                    "v1alpha3 had no such field: remove it or fix its spelling",
+                    at_key=True,
+                )
     children = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
     for key, child in children:
         if (*pattern, "*" if isinstance(key, int) else key) in _PREFIXES:
@@ -751,14 +839,26 @@ def _drop_status(node: Any, problems: _Problems) -> None:
 def _check_metadata(data: Mapping[str, Any], problems: _Problems) -> None:
     name = _name(data)
     if name is not None and len(name) > MAX_NAME:
-        problems.error(["metadata", "name"], "MIG-13", f"the name is {len(name)} characters long; v1beta1 allows at most {MAX_NAME} (NAME-02)",
-                       "rename the Experiment")
+        problems.error(
+            ["metadata", "name"],
+            "MIG-13",
+            f"the name is {len(name)} characters long; v1beta1 allows at most {MAX_NAME} (NAME-02)",
+            "rename the Experiment",
+        )
     elif name is not None and not NAME_START.match(name):
-        problems.error(["metadata", "name"], "MIG-13", "the name must start with a lowercase letter (NAME-01)", "rename the Experiment")
+        problems.error(
+            ["metadata", "name"],
+            "MIG-13",
+            "the name must start with a lowercase letter (NAME-01)",
+            "rename the Experiment",
+        )
     namespace = (data.get("metadata") or {}).get("namespace") if isinstance(data.get("metadata"), dict) else None
     where = f"namespace {namespace}" if namespace else "the namespace it is applied to"
-    problems.note(["metadata", "namespace"] if namespace else ["metadata"], "MIG-15",
-                  f"{where} needs the label {NAMESPACE_LABEL}: enabled (v1alpha3 used {OLD_NAMESPACE_LABEL}), or Katib refuses the Experiment (G-06)")
+    problems.note(
+        ["metadata", "namespace"] if namespace else ["metadata"],
+        "MIG-15",
+        f"{where} needs the label {NAMESPACE_LABEL}: enabled (v1alpha3 used {OLD_NAMESPACE_LABEL}), or Katib refuses the Experiment (G-06)",
+    )
 
 
 def _is_int(value: Any) -> bool:
@@ -770,16 +870,25 @@ def _counts(spec: Any, problems: _Problems) -> None:
     most, parallel, failed = (spec.get(k) for k in ("maxTrialCount", "parallelTrialCount", "maxFailedTrialCount"))
     if _is_int(most) and parallel is None and most < 3:
         _insert_before(spec, "maxTrialCount", "parallelTrialCount", most)
-        problems.note(["spec", "maxTrialCount"], "MIG-13",
-                      f"parallelTrialCount: {most} written out: Katib's default of 3 would exceed maxTrialCount (COUNT-06)")
+        problems.note(
+            ["spec", "maxTrialCount"],
+            "MIG-13",
+            f"parallelTrialCount: {most} written out: Katib's default of 3 would exceed maxTrialCount (COUNT-06)",
+        )
     elif _is_int(most) and _is_int(parallel) and parallel > most:
-        problems.error(["spec", "parallelTrialCount"], "MIG-13",
-                       f"parallelTrialCount {parallel} exceeds maxTrialCount {most}: v1beta1 refuses it (COUNT-05)",
-                       "lower parallelTrialCount to at most maxTrialCount")
+        problems.error(
+            ["spec", "parallelTrialCount"],
+            "MIG-13",
+            f"parallelTrialCount {parallel} exceeds maxTrialCount {most}: v1beta1 refuses it (COUNT-05)",
+            "lower parallelTrialCount to at most maxTrialCount",
+        )
     if _is_int(most) and _is_int(failed) and failed > most:
-        problems.error(["spec", "maxFailedTrialCount"], "MIG-13",
-                       f"maxFailedTrialCount {failed} exceeds maxTrialCount {most}: v1beta1 refuses it (COUNT-04)",
-                       "choose the count of failed trials at which the Experiment fails, at most maxTrialCount")
+        problems.error(
+            ["spec", "maxFailedTrialCount"],
+            "MIG-13",
+            f"maxFailedTrialCount {failed} exceeds maxTrialCount {most}: v1beta1 refuses it (COUNT-04)",
+            "choose the count of failed trials at which the Experiment fails, at most maxTrialCount",
+        )
 
 
 def _objective(spec: Any, problems: _Problems) -> None:
@@ -793,8 +902,11 @@ def _objective(spec: Any, problems: _Problems) -> None:
             del extra[index]
     if not extra:
         _remove(objective, "additionalMetricNames")
-    problems.note(["spec", "objective", "additionalMetricNames"], "MIG-10",
-                  f"the objective metric {name!r} dropped from additionalMetricNames (OBJ-04)")
+    problems.note(
+        ["spec", "objective", "additionalMetricNames"],
+        "MIG-10",
+        f"the objective metric {name!r} dropped from additionalMetricNames (OBJ-04)",
+    )
 
 
 def _early_stopping(spec: Any, problems: _Problems) -> None:
@@ -813,12 +925,20 @@ def _early_stopping(spec: Any, problems: _Problems) -> None:
         problems.note(path, "MIG-09", "the empty algorithm.earlyStopping dropped")
         return
     if not name:
-        problems.error(path, "MIG-09", "earlyStoppingSettings without earlyStoppingAlgorithmName", "name the early stopping algorithm (medianstop)")
+        problems.error(
+            path,
+            "MIG-09",
+            "earlyStoppingSettings without earlyStoppingAlgorithmName",
+            "name the early stopping algorithm (medianstop)",
+        )
         return
     moved = CommentedMap([("algorithmName", name)] + ([("algorithmSettings", settings)] if settings else []))
     _insert_after(spec, "algorithm", "earlyStopping", moved)
-    problems.note(path, "MIG-09",
-                  "algorithm.earlyStopping moved to spec.earlyStopping; v1alpha3 never applied it, v1beta1 does: trials may now stop early")
+    problems.note(
+        path,
+        "MIG-09",
+        "algorithm.earlyStopping moved to spec.earlyStopping; v1alpha3 never applied it, v1beta1 does: trials may now stop early",
+    )
 
 
 def _collector(spec: Any, version: tuple[int, int], problems: _Problems) -> None:
@@ -847,20 +967,29 @@ def _resume_policy(spec: Any, problems: _Problems) -> None:
     _insert_after(spec, after, "resumePolicy", "LongRunning")
 
 
-def _trial_template(spec: Any, doc: Document, source: str, configmaps: Mapping[tuple[str, str], Mapping[str, Any]], problems: _Problems) -> None:
+def _trial_template(
+    spec: Any, doc: Document, source: str, configmaps: Mapping[tuple[str, str], Mapping[str, Any]], problems: _Problems
+) -> None:
     """goTemplate (rawTemplate or templateSpec) becomes trialSpec or configMap, with everything v1beta1 needs (MIG-02..07)."""
     template = spec.get("trialTemplate")
     go = template.get("goTemplate") if isinstance(template, dict) else None
     raw = go.get("rawTemplate") if isinstance(go, dict) else None
     reference = go.get("templateSpec") if isinstance(go, dict) else None
     if raw is None and reference is None:
-        problems.error(["spec", "trialTemplate", "goTemplate"], "MIG-07",
-                       "no goTemplate.rawTemplate or templateSpec: v1alpha3 used its default ConfigMap trial-template (defaultTrialTemplate.yaml)",
-                       "v1beta1 has no default trial template: copy that template into trialTemplate.goTemplate.rawTemplate and migrate again")
+        problems.error(
+            ["spec", "trialTemplate", "goTemplate"],
+            "MIG-07",
+            "no goTemplate.rawTemplate or templateSpec: v1alpha3 used its default ConfigMap trial-template (defaultTrialTemplate.yaml)",
+            "v1beta1 has no default trial template: copy that template into trialTemplate.goTemplate.rawTemplate and migrate again",
+        )
         return
     if raw is not None and reference is not None:
-        problems.error(["spec", "trialTemplate", "goTemplate"], "MIG-02", "goTemplate has both rawTemplate and templateSpec",
-                       "keep the one Katib used")
+        problems.error(
+            ["spec", "trialTemplate", "goTemplate"],
+            "MIG-02",
+            "goTemplate has both rawTemplate and templateSpec",
+            "keep the one Katib used",
+        )
         return
     names = _names(doc.data, problems)
     if names is None:
@@ -868,8 +997,11 @@ def _trial_template(spec: Any, doc: Document, source: str, configmaps: Mapping[t
     if raw is not None and not isinstance(raw, str):
         problems.error(list(TEMPLATE_PATH), "MIG-02", "rawTemplate must be a string")
         return
-    trial = (_trial_source(raw, names.data, _template_place(doc, source), problems) if raw is not None
-             else _config_map_source(reference, names, configmaps, problems))
+    trial = (
+        _trial_source(raw, names.data, _template_place(doc, source), problems)
+        if raw is not None
+        else _config_map_source(reference, names, configmaps, problems)
+    )
     if trial is None or not _every_parameter_used(trial, names, problems):
         return
     _replace_go_template(template, trial, names, problems)
@@ -883,8 +1015,12 @@ def _names(data: Mapping[str, Any], problems: _Problems) -> _Names | None:
     algorithm = spec.get("algorithm", {}).get("algorithmName") if isinstance(spec.get("algorithm"), dict) else None
     if not parameters and spec.get("nasConfig") is not None:
         if algorithm not in kinds.NAS_ASSIGNMENTS:
-            problems.error(["spec", "algorithm"], "MIG-17", f"cannot tell which HyperParameters a NAS trial of algorithm {algorithm!r} received",
-                           f"NAS migrates for {' and '.join(kinds.NAS_ASSIGNMENTS)}")
+            problems.error(
+                ["spec", "algorithm"],
+                "MIG-17",
+                f"cannot tell which HyperParameters a NAS trial of algorithm {algorithm!r} received",
+                f"NAS migrates for {' and '.join(kinds.NAS_ASSIGNMENTS)}",
+            )
             return None
         parameters = list(kinds.NAS_ASSIGNMENTS[algorithm])
     for index, name in enumerate(parameters):
@@ -916,16 +1052,27 @@ def _unique(name: str, taken: set[str]) -> str:
 def _every_parameter_used(trial: _Trial, names: _Names, problems: _Problems) -> bool:
     missing = [name for name, tp in names.parameters if tp not in trial.used]
     if missing:
-        path = list(TEMPLATE_PATH) if trial.key == "trialSpec" else ["spec", "trialTemplate", "goTemplate", "templateSpec"]
-        problems.error(path, "MIG-03", f"the template never passes {', '.join(missing)} to the trial (no .HyperParameters loop)",
-                       "v1beta1 needs every parameter in the template as ${trialParameters.<name>} (TT-R1); add it by hand")
+        path = (
+            list(TEMPLATE_PATH) if trial.key == "trialSpec" else ["spec", "trialTemplate", "goTemplate", "templateSpec"]
+        )
+        problems.error(
+            path,
+            "MIG-03",
+            f"the template never passes {', '.join(missing)} to the trial (no .HyperParameters loop)",
+            "v1beta1 needs every parameter in the template as ${trialParameters.<name>} (TT-R1); add it by hand",
+        )
     return not missing
 
 
-def _config_map_source(reference: Any, names: _Names, configmaps: Mapping[tuple[str, str], Mapping[str, Any]], problems: _Problems) -> _Trial | None:
+def _config_map_source(
+    reference: Any, names: _Names, configmaps: Mapping[tuple[str, str], Mapping[str, Any]], problems: _Problems
+) -> _Trial | None:
     """templateSpec maps field for field to configMap; the kind comes from the ConfigMap when it is among the inputs (MIG-02)."""
     path = ["spec", "trialTemplate", "goTemplate", "templateSpec"]
-    values = [reference.get(k) if isinstance(reference, dict) else None for k in ("configMapName", "configMapNamespace", "templatePath")]
+    values = [
+        reference.get(k) if isinstance(reference, dict) else None
+        for k in ("configMapName", "configMapNamespace", "templatePath")
+    ]
     if not all(isinstance(v, str) and v for v in values):
         problems.error(path, "MIG-02", "templateSpec needs configMapName, configMapNamespace and templatePath (TT-07)")
         return None
@@ -933,9 +1080,12 @@ def _config_map_source(reference: Any, names: _Names, configmaps: Mapping[tuple[
     stored = configmaps.get((namespace, name)) or configmaps.get(("", name)) or {}
     text = stored.get(key)
     if not isinstance(text, str):
-        problems.error(path, "MIG-02",
-                       f"cannot tell the trial kind of ConfigMap {namespace}/{name} ({key}): its conditions and primary container are unknown",
-                       "name the ConfigMap's file too (katib-gitops migrate EXPERIMENT CONFIGMAP), or inline the template as a rawTemplate")
+        problems.error(
+            path,
+            "MIG-02",
+            f"cannot tell the trial kind of ConfigMap {namespace}/{name} ({key}): its conditions and primary container are unknown",
+            "name the ConfigMap's file too (katib-gitops migrate EXPERIMENT CONFIGMAP), or inline the template as a rawTemplate",
+        )
         return None
     scratch = _Problems(problems.doc)
     trial = _trial_source(text, names.data, _Place(*problems.doc.position(path), False), scratch)
@@ -944,9 +1094,13 @@ def _config_map_source(reference: Any, names: _Names, configmaps: Mapping[tuple[
     if trial is None:
         return None
     placeholders = ", ".join(_placeholder(tp) for tp, _ in _trial_parameters(names, trial.used))
-    problems.warning(path, "MIG-02", f"ConfigMap {namespace}/{name} ({key}) still holds a v1alpha3 Go template: convert it to v1beta1 too",
-                     f"in the template use {placeholders} for the Go actions, drop metadata.name and metadata.namespace, "
-                     f"and name the primary container {trial.primary!r}")
+    problems.warning(
+        path,
+        "MIG-02",
+        f"ConfigMap {namespace}/{name} ({key}) still holds a v1alpha3 Go template: convert it to v1beta1 too",
+        f"in the template use {placeholders} for the Go actions, drop metadata.name and metadata.namespace, "
+        f"and name the primary container {trial.primary!r}",
+    )
     return _Trial("configMap", reference, trial.kind, trial.primary, trial.used)
 
 
@@ -961,12 +1115,18 @@ def _replace_go_template(template: Any, trial: _Trial, names: _Names, problems: 
     position = list(template).index("goTemplate")
     moved = _take_full_lines(template, "goTemplate")
     del template["goTemplate"]
-    parameters = CommentedSeq(CommentedMap([("name", tp), ("reference", reference)]) for tp, reference in _trial_parameters(names, trial.used))
+    parameters = CommentedSeq(
+        CommentedMap([("name", tp), ("reference", reference)]) for tp, reference in _trial_parameters(names, trial.used)
+    )
     entries: list[tuple[str, Any]] = [("primaryContainerName", trial.primary)]
     if trial.kind.pod_labels:
         entries.append(("primaryPodLabels", CommentedMap(trial.kind.pod_labels)))
-    entries += [("successCondition", trial.kind.success), ("failureCondition", trial.kind.failure),
-                ("trialParameters", parameters), (trial.key, trial.value)]
+    entries += [
+        ("successCondition", trial.kind.success),
+        ("failureCondition", trial.kind.failure),
+        ("trialParameters", parameters),
+        (trial.key, trial.value),
+    ]
     for offset, (key, value) in enumerate(entries):
         template.insert(position + offset, key, value)
     _append_full_lines(template, trial.key, moved)
@@ -986,8 +1146,13 @@ class _Segment:
     text: str
 
 
-def migrate_text(text: str, display: str, *, katib_version: tuple[int, int] = kinds.KATIB_VERSION,
-                 configmaps: Mapping[tuple[str, str], Mapping[str, Any]] | None = None) -> FileMigration:
+def migrate_text(
+    text: str,
+    display: str,
+    *,
+    katib_version: tuple[int, int] = kinds.KATIB_VERSION,
+    configmaps: Mapping[tuple[str, str], Mapping[str, Any]] | None = None,
+) -> FileMigration:
     """Convert every v1alpha3 Experiment of a file; other documents keep their text byte for byte.
 
     Raises FindingsError when the file is not valid YAML.
@@ -1061,16 +1226,25 @@ def config_maps(documents: Iterable[Document]) -> dict[tuple[str, str], Mapping[
     found: dict[tuple[str, str], Mapping[str, Any]] = {}
     for document in documents:
         data = document.data
-        if isinstance(data, dict) and data.get("kind") == "ConfigMap" and data.get("apiVersion") == "v1" and _name(data):
+        if (
+            isinstance(data, dict)
+            and data.get("kind") == "ConfigMap"
+            and data.get("apiVersion") == "v1"
+            and _name(data)
+        ):
             stored = data.get("data")
-            found[(str(data["metadata"].get("namespace") or ""), str(_name(data)))] = stored if isinstance(stored, dict) else {}
+            found[(str(data["metadata"].get("namespace") or ""), str(_name(data)))] = (
+                stored if isinstance(stored, dict) else {}
+            )
     return found
 
 
 # ------------------------------------------------------------------ I/O at the edge
 
 
-def migrate_paths(paths: Sequence[str], *, katib_version: tuple[int, int] = kinds.KATIB_VERSION) -> tuple[list[FileMigration], list[Diagnostic]]:
+def migrate_paths(
+    paths: Sequence[str], *, katib_version: tuple[int, int] = kinds.KATIB_VERSION
+) -> tuple[list[FileMigration], list[Diagnostic]]:
     """Read and convert every file; files that are not valid YAML come back as diagnostics."""
     texts = {path: read_text(Path(path), path) for path in dict.fromkeys(paths)}
     loaded, problems = {}, []
@@ -1089,7 +1263,9 @@ def write_files(migrations: Sequence[FileMigration]) -> list[str]:
     try:
         for migration in migrations:
             if migration.changed:
-                staged.append((migration.display, _stage_beside(Path(os.path.realpath(migration.display)), migration.text)))
+                staged.append(
+                    (migration.display, _stage_beside(Path(os.path.realpath(migration.display)), migration.text))
+                )
         for display, temporary in staged:
             os.replace(temporary, Path(os.path.realpath(display)))
     except OSError as exc:

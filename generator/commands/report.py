@@ -195,7 +195,12 @@ def report_to_json(report: Report) -> dict[str, Any]:
     return {
         "version": JSON_FORMAT_VERSION,
         "tool": {"name": TOOL_NAME, "version": __version__},
-        "summary": {"errors": report.errors, "warnings": report.warnings, "files": len(report.files), "documents": report.documents},
+        "summary": {
+            "errors": report.errors,
+            "warnings": report.warnings,
+            "files": len(report.files),
+            "documents": report.documents,
+        },
         "files": list(report.files),
         "rules": [_rule_to_json(report.rule(rule_id)) for rule_id in sorted(report.rules)],
         "diagnostics": [diagnostic_to_json(d) for d in report.diagnostics],
@@ -273,6 +278,7 @@ def _long_message(d: Diagnostic) -> str:
 
 
 # -- junit -----------------------------------------------------------------------
+
 
 @functools.cache
 def _xml_illegal() -> re.Pattern[str]:

@@ -53,7 +53,9 @@ def _default_metric_strategies(objective: dict[str, Any]) -> None:
     extra = objective.get("additionalMetricNames")
     if not isinstance(strategies, list) or not isinstance(extra, (list, type(None))):
         return
-    present = {s.get("name") for s in strategies if isinstance(s, dict) and isinstance(s.get("name"), (str, type(None)))}
+    present = {
+        s.get("name") for s in strategies if isinstance(s, dict) and isinstance(s.get("name"), (str, type(None)))
+    }
     for name in [objective.get("objectiveMetricName"), *(extra or [])]:
         if isinstance(name, (str, type(None))) and name not in present:  # wrong types are the schema's to report
             strategies.append({"name": name, "value": value})
@@ -80,7 +82,9 @@ def _default_collector(spec: dict[str, Any]) -> None:
         return
     collector = collector_spec.setdefault("collector", {"kind": "StdOut"})
     kind = collector.get("kind") if isinstance(collector, dict) else None
-    source = collector_spec.setdefault("source", {}) if kind in ("File", "TensorFlowEvent", "PrometheusMetric") else None
+    source = (
+        collector_spec.setdefault("source", {}) if kind in ("File", "TensorFlowEvent", "PrometheusMetric") else None
+    )
     if source is not None and not isinstance(source, dict):
         return
     if kind in ("File", "TensorFlowEvent"):

@@ -57,7 +57,9 @@ class TrialKind(NamedTuple):
             yield ("spec", self.replica_field, role, "template", "spec")
 
 
-def _kubeflow(kind: str, field: str, container: str, roles: tuple[str, ...], default_role: str, *, katib_defaults: bool = True) -> TrialKind:
+def _kubeflow(
+    kind: str, field: str, container: str, roles: tuple[str, ...], default_role: str, *, katib_defaults: bool = True
+) -> TrialKind:
     return TrialKind(
         kind=kind,
         api_version="kubeflow.org/v1",

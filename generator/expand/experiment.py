@@ -181,7 +181,9 @@ def pod_templates(trial_spec: dict[str, Any], kind: TrialKind | None) -> Iterato
             yield node
 
 
-def primary_containers(trial_spec: dict[str, Any], kind: TrialKind | None, name: str, roles: Any = None) -> Iterator[dict[str, Any]]:
+def primary_containers(
+    trial_spec: dict[str, Any], kind: TrialKind | None, name: str, roles: Any = None
+) -> Iterator[dict[str, Any]]:
     """The primary container of every pod, or TrainJob's trainer, which becomes it."""
     if kind is not None and not kind.pod_templates:
         yield trial_spec.setdefault("spec", {}).setdefault("trainer", {})
@@ -192,7 +194,9 @@ def primary_containers(trial_spec: dict[str, Any], kind: TrialKind | None, name:
                 yield container
 
 
-def inject_parameters(trial_spec: dict[str, Any], kind: TrialKind | None, container_name: str, parameters: tuple[Parameter, ...]) -> None:
+def inject_parameters(
+    trial_spec: dict[str, Any], kind: TrialKind | None, container_name: str, parameters: tuple[Parameter, ...]
+) -> None:
     args: list[str] = []
     env: list[dict[str, str]] = []
     for parameter in parameters:
@@ -354,7 +358,10 @@ def nas_config(nas: Mapping[str, Any]) -> dict[str, Any]:
     for operation in nas["operations"]:
         item: dict[str, Any] = {"operationType": operation["type"]}
         if "parameters" in operation:
-            item["parameters"] = [{"name": p["name"], "parameterType": p["type"], "feasibleSpace": _operation_space(p)} for p in operation["parameters"]]
+            item["parameters"] = [
+                {"name": p["name"], "parameterType": p["type"], "feasibleSpace": _operation_space(p)}
+                for p in operation["parameters"]
+            ]
         operations.append(item)
     return {"graphConfig": copy.deepcopy(dict(nas.get("graph", {}))), "operations": operations}
 
@@ -373,9 +380,16 @@ def metrics_collector(raw: Mapping[str, Any] | None) -> dict[str, Any]:
         collector["customCollector"] = copy.deepcopy(raw.get("container", {}))
     source: dict[str, Any] = {}
     if kind == "File":
-        source["fileSystemPath"] = {"path": raw.get("path", DEFAULT_COLLECTOR_PATHS["File"]), "kind": "File", "format": raw.get("format", "TEXT")}
+        source["fileSystemPath"] = {
+            "path": raw.get("path", DEFAULT_COLLECTOR_PATHS["File"]),
+            "kind": "File",
+            "format": raw.get("format", "TEXT"),
+        }
     elif kind == "TensorFlowEvent":
-        source["fileSystemPath"] = {"path": raw.get("path", DEFAULT_COLLECTOR_PATHS["TensorFlowEvent"]), "kind": "Directory"}
+        source["fileSystemPath"] = {
+            "path": raw.get("path", DEFAULT_COLLECTOR_PATHS["TensorFlowEvent"]),
+            "kind": "Directory",
+        }
     elif kind == "PrometheusMetric":
         source["httpGet"] = {"path": raw.get("path", "/metrics"), "port": raw.get("port", 8080)}
     elif kind == "Custom" and "path" in raw:
@@ -391,18 +405,22 @@ METADATA_REFERENCE = "${trialSpec."
 def default_description(reference: str, *, nas: bool = False) -> str:
     """What the generator writes for a trialParameter without a description (the importer reads it back)."""
     if reference.startswith(METADATA_REFERENCE):
-        return f"the trial's {reference[len(METADATA_REFERENCE):-1]}"
+        return f"the trial's {reference[len(METADATA_REFERENCE) : -1]}"
     return f"the {reference} the algorithm assigns" if nas else f"value of parameter {reference}"
 
 
 def trial_parameters(spec: TuningSpec) -> list[dict[str, str]]:
     """One per parameter in order (or per NAS assignment), then those of the trial's own metadata (TT-14)."""
     entries = [(p.trial_parameter, p.name, p.description) for p in spec.parameters]
-    entries += [(a["name"], a["reference"], a.get("description")) for a in spec.body.get("nas", {}).get("assignments", [])]
+    entries += [
+        (a["name"], a["reference"], a.get("description")) for a in spec.body.get("nas", {}).get("assignments", [])
+    ]
     entries += [(m["name"], m["reference"], m.get("description")) for m in spec.trial.get("metadataParameters", [])]
     nas = "nas" in spec.body
-    return [{"name": name, "description": description or default_description(reference, nas=nas), "reference": reference}
-            for name, reference, description in entries]
+    return [
+        {"name": name, "description": description or default_description(reference, nas=nas), "reference": reference}
+        for name, reference, description in entries
+    ]
 
 
 def trial_template(spec: TuningSpec, trial_spec: dict[str, Any]) -> dict[str, Any]:

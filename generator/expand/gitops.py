@@ -74,10 +74,12 @@ def flux_kustomizations(gitops: GitOps, expansions: list[Expansion]) -> list[dic
         }
         if gitops.flux_depends_on:
             spec["dependsOn"] = [{"name": name} for name in gitops.flux_depends_on]
-        out.append({
-            "apiVersion": "kustomize.toolkit.fluxcd.io/v1",
-            "kind": "Kustomization",
-            "metadata": {"name": overlay.name, "namespace": gitops.flux_namespace},
-            "spec": spec,
-        })
+        out.append(
+            {
+                "apiVersion": "kustomize.toolkit.fluxcd.io/v1",
+                "kind": "Kustomization",
+                "metadata": {"name": overlay.name, "namespace": gitops.flux_namespace},
+                "spec": spec,
+            }
+        )
     return out

@@ -11,8 +11,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from katib_gitops.kustomize import jsonpatch
 from katib_gitops.expand.experiment import build_experiment
+from katib_gitops.kustomize import jsonpatch
 from katib_gitops.spec.model import SpecSet, TuningSpec
 
 KUSTOMIZE_API = "kustomize.config.k8s.io/v1beta1"

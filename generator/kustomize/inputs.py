@@ -8,8 +8,8 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import NamedTuple, TextIO
 
-from katib_gitops.kustomize import render
 from katib_gitops.core.diagnostics import Diagnostic, FindingsError, UsageError
+from katib_gitops.kustomize import render
 from katib_gitops.yamlio import Document, dump_all, load_documents, read_stream, read_text, walk
 
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -47,8 +47,16 @@ class Unit(NamedTuple):
             return Source(self.display, ()), list(exc.diagnostics)
         if not source.documents and self.named:
             # A file named on the command line (or stdin) that holds nothing is an error, never a pass.
-            return source, [Diagnostic(self.display, 1, 1, "empty-input", "no YAML documents in this input",
-                                       hint="an empty file, only comments, or only '---': there is nothing to check")]
+            return source, [
+                Diagnostic(
+                    self.display,
+                    1,
+                    1,
+                    "empty-input",
+                    "no YAML documents in this input",
+                    hint="an empty file, only comments, or only '---': there is nothing to check",
+                )
+            ]
         return source, []
 
 
@@ -56,7 +64,11 @@ def plan(paths: Sequence[str], *, render_kustomizations: bool, stdin: TextIO) ->
     """Everything to read, in order; nothing is read yet (usage problems raise UsageError)."""
     if not paths:
         raise UsageError("nothing to validate: name files, folders, or '-' for standard input")
-    return [Unit(display, display == _named(name), loader) for name in paths for display, loader in _expand(name, render_kustomizations, stdin)]
+    return [
+        Unit(display, display == _named(name), loader)
+        for name in paths
+        for display, loader in _expand(name, render_kustomizations, stdin)
+    ]
 
 
 def collect(paths: Sequence[str], *, render_kustomizations: bool, stdin: TextIO) -> Inputs:

@@ -16,17 +16,27 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Protocol
 
-from katib_gitops.kustomize import jsonpatch
 from katib_gitops.core.diagnostics import Diagnostic, FindingsError, UsageError
+from katib_gitops.kustomize import jsonpatch
 from katib_gitops.yamlio import Document, load_documents, read_text
 
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 SUPPORTED_FIELDS = {"apiVersion", "kind", "resources", "namespace", "patches"}
 RULE = "render"
 CLUSTER_SCOPED = {
-    "Namespace", "CustomResourceDefinition", "ClusterRole", "ClusterRoleBinding", "PersistentVolume",
-    "StorageClass", "PriorityClass", "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration",
-    "APIService", "Node", "ClusterIssuer", "ClusterTrainingRuntime",
+    "Namespace",
+    "CustomResourceDefinition",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "PersistentVolume",
+    "StorageClass",
+    "PriorityClass",
+    "ValidatingWebhookConfiguration",
+    "MutatingWebhookConfiguration",
+    "APIService",
+    "Node",
+    "ClusterIssuer",
+    "ClusterTrainingRuntime",
 }
 
 
@@ -103,7 +113,15 @@ def render(files: Files, directory: str, _seen: tuple[str, ...] = ()) -> list[di
             if resource.get("kind") not in CLUSTER_SCOPED:
                 metadata = resource.setdefault("metadata", {})
                 if not isinstance(metadata, dict):
-                    raise FindingsError([document.diagnostic(["namespace"], RULE, f"cannot set the namespace of a resource whose metadata is not a mapping ({resource.get('kind')})")])
+                    raise FindingsError(
+                        [
+                            document.diagnostic(
+                                ["namespace"],
+                                RULE,
+                                f"cannot set the namespace of a resource whose metadata is not a mapping ({resource.get('kind')})",
+                            )
+                        ]
+                    )
                 metadata["namespace"] = data["namespace"]
     return resources
 
@@ -122,26 +140,47 @@ def _kustomization(files: Files, directory: str) -> Document:
 
 def _check_types(document: Document) -> None:
     data = document.data
-    wrong = [(field, kind.__name__.replace("str", "string").replace("list", "list").replace("dict", "mapping"))
-             for field, kind in (("resources", list), ("patches", list), ("namespace", str), ("apiVersion", str), ("kind", str))
-             if data.get(field) is not None and not isinstance(data[field], kind)]
+    wrong = [
+        (field, kind.__name__.replace("str", "string").replace("list", "list").replace("dict", "mapping"))
+        for field, kind in (
+            ("resources", list),
+            ("patches", list),
+            ("namespace", str),
+            ("apiVersion", str),
+            ("kind", str),
+        )
+        if data.get(field) is not None and not isinstance(data[field], kind)
+    ]
     if wrong:
-        raise FindingsError([document.diagnostic([field], RULE, f"'{field}' must be a {kind}") for field, kind in wrong])
+        raise FindingsError(
+            [document.diagnostic([field], RULE, f"'{field}' must be a {kind}") for field, kind in wrong]
+        )
 
 
 def _refuse_unsupported(document: Document) -> None:
     unknown = sorted(set(document.data) - SUPPORTED_FIELDS)
     if unknown:
-        raise FindingsError([
-            document.diagnostic([field], RULE, f"kustomization field '{field}' is not supported by the in-process renderer",
-                                hint="katib-gitops emits only resources, namespace and JSON6902 patches; use `kubectl kustomize` for others", at_key=True)
-            for field in unknown
-        ])
+        raise FindingsError(
+            [
+                document.diagnostic(
+                    [field],
+                    RULE,
+                    f"kustomization field '{field}' is not supported by the in-process renderer",
+                    hint="katib-gitops emits only resources, namespace and JSON6902 patches; use `kubectl kustomize` for others",
+                    at_key=True,
+                )
+                for field in unknown
+            ]
+        )
 
 
-def _load_resource(files: Files, directory: str, entry: Any, owner: Document, index: int, seen: tuple[str, ...]) -> list[dict[str, Any]]:
+def _load_resource(
+    files: Files, directory: str, entry: Any, owner: Document, index: int, seen: tuple[str, ...]
+) -> list[dict[str, Any]]:
     if not isinstance(entry, str) or "://" in entry or entry.startswith("/"):
-        raise FindingsError([owner.diagnostic(["resources", index], RULE, f"resource {entry!r} must be a relative path")])
+        raise FindingsError(
+            [owner.diagnostic(["resources", index], RULE, f"resource {entry!r} must be a relative path")]
+        )
     path = posixpath.normpath(posixpath.join(directory, entry))
     if files.is_dir(path):
         if path not in files.rendered:  # a base shared by many overlays is rendered once
@@ -158,14 +197,26 @@ def _restrict(files: Files, path: str, directory: str, owner: Document, where: l
     """kustomize's default load restriction (LoadRestrictionsRootOnly): a file must lie in or under its kustomization's folder."""
     inside = getattr(files, "inside", None)
     if inside is not None and not inside(path, directory):
-        raise FindingsError([owner.diagnostic(where, RULE, f"{path} is not in or under {directory}",
-                                              hint="kustomize loads files only from the kustomization's own folder (symbolic links resolved)")])
+        raise FindingsError(
+            [
+                owner.diagnostic(
+                    where,
+                    RULE,
+                    f"{path} is not in or under {directory}",
+                    hint="kustomize loads files only from the kustomization's own folder (symbolic links resolved)",
+                )
+            ]
+        )
 
 
-def _apply_patch(files: Files, directory: str, resources: list[dict[str, Any]], patch: Any, owner: Document, index: int) -> list[dict[str, Any]]:
+def _apply_patch(
+    files: Files, directory: str, resources: list[dict[str, Any]], patch: Any, owner: Document, index: int
+) -> list[dict[str, Any]]:
     where = ["patches", index]
     if not isinstance(patch, dict):
-        raise FindingsError([owner.diagnostic(where, RULE, "a patch must be a mapping with 'target' and 'patch' or 'path'")])
+        raise FindingsError(
+            [owner.diagnostic(where, RULE, "a patch must be a mapping with 'target' and 'patch' or 'path'")]
+        )
     text = patch.get("patch")
     if text is not None and not isinstance(text, str):
         raise FindingsError([owner.diagnostic([*where, "patch"], RULE, "'patch' must be a string holding the patch")])
@@ -175,11 +226,25 @@ def _apply_patch(files: Files, directory: str, resources: list[dict[str, Any]], 
         text = files.read(patch_path)
     ops = load_documents(text or "", f"{owner.file} patches[{index}]")
     if len(ops) != 1 or not isinstance(ops[0].data, list):
-        raise FindingsError([owner.diagnostic(where, RULE, "only JSON6902 patches (a list of operations) are supported",
-                                              hint="strategic merge patches replace lists inside custom resources; use JSON6902")])
+        raise FindingsError(
+            [
+                owner.diagnostic(
+                    where,
+                    RULE,
+                    "only JSON6902 patches (a list of operations) are supported",
+                    hint="strategic merge patches replace lists inside custom resources; use JSON6902",
+                )
+            ]
+        )
     target = patch.get("target") or {}
     if not isinstance(target, dict):
-        raise FindingsError([owner.diagnostic([*where, "target"], RULE, "'target' must be a mapping (group, version, kind, name, namespace)")])
+        raise FindingsError(
+            [
+                owner.diagnostic(
+                    [*where, "target"], RULE, "'target' must be a mapping (group, version, kind, name, namespace)"
+                )
+            ]
+        )
     matched = False
     out = []
     for resource in resources:
@@ -199,7 +264,13 @@ def _matches(resource: Mapping[str, Any], target: Mapping[str, Any]) -> bool:
     group, _, version = str(resource.get("apiVersion", "")).rpartition("/")
     meta = resource.get("metadata")
     meta = meta if isinstance(meta, dict) else {}
-    actual = {"group": group, "version": version, "kind": resource.get("kind"), "name": meta.get("name"), "namespace": meta.get("namespace")}
+    actual = {
+        "group": group,
+        "version": version,
+        "kind": resource.get("kind"),
+        "name": meta.get("name"),
+        "namespace": meta.get("namespace"),
+    }
     for key, wanted in target.items():
         if key in ("labelSelector", "annotationSelector"):
             return False

@@ -31,18 +31,30 @@ def _int(value: Any) -> int | None:
 # --------------------------------------------------------------- name (§1)
 
 
-@rule("NAME-01", "ADMIT", "metadata.name starts with a lower-case letter (Katib checks its name pattern without an end anchor).")
+@rule(
+    "NAME-01",
+    "ADMIT",
+    "metadata.name starts with a lower-case letter (Katib checks its name pattern without an end anchor).",
+)
 def name_pattern(ctx: Context) -> Iterator[Finding]:
     name = get(ctx.experiment, "metadata", "name")
     if not isinstance(name, str) or not NAME_PREFIX.match(name):
-        yield Finding(("metadata", "name"), f"Experiment name {name!r} must start with a lower-case letter", "use lower-case letters, digits and '-', at most 40 characters")
+        yield Finding(
+            ("metadata", "name"),
+            f"Experiment name {name!r} must start with a lower-case letter",
+            "use lower-case letters, digits and '-', at most 40 characters",
+        )
 
 
 @rule("NAME-02", "ADMIT", "metadata.name is at most 40 characters (Katib >= 0.18).", since=(0, 18))
 def name_length(ctx: Context) -> Iterator[Finding]:
     name = get(ctx.experiment, "metadata", "name")
     if isinstance(name, str) and NAME_PREFIX.match(name) and len(name.encode()) > 40:
-        yield Finding(("metadata", "name"), f"Experiment name is {len(name.encode())} characters, more than 40", "Katib builds Trial, Deployment and PV names from it")
+        yield Finding(
+            ("metadata", "name"),
+            f"Experiment name is {len(name.encode())} characters, more than 40",
+            "Katib builds Trial, Deployment and PV names from it",
+        )
 
 
 # --------------------------------------------------------------- counts (§2)
@@ -73,16 +85,27 @@ def parallel_positive(ctx: Context) -> Iterator[Finding]:
 def failed_within_max(ctx: Context) -> Iterator[Finding]:
     failed, limit = _int(ctx.spec.get("maxFailedTrialCount")), _int(ctx.spec.get("maxTrialCount"))
     if failed is not None and limit is not None and failed > limit:
-        yield Finding(SPEC + ("maxFailedTrialCount",), f"maxFailedTrialCount ({failed}) is greater than maxTrialCount ({limit})")
+        yield Finding(
+            SPEC + ("maxFailedTrialCount",), f"maxFailedTrialCount ({failed}) is greater than maxTrialCount ({limit})"
+        )
 
 
-@rule("COUNT-05", "ADMIT", "spec.parallelTrialCount (3 when unset, COUNT-06) is at most spec.maxTrialCount (Katib >= 0.15).", since=(0, 15))
+@rule(
+    "COUNT-05",
+    "ADMIT",
+    "spec.parallelTrialCount (3 when unset, COUNT-06) is at most spec.maxTrialCount (Katib >= 0.15).",
+    since=(0, 15),
+)
 def parallel_within_max(ctx: Context) -> Iterator[Finding]:
     parallel, limit = _int(ctx.spec.get("parallelTrialCount")), _int(ctx.spec.get("maxTrialCount"))
     if parallel is not None and limit is not None and parallel > limit:
         written = "parallelTrialCount" in (ctx.raw.get("spec") or {})
         hint = "" if written else "Katib defaults parallelTrialCount to 3; set it explicitly (COUNT-06)"
-        yield Finding(SPEC + ("parallelTrialCount",), f"parallelTrialCount ({parallel}) is greater than maxTrialCount ({limit})", hint)
+        yield Finding(
+            SPEC + ("parallelTrialCount",),
+            f"parallelTrialCount ({parallel}) is greater than maxTrialCount ({limit})",
+            hint,
+        )
 
 
 # --------------------------------------------------------------- objective (§4)
@@ -98,7 +121,9 @@ def objective_present(ctx: Context) -> Iterator[Finding]:
 def objective_type(ctx: Context) -> Iterator[Finding]:
     objective = ctx.spec.get("objective")
     if isinstance(objective, Mapping) and objective and objective.get("type") not in OBJECTIVE_TYPES:
-        yield Finding(SPEC + ("objective", "type"), f"objective type {objective.get('type')!r} must be minimize or maximize")
+        yield Finding(
+            SPEC + ("objective", "type"), f"objective type {objective.get('type')!r} must be minimize or maximize"
+        )
 
 
 @rule("OBJ-03", "ADMIT", "spec.objective.objectiveMetricName is set.")
@@ -108,13 +133,21 @@ def objective_metric(ctx: Context) -> Iterator[Finding]:
         yield Finding(SPEC + ("objective", "objectiveMetricName"), "objectiveMetricName must be specified")
 
 
-@rule("OBJ-04", "ADMIT", "spec.objective.additionalMetricNames does not contain the objective metric (Katib >= 0.14).", since=(0, 14))
+@rule(
+    "OBJ-04",
+    "ADMIT",
+    "spec.objective.additionalMetricNames does not contain the objective metric (Katib >= 0.14).",
+    since=(0, 14),
+)
 def objective_not_additional(ctx: Context) -> Iterator[Finding]:
     objective = ctx.spec.get("objective")
     extra = objective.get("additionalMetricNames") if isinstance(objective, Mapping) else None
     if isinstance(extra, list) and objective.get("objectiveMetricName") in extra:
         index = extra.index(objective["objectiveMetricName"])
-        yield Finding(SPEC + ("objective", "additionalMetricNames", index), "additionalMetricNames must not contain the objective metric")
+        yield Finding(
+            SPEC + ("objective", "additionalMetricNames", index),
+            "additionalMetricNames must not contain the objective metric",
+        )
 
 
 # --------------------------------------------------------------- algorithm, early stopping, resume (§5-7)
@@ -136,7 +169,11 @@ def algorithm_name_set(ctx: Context) -> Iterator[Finding]:
 def algorithm_configured(ctx: Context) -> Iterator[Finding]:
     if isinstance(ctx.spec.get("algorithm"), Mapping) and ctx.algorithm_name not in ctx.config.suggestions:
         known = ", ".join(sorted(ctx.config.suggestions))
-        yield Finding(SPEC + ("algorithm", "algorithmName"), f"no suggestion for algorithm {ctx.algorithm_name!r} in {ctx.config.source}", f"known: {known}")
+        yield Finding(
+            SPEC + ("algorithm", "algorithmName"),
+            f"no suggestion for algorithm {ctx.algorithm_name!r} in {ctx.config.source}",
+            f"known: {known}",
+        )
 
 
 @rule("ES-02", "ADMIT", "spec.earlyStopping, when present, names its algorithm.")
@@ -151,14 +188,20 @@ def early_stopping_configured(ctx: Context) -> Iterator[Finding]:
     early = ctx.spec.get("earlyStopping")
     if isinstance(early, Mapping) and early.get("algorithmName") not in ctx.config.early_stoppings:
         known = ", ".join(sorted(ctx.config.early_stoppings))
-        yield Finding(SPEC + ("earlyStopping", "algorithmName"), f"no early-stopping service {early.get('algorithmName')!r} in {ctx.config.source}", f"known: {known}")
+        yield Finding(
+            SPEC + ("earlyStopping", "algorithmName"),
+            f"no early-stopping service {early.get('algorithmName')!r} in {ctx.config.source}",
+            f"known: {known}",
+        )
 
 
 @rule("RP-01", "ADMIT", "spec.resumePolicy is Never, LongRunning or FromVolume.")
 def resume_policy(ctx: Context) -> Iterator[Finding]:
     value = ctx.spec.get("resumePolicy", "")
     if value not in RESUME_POLICIES:
-        yield Finding(SPEC + ("resumePolicy",), f"invalid resumePolicy {value!r}", "one of Never, LongRunning, FromVolume")
+        yield Finding(
+            SPEC + ("resumePolicy",), f"invalid resumePolicy {value!r}", "one of Never, LongRunning, FromVolume"
+        )
 
 
 # --------------------------------------------------------------- parameters (§8)
@@ -187,22 +230,36 @@ def _parameters(ctx: Context) -> Iterator[tuple[int, Mapping[str, Any], Mapping[
 def parameter_type(ctx: Context) -> Iterator[Finding]:
     for index, parameter, _ in _parameters(ctx):
         if parameter.get("parameterType") not in PARAMETER_TYPES:
-            yield Finding(SPEC + ("parameters", index, "parameterType"), f"parameterType {parameter.get('parameterType')!r} is not supported")
+            yield Finding(
+                SPEC + ("parameters", index, "parameterType"),
+                f"parameterType {parameter.get('parameterType')!r} is not supported",
+            )
 
 
-@rule("PARAM-04", "ADMIT", "feasibleSpace.distribution is uniform, logUniform, normal, logNormal or unknown (Katib >= 0.18).", since=(0, 18))
+@rule(
+    "PARAM-04",
+    "ADMIT",
+    "feasibleSpace.distribution is uniform, logUniform, normal, logNormal or unknown (Katib >= 0.18).",
+    since=(0, 18),
+)
 def parameter_distribution(ctx: Context) -> Iterator[Finding]:
     for index, _, space in _parameters(ctx):
         value = space.get("distribution", "")
         if value not in ("", *DISTRIBUTIONS):
-            yield Finding(SPEC + ("parameters", index, "feasibleSpace", "distribution"), f"distribution {value!r} is not supported")
+            yield Finding(
+                SPEC + ("parameters", index, "feasibleSpace", "distribution"),
+                f"distribution {value!r} is not supported",
+            )
 
 
 @rule("PARAM-07", "ADMIT", "int and double parameters take min/max, not a list.")
 def numeric_without_list(ctx: Context) -> Iterator[Finding]:
     for index, parameter, space in _parameters(ctx):
         if parameter.get("parameterType") in ("int", "double") and not is_blank(space.get("list")):
-            yield Finding(SPEC + ("parameters", index, "feasibleSpace", "list"), f"feasibleSpace.list is not supported for {parameter['parameterType']}")
+            yield Finding(
+                SPEC + ("parameters", index, "feasibleSpace", "list"),
+                f"feasibleSpace.list is not supported for {parameter['parameterType']}",
+            )
 
 
 @rule("PARAM-08", "ADMIT", "int and double parameters have both min and max (Katib >= 0.18; before, at least one).")
@@ -212,7 +269,10 @@ def numeric_bounds(ctx: Context) -> Iterator[Finding]:
             continue
         missing = [k for k in ("min", "max") if is_blank(space.get(k))]
         if missing and (ctx.version >= (0, 18) or len(missing) == 2):
-            yield Finding(SPEC + ("parameters", index, "feasibleSpace", "max"), f"feasibleSpace.{' and '.join(missing)} must be specified for {parameter['parameterType']}")
+            yield Finding(
+                SPEC + ("parameters", index, "feasibleSpace", "max"),
+                f"feasibleSpace.{' and '.join(missing)} must be specified for {parameter['parameterType']}",
+            )
 
 
 @rule("PARAM-09", "ADMIT", "categorical and discrete parameters take a list, not min/max/step.")
@@ -221,7 +281,10 @@ def list_without_bounds(ctx: Context) -> Iterator[Finding]:
         if parameter.get("parameterType") in ("categorical", "discrete"):
             extra = [k for k in ("min", "max", "step") if not is_blank(space.get(k))]
             if extra:
-                yield Finding(SPEC + ("parameters", index, "feasibleSpace", extra[0]), f"feasibleSpace .{', .'.join(extra)} not supported for {parameter['parameterType']}")
+                yield Finding(
+                    SPEC + ("parameters", index, "feasibleSpace", extra[0]),
+                    f"feasibleSpace .{', .'.join(extra)} not supported for {parameter['parameterType']}",
+                )
 
 
 # --------------------------------------------------------------- trial template (§10)
@@ -245,11 +308,21 @@ def primary_container_set(ctx: Context) -> Iterator[Finding]:
         yield Finding(TEMPLATE + ("primaryContainerName",), "primaryContainerName must be specified")
 
 
-@rule("TT-03", "ADMIT", "successCondition and failureCondition are set (Katib fills them only for Job, TFJob, PyTorchJob, XGBoostJob, MPIJob, TrainJob).")
+@rule(
+    "TT-03",
+    "ADMIT",
+    "successCondition and failureCondition are set (Katib fills them only for Job, TFJob, PyTorchJob, XGBoostJob, MPIJob, TrainJob).",
+)
 def conditions_set(ctx: Context) -> Iterator[Finding]:
     template = _template(ctx)
-    if template is not None and (is_blank(template.get("successCondition")) or is_blank(template.get("failureCondition"))):
-        yield Finding(TEMPLATE, "successCondition and failureCondition must be specified", "Katib has no default for this trial kind or for configMap sources")
+    if template is not None and (
+        is_blank(template.get("successCondition")) or is_blank(template.get("failureCondition"))
+    ):
+        yield Finding(
+            TEMPLATE,
+            "successCondition and failureCondition must be specified",
+            "Katib has no default for this trial kind or for configMap sources",
+        )
 
 
 @rule("TT-04", "ADMIT", "trialTemplate.trialParameters is present and not empty.")
@@ -315,7 +388,10 @@ def _trial_parameter_problems(ctx: Context, wanted: str) -> Iterator[Finding]:
     for index, entry, problem in _accepted_trial_parameters(template):
         if problem == wanted:
             suffix, text = messages[wanted]
-            yield Finding(TEMPLATE + ("trialParameters", index, *suffix), text.format(name=entry.get("name"), reference=entry.get("reference")))
+            yield Finding(
+                TEMPLATE + ("trialParameters", index, *suffix),
+                text.format(name=entry.get("name"), reference=entry.get("reference")),
+            )
 
 
 @rule("TT-10", "ADMIT", "Every trialParameter has a name and a reference; names contain no braces.")
@@ -342,7 +418,11 @@ def is_meta_reference(reference: str) -> bool:
     return key in META_KEYS or any(key.startswith(f"{k}[") and key.endswith("]") for k in META_KEYS)
 
 
-@rule("TT-13", "ADMIT", "Each non-metadata trialParameter reference names a spec.parameters entry (when parameters are given).")
+@rule(
+    "TT-13",
+    "ADMIT",
+    "Each non-metadata trialParameter reference names a spec.parameters entry (when parameters are given).",
+)
 def trial_parameter_reference_exists(ctx: Context) -> Iterator[Finding]:
     template = _template(ctx)
     names = {p.get("name") for p in ctx.parameters}
@@ -351,7 +431,10 @@ def trial_parameter_reference_exists(ctx: Context) -> Iterator[Finding]:
     for index, entry, problem in _accepted_trial_parameters(template):
         reference = str(entry.get("reference"))
         if problem is None and not is_meta_reference(reference) and reference not in names:
-            yield Finding(TEMPLATE + ("trialParameters", index, "reference"), f"reference {reference!r} does not exist in spec.parameters")
+            yield Finding(
+                TEMPLATE + ("trialParameters", index, "reference"),
+                f"reference {reference!r} does not exist in spec.parameters",
+            )
 
 
 def template_text(template: Mapping[str, Any], ctx: Context) -> str | None:
@@ -369,7 +452,11 @@ def template_text(template: Mapping[str, Any], ctx: Context) -> str | None:
 CONFIGMAP_KEYS = ("configMapNamespace", "configMapName", "templatePath")
 
 
-@rule("TT-17", "ADMIT", "A configMap trial template, its placeholders filled in, reads as one object (checked when --trial-templates gives it).")
+@rule(
+    "TT-17",
+    "ADMIT",
+    "A configMap trial template, its placeholders filled in, reads as one object (checked when --trial-templates gives it).",
+)
 def configmap_template_parses(ctx: Context) -> Iterator[Finding]:
     template = _template(ctx)
     if template is None or "trialSpec" in template:
@@ -381,21 +468,33 @@ def configmap_template_parses(ctx: Context) -> Iterator[Finding]:
         documents = load_documents(PLACEHOLDER.sub("0", text), _source_name(template), strict=False)
     except FindingsError as exc:
         problem = exc.diagnostics[0]
-        yield Finding(TEMPLATE + ("configMap",), f"unable to convert the {_source_name(template)} to an object: line {problem.line}: {problem.message}")
+        yield Finding(
+            TEMPLATE + ("configMap",),
+            f"unable to convert the {_source_name(template)} to an object: line {problem.line}: {problem.message}",
+        )
         return
     first = documents[0].data if documents else None  # Katib reads the first document
     if not isinstance(first, dict):
-        yield Finding(TEMPLATE + ("configMap",), f"unable to convert the {_source_name(template)} to an object: it is {'empty' if first is None else 'a ' + type(first).__name__}")
+        yield Finding(
+            TEMPLATE + ("configMap",),
+            f"unable to convert the {_source_name(template)} to an object: it is {'empty' if first is None else 'a ' + type(first).__name__}",
+        )
 
 
 def _source_name(template: Mapping[str, Any]) -> str:
     if "trialSpec" in template:
         return "trialSpec"
     source = template.get("configMap") or {}
-    return f"trial template {source.get('configMapNamespace')}/{source.get('configMapName')}[{source.get('templatePath')}]"
+    return (
+        f"trial template {source.get('configMapNamespace')}/{source.get('configMapName')}[{source.get('templatePath')}]"
+    )
 
 
-@rule("TT-08", "ADMIT-CFG", "A configMap trial template exists: the ConfigMap and its key (checked against --trial-templates when given).")
+@rule(
+    "TT-08",
+    "ADMIT-CFG",
+    "A configMap trial template exists: the ConfigMap and its key (checked against --trial-templates when given).",
+)
 def configmap_template_exists(ctx: Context) -> Iterator[Finding]:
     template = _template(ctx)
     source = template.get("configMap") if template is not None and "trialSpec" not in template else None
@@ -403,11 +502,18 @@ def configmap_template_exists(ctx: Context) -> Iterator[Finding]:
         return  # unknown without the cluster's ConfigMaps; TT-07 reports missing fields
     namespace, name, key = (str(source[k]) for k in CONFIGMAP_KEYS)
     if ctx.trial_template_text(namespace, name, key) is None:
-        yield Finding(TEMPLATE + ("configMap",), f"unable to parse spec.trialTemplate: no key {key} in ConfigMap {namespace}/{name} among the trial templates given",
-                      "pass the ConfigMap that holds the template with --trial-templates, or fix the reference")
+        yield Finding(
+            TEMPLATE + ("configMap",),
+            f"unable to parse spec.trialTemplate: no key {key} in ConfigMap {namespace}/{name} among the trial templates given",
+            "pass the ConfigMap that holds the template with --trial-templates, or fix the reference",
+        )
 
 
-@rule("TT-15", "ADMIT", "Every trialParameter appears as ${trialParameters.<name>} in the trial template (trialSpec, or a configMap template given with --trial-templates).")
+@rule(
+    "TT-15",
+    "ADMIT",
+    "Every trialParameter appears as ${trialParameters.<name>} in the trial template (trialSpec, or a configMap template given with --trial-templates).",
+)
 def trial_parameter_used(ctx: Context) -> Iterator[Finding]:
     template = _template(ctx)
     text = template_text(template, ctx) if template is not None else None
@@ -415,11 +521,18 @@ def trial_parameter_used(ctx: Context) -> Iterator[Finding]:
         return
     for index, entry, problem in _accepted_trial_parameters(template):
         if problem is None and "${trialParameters.%s}" % entry["name"] not in text:
-            yield Finding(TEMPLATE + ("trialParameters", index, "name"), f"${{trialParameters.{entry['name']}}} does not appear in the {_source_name(template)}")
+            yield Finding(
+                TEMPLATE + ("trialParameters", index, "name"),
+                f"${{trialParameters.{entry['name']}}} does not appear in the {_source_name(template)}",
+            )
             return  # Katib stops here (TT-15)
 
 
-@rule("TT-16", "ADMIT", "Every ${trialParameters.x} in the trial template (trialSpec, or a configMap template given with --trial-templates) is a declared trialParameter.")
+@rule(
+    "TT-16",
+    "ADMIT",
+    "Every ${trialParameters.x} in the trial template (trialSpec, or a configMap template given with --trial-templates) is a declared trialParameter.",
+)
 def placeholders_declared(ctx: Context) -> Iterator[Finding]:
     template = _template(ctx)
     text = template_text(template, ctx) if template is not None else None
@@ -469,7 +582,11 @@ def _collector_kinds(ctx: Context) -> tuple[str, ...]:
     return COLLECTOR_KINDS if ctx.version >= (0, 18) else tuple(k if k != "Push" else "None" for k in COLLECTOR_KINDS)
 
 
-@rule("MC-03", "ADMIT", "The collector kind is StdOut, File, TensorFlowEvent, PrometheusMetric, Custom or Push ('None' before Katib 0.18).")
+@rule(
+    "MC-03",
+    "ADMIT",
+    "The collector kind is StdOut, File, TensorFlowEvent, PrometheusMetric, Custom or Push ('None' before Katib 0.18).",
+)
 def collector_kind(ctx: Context) -> Iterator[Finding]:
     kind, _ = _collector(ctx)
     if kind not in _collector_kinds(ctx):
@@ -477,11 +594,19 @@ def collector_kind(ctx: Context) -> Iterator[Finding]:
         yield Finding(COLLECTOR + ("collector", "kind"), f"invalid metrics collector kind {kind!r}", hint)
 
 
-@rule("MC-02", "ADMIT-CFG", "StdOut, File, TensorFlowEvent and PrometheusMetric collectors have an image in the katib-config.")
+@rule(
+    "MC-02",
+    "ADMIT-CFG",
+    "StdOut, File, TensorFlowEvent and PrometheusMetric collectors have an image in the katib-config.",
+)
 def collector_configured(ctx: Context) -> Iterator[Finding]:
     kind, _ = _collector(ctx)
     if kind in CONFIGURED_KINDS and kind not in ctx.config.collectors:
-        yield Finding(COLLECTOR + ("collector", "kind"), f"no metrics collector {kind!r} in {ctx.config.source}", "add it to runtime.metricsCollectors of the katib-config")
+        yield Finding(
+            COLLECTOR + ("collector", "kind"),
+            f"no metrics collector {kind!r} in {ctx.config.source}",
+            "add it to runtime.metricsCollectors of the katib-config",
+        )
 
 
 def _file_path(source: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -494,7 +619,10 @@ def file_collector_path(ctx: Context) -> Iterator[Finding]:
     kind, source = _collector(ctx)
     path = _file_path(source)
     if kind == "File" and (path.get("kind") != "File" or not str(path.get("path", "")).startswith("/")):
-        yield Finding(COLLECTOR + ("source", "fileSystemPath", "path"), "file path where metrics file exists is required (absolute, kind File)")
+        yield Finding(
+            COLLECTOR + ("source", "fileSystemPath", "path"),
+            "file path where metrics file exists is required (absolute, kind File)",
+        )
 
 
 @rule("MC-06", "ADMIT", "A File collector's format is TEXT or JSON.")
@@ -546,7 +674,9 @@ def custom_container(ctx: Context) -> Iterator[Finding]:
     kind, _ = _collector(ctx)
     spec = ctx.spec.get("metricsCollectorSpec")
     if kind == "Custom" and is_blank(get(spec, "collector", "customCollector")):
-        yield Finding(COLLECTOR + ("collector", "customCollector"), "customCollector must be specified for a Custom collector")
+        yield Finding(
+            COLLECTOR + ("collector", "customCollector"), "customCollector must be specified for a Custom collector"
+        )
 
 
 @rule("MC-13", "ADMIT", "A Custom collector's fileSystemPath, when given, is absolute and of kind File or Directory.")
@@ -555,10 +685,17 @@ def custom_source(ctx: Context) -> Iterator[Finding]:
     path = source.get("fileSystemPath")
     if kind == "Custom" and isinstance(path, Mapping):
         if path.get("kind") not in ("File", "Directory") or not str(path.get("path", "")).startswith("/"):
-            yield Finding(COLLECTOR + ("source", "fileSystemPath"), "source is invalid: an absolute path of kind File or Directory is required")
+            yield Finding(
+                COLLECTOR + ("source", "fileSystemPath"),
+                "source is invalid: an absolute path of kind File or Directory is required",
+            )
 
 
-@rule("MC-14", "ADMIT", "Each filter.metricsFormat is a valid regular expression with two groups: metric name, then value.")
+@rule(
+    "MC-14",
+    "ADMIT",
+    "Each filter.metricsFormat is a valid regular expression with two groups: metric name, then value.",
+)
 def filter_formats(ctx: Context) -> Iterator[Finding]:
     kind, source = _collector(ctx)
     formats = get(source, "filter", "metricsFormat")

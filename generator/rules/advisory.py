@@ -39,7 +39,11 @@ FILTERED_COLLECTORS = ("StdOut", "File", "TensorFlowEvent", "PrometheusMetric", 
 TWO_GROUPS = re.compile(r".*\(.*\).*\(.*\).*", re.DOTALL)
 NAS_SERVICES = ("enas", "darts")
 NO_STOP_RULES = ("TensorFlowEvent", "PrometheusMetric", "Custom", "Push", "None")
-IGNORING_DISTRIBUTION = {"goptuna": "samples uniformly", "hyperband": "samples uniformly", "pbt": "samples an evenly spaced grid"}
+IGNORING_DISTRIBUTION = {
+    "goptuna": "samples uniformly",
+    "hyperband": "samples uniformly",
+    "pbt": "samples an evenly spaced grid",
+}
 
 
 def _space(index: int, *rest: str | int) -> Path:
@@ -60,23 +64,40 @@ def _numeric(ctx: Context) -> Iterator[tuple[int, Mapping[str, Any], Mapping[str
 # --------------------------------------------------------------- name and objective (§1, §4)
 
 
-@rule("NAME-03", "ADVISORY", "metadata.name is a DNS-1035 label of at most 40 characters: Katib derives Deployment, Service and PV names from it.")
+@rule(
+    "NAME-03",
+    "ADVISORY",
+    "metadata.name is a DNS-1035 label of at most 40 characters: Katib derives Deployment, Service and PV names from it.",
+)
 def name_dns_label(ctx: Context) -> Iterator[Finding]:
     name = get(ctx.experiment, "metadata", "name")
     if not isinstance(name, str) or not NAME_PREFIX.match(name):
         return  # NAME-01
     where = ("metadata", "name")
     if not DNS_LABEL.match(name):
-        yield Finding(where, f"Experiment name {name!r} must consist of lower-case letters, digits and '-', and end with a letter or digit",
-                      "Katib's check has no end anchor, but the suggestion Deployment and Service named after it need a DNS label")
+        yield Finding(
+            where,
+            f"Experiment name {name!r} must consist of lower-case letters, digits and '-', and end with a letter or digit",
+            "Katib's check has no end anchor, but the suggestion Deployment and Service named after it need a DNS label",
+        )
     elif len(name) > 40:
         if ctx.version < (0, 18):  # from 0.18 on, NAME-02 refuses it
-            yield Finding(where, f"Experiment name is {len(name)} characters, more than 40", "Katib >= 0.18 refuses it (NAME-02)")
+            yield Finding(
+                where, f"Experiment name is {len(name)} characters, more than 40", "Katib >= 0.18 refuses it (NAME-02)"
+            )
     elif len(name) + 1 + len(ctx.algorithm_name) > 63:
-        yield Finding(where, f"'{name}-{ctx.algorithm_name}' is longer than 63 characters", "Katib names the suggestion Deployment and Service so")
+        yield Finding(
+            where,
+            f"'{name}-{ctx.algorithm_name}' is longer than 63 characters",
+            "Katib names the suggestion Deployment and Service so",
+        )
 
 
-@rule("OBJ-06", "ADVISORY", "metricStrategies values are min, max or latest, and each names a distinct objective or additional metric.")
+@rule(
+    "OBJ-06",
+    "ADVISORY",
+    "metricStrategies values are min, max or latest, and each names a distinct objective or additional metric.",
+)
 def metric_strategies(ctx: Context) -> Iterator[Finding]:
     objective = ctx.spec.get("objective")
     strategies = objective.get("metricStrategies") if isinstance(objective, Mapping) else None
@@ -93,9 +114,15 @@ def metric_strategies(ctx: Context) -> Iterator[Finding]:
         if not isinstance(name, str) or not isinstance(value, (str, type(None))):
             continue  # a wrong type is G-03's error
         if value not in STRATEGIES:
-            yield Finding(where + ("value",), f"metric strategy {value!r} for {name!r} is not min, max or latest: every trial's metric is treated as unavailable")
+            yield Finding(
+                where + ("value",),
+                f"metric strategy {value!r} for {name!r} is not min, max or latest: every trial's metric is treated as unavailable",
+            )
         if name not in known:
-            yield Finding(where + ("name",), f"metric strategy for {name!r}, which is neither the objective nor an additional metric")
+            yield Finding(
+                where + ("name",),
+                f"metric strategy for {name!r}, which is neither the objective nor an additional metric",
+            )
         elif name in seen:
             yield Finding(where + ("name",), f"second metric strategy for {name!r}")
         seen.add(name)
@@ -119,7 +146,11 @@ def _default_filter(ctx: Context) -> bool:
     return text and (not isinstance(custom, list) or not custom)
 
 
-@rule("OBJ-08", "ADVISORY", "Metric names contain no ';', and only [A-Za-z0-9_|-] when Katib's default filter parses them.")
+@rule(
+    "OBJ-08",
+    "ADVISORY",
+    "Metric names contain no ';', and only [A-Za-z0-9_|-] when Katib's default filter parses them.",
+)
 def metric_name_characters(ctx: Context) -> Iterator[Finding]:
     kind, _ = _collector(ctx)
     default = _default_filter(ctx)
@@ -127,38 +158,61 @@ def metric_name_characters(ctx: Context) -> Iterator[Finding]:
         if not isinstance(name, str) or not name:
             continue
         if ";" in name and kind in SIDECAR_COLLECTORS:
-            yield Finding(where, f"metric name {name!r} contains ';', which separates metric names for the collector sidecar")
+            yield Finding(
+                where, f"metric name {name!r} contains ';', which separates metric names for the collector sidecar"
+            )
         elif default and not METRIC_NAME.match(name):
-            yield Finding(where, f"metric name {name!r} cannot be read by the default filter, which takes names of [A-Za-z0-9_|-]",
-                          "rename the metric, or give metricsCollectorSpec.source.filter.metricsFormat")
+            yield Finding(
+                where,
+                f"metric name {name!r} cannot be read by the default filter, which takes names of [A-Za-z0-9_|-]",
+                "rename the metric, or give metricsCollectorSpec.source.filter.metricsFormat",
+            )
 
 
 # --------------------------------------------------------------- algorithm, early stopping (§5, §6)
 
 
-@rule("PBT-07", "ADVISORY", "pbt runs with resumePolicy FromVolume and a non-empty suggestion_trial_dir, so trial pods get the checkpoint volume.")
+@rule(
+    "PBT-07",
+    "ADVISORY",
+    "pbt runs with resumePolicy FromVolume and a non-empty suggestion_trial_dir, so trial pods get the checkpoint volume.",
+)
 def pbt_from_volume(ctx: Context) -> Iterator[Finding]:
     if ctx.service != "pbt":
         return
     if ctx.spec.get("resumePolicy") != "FromVolume":
-        yield Finding(SPEC + ("resumePolicy",), f"pbt with resumePolicy {ctx.spec.get('resumePolicy')!r}: the suggestion PVC the trial pods mount is only created with FromVolume",
-                      "set resumePolicy: FromVolume")
+        yield Finding(
+            SPEC + ("resumePolicy",),
+            f"pbt with resumePolicy {ctx.spec.get('resumePolicy')!r}: the suggestion PVC the trial pods mount is only created with FromVolume",
+            "set resumePolicy: FromVolume",
+        )
     for index, name, value in ctx.settings("algorithm"):
         if name == "suggestion_trial_dir" and (value is None or not str(value).strip()):
-            yield Finding(SPEC + ("algorithm", "algorithmSettings", index, "value"), "an empty suggestion_trial_dir disables the checkpoint volume of trial pods")
+            yield Finding(
+                SPEC + ("algorithm", "algorithmSettings", index, "value"),
+                "an empty suggestion_trial_dir disables the checkpoint volume of trial pods",
+            )
 
 
 @rule("ES-09", "ADVISORY", "Early stopping is used with a StdOut or File collector: only they enforce stop rules.")
 def early_stopping_collector(ctx: Context) -> Iterator[Finding]:
     kind, _ = _collector(ctx)
     if isinstance(ctx.spec.get("earlyStopping"), Mapping) and kind in NO_STOP_RULES:
-        yield Finding(SPEC + ("earlyStopping",), f"early stopping with a {kind} collector: trials are never stopped early", "use a StdOut or File metrics collector")
+        yield Finding(
+            SPEC + ("earlyStopping",),
+            f"early stopping with a {kind} collector: trials are never stopped early",
+            "use a StdOut or File metrics collector",
+        )
 
 
 # --------------------------------------------------------------- parameters (§8)
 
 
-@rule("PARAM-11", "ADVISORY", "Parameter names are set and unique (goptuna rejects duplicates, hyperband crashes on them).")
+@rule(
+    "PARAM-11",
+    "ADVISORY",
+    "Parameter names are set and unique (goptuna rejects duplicates, hyperband crashes on them).",
+)
 def parameter_names(ctx: Context) -> Iterator[Finding]:
     seen: set[Any] = set()
     for index, parameter, _ in _parameters(ctx):
@@ -181,27 +235,44 @@ def _bound_problems(ctx: Context, kind: str, pattern: re.Pattern[str], wanted: s
                 yield Finding(_space(index, key), f"{kind} {key} {value!r} is not {wanted}")
 
 
-@rule("PARAM-12", "ADVISORY", "int min/max/step are base-10 integer literals, read alike by Python int() and Go strconv.Atoi.")
+@rule(
+    "PARAM-12",
+    "ADVISORY",
+    "int min/max/step are base-10 integer literals, read alike by Python int() and Go strconv.Atoi.",
+)
 def int_bounds(ctx: Context) -> Iterator[Finding]:
     yield from _bound_problems(ctx, "int", INT_LITERAL, "a base-10 integer literal (digits, optional sign)")
 
 
-@rule("PARAM-13", "ADVISORY", "double min/max/step are finite decimal or scientific literals (no inf, nan, hex or underscores).")
+@rule(
+    "PARAM-13",
+    "ADVISORY",
+    "double min/max/step are finite decimal or scientific literals (no inf, nan, hex or underscores).",
+)
 def double_bounds(ctx: Context) -> Iterator[Finding]:
     yield from _bound_problems(ctx, "double", FLOAT_LITERAL, "a finite decimal literal")
 
 
-@rule("PARAM-14", "ADVISORY", "min <= max (for bayesianoptimization SK-09 reports min >= max as a runtime error instead).")
+@rule(
+    "PARAM-14", "ADVISORY", "min <= max (for bayesianoptimization SK-09 reports min >= max as a runtime error instead)."
+)
 def bounds_ordered(ctx: Context) -> Iterator[Finding]:
     if ctx.service == "skopt":
         return
     for index, parameter, space in _numeric(ctx):
-        low, high = _number(space.get("min"), parameter.get("parameterType")), _number(space.get("max"), parameter.get("parameterType"))
+        low, high = (
+            _number(space.get("min"), parameter.get("parameterType")),
+            _number(space.get("max"), parameter.get("parameterType")),
+        )
         if low is not None and high is not None and low > high:
             yield Finding(_space(index, "min"), f"min {space['min']} is greater than max {space['max']}")
 
 
-@rule("PARAM-15", "ADVISORY", "step, when set, is greater than 0 (a zero step under grid or pbt is OP-05's or PBT-06's error).")
+@rule(
+    "PARAM-15",
+    "ADVISORY",
+    "step, when set, is greater than 0 (a zero step under grid or pbt is OP-05's or PBT-06's error).",
+)
 def step_positive(ctx: Context) -> Iterator[Finding]:
     enumerated = ctx.service == "pbt" or (ctx.service, ctx.algorithm_name) == ("optuna", "grid")
     for index, parameter, space in _numeric(ctx):
@@ -220,7 +291,11 @@ def _list_problems(values: list[Any], numeric: bool) -> Iterator[tuple[int, str]
         seen.add(repr(value))
 
 
-@rule("PARAM-16", "ADVISORY", "categorical/discrete lists are non-empty with unique items; discrete items are numbers (under hyperband, HB-07 checks discrete lists).")
+@rule(
+    "PARAM-16",
+    "ADVISORY",
+    "categorical/discrete lists are non-empty with unique items; discrete items are numbers (under hyperband, HB-07 checks discrete lists).",
+)
 def parameter_lists(ctx: Context) -> Iterator[Finding]:
     for index, parameter, space in _parameters(ctx):
         kind = parameter.get("parameterType")
@@ -229,13 +304,19 @@ def parameter_lists(ctx: Context) -> Iterator[Finding]:
         values, hyperband = space.get("list"), kind == "discrete" and ctx.service == "hyperband"
         if not isinstance(values, list) or not values:
             if not hyperband:
-                yield Finding(_space(index, "list"), f"{kind} parameter has no list values: every suggestion service fails on it")
+                yield Finding(
+                    _space(index, "list"), f"{kind} parameter has no list values: every suggestion service fails on it"
+                )
             continue
         for item, message in _list_problems(values, kind == "discrete" and not hyperband):
             yield Finding(_space(index, "list", item), message)
 
 
-@rule("PARAM-17", "ADVISORY", "logUniform/logNormal bounds are > 0. Deferred: hyperopt (HO-09), skopt (SK-09), optuna logNormal (OP-06); ignored distributions: PARAM-18.")
+@rule(
+    "PARAM-17",
+    "ADVISORY",
+    "logUniform/logNormal bounds are > 0. Deferred: hyperopt (HO-09), skopt (SK-09), optuna logNormal (OP-06); ignored distributions: PARAM-18.",
+)
 def log_bounds_positive(ctx: Context) -> Iterator[Finding]:
     if ctx.service in ("hyperopt", "skopt", *IGNORING_DISTRIBUTION):
         return
@@ -246,7 +327,11 @@ def log_bounds_positive(ctx: Context) -> Iterator[Finding]:
         for key in ("min", "max"):
             value = _number(space.get(key), kind)
             if value is not None and value <= 0:
-                clamp = f" (optuna raises it to {'1' if kind == 'int' else '1e-10'})" if ctx.service == "optuna" and key == "min" else ""
+                clamp = (
+                    f" (optuna raises it to {'1' if kind == 'int' else '1e-10'})"
+                    if ctx.service == "optuna" and key == "min"
+                    else ""
+                )
                 yield Finding(_space(index, key), f"{distribution} needs {key} > 0, not {space[key]}{clamp}")
                 break
 
@@ -259,7 +344,11 @@ def _distribution_note(service: str, kind: Any, distribution: Any) -> str | None
         return None if distribution == "uniform" else "chooses among the list items"
     if service == "skopt":
         wanted = "logUniform" if kind == "double" else "uniform"
-        return None if distribution == wanted else f"samples {kind} parameters {'log-uniformly' if kind == 'double' else 'uniformly'}"
+        return (
+            None
+            if distribution == wanted
+            else f"samples {kind} parameters {'log-uniformly' if kind == 'double' else 'uniformly'}"
+        )
     if service in IGNORING_DISTRIBUTION and distribution != "uniform":
         return IGNORING_DISTRIBUTION[service]
     return None  # optuna: logUniform honoured, normal/logNormal are OP-06's runtime error
@@ -279,7 +368,11 @@ def _step_ignored(service: str, kind: Any, distribution: Any) -> bool:
     return service in ("skopt", "hyperband") or (service == "optuna" and distribution == "logUniform")
 
 
-@rule("PARAM-18", "ADVISORY", "The algorithm's service honours each parameter's distribution and step (distribution table of katib-rules.md 8.18).")
+@rule(
+    "PARAM-18",
+    "ADVISORY",
+    "The algorithm's service honours each parameter's distribution and step (distribution table of katib-rules.md 8.18).",
+)
 def distribution_supported(ctx: Context) -> Iterator[Finding]:
     service, algorithm = ctx.service, ctx.algorithm_name
     for index, parameter, space in _parameters(ctx):
@@ -287,18 +380,29 @@ def distribution_supported(ctx: Context) -> Iterator[Finding]:
         # Only a distribution the author wrote: one Katib filled in (DEF-13) expresses no intent.
         note = _distribution_note(service, kind, distribution) if _written(ctx, index) else None
         if note is not None:
-            yield Finding(_space(index, "distribution"), f"{algorithm} ({service}) ignores distribution {distribution}: it {note}")
+            yield Finding(
+                _space(index, "distribution"), f"{algorithm} ({service}) ignores distribution {distribution}: it {note}"
+            )
         if not is_blank(space.get("step")) and _step_ignored(service, kind, distribution):
             yield Finding(_space(index, "step"), f"{algorithm} ({service}) ignores step for this {kind} parameter")
 
 
-@rule("PARAM-19", "ADVISORY", "No parameterType or distribution 'unknown': admitted, but no suggestion service supports it.")
+@rule(
+    "PARAM-19",
+    "ADVISORY",
+    "No parameterType or distribution 'unknown': admitted, but no suggestion service supports it.",
+)
 def nothing_unknown(ctx: Context) -> Iterator[Finding]:
     for index, parameter, space in _parameters(ctx):
         if parameter.get("parameterType") == "unknown":
-            yield Finding(SPEC + ("parameters", index, "parameterType"), "parameterType 'unknown' is not supported by any suggestion service")
+            yield Finding(
+                SPEC + ("parameters", index, "parameterType"),
+                "parameterType 'unknown' is not supported by any suggestion service",
+            )
         if space.get("distribution") == "unknown":
-            yield Finding(_space(index, "distribution"), "distribution 'unknown' is not supported by any suggestion service")
+            yield Finding(
+                _space(index, "distribution"), "distribution 'unknown' is not supported by any suggestion service"
+            )
 
 
 @rule(
@@ -319,8 +423,11 @@ def parameter_referenced_once(ctx: Context) -> Iterator[Finding]:
     for index, parameter, _ in _parameters(ctx):
         names = referencing.get(str(parameter.get("name")), [])
         if len(names) > 1:
-            yield Finding(SPEC + ("parameters", index, "name"), f"parameter {parameter['name']!r} is referenced by {len(names)} trialParameters ({', '.join(names)})",
-                          "Katib keeps the first and rejects the others (TT-11/TT-12): reference each parameter once")
+            yield Finding(
+                SPEC + ("parameters", index, "name"),
+                f"parameter {parameter['name']!r} is referenced by {len(names)} trialParameters ({', '.join(names)})",
+                "Katib keeps the first and rejects the others (TT-11/TT-12): reference each parameter once",
+            )
 
 
 # --------------------------------------------------------------- NAS (§9)
@@ -332,9 +439,15 @@ def nas_matches_algorithm(ctx: Context) -> Iterator[Finding]:
     if not ctx.service or has_parameters == has_nas:
         return  # unknown algorithm: ALG-03; both or neither: PARAM-01/02
     if ctx.service in NAS_SERVICES and has_parameters:
-        yield Finding(SPEC + ("parameters",), f"{ctx.algorithm_name} is a NAS algorithm: it reads spec.nasConfig, not spec.parameters")
+        yield Finding(
+            SPEC + ("parameters",),
+            f"{ctx.algorithm_name} is a NAS algorithm: it reads spec.nasConfig, not spec.parameters",
+        )
     elif ctx.service not in NAS_SERVICES and has_nas:
-        yield Finding(SPEC + ("nasConfig",), f"{ctx.algorithm_name} ({ctx.service}) reads spec.parameters, not spec.nasConfig: its search space is empty")
+        yield Finding(
+            SPEC + ("nasConfig",),
+            f"{ctx.algorithm_name} ({ctx.service}) reads spec.parameters, not spec.nasConfig: its search space is empty",
+        )
 
 
 # --------------------------------------------------------------- trial template (§10)
@@ -367,21 +480,35 @@ def gjson_problem(expression: str) -> str | None:
     return f"unclosed {stack[-1]!r}" if stack else None
 
 
-@rule("TT-R7", "ADVISORY", "successCondition and failureCondition are plausible GJSON paths (balanced #(...) queries, brackets and quotes).")
+@rule(
+    "TT-R7",
+    "ADVISORY",
+    "successCondition and failureCondition are plausible GJSON paths (balanced #(...) queries, brackets and quotes).",
+)
 def conditions_plausible(ctx: Context) -> Iterator[Finding]:
     template = _template(ctx)
     for key in ("successCondition", "failureCondition"):
         value = template.get(key) if template is not None else None
         problem = gjson_problem(value) if isinstance(value, str) and value else None  # "" is TT-03
         if problem is not None:
-            yield Finding(TEMPLATE + (key,), f"{key} {value!r} is not a plausible GJSON path: {problem}", "the trial would never be seen as finished")
+            yield Finding(
+                TEMPLATE + (key,),
+                f"{key} {value!r} is not a plausible GJSON path: {problem}",
+                "the trial would never be seen as finished",
+            )
 
 
 # --------------------------------------------------------------- metrics collector (§11)
 
 PYTHON_ONLY_GROUPS = (
-    ("<=", "lookbehind"), ("<!", "negative lookbehind"), ("=", "lookahead"), ("!", "negative lookahead"),
-    (">", "atomic group"), ("P=", "named backreference"), ("(", "conditional group"), ("#", "comment group"),
+    ("<=", "lookbehind"),
+    ("<!", "negative lookbehind"),
+    ("=", "lookahead"),
+    ("!", "negative lookahead"),
+    (">", "atomic group"),
+    ("P=", "named backreference"),
+    ("(", "conditional group"),
+    ("#", "comment group"),
 )
 PYTHON_ONLY_ESCAPES = {"Z": "\\Z (RE2 spells it \\z)", "u": "\\u escape", "U": "\\U escape", "N": "\\N escape"}
 GROUP_FLAGS = re.compile(r"\(\?([A-Za-z-]+)[:)]")
@@ -447,11 +574,19 @@ def _python_problem(pattern: str) -> str | None:
     return None if TWO_GROUPS.fullmatch(pattern) else "two top subexpressions are required: metric name, then value"
 
 
-@rule("MC-15", "ADVISORY", "Filters are valid Go RE2 (no lookarounds, backreferences, possessive or atomic groups); StdOut filters are checked too.")
+@rule(
+    "MC-15",
+    "ADVISORY",
+    "Filters are valid Go RE2 (no lookarounds, backreferences, possessive or atomic groups); StdOut filters are checked too.",
+)
 def filters_re2(ctx: Context) -> Iterator[Finding]:
     kind, source = _collector(ctx)
     formats = get(source, "filter", "metricsFormat")
-    if kind not in FILTERED_COLLECTORS or not isinstance(formats, list) or (kind == "File" and _file_path(source).get("format") == "JSON"):
+    if (
+        kind not in FILTERED_COLLECTORS
+        or not isinstance(formats, list)
+        or (kind == "File" and _file_path(source).get("format") == "JSON")
+    ):
         return  # JSON files take no filter: MC-07
     for index, pattern in enumerate(formats):
         where: Path = (*COLLECTOR, "source", "filter", "metricsFormat", index)
@@ -460,11 +595,18 @@ def filters_re2(ctx: Context) -> Iterator[Finding]:
         if kind == "StdOut" and (python := _python_problem(text)):
             yield Finding(where, python, "Katib does not check StdOut filters; the collector sidecar fails on them")
         if problems:
-            yield Finding(where, f"filter {text!r} is not valid RE2: {', '.join(problems)}", "the collector is written in Go; rewrite without these constructs")
+            yield Finding(
+                where,
+                f"filter {text!r} is not valid RE2: {', '.join(problems)}",
+                "the collector is written in Go; rewrite without these constructs",
+            )
 
 
-
-@rule("UPD-05", "ADVISORY", "An Experiment already deployed (validate --previous) changes nothing but its three trial counts: Katib refuses any other change (UPD-01).")
+@rule(
+    "UPD-05",
+    "ADVISORY",
+    "An Experiment already deployed (validate --previous) changes nothing but its three trial counts: Katib refuses any other change (UPD-01).",
+)
 def immutable_update(ctx: Context) -> Iterator[Finding]:
     if ctx.previous is None:
         return
@@ -477,10 +619,13 @@ def immutable_update(ctx: Context) -> Iterator[Finding]:
             old.pop(count, None)
     where = _first_difference(old, ctx.spec, ("spec",))
     if where is not None:
-        yield Finding(where, f"changed since the Experiment deployed as {ctx.previous.location}: Katib refuses any change to a "
-                             "created Experiment but parallelTrialCount, maxTrialCount and maxFailedTrialCount (UPD-01)",
-                      "delete and re-create the Experiment (its trials and results go with it) or deploy it under a new name; "
-                      "katib-gitops generate names Experiments after a hash of the fields that cannot change")
+        yield Finding(
+            where,
+            f"changed since the Experiment deployed as {ctx.previous.location}: Katib refuses any change to a "
+            "created Experiment but parallelTrialCount, maxTrialCount and maxFailedTrialCount (UPD-01)",
+            "delete and re-create the Experiment (its trials and results go with it) or deploy it under a new name; "
+            "katib-gitops generate names Experiments after a hash of the fields that cannot change",
+        )
 
 
 def _first_difference(old: Any, new: Any, path: Path) -> Path | None:

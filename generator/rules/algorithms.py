@@ -147,7 +147,9 @@ def first_failure(
         if spec is None:
             if unknown is not None:
                 known = ", ".join(table) or "none"
-                return unknown, Finding(path + (index, "name"), f"{owner} has no setting {name!r}", f"known settings: {known}; {FIRST_ONLY}")
+                return unknown, Finding(
+                    path + (index, "name"), f"{owner} has no setting {name!r}", f"known settings: {known}; {FIRST_ONLY}"
+                )
             continue
         if spec.none_ok and text == "None":
             continue
@@ -155,10 +157,14 @@ def first_failure(
             parsed = spec.parse(text)
         except (ValueError, TypeError, OverflowError):
             return unparsable or spec.rule, Finding(
-                path + (index, "value"), f"{name}: {text!r} is not {KIND[spec.parse]} (Python {spec.parse.__name__}() refuses it)", FIRST_ONLY
+                path + (index, "value"),
+                f"{name}: {text!r} is not {KIND[spec.parse]} (Python {spec.parse.__name__}() refuses it)",
+                FIRST_ONLY,
             )
         if not spec.ok(parsed):
-            return spec.rule, Finding(path + (index, "value"), f"{name} is {text!r}; it must be {spec.expect}", FIRST_ONLY)
+            return spec.rule, Finding(
+                path + (index, "value"), f"{name} is {text!r}; it must be {spec.expect}", FIRST_ONLY
+            )
     return None
 
 
@@ -238,7 +244,12 @@ def _hyperopt_failure(ctx: Context) -> Failure | None:
         return None
     unknown = "HO-02" if ctx.algorithm_name == "tpe" else "HO-07"
     return first_failure(
-        ctx.settings("algorithm"), SETTINGS, table, owner=f"algorithm {ctx.algorithm_name} (hyperopt)", unknown=unknown, unparsable="HO-08"
+        ctx.settings("algorithm"),
+        SETTINGS,
+        table,
+        owner=f"algorithm {ctx.algorithm_name} (hyperopt)",
+        unknown=unknown,
+        unparsable="HO-08",
     )
 
 
@@ -261,7 +272,11 @@ _register_first_failure_rules(
 )
 
 
-@rule("HO-09", "RUNTIME", "hyperopt builds its search space from float(min/max/step); logUniform and logNormal need min and max > 0.")
+@rule(
+    "HO-09",
+    "RUNTIME",
+    "hyperopt builds its search space from float(min/max/step); logUniform and logNormal need min and max > 0.",
+)
 def hyperopt_search_space(ctx: Context) -> Iterator[Finding]:
     if ctx.service != "hyperopt" or ctx.algorithm_name not in HYPEROPT:
         return
@@ -278,7 +293,9 @@ def _hyperopt_parameter(index: int, distribution: str, space: Mapping[str, Any])
         value = py_float(text)
         if value is None:
             yield Finding(
-                _bound(index, key), f"feasibleSpace.{key} {text!r} is not a number for Python float()", "hyperopt fails at the first GetSuggestions"
+                _bound(index, key),
+                f"feasibleSpace.{key} {text!r} is not a number for Python float()",
+                "hyperopt fails at the first GetSuggestions",
             )
             return
         if logarithmic and key != "step" and value <= 0:
@@ -316,9 +333,17 @@ def _optuna_failure(ctx: Context) -> Failure | None:
     if ctx.service != "optuna" or table is None:
         return None
     failure = first_failure(
-        ctx.settings("algorithm"), SETTINGS, table, owner=f"algorithm {ctx.algorithm_name} (optuna)", unknown=OPTUNA_RULE[ctx.algorithm_name]
+        ctx.settings("algorithm"),
+        SETTINGS,
+        table,
+        owner=f"algorithm {ctx.algorithm_name} (optuna)",
+        unknown=OPTUNA_RULE[ctx.algorithm_name],
     )
-    if failure is not None and ctx.algorithm_name in ("random", "grid") and failure[1].message.startswith("random_state is"):
+    if (
+        failure is not None
+        and ctx.algorithm_name in ("random", "grid")
+        and failure[1].message.startswith("random_state is")
+    ):
         hint = "the optuna service refuses a negative random_state with an empty message; " + FIRST_ONLY
         failure = (failure[0], failure[1]._replace(hint=hint))
     return failure
@@ -332,7 +357,10 @@ def optuna_algorithm(ctx: Context) -> Iterator[Finding]:
 _register_first_failure_rules(
     _optuna_failure,
     (
-        ("OP-02", "tpe/multivariate-tpe (optuna) take only n_startup_trials, n_ei_candidates, random_state: integers of at least 0."),
+        (
+            "OP-02",
+            "tpe/multivariate-tpe (optuna) take only n_startup_trials, n_ei_candidates, random_state: integers of at least 0.",
+        ),
         ("OP-04", "random (optuna) takes only random_state, an integer of at least 0."),
     ),
 )
@@ -369,7 +397,9 @@ def optuna_grid(ctx: Context) -> Iterator[Finding]:
     try:
         combinations = grid_combinations(ctx.spec.get("parameters"))
     except GridError as error:
-        yield Finding(error.path, f"the grid cannot be enumerated: {error}", "the optuna service refuses the Experiment")
+        yield Finding(
+            error.path, f"the grid cannot be enumerated: {error}", "the optuna service refuses the Experiment"
+        )
         return
     limit = ctx.spec.get("maxTrialCount")
     limit = limit if isinstance(limit, int) and not isinstance(limit, bool) else 0
@@ -490,7 +520,7 @@ GOPTUNA_SETTINGS: dict[str, dict[str, tuple[Callable[[str], Any], str]]] = {
         "sigma": (go_parse_float, "a number (Go strconv.ParseFloat)"),
         "restart_strategy": (lambda v: v if v in _GOPTUNA_RESTART else None, "one of ipop, bipop, none"),
     },
-    "tpe": {name: (go_atoi, "an integer (Go strconv.Atoi)") for name in ("random_state", "n_startup_trials", "n_ei_candidates")},
+    "tpe": dict.fromkeys(("random_state", "n_startup_trials", "n_ei_candidates"), (go_atoi, "an integer (Go strconv.Atoi)")),
     "sobol": {},
     "random": {"random_state": (go_atoi, "an integer (Go strconv.Atoi)")},
 }
@@ -543,7 +573,10 @@ def _goptuna_sampler_problem(ctx: Context) -> Finding | None:
     for index, name, value in ctx.settings("algorithm"):
         text = text_of(value)
         if name in table and table[name][0](text) is None:
-            return Finding(SETTINGS + (index, "value"), f"{ctx.algorithm_name} (goptuna) setting {name} is {text!r}; it must be {table[name][1]}")
+            return Finding(
+                SETTINGS + (index, "value"),
+                f"{ctx.algorithm_name} (goptuna) setting {name} is {text!r}; it must be {table[name][1]}",
+            )
     return None
 
 
@@ -586,7 +619,12 @@ def _skopt_failure(ctx: Context) -> Failure | None:
     if ctx.service != "skopt" or ctx.algorithm_name != "bayesianoptimization":
         return None
     return first_failure(
-        ctx.settings("algorithm"), SETTINGS, SKOPT, owner="algorithm bayesianoptimization (skopt)", unknown="SK-07", unparsable="SK-07"
+        ctx.settings("algorithm"),
+        SETTINGS,
+        SKOPT,
+        owner="algorithm bayesianoptimization (skopt)",
+        unknown="SK-07",
+        unparsable="SK-07",
     )
 
 
@@ -603,12 +641,19 @@ _register_first_failure_rules(
         ("SK-04", "bayesianoptimization acq_func is gp_hedge, LCB, EI, PI, EIps or PIps."),
         ("SK-05", "bayesianoptimization acq_optimizer is auto, sampling or lbfgs."),
         ("SK-06", "bayesianoptimization random_state is an integer of at least 0."),
-        ("SK-07", "bayesianoptimization takes no other settings, and values parse with Python int(); the first failing setting is reported."),
+        (
+            "SK-07",
+            "bayesianoptimization takes no other settings, and values parse with Python int(); the first failing setting is reported.",
+        ),
     ),
 )
 
 
-@rule("SK-09", "RUNTIME", "skopt models int as Integer(min, max) and double as log-uniform Real(min, max): min < max, and double min > 0.")
+@rule(
+    "SK-09",
+    "RUNTIME",
+    "skopt models int as Integer(min, max) and double as log-uniform Real(min, max): min < max, and double min > 0.",
+)
 def skopt_search_space(ctx: Context) -> Iterator[Finding]:
     if ctx.service != "skopt" or ctx.algorithm_name != "bayesianoptimization":
         return
@@ -626,7 +671,9 @@ def _skopt_parameter(index: int, parse: Callable[[str], Any], space: Mapping[str
             values[key] = parse(text_of(space.get(key)))
         except ValueError:
             yield Finding(
-                _bound(index, key), f"feasibleSpace.{key} {text_of(space.get(key))!r} is not {KIND[parse]} for Python {parse.__name__}()", hint
+                _bound(index, key),
+                f"feasibleSpace.{key} {text_of(space.get(key))!r} is not {KIND[parse]} for Python {parse.__name__}()",
+                hint,
             )
             return
     if parse is float and not values["min"] > 0:
@@ -636,7 +683,11 @@ def _skopt_parameter(index: int, parse: Callable[[str], Any], space: Mapping[str
             hint,
         )
     elif not values["min"] < values["max"]:
-        yield Finding(_bound(index, "max"), f"max ({values['max']}) must be greater than min ({values['min']}) for bayesianoptimization", hint)
+        yield Finding(
+            _bound(index, "max"),
+            f"max ({values['max']}) must be greater than min ({values['min']}) for bayesianoptimization",
+            hint,
+        )
 
 
 # ------------------------------------------------------------------ hyperband (§5.6)
@@ -783,7 +834,9 @@ def pbt_truncation(ctx: Context) -> Iterator[Finding]:
         index, text = settings["truncation_threshold"]
         value = py_float(text)
         if value is None or not 0 <= value <= 1:
-            yield Finding(SETTINGS + (index, "value"), f"truncation_threshold is {text!r}; it must be a number from 0 to 1")
+            yield Finding(
+                SETTINGS + (index, "value"), f"truncation_threshold is {text!r}; it must be a number from 0 to 1"
+            )
 
 
 @rule("PBT-04", "ALGO", "pbt refuses resample_probability whatever its value (upstream bug).")
@@ -807,9 +860,17 @@ def pbt_steps(ctx: Context) -> Iterator[Finding]:
         if kind not in NUMERIC_TYPES or (kind == "int" and not text):
             continue
         if not text:
-            yield Finding(_bound(index, "step"), "pbt needs feasibleSpace.step for double parameters", "pbt fails at GetSuggestions")
+            yield Finding(
+                _bound(index, "step"),
+                "pbt needs feasibleSpace.step for double parameters",
+                "pbt fails at GetSuggestions",
+            )
         elif not py_float(text):
-            yield Finding(_bound(index, "step"), f"feasibleSpace.step {text!r} must be a non-zero number for pbt", "pbt fails at GetSuggestions")
+            yield Finding(
+                _bound(index, "step"),
+                f"feasibleSpace.step {text!r} must be a non-zero number for pbt",
+                "pbt fails at GetSuggestions",
+            )
 
 
 # ------------------------------------------------------------------ NAS operations (§5.10)
@@ -828,7 +889,9 @@ def operation_problems(ctx: Context) -> Iterator[Failure]:
             yield "NASOP-02", Finding(at + ("parameters",), f"operation {index} has no parameters")
             continue
         for number, parameter in enumerate(parameters):
-            yield from _operation_parameter(at + ("parameters", number), parameter if isinstance(parameter, Mapping) else {})
+            yield from _operation_parameter(
+                at + ("parameters", number), parameter if isinstance(parameter, Mapping) else {}
+            )
 
 
 def _operation_parameter(at: Path, parameter: Mapping[str, Any]) -> Iterator[Failure]:
@@ -837,9 +900,18 @@ def _operation_parameter(at: Path, parameter: Mapping[str, Any]) -> Iterator[Fai
         yield "NASOP-03", Finding(at + ("name",), "operation parameter has no name")
     kind = parameter.get("parameterType")
     if kind not in ("int", "double", "categorical", "discrete"):
-        yield "NASOP-04", Finding(at + ("parameterType",), f"operation parameter type {kind!r} is not int, double, categorical or discrete")
+        yield (
+            "NASOP-04",
+            Finding(
+                at + ("parameterType",),
+                f"operation parameter type {kind!r} is not int, double, categorical or discrete",
+            ),
+        )
     elif kind in ("categorical", "discrete") and is_blank(space.get("list")):
-        yield "NASOP-05", Finding(at + ("feasibleSpace", "list"), f"{kind} operation parameter has no feasibleSpace.list")
+        yield (
+            "NASOP-05",
+            Finding(at + ("feasibleSpace", "list"), f"{kind} operation parameter has no feasibleSpace.list"),
+        )
     elif kind in NUMERIC_TYPES:
         if not text_of(space.get("min")) and not text_of(space.get("max")):
             yield "NASOP-06", Finding(at + ("feasibleSpace",), f"{kind} operation parameter has neither min nor max")
@@ -850,11 +922,17 @@ def _operation_parameter(at: Path, parameter: Mapping[str, Any]) -> Iterator[Fai
 def _operation_step(at: Path, text: str) -> Iterator[Failure]:
     value = py_float(text) if text else None
     if text and value is None:
-        yield "NASOP-07", Finding(at + ("feasibleSpace", "step"), f"feasibleSpace.step {text!r} is not a number for Python float()")
-    elif not text or value is not None and value <= 0:
         yield (
             "NASOP-07",
-            Finding(at + ("feasibleSpace", "step"), f"double operation parameter needs feasibleSpace.step greater than 0; it is {text!r}"),
+            Finding(at + ("feasibleSpace", "step"), f"feasibleSpace.step {text!r} is not a number for Python float()"),
+        )
+    elif not text or (value is not None and value <= 0):
+        yield (
+            "NASOP-07",
+            Finding(
+                at + ("feasibleSpace", "step"),
+                f"double operation parameter needs feasibleSpace.step greater than 0; it is {text!r}",
+            ),
         )
 
 
@@ -1006,7 +1084,9 @@ def _enas_int_operations(ctx: Context) -> Iterator[Finding]:
         parameters = operation.get("parameters") if isinstance(operation, Mapping) else None
         for number, parameter in enumerate(parameters if isinstance(parameters, list) else []):
             if isinstance(parameter, Mapping) and parameter.get("parameterType") == "int":
-                yield from _enas_int_bounds(NAS + ("operations", index, "parameters", number, "feasibleSpace"), _space(parameter))
+                yield from _enas_int_bounds(
+                    NAS + ("operations", index, "parameters", number, "feasibleSpace"), _space(parameter)
+                )
 
 
 def _enas_int_bounds(at: Path, space: Mapping[str, Any]) -> Iterator[Finding]:
@@ -1026,7 +1106,9 @@ def _enas_int_bounds(at: Path, space: Mapping[str, Any]) -> Iterator[Finding]:
 # ------------------------------------------------------------------ darts (§5.9)
 
 
-def _darts(rule_id: str, parse: Callable[[str], Any], low: float, strict: bool = False, none_ok: bool = False) -> Setting:
+def _darts(
+    rule_id: str, parse: Callable[[str], Any], low: float, strict: bool = False, none_ok: bool = False
+) -> Setting:
     ok = (lambda v: v > low) if strict else (lambda v: v >= low)
     return Setting(rule_id, parse, ok, f"{'greater than' if strict else 'at least'} {low:g}", none_ok)
 
@@ -1035,7 +1117,15 @@ DARTS = {
     "num_epochs": _darts("DARTS-02", int, 0, strict=True),
     **{
         name: _darts("DARTS-02", float, 0.0)
-        for name in ("w_lr", "w_lr_min", "alpha_lr", "w_weight_decay", "alpha_weight_decay", "w_momentum", "w_grad_clip")
+        for name in (
+            "w_lr",
+            "w_lr_min",
+            "alpha_lr",
+            "w_weight_decay",
+            "alpha_weight_decay",
+            "w_momentum",
+            "w_grad_clip",
+        )
     },
     "batch_size": _darts("DARTS-02", int, 1, none_ok=True),
     "num_workers": _darts("DARTS-02", int, 0),
@@ -1055,10 +1145,15 @@ def darts_operations(ctx: Context) -> Iterator[Finding]:
 )
 def darts_settings(ctx: Context) -> Iterator[Finding]:
     if ctx.service == "darts":
-        yield from _own("DARTS-02", first_failure(ctx.settings("algorithm"), SETTINGS, DARTS, owner="the darts service", unknown=None))
+        yield from _own(
+            "DARTS-02",
+            first_failure(ctx.settings("algorithm"), SETTINGS, DARTS, owner="the darts service", unknown=None),
+        )
 
 
-@rule("DARTS-04", "RUNTIME", "darts: trialParameters reference exactly algorithm-settings, search-space and num-layers.")
+@rule(
+    "DARTS-04", "RUNTIME", "darts: trialParameters reference exactly algorithm-settings, search-space and num-layers."
+)
 def darts_assignments(ctx: Context) -> Iterator[Finding]:
     if ctx.service == "darts":
         yield from _assignment_problems(ctx, "darts")
@@ -1084,7 +1179,12 @@ def _medianstop_failure(ctx: Context) -> Failure | None:
     if _early_name(ctx) != "medianstop":
         return None
     return first_failure(
-        ctx.settings("earlyStopping"), EARLY_SETTINGS, MEDIANSTOP, owner="early stopping medianstop", unknown="ES-07", unparsable="ES-07"
+        ctx.settings("earlyStopping"),
+        EARLY_SETTINGS,
+        MEDIANSTOP,
+        owner="early stopping medianstop",
+        unknown="ES-07",
+        unparsable="ES-07",
     )
 
 
@@ -1093,7 +1193,9 @@ def medianstop_algorithm(ctx: Context) -> Iterator[Finding]:
     name = _early_name(ctx)
     if name is not None and name != "medianstop":
         yield Finding(
-            ("spec", "earlyStopping", "algorithmName"), f"the medianstop service does not implement early stopping {name!r}", "check the katib-config"
+            ("spec", "earlyStopping", "algorithmName"),
+            f"the medianstop service does not implement early stopping {name!r}",
+            "check the katib-config",
         )
 
 
@@ -1102,6 +1204,9 @@ _register_first_failure_rules(
     (
         ("ES-05", "medianstop min_trials_required is an integer greater than 0."),
         ("ES-06", "medianstop start_step is an integer of at least 1."),
-        ("ES-07", "medianstop takes no other settings, and values parse with Python int(); the first failing setting is reported."),
+        (
+            "ES-07",
+            "medianstop takes no other settings, and values parse with Python int(); the first failing setting is reported.",
+        ),
     ),
 )

@@ -40,9 +40,15 @@ class Previous(NamedTuple):
 class Context:
     """One Experiment as Katib's webhooks and services will see it (read-only by convention; parts are computed once)."""
 
-    def __init__(self, raw: Mapping[str, Any], experiment: Mapping[str, Any], config: KatibConfig = STANDALONE,
-                 version: tuple[int, int] = KATIB_VERSION, previous: Previous | None = None,
-                 trial_templates: Mapping[tuple[str, str, str], str] = MappingProxyType({})) -> None:
+    def __init__(
+        self,
+        raw: Mapping[str, Any],
+        experiment: Mapping[str, Any],
+        config: KatibConfig = STANDALONE,
+        version: tuple[int, int] = KATIB_VERSION,
+        previous: Previous | None = None,
+        trial_templates: Mapping[tuple[str, str, str], str] = MappingProxyType({}),
+    ) -> None:
         self.raw = raw
         self.experiment = experiment  # defaulted (G-09)
         self.config = config
@@ -100,7 +106,9 @@ RULES: dict[str, KatibRule] = {}
 _ID = re.compile(r"[A-Z]+(-[A-Z0-9]+)*-R?\d+[a-z]?\Z")
 
 
-def rule(rule_id: str, level: str, doc: str, *, severity: Severity | None = None, since: tuple[int, int] = (0, 0)) -> Callable[[Check], Check]:
+def rule(
+    rule_id: str, level: str, doc: str, *, severity: Severity | None = None, since: tuple[int, int] = (0, 0)
+) -> Callable[[Check], Check]:
     """Register `check` as the rule `rule_id`; ADVISORY rules are warnings unless told otherwise."""
     if level not in LEVELS or not _ID.match(rule_id):
         raise ValueError(f"bad rule registration {rule_id!r} ({level})")
@@ -115,8 +123,14 @@ def rule(rule_id: str, level: str, doc: str, *, severity: Severity | None = None
     return register
 
 
-def context_for(raw: Mapping[str, Any], config: KatibConfig = STANDALONE, version: tuple[int, int] = KATIB_VERSION, *,
-                previous: Previous | None = None, trial_templates: Mapping[tuple[str, str, str], str] = MappingProxyType({})) -> Context:
+def context_for(
+    raw: Mapping[str, Any],
+    config: KatibConfig = STANDALONE,
+    version: tuple[int, int] = KATIB_VERSION,
+    *,
+    previous: Previous | None = None,
+    trial_templates: Mapping[tuple[str, str, str], str] = MappingProxyType({}),
+) -> Context:
     return Context(raw, apply_katib_defaults(dict(raw), version), config, version, previous, trial_templates)
 
 

@@ -16,7 +16,14 @@ from typing import Any
 
 from katib_gitops.core import kinds
 from katib_gitops.core.diagnostics import Severity
-from katib_gitops.rules.admission import META_REFERENCE, PLACEHOLDER, TEMPLATE, _accepted_trial_parameters, _template, is_meta_reference
+from katib_gitops.rules.admission import (
+    META_REFERENCE,
+    PLACEHOLDER,
+    TEMPLATE,
+    _accepted_trial_parameters,
+    _template,
+    is_meta_reference,
+)
 from katib_gitops.rules.framework import Context, Finding, Path, get, is_blank, rule
 
 SPEC: Path = ("spec",)
@@ -24,11 +31,26 @@ TRIAL_SPEC: Path = TEMPLATE + ("trialSpec",)
 PLAIN_META_KEYS = ("Name", "Namespace", "Kind", "APIVersion")
 INDEXED_META_KEY = re.compile(r"(Annotations|Labels)\[(.*)\]\Z", re.DOTALL)
 # Fields of the known trial kinds (and of the pods they embed) that are typed integer or boolean.
-INTEGER_FIELDS = frozenset({
-    "replicas", "numNodes", "backoffLimit", "parallelism", "completions", "activeDeadlineSeconds", "slotsPerWorker",
-    "containerPort", "ttlSecondsAfterFinished", "terminationGracePeriodSeconds", "runAsUser", "runAsGroup", "fsGroup",
-})
-BOOLEAN_FIELDS = frozenset({"suspend", "hostNetwork", "privileged", "runAsNonRoot", "readOnlyRootFilesystem", "allowPrivilegeEscalation"})
+INTEGER_FIELDS = frozenset(
+    {
+        "replicas",
+        "numNodes",
+        "backoffLimit",
+        "parallelism",
+        "completions",
+        "activeDeadlineSeconds",
+        "slotsPerWorker",
+        "containerPort",
+        "ttlSecondsAfterFinished",
+        "terminationGracePeriodSeconds",
+        "runAsUser",
+        "runAsGroup",
+        "fsGroup",
+    }
+)
+BOOLEAN_FIELDS = frozenset(
+    {"suspend", "hostNetwork", "privileged", "runAsNonRoot", "readOnlyRootFilesystem", "allowPrivilegeEscalation"}
+)
 PRIMARY_ROLES = ("Chief", "Master", "Launcher", "Worker")  # first present: the role the default primaryPodLabels select
 
 
@@ -67,7 +89,12 @@ def _non_meta_references(template: Mapping[str, Any]) -> set[str]:
 def parameters_bijection(ctx: Context) -> Iterator[Finding]:
     template = _template(ctx)
     parameters = ctx.spec.get("parameters")
-    if ctx.spec.get("nasConfig") is not None or template is None or is_blank(template.get("trialParameters")) or not isinstance(parameters, list):
+    if (
+        ctx.spec.get("nasConfig") is not None
+        or template is None
+        or is_blank(template.get("trialParameters"))
+        or not isinstance(parameters, list)
+    ):
         return
     references = _non_meta_references(template)
     names = [p.get("name") if isinstance(p, Mapping) else None for p in parameters]
@@ -105,7 +132,11 @@ def _meta_problem(key: str, trial_spec: Mapping[str, Any] | None, has_parameters
     return f"trialSpec.metadata.{field} has no key {indexed.group(2)!r}"
 
 
-@rule("TT-R2", "RUNTIME", "${trialSpec.Annotations[k]} and ${trialSpec.Labels[k]} name keys of trialSpec.metadata; bare Annotations/Labels and unknown metadata keys fail trial creation.")
+@rule(
+    "TT-R2",
+    "RUNTIME",
+    "${trialSpec.Annotations[k]} and ${trialSpec.Labels[k]} name keys of trialSpec.metadata; bare Annotations/Labels and unknown metadata keys fail trial creation.",
+)
 def metadata_references(ctx: Context) -> Iterator[Finding]:
     template = _template(ctx)
     if template is None:
@@ -115,8 +146,11 @@ def metadata_references(ctx: Context) -> Iterator[Finding]:
         match = META_REFERENCE.search(str(entry.get("reference"))) if problem is None else None
         message = _meta_problem(match.group(1), trial_spec, bool(ctx.parameters)) if match else None
         if message is not None:
-            yield Finding(TEMPLATE + ("trialParameters", index, "reference"), f"{message}: trial creation fails",
-                          "metadata references are ${trialSpec.<Name|Namespace|Kind|APIVersion>} or ${trialSpec.<Labels|Annotations>[key]}")
+            yield Finding(
+                TEMPLATE + ("trialParameters", index, "reference"),
+                f"{message}: trial creation fails",
+                "metadata references are ${trialSpec.<Name|Namespace|Kind|APIVersion>} or ${trialSpec.<Labels|Annotations>[key]}",
+            )
 
 
 # --------------------------------------------------------------- TT-R3
@@ -157,7 +191,9 @@ def typed_placeholders(ctx: Context) -> Iterator[Finding]:
 # --------------------------------------------------------------- TT-R4
 
 
-def _pod_templates(kind: kinds.TrialKind, trial_spec: Mapping[str, Any]) -> Iterator[tuple[str, Path, Mapping[str, Any]]]:
+def _pod_templates(
+    kind: kinds.TrialKind, trial_spec: Mapping[str, Any]
+) -> Iterator[tuple[str, Path, Mapping[str, Any]]]:
     """(role, path of the pod template, pod template) of every pod template; role '' for a Job."""
     for path in kind.pod_spec_paths(trial_spec):
         template = get(trial_spec, *path[:-1])
@@ -177,7 +213,11 @@ def _primary_roles(templates: list[tuple[str, Path, Mapping[str, Any]]], labels:
     return {chosen} if chosen else set(roles)
 
 
-@rule("TT-R4", "RUNTIME", "primaryContainerName names a container of every pod template (the pod webhook needs it in every trial pod since Katib 0.18; UP-08).")
+@rule(
+    "TT-R4",
+    "RUNTIME",
+    "primaryContainerName names a container of every pod template (the pod webhook needs it in every trial pod since Katib 0.18; UP-08).",
+)
 def primary_container_everywhere(ctx: Context) -> Iterator[Finding]:
     template, trial_spec, kind = _template(ctx), _trial_spec(ctx), _trial_kind(ctx)
     name = template.get("primaryContainerName") if template is not None else None
@@ -193,7 +233,11 @@ def primary_container_everywhere(ctx: Context) -> Iterator[Finding]:
         where = TRIAL_SPEC + path + ("spec", "containers")
         label = f"the {role} pod template" if role else "the pod template"
         if role in primary:
-            yield Finding(where, f"{label} has no container named {name!r}: Katib cannot find the training container", "rename the training container or set primaryContainerName")
+            yield Finding(
+                where,
+                f"{label} has no container named {name!r}: Katib cannot find the training container",
+                "rename the training container or set primaryContainerName",
+            )
         elif ctx.version >= (0, 18):
             yield Finding(
                 where,
@@ -213,7 +257,11 @@ def resource_name(api_version: str, kind: str) -> str:
     return f"{kind}.{version}.{group}".rstrip(".")
 
 
-@rule("TT-R5", "RUNTIME", "The trialSpec kind is listed in the katib-config's trialResources; otherwise the controller never sees trial jobs finish.")
+@rule(
+    "TT-R5",
+    "RUNTIME",
+    "The trialSpec kind is listed in the katib-config's trialResources; otherwise the controller never sees trial jobs finish.",
+)
 def trial_resource_watched(ctx: Context) -> Iterator[Finding]:
     trial_spec = _trial_spec(ctx)
     if trial_spec is None or is_blank(trial_spec.get("kind")) or is_blank(trial_spec.get("apiVersion")):

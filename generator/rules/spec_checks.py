@@ -15,11 +15,12 @@ from typing import Any
 from katib_gitops.core import kinds
 from katib_gitops.core.diagnostics import Diagnostic, Severity
 from katib_gitops.expand.experiment import HASH_LENGTH, MAX_NAME, budget, primary_container, trial_kind
-from katib_gitops.spec.model import SpecSet, TuningSpec
 from katib_gitops.rules.admission import CONFIGURED_KINDS
 from katib_gitops.spec.katib_config import STANDALONE, KatibConfig
+from katib_gitops.spec.model import SpecSet, TuningSpec
 
 Check = Callable[[TuningSpec, SpecSet], Iterator[Diagnostic]]
+
 
 @dataclasses.dataclass(frozen=True)
 class Rule:
@@ -60,22 +61,45 @@ def _param_path(index: int, *rest: str | int) -> list[str | int]:
 DEFAULT_METRIC_NAME = re.compile(r"[A-Za-z0-9_|-]+")
 
 
-@rule("TS-OBJ-METRICS", "The objective metric is not repeated in additionalMetrics, strategies name known metrics, and the default filter can read every name (OBJ-04, OBJ-06, OBJ-08).")
+@rule(
+    "TS-OBJ-METRICS",
+    "The objective metric is not repeated in additionalMetrics, strategies name known metrics, and the default filter can read every name (OBJ-04, OBJ-06, OBJ-08).",
+)
 def objective_metrics(spec: TuningSpec, _: SpecSet) -> Iterator[Diagnostic]:
     objective = spec.body["objective"]
     extra = objective.get("additionalMetrics", [])
     if objective["metric"] in extra:
         index = extra.index(objective["metric"])
-        yield spec.document.diagnostic(["spec", "objective", "additionalMetrics", index], "", f"'{objective['metric']}' is the objective metric; Katib refuses it here too")
+        yield spec.document.diagnostic(
+            ["spec", "objective", "additionalMetrics", index],
+            "",
+            f"'{objective['metric']}' is the objective metric; Katib refuses it here too",
+        )
     known = {objective["metric"], *extra}
     collector = spec.trial.get("metricsCollector") or {"kind": "StdOut"}
-    default_filter = not collector.get("filter") and collector.get("kind") in ("StdOut", "File") and collector.get("format", "TEXT") == "TEXT"
-    for where, name in [(["spec", "objective", "metric"], objective["metric"])] + [(["spec", "objective", "additionalMetrics", i], m) for i, m in enumerate(extra)]:
+    default_filter = (
+        not collector.get("filter")
+        and collector.get("kind") in ("StdOut", "File")
+        and collector.get("format", "TEXT") == "TEXT"
+    )
+    for where, name in [(["spec", "objective", "metric"], objective["metric"])] + [
+        (["spec", "objective", "additionalMetrics", i], m) for i, m in enumerate(extra)
+    ]:
         if default_filter and not DEFAULT_METRIC_NAME.fullmatch(name):
-            yield spec.document.diagnostic(where, "", f"Katib's default metrics filter cannot read metric {name!r}", hint="use letters, digits, '_', '|' and '-', or give the collector a filter")
+            yield spec.document.diagnostic(
+                where,
+                "",
+                f"Katib's default metrics filter cannot read metric {name!r}",
+                hint="use letters, digits, '_', '|' and '-', or give the collector a filter",
+            )
     for name in objective.get("strategies", {}):
         if name not in known:
-            yield spec.document.diagnostic(["spec", "objective", "strategies", name], "", f"strategy for unknown metric '{name}'", hint=f"metrics: {', '.join(sorted(known))}")
+            yield spec.document.diagnostic(
+                ["spec", "objective", "strategies", name],
+                "",
+                f"strategy for unknown metric '{name}'",
+                hint=f"metrics: {', '.join(sorted(known))}",
+            )
 
 
 # --------------------------------------------------------------- algorithm
@@ -86,16 +110,28 @@ def _katib_config(spec_set: SpecSet) -> KatibConfig:
     return spec_set.katib_config or STANDALONE
 
 
-@rule("TS-ALGORITHM", "Algorithm and early-stopping names exist in the katib-config: the cluster's (--katib-config) or Katib's standalone install's (ALG-03, ES-03).")
+@rule(
+    "TS-ALGORITHM",
+    "Algorithm and early-stopping names exist in the katib-config: the cluster's (--katib-config) or Katib's standalone install's (ALG-03, ES-03).",
+)
 def algorithm_names(spec: TuningSpec, spec_set: SpecSet) -> Iterator[Diagnostic]:
     config = _katib_config(spec_set)
     name = spec.body["algorithm"]["name"]
     if name not in config.suggestions:
-        yield spec.document.diagnostic(["spec", "algorithm", "name"], "", f"unknown algorithm '{name}' in {config.source}", hint=_did_you_mean(name, tuple(config.suggestions)))
+        yield spec.document.diagnostic(
+            ["spec", "algorithm", "name"],
+            "",
+            f"unknown algorithm '{name}' in {config.source}",
+            hint=_did_you_mean(name, tuple(config.suggestions)),
+        )
     early = spec.body.get("earlyStopping")
     if early and early["name"] not in config.early_stoppings:
-        yield spec.document.diagnostic(["spec", "earlyStopping", "name"], "", f"unknown early-stopping algorithm '{early['name']}' in {config.source}",
-                                       hint=_did_you_mean(early["name"], tuple(config.early_stoppings)))
+        yield spec.document.diagnostic(
+            ["spec", "earlyStopping", "name"],
+            "",
+            f"unknown early-stopping algorithm '{early['name']}' in {config.source}",
+            hint=_did_you_mean(early["name"], tuple(config.early_stoppings)),
+        )
 
 
 def _did_you_mean(name: str, options: tuple[str, ...]) -> str:
@@ -108,7 +144,10 @@ def _did_you_mean(name: str, options: tuple[str, ...]) -> str:
 # --------------------------------------------------------------- budget
 
 
-@rule("TS-BUDGET", "Counts fit together for every profile: maxFailedTrials and parallelTrials at most maxTrials (COUNT-04, COUNT-05, COUNT-06).")
+@rule(
+    "TS-BUDGET",
+    "Counts fit together for every profile: maxFailedTrials and parallelTrials at most maxTrials (COUNT-04, COUNT-05, COUNT-06).",
+)
 def budget_relations(spec: TuningSpec, spec_set: SpecSet) -> Iterator[Diagnostic]:
     for profile_name in spec.profiles:
         profile = spec_set.targets.profiles.get(profile_name)
@@ -119,15 +158,27 @@ def budget_relations(spec: TuningSpec, spec_set: SpecSet) -> Iterator[Diagnostic
         where = f" with profile '{profile_name}'" if profile is not None and profile.budget else ""
         parallel = plan.get("parallelTrials", 3)
         if parallel > limit:
-            yield spec.document.diagnostic(["spec", "budget", "maxTrials"], "", f"parallelTrials ({parallel}) exceeds maxTrials ({limit}){where}", hint="Katib defaults parallelTrials to 3; set it explicitly")
+            yield spec.document.diagnostic(
+                ["spec", "budget", "maxTrials"],
+                "",
+                f"parallelTrials ({parallel}) exceeds maxTrials ({limit}){where}",
+                hint="Katib defaults parallelTrials to 3; set it explicitly",
+            )
         if plan.get("maxFailedTrials", 0) > limit:
-            yield spec.document.diagnostic(["spec", "budget", "maxFailedTrials"], "", f"maxFailedTrials ({plan['maxFailedTrials']}) exceeds maxTrials ({limit}){where}")
+            yield spec.document.diagnostic(
+                ["spec", "budget", "maxFailedTrials"],
+                "",
+                f"maxFailedTrials ({plan['maxFailedTrials']}) exceeds maxTrials ({limit}){where}",
+            )
 
 
 # --------------------------------------------------------------- parameters
 
 
-@rule("TS-PARAM-UNIQUE", "Parameter names and trialParameter names (metadata parameters included) are unique (PARAM-11, TT-11).")
+@rule(
+    "TS-PARAM-UNIQUE",
+    "Parameter names and trialParameter names (metadata parameters included) are unique (PARAM-11, TT-11).",
+)
 def unique_parameters(spec: TuningSpec, _: SpecSet) -> Iterator[Diagnostic]:
     names: set[str] = set()
     trial_names: set[str] = set()
@@ -135,23 +186,38 @@ def unique_parameters(spec: TuningSpec, _: SpecSet) -> Iterator[Diagnostic]:
         if parameter.name in names:
             yield spec.document.diagnostic(_param_path(index, "name"), "", f"duplicate parameter '{parameter.name}'")
         if parameter.trial_parameter in trial_names:
-            yield spec.document.diagnostic(_param_path(index), "", f"trialParameter name '{parameter.trial_parameter}' is used twice", hint="set 'trialParameter' to tell them apart")
+            yield spec.document.diagnostic(
+                _param_path(index),
+                "",
+                f"trialParameter name '{parameter.trial_parameter}' is used twice",
+                hint="set 'trialParameter' to tell them apart",
+            )
         names.add(parameter.name)
         trial_names.add(parameter.trial_parameter)
     for where, entries in _extra_trial_parameters(spec):
         for index, entry in enumerate(entries):
             if entry["name"] in trial_names:
-                yield spec.document.diagnostic([*where, index, "name"], "", f"trialParameter name '{entry['name']}' is used twice", hint="give each trialParameter a name of its own")
+                yield spec.document.diagnostic(
+                    [*where, index, "name"],
+                    "",
+                    f"trialParameter name '{entry['name']}' is used twice",
+                    hint="give each trialParameter a name of its own",
+                )
             trial_names.add(entry["name"])
 
 
 def _extra_trial_parameters(spec: TuningSpec) -> list[tuple[list[str | int], list[Any]]]:
     """The trialParameters not made from spec.parameters: NAS assignments, then the trial's metadata."""
-    return [(["spec", "nas", "assignments"], list(spec.body.get("nas", {}).get("assignments", []))),
-            (["spec", "trial", "metadataParameters"], list(spec.trial.get("metadataParameters", [])))]
+    return [
+        (["spec", "nas", "assignments"], list(spec.body.get("nas", {}).get("assignments", []))),
+        (["spec", "trial", "metadataParameters"], list(spec.trial.get("metadataParameters", []))),
+    ]
 
 
-@rule("TS-PARAM-RANGE", "min is at most max, step is greater than 0, and log distributions have min > 0 (PARAM-14, PARAM-15, PARAM-17).")
+@rule(
+    "TS-PARAM-RANGE",
+    "min is at most max, step is greater than 0, and log distributions have min > 0 (PARAM-14, PARAM-15, PARAM-17).",
+)
 def parameter_ranges(spec: TuningSpec, _: SpecSet) -> Iterator[Diagnostic]:
     for index, p in enumerate(spec.parameters):
         if p.step is not None and float(p.step) <= 0:
@@ -160,12 +226,19 @@ def parameter_ranges(spec: TuningSpec, _: SpecSet) -> Iterator[Diagnostic]:
             continue
         low, high = float(p.min), float(p.max)
         if low > high:
-            yield spec.document.diagnostic(_param_path(index, "min"), "", f"min ({p.min}) is greater than max ({p.max})")
+            yield spec.document.diagnostic(
+                _param_path(index, "min"), "", f"min ({p.min}) is greater than max ({p.max})"
+            )
         if p.distribution in ("logUniform", "logNormal") and low <= 0:
-            yield spec.document.diagnostic(_param_path(index, "min"), "", f"{p.distribution} needs min > 0, got {p.min}")
+            yield spec.document.diagnostic(
+                _param_path(index, "min"), "", f"{p.distribution} needs min > 0, got {p.min}"
+            )
 
 
-@rule("TS-PARAM-PASS", "Every parameter reaches the trial: flags and env vars need a known pod template, placeholders (metadata parameters too) appear in the trial (TT-15, TT-R1, TT-R2).")
+@rule(
+    "TS-PARAM-PASS",
+    "Every parameter reaches the trial: flags and env vars need a known pod template, placeholders (metadata parameters too) appear in the trial (TT-15, TT-R1, TT-R2).",
+)
 def parameter_delivery(spec: TuningSpec, _: SpecSet) -> Iterator[Diagnostic]:
     import json
 
@@ -174,9 +247,19 @@ def parameter_delivery(spec: TuningSpec, _: SpecSet) -> Iterator[Diagnostic]:
     for index, p in enumerate(spec.parameters):
         token = "${trialParameters.%s}" % p.trial_parameter
         if p.delivery.mode == "placeholder" and token not in text:
-            yield spec.document.diagnostic(_param_path(index, "pass"), "", f"placeholder {token} does not appear in the trial", hint="write it where the value belongs, e.g. in args")
+            yield spec.document.diagnostic(
+                _param_path(index, "pass"),
+                "",
+                f"placeholder {token} does not appear in the trial",
+                hint="write it where the value belongs, e.g. in args",
+            )
         elif p.delivery.mode != "placeholder" and kind is None:
-            yield spec.document.diagnostic(_param_path(index), "", f"cannot pass '{p.name}' as {p.delivery.mode}: trialSpec kind is not one katib-gitops knows", hint="use 'pass: placeholder'")
+            yield spec.document.diagnostic(
+                _param_path(index),
+                "",
+                f"cannot pass '{p.name}' as {p.delivery.mode}: trialSpec kind is not one katib-gitops knows",
+                hint="use 'pass: placeholder'",
+            )
     yield from _named_delivery(spec, text)
 
 
@@ -192,41 +275,71 @@ def _named_delivery(spec: TuningSpec, text: str) -> Iterator[Diagnostic]:
         for index, entry in enumerate(entries):
             token = "${trialParameters.%s}" % entry["name"]
             if token not in text:
-                yield spec.document.diagnostic([*base, index, "name"], "", f"placeholder {token} does not appear in the trial", hint="write it where the value belongs, e.g. in args or env")
+                yield spec.document.diagnostic(
+                    [*base, index, "name"],
+                    "",
+                    f"placeholder {token} does not appear in the trial",
+                    hint="write it where the value belongs, e.g. in args or env",
+                )
     for index, meta in enumerate(spec.trial.get("metadataParameters", [])):
         where = ["spec", "trial", "metadataParameters", index]
         keyed = META_KEY.match(meta["reference"])
         if keyed and keyed.group(2) not in (metadata.get(keyed.group(1).lower()) or {}):
-            yield spec.document.diagnostic([*where, "reference"], "", f"the trial job has no {keyed.group(1).lower()[:-1]} '{keyed.group(2)}' (TT-R2)",
-                                           hint=f"set it in trial.trialSpec.metadata.{keyed.group(1).lower()}")
+            yield spec.document.diagnostic(
+                [*where, "reference"],
+                "",
+                f"the trial job has no {keyed.group(1).lower()[:-1]} '{keyed.group(2)}' (TT-R2)",
+                hint=f"set it in trial.trialSpec.metadata.{keyed.group(1).lower()}",
+            )
 
 
-
-
-@rule("TS-NAS", "A spec tunes parameters or searches architectures (nas), never both; nas runs with enas or darts and assigns exactly what that algorithm gives (PARAM-01, PARAM-02, NAS-02, TT-R1).")
+@rule(
+    "TS-NAS",
+    "A spec tunes parameters or searches architectures (nas), never both; nas runs with enas or darts and assigns exactly what that algorithm gives (PARAM-01, PARAM-02, NAS-02, TT-R1).",
+)
 def nas_search(spec: TuningSpec, _: SpecSet) -> Iterator[Diagnostic]:
     body = spec.body
     algorithm = body["algorithm"]["name"]
     if bool(body.get("parameters")) == ("nas" in body):
         both = "nas" in body
-        yield spec.document.diagnostic(["spec", "nas"] if both else ["spec"], "", "give either parameters (hyperparameter tuning) or nas (architecture search)" + (", not both" if both else ""),
-                                       hint="Katib refuses both and neither (PARAM-01, PARAM-02)", at_key=both)
+        yield spec.document.diagnostic(
+            ["spec", "nas"] if both else ["spec"],
+            "",
+            "give either parameters (hyperparameter tuning) or nas (architecture search)"
+            + (", not both" if both else ""),
+            hint="Katib refuses both and neither (PARAM-01, PARAM-02)",
+            at_key=both,
+        )
         return
     known = kinds.NAS_ASSIGNMENTS.get(algorithm)
     if "nas" not in body:
         if known:
-            yield spec.document.diagnostic(["spec", "algorithm", "name"], "", f"{algorithm} searches architectures: give nas instead of parameters (NAS-02)")
+            yield spec.document.diagnostic(
+                ["spec", "algorithm", "name"],
+                "",
+                f"{algorithm} searches architectures: give nas instead of parameters (NAS-02)",
+            )
         return
     if known is None:
-        yield spec.document.diagnostic(["spec", "algorithm", "name"], "", f"nas needs the enas or darts algorithm, not '{algorithm}' (NAS-02)")
+        yield spec.document.diagnostic(
+            ["spec", "algorithm", "name"], "", f"nas needs the enas or darts algorithm, not '{algorithm}' (NAS-02)"
+        )
         return
     references = [a["reference"] for a in body["nas"]["assignments"]]
     for index, reference in enumerate(references):
         if reference not in known or references.index(reference) != index:
-            yield spec.document.diagnostic(["spec", "nas", "assignments", index, "reference"], "", f"{algorithm} assigns each trial {', '.join(known)}: '{reference}' is not one of them, or repeats (TT-R1)")
+            yield spec.document.diagnostic(
+                ["spec", "nas", "assignments", index, "reference"],
+                "",
+                f"{algorithm} assigns each trial {', '.join(known)}: '{reference}' is not one of them, or repeats (TT-R1)",
+            )
     missing = [k for k in known if k not in references]
     if missing:
-        yield spec.document.diagnostic(["spec", "nas", "assignments"], "", f"{algorithm} assigns {', '.join(missing)} too: every assignment needs a trialParameter (TT-R1)")
+        yield spec.document.diagnostic(
+            ["spec", "nas", "assignments"],
+            "",
+            f"{algorithm} assigns {', '.join(missing)} too: every assignment needs a trialParameter (TT-R1)",
+        )
 
 
 # --------------------------------------------------------------- trial
@@ -241,25 +354,40 @@ def trial_roles(spec: TuningSpec, _: SpecSet) -> Iterator[Diagnostic]:
     for role in spec.trial["replicas"]:
         if role not in allowed:
             hint = f"{kind.kind} roles: {', '.join(allowed)}" if allowed else f"{kind.kind} has no replica roles"
-            yield spec.document.diagnostic(["spec", "trial", "replicas", role], "", f"unknown role '{role}' for {kind.kind}", hint=hint)
+            yield spec.document.diagnostic(
+                ["spec", "trial", "replicas", role], "", f"unknown role '{role}' for {kind.kind}", hint=hint
+            )
 
 
-@rule("TS-TRIAL-KIND", "A TrainJob names its runtime; a raw trialSpec of another kind gives success/failure conditions (TT-03, DEF-08).")
+@rule(
+    "TS-TRIAL-KIND",
+    "A TrainJob names its runtime; a raw trialSpec of another kind gives success/failure conditions (TT-03, DEF-08).",
+)
 def trial_kind_needs(spec: TuningSpec, _: SpecSet) -> Iterator[Diagnostic]:
     trial = spec.trial
     kind = trial_kind(spec)
     if trial.get("kind") == "TrainJob" and "runtime" not in trial:
-        yield spec.document.diagnostic(["spec", "trial"], "", "a TrainJob trial needs 'runtime' (the ClusterTrainingRuntime name)")
+        yield spec.document.diagnostic(
+            ["spec", "trial"], "", "a TrainJob trial needs 'runtime' (the ClusterTrainingRuntime name)"
+        )
     if "trialSpec" in trial:
         raw = trial["trialSpec"]
         meta = raw.get("metadata") or {}
         for key in ("name", "namespace"):
             if key in meta:
-                yield spec.document.diagnostic(["spec", "trial", "trialSpec", "metadata", key], "", f"trialSpec must not set metadata.{key}; Katib sets it per trial (TT-18)")
+                yield spec.document.diagnostic(
+                    ["spec", "trial", "trialSpec", "metadata", key],
+                    "",
+                    f"trialSpec must not set metadata.{key}; Katib sets it per trial (TT-18)",
+                )
         if kind is None:
             for key in ("successCondition", "failureCondition"):
                 if key not in trial:
-                    yield spec.document.diagnostic(["spec", "trial"], "", f"'{key}' is required for trial kind {raw.get('kind')} (Katib has no default)")
+                    yield spec.document.diagnostic(
+                        ["spec", "trial"],
+                        "",
+                        f"'{key}' is required for trial kind {raw.get('kind')} (Katib has no default)",
+                    )
 
 
 # Short-form fields that a raw trialSpec, or a TrainJob, has nowhere to put.
@@ -267,7 +395,10 @@ RAW_IGNORES = ("env", "resources", "imagePullPolicy", "volumes", "volumeMounts",
 TRAINJOB_IGNORES = ("imagePullPolicy", "volumes", "volumeMounts", "pod", "container")
 
 
-@rule("TS-TRIAL-FIELDS", "Every trial field takes effect: a raw trialSpec or a TrainJob has no place for some short-form fields.")
+@rule(
+    "TS-TRIAL-FIELDS",
+    "Every trial field takes effect: a raw trialSpec or a TrainJob has no place for some short-form fields.",
+)
 def trial_fields_used(spec: TuningSpec, _: SpecSet) -> Iterator[Diagnostic]:
     trial = spec.trial
     if "trialSpec" in trial:
@@ -276,14 +407,22 @@ def trial_fields_used(spec: TuningSpec, _: SpecSet) -> Iterator[Diagnostic]:
         unused, why = [k for k in TRAINJOB_IGNORES if k in trial], "a TrainJob takes pod settings from its runtime"
         for role, value in (trial.get("replicas") or {}).items():
             if isinstance(value, dict) and set(value) - {"replicas"}:
-                yield spec.document.diagnostic(["spec", "trial", "replicas", role], "", "a TrainJob takes only a node count here", hint="use 'replicas: {node: N}'")
+                yield spec.document.diagnostic(
+                    ["spec", "trial", "replicas", role],
+                    "",
+                    "a TrainJob takes only a node count here",
+                    hint="use 'replicas: {node: N}'",
+                )
     else:
         return
     for key in unused:
         yield spec.document.diagnostic(["spec", "trial", key], "", f"'{key}' has no effect here", hint=why, at_key=True)
 
 
-@rule("TS-TRIAL-CONTAINER", "The primary container exists in a raw trialSpec (TT-02); pods of other roles without it are TT-R4's warning in `validate`.")
+@rule(
+    "TS-TRIAL-CONTAINER",
+    "The primary container exists in a raw trialSpec (TT-02); pods of other roles without it are TT-R4's warning in `validate`.",
+)
 def primary_container_present(spec: TuningSpec, _: SpecSet) -> Iterator[Diagnostic]:
     kind = trial_kind(spec)
     if "trialSpec" not in spec.trial or kind is None or not kind.pod_templates:
@@ -292,7 +431,12 @@ def primary_container_present(spec: TuningSpec, _: SpecSet) -> Iterator[Diagnost
     raw = spec.trial["trialSpec"]
     paths = list(kind.pod_spec_paths(raw))
     if paths and not any(name in _container_names(raw, path) for path in paths):
-        yield spec.document.diagnostic(["spec", "trial", "trialSpec", *paths[0]], "", f"no pod has a container named '{name}'", hint="set 'primaryContainer' or rename the container")
+        yield spec.document.diagnostic(
+            ["spec", "trial", "trialSpec", *paths[0]],
+            "",
+            f"no pod has a container named '{name}'",
+            hint="set 'primaryContainer' or rename the container",
+        )
 
 
 def _container_names(raw: Any, path: tuple[str | int, ...]) -> list[Any]:
@@ -302,13 +446,21 @@ def _container_names(raw: Any, path: tuple[str | int, ...]) -> list[Any]:
     return [c.get("name") for c in node.get("containers", []) if isinstance(c, dict)] if isinstance(node, dict) else []
 
 
-@rule("TS-COLLECTOR-CONFIG", "The metrics collector is in the katib-config (--katib-config, or Katib's standalone install's, which has no PrometheusMetric) (MC-02).", Severity.WARNING)
+@rule(
+    "TS-COLLECTOR-CONFIG",
+    "The metrics collector is in the katib-config (--katib-config, or Katib's standalone install's, which has no PrometheusMetric) (MC-02).",
+    Severity.WARNING,
+)
 def collector_installed(spec: TuningSpec, spec_set: SpecSet) -> Iterator[Diagnostic]:
     config = _katib_config(spec_set)
     kind = (spec.trial.get("metricsCollector") or {}).get("kind", "StdOut")
     if kind in CONFIGURED_KINDS and kind not in config.collectors:  # the others need no collector image (MC-02)
-        yield spec.document.diagnostic(["spec", "trial", "metricsCollector", "kind"], "", f"{kind} is not in {config.source}",
-                                       hint="make sure the cluster's katib-config lists it under runtime.metricsCollectors, and pass it with --katib-config")
+        yield spec.document.diagnostic(
+            ["spec", "trial", "metricsCollector", "kind"],
+            "",
+            f"{kind} is not in {config.source}",
+            hint="make sure the cluster's katib-config lists it under runtime.metricsCollectors, and pass it with --katib-config",
+        )
 
 
 @rule("TS-COLLECTOR", "The metrics collector is complete (MC-07, MC-09, MC-12, MC-14).")
@@ -326,39 +478,64 @@ def collector(spec: TuningSpec, _: SpecSet) -> Iterator[Diagnostic]:
         yield spec.document.diagnostic(where + ["format"], "", "TensorFlowEvent takes no format")
     for index, pattern in enumerate(raw.get("filter", [])):
         if not re.fullmatch(r".*\(.*\).*\(.*\).*", pattern):
-            yield spec.document.diagnostic(where + ["filter", index], "", "a filter needs two groups: metric name, then value")
+            yield spec.document.diagnostic(
+                where + ["filter", index], "", "a filter needs two groups: metric name, then value"
+            )
 
 
 # --------------------------------------------------------------- targets
 
 
-@rule("TS-TARGETS", "Namespaces and profiles a spec deploys to are declared in the Targets file, and the profile fits the trial kind.")
+@rule(
+    "TS-TARGETS",
+    "Namespaces and profiles a spec deploys to are declared in the Targets file, and the profile fits the trial kind.",
+)
 def targets_declared(spec: TuningSpec, spec_set: SpecSet) -> Iterator[Diagnostic]:
     targets = spec_set.targets
     for index, namespace in enumerate(spec.namespaces):
         if namespace not in targets.namespaces:
-            yield spec.document.diagnostic(["spec", "targets", "namespaces", index], "", f"namespace '{namespace}' is not declared in {targets.document.file}")
+            yield spec.document.diagnostic(
+                ["spec", "targets", "namespaces", index],
+                "",
+                f"namespace '{namespace}' is not declared in {targets.document.file}",
+            )
     kind = trial_kind(spec)
     for index, name in enumerate(spec.profiles):
         profile = targets.profiles.get(name)
         if profile is None:
-            yield spec.document.diagnostic(["spec", "targets", "profiles", index], "", f"profile '{name}' is not declared in {targets.document.file}", hint=_did_you_mean(name, tuple(targets.profiles)))
+            yield spec.document.diagnostic(
+                ["spec", "targets", "profiles", index],
+                "",
+                f"profile '{name}' is not declared in {targets.document.file}",
+                hint=_did_you_mean(name, tuple(targets.profiles)),
+            )
             continue
         yield from _profile_fits(spec, profile.body, name, kind, index)
 
 
-def _profile_fits(spec: TuningSpec, body: dict[str, Any] | Any, name: str, kind: kinds.TrialKind | None, index: int) -> Iterator[Diagnostic]:
+def _profile_fits(
+    spec: TuningSpec, body: dict[str, Any] | Any, name: str, kind: kinds.TrialKind | None, index: int
+) -> Iterator[Diagnostic]:
     where = ["spec", "targets", "profiles", index]
     pod_fields = [k for k in ("nodeSelector", "tolerations", "runtimeClassName") if k in body]
     if kind is None and set(body) - {"description", "budget"}:
-        yield spec.document.diagnostic(where, "", f"profile '{name}' changes pods, but the trialSpec kind is unknown to katib-gitops")
+        yield spec.document.diagnostic(
+            where, "", f"profile '{name}' changes pods, but the trialSpec kind is unknown to katib-gitops"
+        )
     elif kind is not None and not kind.pod_templates and pod_fields:
-        yield spec.document.diagnostic(where, "", f"profile '{name}' sets {', '.join(pod_fields)}, which a {kind.kind} cannot carry", hint="set them in the ClusterTrainingRuntime")
+        yield spec.document.diagnostic(
+            where,
+            "",
+            f"profile '{name}' sets {', '.join(pod_fields)}, which a {kind.kind} cannot carry",
+            hint="set them in the ClusterTrainingRuntime",
+        )
     roles = body.get("roles", [])
     declared = set(spec.trial.get("replicas") or (kind.default_replicas if kind else {}))
     for role in roles:
         if kind is not None and kind.replica_field and role not in declared:
-            yield spec.document.diagnostic(where, "", f"profile '{name}' targets role '{role}', which this trial does not have")
+            yield spec.document.diagnostic(
+                where, "", f"profile '{name}' targets role '{role}', which this trial does not have"
+            )
 
 
 @rule("TS-NAME-UNIQUE", "Spec names are unique in the specs folder: each owns a folder of output.")
@@ -367,11 +544,17 @@ def unique_name(spec: TuningSpec, spec_set: SpecSet) -> Iterator[Diagnostic]:
         if other is spec:
             return
         if other.name == spec.name:
-            yield spec.document.diagnostic(["metadata", "name"], "", f"spec name '{spec.name}' is also used in {other.document.file}")
+            yield spec.document.diagnostic(
+                ["metadata", "name"], "", f"spec name '{spec.name}' is also used in {other.document.file}"
+            )
             return
 
 
 @rule("TS-NAME", "'<spec name>-<hash>' fits Katib's 40-character Experiment name limit (NAME-02).")
 def name_length(spec: TuningSpec, _: SpecSet) -> Iterator[Diagnostic]:
     if len(spec.name) + 1 + HASH_LENGTH > MAX_NAME:
-        yield spec.document.diagnostic(["metadata", "name"], "", f"name is {len(spec.name)} characters; at most {MAX_NAME - 1 - HASH_LENGTH} leave room for the hash")
+        yield spec.document.diagnostic(
+            ["metadata", "name"],
+            "",
+            f"name is {len(spec.name)} characters; at most {MAX_NAME - 1 - HASH_LENGTH} leave room for the hash",
+        )

@@ -14,15 +14,16 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, NamedTuple, TextIO
 
-from katib_gitops.schema import ours as spec_schema
 from katib_gitops.core import workers
 from katib_gitops.core.diagnostics import Diagnostic, FindingsError, Severity, UsageError
 from katib_gitops.core.kinds import KATIB_VERSION, SPEC_KIND, TARGETS_KIND
-from katib_gitops.schema import fast, manifests
 from katib_gitops.kustomize import inputs
 from katib_gitops.rules import framework
+from katib_gitops.schema import fast, manifests
+from katib_gitops.schema import ours as spec_schema
 from katib_gitops.spec.katib_config import STANDALONE, KatibConfig
-from katib_gitops.yamlio import RULES as YAML_RULES, Document, load_documents, read_text
+from katib_gitops.yamlio import RULES as YAML_RULES
+from katib_gitops.yamlio import Document, load_documents, read_text
 
 SKIP_ANNOTATION = "katib-gitops.dev/skip"
 EXPERIMENT = ("kubeflow.org/v1beta1", "Experiment")
@@ -84,8 +85,13 @@ class Env(NamedTuple):
 
 
 def validate(options: Options, stdin: TextIO) -> Outcome:
-    env = Env(options, options.kubernetes_version or manifests.latest_kubernetes(), _load_crds(options.crds),
-              _load_previous(options), load_trial_templates(options.trial_templates, options.render))
+    env = Env(
+        options,
+        options.kubernetes_version or manifests.latest_kubernetes(),
+        _load_crds(options.crds),
+        _load_previous(options),
+        load_trial_templates(options.trial_templates, options.render),
+    )
     units = inputs.plan(options.paths, render_kustomizations=options.render, stdin=stdin)
     results = _in_parallel(units, env) if _parallel(units, options.jobs) else [check_unit(u, env) for u in units]
     found = [d for r in results for d in r.diagnostics]
@@ -94,7 +100,16 @@ def validate(options: Options, stdin: TextIO) -> Outcome:
     documents = sum(r.documents for r in results)
     if not documents and not found:
         first = results[0].display if results else options.paths[0]
-        found.append(Diagnostic(first, 1, 1, "empty-input", "no YAML documents found", hint="an empty input is an error: name the files to check"))
+        found.append(
+            Diagnostic(
+                first,
+                1,
+                1,
+                "empty-input",
+                "no YAML documents found",
+                hint="an empty input is an error: name the files to check",
+            )
+        )
     files = tuple(dict.fromkeys(r.display for r in results))
     return Outcome(tuple(sorted(set(found))), files, documents)
 
@@ -155,9 +170,14 @@ def _load_previous(options: Options) -> dict[tuple[str, str], framework.Previous
 
     found: dict[tuple[str, str], framework.Previous] = {}
     for document in _option_documents("--previous", options.previous, options.render):
-        if isinstance(document.data, dict) and (document.data.get("apiVersion"), document.data.get("kind")) == EXPERIMENT:
+        if (
+            isinstance(document.data, dict)
+            and (document.data.get("apiVersion"), document.data.get("kind")) == EXPERIMENT
+        ):
             line, _ = document.position([])
-            found[_identity(document.data)] = framework.Previous(apply_katib_defaults(document.data, options.katib_version), f"{document.file}:{line}")
+            found[_identity(document.data)] = framework.Previous(
+                apply_katib_defaults(document.data, options.katib_version), f"{document.file}:{line}"
+            )
     return found
 
 
@@ -172,7 +192,9 @@ def load_trial_templates(paths: Sequence[str], render: bool = True) -> dict[tupl
         entries = data.get("data") or {}
         if not isinstance(entries, Mapping):
             line, column = document.position(["data"])
-            raise UsageError(f"--trial-templates: {document.file}:{line}:{column}: a ConfigMap's data must map keys to strings")
+            raise UsageError(
+                f"--trial-templates: {document.file}:{line}:{column}: a ConfigMap's data must map keys to strings"
+            )
         for key, text in entries.items():
             if isinstance(text, str):
                 found[(namespace, name, str(key))] = text
@@ -225,7 +247,11 @@ def _label(data: Mapping[str, Any]) -> str:
 def check_document(document: Document, env: Env) -> list[Diagnostic]:
     data = document.data
     if not isinstance(data, dict):
-        return [document.diagnostic([], "document", f"a document must be a mapping (a Kubernetes object), not {type(data).__name__}")]
+        return [
+            document.diagnostic(
+                [], "document", f"a document must be a mapping (a Kubernetes object), not {type(data).__name__}"
+            )
+        ]
     api_version, kind = data.get("apiVersion"), data.get("kind")
     if not isinstance(api_version, str) or not api_version or not isinstance(kind, str) or not kind:
         missing = [k for k in ("apiVersion", "kind") if not isinstance(data.get(k), str) or not data.get(k)]
@@ -241,14 +267,23 @@ def _deduplicated(found: list[Diagnostic]) -> list[Diagnostic]:
     errors = {d.path for d in found if d.severity is Severity.ERROR}
     specific = {d.path for d in found if d.rule_id == "TT-R3"}
     return [
-        d for d in found
-        if not (d.severity is Severity.WARNING and d.path in errors) and not (d.rule_id == "trial-schema" and d.path in specific)
+        d
+        for d in found
+        if not (d.severity is Severity.WARNING and d.path in errors)
+        and not (d.rule_id == "trial-schema" and d.path in specific)
     ]
 
 
 def _check_by_kind(document: Document, env: Env, api_version: str, kind: str) -> list[Diagnostic]:
     if (api_version, kind) == ("kubeflow.org/v1alpha3", "Experiment"):
-        return [document.diagnostic(["apiVersion"], "v1alpha3", "kubeflow.org/v1alpha3 Experiments are no longer served (removed in Katib 0.11)", hint="convert it: katib-gitops migrate FILE")]
+        return [
+            document.diagnostic(
+                ["apiVersion"],
+                "v1alpha3",
+                "kubeflow.org/v1alpha3 Experiments are no longer served (removed in Katib 0.11)",
+                hint="convert it: katib-gitops migrate FILE",
+            )
+        ]
     if (api_version, kind) == EXPERIMENT:
         return _experiment(document, env)
     if api_version.startswith("kustomize.config.k8s.io/"):
@@ -259,8 +294,15 @@ def _check_by_kind(document: Document, env: Env, api_version: str, kind: str) ->
     return found
 
 
-def _schema_check(document: Document, env: Env, api_version: str, kind: str, instance: Any, base: list[str | int],
-                  rule_for: spec_schema.RuleFor | None = None) -> list[Diagnostic] | None:
+def _schema_check(
+    document: Document,
+    env: Env,
+    api_version: str,
+    kind: str,
+    instance: Any,
+    base: list[str | int],
+    rule_for: spec_schema.RuleFor | None = None,
+) -> list[Diagnostic] | None:
     """Schema findings of `instance` (at `base` in `document`): a --crd first, then ours, then Kubernetes core.
 
     None when no schema knows the kind. A document the fast engine accepts is done;
@@ -278,7 +320,9 @@ def _schema_check(document: Document, env: Env, api_version: str, kind: str, ins
         return None
     if fast.is_valid(("core", api_version, kind), env.kubernetes, instance):
         return []
-    return spec_schema.diagnostics(document, manifests.core_validator(api_version, kind, env.kubernetes), instance, base, rule_for)
+    return spec_schema.diagnostics(
+        document, manifests.core_validator(api_version, kind, env.kubernetes), instance, base, rule_for
+    )
 
 
 def _experiment(document: Document, env: Env) -> list[Diagnostic]:
@@ -289,15 +333,26 @@ def _experiment(document: Document, env: Env) -> list[Diagnostic]:
     # (a Prometheus port left out is filled, DEF-12) and the rules.
     admitted = apply_katib_defaults(document.data, options.katib_version)
     found = _schema_check(document, env, *EXPERIMENT, admitted, [], _experiment_rule) or []
-    context = framework.Context(document.data, admitted, options.katib_config, options.katib_version, env.previous.get(_identity(document.data)),
-                               env.trial_templates)
+    context = framework.Context(
+        document.data,
+        admitted,
+        options.katib_config,
+        options.katib_version,
+        env.previous.get(_identity(document.data)),
+        env.trial_templates,
+    )
     found.extend(_katib_rules(document, context, options.skip))
     found.extend(_trial_spec(document, env))
     return found
 
 
 def _unknown_kind(document: Document, api_version: str, kind: str) -> Diagnostic:
-    return document.diagnostic(["kind"], "unknown-kind", f"no schema for {kind} ({api_version})", hint="pass its CustomResourceDefinition with --crd, or --ignore-missing-schemas")
+    return document.diagnostic(
+        ["kind"],
+        "unknown-kind",
+        f"no schema for {kind} ({api_version})",
+        hint="pass its CustomResourceDefinition with --crd, or --ignore-missing-schemas",
+    )
 
 
 def _experiment_rule(error: Any) -> str:
@@ -337,9 +392,15 @@ def substitute(value: Any) -> Any:
 
 
 def _trial_spec(document: Document, env: Env) -> list[Diagnostic]:
-    template = (document.data.get("spec") or {}).get("trialTemplate") if isinstance(document.data.get("spec"), dict) else None
+    template = (
+        (document.data.get("spec") or {}).get("trialTemplate") if isinstance(document.data.get("spec"), dict) else None
+    )
     trial_spec = template.get("trialSpec") if isinstance(template, dict) else None
-    if not isinstance(trial_spec, dict) or not isinstance(trial_spec.get("apiVersion"), str) or not isinstance(trial_spec.get("kind"), str):
+    if (
+        not isinstance(trial_spec, dict)
+        or not isinstance(trial_spec.get("apiVersion"), str)
+        or not isinstance(trial_spec.get("kind"), str)
+    ):
         return []
     api_version, kind = trial_spec["apiVersion"], trial_spec["kind"]
     base: list[str | int] = ["spec", "trialTemplate", "trialSpec"]
@@ -364,11 +425,20 @@ def _spec_checks(documents: Sequence[Document], config: KatibConfig) -> list[Dia
     targets = [d for d in documents if _kind_of(d) == TARGETS_KIND] or _sibling_targets(specs)
     if len(targets) != 1:
         what = "no Targets file" if not targets else f"{len(targets)} Targets files"
-        return [d.diagnostic([], "spec-targets", f"{what} found: the spec checks (TS-*) need exactly one",
-                             hint="name the Targets file too, or keep it next to the specs") for d in specs]
+        return [
+            d.diagnostic(
+                [],
+                "spec-targets",
+                f"{what} found: the spec checks (TS-*) need exactly one",
+                hint="name the Targets file too, or keep it next to the specs",
+            )
+            for d in specs
+        ]
     if spec_schema.check(targets[0], "targets"):
         return []  # the Targets file's own schema errors are reported with it
-    spec_set = SpecSet(parse_targets(targets[0]), tuple(sorted((parse_spec(d) for d in specs), key=lambda s: s.name)), config)
+    spec_set = SpecSet(
+        parse_targets(targets[0]), tuple(sorted((parse_spec(d) for d in specs), key=lambda s: s.name)), config
+    )
     return spec_checks.run_checks(spec_set)
 
 

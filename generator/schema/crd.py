@@ -93,7 +93,11 @@ def load_crds(path: Path) -> dict[CrdKey, dict[str, Any]]:
 
     # Read as every input is (generator/yamlio.py): stat before open, size, depth and alias limits, UTF-8;
     # links never lead out of the folder.
-    files = sorted(here / n for here, _, names in walk(path) for n in names if Path(n).suffix in YAML_SUFFIXES) if path.is_dir() else [path]
+    files = (
+        sorted(here / n for here, _, names in walk(path) for n in names if Path(n).suffix in YAML_SUFFIXES)
+        if path.is_dir()
+        else [path]
+    )
     found: dict[CrdKey, dict[str, Any]] = {}
     for file in files:
         try:
@@ -163,7 +167,9 @@ def _version_entry(crd: Mapping[str, Any], version: str | None) -> Mapping[str, 
     for entry in _versions(crd):
         if entry.get("name") == wanted and entry.get("served"):
             return entry
-    raise CrdError(f"{_crd_name(crd)}: version {wanted!r} is not served (served: {', '.join(served_versions(crd)) or 'none'})")
+    raise CrdError(
+        f"{_crd_name(crd)}: version {wanted!r} is not served (served: {', '.join(served_versions(crd)) or 'none'})"
+    )
 
 
 # ------------------------------------------------------------- conversion
@@ -314,7 +320,9 @@ def _unique_map_keys(_validator: Any, keys: list[str], instance: Any, _schema: S
             continue
         key = json.dumps([item.get(k) for k in keys], sort_keys=True)
         if key in seen:
-            yield ValidationError(f"duplicate entry with {', '.join(keys)} = {', '.join(json.dumps(item.get(k)) for k in keys)}")
+            yield ValidationError(
+                f"duplicate entry with {', '.join(keys)} = {', '.join(json.dumps(item.get(k)) for k in keys)}"
+            )
         seen.add(key)
 
 
@@ -325,7 +333,9 @@ def _messages(error: Any) -> list[str]:
         allowed = error.schema.get("properties", {})
         return [f"{format_path([*path, k])}: unknown field {k!r}" for k in instance if k not in allowed]
     if error.validator == "required" and isinstance(instance, Mapping):
-        return [f"{format_path([*path, k])}: required field is missing" for k in error.validator_value if k not in instance]
+        return [
+            f"{format_path([*path, k])}: required field is missing" for k in error.validator_value if k not in instance
+        ]
     return [f"{format_path(path)}: {error.message}"]
 
 

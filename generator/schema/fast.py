@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from katib_gitops.core.files import cache_dir, store_cached_json
-from katib_gitops.schema.ours import schema_dir
 from katib_gitops.schema import manifests
+from katib_gitops.schema.ours import schema_dir
 
 REF = re.compile(r"(?:https://kubernetes\.io)?/api/_definitions\.json#/\$defs/")
 CACHE_VERSION = "1"
@@ -56,7 +56,9 @@ def _refs(node: Any) -> list[str]:
 
 def _rewrite(node: Any) -> Any:
     if isinstance(node, dict):
-        return {k: (REF.sub("#/$defs/", v) if k == "$ref" and isinstance(v, str) else _rewrite(v)) for k, v in node.items()}
+        return {
+            k: (REF.sub("#/$defs/", v) if k == "$ref" and isinstance(v, str) else _rewrite(v)) for k, v in node.items()
+        }
     if isinstance(node, list):
         return [_rewrite(v) for v in node]
     return node

@@ -24,7 +24,7 @@ def schema_dir() -> Path:
     return package.parent / "schemas"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def validator(name: str) -> Any:
     from jsonschema import Draft202012Validator
 
@@ -47,7 +47,7 @@ def check(document: Document, name: str) -> list[Diagnostic]:
     return diagnostics(document, validator(name), document.data)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def fast_validator(name: str) -> Any | None:
     """A jsonschema-rs validator of one of our self-contained schemas, or None without jsonschema-rs."""
     try:
@@ -60,7 +60,9 @@ def fast_validator(name: str) -> Any | None:
 RuleFor = Callable[[Any], str]
 
 
-def diagnostics(document: Document, checker: Any, instance: Any, base: Sequence[str | int] = (), rule_for: RuleFor | None = None) -> list[Diagnostic]:
+def diagnostics(
+    document: Document, checker: Any, instance: Any, base: Sequence[str | int] = (), rule_for: RuleFor | None = None
+) -> list[Diagnostic]:
     """Schema errors of `instance` (found at `base` inside `document`) as positioned diagnostics."""
     from jsonschema.exceptions import best_match
 
@@ -75,7 +77,12 @@ def diagnostics(document: Document, checker: Any, instance: Any, base: Sequence[
 def _described(error: Any) -> Any:
     """Prefer an enclosing anyOf that describes its alternatives over one alternative's complaint."""
     parent = error.parent
-    if parent is not None and parent.validator == "anyOf" and isinstance(parent.schema, dict) and parent.schema.get("description"):
+    if (
+        parent is not None
+        and parent.validator == "anyOf"
+        and isinstance(parent.schema, dict)
+        and parent.schema.get("description")
+    ):
         return parent
     return error
 
@@ -83,7 +90,9 @@ def _described(error: Any) -> Any:
 def _diagnostic(document: Document, error: Any, base: list[str | int], rule_id: str) -> Diagnostic:
     path = base + list(error.absolute_path)
     message, hint = _describe(error)
-    unknown = _unknown_keys(error) if error.validator == "additionalProperties" and isinstance(error.instance, dict) else []
+    unknown = (
+        _unknown_keys(error) if error.validator == "additionalProperties" and isinstance(error.instance, dict) else []
+    )
     if unknown:
         path = path + [unknown[0]]
     return document.diagnostic(path, rule_id, message, hint, at_key=bool(unknown))

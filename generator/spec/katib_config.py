@@ -16,15 +16,27 @@ from katib_gitops.yamlio import load_documents, read_text
 
 # algorithm name -> the suggestion service implementing it (ALG-04), by image name.
 STANDALONE_SUGGESTIONS = {
-    "random": "hyperopt", "tpe": "hyperopt", "grid": "optuna", "multivariate-tpe": "optuna",
-    "cmaes": "goptuna", "sobol": "goptuna", "bayesianoptimization": "skopt", "hyperband": "hyperband",
-    "pbt": "pbt", "enas": "enas", "darts": "darts",
+    "random": "hyperopt",
+    "tpe": "hyperopt",
+    "grid": "optuna",
+    "multivariate-tpe": "optuna",
+    "cmaes": "goptuna",
+    "sobol": "goptuna",
+    "bayesianoptimization": "skopt",
+    "hyperband": "hyperband",
+    "pbt": "pbt",
+    "enas": "enas",
+    "darts": "darts",
 }
 STANDALONE_EARLY_STOPPING = {"medianstop": "medianstop"}
 STANDALONE_COLLECTORS = ("StdOut", "File", "TensorFlowEvent")
 STANDALONE_TRIAL_RESOURCES = (
-    "TrainJob.v1alpha1.trainer.kubeflow.org", "Job.v1.batch", "TFJob.v1.kubeflow.org",
-    "PyTorchJob.v1.kubeflow.org", "MPIJob.v1.kubeflow.org", "XGBoostJob.v1.kubeflow.org",
+    "TrainJob.v1alpha1.trainer.kubeflow.org",
+    "Job.v1.batch",
+    "TFJob.v1.kubeflow.org",
+    "PyTorchJob.v1.kubeflow.org",
+    "MPIJob.v1.kubeflow.org",
+    "XGBoostJob.v1.kubeflow.org",
 )
 SERVICES = ("hyperopt", "optuna", "goptuna", "skopt", "hyperband", "pbt", "enas", "darts", "medianstop")
 
@@ -41,7 +53,9 @@ class KatibConfig(NamedTuple):
         return f"{kind}.{version}.{group or ''}".rstrip(".") in {r.rstrip(".") for r in self.trial_resources}
 
 
-STANDALONE = KatibConfig(STANDALONE_SUGGESTIONS, STANDALONE_EARLY_STOPPING, STANDALONE_COLLECTORS, STANDALONE_TRIAL_RESOURCES)
+STANDALONE = KatibConfig(
+    STANDALONE_SUGGESTIONS, STANDALONE_EARLY_STOPPING, STANDALONE_COLLECTORS, STANDALONE_TRIAL_RESOURCES
+)
 
 
 def standalone(version: tuple[int, int]) -> KatibConfig:
@@ -49,15 +63,17 @@ def standalone(version: tuple[int, int]) -> KatibConfig:
     if version >= (0, 19):
         return STANDALONE
     resources = tuple(r for r in STANDALONE_TRIAL_RESOURCES if not r.startswith("TrainJob."))
-    return STANDALONE._replace(trial_resources=resources, source=f"Katib {version[0]}.{version[1]}'s standalone install (default)")
+    return STANDALONE._replace(
+        trial_resources=resources, source=f"Katib {version[0]}.{version[1]}'s standalone install (default)"
+    )
 
 
 def service_of(image: str) -> str:
     """`ghcr.io/kubeflow/katib/suggestion-optuna:v0.19.0` -> `optuna`; unknown images -> ''."""
     name = image.rsplit("/", 1)[-1].split("@")[0].split(":")[0]
     for prefix in ("suggestion-", "earlystopping-"):
-        if name.startswith(prefix) and name[len(prefix):] in SERVICES:
-            return name[len(prefix):]
+        if name.startswith(prefix) and name[len(prefix) :] in SERVICES:
+            return name[len(prefix) :]
     return ""
 
 

@@ -8,9 +8,13 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from katib_gitops.schema import ours
 from katib_gitops.core.diagnostics import Diagnostic, FindingsError, UsageError
-from katib_gitops.core.kinds import API_VERSION, SPEC_KIND, TARGETS_KIND  # re-exported: katib_gitops.spec.model is where callers look
+from katib_gitops.core.kinds import (
+    API_VERSION,
+    SPEC_KIND,
+    TARGETS_KIND,
+)  # re-exported: katib_gitops.spec.model is where callers look
+from katib_gitops.schema import ours
 from katib_gitops.yamlio import Document, load_documents, read_text, walk
 
 if TYPE_CHECKING:
@@ -197,7 +201,9 @@ def parse_gitops(raw: Mapping[str, Any] | None) -> GitOps | None:
 def find_spec_files(specs_dir: Path) -> list[Path]:
     """Every .yaml/.yml file under the specs folder; symbolic links never lead out of it (yamlio.walk)."""
     if not specs_dir.is_dir():
-        raise UsageError(f"{specs_dir}: no such directory" if not specs_dir.exists() else f"{specs_dir}: not a directory")
+        raise UsageError(
+            f"{specs_dir}: no such directory" if not specs_dir.exists() else f"{specs_dir}: not a directory"
+        )
     files = [here / name for here, _, names in walk(specs_dir) for name in names if name.endswith((".yaml", ".yml"))]
     return sorted(files, key=lambda p: p.relative_to(specs_dir).as_posix())
 
@@ -286,13 +292,22 @@ def name_problems(document: Document) -> list[Diagnostic]:
     if data.get("kind") == SPEC_KIND:
         found.append((["metadata", "name"], (data.get("metadata") or {}).get("name")))
         targets = spec.get("targets") or {}
-        found += [(["spec", "targets", field, i], v) for field in ("namespaces", "profiles") for i, v in enumerate(targets.get(field) or [])]
+        found += [
+            (["spec", "targets", field, i], v)
+            for field in ("namespaces", "profiles")
+            for i, v in enumerate(targets.get(field) or [])
+        ]
     else:
         found += [(["spec", "namespaces", i], v) for i, v in enumerate(spec.get("namespaces") or [])]
         found += [(["spec", "profiles", k], k) for k in (spec.get("profiles") or {})]
     return [
-        document.diagnostic(path, SCHEMA_KIND_RULE, f"{value!r} is not a DNS label (lowercase ASCII letters, digits and '-', at most {MAX_LABEL})",
-                            hint="it names a folder of the output and a Kubernetes object", at_key=path[-2:-1] == ["profiles"] and isinstance(path[-1], str))
+        document.diagnostic(
+            path,
+            SCHEMA_KIND_RULE,
+            f"{value!r} is not a DNS label (lowercase ASCII letters, digits and '-', at most {MAX_LABEL})",
+            hint="it names a folder of the output and a Kubernetes object",
+            at_key=path[-2:-1] == ["profiles"] and isinstance(path[-1], str),
+        )
         for path, value in found
         if not isinstance(value, str) or not DNS_LABEL.match(value) or len(value) > MAX_LABEL
     ]
@@ -300,6 +315,15 @@ def name_problems(document: Document) -> list[Diagnostic]:
 
 def _targets_count_problem(specs_dir: Path, target_docs: Sequence[Document]) -> Diagnostic:
     if not target_docs:
-        return Diagnostic(str(specs_dir), 1, 1, SCHEMA_KIND_RULE, f"no '{TARGETS_KIND}' document found", hint="add specs/targets.yaml declaring namespaces and profiles")
+        return Diagnostic(
+            str(specs_dir),
+            1,
+            1,
+            SCHEMA_KIND_RULE,
+            f"no '{TARGETS_KIND}' document found",
+            hint="add specs/targets.yaml declaring namespaces and profiles",
+        )
     second = target_docs[1]
-    return second.diagnostic([], SCHEMA_KIND_RULE, f"more than one '{TARGETS_KIND}' document (first in {target_docs[0].file})")
+    return second.diagnostic(
+        [], SCHEMA_KIND_RULE, f"more than one '{TARGETS_KIND}' document (first in {target_docs[0].file})"
+    )

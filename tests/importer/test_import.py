@@ -16,14 +16,14 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from katib_gitops.commands import importer
-from katib_gitops.kustomize import render
 from katib_gitops import yamlio
 from katib_gitops.cli.main import main
+from katib_gitops.commands import importer
 from katib_gitops.core.defaults import apply_katib_defaults
 from katib_gitops.core.diagnostics import FindingsError, UsageError
-from katib_gitops.expand.experiment import build_experiment
 from katib_gitops.core.kinds import ISTIO_OFF, lookup
+from katib_gitops.expand.experiment import build_experiment
+from katib_gitops.kustomize import render
 from katib_gitops.spec.model import Profile, camel_case, load_spec_set, parse_spec
 from katib_gitops.yamlio import Document, dump, load_documents, read_text
 from tests.conftest import ROOT
@@ -36,7 +36,10 @@ REFUSED = {
     # katib-rules.md section 17: broken upstream, refused with the validator's error.
     "hp-tuning/simple-pbt.yaml": "COUNT-04",  # UP-09: maxFailedTrialCount 3 > maxTrialCount 2
     "tekton/pipeline-run.yaml": "TT-15",  # UP-01: $(trialParameters.lr) instead of ${trialParameters.learningRate}
-    "trial-template/trial-configmap-source.yaml": {"TT-15", "TT-16"},  # UP-02: checked against Katib's trial-templates ConfigMap
+    "trial-template/trial-configmap-source.yaml": {
+        "TT-15",
+        "TT-16",
+    },  # UP-02: checked against Katib's trial-templates ConfigMap
     # Found broken by the validator too (tests/validate/test_upstream_examples.py).
     "nas/darts-gpu.yaml": {"NASOP-02", "DARTS-01"},  # skip_connection has no parameters: the darts service refuses it
 }
@@ -48,8 +51,13 @@ SHORT_FORM = (
 )
 GENERATOR_LABELS = {"app.kubernetes.io/managed-by", "katib-gitops.dev/spec"}
 GENERATOR_ANNOTATIONS = {
-    "kubectl.kubernetes.io/last-applied-configuration", "katib-gitops.dev/spec", "katib-gitops.dev/profile", "argocd.argoproj.io/sync-options", "argocd.argoproj.io/compare-options",
-    "kustomize.toolkit.fluxcd.io/prune", "kustomize.toolkit.fluxcd.io/substitute",
+    "kubectl.kubernetes.io/last-applied-configuration",
+    "katib-gitops.dev/spec",
+    "katib-gitops.dev/profile",
+    "argocd.argoproj.io/sync-options",
+    "argocd.argoproj.io/compare-options",
+    "kustomize.toolkit.fluxcd.io/prune",
+    "kustomize.toolkit.fluxcd.io/substitute",
 }
 
 
@@ -81,16 +89,21 @@ def documented(experiment: dict[str, Any]) -> dict[str, Any]:
     for entry in template["trialParameters"]:  # descriptions the generator writes (docs/migration.md)
         reference = entry["reference"]
         if reference.startswith("${trialSpec."):
-            entry.setdefault("description", f"the trial's {reference[len('${trialSpec.'):-1]}")
+            entry.setdefault("description", f"the trial's {reference[len('${trialSpec.') : -1]}")
         else:
-            entry.setdefault("description", f"the {reference} the algorithm assigns" if "nasConfig" in spec else f"value of parameter {reference}")
+            entry.setdefault(
+                "description",
+                f"the {reference} the algorithm assigns" if "nasConfig" in spec else f"value of parameter {reference}",
+            )
     trial_spec = template["trialSpec"]
     kind = lookup(trial_spec["kind"], trial_spec["apiVersion"])
     for path in kind.pod_spec_paths(trial_spec) if kind else ():
         node: Any = trial_spec
         for part in path[:-1]:
             node = node[part]
-        node.setdefault("metadata", {}).setdefault("annotations", {}).update({k: v for k, v in ISTIO_OFF.items() if k not in node["metadata"]["annotations"]})
+        node.setdefault("metadata", {}).setdefault("annotations", {}).update(
+            {k: v for k, v in ISTIO_OFF.items() if k not in node["metadata"]["annotations"]}
+        )
     return out
 
 
@@ -112,7 +125,9 @@ def test_every_upstream_example_round_trips_or_is_refused_for_its_reason(shared:
 
     examples = upstream(shared)
     assert set(REFUSED) <= set(examples) and len(examples) >= 30
-    templates = load_trial_templates([str(shared / "upstream" / "katib" / "config" / "trial-templates.yaml")])  # as Katib installs them
+    templates = load_trial_templates(
+        [str(shared / "upstream" / "katib" / "config" / "trial-templates.yaml")]
+    )  # as Katib installs them
     refused, imported = {}, []
     for name, document in examples.items():
         try:
@@ -139,7 +154,9 @@ def test_refusals_point_at_the_source(shared: Path) -> None:
     assert fpga.spec["spec"]["parameters"][0]["min"] == "0.00"  # kept as written
     with pytest.raises(FindingsError) as caught:
         importer.import_experiment(examples["trial-template/trial-configmap-source.yaml"])
-    assert [(d.rule_id, d.path, d.line) for d in caught.value.diagnostics] == [("import-unsupported", "spec.trialTemplate.configMap", 51)]
+    assert [(d.rule_id, d.path, d.line) for d in caught.value.diagnostics] == [
+        ("import-unsupported", "spec.trialTemplate.configMap", 51)
+    ]
 
 
 def test_pytorch_example_spec(shared: Path) -> None:
@@ -147,14 +164,23 @@ def test_pytorch_example_spec(shared: Path) -> None:
     spec = result.spec["spec"]
     assert result.namespace == "kubeflow" and result.profile == "imported-cpu"
     assert spec["targets"] == {"namespaces": ["kubeflow"], "profiles": ["imported-cpu"]}
-    assert spec["parameters"][0] == {"name": "lr", "type": "double", "min": 0.01, "max": 0.05, "trialParameter": "learningRate",
-                                     "description": "Learning rate for the training model", "pass": "placeholder"}
+    assert spec["parameters"][0] == {
+        "name": "lr",
+        "type": "double",
+        "min": 0.01,
+        "max": 0.05,
+        "trialParameter": "learningRate",
+        "description": "Learning rate for the training model",
+        "pass": "placeholder",
+    }
     assert spec["trial"]["replicas"] == {"Master": 1, "Worker": 1}
     assert spec["budget"] == {"maxTrials": 12, "parallelTrials": 3, "maxFailedTrials": 3}
 
 
 def test_long_names_are_shortened_with_a_note(shared: Path) -> None:
-    result = importer.import_experiment(upstream(shared)["metrics-collector/file-metrics-collector-with-json-format.yaml"])
+    result = importer.import_experiment(
+        upstream(shared)["metrics-collector/file-metrics-collector-with-json-format.yaml"]
+    )
     assert result.name == "file-metrics-collector-with"
     assert any("file-metrics-collector-with-json-format" in n for n in result.notes)
 
@@ -197,7 +223,10 @@ def test_gpu_overlay_becomes_a_gpu_profile(repo_specs: Path) -> None:
     gpu = load_spec_set(repo_specs).targets.profiles["gpu"].body
     assert result.profile == "imported-gpu"
     assert result.profile_body["resources"] == {"limits": {"nvidia.com/gpu": 1}}
-    assert result.profile_body["nodeSelector"] == gpu["nodeSelector"] and result.profile_body["tolerations"] == gpu["tolerations"]
+    assert (
+        result.profile_body["nodeSelector"] == gpu["nodeSelector"]
+        and result.profile_body["tolerations"] == gpu["tolerations"]
+    )
     assert result.spec["spec"]["trial"]["resources"] == {"requests": gpu["resources"]["requests"]}
 
 
@@ -206,7 +235,12 @@ def test_gpu_overlay_becomes_a_gpu_profile(repo_specs: Path) -> None:
 
 def experiment(**changes: Any) -> dict[str, Any]:
     """A PyTorchJob Experiment whose trial the tests then reshape."""
-    container = {"name": "pytorch", "image": "example.com/train:1", "command": ["python", "/train.py"], "args": ["--lr", "${trialParameters.lr}"]}
+    container = {
+        "name": "pytorch",
+        "image": "example.com/train:1",
+        "command": ["python", "/train.py"],
+        "args": ["--lr", "${trialParameters.lr}"],
+    }
     role = {"replicas": 1, "restartPolicy": "OnFailure", "template": {"spec": {"containers": [container]}}}
     out: dict[str, Any] = {
         "apiVersion": "kubeflow.org/v1beta1",
@@ -221,7 +255,11 @@ def experiment(**changes: Any) -> dict[str, Any]:
             "trialTemplate": {
                 "primaryContainerName": "pytorch",
                 "trialParameters": [{"name": "lr", "description": "learning rate", "reference": "--lr"}],
-                "trialSpec": {"apiVersion": "kubeflow.org/v1", "kind": "PyTorchJob", "spec": {"pytorchReplicaSpecs": {"Master": role, "Worker": copy.deepcopy(role)}}},
+                "trialSpec": {
+                    "apiVersion": "kubeflow.org/v1",
+                    "kind": "PyTorchJob",
+                    "spec": {"pytorchReplicaSpecs": {"Master": role, "Worker": copy.deepcopy(role)}},
+                },
             },
         },
     }
@@ -247,14 +285,21 @@ def test_trailing_flags_become_the_default_delivery() -> None:
 
 def test_equals_flags_and_env_vars_are_recognised() -> None:
     data = experiment()
-    data["spec"]["parameters"].append({"name": "batch", "parameterType": "int", "feasibleSpace": {"min": "16", "max": "64", "step": "16"}})
-    data["spec"]["trialTemplate"]["trialParameters"].append({"name": "batch", "description": "batch size", "reference": "batch"})
+    data["spec"]["parameters"].append(
+        {"name": "batch", "parameterType": "int", "feasibleSpace": {"min": "16", "max": "64", "step": "16"}}
+    )
+    data["spec"]["trialTemplate"]["trialParameters"].append(
+        {"name": "batch", "description": "batch size", "reference": "batch"}
+    )
     for role in roles(data).values():
         container = role["template"]["spec"]["containers"][0]
         container["args"] = ["--epochs=1", "--learning-rate=${trialParameters.lr}"]
         container["env"] = [{"name": "HOME", "value": "/tmp"}, {"name": "BATCH", "value": "${trialParameters.batch}"}]
     body = imported(data).spec["spec"]
-    assert [p.get("pass") for p in body["parameters"]] == [{"flag": "--learning-rate", "style": "equals"}, {"env": "BATCH"}]
+    assert [p.get("pass") for p in body["parameters"]] == [
+        {"flag": "--learning-rate", "style": "equals"},
+        {"env": "BATCH"},
+    ]
     assert body["parameters"][1]["step"] == 16
     assert body["trial"]["args"] == ["--epochs=1"] and body["trial"]["env"] == {"HOME": "/tmp"}
 
@@ -264,7 +309,12 @@ def test_placeholders_in_the_middle_stay_where_they_are() -> None:
     for role in roles(data).values():
         role["template"]["spec"]["containers"][0]["args"] = ["--lr", "${trialParameters.lr}", "--epochs", "3"]
     body = imported(data).spec["spec"]
-    assert body["parameters"][0]["pass"] == "placeholder" and body["trial"]["args"] == ["--lr", "${trialParameters.lr}", "--epochs", "3"]
+    assert body["parameters"][0]["pass"] == "placeholder" and body["trial"]["args"] == [
+        "--lr",
+        "${trialParameters.lr}",
+        "--epochs",
+        "3",
+    ]
 
 
 def test_roles_that_differ_get_per_role_overrides() -> None:
@@ -278,7 +328,12 @@ def test_roles_that_differ_get_per_role_overrides() -> None:
     assert result.form == "short"
     assert result.spec["spec"]["trial"]["replicas"] == {
         "Master": 1,
-        "Worker": {"replicas": 3, "restartPolicy": "ExitCode", "command": ["python", "/worker.py"], "env": {"ROLE": "worker"}},
+        "Worker": {
+            "replicas": 3,
+            "restartPolicy": "ExitCode",
+            "command": ["python", "/worker.py"],
+            "env": {"ROLE": "worker"},
+        },
     }
 
 
@@ -287,15 +342,24 @@ def test_pod_and_container_extras() -> None:
     for role in roles(data).values():
         role["template"]["spec"]["serviceAccountName"] = "trainer"
         role["template"]["spec"]["volumes"] = [{"name": "data", "emptyDir": {}}]
-        role["template"]["spec"]["containers"][0].update({"ports": [{"containerPort": 23456}], "volumeMounts": [{"name": "data", "mountPath": "/data"}]})
+        role["template"]["spec"]["containers"][0].update(
+            {"ports": [{"containerPort": 23456}], "volumeMounts": [{"name": "data", "mountPath": "/data"}]}
+        )
     trial = imported(data).spec["spec"]["trial"]
-    assert trial["pod"] == {"serviceAccountName": "trainer"} and trial["container"] == {"ports": [{"containerPort": 23456}]}
-    assert trial["volumes"] == [{"name": "data", "emptyDir": {}}] and trial["volumeMounts"] == [{"name": "data", "mountPath": "/data"}]
+    assert trial["pod"] == {"serviceAccountName": "trainer"} and trial["container"] == {
+        "ports": [{"containerPort": 23456}]
+    }
+    assert trial["volumes"] == [{"name": "data", "emptyDir": {}}] and trial["volumeMounts"] == [
+        {"name": "data", "mountPath": "/data"}
+    ]
 
 
 def test_pod_metadata_needs_the_raw_trial_spec() -> None:
     data = experiment()
-    roles(data)["Worker"]["template"]["metadata"] = {"labels": {"team": "a"}, "annotations": {"sidecar.istio.io/inject": "true"}}
+    roles(data)["Worker"]["template"]["metadata"] = {
+        "labels": {"team": "a"},
+        "annotations": {"sidecar.istio.io/inject": "true"},
+    }
     result = imported(data)
     assert result.form == "raw" and any("metadata" in n for n in result.notes)
     raw = result.spec["spec"]["trial"]["trialSpec"]["spec"]["pytorchReplicaSpecs"]
@@ -308,7 +372,9 @@ def test_worker_only_gpus_become_a_profile_with_roles() -> None:
     worker = roles(data)["Worker"]["template"]["spec"]
     worker["containers"][0]["resources"] = {"requests": {"cpu": "4"}, "limits": {"nvidia.com/gpu": 2}}
     for role in roles(data).values():
-        role["template"]["spec"]["tolerations"] = [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}]
+        role["template"]["spec"]["tolerations"] = [
+            {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}
+        ]
     result = imported(data)
     assert result.profile == "imported-gpu"
     assert result.profile_body == {
@@ -317,7 +383,10 @@ def test_worker_only_gpus_become_a_profile_with_roles() -> None:
         "roles": ["Worker"],
         "tolerations": [{"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}],
     }
-    assert result.spec["spec"]["trial"]["replicas"]["Worker"] == {"replicas": 1, "resources": {"requests": {"cpu": "4"}}}
+    assert result.spec["spec"]["trial"]["replicas"]["Worker"] == {
+        "replicas": 1,
+        "resources": {"requests": {"cpu": "4"}},
+    }
 
 
 def test_extended_resources_that_differ_between_roles_stay_in_the_trial() -> None:
@@ -332,13 +401,31 @@ def test_extended_resources_that_differ_between_roles_stay_in_the_trial() -> Non
 def test_profile_names_follow_the_resource() -> None:
     assert importer.profile_name({"limits": {"xilinx/aws-vu9p-f1": 1}}) == "imported-aws-vu9p-f1"
     assert importer.profile_name({"limits": {"amd.com/gpu": 1}}) == "imported-gpu"
-    assert not importer.is_extended("cpu") and not importer.is_extended("kubernetes.io/batch") and importer.is_extended("intel.com/fpga")
+    assert (
+        not importer.is_extended("cpu")
+        and not importer.is_extended("kubernetes.io/batch")
+        and importer.is_extended("intel.com/fpga")
+    )
 
 
 def test_numbers_and_settings_keep_their_text() -> None:
-    assert [importer.number(t, integer=False) for t in ("0.01", "1", "1e-05", "1e-3", "0.00", "1.0", "x")] == [0.01, 1, 1e-05, None, None, 1.0, None]
+    assert [importer.number(t, integer=False) for t in ("0.01", "1", "1e-05", "1e-3", "0.00", "1.0", "x")] == [
+        0.01,
+        1,
+        1e-05,
+        None,
+        None,
+        1.0,
+        None,
+    ]
     assert [importer.number(t, integer=True) for t in ("32", "032", "3.0", "1_000")] == [32, None, None, None]
-    assert [importer.typed_setting(v) for v in ("2", "0.25", "true", "0.00001", "num-epochs")] == [2, 0.25, True, "0.00001", "num-epochs"]
+    assert [importer.typed_setting(v) for v in ("2", "0.25", "true", "0.00001", "num-epochs")] == [
+        2,
+        0.25,
+        True,
+        "0.00001",
+        "num-epochs",
+    ]
 
 
 def test_numbers_without_a_shorter_spelling_stay_strings_and_non_numbers_are_refused() -> None:
@@ -350,13 +437,20 @@ def test_numbers_without_a_shorter_spelling_stay_strings_and_non_numbers_are_ref
     with pytest.raises(FindingsError) as caught:
         importer.import_experiment(load_documents(dump(data), "e.yaml")[0])
     [problem] = caught.value.diagnostics
-    assert problem.rule_id == "HO-09" and problem.path == "spec.parameters[0].feasibleSpace.min"  # the validator refuses it first
+    assert (
+        problem.rule_id == "HO-09" and problem.path == "spec.parameters[0].feasibleSpace.min"
+    )  # the validator refuses it first
 
 
 def test_what_no_spec_reproduces_is_refused_with_the_difference() -> None:
     data = experiment()
-    data["spec"]["trialTemplate"]["trialSpec"]["spec"]["pytorchReplicaSpecs"]["Master"]["template"]["spec"]["containers"][0]["args"] = []
-    data["spec"]["metricsCollectorSpec"] = {"collector": {"kind": "StdOut"}, "source": {"fileSystemPath": {"path": "/x", "kind": "File"}}}
+    data["spec"]["trialTemplate"]["trialSpec"]["spec"]["pytorchReplicaSpecs"]["Master"]["template"]["spec"][
+        "containers"
+    ][0]["args"] = []
+    data["spec"]["metricsCollectorSpec"] = {
+        "collector": {"kind": "StdOut"},
+        "source": {"fileSystemPath": {"path": "/x", "kind": "File"}},
+    }
     with pytest.raises(FindingsError) as caught:
         importer.import_experiment(load_documents(dump(data), "e.yaml")[0])
     [problem] = caught.value.diagnostics
@@ -387,7 +481,11 @@ def test_identical_profiles_are_reused_and_same_specs_merged() -> None:
     other["metadata"]["namespace"] = "team-b"
     second = imported(other)
     third = imported(experiment(maxTrialCount=8))
-    targets = {"apiVersion": "katib-gitops.dev/v1alpha1", "kind": "Targets", "spec": {"namespaces": ["team-a"], "profiles": {"cpu": {"description": "CPU"}}}}
+    targets = {
+        "apiVersion": "katib-gitops.dev/v1alpha1",
+        "kind": "Targets",
+        "spec": {"namespaces": ["team-a"], "profiles": {"cpu": {"description": "CPU"}}},
+    }
     merged, results = importer.merge_imports([first, second, third], targets)
     assert merged["spec"] == {"namespaces": ["team-a", "team-b"], "profiles": {"cpu": {"description": "CPU"}}}
     assert [r.name for r in results] == ["demo", "demo-2"]
@@ -456,7 +554,9 @@ def test_v1alpha3_experiments_are_migrated_then_imported(tmp_path: Path) -> None
     assert result.form == "short" and result.name == "katib-tfjob-experiment" and result.source == str(path)
     assert spec["budget"]["resumePolicy"] == "LongRunning"  # v1alpha3's default, written out by the migration
     assert [p.get("pass") for p in spec["parameters"]] == [None, None]  # the {{range}} loop: default flags
-    assert spec["trial"]["replicas"] == {"Worker": 2} and result.profile_body["resources"] == {"limits": {"nvidia.com/gpu": 1}}
+    assert spec["trial"]["replicas"] == {"Worker": 2} and result.profile_body["resources"] == {
+        "limits": {"nvidia.com/gpu": 1}
+    }
     assert any(n.startswith("migrated from v1alpha3:") and "MIG-08" in n for n in result.notes)
     migrated, _ = importer.migrated_document(document)
     assert_round_trip(migrated, result)
@@ -483,14 +583,27 @@ def run(*args: str) -> tuple[int, str, str]:
 def test_cli_writes_specs_that_generate_accepts(shared: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     examples = shared / EXAMPLES
-    files = [str(examples / name) for name in (*SHORT_FORM, "argo/argo-workflow.yaml", "metrics-collector/metrics-collection-strategy.yaml")]
+    files = [
+        str(examples / name)
+        for name in (*SHORT_FORM, "argo/argo-workflow.yaml", "metrics-collector/metrics-collection-strategy.yaml")
+    ]
     code, out, err = run(*files, str(ROOT / "overlays" / "mnist-tfjob"))
     assert code == 0, err
     assert "specs/pytorchjob-mnist.yaml: new (short form, namespace kubeflow, profile imported-cpu)" in out
     assert "specs/targets.yaml: new" in out
     written = sorted(p.name for p in (tmp_path / "specs").iterdir())
-    assert written == ["katib-argo-workflow.yaml", "metrics-collection-strategy.yaml", "mnist-tfjob-2.yaml", "mnist-tfjob-3.yaml", "mnist-tfjob.yaml",
-                       "pytorchjob-mnist.yaml", "random.yaml", "targets.yaml", "tfjob-mnist-with-summaries.yaml", "torch-distributed-example.yaml"]
+    assert written == [
+        "katib-argo-workflow.yaml",
+        "metrics-collection-strategy.yaml",
+        "mnist-tfjob-2.yaml",
+        "mnist-tfjob-3.yaml",
+        "mnist-tfjob.yaml",
+        "pytorchjob-mnist.yaml",
+        "random.yaml",
+        "targets.yaml",
+        "tfjob-mnist-with-summaries.yaml",
+        "torch-distributed-example.yaml",
+    ]
     result = CliRunner().invoke(main, ["generate"])
     assert result.exit_code == 0, result.stderr
     targets = load_spec_set(tmp_path / "specs").targets
@@ -526,7 +639,9 @@ def test_cli_updates_a_targets_file_with_a_bom_and_crlf_line_endings(tmp_path: P
     source, out = tmp_path / "e.yaml", tmp_path / "specs"
     source.write_text(dump(experiment()))
     out.mkdir()
-    (out / "targets.yaml").write_bytes(b"\xef\xbb\xbf" + (repo_specs / "targets.yaml").read_bytes().replace(b"\n", b"\r\n"))
+    (out / "targets.yaml").write_bytes(
+        b"\xef\xbb\xbf" + (repo_specs / "targets.yaml").read_bytes().replace(b"\n", b"\r\n")
+    )
     assert run(str(source), "--out", str(out))[0] == 0
     updated = (out / "targets.yaml").read_bytes()
     assert b"\r" not in updated and not updated.startswith(b"\xef") and b"# GPUs are scarce\n" in updated
@@ -542,7 +657,12 @@ def test_cli_dry_run_prints_and_writes_nothing(shared: Path, tmp_path: Path) -> 
 
 
 def test_cli_refusals_exit_1_with_positions(shared: Path, tmp_path: Path) -> None:
-    code, _, err = run(str(shared / EXAMPLES / "hp-tuning" / "simple-pbt.yaml"), str(shared / EXAMPLES / "trial-template" / "trial-configmap-source.yaml"), "--out", str(tmp_path / "s"))
+    code, _, err = run(
+        str(shared / EXAMPLES / "hp-tuning" / "simple-pbt.yaml"),
+        str(shared / EXAMPLES / "trial-template" / "trial-configmap-source.yaml"),
+        "--out",
+        str(tmp_path / "s"),
+    )
     assert code == 1 and not (tmp_path / "s").exists()
     assert "simple-pbt.yaml:10:24: error:" in err and "[COUNT-04]" in err and "[import-unsupported]" in err
 
@@ -553,12 +673,18 @@ def test_cli_usage_errors_exit_2(tmp_path: Path) -> None:
     assert run(str(tmp_path / "missing.yaml"))[0] == 2
 
 
-def test_cli_refuses_a_file_over_the_size_limit_with_yaml_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(yamlio.LIMITS, "max_file_bytes", yamlio.LIMITS.max_file_bytes)  # the flag's limit ends with the test
+def test_cli_refuses_a_file_over_the_size_limit_with_yaml_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(
+        yamlio.LIMITS, "max_file_bytes", yamlio.LIMITS.max_file_bytes
+    )  # the flag's limit ends with the test
     source = tmp_path / "e.yaml"
     source.write_text(dump(experiment()))
     code, _, err = run(str(source), "--out", str(tmp_path / "specs"), "--max-file-size", "1KiB")
-    assert code == 1 and f"{source}:1:1: error: file is larger than the 1024 bytes limit" in err and "[yaml-limit]" in err
+    assert (
+        code == 1 and f"{source}:1:1: error: file is larger than the 1024 bytes limit" in err and "[yaml-limit]" in err
+    )
     assert not (tmp_path / "specs").exists()
     assert run(str(source), "--out", str(tmp_path / "specs"), "--max-file-size", "1MiB")[0] == 0
 
@@ -595,7 +721,10 @@ def test_targets_updates_quote_what_yaml_readers_disagree_on(tmp_path: Path, rep
     text = (out / "targets.yaml").read_text()
     assert "- 'no'" in text and "gpu: 'yes'" in text and "zone: '010'" in text
     targets = load_spec_set(out).targets
-    assert "no" in targets.namespaces and targets.profiles["imported-gpu"].body["nodeSelector"] == {"gpu": "yes", "zone": "010"}
+    assert "no" in targets.namespaces and targets.profiles["imported-gpu"].body["nodeSelector"] == {
+        "gpu": "yes",
+        "zone": "010",
+    }
 
 
 def test_a_v1alpha3_experiment_after_one_that_cannot_migrate_is_still_found(tmp_path: Path) -> None:
@@ -614,14 +743,19 @@ def test_a_v1alpha3_experiment_after_one_that_cannot_migrate_is_still_found(tmp_
 def test_metadata_trial_parameters_become_metadata_parameters_and_must_come_last(shared: Path) -> None:
     source = upstream(shared)["trial-template/trial-metadata-substitution.yaml"]
     result = importer.import_experiment(source)
-    assert [m["reference"] for m in result.spec["spec"]["trial"]["metadataParameters"]][:2] == ["${trialSpec.Name}", "${trialSpec.Namespace}"]
+    assert [m["reference"] for m in result.spec["spec"]["trial"]["metadataParameters"]][:2] == [
+        "${trialSpec.Name}",
+        "${trialSpec.Namespace}",
+    ]
     assert_round_trip(source, result)
     reordered = copy.deepcopy(source.data)
     entries = reordered["spec"]["trialTemplate"]["trialParameters"]
     entries.insert(0, entries.pop(2))  # ${trialSpec.Name} first
     with pytest.raises(FindingsError) as refused:
         importer.import_experiment(load_documents(dump(reordered), "reordered.yaml")[0])
-    assert [(d.rule_id, d.path) for d in refused.value.diagnostics] == [("import-unsupported", "spec.trialTemplate.trialParameters[1]")]
+    assert [(d.rule_id, d.path) for d in refused.value.diagnostics] == [
+        ("import-unsupported", "spec.trialTemplate.trialParameters[1]")
+    ]
 
 
 @pytest.mark.parametrize("name", ["nas/enas-cpu.yaml", "nas/enas-gpu.yaml", "nas/darts-cpu.yaml"])
@@ -630,8 +764,12 @@ def test_nas_examples_become_nas_specs(shared: Path, name: str) -> None:
     result = importer.import_experiment(source)
     nas = result.spec["spec"]["nas"]
     assert "parameters" not in result.spec["spec"] and result.form == "short"
-    assert [o["type"] for o in nas["operations"]] == [o["operationType"] for o in source.data["spec"]["nasConfig"]["operations"]]
-    assert [a["reference"] for a in nas["assignments"]] == [e["reference"] for e in source.data["spec"]["trialTemplate"]["trialParameters"]]
+    assert [o["type"] for o in nas["operations"]] == [
+        o["operationType"] for o in source.data["spec"]["nasConfig"]["operations"]
+    ]
+    assert [a["reference"] for a in nas["assignments"]] == [
+        e["reference"] for e in source.data["spec"]["trialTemplate"]["trialParameters"]
+    ]
     assert_round_trip(source, result)
 
 
@@ -644,5 +782,10 @@ def test_trial_parameters_without_descriptions_round_trip(shared: Path, name: st
     source = load_documents(dump(data), "no-descriptions.yaml")[0]
     result = importer.import_experiment(source)
     assert_round_trip(source, result)
-    assert all("description" not in item for item in [*result.spec["spec"].get("nas", {}).get("assignments", []),
-                                                       *result.spec["spec"]["trial"].get("metadataParameters", [])])
+    assert all(
+        "description" not in item
+        for item in [
+            *result.spec["spec"].get("nas", {}).get("assignments", []),
+            *result.spec["spec"]["trial"].get("metadataParameters", []),
+        ]
+    )

@@ -14,8 +14,8 @@ from click.testing import CliRunner
 
 from katib_gitops import yamlio
 from katib_gitops.cli.main import main
-from katib_gitops.core.diagnostics import Severity
 from katib_gitops.commands.migrate import FileMigration, TemplateData, TemplateError, migrate_text, render_template
+from katib_gitops.core.diagnostics import Severity
 from katib_gitops.rules import validator
 from katib_gitops.yamlio import load_documents
 from tests.reliability.helpers import assert_clean_exit, process
@@ -36,7 +36,9 @@ def plain(text: str) -> list[Any]:
 def validate(tmp_path: Path, text: str, version: tuple[int, int] = (0, 19)) -> list[Any]:
     path = tmp_path / "migrated.yaml"
     path.write_text(text)
-    outcome = validator.validate(validator.Options(paths=(str(path),), ignore_missing_schemas=False, katib_version=version), io.StringIO())
+    outcome = validator.validate(
+        validator.Options(paths=(str(path),), ignore_missing_schemas=False, katib_version=version), io.StringIO()
+    )
     return list(outcome.diagnostics)
 
 
@@ -48,16 +50,23 @@ def cli(*args: str) -> tuple[int, str, str]:
 def experiment(template: str, *, spec: str = "", name: str = "demo") -> str:
     """A v1alpha3 Job Experiment around `template` (the rawTemplate's text, not indented)."""
     body = textwrap.indent(textwrap.dedent(template).strip("\n"), " " * 8)
-    head = textwrap.indent(textwrap.dedent(spec).strip("\n"), "  ") if spec else (
-        "  objective: {type: maximize, objectiveMetricName: accuracy}\n"
-        "  algorithm: {algorithmName: random}\n"
-        "  parallelTrialCount: 3\n"
-        "  maxTrialCount: 12\n"
-        "  parameters:\n"
-        "    - {name: --lr, parameterType: double, feasibleSpace: {min: \"0.01\", max: \"0.1\"}}\n"
-        "    - {name: --num-layers, parameterType: int, feasibleSpace: {min: \"2\", max: \"5\"}}")
-    return (f"apiVersion: kubeflow.org/v1alpha3\nkind: Experiment\nmetadata:\n  name: {name}\n  namespace: team-a\nspec:\n{head}\n"
-            f"  trialTemplate:\n    goTemplate:\n      rawTemplate: |-\n{body}\n")
+    head = (
+        textwrap.indent(textwrap.dedent(spec).strip("\n"), "  ")
+        if spec
+        else (
+            "  objective: {type: maximize, objectiveMetricName: accuracy}\n"
+            "  algorithm: {algorithmName: random}\n"
+            "  parallelTrialCount: 3\n"
+            "  maxTrialCount: 12\n"
+            "  parameters:\n"
+            '    - {name: --lr, parameterType: double, feasibleSpace: {min: "0.01", max: "0.1"}}\n'
+            '    - {name: --num-layers, parameterType: int, feasibleSpace: {min: "2", max: "5"}}'
+        )
+    )
+    return (
+        f"apiVersion: kubeflow.org/v1alpha3\nkind: Experiment\nmetadata:\n  name: {name}\n  namespace: team-a\nspec:\n{head}\n"
+        f"  trialTemplate:\n    goTemplate:\n      rawTemplate: |-\n{body}\n"
+    )
 
 
 JOB = """\
@@ -113,17 +122,31 @@ def test_the_tutorial_experiments_keep_the_same_search(name: str) -> None:
         assert after["spec"][field] == before["spec"][field], field
     template = after["spec"]["trialTemplate"]
     trial_parameters = {p["reference"]: p["name"] for p in template["trialParameters"]}
-    expected_args = [a for p in before["spec"]["parameters"] for a in (p["name"], f"${{trialParameters.{trial_parameters[p['name']]}}}")]
-    old = plain(before["spec"]["trialTemplate"]["goTemplate"]["rawTemplate"].replace("{{", "#{{"))[0]  # the loop commented out
+    expected_args = [
+        a
+        for p in before["spec"]["parameters"]
+        for a in (p["name"], f"${{trialParameters.{trial_parameters[p['name']]}}}")
+    ]
+    old = plain(before["spec"]["trialTemplate"]["goTemplate"]["rawTemplate"].replace("{{", "#{{"))[
+        0
+    ]  # the loop commented out
     kind = old["kind"]
-    assert template["trialSpec"]["kind"] == kind and template["primaryContainerName"] == {"TFJob": "tensorflow", "PyTorchJob": "pytorch"}[kind]
+    assert (
+        template["trialSpec"]["kind"] == kind
+        and template["primaryContainerName"] == {"TFJob": "tensorflow", "PyTorchJob": "pytorch"}[kind]
+    )
     old_roles, new_roles = old["spec"][REPLICAS[kind]], template["trialSpec"]["spec"][REPLICAS[kind]]
     assert list(new_roles) == list(old_roles)
     for role, old_role in old_roles.items():
         new_role = new_roles[role]
         assert new_role["replicas"] == old_role["replicas"]
-        (old_container,), (new_container,) = old_role["template"]["spec"]["containers"], new_role["template"]["spec"]["containers"]
-        assert {k: v for k, v in new_container.items() if k != "args"} == {k: v for k, v in old_container.items() if k != "args"}
+        (old_container,), (new_container,) = (
+            old_role["template"]["spec"]["containers"],
+            new_role["template"]["spec"]["containers"],
+        )
+        assert {k: v for k, v in new_container.items() if k != "args"} == {
+            k: v for k, v in old_container.items() if k != "args"
+        }
         assert new_container["args"] == expected_args
         assert new_container["resources"]["limits"]["nvidia.com/gpu"] == 1
 
@@ -132,7 +155,9 @@ def test_the_tutorial_trial_parameters_follow_mig_20() -> None:
     (tf,) = plain(migrate_text((DATA / TUTORIAL[0]).read_text(), TUTORIAL[0]).text)
     (torch,) = plain(migrate_text((DATA / TUTORIAL[1]).read_text(), TUTORIAL[1]).text)
     assert tf["spec"]["trialTemplate"]["trialParameters"] == [
-        {"name": "learningRate", "reference": "--learning-rate"}, {"name": "momentum", "reference": "--momentum"}]
+        {"name": "learningRate", "reference": "--learning-rate"},
+        {"name": "momentum", "reference": "--momentum"},
+    ]
     assert torch["spec"]["trialTemplate"]["trialParameters"] == [{"name": "lr", "reference": "--lr"}]
     for data in (tf, torch):
         template = data["spec"]["trialTemplate"]
@@ -145,8 +170,10 @@ def test_the_tutorial_trial_parameters_follow_mig_20() -> None:
 def test_the_template_comments_land_above_their_keys() -> None:
     text = migrate_text((DATA / TUTORIAL[1]).read_text(), TUTORIAL[1]).text
     lines = text.splitlines()
-    for comment, key in (("# modify this property if you would like to use a custom image", "image:"),
-                         ("# Comment out these resources when using only CPUs", "resources:")):
+    for comment, key in (
+        ("# modify this property if you would like to use a custom image", "image:"),
+        ("# Comment out these resources when using only CPUs", "resources:"),
+    ):
         places = [i for i, line in enumerate(lines) if line.strip() == comment]
         assert len(places) == 2  # Master and Worker
         for index in places:
@@ -157,7 +184,7 @@ def test_the_template_comments_land_above_their_keys() -> None:
 def test_the_cli_prints_both_files_with_their_source() -> None:
     code, out, err = cli(*(str(DATA / name) for name in TUTORIAL))
     assert code == 0
-    assert out.startswith(f"# Source: {DATA / TUTORIAL[0]}\napiVersion: \"kubeflow.org/v1beta1\"\n")
+    assert out.startswith(f'# Source: {DATA / TUTORIAL[0]}\napiVersion: "kubeflow.org/v1beta1"\n')
     assert f"\n---\n# Source: {DATA / TUTORIAL[1]}\n" in out
     assert [d["metadata"]["name"] for d in plain(out)] == ["katib-tfjob-experiment", "katib-pytorchjob-experiment"]
     assert "note: resumePolicy: LongRunning written out" in err and "[MIG-15]" in err and "error" not in err
@@ -203,18 +230,40 @@ def test_comments_and_key_order_of_untouched_parts_survive() -> None:
     result = migrate_text(source, "in.yaml")
     assert not result.errors
     text = result.text
-    for line in ("# the header of the file", 'apiVersion: "kubeflow.org/v1beta1"    # quoted, like the tutorial', "  # how many trials",
-                 "  parallelTrialCount: 3   # at once", "  # what to optimise", "    algorithmName: random   # plain random search"):
+    for line in (
+        "# the header of the file",
+        'apiVersion: "kubeflow.org/v1beta1"    # quoted, like the tutorial',
+        "  # how many trials",
+        "  parallelTrialCount: 3   # at once",
+        "  # what to optimise",
+        "    algorithmName: random   # plain random search",
+    ):
         assert line in text.splitlines(), line  # an end-of-line comment keeps its column
     assert text.rstrip().endswith("# the end")
     (data,) = plain(text)
-    assert list(data["spec"]) == ["maxTrialCount", "parallelTrialCount", "resumePolicy", "objective", "algorithm", "parameters", "trialTemplate"]
-    assert text.index("resumePolicy: LongRunning") < text.index("# what to optimise")  # inserted under the counts, above the comment
-    assert trial_spec(result)["spec"]["template"]["spec"]["containers"][0]["args"] == ["--lr", "${trialParameters.lr}", "--epochs=1"]
+    assert list(data["spec"]) == [
+        "maxTrialCount",
+        "parallelTrialCount",
+        "resumePolicy",
+        "objective",
+        "algorithm",
+        "parameters",
+        "trialTemplate",
+    ]
+    assert text.index("resumePolicy: LongRunning") < text.index(
+        "# what to optimise"
+    )  # inserted under the counts, above the comment
+    assert trial_spec(result)["spec"]["template"]["spec"]["containers"][0]["args"] == [
+        "--lr",
+        "${trialParameters.lr}",
+        "--epochs=1",
+    ]
 
 
 def test_other_documents_keep_their_text_byte_for_byte() -> None:
-    config_map = "# first\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}   # odd spacing kept\ndata:\n    k:   v\n"
+    config_map = (
+        "# first\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}   # odd spacing kept\ndata:\n    k:   v\n"
+    )
     beta = "---\napiVersion: kubeflow.org/v1beta1\nkind: Experiment\nmetadata:\n    name: already\nspec: {}\n"
     source = config_map + "---\n" + experiment(JOB) + beta
     result = migrate_text(source, "in.yaml")
@@ -255,15 +304,21 @@ def test_trial_containers_get_a_fixed_name_and_metadata_goes() -> None:
 
 
 def test_trial_namespace_and_experiment_actions_elsewhere(tmp_path: Path) -> None:
-    template = JOB.replace('        - "python3"\n', '        - "python3"\n        - "--out=/runs/{{.Experiment}}/{{.Trial}}"\n')
+    template = JOB.replace(
+        '        - "python3"\n', '        - "python3"\n        - "--out=/runs/{{.Experiment}}/{{.Trial}}"\n'
+    )
     env = '        env:\n        - {name: NS, value: "{{.NameSpace}}"}\n'
     template = template.replace("      restartPolicy: Never", env + "      restartPolicy: Never")
     result = migrate(experiment(template))
     (data,) = plain(result.text)
     assert job_command(result)[1] == "--out=/runs/demo/${trialParameters.trialName}"
-    assert trial_spec(result)["spec"]["template"]["spec"]["containers"][0]["env"] == [{"name": "NS", "value": "${trialParameters.trialNamespace}"}]
+    assert trial_spec(result)["spec"]["template"]["spec"]["containers"][0]["env"] == [
+        {"name": "NS", "value": "${trialParameters.trialNamespace}"}
+    ]
     assert data["spec"]["trialTemplate"]["trialParameters"][2:] == [
-        {"name": "trialName", "reference": "${trialSpec.Name}"}, {"name": "trialNamespace", "reference": "${trialSpec.Namespace}"}]
+        {"name": "trialName", "reference": "${trialSpec.Name}"},
+        {"name": "trialNamespace", "reference": "${trialSpec.Namespace}"},
+    ]
     assert validate(tmp_path, result.text) == []
 
 
@@ -274,18 +329,21 @@ def test_an_unsupported_action_fails_at_its_line_and_column() -> None:
     (error,) = result.errors
     line = source.splitlines().index('                - "{{.Name}}={{if .Foo}}{{.Value}}{{end}}"') + 1
     assert (error.rule_id, error.line, error.column) == ("MIG-03", line, 30)
-    assert error.message == "unsupported Go template action {{if .Foo}}" and error.path == "spec.trialTemplate.goTemplate.rawTemplate"
+    assert (
+        error.message == "unsupported Go template action {{if .Foo}}"
+        and error.path == "spec.trialTemplate.goTemplate.rawTemplate"
+    )
     assert result.text == "" and result.results[0].node is None and not result.notes
 
 
 def test_the_cli_reports_failures_with_positions_and_exit_1(tmp_path: Path) -> None:
     path = tmp_path / "bad.yaml"
-    source = experiment(JOB.replace("{{.Trial}}\n  namespace", "{{printf \"%s\" .Trial}}\n  namespace"))
+    source = experiment(JOB.replace("{{.Trial}}\n  namespace", '{{printf "%s" .Trial}}\n  namespace'))
     path.write_text(source)
     line = source.splitlines().index('          name: {{printf "%s" .Trial}}') + 1
     code, out, err = cli(str(path))
     assert code == 1 and out == ""
-    assert f"{path}:{line}:17: error: unsupported Go template action {{{{printf \"%s\" .Trial}}}} [MIG-03]" in err
+    assert f'{path}:{line}:17: error: unsupported Go template action {{{{printf "%s" .Trial}}}} [MIG-03]' in err
     assert "Traceback" not in err and "1 problem(s) found" in err
 
 
@@ -293,11 +351,16 @@ def test_invalid_yaml_after_conversion_points_into_the_template() -> None:
     source = experiment(JOB.replace("      restartPolicy: Never", "      restartPolicy: [Never"))
     (error,) = migrate(source).errors
     assert error.rule_id == "MIG-02" and "not valid YAML" in error.message
-    assert error.line == len(source.splitlines()) + 1 or source.splitlines()[error.line - 1].strip() == "restartPolicy: [Never"
+    assert (
+        error.line == len(source.splitlines()) + 1
+        or source.splitlines()[error.line - 1].strip() == "restartPolicy: [Never"
+    )
 
 
 def test_a_template_that_never_uses_the_parameters_is_refused() -> None:
-    template = "\n".join(line for line in JOB.splitlines() if "{{" not in line or "Trial" in line or "NameSpace" in line)
+    template = "\n".join(
+        line for line in JOB.splitlines() if "{{" not in line or "Trial" in line or "NameSpace" in line
+    )
     (error,) = migrate(experiment(template)).errors
     assert error.rule_id == "MIG-03" and "never passes --lr, --num-layers" in error.message
 
@@ -318,33 +381,47 @@ def test_the_enas_loop_body_is_converted(tmp_path: Path) -> None:
     template = JOB.replace('"{{.Name}}={{.Value}}"', '"--{{.Name}}=\\"{{.Value}}\\""')
     result = migrate(experiment(template, spec=spec))
     assert not result.errors
-    assert job_command(result)[2:] == ['--architecture="${trialParameters.architecture}"', '--nn_config="${trialParameters.nnConfig}"']
+    assert job_command(result)[2:] == [
+        '--architecture="${trialParameters.architecture}"',
+        '--nn_config="${trialParameters.nnConfig}"',
+    ]
     (data,) = plain(result.text)
     assert data["spec"]["trialTemplate"]["trialParameters"] == [
-        {"name": "architecture", "reference": "architecture"}, {"name": "nnConfig", "reference": "nn_config"}]
+        {"name": "architecture", "reference": "architecture"},
+        {"name": "nnConfig", "reference": "nn_config"},
+    ]
     assert validate(tmp_path, result.text) == []
 
 
-@pytest.mark.parametrize(("template", "expected"), [
-    ("{{- with .HyperParameters}}{{- range .}}\n- {{.Name}}\n- {{.Value}}{{- end}}{{- end}}", "\n- a\n- A\n- b\n- B"),
-    ("{{range .HyperParameters}}[{{.Name}}={{.Value}}]{{end}}", "[a=A][b=B]"),
-    ("x {{- /* a comment */ -}} y {{$.Trial}}", "xy T"),
-    ("{{range .HyperParameters}}{{$.Experiment}}/{{.Name}} {{end}}", "E/a E/b "),
-    ("keep {{ .NameSpace }}  \n  {{- .Trial -}}  \n end", "keep NSTend"),
-])
+@pytest.mark.parametrize(
+    ("template", "expected"),
+    [
+        (
+            "{{- with .HyperParameters}}{{- range .}}\n- {{.Name}}\n- {{.Value}}{{- end}}{{- end}}",
+            "\n- a\n- A\n- b\n- B",
+        ),
+        ("{{range .HyperParameters}}[{{.Name}}={{.Value}}]{{end}}", "[a=A][b=B]"),
+        ("x {{- /* a comment */ -}} y {{$.Trial}}", "xy T"),
+        ("{{range .HyperParameters}}{{$.Experiment}}/{{.Name}} {{end}}", "E/a E/b "),
+        ("keep {{ .NameSpace }}  \n  {{- .Trial -}}  \n end", "keep NSTend"),
+    ],
+)
 def test_the_go_template_subset(template: str, expected: str) -> None:
     data = TemplateData({"Trial": "T", "NameSpace": "NS", "Experiment": "E"}, (("a", "A"), ("b", "B")))
     assert render_template(template, data).text == expected
 
 
-@pytest.mark.parametrize(("template", "message"), [
-    ("{{.HyperParameters}}", "unsupported Go template action {{.HyperParameters}}"),
-    ("{{range .HyperParameters}}{{.Trial}}{{end}}", "unsupported Go template action {{.Trial}}"),
-    ("{{with .HyperParameters}}x", "{{with}} is not closed with {{end}}"),
-    ("x {{end}}", "{{end}} without {{with}} or {{range}}"),
-    ("a {{.Trial", "a Go template action is not closed with }}"),
-    ("{{index .HyperParameters 0}}", "unsupported Go template action {{index .HyperParameters 0}}"),
-])
+@pytest.mark.parametrize(
+    ("template", "message"),
+    [
+        ("{{.HyperParameters}}", "unsupported Go template action {{.HyperParameters}}"),
+        ("{{range .HyperParameters}}{{.Trial}}{{end}}", "unsupported Go template action {{.Trial}}"),
+        ("{{with .HyperParameters}}x", "{{with}} is not closed with {{end}}"),
+        ("x {{end}}", "{{end}} without {{with}} or {{range}}"),
+        ("a {{.Trial", "a Go template action is not closed with }}"),
+        ("{{index .HyperParameters 0}}", "unsupported Go template action {{index .HyperParameters 0}}"),
+    ],
+)
 def test_go_template_problems(template: str, message: str) -> None:
     with pytest.raises(TemplateError) as caught:
         render_template(template, TemplateData({"Trial": "T"}, (("a", "A"),)))
@@ -356,7 +433,8 @@ def test_go_template_problems(template: str, message: str) -> None:
 
 def test_template_spec_becomes_config_map_when_the_config_map_is_known(tmp_path: Path) -> None:
     exp = tmp_path / "exp.yaml"
-    exp.write_text(textwrap.dedent("""\
+    exp.write_text(
+        textwrap.dedent("""\
         apiVersion: kubeflow.org/v1alpha3
         kind: Experiment
         metadata: {name: demo, namespace: team-a}
@@ -374,19 +452,31 @@ def test_template_spec_becomes_config_map_when_the_config_map_is_known(tmp_path:
                 configMapName: trial-template
                 configMapNamespace: kubeflow
                 templatePath: job.yaml
-    """))
+    """)
+    )
     code, out, err = cli(str(exp))
     assert code == 1 and "cannot tell the trial kind of ConfigMap kubeflow/trial-template (job.yaml)" in err
     config_map = tmp_path / "cm.yaml"
-    config_map.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: trial-template, namespace: kubeflow}\ndata:\n  job.yaml: |-\n"
-                          + textwrap.indent(JOB, "    "))
+    config_map.write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: trial-template, namespace: kubeflow}\ndata:\n  job.yaml: |-\n"
+        + textwrap.indent(JOB, "    ")
+    )
     code, out, err = cli(str(exp), str(config_map))
-    assert code == 0 and "warning: ConfigMap kubeflow/trial-template (job.yaml) still holds a v1alpha3 Go template" in err
+    assert (
+        code == 0 and "warning: ConfigMap kubeflow/trial-template (job.yaml) still holds a v1alpha3 Go template" in err
+    )
     experiment_data = plain(out)[0]
     template = experiment_data["spec"]["trialTemplate"]
-    assert template["configMap"] == {"configMapName": "trial-template", "configMapNamespace": "kubeflow", "templatePath": "job.yaml"}
+    assert template["configMap"] == {
+        "configMapName": "trial-template",
+        "configMapNamespace": "kubeflow",
+        "templatePath": "job.yaml",
+    }
     assert (template["retain"], template["primaryContainerName"], template["successCondition"]) == (
-        True, "training", 'status.conditions.#(type=="Complete")#|#(status=="True")#')
+        True,
+        "training",
+        'status.conditions.#(type=="Complete")#|#(status=="True")#',
+    )
     assert [p["name"] for p in template["trialParameters"]] == ["lr", "numLayers"]
 
 
@@ -407,7 +497,10 @@ def test_early_stopping_moves_to_the_spec(tmp_path: Path) -> None:
     result = migrate(experiment(JOB, spec=spec))
     (data,) = plain(result.text)
     assert data["spec"]["algorithm"] == {"algorithmName": "random"}
-    assert data["spec"]["earlyStopping"] == {"algorithmName": "medianstop", "algorithmSettings": [{"name": "min_trials_required", "value": "2"}]}
+    assert data["spec"]["earlyStopping"] == {
+        "algorithmName": "medianstop",
+        "algorithmSettings": [{"name": "min_trials_required", "value": "2"}],
+    }
     assert list(data["spec"])[:3] == ["objective", "algorithm", "earlyStopping"]
     assert any(n.rule_id == "MIG-09" and "trials may now stop early" in n.message for n in result.notes)
     assert validate(tmp_path, result.text) == []
@@ -415,7 +508,9 @@ def test_early_stopping_moves_to_the_spec(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("version", "kind"), [((0, 19), "Push"), ((0, 18), "Push"), ((0, 17), "None")])
 def test_collector_none_becomes_push_from_katib_0_18(tmp_path: Path, version: tuple[int, int], kind: str) -> None:
-    source = experiment(JOB).replace("  trialTemplate:", "  metricsCollectorSpec:\n    collector:\n      kind: None\n  trialTemplate:")
+    source = experiment(JOB).replace(
+        "  trialTemplate:", "  metricsCollectorSpec:\n    collector:\n      kind: None\n  trialTemplate:"
+    )
     result = migrate(source, katib_version=version)
     assert plain(result.text)[0]["spec"]["metricsCollectorSpec"] == {"collector": {"kind": kind}}
     assert [d for d in validate(tmp_path, result.text, version) if d.severity is Severity.ERROR] == []
@@ -441,19 +536,27 @@ def test_counts_v1beta1_refuses_are_reported() -> None:
 
 
 def test_a_given_resume_policy_is_kept_and_duplicate_metrics_are_dropped() -> None:
-    source = experiment(JOB).replace("  objective: {type: maximize, objectiveMetricName: accuracy}\n",
-                                     "  resumePolicy: Never\n  objective:\n    type: maximize\n    objectiveMetricName: accuracy\n"
-                                     "    additionalMetricNames: [loss, accuracy]\n")
+    source = experiment(JOB).replace(
+        "  objective: {type: maximize, objectiveMetricName: accuracy}\n",
+        "  resumePolicy: Never\n  objective:\n    type: maximize\n    objectiveMetricName: accuracy\n"
+        "    additionalMetricNames: [loss, accuracy]\n",
+    )
     result = migrate(source)
     (data,) = plain(result.text)
     assert data["spec"]["resumePolicy"] == "Never" and data["spec"]["objective"]["additionalMetricNames"] == ["loss"]
-    assert {n.rule_id for n in result.notes} >= {"MIG-10", "MIG-15"} and "MIG-08" not in {n.rule_id for n in result.notes}
+    assert {n.rule_id for n in result.notes} >= {"MIG-10", "MIG-15"} and "MIG-08" not in {
+        n.rule_id for n in result.notes
+    }
 
 
 def test_unknown_fields_and_a_missing_template_are_refused() -> None:
     source = experiment(JOB).replace("  maxTrialCount: 12\n", "  maxTrialCount: 12\n  maxTrialCont: 12\n")
     (error,) = migrate(source).errors
-    assert (error.rule_id, error.path, error.message) == ("MIG-01", "spec.maxTrialCont", "unknown v1alpha3 field 'maxTrialCont'")
+    assert (error.rule_id, error.path, error.message) == (
+        "MIG-01",
+        "spec.maxTrialCont",
+        "unknown v1alpha3 field 'maxTrialCont'",
+    )
     without = experiment(JOB).split("  trialTemplate:")[0]
     (error,) = migrate(without).errors
     assert error.rule_id == "MIG-07" and "default ConfigMap trial-template" in error.message
@@ -469,7 +572,11 @@ def test_write_replaces_files_atomically(tmp_path: Path) -> None:
     os.chmod(first, 0o640)
     code, out, _ = cli("--write", str(first), str(second))
     assert (code, out) == (0, f"{first}: migrated\n{second}: migrated\n")
-    assert plain(first.read_text())[0]["apiVersion"] == plain(second.read_text())[0]["apiVersion"] == "kubeflow.org/v1beta1"
+    assert (
+        plain(first.read_text())[0]["apiVersion"]
+        == plain(second.read_text())[0]["apiVersion"]
+        == "kubeflow.org/v1beta1"
+    )
     assert stat.S_IMODE(first.stat().st_mode) == 0o640
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.yaml", "b.yaml"]  # no temporary file left
     assert cli("--write", str(first))[:2] == (0, f"{first}: nothing to migrate\n")
@@ -495,10 +602,17 @@ def test_usage_and_yaml_errors(tmp_path: Path) -> None:
 
 
 def test_a_file_over_the_size_limit_is_a_yaml_limit_finding(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(yamlio.LIMITS, "max_file_bytes", yamlio.LIMITS.max_file_bytes)  # the flag's limit ends with the test
+    monkeypatch.setattr(
+        yamlio.LIMITS, "max_file_bytes", yamlio.LIMITS.max_file_bytes
+    )  # the flag's limit ends with the test
     source = DATA / TUTORIAL[0]
     code, out, err = cli("--max-file-size", "1KiB", str(source))
-    assert code == 1 and out == "" and f"{source}:1:1: error: file is larger than the 1024 bytes limit" in err and "[yaml-limit]" in err
+    assert (
+        code == 1
+        and out == ""
+        and f"{source}:1:1: error: file is larger than the 1024 bytes limit" in err
+        and "[yaml-limit]" in err
+    )
     assert cli("--max-file-size", "1MiB", str(source))[0] == 0
 
 
@@ -510,14 +624,17 @@ def test_a_fifo_is_refused_without_being_opened(tmp_path: Path) -> None:
     assert (tmp_path / "good.yaml").read_text() == experiment(JOB)  # nothing written
 
 
-@pytest.mark.parametrize(("old", "new"), [
-    ("  parameters:\n", "  parameters: 5\n  unused:\n"),
-    ("  trialTemplate:\n    goTemplate:\n", "  trialTemplate: 3\n  unused:\n    goTemplate:\n"),
-    ("    goTemplate:\n", "    goTemplate: 3\n    unused:\n"),
-    ("        containers:\n", "        containers: 3\n        unused:\n"),
-    ("kind: Job", "kind: Workflow"),
-    ("spec:\n  objective", "spec: [1]\nunused:\n  objective"),
-])
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("  parameters:\n", "  parameters: 5\n  unused:\n"),
+        ("  trialTemplate:\n    goTemplate:\n", "  trialTemplate: 3\n  unused:\n    goTemplate:\n"),
+        ("    goTemplate:\n", "    goTemplate: 3\n    unused:\n"),
+        ("        containers:\n", "        containers: 3\n        unused:\n"),
+        ("kind: Job", "kind: Workflow"),
+        ("spec:\n  objective", "spec: [1]\nunused:\n  objective"),
+    ],
+)
 def test_malformed_experiments_are_reported_never_a_crash(old: str, new: str) -> None:
     source = experiment(JOB)
     assert source.count(old) == 1

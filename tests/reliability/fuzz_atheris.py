@@ -15,10 +15,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-import atheris  # noqa: E402
+import atheris
 
 with atheris.instrument_imports():
-    from tests.reliability.test_fuzz import one_input  # noqa: E402
+    from tests.reliability.test_fuzz import one_input
 
 FOLDER = Path(tempfile.mkdtemp(prefix="katib-gitops-fuzz-"))
 

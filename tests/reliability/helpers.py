@@ -25,10 +25,19 @@ def cli(cwd: Path, *args: str, stdin: bytes | str | None = None) -> Result:
         os.chdir(old)
 
 
-def process(cwd: Path, *args: str, timeout: float = 60, env: dict[str, str] | None = None, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+def process(
+    cwd: Path, *args: str, timeout: float = 60, env: dict[str, str] | None = None, **kwargs: Any
+) -> subprocess.CompletedProcess[str]:
     """The CLI as a real process, with a timeout: a hang fails the test instead of stalling the suite."""
-    return subprocess.run([sys.executable, "-m", "katib_gitops", *args], cwd=cwd, capture_output=True, text=True, timeout=timeout,
-                          env={**os.environ, **(env or {}), "PYTHONPATH": str(ROOT)}, **kwargs)
+    return subprocess.run(
+        [sys.executable, "-m", "katib_gitops", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {}), "PYTHONPATH": str(ROOT)},
+        **kwargs,
+    )
 
 
 def assert_clean_exit(result: Result | subprocess.CompletedProcess[str], *codes: int) -> str:

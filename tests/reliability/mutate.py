@@ -10,10 +10,60 @@ from tests.reliability.helpers import ROOT
 # Pieces that reach the reader's corners: anchors, aliases, merges, tags, flow and block
 # indicators, documents, quotes, ambiguous words, odd numbers, tabs, CR, NUL, BOM, UTF-8 tails.
 TOKENS = [
-    "&a ", "*a", "<<: *a\n", "<<: ", "!!str ", "!!int ", "!!binary ", "!custom ", "? ", ": ", "- ", "[", "]", "{", "}", ",",
-    "\n---\n", "\n...\n", "%YAML 1.1\n", "'", '"', "|\n", ">-\n", "#", "yes", "no", "on", "~", "null", ".inf", ".nan", "1.10",
-    "010", "0x1F", "1_000", "1e400", "99999999999999999999", "\t", "\r\n", "\x00", "\ufeff", "\u00e9", "\u200b", "\x07",
-    "  ", "\n  ", "\n    - ", "apiVersion: v1\n", "kind: ", "metadata:\n  name: ", "../", "/", "name: ", "namespace: ",
+    "&a ",
+    "*a",
+    "<<: *a\n",
+    "<<: ",
+    "!!str ",
+    "!!int ",
+    "!!binary ",
+    "!custom ",
+    "? ",
+    ": ",
+    "- ",
+    "[",
+    "]",
+    "{",
+    "}",
+    ",",
+    "\n---\n",
+    "\n...\n",
+    "%YAML 1.1\n",
+    "'",
+    '"',
+    "|\n",
+    ">-\n",
+    "#",
+    "yes",
+    "no",
+    "on",
+    "~",
+    "null",
+    ".inf",
+    ".nan",
+    "1.10",
+    "010",
+    "0x1F",
+    "1_000",
+    "1e400",
+    "99999999999999999999",
+    "\t",
+    "\r\n",
+    "\x00",
+    "\ufeff",
+    "\u00e9",
+    "\u200b",
+    "\x07",
+    "  ",
+    "\n  ",
+    "\n    - ",
+    "apiVersion: v1\n",
+    "kind: ",
+    "metadata:\n  name: ",
+    "../",
+    "/",
+    "name: ",
+    "namespace: ",
 ]
 
 
@@ -23,7 +73,9 @@ def corpus() -> list[tuple[str, bytes]]:
     for folder, pattern in ((ROOT / "specs", "*.yaml"), (ROOT / "overlays", "**/*.yaml")):
         for path in sorted(folder.glob(pattern))[:12]:
             found.append((path.relative_to(ROOT).as_posix(), path.read_bytes()))
-    found.append(("configmap.yaml", b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  mode: fast\n"))
+    found.append(
+        ("configmap.yaml", b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  mode: fast\n")
+    )
     return found
 
 

@@ -40,7 +40,11 @@ BAD_FILES: dict[str, tuple[bytes, int, str]] = {
     "inf": (CONFIGMAP.encode() + b"  x: .inf\n", 1, "yaml-value"),
     "nan": (CONFIGMAP.encode() + b"  x: .nan\n", 1, "yaml-value"),
     "huge-int": (CONFIGMAP.encode() + b"  x: 123456789012345678901234567890\n", 1, "64-bit"),
-    "control-char": (CONFIGMAP.replace("name: settings", 'name: "set\\x07tings"').encode() + b"  x: \x07\n", 1, "control character"),
+    "control-char": (
+        CONFIGMAP.replace("name: settings", 'name: "set\\x07tings"').encode() + b"  x: \x07\n",
+        1,
+        "control character",
+    ),
     "wrong-types": (b"apiVersion: v1\nkind: ConfigMap\nmetadata: [a, b]\ndata: 7\n", 1, "schema"),
 }
 
@@ -103,7 +107,10 @@ def test_a_utf8_bom_and_crlf_are_accepted_with_positions_right(tmp_path: Path) -
 def test_the_size_limit_is_a_finding_and_the_flag_raises_it(tmp_path: Path) -> None:
     (tmp_path / "big.yaml").write_text(CONFIGMAP + "  blob: " + "x" * 200_000 + "\n")
     output = assert_clean_exit(cli(tmp_path, "validate", "--max-file-size", "64KiB", "big.yaml"), 1)
-    assert "big.yaml:1:1: error: file is larger than the 64 KiB limit" in output.replace("65536 bytes", "64 KiB") or "larger than" in output
+    assert (
+        "big.yaml:1:1: error: file is larger than the 64 KiB limit" in output.replace("65536 bytes", "64 KiB")
+        or "larger than" in output
+    )
     assert "--max-file-size" in output
     assert_clean_exit(cli(tmp_path, "validate", "--max-file-size", "1MiB", "big.yaml"), 0)
     assert_clean_exit(cli(tmp_path, "validate", "--max-file-size", "lots", "big.yaml"), 2)
@@ -113,13 +120,17 @@ def test_generate_and_render_take_the_size_flag(tmp_path: Path) -> None:
     write_specs(tmp_path)
     assert "larger than" in assert_clean_exit(cli(tmp_path, "generate", "--max-file-size", "100"), 1)
     assert_clean_exit(cli(tmp_path, "generate", "--max-file-size", "1MiB"), 0)
-    assert "larger than" in assert_clean_exit(cli(tmp_path, "render", "--max-file-size", "100", "overlays/demo/team-a/gpu"), 1)
+    assert "larger than" in assert_clean_exit(
+        cli(tmp_path, "render", "--max-file-size", "100", "overlays/demo/team-a/gpu"), 1
+    )
 
 
 @pytest.mark.parametrize("command", ["migrate", "import"])
 def test_migrate_and_import_take_the_size_flag(tmp_path: Path, command: str) -> None:
     (tmp_path / "big.yaml").write_text(CONFIGMAP + "  blob: " + "x" * 5_000 + "\n")
-    assert "big.yaml:1:1: error: file is larger than" in assert_clean_exit(cli(tmp_path, command, "--max-file-size", "1KiB", "big.yaml"), 1)
+    assert "big.yaml:1:1: error: file is larger than" in assert_clean_exit(
+        cli(tmp_path, command, "--max-file-size", "1KiB", "big.yaml"), 1
+    )
     assert "larger than" not in cli(tmp_path, command, "--max-file-size", "1MiB", "big.yaml").stderr
 
 
@@ -173,12 +184,24 @@ def test_wrong_types_anywhere_in_specs_are_findings_never_crashes(tmp_path: Path
 # ------------------------------------------------------------------ names that become paths
 
 
-@pytest.mark.parametrize("field, value", [
-    ("name", "../escape"), ("name", "a/b"), ("name", "demo\n"), ("name", "dеmo"),  # Cyrillic e
-    ("name", "demo\u200b"), ("namespace", "../../etc"), ("namespace", "team-a/x"), ("namespace", "team-\u0430"),
-    ("profile", "../gpu"), ("profile", "gpu\n"),
-])
-def test_names_that_would_leave_the_output_folder_are_refused_before_any_path_is_built(tmp_path: Path, field: str, value: str) -> None:
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("name", "../escape"),
+        ("name", "a/b"),
+        ("name", "demo\n"),
+        ("name", "dеmo"),  # Cyrillic e
+        ("name", "demo\u200b"),
+        ("namespace", "../../etc"),
+        ("namespace", "team-a/x"),
+        ("namespace", "team-\u0430"),
+        ("profile", "../gpu"),
+        ("profile", "gpu\n"),
+    ],
+)
+def test_names_that_would_leave_the_output_folder_are_refused_before_any_path_is_built(
+    tmp_path: Path, field: str, value: str
+) -> None:
     targets = copy.deepcopy(TARGETS)
     data = spec()
     if field == "name":
@@ -274,13 +297,23 @@ def test_render_reads_files_only_inside_the_kustomization_like_kustomize(tmp_pat
     assert "is not in or under app" in assert_clean_exit(cli(tmp_path, "render", "app"), 1)
 
 
-@pytest.mark.parametrize("kustomization", [
-    "resources: 7\n", "resources: [7]\n", "namespace: [a]\n", "patches: {a: 1}\n", "patches: [7]\n",
-    "resources: [cm.yaml]\npatches: [{patch: 7}]\n", "resources: [cm.yaml]\npatches: [{target: [1], patch: '[]'}]\n",
-    "resources: [cm.yaml]\npatches: [{target: {name: '('}, patch: '[{op: add, path: /data/a, value: b}]'}]\n",
-    "resources: [cm.yaml]\npatches: [{target: {kind: ConfigMap}, patch: '[{op: nonsense}]'}]\n",
-    "resources: [cm.yaml]\npatches: [{path: missing.yaml}]\n", "- not a mapping\n", "",
-])
+@pytest.mark.parametrize(
+    "kustomization",
+    [
+        "resources: 7\n",
+        "resources: [7]\n",
+        "namespace: [a]\n",
+        "patches: {a: 1}\n",
+        "patches: [7]\n",
+        "resources: [cm.yaml]\npatches: [{patch: 7}]\n",
+        "resources: [cm.yaml]\npatches: [{target: [1], patch: '[]'}]\n",
+        "resources: [cm.yaml]\npatches: [{target: {name: '('}, patch: '[{op: add, path: /data/a, value: b}]'}]\n",
+        "resources: [cm.yaml]\npatches: [{target: {kind: ConfigMap}, patch: '[{op: nonsense}]'}]\n",
+        "resources: [cm.yaml]\npatches: [{path: missing.yaml}]\n",
+        "- not a mapping\n",
+        "",
+    ],
+)
 def test_render_on_odd_kustomizations_is_a_finding(tmp_path: Path, kustomization: str) -> None:
     (tmp_path / "app").mkdir()
     (tmp_path / "app" / "cm.yaml").write_text(CONFIGMAP)
@@ -293,7 +326,11 @@ def test_crd_files_are_read_with_the_same_limits(tmp_path: Path) -> None:
     (tmp_path / "deep.yaml").write_text("a: " + "[" * 5000 + "]" * 5000 + "\n")
     (tmp_path / "bomb.yaml").write_text(billion_laughs())
     os.mkfifo(tmp_path / "pipe.yaml")
-    for name, message in (("deep.yaml", "nesting depth"), ("bomb.yaml", "alias bomb"), ("pipe.yaml", "not a regular file")):
+    for name, message in (
+        ("deep.yaml", "nesting depth"),
+        ("bomb.yaml", "alias bomb"),
+        ("pipe.yaml", "not a regular file"),
+    ):
         assert message in assert_clean_exit(process(tmp_path, "validate", "--crd", name, "cm.yaml", timeout=30), 2)
 
 

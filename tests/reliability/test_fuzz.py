@@ -52,9 +52,11 @@ def test_fuzz_the_reader_and_the_validator(tmp_path: Path) -> None:
         data = mutate(original, rng, rng.randint(1, 8))
         try:
             one_input(data, tmp_path)
-        except Exception:  # noqa: BLE001 - a crash: keep the input, fail with it
+        except Exception:
             saved = tmp_path / f"crash-{runs}.yaml"
             saved.write_bytes(data)
-            raise AssertionError(f"crash on a mutation of {name} (seed {seed}, input saved to {saved}):\n{traceback.format_exc()}") from None
+            raise AssertionError(
+                f"crash on a mutation of {name} (seed {seed}, input saved to {saved}):\n{traceback.format_exc()}"
+            ) from None
         runs += 1
     assert runs > 10, f"only {runs} inputs in {SECONDS} s"

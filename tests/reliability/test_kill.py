@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from katib_gitops.commands.generate import lock, command, swap
+from katib_gitops.commands.generate import command, lock, swap
 from katib_gitops.commands.generate.command import GenerateOptions
 from katib_gitops.commands.generate.output_tree import OutputFile
 from tests.helpers import TARGETS, spec, write_specs
@@ -38,8 +38,14 @@ def spec_sets(root: Path) -> tuple[list[OutputFile], list[OutputFile]]:
     targets = {**TARGETS, "spec": {**TARGETS["spec"], "namespaces": ["team-a"]}}
     where = {"namespaces": ["team-a"], "profiles": ["gpu", "cpu"]}
     old = [spec(name=f"exp-{i:03d}", targets=where) for i in range(SPECS)]
-    new = [spec(name=f"exp-{i:03d}", targets=where if i >= 50 else {"namespaces": ["team-a"], "profiles": ["gpu"]},
-                algorithm={"name": "tpe" if i % 2 else "random"}) for i in range(20, SPECS + 20)]
+    new = [
+        spec(
+            name=f"exp-{i:03d}",
+            targets=where if i >= 50 else {"namespaces": ["team-a"], "profiles": ["gpu"]},
+            algorithm={"name": "tpe" if i % 2 else "random"},
+        )
+        for i in range(20, SPECS + 20)
+    ]
     plans = []
     for name, specs in (("old", old), ("new", new)):
         plans.append(command.planned_files(command.load(write_specs(root / name, *specs, targets=targets))))
@@ -110,10 +116,14 @@ def test_sigkill_at_random_moments_leaves_the_old_or_the_new_tree(tmp_path: Path
             outcomes["recovered"] += 1
         now = tree(out)
         matches = [name for name, snapshot in snapshots.items() if now == snapshot]
-        assert matches, f"round {round_}: the output is neither the old nor the new tree ({_difference(now, snapshots)})"
+        assert matches, (
+            f"round {round_}: the output is neither the old nor the new tree ({_difference(now, snapshots)})"
+        )
         outcomes["completed" if matches[0] == target else "rolled back"] += 1
         state = matches[0]
-        assert sorted(p.name for p in tmp_path.iterdir()) == ["new", "old", "overlays"], f"round {round_}: leftovers beside the output"
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["new", "old", "overlays"], (
+            f"round {round_}: leftovers beside the output"
+        )
         assert time.monotonic() < deadline, f"too slow: {round_} rounds in 900 s"
     print(f"\n{ROUNDS} kills, full write {full:.2f}s: {outcomes}")
     # Both outcomes happen, and kills landed in the middle of writes (something was left to recover).

@@ -31,7 +31,11 @@ def repo(tmp_path: Path) -> Path:
 
 def change_specs(root: Path) -> None:
     """A change that adds, updates and removes generated files (team-b goes away)."""
-    write_specs(root, spec(algorithm={"name": "tpe"}, targets={"namespaces": ["team-a"], "profiles": ["gpu", "cpu"]}), spec(name="extra"))
+    write_specs(
+        root,
+        spec(algorithm={"name": "tpe"}, targets={"namespaces": ["team-a"], "profiles": ["gpu", "cpu"]}),
+        spec(name="extra"),
+    )
 
 
 def siblings(root: Path) -> list[str]:
@@ -45,7 +49,9 @@ def test_a_change_replaces_the_tree_and_carries_hand_made_entries_over(repo: Pat
     assert after["demo/team-b/NOTES.md"] == b"hand-written\n"
     assert after["demo/team-b/notes-link"] == ("link", "../NOTES.md")
     assert after["scratch"] == ("dir",)
-    assert "demo/team-b/gpu/kustomization.yaml" not in after and "demo/team-b/gpu" not in after  # stale, and its emptied folder
+    assert (
+        "demo/team-b/gpu/kustomization.yaml" not in after and "demo/team-b/gpu" not in after
+    )  # stale, and its emptied folder
     assert "extra/_base/experiment.yaml" in after
     assert siblings(repo) == ["overlays", "specs"]  # no staging, old tree, lock or pid file left behind
 
@@ -77,7 +83,9 @@ def test_a_full_disk_leaves_the_output_unchanged(repo: Path, monkeypatch: pytest
 
 
 @pytest.mark.parametrize("where", ["staging", "swap"])
-def test_a_read_only_folder_leaves_the_output_unchanged(repo: Path, monkeypatch: pytest.MonkeyPatch, where: str) -> None:
+def test_a_read_only_folder_leaves_the_output_unchanged(
+    repo: Path, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
     """Root ignores permission bits, so the read-only filesystem is simulated where the writer meets it."""
     before = tree(repo / "overlays")
     change_specs(repo)
@@ -87,7 +95,9 @@ def test_a_read_only_folder_leaves_the_output_unchanged(repo: Path, monkeypatch:
         raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(args[0]))
 
     monkeypatch.setattr(os, name, read_only)
-    monkeypatch.setattr(swap, "_exchange", lambda a, b: (_ for _ in ()).throw(OSError(errno.EROFS, "Read-only file system", str(b))))
+    monkeypatch.setattr(
+        swap, "_exchange", lambda a, b: (_ for _ in ()).throw(OSError(errno.EROFS, "Read-only file system", str(b)))
+    )
     output = assert_clean_exit(cli(repo, "generate"), 2)
     monkeypatch.setattr(os, name, real)
     assert "Read-only file system" in output
@@ -186,10 +196,19 @@ def test_a_check_waits_for_no_one_but_is_refused_during_a_write(repo: Path) -> N
 
 def test_a_stale_lock_is_no_obstacle(repo: Path) -> None:
     """flock dies with its process: a killed holder leaves at most a pid file, which names no live process."""
-    holder = subprocess.Popen([sys.executable, "-c", "import sys, time; sys.path.insert(0, sys.argv[1]);"
-                               "from pathlib import Path; from katib_gitops.commands.generate import lock;"
-                               "cm = lock.hold(Path(sys.argv[2])); cm.__enter__(); print('held', flush=True); time.sleep(60)",
-                               str(ROOT), str(repo / "overlays")], stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; sys.path.insert(0, sys.argv[1]);"
+            "from pathlib import Path; from katib_gitops.commands.generate import lock;"
+            "cm = lock.hold(Path(sys.argv[2])); cm.__enter__(); print('held', flush=True); time.sleep(60)",
+            str(ROOT),
+            str(repo / "overlays"),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
     assert lock.pid_file(repo / "overlays").read_text().strip() == str(holder.pid)
     holder.kill()
@@ -201,8 +220,17 @@ def test_a_stale_lock_is_no_obstacle(repo: Path) -> None:
 
 def test_concurrent_generates_never_interleave(repo: Path) -> None:
     change_specs(repo)
-    runs = [subprocess.Popen([sys.executable, "-m", "katib_gitops", "generate"], cwd=repo, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}) for _ in range(3)]
+    runs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "katib_gitops", "generate"],
+            cwd=repo,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
+        for _ in range(3)
+    ]
     results = [(run.wait(timeout=120), *run.communicate()) for run in runs]
     for code, out, err in results:
         assert code in (0, 2) and "Traceback" not in err, err

@@ -9,11 +9,12 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, assume, given, settings, strategies as st
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 from katib_gitops.commands.generate import command
-from katib_gitops.core.diagnostics import FindingsError, Severity
 from katib_gitops.commands.generate.command import GenerateOptions
+from katib_gitops.core.diagnostics import FindingsError, Severity
 from katib_gitops.rules import validator
 from katib_gitops.yamlio import dump
 from tests.helpers import TARGETS, spec
@@ -30,7 +31,11 @@ NAME = st.from_regex(r"[a-z][a-z0-9]{0,6}(-[a-z0-9]{1,4})?", fullmatch=True)
 
 @st.composite
 def parameters(draw: st.DrawFn) -> list[dict[str, Any]]:
-    chosen = draw(st.lists(st.sampled_from(["--lr", "--momentum", "--batch-size", "--dropout"]), min_size=1, max_size=3, unique=True))
+    chosen = draw(
+        st.lists(
+            st.sampled_from(["--lr", "--momentum", "--batch-size", "--dropout"]), min_size=1, max_size=3, unique=True
+        )
+    )
     out = []
     for name in chosen:
         if name == "--batch-size":
@@ -38,7 +43,9 @@ def parameters(draw: st.DrawFn) -> list[dict[str, Any]]:
             out.append({"name": name, "type": "int", "min": low, "max": low + draw(st.integers(1, 64))})
         else:
             low = draw(st.sampled_from([0.001, 0.01, 0.1, 0.5]))
-            out.append({"name": name, "type": "double", "min": low, "max": round(low * draw(st.sampled_from([2, 5, 10])), 6)})
+            out.append(
+                {"name": name, "type": "double", "min": low, "max": round(low * draw(st.sampled_from([2, 5, 10])), 6)}
+            )
     return out
 
 
@@ -48,14 +55,24 @@ def spec_sets(draw: st.DrawFn) -> list[dict[str, Any]]:
     specs = []
     for name in names:
         max_trials = draw(st.integers(2, 20))
-        specs.append(spec(
-            name=name,
-            algorithm={"name": draw(st.sampled_from(["random", "tpe"]))},
-            budget={"maxTrials": max_trials, "parallelTrials": draw(st.integers(1, 2)), "maxFailedTrials": draw(st.integers(0, max_trials))},
-            parameters=draw(parameters()),
-            targets={"namespaces": draw(st.lists(st.sampled_from(["team-a", "team-b"]), min_size=1, max_size=2, unique=True)),
-                     "profiles": draw(st.lists(st.sampled_from(["gpu", "cpu"]), min_size=1, max_size=2, unique=True))},
-        ))
+        specs.append(
+            spec(
+                name=name,
+                algorithm={"name": draw(st.sampled_from(["random", "tpe"]))},
+                budget={
+                    "maxTrials": max_trials,
+                    "parallelTrials": draw(st.integers(1, 2)),
+                    "maxFailedTrials": draw(st.integers(0, max_trials)),
+                },
+                parameters=draw(parameters()),
+                targets={
+                    "namespaces": draw(
+                        st.lists(st.sampled_from(["team-a", "team-b"]), min_size=1, max_size=2, unique=True)
+                    ),
+                    "profiles": draw(st.lists(st.sampled_from(["gpu", "cpu"]), min_size=1, max_size=2, unique=True)),
+                },
+            )
+        )
     return specs
 
 
@@ -77,14 +94,23 @@ def generate_or_reject(specs_dir: Path, out: Path) -> tuple[Any, bool]:
     return result, result.written
 
 
-@settings(max_examples=12 * SCALE, deadline=None, derandomize=FIXED, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=12 * SCALE,
+    deadline=None,
+    derandomize=FIXED,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(specs=spec_sets(), seed=st.integers(0, 10**6))
-def test_valid_specs_generate_output_that_validates_and_is_stable(tmp_path_factory: Any, specs: list[dict[str, Any]], seed: int) -> None:
+def test_valid_specs_generate_output_that_validates_and_is_stable(
+    tmp_path_factory: Any, specs: list[dict[str, Any]], seed: int
+) -> None:
     root = tmp_path_factory.mktemp("gen")
     order = list(range(len(specs)))
     first = write_in_order(root / "a", specs, order)
     generate_or_reject(first, root / "a" / "overlays")
-    outcome = validator.validate(validator.Options((str(root / "a" / "overlays"),), ignore_missing_schemas=True), io.StringIO())
+    outcome = validator.validate(
+        validator.Options((str(root / "a" / "overlays"),), ignore_missing_schemas=True), io.StringIO()
+    )
     errors = [d.format() for d in outcome.diagnostics if d.severity is Severity.ERROR]
     assert errors == [], errors
     # idempotent: a second run writes nothing
@@ -97,12 +123,21 @@ def test_valid_specs_generate_output_that_validates_and_is_stable(tmp_path_facto
     shutil.rmtree(root)
 
 
-@settings(max_examples=2 * SCALE, deadline=None, derandomize=FIXED, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=2 * SCALE,
+    deadline=None,
+    derandomize=FIXED,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 @given(specs=spec_sets())
-def test_output_is_byte_identical_across_hash_seeds_and_input_orders(tmp_path_factory: Any, specs: list[dict[str, Any]]) -> None:
+def test_output_is_byte_identical_across_hash_seeds_and_input_orders(
+    tmp_path_factory: Any, specs: list[dict[str, Any]]
+) -> None:
     root = tmp_path_factory.mktemp("seeds")
     trees = []
-    for index, (seed, order) in enumerate((("0", list(range(len(specs)))), ("4242", list(reversed(range(len(specs))))))):
+    for index, (seed, order) in enumerate(
+        (("0", list(range(len(specs)))), ("4242", list(reversed(range(len(specs))))))
+    ):
         folder = root / str(index)
         write_in_order(folder, specs, order)
         result = process(folder, "generate", env={"PYTHONHASHSEED": seed}, timeout=120)
@@ -115,9 +150,20 @@ def test_output_is_byte_identical_across_hash_seeds_and_input_orders(tmp_path_fa
 CORPUS = corpus()
 
 
-@settings(max_examples=300 * SCALE, deadline=None, derandomize=FIXED, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(case=st.sampled_from(CORPUS), seed=st.integers(0, 2**32 - 1), command=st.sampled_from(["validate", "generate", "render"]))
-def test_mutated_yaml_never_crashes_a_command(tmp_path_factory: Any, case: tuple[str, bytes], seed: int, command: str) -> None:
+@settings(
+    max_examples=300 * SCALE,
+    deadline=None,
+    derandomize=FIXED,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    case=st.sampled_from(CORPUS),
+    seed=st.integers(0, 2**32 - 1),
+    command=st.sampled_from(["validate", "generate", "render"]),
+)
+def test_mutated_yaml_never_crashes_a_command(
+    tmp_path_factory: Any, case: tuple[str, bytes], seed: int, command: str
+) -> None:
     root = tmp_path_factory.mktemp("mut")
     name, original = case
     data = mutate(original, random.Random(seed))
@@ -130,7 +176,9 @@ def test_mutated_yaml_never_crashes_a_command(tmp_path_factory: Any, case: tuple
         result = cli(root, "generate")
     else:
         (root / "app").mkdir()
-        (root / "app" / "kustomization.yaml").write_bytes(data if "kustomization" in name else b"resources: [in.yaml]\nnamespace: x\n")
+        (root / "app" / "kustomization.yaml").write_bytes(
+            data if "kustomization" in name else b"resources: [in.yaml]\nnamespace: x\n"
+        )
         (root / "app" / "in.yaml").write_bytes(data)
         result = cli(root, "render", "app")
     assert_clean_exit(result, 0, 1, 2)

@@ -6,15 +6,20 @@ import copy
 from typing import Any
 
 from katib_gitops.core.kinds import KATIB_VERSION
-from katib_gitops.spec.katib_config import STANDALONE, KatibConfig
 from katib_gitops.rules.framework import RULES, context_for
+from katib_gitops.spec.katib_config import STANDALONE, KatibConfig
 
 VALID: dict[str, Any] = {
     "apiVersion": "kubeflow.org/v1beta1",
     "kind": "Experiment",
     "metadata": {"name": "random-example", "namespace": "kubeflow"},
     "spec": {
-        "objective": {"type": "maximize", "goal": 0.99, "objectiveMetricName": "accuracy", "additionalMetricNames": ["loss"]},
+        "objective": {
+            "type": "maximize",
+            "goal": 0.99,
+            "objectiveMetricName": "accuracy",
+            "additionalMetricNames": ["loss"],
+        },
         "algorithm": {"algorithmName": "random"},
         "parallelTrialCount": 3,
         "maxTrialCount": 12,
@@ -32,15 +37,27 @@ VALID: dict[str, Any] = {
             "trialSpec": {
                 "apiVersion": "batch/v1",
                 "kind": "Job",
-                "spec": {"template": {
-                    "metadata": {"annotations": {"sidecar.istio.io/inject": "false"}},
-                    "spec": {"restartPolicy": "Never", "containers": [{
-                        "name": "training-container",
-                        "image": "docker.io/kubeflowkatib/pytorch-mnist-cpu:latest",
-                        "command": ["python3", "/opt/pytorch-mnist/mnist.py", "--epochs=1",
-                                    "--lr=${trialParameters.learningRate}", "--momentum=${trialParameters.momentum}"],
-                    }]},
-                }},
+                "spec": {
+                    "template": {
+                        "metadata": {"annotations": {"sidecar.istio.io/inject": "false"}},
+                        "spec": {
+                            "restartPolicy": "Never",
+                            "containers": [
+                                {
+                                    "name": "training-container",
+                                    "image": "docker.io/kubeflowkatib/pytorch-mnist-cpu:latest",
+                                    "command": [
+                                        "python3",
+                                        "/opt/pytorch-mnist/mnist.py",
+                                        "--epochs=1",
+                                        "--lr=${trialParameters.learningRate}",
+                                        "--momentum=${trialParameters.momentum}",
+                                    ],
+                                }
+                            ],
+                        },
+                    }
+                },
             },
         },
     },
@@ -58,7 +75,9 @@ def experiment(**spec_changes: Any) -> dict[str, Any]:
     return out
 
 
-def findings(rule_id: str, data: dict[str, Any], config: KatibConfig = STANDALONE, version: tuple[int, int] = KATIB_VERSION) -> list[tuple[tuple[str | int, ...], str]]:
+def findings(
+    rule_id: str, data: dict[str, Any], config: KatibConfig = STANDALONE, version: tuple[int, int] = KATIB_VERSION
+) -> list[tuple[tuple[str | int, ...], str]]:
     """(path, message) of every finding of one rule on `data`."""
     from katib_gitops.rules import framework
 

@@ -10,13 +10,32 @@ import pytest
 from katib_gitops.core.diagnostics import Severity
 from katib_gitops.rules import advisory, runtime  # importing them registers their rules
 from katib_gitops.rules.advisory import gjson_problem, re2_problems
-from katib_gitops.spec.katib_config import STANDALONE
 from katib_gitops.rules.framework import RULES, Finding, context_for
+from katib_gitops.spec.katib_config import STANDALONE
 from tests.validate.helpers import VALID, experiment, findings, paths
 from tests.validate.test_runtime import repository_experiments
 
-ADVISORY = ("NAME-03", "OBJ-06", "OBJ-08", "PBT-07", "ES-09", "PARAM-11", "PARAM-12", "PARAM-13", "PARAM-14", "PARAM-15",
-            "PARAM-16", "PARAM-17", "PARAM-18", "PARAM-19", "PARAM-20", "NAS-02", "TT-R7", "MC-15", "UPD-05")
+ADVISORY = (
+    "NAME-03",
+    "OBJ-06",
+    "OBJ-08",
+    "PBT-07",
+    "ES-09",
+    "PARAM-11",
+    "PARAM-12",
+    "PARAM-13",
+    "PARAM-14",
+    "PARAM-15",
+    "PARAM-16",
+    "PARAM-17",
+    "PARAM-18",
+    "PARAM-19",
+    "PARAM-20",
+    "NAS-02",
+    "TT-R7",
+    "MC-15",
+    "UPD-05",
+)
 TEMPLATE = VALID["spec"]["trialTemplate"]
 OBJECTIVE = ("spec", "objective")
 COLLECTOR = ("spec", "metricsCollectorSpec")
@@ -84,9 +103,14 @@ def test_obj_06_metric_strategies() -> None:
     assert path == OBJECTIVE + ("metricStrategies", 0, "value") and "not min, max or latest" in text
     assert findings("OBJ-06", objective(metricStrategies=[{"name": "accuracy", "value": "latest"}])) == []
     path, text = message("OBJ-06", objective(metricStrategies=[{"name": "f1", "value": "max"}]))
-    assert path == OBJECTIVE + ("metricStrategies", 0, "name") and "neither the objective nor an additional metric" in text
+    assert (
+        path == OBJECTIVE + ("metricStrategies", 0, "name") and "neither the objective nor an additional metric" in text
+    )
     twice = [{"name": "loss", "value": "min"}, {"name": "loss", "value": "max"}]
-    assert message("OBJ-06", objective(metricStrategies=twice)) == (OBJECTIVE + ("metricStrategies", 1, "name"), "second metric strategy for 'loss'")
+    assert message("OBJ-06", objective(metricStrategies=twice)) == (
+        OBJECTIVE + ("metricStrategies", 1, "name"),
+        "second metric strategy for 'loss'",
+    )
 
 
 def test_obj_08_metric_names_for_the_default_filter() -> None:
@@ -94,11 +118,17 @@ def test_obj_08_metric_names_for_the_default_filter() -> None:
     assert path == OBJECTIVE + ("objectiveMetricName",) and "cannot be read by the default filter" in text
     assert findings("OBJ-08", objective(objectiveMetricName="Val-acc|top_1")) == []
     custom = objective(objectiveMetricName="val/acc")
-    custom["spec"]["metricsCollectorSpec"] = {"collector": {"kind": "StdOut"}, "source": {"filter": {"metricsFormat": ["([\\w/]+)=(\\d+)"]}}}
+    custom["spec"]["metricsCollectorSpec"] = {
+        "collector": {"kind": "StdOut"},
+        "source": {"filter": {"metricsFormat": ["([\\w/]+)=(\\d+)"]}},
+    }
     assert findings("OBJ-08", custom) == []
     tfevent = objective(additionalMetricNames=["loss;x"])
     tfevent["spec"]["metricsCollectorSpec"] = {"collector": {"kind": "TensorFlowEvent"}}
-    assert message("OBJ-08", tfevent) == (OBJECTIVE + ("additionalMetricNames", 0), "metric name 'loss;x' contains ';', which separates metric names for the collector sidecar")
+    assert message("OBJ-08", tfevent) == (
+        OBJECTIVE + ("additionalMetricNames", 0),
+        "metric name 'loss;x' contains ';', which separates metric names for the collector sidecar",
+    )
     tfevent["spec"]["objective"]["additionalMetricNames"] = ["val/loss"]
     assert findings("OBJ-08", tfevent) == []
 
@@ -107,7 +137,11 @@ def test_obj_08_metric_names_for_the_default_filter() -> None:
 
 
 def pbt(resume: str, trial_dir: str = "/var/log/katib/checkpoints/") -> dict[str, Any]:
-    settings = [{"name": "suggestion_trial_dir", "value": trial_dir}, {"name": "n_population", "value": "5"}, {"name": "truncation_threshold", "value": "0.2"}]
+    settings = [
+        {"name": "suggestion_trial_dir", "value": trial_dir},
+        {"name": "n_population", "value": "5"},
+        {"name": "truncation_threshold", "value": "0.2"},
+    ]
     return experiment(algorithm={"algorithmName": "pbt", "algorithmSettings": settings}, resumePolicy=resume)
 
 
@@ -144,13 +178,22 @@ def test_param_11_names_set_and_unique() -> None:
     assert findings("PARAM-11", VALID) == []
 
 
-@pytest.mark.parametrize(("value", "bad"), [("1.0", True), ("1_000", True), (" 1", True), ("1e3", True), ("+3", False), ("-12", False)])
+@pytest.mark.parametrize(
+    ("value", "bad"), [("1.0", True), ("1_000", True), (" 1", True), ("1e3", True), ("+3", False), ("-12", False)]
+)
 def test_param_12_int_literals(value: str, bad: bool) -> None:
     data = param(kind="int", min=value, max="20")
-    assert findings("PARAM-12", data) == ([(space(0, "min"), f"int min {value!r} is not a base-10 integer literal (digits, optional sign)")] if bad else [])
+    assert findings("PARAM-12", data) == (
+        [(space(0, "min"), f"int min {value!r} is not a base-10 integer literal (digits, optional sign)")]
+        if bad
+        else []
+    )
 
 
-@pytest.mark.parametrize(("value", "bad"), [("inf", True), ("nan", True), ("0x1p3", True), ("1_0", True), ("1e3", False), (".5", False), ("-2.", False)])
+@pytest.mark.parametrize(
+    ("value", "bad"),
+    [("inf", True), ("nan", True), ("0x1p3", True), ("1_0", True), ("1e3", False), (".5", False), ("-2.", False)],
+)
 def test_param_13_double_literals(value: str, bad: bool) -> None:
     data = param(min="0.1", max=value)
     assert paths("PARAM-13", data) == ([space(0, "max")] if bad else [])
@@ -163,7 +206,10 @@ def test_param_14_min_not_above_max() -> None:
 
 
 def test_param_15_step_positive() -> None:
-    assert message("PARAM-15", param(min="0.1", max="0.5", step="0")) == (space(0, "step"), "step 0 must be greater than 0")
+    assert message("PARAM-15", param(min="0.1", max="0.5", step="0")) == (
+        space(0, "step"),
+        "step 0 must be greater than 0",
+    )
     assert findings("PARAM-15", param(min="0.1", max="0.5", step="0.01")) == []
     assert paths("PARAM-15", param(kind="int", min="1", max="5", step="-1")) == [space(0, "step")]
     assert findings("PARAM-15", param("grid", min="0.1", max="0.5", step="0")) == []  # OP-05's
@@ -175,8 +221,14 @@ def test_param_16_lists() -> None:
     path, text = message("PARAM-16", param(kind="categorical", list=[]))
     assert path == space(0, "list") and "has no list values" in text
     assert findings("PARAM-16", param(kind="categorical", list=["sgd"])) == []
-    assert message("PARAM-16", param(kind="categorical", list=["sgd", "sgd"])) == (space(0, "list", 1), "list item 'sgd' is duplicated")
-    assert message("PARAM-16", param(kind="discrete", list=["1", "x"])) == (space(0, "list", 1), "discrete list item 'x' is not a number")
+    assert message("PARAM-16", param(kind="categorical", list=["sgd", "sgd"])) == (
+        space(0, "list", 1),
+        "list item 'sgd' is duplicated",
+    )
+    assert message("PARAM-16", param(kind="discrete", list=["1", "x"])) == (
+        space(0, "list", 1),
+        "discrete list item 'x' is not a number",
+    )
     assert findings("PARAM-16", param(kind="discrete", list=["1", "2.5"])) == []
     assert findings("PARAM-16", param("hyperband", kind="discrete", list=[])) == []  # HB-07's
     assert paths("PARAM-16", param("hyperband", kind="discrete", list=["1", "x", "1"])) == [space(0, "list", 2)]
@@ -184,22 +236,33 @@ def test_param_16_lists() -> None:
 
 def test_param_17_log_bounds_positive() -> None:
     path, text = message("PARAM-17", param("multivariate-tpe", min="0", max="0.5", distribution="logUniform"))
-    assert path == space(0, "min") and "logUniform needs min > 0, not 0 (optuna raises it to 1e-10)" == text
+    assert path == space(0, "min") and text == "logUniform needs min > 0, not 0 (optuna raises it to 1e-10)"
     assert findings("PARAM-17", param("multivariate-tpe", min="0.001", max="0.5", distribution="logUniform")) == []
     assert findings("PARAM-17", param("random", min="0", max="0.5", distribution="logUniform")) == []  # HO-09's
-    assert findings("PARAM-17", param("multivariate-tpe", min="0", max="0.5", distribution="logNormal")) == []  # OP-06's
+    assert (
+        findings("PARAM-17", param("multivariate-tpe", min="0", max="0.5", distribution="logNormal")) == []
+    )  # OP-06's
     custom = STANDALONE._replace(suggestions={**STANDALONE.suggestions, "mine": ""})
-    assert paths("PARAM-17", param("mine", min="0.1", max="-1", distribution="logNormal"), config=custom) == [space(0, "max")]
+    assert paths("PARAM-17", param("mine", min="0.1", max="-1", distribution="logNormal"), config=custom) == [
+        space(0, "max")
+    ]
 
 
 def test_param_18_distributions_by_service() -> None:
     path, text = message("PARAM-18", param("cmaes", min="0.1", max="0.5", distribution="logUniform"))
-    assert path == space(0, "distribution") and "cmaes (goptuna) ignores distribution logUniform: it samples uniformly" == text
+    assert (
+        path == space(0, "distribution")
+        and text == "cmaes (goptuna) ignores distribution logUniform: it samples uniformly"
+    )
     assert findings("PARAM-18", param("cmaes", min="0.1", max="0.5", distribution="uniform")) == []
     assert findings("PARAM-18", param("multivariate-tpe", min="0.1", max="0.5", distribution="normal")) == []  # OP-06's
     assert findings("PARAM-18", param("tpe", min="0.1", max="0.5", distribution="normal")) == []
     skopt = param("bayesianoptimization", min="0.1", max="0.5", distribution="uniform")
-    skopt["spec"]["parameters"][1] = {"name": "momentum", "parameterType": "int", "feasibleSpace": {"min": "1", "max": "5", "distribution": "uniform"}}
+    skopt["spec"]["parameters"][1] = {
+        "name": "momentum",
+        "parameterType": "int",
+        "feasibleSpace": {"min": "1", "max": "5", "distribution": "uniform"},
+    }
     path, text = message("PARAM-18", skopt)
     assert path == space(0, "distribution") and "samples double parameters log-uniformly" in text
     skopt["spec"]["parameters"][0]["feasibleSpace"]["distribution"] = "logUniform"
@@ -207,13 +270,20 @@ def test_param_18_distributions_by_service() -> None:
     skopt["spec"]["parameters"][1]["feasibleSpace"]["distribution"] = "logUniform"
     assert "samples int parameters uniformly" in message("PARAM-18", skopt)[1]
     assert paths("PARAM-18", param("hyperband", min="0.1", max="0.5", step="0.1")) == [space(0, "step")]
-    assert paths("PARAM-18", param("grid", min="0.1", max="0.5", step="0.1", distribution="logUniform")) == [space(0, "step")]
+    assert paths("PARAM-18", param("grid", min="0.1", max="0.5", step="0.1", distribution="logUniform")) == [
+        space(0, "step")
+    ]
     assert findings("PARAM-18", param("grid", min="0.1", max="0.5", step="0.1", distribution="uniform")) == []
-    assert paths("PARAM-18", param("pbt", kind="categorical", list=["a"], distribution="normal")) == [space(0, "distribution")]
+    assert paths("PARAM-18", param("pbt", kind="categorical", list=["a"], distribution="normal")) == [
+        space(0, "distribution")
+    ]
 
 
 def test_param_19_nothing_unknown() -> None:
-    assert message("PARAM-19", param(kind="unknown")) == (("spec", "parameters", 0, "parameterType"), "parameterType 'unknown' is not supported by any suggestion service")
+    assert message("PARAM-19", param(kind="unknown")) == (
+        ("spec", "parameters", 0, "parameterType"),
+        "parameterType 'unknown' is not supported by any suggestion service",
+    )
     assert paths("PARAM-19", param(min="0.1", max="0.5", distribution="unknown")) == [space(0, "distribution")]
     assert findings("PARAM-19", param(min="0.1", max="0.5", distribution="uniform")) == []
 
@@ -226,7 +296,9 @@ def test_param_20_a_parameter_referenced_twice_and_not_its_absence() -> None:
     assert findings("PARAM-20", VALID) == []
     unreferenced = experiment()
     unreferenced["spec"]["trialTemplate"]["trialParameters"].pop()
-    assert findings("PARAM-20", unreferenced) == [] and paths("TT-R1", unreferenced) == [("spec", "parameters", 1, "name")]
+    assert findings("PARAM-20", unreferenced) == [] and paths("TT-R1", unreferenced) == [
+        ("spec", "parameters", 1, "name")
+    ]
 
 
 # --------------------------------------------------------------- NAS-02
@@ -256,16 +328,19 @@ def test_tt_r7_plausible_gjson() -> None:
     assert findings("TT-R7", conditions("")) == []  # TT-03's
 
 
-@pytest.mark.parametrize(("expression", "problem"), [
-    (" ", "it is blank"),
-    ('status.#(type=="Complete)#', "unterminated string"),
-    ("status.conditions.(type)", "'(' outside a #(...) query"),
-    ("status.#()#", "empty #() query"),
-    ("status.[a,b", "unclosed ']'"),
-    ("status.a]", "unbalanced ']'"),
-    ('status.#(name=="a)b")#', None),
-    ("friends.#(nets.#(==\"fb\"))#.first", None),
-])
+@pytest.mark.parametrize(
+    ("expression", "problem"),
+    [
+        (" ", "it is blank"),
+        ('status.#(type=="Complete)#', "unterminated string"),
+        ("status.conditions.(type)", "'(' outside a #(...) query"),
+        ("status.#()#", "empty #() query"),
+        ("status.[a,b", "unclosed ']'"),
+        ("status.a]", "unbalanced ']'"),
+        ('status.#(name=="a)b")#', None),
+        ('friends.#(nets.#(=="fb"))#.first', None),
+    ],
+)
 def test_gjson_plausibility(expression: str, problem: str | None) -> None:
     assert gjson_problem(expression) == problem
 
@@ -275,33 +350,47 @@ def test_gjson_plausibility(expression: str, problem: str | None) -> None:
 
 def test_mc_15_filters_in_re2_semantics() -> None:
     path, text = message("MC-15", collector("File", r"(?<=x)(\w+)=(\d+)"))
-    assert path == COLLECTOR + ("source", "filter", "metricsFormat", 0) and "is not valid RE2: lookbehind '(?<='" in text
+    assert (
+        path == COLLECTOR + ("source", "filter", "metricsFormat", 0) and "is not valid RE2: lookbehind '(?<='" in text
+    )
     assert findings("MC-15", collector("File", r"(\w+)=(\d+)")) == []
-    assert findings("MC-15", collector("File", r"(\w+)=(\1)", fileSystemPath={"kind": "File", "path": "/m.json", "format": "JSON"})) == []  # MC-07's
+    assert (
+        findings(
+            "MC-15",
+            collector("File", r"(\w+)=(\1)", fileSystemPath={"kind": "File", "path": "/m.json", "format": "JSON"}),
+        )
+        == []
+    )  # MC-07's
 
 
 def test_mc_15_checks_stdout_filters_katib_does_not() -> None:
-    assert message("MC-15", collector("StdOut", r"(\w+)=\d+"))[1] == "two top subexpressions are required: metric name, then value"
+    assert (
+        message("MC-15", collector("StdOut", r"(\w+)=\d+"))[1]
+        == "two top subexpressions are required: metric name, then value"
+    )
     assert "invalid filter" in message("MC-15", collector("StdOut", r"(\w+=(\d+)"))[1]
     assert "backreference '\\1'" in message("MC-15", collector("StdOut", r"(\w+)=(\1)"))[1]
     assert findings("MC-15", collector("StdOut", r"([\w|-]+)\s*=\s*([+-]?\d*(\.\d+)?([Ee][+-]?\d+)?)")) == []
 
 
-@pytest.mark.parametrize(("pattern", "problems"), [
-    (r"(?=a)(b)", ["lookahead '(?='"]),
-    (r"(?!a)(b)", ["negative lookahead '(?!'"]),
-    (r"(?<!a)(b)", ["negative lookbehind '(?<!'"]),
-    (r"(?>a)(b)", ["atomic group '(?>'"]),
-    (r"(\w++)=(\d+)", ["possessive quantifier '++'"]),
-    (r"(a{2}+)(b)", ["possessive quantifier '}+'"]),
-    (r"(a{1001})(b)", ["repeat count above 1000 '{1001}'"]),
-    (r"(?x)(a) (b)", ["flag group '(?x' (RE2 knows only i, m, s, U)"]),
-    (r"(a)(b)\Z", ["\\Z (RE2 spells it \\z)"]),
-    (r"(?P<name>a)(?P=name)", ["named backreference '(?P='"]),
-    (r"(?i)(?P<name>[\w|-]+)\s*=\s*([+-]?\d+)", []),
-    (r"([(?=\1])(a}+)", []),  # inside a class, and a literal '}' repeated
-    (r"(a*?)(b+?)", []),
-])
+@pytest.mark.parametrize(
+    ("pattern", "problems"),
+    [
+        (r"(?=a)(b)", ["lookahead '(?='"]),
+        (r"(?!a)(b)", ["negative lookahead '(?!'"]),
+        (r"(?<!a)(b)", ["negative lookbehind '(?<!'"]),
+        (r"(?>a)(b)", ["atomic group '(?>'"]),
+        (r"(\w++)=(\d+)", ["possessive quantifier '++'"]),
+        (r"(a{2}+)(b)", ["possessive quantifier '}+'"]),
+        (r"(a{1001})(b)", ["repeat count above 1000 '{1001}'"]),
+        (r"(?x)(a) (b)", ["flag group '(?x' (RE2 knows only i, m, s, U)"]),
+        (r"(a)(b)\Z", ["\\Z (RE2 spells it \\z)"]),
+        (r"(?P<name>a)(?P=name)", ["named backreference '(?P='"]),
+        (r"(?i)(?P<name>[\w|-]+)\s*=\s*([+-]?\d+)", []),
+        (r"([(?=\1])(a}+)", []),  # inside a class, and a literal '}' repeated
+        (r"(a*?)(b+?)", []),
+    ],
+)
 def test_re2_problems(pattern: str, problems: list[str]) -> None:
     assert re2_problems(pattern) == problems
 

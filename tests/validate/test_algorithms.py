@@ -12,8 +12,8 @@ import yaml
 
 from katib_gitops.rules import algorithms
 from katib_gitops.rules.algorithms import go_atoi, go_parse_float, grid_combinations, hyperband_min_parallel
-from katib_gitops.spec.katib_config import STANDALONE, KatibConfig
 from katib_gitops.rules.framework import RULES, context_for
+from katib_gitops.spec.katib_config import STANDALONE, KatibConfig
 from tests.validate.helpers import VALID, experiment, findings, paths
 
 SETTINGS = ("spec", "algorithm", "algorithmSettings")
@@ -40,7 +40,9 @@ def serving(**services: str) -> KatibConfig:
     return STANDALONE._replace(suggestions={**STANDALONE.suggestions, **services})
 
 
-def hp(algorithm: str, *settings: tuple[str, str], parameters: list[dict[str, Any]] | None = None, **spec: Any) -> dict[str, Any]:
+def hp(
+    algorithm: str, *settings: tuple[str, str], parameters: list[dict[str, Any]] | None = None, **spec: Any
+) -> dict[str, Any]:
     """VALID with another algorithm, its settings (name, value) in order, and optionally other parameters."""
     block: dict[str, Any] = {"algorithmName": algorithm}
     if settings:
@@ -152,7 +154,9 @@ def test_hyperopt_settings(rule_id: str, algorithm: str, settings: list[tuple[st
         ([("gamma", "0.5"), ("n_EI_candidates", "x"), ("random_state", "-1")], ("HO-08", 1)),
     ],
 )
-def test_hyperopt_reports_only_the_first_failing_setting(settings: list[tuple[str, str]], reported: tuple[str, int]) -> None:
+def test_hyperopt_reports_only_the_first_failing_setting(
+    settings: list[tuple[str, str]], reported: tuple[str, int]
+) -> None:
     data = hp("tpe", *settings)
     fired = {i: paths(i, data) for i in ("HO-02", "HO-03", "HO-04", "HO-05", "HO-06", "HO-08") if paths(i, data)}
     rule_id, index = reported
@@ -167,10 +171,20 @@ def test_hyperopt_serves_only_tpe_and_random() -> None:
 @pytest.mark.parametrize(
     ("parameter", "expected"),
     [
-        pytest.param(param("lr", "double", min="0", max="1", distribution="logUniform"), [bound(0, "min")], id="logUniform-min-0"),
-        pytest.param(param("lr", "double", min="0.0001", max="1", distribution="logUniform"), [], id="logUniform-min-0.0001"),
-        pytest.param(param("bs", "int", min="-1", max="8", distribution="logNormal"), [bound(0, "min")], id="logNormal-negative"),
-        pytest.param(param("lr", "double", min="-1", max="-0.5", distribution="logNormal"), [bound(0, "min")], id="first-bad-bound-only"),
+        pytest.param(
+            param("lr", "double", min="0", max="1", distribution="logUniform"), [bound(0, "min")], id="logUniform-min-0"
+        ),
+        pytest.param(
+            param("lr", "double", min="0.0001", max="1", distribution="logUniform"), [], id="logUniform-min-0.0001"
+        ),
+        pytest.param(
+            param("bs", "int", min="-1", max="8", distribution="logNormal"), [bound(0, "min")], id="logNormal-negative"
+        ),
+        pytest.param(
+            param("lr", "double", min="-1", max="-0.5", distribution="logNormal"),
+            [bound(0, "min")],
+            id="first-bad-bound-only",
+        ),
         pytest.param(param("lr", "double", min="0", max="1", distribution="normal"), [], id="normal-allows-0"),
         pytest.param(param("lr", "double", min="abc", max="1"), [bound(0, "min")], id="unparsable-min"),
         pytest.param(param("lr", "double", min="0.1", max="1", step="x"), [bound(0, "step")], id="unparsable-step"),
@@ -193,7 +207,9 @@ def test_hyperopt_log_bounds_matter_only_since_distributions_exist() -> None:
     [
         pytest.param("OP-02", "multivariate-tpe", [("n_startup_trials", "-1")], [value(0)], id="n_startup_trials--1"),
         pytest.param("OP-02", "multivariate-tpe", [("n_startup_trials", "0")], [], id="n_startup_trials-0"),
-        pytest.param("OP-02", "multivariate-tpe", [("n_EI_candidates", "5")], [name(0)], id="hyperopt-spelling-refused"),
+        pytest.param(
+            "OP-02", "multivariate-tpe", [("n_EI_candidates", "5")], [name(0)], id="hyperopt-spelling-refused"
+        ),
         pytest.param("OP-02", "multivariate-tpe", [("gamma", "0.5")], [name(0)], id="gamma-refused"),
         pytest.param("OP-02", "multivariate-tpe", [("n_ei_candidates", "2.5")], [value(0)], id="unparsable"),
         pytest.param("OP-02", "multivariate-tpe", [("random_state", "1"), ("seed", "1")], [name(1)], id="seed-refused"),
@@ -203,7 +219,11 @@ def test_hyperopt_log_bounds_matter_only_since_distributions_exist() -> None:
     ],
 )
 def test_optuna_settings(rule_id: str, algorithm: str, settings: list[tuple[str, str]], expected: list[Any]) -> None:
-    check(rule_id, hp(algorithm, *settings, parameters=[param("lr", "double", min="0.1", max="0.5", step="0.1")], maxTrialCount=3), expected)
+    check(
+        rule_id,
+        hp(algorithm, *settings, parameters=[param("lr", "double", min="0.1", max="0.5", step="0.1")], maxTrialCount=3),
+        expected,
+    )
 
 
 OPTUNA_EVERYTHING = serving(tpe="optuna", random="optuna", cmaes="optuna")
@@ -234,7 +254,9 @@ def test_optuna_cmaes_settings(settings: list[tuple[str, str]], expected: list[A
             [("spec", "parameters")],
             id="categorical-does-not-count",
         ),
-        pytest.param([param("lr", "double", min="0.1", max="0.5"), param("n", "int", min="1", max="3")], [], id="double-and-int"),
+        pytest.param(
+            [param("lr", "double", min="0.1", max="0.5"), param("n", "int", min="1", max="3")], [], id="double-and-int"
+        ),
     ],
 )
 def test_cmaes_needs_two_continuous_dimensions(parameters: list[dict[str, Any]], expected: list[Any]) -> None:
@@ -251,7 +273,12 @@ def test_optuna_random_refuses_a_negative_random_state_with_an_empty_message() -
 
 
 def test_optuna_serves_only_its_five_algorithms() -> None:
-    check("OP-01", hp("bayesianoptimization"), [("spec", "algorithm", "algorithmName")], config=serving(bayesianoptimization="optuna"))
+    check(
+        "OP-01",
+        hp("bayesianoptimization"),
+        [("spec", "algorithm", "algorithmName")],
+        config=serving(bayesianoptimization="optuna"),
+    )
     check("OP-01", hp("grid"), [])
 
 
@@ -266,7 +293,9 @@ def test_optuna_serves_only_its_five_algorithms() -> None:
         pytest.param([param("x", "double", min="0.01", max="0.05", step="0.005")], 9, id="double-last-value-dropped"),
         pytest.param([param("x", "double", min="0.5", max="0.5", step="0.1")], 1, id="double-min-equals-max"),
         pytest.param([param("x", "double", min="1", max="0.95", step="0.1")], 0, id="double-only-value-above-max"),
-        pytest.param([param("c", "categorical", list=["a", "b", "c"]), param("n", "int", min="1", max="2")], 6, id="product"),
+        pytest.param(
+            [param("c", "categorical", list=["a", "b", "c"]), param("n", "int", min="1", max="2")], 6, id="product"
+        ),
         pytest.param([param("c", "discrete", list=[])], 0, id="empty-list"),
     ],
 )
@@ -282,7 +311,9 @@ def test_grid_max_trial_count_is_at_most_the_combinations(combinations: int) -> 
         9: [param("x", "double", min="0.01", max="0.05", step="0.005")],
     }
     check("OP-05", hp("grid", parameters=grids[combinations], maxTrialCount=combinations), [])
-    check("OP-05", hp("grid", parameters=grids[combinations], maxTrialCount=combinations + 1), [("spec", "maxTrialCount")])
+    check(
+        "OP-05", hp("grid", parameters=grids[combinations], maxTrialCount=combinations + 1), [("spec", "maxTrialCount")]
+    )
 
 
 def test_grid_counts_an_unset_max_trial_count_as_0() -> None:
@@ -298,8 +329,14 @@ def test_grid_counts_an_unset_max_trial_count_as_0() -> None:
         pytest.param([param("n", "int", min="1", max="2.5")], [bound(0, "max")], id="int-2.5"),
         pytest.param([param("n", "int", min="1", max="4", step="0")], [bound(0, "step")], id="int-step-0"),
         pytest.param([param("x", "double", min="0.1", max="0.5", step="0")], [bound(0, "step")], id="double-step-0"),
-        pytest.param([param("x", "double", min="0.5", max="0.1", step="0.1")], [bound(0, "max")], id="double-empty-range"),
-        pytest.param([param("x", "double", min="0.1", max="0.5"), param("n", "int", min="a", max="2")], [bound(0, "step")], id="first-error-only"),
+        pytest.param(
+            [param("x", "double", min="0.5", max="0.1", step="0.1")], [bound(0, "max")], id="double-empty-range"
+        ),
+        pytest.param(
+            [param("x", "double", min="0.1", max="0.5"), param("n", "int", min="a", max="2")],
+            [bound(0, "step")],
+            id="first-error-only",
+        ),
         pytest.param([param("x", "double", min="1e-1", max="5e-1", step="1e-1")], [], id="double-exponent-literals"),
     ],
 )
@@ -317,7 +354,9 @@ def test_grid_enumeration_errors(parameters: list[dict[str, Any]], expected: lis
         ("normal", (0, 17), [], ""),
     ],
 )
-def test_optuna_supports_only_uniform_and_log_uniform(distribution: str, version: tuple[int, int], expected: list[Any], effect: str) -> None:
+def test_optuna_supports_only_uniform_and_log_uniform(
+    distribution: str, version: tuple[int, int], expected: list[Any], effect: str
+) -> None:
     data = hp("tpe", parameters=[param("lr", "double", min="0.1", max="0.5", distribution=distribution)])
     found = findings("OP-06", data, config=serving(tpe="optuna"), version=version)
     assert [p for p, _ in found] == expected
@@ -352,9 +391,17 @@ def test_goptuna_refuses_duplicate_parameter_names() -> None:
         pytest.param("random", [("random_state", "1_0")], None, [value(0)], id="atoi-refuses-underscores"),
         pytest.param("sobol", [], [param("n", "int", min="1", max="1e3")], [bound(0, "max")], id="int-max-1e3"),
         pytest.param("sobol", [], [param("n", "int", min="1", max="1000")], [], id="int-max-1000"),
-        pytest.param("sobol", [], [param("x", "double", min="0.1", max="1e400")], [bound(0, "max")], id="double-out-of-range"),
+        pytest.param(
+            "sobol", [], [param("x", "double", min="0.1", max="1e400")], [bound(0, "max")], id="double-out-of-range"
+        ),
         pytest.param("sobol", [], [param("x", "double", min="0.1", max="0.5", step="0.1")], [], id="double-with-step"),
-        pytest.param("sobol", [], [param("x", "unknown", min="0.1", max="0.5")], [("spec", "parameters", 0, "parameterType")], id="unknown-type"),
+        pytest.param(
+            "sobol",
+            [],
+            [param("x", "unknown", min="0.1", max="0.5")],
+            [("spec", "parameters", 0, "parameterType")],
+            id="unknown-type",
+        ),
         pytest.param(
             "cmaes",
             [("random_state", "x")],
@@ -364,7 +411,9 @@ def test_goptuna_refuses_duplicate_parameter_names() -> None:
         ),
     ],
 )
-def test_goptuna_parse_errors(algorithm: str, settings: list[tuple[str, str]], parameters: list[dict[str, Any]] | None, expected: list[Any]) -> None:
+def test_goptuna_parse_errors(
+    algorithm: str, settings: list[tuple[str, str]], parameters: list[dict[str, Any]] | None, expected: list[Any]
+) -> None:
     check("GO-04", hp(algorithm, *settings, parameters=parameters), expected, config=serving(random="goptuna"))
 
 
@@ -480,7 +529,9 @@ def test_skopt_search_space(parameter: dict[str, Any], expected: list[Any]) -> N
 EPOCHS = [param("lr", "double", min="0.01", max="0.05"), param("epochs", "int", min="1", max="9")]
 
 
-def hyperband(*settings: tuple[str, str], parallel: int | None = 9, parameters: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def hyperband(
+    *settings: tuple[str, str], parallel: int | None = 9, parameters: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
     spec: dict[str, Any] = {"parallelTrialCount": parallel, "maxTrialCount": 20, "parameters": parameters or EPOCHS}
     return hp("hyperband", *settings, **spec)
 
@@ -508,7 +559,8 @@ def test_hyperband_r_l_is_a_positive_finite_number(r_l: str, fails: bool) -> Non
 
 
 @pytest.mark.parametrize(
-    ("eta", "fails"), [("1", True), ("1.9", True), ("x", True), ("inf", True), ("2", False), ("2.9", False), ("0", False), ("-4", False)]
+    ("eta", "fails"),
+    [("1", True), ("1.9", True), ("x", True), ("inf", True), ("2", False), ("2.9", False), ("0", False), ("-4", False)],
 )
 def test_hyperband_eta_must_not_truncate_to_1(eta: str, fails: bool) -> None:
     check("HB-03", hyperband(("resource_name", "epochs"), ("r_l", "9"), ("eta", eta)), [value(2)] if fails else [])
@@ -524,7 +576,9 @@ def test_hyperband_parallelism_vectors(r_l: float, eta: int, needed: int) -> Non
 
 
 def test_hyperband_parallelism_uses_the_defaults_eta_3_and_parallel_3() -> None:
-    check("HB-04", hyperband(("resource_name", "epochs"), ("r_l", "9"), parallel=None), [("spec", "parallelTrialCount")])
+    check(
+        "HB-04", hyperband(("resource_name", "epochs"), ("r_l", "9"), parallel=None), [("spec", "parallelTrialCount")]
+    )
     check("HB-04", hyperband(("resource_name", "epochs"), ("r_l", "3"), parallel=None), [])
     check("HB-04", hyperband(("resource_name", "epochs"), ("r_l", "9"), ("eta", "0"), parallel=9), [])
 
@@ -556,21 +610,36 @@ def test_hyperband_discrete_values_are_integer_literals(values: list[str], expec
 
 
 def pbt(*settings: tuple[str, str], parameters: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    base = [("suggestion_trial_dir", "/var/log/katib/checkpoints/"), ("n_population", "5"), ("truncation_threshold", "0.2")]
-    return hp("pbt", *base, *settings, parameters=parameters or [param("lr", "double", min="0.01", max="0.05", step="0.01")])
+    base = [
+        ("suggestion_trial_dir", "/var/log/katib/checkpoints/"),
+        ("n_population", "5"),
+        ("truncation_threshold", "0.2"),
+    ]
+    return hp(
+        "pbt", *base, *settings, parameters=parameters or [param("lr", "double", min="0.01", max="0.05", step="0.01")]
+    )
 
 
 def test_pbt_needs_its_three_settings() -> None:
-    check("PBT-01", hp("pbt", ("n_population", "5"), parameters=[param("lr", "double", min="0.01", max="0.05", step="0.01")]), [SETTINGS])
+    check(
+        "PBT-01",
+        hp("pbt", ("n_population", "5"), parameters=[param("lr", "double", min="0.01", max="0.05", step="0.01")]),
+        [SETTINGS],
+    )
     check("PBT-01", pbt(), [])
 
 
-@pytest.mark.parametrize(("n_population", "fails"), [("4", True), ("5.0", True), ("x", True), ("5", False), ("40", False)])
+@pytest.mark.parametrize(
+    ("n_population", "fails"), [("4", True), ("5.0", True), ("x", True), ("5", False), ("40", False)]
+)
 def test_pbt_population_is_at_least_5(n_population: str, fails: bool) -> None:
     check("PBT-02", pbt(("n_population", n_population)), [value(3)] if fails else [])
 
 
-@pytest.mark.parametrize(("threshold", "fails"), [("-0.0001", True), ("0", False), ("1", False), ("1.0001", True), ("nan", True), ("x", True)])
+@pytest.mark.parametrize(
+    ("threshold", "fails"),
+    [("-0.0001", True), ("0", False), ("1", False), ("1.0001", True), ("nan", True), ("x", True)],
+)
 def test_pbt_truncation_threshold_is_within_0_and_1(threshold: str, fails: bool) -> None:
     check("PBT-03", pbt(("truncation_threshold", threshold)), [value(3)] if fails else [])
 
@@ -619,14 +688,18 @@ def nas(
         *settings,
         parameters=None,
         nasConfig={
-            "graphConfig": graph if graph is not None else {"numLayers": 1, "inputSizes": [32, 32, 3], "outputSizes": [10]},
+            "graphConfig": graph
+            if graph is not None
+            else {"numLayers": 1, "inputSizes": [32, 32, 3], "outputSizes": [10]},
             "operations": operations if operations is not None else [conv()],
         },
     )
     del data["spec"]["parameters"]
     template = data["spec"]["trialTemplate"]
     template["trialParameters"] = [{"name": f"p{i}", "reference": r} for i, r in enumerate(names)]
-    template["trialSpec"]["spec"]["template"]["spec"]["containers"][0]["command"] = [f"--{i}=${{trialParameters.p{i}}}" for i in range(len(names))]
+    template["trialSpec"]["spec"]["template"]["spec"]["containers"][0]["command"] = [
+        f"--{i}=${{trialParameters.p{i}}}" for i in range(len(names))
+    ]
     return data
 
 
@@ -656,20 +729,43 @@ def test_darts_does_not_check_the_graph() -> None:
     ("rule_id", "operation", "where"),
     [
         pytest.param(
-            "NASOP-01", {"operationType": "", "parameters": [param("k", "categorical", list=["3"])]}, ("operationType",), id="no-operationType"
+            "NASOP-01",
+            {"operationType": "", "parameters": [param("k", "categorical", list=["3"])]},
+            ("operationType",),
+            id="no-operationType",
         ),
         pytest.param("NASOP-02", {"operationType": "skip_connection"}, ("parameters",), id="no-parameters"),
         pytest.param("NASOP-03", conv(param("", "categorical", list=["3"])), ("parameters", 0, "name"), id="no-name"),
-        pytest.param("NASOP-04", conv(param("k", "unknown", list=["3"])), ("parameters", 0, "parameterType"), id="type-unknown"),
-        pytest.param("NASOP-04", conv(param("k", "Int", min="1")), ("parameters", 0, "parameterType"), id="type-case"),
-        pytest.param("NASOP-05", conv(param("k", "discrete", list=[])), ("parameters", 0, "feasibleSpace", "list"), id="empty-list"),
-        pytest.param("NASOP-06", conv(param("k", "int", step="1")), ("parameters", 0, "feasibleSpace"), id="no-min-no-max"),
-        pytest.param("NASOP-07", conv(param("k", "double", min="0.1", max="1")), ("parameters", 0, "feasibleSpace", "step"), id="double-no-step"),
         pytest.param(
-            "NASOP-07", conv(param("k", "double", min="0.1", max="1", step="0")), ("parameters", 0, "feasibleSpace", "step"), id="double-step-0"
+            "NASOP-04", conv(param("k", "unknown", list=["3"])), ("parameters", 0, "parameterType"), id="type-unknown"
+        ),
+        pytest.param("NASOP-04", conv(param("k", "Int", min="1")), ("parameters", 0, "parameterType"), id="type-case"),
+        pytest.param(
+            "NASOP-05",
+            conv(param("k", "discrete", list=[])),
+            ("parameters", 0, "feasibleSpace", "list"),
+            id="empty-list",
         ),
         pytest.param(
-            "NASOP-07", conv(param("k", "double", min="0.1", max="1", step="abc")), ("parameters", 0, "feasibleSpace", "step"), id="double-step-abc"
+            "NASOP-06", conv(param("k", "int", step="1")), ("parameters", 0, "feasibleSpace"), id="no-min-no-max"
+        ),
+        pytest.param(
+            "NASOP-07",
+            conv(param("k", "double", min="0.1", max="1")),
+            ("parameters", 0, "feasibleSpace", "step"),
+            id="double-no-step",
+        ),
+        pytest.param(
+            "NASOP-07",
+            conv(param("k", "double", min="0.1", max="1", step="0")),
+            ("parameters", 0, "feasibleSpace", "step"),
+            id="double-step-0",
+        ),
+        pytest.param(
+            "NASOP-07",
+            conv(param("k", "double", min="0.1", max="1", step="abc")),
+            ("parameters", 0, "feasibleSpace", "step"),
+            id="double-step-abc",
         ),
     ],
 )
@@ -685,7 +781,11 @@ def test_nas_operations_fail(service: str, rule_id: str, operation: dict[str, An
 @pytest.mark.parametrize(
     ("rule_id", "operation"),
     [
-        pytest.param("NASOP-01", {"operationType": "max_pooling", "parameters": [param("k", "categorical", list=["3"])]}, id="operationType"),
+        pytest.param(
+            "NASOP-01",
+            {"operationType": "max_pooling", "parameters": [param("k", "categorical", list=["3"])]},
+            id="operationType",
+        ),
         pytest.param("NASOP-02", conv(param("k", "categorical", list=["3"])), id="one-parameter"),
         pytest.param("NASOP-03", conv(param("k", "categorical", list=["3"])), id="named"),
         pytest.param("NASOP-04", conv(param("k", "discrete", list=["3"])), id="type-discrete"),
@@ -724,11 +824,15 @@ def test_nas_operation_rules_need_a_nas_service() -> None:
         pytest.param([("controller_baseline_decay", "1.0001")], "ENAS-05", [value(0)], id="baseline_decay-1.0001"),
         pytest.param([("controller_skip_weight", "1000")], "ENAS-05", [], id="skip_weight-unbounded"),
         pytest.param([("controller_temperature", "None")], "ENAS-05", [], id="temperature-None"),
-        pytest.param([("controller_learning_rate", "None")], "ENAS-05", [value(0)], id="learning_rate-None-is-not-a-float"),
+        pytest.param(
+            [("controller_learning_rate", "None")], "ENAS-05", [value(0)], id="learning_rate-None-is-not-a-float"
+        ),
         pytest.param([("controller_train_steps", "1.5")], "ENAS-05", [value(0)], id="train_steps-not-int"),
         pytest.param([("controller_tanh_const", "nan")], "ENAS-05", [], id="nan-slips-through"),
         pytest.param([("controller_foo", "1")], "ENAS-06", [name(0)], id="unknown-name"),
-        pytest.param([("controller_foo", "1"), ("controller_hidden_size", "0")], "ENAS-05", [], id="first-failure-only"),
+        pytest.param(
+            [("controller_foo", "1"), ("controller_hidden_size", "0")], "ENAS-05", [], id="first-failure-only"
+        ),
     ],
 )
 def test_enas_settings(settings: list[tuple[str, str]], rule_id: str, expected: list[Any]) -> None:
@@ -769,7 +873,9 @@ def test_darts_settings(settings: list[tuple[str, str]], expected: list[Any]) ->
         ("darts", ["algorithm_settings", "search-space", "num-layers"], [TRIAL_PARAMETERS + (0, "reference")]),
     ],
 )
-def test_nas_trial_parameters_reference_the_assignments(service: str, references: list[str], expected: list[Any]) -> None:
+def test_nas_trial_parameters_reference_the_assignments(
+    service: str, references: list[str], expected: list[Any]
+) -> None:
     check("ENAS-08" if service == "enas" else "DARTS-04", nas(service, references=references), expected)
 
 
@@ -783,14 +889,20 @@ def test_nas_trial_parameters_reference_the_assignments(service: str, references
     ],
 )
 def test_enas_int_operation_parameters_need_integer_bounds_and_step(space: dict[str, str], expected: list[Any]) -> None:
-    check("ENAS-08", nas("enas", operations=[conv({"name": "pool_size", "parameterType": "int", "feasibleSpace": space})]), expected)
+    check(
+        "ENAS-08",
+        nas("enas", operations=[conv({"name": "pool_size", "parameterType": "int", "feasibleSpace": space})]),
+        expected,
+    )
 
 
 # ------------------------------------------------------------------ medianstop
 
 
 def early(*settings: tuple[str, str], algorithm: str = "medianstop") -> dict[str, Any]:
-    return experiment(earlyStopping={"algorithmName": algorithm, "algorithmSettings": [{"name": n, "value": v} for n, v in settings]})
+    return experiment(
+        earlyStopping={"algorithmName": algorithm, "algorithmSettings": [{"name": n, "value": v} for n, v in settings]}
+    )
 
 
 @pytest.mark.parametrize(
@@ -828,7 +940,12 @@ def test_unconfigured_early_stopping_gets_no_medianstop_rule() -> None:
 def upstream_experiments(shared: FilePath) -> list[tuple[str, dict[str, Any]]]:
     root = shared / "upstream" / "katib" / "examples"
     files = sorted([*root.glob("hp-tuning/*.yaml"), *root.glob("early-stopping/*.yaml"), *root.glob("nas/*.yaml")])
-    return [(f"{f.parent.name}/{f.name}", d) for f in files for d in yaml.safe_load_all(f.read_text()) if d and d.get("kind") == "Experiment"]
+    return [
+        (f"{f.parent.name}/{f.name}", d)
+        for f in files
+        for d in yaml.safe_load_all(f.read_text())
+        if d and d.get("kind") == "Experiment"
+    ]
 
 
 # Found while writing these rules (not in katib-rules.md §17): darts-gpu.yaml's skip_connection

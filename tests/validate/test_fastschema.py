@@ -18,7 +18,9 @@ VERSION = manifests.latest_kubernetes()
 
 
 def _python_valid(key: tuple[str, ...], instance: Any) -> bool:
-    checker = manifests.validator(key[1], VERSION) if key[0] == "ours" else manifests.core_validator(key[1], key[2], VERSION)
+    checker = (
+        manifests.validator(key[1], VERSION) if key[0] == "ours" else manifests.core_validator(key[1], key[2], VERSION)
+    )
     return not any(True for _ in checker.iter_errors(instance))
 
 
@@ -36,7 +38,11 @@ def _mutations(document: dict[str, Any], rng: random.Random) -> list[dict[str, A
                 else:
                     node[key] = [] if not isinstance(node[key], list) else "text"
                 break
-            node = node[key] if isinstance(node[key], dict) else (node[key][0] if node[key] and isinstance(node[key][0], dict) else {})
+            node = (
+                node[key]
+                if isinstance(node[key], dict)
+                else (node[key][0] if node[key] and isinstance(node[key][0], dict) else {})
+            )
         out.append(copied)
     return out
 

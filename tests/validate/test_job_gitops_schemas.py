@@ -20,13 +20,12 @@ from typing import Any
 
 import pytest
 
-from katib_gitops.schema import crd
-from katib_gitops.expand import gitops, overlays
 from katib_gitops.commands.generate import command
+from katib_gitops.expand import gitops, overlays
 from katib_gitops.expand.overlays import Expansion
-from katib_gitops.schema.ours import schema_dir
-from katib_gitops.schema import manifests
+from katib_gitops.schema import crd, manifests
 from katib_gitops.schema.manifests import K8S_DEFINITIONS, kubernetes_versions, latest_kubernetes, validator
+from katib_gitops.schema.ours import schema_dir
 from katib_gitops.yamlio import format_path, load_documents
 from tests.helpers import write_specs
 
@@ -48,7 +47,12 @@ ENTRIES: dict[tuple[str, str], str] = {
 NAMES = tuple(ENTRIES.values())
 V1_JOBS = ("tfjob", "pytorchjob", "mpijob", "xgboostjob", "paddlejob", "jaxjob")
 JOBS = (*V1_JOBS, "trainjob")
-CRD_SOURCES = ("training-operator/crds", "trainer-v2/crds/trainer.kubeflow.org_trainjobs.yaml", "argo-cd/crds", "flux/crds")
+CRD_SOURCES = (
+    "training-operator/crds",
+    "trainer-v2/crds/trainer.kubeflow.org_trainjobs.yaml",
+    "argo-cd/crds",
+    "flux/crds",
+)
 PLACEHOLDER = re.compile(r"\$\{trialParameters\.[^}]*\}")
 GO_FIELD = re.compile(r"\{\{\s*\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 Doc = tuple[str, dict[str, Any]]
@@ -63,13 +67,19 @@ def errors(data: Any, name: str | None = None, version: str | None = None) -> li
     found = []
     for error in validator(name, version or latest_kubernetes()).iter_errors(data):
         path = list(error.absolute_path)
-        if error.validator == "additionalProperties" and error.validator_value is False and isinstance(error.instance, dict):
+        if (
+            error.validator == "additionalProperties"
+            and error.validator_value is False
+            and isinstance(error.instance, dict)
+        ):
             known = error.schema.get("properties", {})
             patterns = [re.compile(p) for p in error.schema.get("patternProperties", {})]
             unknown = [k for k in error.instance if k not in known and not any(p.search(k) for p in patterns)]
             found.extend((format_path([*path, key]), "unknown field") for key in unknown)
         elif error.validator == "required" and isinstance(error.instance, dict):
-            found.extend((format_path([*path, key]), "required") for key in error.validator_value if key not in error.instance)
+            found.extend(
+                (format_path([*path, key]), "required") for key in error.validator_value if key not in error.instance
+            )
         else:
             found.append((format_path(path), str(error.validator)))
     return sorted(set(found))
@@ -120,13 +130,19 @@ def _yaml_objects(folder: Path, pattern: str = "*.yaml") -> Iterator[tuple[str, 
 
 
 def training_examples(shared: Path) -> list[Doc]:
-    return [(label, obj) for label, obj in _yaml_objects(shared / "upstream" / "training-operator" / "examples") if _ours(obj)]
+    return [
+        (label, obj)
+        for label, obj in _yaml_objects(shared / "upstream" / "training-operator" / "examples")
+        if _ours(obj)
+    ]
 
 
 def katib_trial_specs(shared: Path) -> list[Doc]:
     out = []
     for label, obj in _yaml_objects(shared / "upstream" / "katib" / "examples"):
-        trial_spec = ((obj or {}).get("spec") or {}).get("trialTemplate", {}).get("trialSpec") if isinstance(obj, dict) else None
+        trial_spec = (
+            ((obj or {}).get("spec") or {}).get("trialTemplate", {}).get("trialSpec") if isinstance(obj, dict) else None
+        )
         if _ours(trial_spec):
             out.append((f"{label} trialSpec", substitute(trial_spec)))
     return out
@@ -149,7 +165,14 @@ def applications(appset: dict[str, Any]) -> list[dict[str, Any]]:
         for element in generator["list"]["elements"]:
             filled = _fill_go_template(appset["spec"]["template"], element)
             metadata = {**filled["metadata"], "namespace": appset["metadata"]["namespace"]}
-            out.append({"apiVersion": "argoproj.io/v1alpha1", "kind": "Application", "metadata": metadata, "spec": filled["spec"]})
+            out.append(
+                {
+                    "apiVersion": "argoproj.io/v1alpha1",
+                    "kind": "Application",
+                    "metadata": metadata,
+                    "spec": filled["spec"],
+                }
+            )
     return out
 
 
@@ -166,7 +189,12 @@ def generated(specs_dir: Path) -> list[Doc]:
     settings = spec_set.targets.gitops
     assert settings is not None
     appset = gitops.application_set(settings, expansions)
-    objects = [appset, *applications(appset), gitops.git_repository(settings), *gitops.flux_kustomizations(settings, expansions)]
+    objects = [
+        appset,
+        *applications(appset),
+        gitops.git_repository(settings),
+        *gitops.flux_kustomizations(settings, expansions),
+    ]
     out.extend((f"{o['kind']} {o['metadata']['name']}", o) for o in objects)
     return out
 
@@ -178,8 +206,12 @@ def committed_gitops(specs_dir: Path) -> list[Doc]:
 # One TuningSpec per trial kind, through the real pipeline.
 TRIALS: dict[str, dict[str, Any]] = {
     "TFJob": {"replicas": {"Chief": 1, "PS": 1, "Worker": 2}},
-    "PyTorchJob": {"replicas": {"Master": 1, "Worker": {"replicas": 2, "restartPolicy": "ExitCode", "env": {"ROLE": "worker"}}}},
-    "MPIJob": {"replicas": {"Launcher": {"replicas": 1, "command": ["mpirun", "-n", "2", "python", "/train.py"]}, "Worker": 2}},
+    "PyTorchJob": {
+        "replicas": {"Master": 1, "Worker": {"replicas": 2, "restartPolicy": "ExitCode", "env": {"ROLE": "worker"}}}
+    },
+    "MPIJob": {
+        "replicas": {"Launcher": {"replicas": 1, "command": ["mpirun", "-n", "2", "python", "/train.py"]}, "Worker": 2}
+    },
     "XGBoostJob": {"replicas": {"Master": 1, "Worker": 2}},
     "PaddleJob": {"replicas": {"Master": 1, "Worker": 2}},
     "JAXJob": {"replicas": {"Worker": 2}},
@@ -221,8 +253,14 @@ KIND_TARGETS: dict[str, Any] = {
 
 
 def kind_spec(kind: str) -> dict[str, Any]:
-    trial: dict[str, Any] = {"kind": kind, "image": "registry.example.com/train:1.0", "command": ["python", "/train.py"], "env": {"EPOCHS": 2},
-                             "resources": {"requests": {"cpu": 0.5, "memory": "2Gi"}, "limits": {"memory": "8Gi"}}, **copy.deepcopy(TRIALS[kind])}
+    trial: dict[str, Any] = {
+        "kind": kind,
+        "image": "registry.example.com/train:1.0",
+        "command": ["python", "/train.py"],
+        "env": {"EPOCHS": 2},
+        "resources": {"requests": {"cpu": 0.5, "memory": "2Gi"}, "limits": {"memory": "8Gi"}},
+        **copy.deepcopy(TRIALS[kind]),
+    }
     if kind != "TrainJob":
         trial.update(copy.deepcopy(POD_EXTRAS))
     return {
@@ -252,13 +290,21 @@ def every_kind(tmp_path_factory: pytest.TempPathFactory) -> list[Doc]:
 @pytest.fixture
 def corpus(shared: Path, repo_specs: Path, every_kind: list[Doc]) -> list[Doc]:
     """Every document the property is checked on."""
-    return [*training_examples(shared), *katib_trial_specs(shared), *generated(repo_specs), *committed_gitops(repo_specs), *every_kind]
+    return [
+        *training_examples(shared),
+        *katib_trial_specs(shared),
+        *generated(repo_specs),
+        *committed_gitops(repo_specs),
+        *every_kind,
+    ]
 
 
 # ------------------------------------------------------------------ (a) upstream examples
 
 
-def test_every_upstream_training_operator_example_validates(shared: Path, upstream: Callable[[dict[str, Any]], list[str]]) -> None:
+def test_every_upstream_training_operator_example_validates(
+    shared: Path, upstream: Callable[[dict[str, Any]], list[str]]
+) -> None:
     examples = training_examples(shared)
     assert len(examples) == 13
     assert {o["kind"] for _, o in examples} == {"TFJob", "PyTorchJob"}
@@ -275,21 +321,36 @@ def test_every_katib_example_trial_spec_of_these_kinds_validates(shared: Path) -
 def test_everything_generated_validates(repo_specs: Path, every_kind: list[Doc]) -> None:
     documents = [*generated(repo_specs), *committed_gitops(repo_specs), *every_kind]
     kinds = {o["kind"] for _, o in documents}
-    assert kinds == {"TFJob", "PyTorchJob", "MPIJob", "XGBoostJob", "PaddleJob", "JAXJob", "TrainJob",
-                     "ApplicationSet", "Application", "GitRepository", "Kustomization"}
+    assert kinds == {
+        "TFJob",
+        "PyTorchJob",
+        "MPIJob",
+        "XGBoostJob",
+        "PaddleJob",
+        "JAXJob",
+        "TrainJob",
+        "ApplicationSet",
+        "Application",
+        "GitRepository",
+        "Kustomization",
+    }
     assert {label: errors(o) for label, o in documents if errors(o)} == {}
 
 
 # ------------------------------------------------------------------ (b) what upstream accepts, we accept
 
 
-def test_whatever_upstream_accepts_in_the_corpus_we_accept(corpus: list[Doc], upstream: Callable[[dict[str, Any]], list[str]]) -> None:
+def test_whatever_upstream_accepts_in_the_corpus_we_accept(
+    corpus: list[Doc], upstream: Callable[[dict[str, Any]], list[str]]
+) -> None:
     accepted = [(label, o) for label, o in corpus if not upstream(o)]
     assert len(accepted) == len(corpus) > 60  # the corpus is valid upstream (else the property says little)
     assert {label: errors(o) for label, o in accepted if errors(o)} == {}
 
 
-def _object_paths(node: Any, path: tuple[str | int, ...] = ()) -> Iterator[tuple[tuple[str | int, ...], dict[str, Any]]]:
+def _object_paths(
+    node: Any, path: tuple[str | int, ...] = ()
+) -> Iterator[tuple[tuple[str | int, ...], dict[str, Any]]]:
     if isinstance(node, dict):
         yield path, node
         for key, value in node.items():
@@ -330,13 +391,20 @@ def _representatives(shared: Path, repo_specs: Path, every_kind: list[Doc]) -> l
 
 # Where we are deliberately stricter than the CRD, as the operators are: a job needs a spec (the webhooks
 # and controllers refuse one without replica specs), an MPIJob a Launcher, an XGBoostJob a Master.
-DELIBERATE = {("spec", "required"), ("spec.mpiReplicaSpecs.Launcher", "required"), ("spec.xgbReplicaSpecs.Master", "required")}
+DELIBERATE = {
+    ("spec", "required"),
+    ("spec.mpiReplicaSpecs.Launcher", "required"),
+    ("spec.xgbReplicaSpecs.Master", "required"),
+}
 # A CEL rule we encode (katib_gitops.schema.crd does not run CEL): a GitRepository's serviceAccountName needs provider aws or azure.
 ENCODED_CEL = {("spec.provider", "required")}
 
 
 def test_one_field_less_or_one_unknown_field_more_we_agree_with_upstream(
-    shared: Path, repo_specs: Path, every_kind: list[Doc], upstream: Callable[[dict[str, Any]], list[str]],
+    shared: Path,
+    repo_specs: Path,
+    every_kind: list[Doc],
+    upstream: Callable[[dict[str, Any]], list[str]],
 ) -> None:
     """Leaving a field out: we reject only what upstream rejects. Adding an unknown field: we reject where upstream does."""
     too_strict, too_lax, checked = [], [], 0
@@ -394,13 +462,25 @@ def upstream_exemplar(converted: dict[tuple[str, str], dict[str, Any]], key: tup
 
 # What an exemplar value breaks on purpose: rules upstream has as CEL (which katib_gitops.schema.crd does not run)
 # or in its webhooks and controllers, and nested matrix/merge generators, which Argo CD parses as objects.
-V1_VALUES = {("spec.runPolicy.cleanPodPolicy", "enum"), ("spec.runPolicy.managedBy", "enum"), ("spec.<role>.restartPolicy", "enum")}
+V1_VALUES = {
+    ("spec.runPolicy.cleanPodPolicy", "enum"),
+    ("spec.runPolicy.managedBy", "enum"),
+    ("spec.<role>.restartPolicy", "enum"),
+}
 EXEMPLAR_ERRORS: dict[str, set[tuple[str, str]]] = {
-    **{name: V1_VALUES for name in V1_JOBS},
+    **dict.fromkeys(V1_JOBS, V1_VALUES),
     "tfjob": {*V1_VALUES, ("spec.successPolicy", "enum")},
     "mpijob": {*V1_VALUES, ("spec.cleanPodPolicy", "enum")},
-    "trainjob": {("spec.initializer.dataset.storageUri", "pattern"), ("spec.initializer.model.storageUri", "pattern"), ("spec.managedBy", "enum")},
-    "argocd-applicationset": {(f"spec.generators[0].{outer}.generators[0].{inner}", "type") for outer in ("matrix", "merge") for inner in ("matrix", "merge")},
+    "trainjob": {
+        ("spec.initializer.dataset.storageUri", "pattern"),
+        ("spec.initializer.model.storageUri", "pattern"),
+        ("spec.managedBy", "enum"),
+    },
+    "argocd-applicationset": {
+        (f"spec.generators[0].{outer}.generators[0].{inner}", "type")
+        for outer in ("matrix", "merge")
+        for inner in ("matrix", "merge")
+    },
     "flux-kustomization": {("spec.kubeConfig", "oneOf")},
     "flux-gitrepository": {("spec.provider", "enum")},
 }
@@ -413,7 +493,9 @@ def test_every_field_upstream_declares_is_accepted(key: tuple[str, str], shared:
     assert crd.check(obj, converted[key]) == []
     field = _replica_field(obj)
     role = f"{field}.{next(iter(obj['spec'][field]))}" if field else ""
-    assert set(errors(obj)) == {(path.replace("<role>", role), keyword) for path, keyword in EXEMPLAR_ERRORS.get(ENTRIES[key], set())}
+    assert set(errors(obj)) == {
+        (path.replace("<role>", role), keyword) for path, keyword in EXEMPLAR_ERRORS.get(ENTRIES[key], set())
+    }
 
 
 KUBERNETES_TYPED = {"affinity", "volumes", "securityContext", "tolerations", "valueFrom"}
@@ -470,9 +552,23 @@ TFJOB: dict[str, Any] = {
     "metadata": {"name": "mnist", "namespace": "team-a"},
     "spec": {
         "runPolicy": {"cleanPodPolicy": "None", "backoffLimit": 3},
-        "tfReplicaSpecs": {"Worker": {"replicas": 2, "restartPolicy": "OnFailure", "template": {"spec": {"containers": [
-            {"name": "tensorflow", "image": "example.com/tf:1", "resources": {"requests": {"cpu": "500m"}, "limits": {"nvidia.com/gpu": 1}}},
-        ]}}}},
+        "tfReplicaSpecs": {
+            "Worker": {
+                "replicas": 2,
+                "restartPolicy": "OnFailure",
+                "template": {
+                    "spec": {
+                        "containers": [
+                            {
+                                "name": "tensorflow",
+                                "image": "example.com/tf:1",
+                                "resources": {"requests": {"cpu": "500m"}, "limits": {"nvidia.com/gpu": 1}},
+                            },
+                        ]
+                    }
+                },
+            }
+        },
     },
 }
 PYTORCHJOB: dict[str, Any] = {
@@ -483,8 +579,15 @@ PYTORCHJOB: dict[str, Any] = {
         "nprocPerNode": "auto",
         "elasticPolicy": {"rdzvBackend": "c10d", "minReplicas": 1, "maxReplicas": 3},
         "pytorchReplicaSpecs": {
-            "Master": {"replicas": 1, "template": {"spec": {"containers": [{"name": "pytorch", "image": "example.com/pt:1"}]}}},
-            "Worker": {"replicas": 2, "restartPolicy": "ExitCode", "template": {"spec": {"containers": [{"name": "pytorch", "image": "example.com/pt:1"}]}}},
+            "Master": {
+                "replicas": 1,
+                "template": {"spec": {"containers": [{"name": "pytorch", "image": "example.com/pt:1"}]}},
+            },
+            "Worker": {
+                "replicas": 2,
+                "restartPolicy": "ExitCode",
+                "template": {"spec": {"containers": [{"name": "pytorch", "image": "example.com/pt:1"}]}},
+            },
         },
     },
 }
@@ -494,8 +597,13 @@ TRAINJOB: dict[str, Any] = {
     "metadata": {"name": "mnist"},
     "spec": {
         "runtimeRef": {"name": "torch-distributed"},
-        "trainer": {"image": "example.com/pt:1", "numNodes": 2, "numProcPerNode": 4,
-                    "resourcesPerNode": {"limits": {"nvidia.com/gpu": 1, "memory": "8Gi"}}, "env": [{"name": "EPOCHS", "value": "2"}]},
+        "trainer": {
+            "image": "example.com/pt:1",
+            "numNodes": 2,
+            "numProcPerNode": 4,
+            "resourcesPerNode": {"limits": {"nvidia.com/gpu": 1, "memory": "8Gi"}},
+            "env": [{"name": "EPOCHS", "value": "2"}],
+        },
     },
 }
 APPLICATION: dict[str, Any] = {
@@ -506,8 +614,11 @@ APPLICATION: dict[str, Any] = {
         "project": "default",
         "source": {"repoURL": "https://git.example.com/hpo.git", "targetRevision": "main", "path": "deploy"},
         "destination": {"server": "https://kubernetes.default.svc", "namespace": "team-a"},
-        "syncPolicy": {"automated": {"prune": False, "selfHeal": True}, "syncOptions": ["ServerSideApply=true"],
-                       "retry": {"limit": 3, "backoff": {"duration": "5s", "factor": 2, "maxDuration": "3m"}}},
+        "syncPolicy": {
+            "automated": {"prune": False, "selfHeal": True},
+            "syncOptions": ["ServerSideApply=true"],
+            "retry": {"limit": 3, "backoff": {"duration": "5s", "factor": 2, "maxDuration": "3m"}},
+        },
         "revisionHistoryLimit": 5,
     },
 }
@@ -517,13 +628,30 @@ APPLICATIONSET: dict[str, Any] = {
     "metadata": {"name": "hpo", "namespace": "argocd"},
     "spec": {
         "goTemplate": True,
-        "generators": [{"matrix": {"generators": [
-            {"git": {"repoURL": "https://git.example.com/hpo.git", "revision": "main", "directories": [{"path": "deploy/*"}]}},
-            {"clusters": {"selector": {"matchLabels": {"env": "prod"}}}},
-        ]}}],
-        "template": {"metadata": {"name": "{{ .path.basename }}-{{ .name }}"},
-                     "spec": {"project": "default", "source": {"repoURL": "https://git.example.com/hpo.git", "path": "{{ .path.path }}"},
-                              "destination": {"server": "{{ .server }}", "namespace": "team-a"}}},
+        "generators": [
+            {
+                "matrix": {
+                    "generators": [
+                        {
+                            "git": {
+                                "repoURL": "https://git.example.com/hpo.git",
+                                "revision": "main",
+                                "directories": [{"path": "deploy/*"}],
+                            }
+                        },
+                        {"clusters": {"selector": {"matchLabels": {"env": "prod"}}}},
+                    ]
+                }
+            }
+        ],
+        "template": {
+            "metadata": {"name": "{{ .path.basename }}-{{ .name }}"},
+            "spec": {
+                "project": "default",
+                "source": {"repoURL": "https://git.example.com/hpo.git", "path": "{{ .path.path }}"},
+                "destination": {"server": "{{ .server }}", "namespace": "team-a"},
+            },
+        },
         "syncPolicy": {"preserveResourcesOnDeletion": True, "applicationsSync": "create-update"},
     },
 }
@@ -531,8 +659,14 @@ KUSTOMIZATION: dict[str, Any] = {
     "apiVersion": "kustomize.toolkit.fluxcd.io/v1",
     "kind": "Kustomization",
     "metadata": {"name": "hpo", "namespace": "flux-system"},
-    "spec": {"interval": "10m", "prune": False, "sourceRef": {"kind": "GitRepository", "name": "hpo"}, "path": "./deploy",
-             "postBuild": {"substitute": {"TEAM": "a"}}, "dependsOn": [{"name": "katib"}]},
+    "spec": {
+        "interval": "10m",
+        "prune": False,
+        "sourceRef": {"kind": "GitRepository", "name": "hpo"},
+        "path": "./deploy",
+        "postBuild": {"substitute": {"TEAM": "a"}},
+        "dependsOn": [{"name": "katib"}],
+    },
 }
 GITREPOSITORY: dict[str, Any] = {
     "apiVersion": "source.toolkit.fluxcd.io/v1",
@@ -561,79 +695,274 @@ def _tf_container(d: dict[str, Any]) -> dict[str, Any]:
 
 REJECTED: list[Any] = [
     # misspelled fields at depth
-    pytest.param(TFJOB, lambda d: d["spec"]["tfReplicaSpecs"]["Worker"].update(restartpolicy="Never"),
-                 ("spec.tfReplicaSpecs.Worker.restartpolicy", "unknown field"), True, id="replica-spec-field"),
-    pytest.param(TFJOB, lambda d: _tf_container(d).update(imagePullPolicyy="Always"),
-                 ("spec.tfReplicaSpecs.Worker.template.spec.containers[0].imagePullPolicyy", "unknown field"), True, id="container-field"),
-    pytest.param(TFJOB, lambda d: _tf_container(d)["resources"].update(limit={"cpu": "1"}),
-                 ("spec.tfReplicaSpecs.Worker.template.spec.containers[0].resources.limit", "unknown field"), True, id="container-resources-field"),
-    pytest.param(TFJOB, lambda d: d["spec"]["runPolicy"].update(cleanupPolicy="All"),
-                 ("spec.runPolicy.cleanupPolicy", "unknown field"), True, id="run-policy-field"),
-    pytest.param(PYTORCHJOB, lambda d: d["spec"]["elasticPolicy"].update(rdzvbackend="c10d"),
-                 ("spec.elasticPolicy.rdzvbackend", "unknown field"), True, id="elastic-policy-field"),
-    pytest.param(TRAINJOB, lambda d: d["spec"]["trainer"].update(numProcsPerNode=2),
-                 ("spec.trainer.numProcsPerNode", "unknown field"), True, id="trainer-field"),
-    pytest.param(TRAINJOB, lambda d: d["spec"].update(podTemplateOverrides=[]),
-                 ("spec.podTemplateOverrides", "unknown field"), True, id="trainjob-v2.1-field"),
-    pytest.param(APPLICATION, lambda d: d["spec"]["syncPolicy"]["automated"].update(selfheal=True),
-                 ("spec.syncPolicy.automated.selfheal", "unknown field"), True, id="application-sync-policy-field"),
-    pytest.param(APPLICATION, lambda d: d["spec"]["syncPolicy"]["retry"]["backoff"].update(maxduration="1m"),
-                 ("spec.syncPolicy.retry.backoff.maxduration", "unknown field"), True, id="application-retry-field"),
-    pytest.param(APPLICATIONSET, lambda d: d["spec"]["syncPolicy"].update(preserveResourcesOnDelete=True),
-                 ("spec.syncPolicy.preserveResourcesOnDelete", "unknown field"), True, id="applicationset-sync-policy-field"),
-    pytest.param(APPLICATIONSET, lambda d: d["spec"]["template"]["spec"].update(syncPolicy={"automated": {"prune": True, "selfheal": True}}),
-                 ("spec.template.spec.syncPolicy.automated.selfheal", "unknown field"), True, id="applicationset-template-field"),
-    pytest.param(APPLICATIONSET, lambda d: d["spec"]["generators"][0]["matrix"]["generators"][0]["git"].update(directory=[]),
-                 ("spec.generators[0].matrix.generators[0].git.directory", "unknown field"), True, id="nested-generator-field"),
-    pytest.param(KUSTOMIZATION, lambda d: d["spec"].update(dependOn=[{"name": "katib"}]),
-                 ("spec.dependOn", "unknown field"), True, id="flux-kustomization-field"),
-    pytest.param(KUSTOMIZATION, lambda d: d["spec"]["postBuild"].update(substitutes={}),
-                 ("spec.postBuild.substitutes", "unknown field"), True, id="flux-post-build-field"),
-    pytest.param(GITREPOSITORY, lambda d: d["spec"]["ref"].update(brnach="main"),
-                 ("spec.ref.brnach", "unknown field"), True, id="flux-git-ref-field"),
+    pytest.param(
+        TFJOB,
+        lambda d: d["spec"]["tfReplicaSpecs"]["Worker"].update(restartpolicy="Never"),
+        ("spec.tfReplicaSpecs.Worker.restartpolicy", "unknown field"),
+        True,
+        id="replica-spec-field",
+    ),
+    pytest.param(
+        TFJOB,
+        lambda d: _tf_container(d).update(imagePullPolicyy="Always"),
+        ("spec.tfReplicaSpecs.Worker.template.spec.containers[0].imagePullPolicyy", "unknown field"),
+        True,
+        id="container-field",
+    ),
+    pytest.param(
+        TFJOB,
+        lambda d: _tf_container(d)["resources"].update(limit={"cpu": "1"}),
+        ("spec.tfReplicaSpecs.Worker.template.spec.containers[0].resources.limit", "unknown field"),
+        True,
+        id="container-resources-field",
+    ),
+    pytest.param(
+        TFJOB,
+        lambda d: d["spec"]["runPolicy"].update(cleanupPolicy="All"),
+        ("spec.runPolicy.cleanupPolicy", "unknown field"),
+        True,
+        id="run-policy-field",
+    ),
+    pytest.param(
+        PYTORCHJOB,
+        lambda d: d["spec"]["elasticPolicy"].update(rdzvbackend="c10d"),
+        ("spec.elasticPolicy.rdzvbackend", "unknown field"),
+        True,
+        id="elastic-policy-field",
+    ),
+    pytest.param(
+        TRAINJOB,
+        lambda d: d["spec"]["trainer"].update(numProcsPerNode=2),
+        ("spec.trainer.numProcsPerNode", "unknown field"),
+        True,
+        id="trainer-field",
+    ),
+    pytest.param(
+        TRAINJOB,
+        lambda d: d["spec"].update(podTemplateOverrides=[]),
+        ("spec.podTemplateOverrides", "unknown field"),
+        True,
+        id="trainjob-v2.1-field",
+    ),
+    pytest.param(
+        APPLICATION,
+        lambda d: d["spec"]["syncPolicy"]["automated"].update(selfheal=True),
+        ("spec.syncPolicy.automated.selfheal", "unknown field"),
+        True,
+        id="application-sync-policy-field",
+    ),
+    pytest.param(
+        APPLICATION,
+        lambda d: d["spec"]["syncPolicy"]["retry"]["backoff"].update(maxduration="1m"),
+        ("spec.syncPolicy.retry.backoff.maxduration", "unknown field"),
+        True,
+        id="application-retry-field",
+    ),
+    pytest.param(
+        APPLICATIONSET,
+        lambda d: d["spec"]["syncPolicy"].update(preserveResourcesOnDelete=True),
+        ("spec.syncPolicy.preserveResourcesOnDelete", "unknown field"),
+        True,
+        id="applicationset-sync-policy-field",
+    ),
+    pytest.param(
+        APPLICATIONSET,
+        lambda d: d["spec"]["template"]["spec"].update(syncPolicy={"automated": {"prune": True, "selfheal": True}}),
+        ("spec.template.spec.syncPolicy.automated.selfheal", "unknown field"),
+        True,
+        id="applicationset-template-field",
+    ),
+    pytest.param(
+        APPLICATIONSET,
+        lambda d: d["spec"]["generators"][0]["matrix"]["generators"][0]["git"].update(directory=[]),
+        ("spec.generators[0].matrix.generators[0].git.directory", "unknown field"),
+        True,
+        id="nested-generator-field",
+    ),
+    pytest.param(
+        KUSTOMIZATION,
+        lambda d: d["spec"].update(dependOn=[{"name": "katib"}]),
+        ("spec.dependOn", "unknown field"),
+        True,
+        id="flux-kustomization-field",
+    ),
+    pytest.param(
+        KUSTOMIZATION,
+        lambda d: d["spec"]["postBuild"].update(substitutes={}),
+        ("spec.postBuild.substitutes", "unknown field"),
+        True,
+        id="flux-post-build-field",
+    ),
+    pytest.param(
+        GITREPOSITORY,
+        lambda d: d["spec"]["ref"].update(brnach="main"),
+        ("spec.ref.brnach", "unknown field"),
+        True,
+        id="flux-git-ref-field",
+    ),
     # a string where an integer is required
-    pytest.param(TFJOB, lambda d: d["spec"]["tfReplicaSpecs"]["Worker"].update(replicas="2"),
-                 ("spec.tfReplicaSpecs.Worker.replicas", "type"), True, id="replicas-string"),
-    pytest.param(TFJOB, lambda d: d["spec"]["runPolicy"].update(backoffLimit="3"), ("spec.runPolicy.backoffLimit", "type"), True, id="backoff-limit-string"),
-    pytest.param(TRAINJOB, lambda d: d["spec"]["trainer"].update(numNodes="2"), ("spec.trainer.numNodes", "type"), True, id="num-nodes-string"),
-    pytest.param(TRAINJOB, lambda d: d["spec"]["trainer"].update(numProcPerNode="auto"),
-                 ("spec.trainer.numProcPerNode", "type"), True, id="num-proc-per-node-auto-since-v2.2"),
-    pytest.param(APPLICATION, lambda d: d["spec"].update(revisionHistoryLimit="5"), ("spec.revisionHistoryLimit", "type"), True, id="history-limit-string"),
-    pytest.param(APPLICATION, lambda d: d["spec"]["syncPolicy"]["retry"].update(limit="3"), ("spec.syncPolicy.retry.limit", "type"), True, id="retry-limit-string"),
-    pytest.param(TFJOB, lambda d: _tf_container(d).update(ports=[{"containerPort": "8080"}]),
-                 ("spec.tfReplicaSpecs.Worker.template.spec.containers[0].ports[0].containerPort", "type"), True, id="container-port-string"),
+    pytest.param(
+        TFJOB,
+        lambda d: d["spec"]["tfReplicaSpecs"]["Worker"].update(replicas="2"),
+        ("spec.tfReplicaSpecs.Worker.replicas", "type"),
+        True,
+        id="replicas-string",
+    ),
+    pytest.param(
+        TFJOB,
+        lambda d: d["spec"]["runPolicy"].update(backoffLimit="3"),
+        ("spec.runPolicy.backoffLimit", "type"),
+        True,
+        id="backoff-limit-string",
+    ),
+    pytest.param(
+        TRAINJOB,
+        lambda d: d["spec"]["trainer"].update(numNodes="2"),
+        ("spec.trainer.numNodes", "type"),
+        True,
+        id="num-nodes-string",
+    ),
+    pytest.param(
+        TRAINJOB,
+        lambda d: d["spec"]["trainer"].update(numProcPerNode="auto"),
+        ("spec.trainer.numProcPerNode", "type"),
+        True,
+        id="num-proc-per-node-auto-since-v2.2",
+    ),
+    pytest.param(
+        APPLICATION,
+        lambda d: d["spec"].update(revisionHistoryLimit="5"),
+        ("spec.revisionHistoryLimit", "type"),
+        True,
+        id="history-limit-string",
+    ),
+    pytest.param(
+        APPLICATION,
+        lambda d: d["spec"]["syncPolicy"]["retry"].update(limit="3"),
+        ("spec.syncPolicy.retry.limit", "type"),
+        True,
+        id="retry-limit-string",
+    ),
+    pytest.param(
+        TFJOB,
+        lambda d: _tf_container(d).update(ports=[{"containerPort": "8080"}]),
+        ("spec.tfReplicaSpecs.Worker.template.spec.containers[0].ports[0].containerPort", "type"),
+        True,
+        id="container-port-string",
+    ),
     # other types and values, as the API server has them
-    pytest.param(TFJOB, lambda d: _tf_container(d)["resources"]["requests"].update(cpu=0.5),
-                 ("spec.tfReplicaSpecs.Worker.template.spec.containers[0].resources.requests.cpu", "type"), True, id="float-quantity"),
-    pytest.param(TFJOB, lambda d: _tf_container(d)["resources"]["requests"].update(cpu="half"),
-                 ("spec.tfReplicaSpecs.Worker.template.spec.containers[0].resources.requests.cpu", "pattern"), True, id="quantity-syntax"),
-    pytest.param(TRAINJOB, lambda d: d["spec"]["trainer"]["resourcesPerNode"]["limits"].update(cpu=1.5),
-                 ("spec.trainer.resourcesPerNode.limits.cpu", "type"), True, id="float-quantity-per-node"),
-    pytest.param(TRAINJOB, lambda d: d["spec"].pop("runtimeRef"), ("spec.runtimeRef", "required"), True, id="runtime-ref-missing"),
-    pytest.param(KUSTOMIZATION, lambda d: d["spec"].pop("prune"), ("spec.prune", "required"), True, id="flux-prune-missing"),
-    pytest.param(KUSTOMIZATION, lambda d: d["spec"].update(interval="10 minutes"), ("spec.interval", "pattern"), True, id="flux-interval-syntax"),
-    pytest.param(KUSTOMIZATION, lambda d: d["spec"]["sourceRef"].update(kind="HelmRepository"), ("spec.sourceRef.kind", "enum"), True, id="flux-source-kind"),
-    pytest.param(GITREPOSITORY, lambda d: d["spec"].update(url="git@example.com:hpo.git"), ("spec.url", "pattern"), True, id="flux-git-url"),
-    pytest.param(APPLICATIONSET, lambda d: d["spec"]["syncPolicy"].update(applicationsSync="update"),
-                 ("spec.syncPolicy.applicationsSync", "enum"), True, id="applications-sync"),
-    pytest.param(APPLICATION, lambda d: d["spec"].pop("project"), ("spec.project", "required"), True, id="application-project-missing"),
+    pytest.param(
+        TFJOB,
+        lambda d: _tf_container(d)["resources"]["requests"].update(cpu=0.5),
+        ("spec.tfReplicaSpecs.Worker.template.spec.containers[0].resources.requests.cpu", "type"),
+        True,
+        id="float-quantity",
+    ),
+    pytest.param(
+        TFJOB,
+        lambda d: _tf_container(d)["resources"]["requests"].update(cpu="half"),
+        ("spec.tfReplicaSpecs.Worker.template.spec.containers[0].resources.requests.cpu", "pattern"),
+        True,
+        id="quantity-syntax",
+    ),
+    pytest.param(
+        TRAINJOB,
+        lambda d: d["spec"]["trainer"]["resourcesPerNode"]["limits"].update(cpu=1.5),
+        ("spec.trainer.resourcesPerNode.limits.cpu", "type"),
+        True,
+        id="float-quantity-per-node",
+    ),
+    pytest.param(
+        TRAINJOB, lambda d: d["spec"].pop("runtimeRef"), ("spec.runtimeRef", "required"), True, id="runtime-ref-missing"
+    ),
+    pytest.param(
+        KUSTOMIZATION, lambda d: d["spec"].pop("prune"), ("spec.prune", "required"), True, id="flux-prune-missing"
+    ),
+    pytest.param(
+        KUSTOMIZATION,
+        lambda d: d["spec"].update(interval="10 minutes"),
+        ("spec.interval", "pattern"),
+        True,
+        id="flux-interval-syntax",
+    ),
+    pytest.param(
+        KUSTOMIZATION,
+        lambda d: d["spec"]["sourceRef"].update(kind="HelmRepository"),
+        ("spec.sourceRef.kind", "enum"),
+        True,
+        id="flux-source-kind",
+    ),
+    pytest.param(
+        GITREPOSITORY,
+        lambda d: d["spec"].update(url="git@example.com:hpo.git"),
+        ("spec.url", "pattern"),
+        True,
+        id="flux-git-url",
+    ),
+    pytest.param(
+        APPLICATIONSET,
+        lambda d: d["spec"]["syncPolicy"].update(applicationsSync="update"),
+        ("spec.syncPolicy.applicationsSync", "enum"),
+        True,
+        id="applications-sync",
+    ),
+    pytest.param(
+        APPLICATION,
+        lambda d: d["spec"].pop("project"),
+        ("spec.project", "required"),
+        True,
+        id="application-project-missing",
+    ),
     # stricter than the CRD, as the operators are (their webhooks or controllers refuse these)
-    pytest.param(PYTORCHJOB, lambda d: d["spec"]["pytorchReplicaSpecs"].update(Workers=d["spec"]["pytorchReplicaSpecs"].pop("Worker")),
-                 ("spec.pytorchReplicaSpecs.Workers", "unknown field"), False, id="role-name"),
-    pytest.param(PYTORCHJOB, lambda d: d["spec"]["pytorchReplicaSpecs"].update(worker=d["spec"]["pytorchReplicaSpecs"].pop("Worker")),
-                 ("spec.pytorchReplicaSpecs.worker", "unknown field"), False, id="role-name-case"),
-    pytest.param(TFJOB, lambda d: d["spec"]["tfReplicaSpecs"].update(Wroker=d["spec"]["tfReplicaSpecs"].pop("Worker")),
-                 ("spec.tfReplicaSpecs.Wroker", "unknown field"), False, id="tf-role-name"),
-    pytest.param(TFJOB, lambda d: d["spec"]["tfReplicaSpecs"]["Worker"].update(restartPolicy="OnFailures"),
-                 ("spec.tfReplicaSpecs.Worker.restartPolicy", "enum"), False, id="restart-policy"),
-    pytest.param(TFJOB, lambda d: d["spec"]["runPolicy"].update(cleanPodPolicy="none"), ("spec.runPolicy.cleanPodPolicy", "enum"), False, id="clean-pod-policy"),
-    pytest.param(TFJOB, lambda d: d["metadata"].update(name="MNIST.v1"), ("metadata.name", "pattern"), False, id="job-name"),
+    pytest.param(
+        PYTORCHJOB,
+        lambda d: d["spec"]["pytorchReplicaSpecs"].update(Workers=d["spec"]["pytorchReplicaSpecs"].pop("Worker")),
+        ("spec.pytorchReplicaSpecs.Workers", "unknown field"),
+        False,
+        id="role-name",
+    ),
+    pytest.param(
+        PYTORCHJOB,
+        lambda d: d["spec"]["pytorchReplicaSpecs"].update(worker=d["spec"]["pytorchReplicaSpecs"].pop("Worker")),
+        ("spec.pytorchReplicaSpecs.worker", "unknown field"),
+        False,
+        id="role-name-case",
+    ),
+    pytest.param(
+        TFJOB,
+        lambda d: d["spec"]["tfReplicaSpecs"].update(Wroker=d["spec"]["tfReplicaSpecs"].pop("Worker")),
+        ("spec.tfReplicaSpecs.Wroker", "unknown field"),
+        False,
+        id="tf-role-name",
+    ),
+    pytest.param(
+        TFJOB,
+        lambda d: d["spec"]["tfReplicaSpecs"]["Worker"].update(restartPolicy="OnFailures"),
+        ("spec.tfReplicaSpecs.Worker.restartPolicy", "enum"),
+        False,
+        id="restart-policy",
+    ),
+    pytest.param(
+        TFJOB,
+        lambda d: d["spec"]["runPolicy"].update(cleanPodPolicy="none"),
+        ("spec.runPolicy.cleanPodPolicy", "enum"),
+        False,
+        id="clean-pod-policy",
+    ),
+    pytest.param(
+        TFJOB, lambda d: d["metadata"].update(name="MNIST.v1"), ("metadata.name", "pattern"), False, id="job-name"
+    ),
 ]
 
 
 @pytest.mark.parametrize(("sample", "change", "expected", "upstream_rejects"), REJECTED)
-def test_rejected_at_the_exact_path(sample: dict[str, Any], change: Callable[[dict[str, Any]], Any], expected: tuple[str, str],
-                                    upstream_rejects: bool, upstream: Callable[[dict[str, Any]], list[str]]) -> None:
+def test_rejected_at_the_exact_path(
+    sample: dict[str, Any],
+    change: Callable[[dict[str, Any]], Any],
+    expected: tuple[str, str],
+    upstream_rejects: bool,
+    upstream: Callable[[dict[str, Any]], list[str]],
+) -> None:
     data = changed(sample, change)
     assert errors(data) == [expected]
     assert bool(upstream(data)) is upstream_rejects
@@ -650,21 +979,29 @@ def test_misspelled_fields_in_pod_templates_of_every_v1_kind_are_caught(every_ki
         assert errors(obj) == [(f"spec.{field}.{role}.template.spec.nodeSelecter", "unknown field")], label
 
 
-@pytest.mark.parametrize(("name", "field", "roles", "required"), [
-    ("tfjob", "tfReplicaSpecs", {"PS", "Worker", "Chief", "Master", "Evaluator"}, []),
-    ("pytorchjob", "pytorchReplicaSpecs", {"Master", "Worker"}, []),
-    ("mpijob", "mpiReplicaSpecs", {"Launcher", "Worker"}, ["Launcher"]),
-    ("xgboostjob", "xgbReplicaSpecs", {"Master", "Worker"}, ["Master"]),
-    ("paddlejob", "paddleReplicaSpecs", {"Master", "Worker"}, []),
-    ("jaxjob", "jaxReplicaSpecs", {"Worker"}, []),
-])
+@pytest.mark.parametrize(
+    ("name", "field", "roles", "required"),
+    [
+        ("tfjob", "tfReplicaSpecs", {"PS", "Worker", "Chief", "Master", "Evaluator"}, []),
+        ("pytorchjob", "pytorchReplicaSpecs", {"Master", "Worker"}, []),
+        ("mpijob", "mpiReplicaSpecs", {"Launcher", "Worker"}, ["Launcher"]),
+        ("xgboostjob", "xgbReplicaSpecs", {"Master", "Worker"}, ["Master"]),
+        ("paddlejob", "paddleReplicaSpecs", {"Master", "Worker"}, []),
+        ("jaxjob", "jaxReplicaSpecs", {"Worker"}, []),
+    ],
+)
 def test_roles_of_every_kind(name: str, field: str, roles: set[str], required: list[str]) -> None:
     replica_map = _schema(name)["properties"]["spec"]["properties"][field]
     assert set(replica_map["properties"]) == roles
     assert replica_map.get("required", []) == required
     kind = next(k for (_, k), n in ENTRIES.items() if n == name)
     pod = {"template": {"spec": {"containers": [{"name": "main", "image": "example.com/x:1"}]}}}
-    job = {"apiVersion": "kubeflow.org/v1", "kind": kind, "metadata": {"name": "j"}, "spec": {field: {r: pod for r in roles}}}
+    job = {
+        "apiVersion": "kubeflow.org/v1",
+        "kind": kind,
+        "metadata": {"name": "j"},
+        "spec": {field: dict.fromkeys(roles, pod)},
+    }
     assert errors(job) == []
     job["spec"][field]["Chef"] = pod
     assert errors(job) == [(f"spec.{field}.Chef", "unknown field")]
@@ -672,18 +1009,29 @@ def test_roles_of_every_kind(name: str, field: str, roles: set[str], required: l
 
 def test_tfjob_roles_in_any_letter_case_are_accepted() -> None:
     # The operator's defaulting renames ps/WORKER/chief to PS/Worker/Chief; its webhook does not check TF role names.
-    job = changed(TFJOB, lambda d: d["spec"]["tfReplicaSpecs"].update(ps=copy.deepcopy(d["spec"]["tfReplicaSpecs"]["Worker"]),
-                                                                      WORKER=d["spec"]["tfReplicaSpecs"].pop("Worker")))
+    job = changed(
+        TFJOB,
+        lambda d: d["spec"]["tfReplicaSpecs"].update(
+            ps=copy.deepcopy(d["spec"]["tfReplicaSpecs"]["Worker"]), WORKER=d["spec"]["tfReplicaSpecs"].pop("Worker")
+        ),
+    )
     assert errors(job) == []
 
 
 def test_free_form_places_accept_anything() -> None:
-    app = changed(APPLICATION, lambda d: d.update(status={"sync": {"status": "Synced"}, "anything": [1]}, operation={"sync": {"prune": True}}))
+    app = changed(
+        APPLICATION,
+        lambda d: d.update(status={"sync": {"status": "Synced"}, "anything": [1]}, operation={"sync": {"prune": True}}),
+    )
     app["spec"]["source"]["helm"] = {"valuesObject": {"replicas": 2, "nested": {"x": [None]}}}
     assert errors(app) == []
-    appset = changed(APPLICATIONSET, lambda d: d["spec"]["generators"][0]["matrix"]["generators"].append({"merge": {"anything": 1}}))
+    appset = changed(
+        APPLICATIONSET, lambda d: d["spec"]["generators"][0]["matrix"]["generators"].append({"merge": {"anything": 1}})
+    )
     appset["spec"]["generators"].append({"list": {"elements": [{"name": "a", "nested": {"n": 1}}, {"name": "b"}]}})
-    appset["spec"]["generators"].append({"scmProvider": {"github": {"organization": "ml", "anyField": True}, "cloneProtocol": "https"}})
+    appset["spec"]["generators"].append(
+        {"scmProvider": {"github": {"organization": "ml", "anyField": True}, "cloneProtocol": "https"}}
+    )
     assert errors(appset) == []
     job = changed(TRAINJOB, lambda d: d.update(status={"conditions": [{"type": "Complete"}]}))
     assert errors(job) == []
@@ -699,7 +1047,10 @@ def test_gitrepository_service_account_needs_a_cloud_provider() -> None:
 
 
 def test_kustomization_kube_config_needs_exactly_one_reference() -> None:
-    both = changed(KUSTOMIZATION, lambda d: d["spec"].update(kubeConfig={"secretRef": {"name": "k"}, "configMapRef": {"name": "k"}}))
+    both = changed(
+        KUSTOMIZATION,
+        lambda d: d["spec"].update(kubeConfig={"secretRef": {"name": "k"}, "configMapRef": {"name": "k"}}),
+    )
     assert errors(both) == [("spec.kubeConfig", "oneOf")]
     both["spec"]["kubeConfig"].pop("configMapRef")
     assert errors(both) == []
@@ -745,18 +1096,32 @@ def test_every_object_is_strict_and_every_property_is_described(name: str) -> No
 
 FREE_FORM = {
     "argocd-application": {"/properties/status", "/properties/operation", "/$defs/helm/properties/valuesObject"},
-    "argocd-applicationset": {"/properties/status", "/$defs/helm/properties/valuesObject",
-                              "/$defs/nestedGenerator/properties/matrix", "/$defs/nestedGenerator/properties/merge",
-                              *(f"/$defs/pullRequestGenerator/properties/{p}" for p in ("azuredevops", "bitbucket", "bitbucketServer", "gitea", "github", "gitlab")),
-                              *(f"/$defs/scmProviderGenerator/properties/{p}"
-                                for p in ("awsCodeCommit", "azureDevOps", "bitbucket", "bitbucketServer", "gitea", "github", "gitlab")),
-                              "/$defs/pullRequestGenerator/properties/filters/items", "/$defs/scmProviderGenerator/properties/filters/items"},
+    "argocd-applicationset": {
+        "/properties/status",
+        "/$defs/helm/properties/valuesObject",
+        "/$defs/nestedGenerator/properties/matrix",
+        "/$defs/nestedGenerator/properties/merge",
+        *(
+            f"/$defs/pullRequestGenerator/properties/{p}"
+            for p in ("azuredevops", "bitbucket", "bitbucketServer", "gitea", "github", "gitlab")
+        ),
+        *(
+            f"/$defs/scmProviderGenerator/properties/{p}"
+            for p in ("awsCodeCommit", "azureDevOps", "bitbucket", "bitbucketServer", "gitea", "github", "gitlab")
+        ),
+        "/$defs/pullRequestGenerator/properties/filters/items",
+        "/$defs/scmProviderGenerator/properties/filters/items",
+    },
 }
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_only_status_and_documented_places_are_free_form(name: str) -> None:
-    free = {path for path, node in _walk(_schema(name)) if node.get("type") == "object" and "properties" not in node and "additionalProperties" not in node}
+    free = {
+        path
+        for path, node in _walk(_schema(name))
+        if node.get("type") == "object" and "properties" not in node and "additionalProperties" not in node
+    }
     assert free == FREE_FORM.get(name, {"/properties/status"})
 
 
@@ -789,8 +1154,9 @@ def test_every_reference_resolves_in_every_bundled_kubernetes_version(name: str)
 def test_the_pod_template_is_the_kubernetes_definition_in_every_version() -> None:
     for version in kubernetes_versions():
         assert errors(TFJOB, version=version) == [], version
-        assert errors(changed(TFJOB, lambda d: _tf_container(d).update(imagePullPolicyy="Always")), version=version) == [
-            ("spec.tfReplicaSpecs.Worker.template.spec.containers[0].imagePullPolicyy", "unknown field")], version
+        assert errors(
+            changed(TFJOB, lambda d: _tf_container(d).update(imagePullPolicyy="Always")), version=version
+        ) == [("spec.tfReplicaSpecs.Worker.template.spec.containers[0].imagePullPolicyy", "unknown field")], version
 
 
 def test_catalog_entries_agree_where_the_catalog_has_them() -> None:

@@ -17,10 +17,10 @@ from typing import Any
 
 import pytest
 
-from katib_gitops.expand import overlays
 from katib_gitops.commands.generate import command
-from katib_gitops.schema.ours import schema_dir
+from katib_gitops.expand import overlays
 from katib_gitops.schema.manifests import kubernetes_versions, latest_kubernetes, validator
+from katib_gitops.schema.ours import schema_dir
 from katib_gitops.yamlio import format_path, load_documents
 from tests.validate.helpers import VALID, experiment
 
@@ -33,7 +33,11 @@ def errors(data: Any, name: str = "experiment", version: str | None = None) -> l
     found = []
     for error in validator(name, version or latest_kubernetes()).iter_errors(data):
         path = list(error.absolute_path)
-        if error.validator == "additionalProperties" and error.validator_value is False and isinstance(error.instance, dict):
+        if (
+            error.validator == "additionalProperties"
+            and error.validator_value is False
+            and isinstance(error.instance, dict)
+        ):
             allowed = error.schema.get("properties", {})
             found.extend((format_path([*path, key]), "unknown field") for key in error.instance if key not in allowed)
         else:
@@ -78,10 +82,18 @@ def test_every_experiment_generated_from_the_repository_specs_validates(repo_spe
 
 
 def test_the_helper_experiment_validates_with_every_bundled_kubernetes_version() -> None:
-    data = experiment(metricsCollectorSpec={
-        "source": {"httpGet": {"path": "/metrics", "port": "metrics", "scheme": "HTTP"}, "filter": {"metricsFormat": ["(\\w+)=(\\S+)"]}},
-        "collector": {"kind": "Custom", "customCollector": {"name": "collector", "image": "example/collector:1", "args": ["-x"]}},
-    })
+    data = experiment(
+        metricsCollectorSpec={
+            "source": {
+                "httpGet": {"path": "/metrics", "port": "metrics", "scheme": "HTTP"},
+                "filter": {"metricsFormat": ["(\\w+)=(\\S+)"]},
+            },
+            "collector": {
+                "kind": "Custom",
+                "customCollector": {"name": "collector", "image": "example/collector:1", "args": ["-x"]},
+            },
+        }
+    )
     for version in kubernetes_versions():
         assert errors(data, version=version) == [], version
 
@@ -89,61 +101,131 @@ def test_the_helper_experiment_validates_with_every_bundled_kubernetes_version()
 def test_every_documented_experiment_field_is_accepted() -> None:
     data = experiment(
         resumePolicy="FromVolume",
-        earlyStopping={"algorithmName": "medianstop", "algorithmSettings": [{"name": "min_trials_required", "value": "2"}]},
+        earlyStopping={
+            "algorithmName": "medianstop",
+            "algorithmSettings": [{"name": "min_trials_required", "value": "2"}],
+        },
         algorithm={"algorithmName": "tpe", "algorithmSettings": [{"name": "gamma", "value": "0.25"}]},
-        metricsCollectorSpec={"source": {"fileSystemPath": {"path": "/out/m.json", "kind": "File", "format": "JSON"}}, "collector": {"kind": "File"}},
+        metricsCollectorSpec={
+            "source": {"fileSystemPath": {"path": "/out/m.json", "kind": "File", "format": "JSON"}},
+            "collector": {"kind": "File"},
+        },
     )
     spec = data["spec"]
-    spec["objective"].update(goal=-3, metricStrategies=[{"name": "accuracy", "value": "max"}, {"name": "loss", "value": "latest"}])
-    spec["parameters"].append({"name": "opt", "parameterType": "categorical", "feasibleSpace": {"list": ["sgd", "adam"], "distribution": "uniform"}})
+    spec["objective"].update(
+        goal=-3, metricStrategies=[{"name": "accuracy", "value": "max"}, {"name": "loss", "value": "latest"}]
+    )
+    spec["parameters"].append(
+        {
+            "name": "opt",
+            "parameterType": "categorical",
+            "feasibleSpace": {"list": ["sgd", "adam"], "distribution": "uniform"},
+        }
+    )
     spec["parameters"][0]["feasibleSpace"].update(step="0.01", distribution="logUniform")
     template = spec["trialTemplate"]
-    template.update(retain=True, primaryPodLabels={"role": "main"}, successCondition="status.ok", failureCondition="status.bad")
-    data["status"] = {"trials": 3, "conditions": [{"type": "Running", "status": "True"}], "anything": {"goes": [1, "x", None]}}
+    template.update(
+        retain=True, primaryPodLabels={"role": "main"}, successCondition="status.ok", failureCondition="status.bad"
+    )
+    data["status"] = {
+        "trials": 3,
+        "conditions": [{"type": "Running", "status": "True"}],
+        "anything": {"goes": [1, "x", None]},
+    }
     assert errors(data) == []
 
     configmap = experiment()
     del configmap["spec"]["trialTemplate"]["trialSpec"]
-    configmap["spec"]["trialTemplate"]["configMap"] = {"configMapName": "t", "configMapNamespace": "kubeflow", "templatePath": "job.yaml"}
+    configmap["spec"]["trialTemplate"]["configMap"] = {
+        "configMapName": "t",
+        "configMapNamespace": "kubeflow",
+        "templatePath": "job.yaml",
+    }
     assert errors(configmap) == []
 
-    nas = experiment(parameters=None, nasConfig={
-        "graphConfig": {"numLayers": 8, "inputSizes": [32, 32, 3], "outputSizes": [10]},
-        "operations": [{"operationType": "convolution", "parameters": [
-            {"name": "filter_size", "parameterType": "categorical", "feasibleSpace": {"list": ["3", "5"]}},
-            {"name": "num_filter", "parameterType": "int", "feasibleSpace": {"min": "16", "max": "64", "step": "16"}},
-        ]}],
-    })
+    nas = experiment(
+        parameters=None,
+        nasConfig={
+            "graphConfig": {"numLayers": 8, "inputSizes": [32, 32, 3], "outputSizes": [10]},
+            "operations": [
+                {
+                    "operationType": "convolution",
+                    "parameters": [
+                        {"name": "filter_size", "parameterType": "categorical", "feasibleSpace": {"list": ["3", "5"]}},
+                        {
+                            "name": "num_filter",
+                            "parameterType": "int",
+                            "feasibleSpace": {"min": "16", "max": "64", "step": "16"},
+                        },
+                    ],
+                }
+            ],
+        },
+    )
     assert errors(nas) == []
 
 
 def test_the_trial_spec_is_free_form() -> None:
     data = experiment()
-    data["spec"]["trialTemplate"]["trialSpec"] = {"apiVersion": "example.com/v1", "kind": "Anything", "spec": {"x": [1, {"y": None}], "retain": "not-a-bool"}}
+    data["spec"]["trialTemplate"]["trialSpec"] = {
+        "apiVersion": "example.com/v1",
+        "kind": "Anything",
+        "spec": {"x": [1, {"y": None}], "retain": "not-a-bool"},
+    }
     assert errors(data) == []
     data["spec"]["trialTemplate"]["trialSpec"] = ["not", "an", "object"]
     assert errors(data) == [("spec.trialTemplate.trialSpec", "type")]
 
 
-@pytest.mark.parametrize("change", [
-    pytest.param(lambda s: s["objective"].update(type="maximise"), id="objective-type-maximise"),
-    pytest.param(lambda s: s.pop("objective"), id="objective-missing"),
-    pytest.param(lambda s: s["objective"].update(objectiveMetricName="", additionalMetricNames=["", ""]), id="objective-metric-empty"),
-    pytest.param(lambda s: s["objective"].update(metricStrategies=[{"name": "nope", "value": "median"}]), id="metric-strategy-unknown"),
-    pytest.param(lambda s: s.pop("algorithm"), id="algorithm-missing"),
-    pytest.param(lambda s: s["algorithm"].update(algorithmName="", algorithmSettings=[{"name": "bogus", "value": "-1"}]), id="algorithm-empty"),
-    pytest.param(lambda s: s.update(parallelTrialCount=0, maxTrialCount=-1, maxFailedTrialCount=99), id="counts-out-of-range"),
-    pytest.param(lambda s: s["parameters"][0].update(parameterType="float"), id="parameter-type-unknown"),
-    pytest.param(lambda s: s["parameters"][0]["feasibleSpace"].update(min="abc", list=["1"], distribution="gaussian"), id="feasible-space-nonsense"),
-    pytest.param(lambda s: s.update(parameters=[], nasConfig={}), id="parameters-and-nas-config"),
-    pytest.param(lambda s: s.update(resumePolicy="Sometimes"), id="resume-policy-unknown"),
-    pytest.param(lambda s: s.pop("trialTemplate"), id="trial-template-missing"),
-    pytest.param(lambda s: s["trialTemplate"].update(primaryContainerName="", trialParameters=[{"name": "{x}"}]), id="trial-parameters-bad"),
-    pytest.param(lambda s: s["trialTemplate"].update(configMap={}), id="trial-spec-and-config-map"),
-    pytest.param(lambda s: s.update(metricsCollectorSpec={"collector": {"kind": "None"}, "source": {"fileSystemPath": {"path": "rel", "kind": "Pipe"}}}), id="collector-kind-legacy"),
-    pytest.param(lambda s: s.update(metricsCollectorSpec={"collector": {"kind": "Custom"}}), id="custom-collector-missing"),
-    pytest.param(lambda s: s.clear(), id="empty-spec"),
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(lambda s: s["objective"].update(type="maximise"), id="objective-type-maximise"),
+        pytest.param(lambda s: s.pop("objective"), id="objective-missing"),
+        pytest.param(
+            lambda s: s["objective"].update(objectiveMetricName="", additionalMetricNames=["", ""]),
+            id="objective-metric-empty",
+        ),
+        pytest.param(
+            lambda s: s["objective"].update(metricStrategies=[{"name": "nope", "value": "median"}]),
+            id="metric-strategy-unknown",
+        ),
+        pytest.param(lambda s: s.pop("algorithm"), id="algorithm-missing"),
+        pytest.param(
+            lambda s: s["algorithm"].update(algorithmName="", algorithmSettings=[{"name": "bogus", "value": "-1"}]),
+            id="algorithm-empty",
+        ),
+        pytest.param(
+            lambda s: s.update(parallelTrialCount=0, maxTrialCount=-1, maxFailedTrialCount=99), id="counts-out-of-range"
+        ),
+        pytest.param(lambda s: s["parameters"][0].update(parameterType="float"), id="parameter-type-unknown"),
+        pytest.param(
+            lambda s: s["parameters"][0]["feasibleSpace"].update(min="abc", list=["1"], distribution="gaussian"),
+            id="feasible-space-nonsense",
+        ),
+        pytest.param(lambda s: s.update(parameters=[], nasConfig={}), id="parameters-and-nas-config"),
+        pytest.param(lambda s: s.update(resumePolicy="Sometimes"), id="resume-policy-unknown"),
+        pytest.param(lambda s: s.pop("trialTemplate"), id="trial-template-missing"),
+        pytest.param(
+            lambda s: s["trialTemplate"].update(primaryContainerName="", trialParameters=[{"name": "{x}"}]),
+            id="trial-parameters-bad",
+        ),
+        pytest.param(lambda s: s["trialTemplate"].update(configMap={}), id="trial-spec-and-config-map"),
+        pytest.param(
+            lambda s: s.update(
+                metricsCollectorSpec={
+                    "collector": {"kind": "None"},
+                    "source": {"fileSystemPath": {"path": "rel", "kind": "Pipe"}},
+                }
+            ),
+            id="collector-kind-legacy",
+        ),
+        pytest.param(
+            lambda s: s.update(metricsCollectorSpec={"collector": {"kind": "Custom"}}), id="custom-collector-missing"
+        ),
+        pytest.param(lambda s: s.clear(), id="empty-spec"),
+    ],
+)
 def test_admission_level_problems_pass_the_schema(change: Callable[[dict[str, Any]], Any]) -> None:
     data = experiment()
     change(data["spec"])
@@ -161,22 +243,29 @@ def _rename(container: Callable[[dict[str, Any]], dict[str, Any]], old: str, new
     def change(data: dict[str, Any]) -> None:
         node = container(data)
         node[new] = node.pop(old)
+
     return change
 
 
 def _set(container: Callable[[dict[str, Any]], dict[str, Any]], key: str, value: Any) -> Mutation:
     def change(data: dict[str, Any]) -> None:
         container(data)[key] = value
+
     return change
 
 
 def _custom_collector(data: dict[str, Any]) -> dict[str, Any]:
-    data["spec"]["metricsCollectorSpec"] = {"collector": {"kind": "Custom", "customCollector": {"name": "collector", "image": "example/collector:1"}}}
+    data["spec"]["metricsCollectorSpec"] = {
+        "collector": {"kind": "Custom", "customCollector": {"name": "collector", "image": "example/collector:1"}}
+    }
     return data["spec"]["metricsCollectorSpec"]["collector"]["customCollector"]
 
 
 def _http_get(data: dict[str, Any]) -> dict[str, Any]:
-    data["spec"]["metricsCollectorSpec"] = {"collector": {"kind": "PrometheusMetric"}, "source": {"httpGet": {"path": "/metrics", "port": 8080}}}
+    data["spec"]["metricsCollectorSpec"] = {
+        "collector": {"kind": "PrometheusMetric"},
+        "source": {"httpGet": {"path": "/metrics", "port": 8080}},
+    }
     return data["spec"]["metricsCollectorSpec"]["source"]["httpGet"]
 
 
@@ -196,40 +285,121 @@ def _template(data: dict[str, Any]) -> dict[str, Any]:
     return data["spec"]["trialTemplate"]
 
 
-@pytest.mark.parametrize(("change", "expected"), [
-    # misspelled fields, silently dropped by Katib (G-04)
-    pytest.param(_rename(_spec, "parallelTrialCount", "parallelTrialcount"), ("spec.parallelTrialcount", "unknown field"), id="spec"),
-    pytest.param(_rename(_objective, "objectiveMetricName", "objectiveMetricNam"), ("spec.objective.objectiveMetricNam", "unknown field"), id="objective"),
-    pytest.param(_rename(_space, "min", "mn"), ("spec.parameters[0].feasibleSpace.mn", "unknown field"), id="feasible-space"),
-    pytest.param(_rename(_template, "primaryContainerName", "primaryContainer"), ("spec.trialTemplate.primaryContainer", "unknown field"), id="trial-template"),
-    pytest.param(_rename(_custom_collector, "image", "imag"), ("spec.metricsCollectorSpec.collector.customCollector.imag", "unknown field"), id="custom-collector-container"),
-    pytest.param(_set(_http_get, "paths", "/m"), ("spec.metricsCollectorSpec.source.httpGet.paths", "unknown field"), id="http-get"),
-    pytest.param(_set(lambda d: d["metadata"], "label", {"a": "b"}), ("metadata.label", "unknown field"), id="metadata"),
-    pytest.param(_set(lambda d: d, "specs", {}), ("specs", "unknown field"), id="top-level"),
-    pytest.param(_set(_spec, "earlyStopping", {"algorithm": "medianstop"}), ("spec.earlyStopping.algorithm", "unknown field"), id="early-stopping"),
-    pytest.param(_set(_spec, "nasConfig", {"graphConfig": {"numLayer": 3}}), ("spec.nasConfig.graphConfig.numLayer", "unknown field"), id="graph-config"),
-    pytest.param(_set(lambda d: d["spec"]["trialTemplate"]["trialParameters"][0], "ref", "lr"), ("spec.trialTemplate.trialParameters[0].ref", "unknown field"), id="trial-parameter"),
-    pytest.param(_set(_spec, "metricsCollectorSpec", {"source": {"fileSystemPath": {"path": "/m", "type": "File"}}}), ("spec.metricsCollectorSpec.source.fileSystemPath.type", "unknown field"), id="file-system-path"),
-    # JSON types Katib's decoder refuses (G-03)
-    pytest.param(_set(_space, "min", 0.01), ("spec.parameters[0].feasibleSpace.min", "type"), id="unquoted-min"),
-    pytest.param(_set(_space, "step", 1), ("spec.parameters[0].feasibleSpace.step", "type"), id="unquoted-step"),
-    pytest.param(_set(_space, "list", ["a", 2]), ("spec.parameters[0].feasibleSpace.list[1]", "type"), id="unquoted-list-item"),
-    pytest.param(_set(lambda d: d["spec"]["parameters"][0], "parameterType", 1), ("spec.parameters[0].parameterType", "type"), id="parameter-type"),
-    pytest.param(_set(_spec, "maxTrialCount", "12"), ("spec.maxTrialCount", "type"), id="string-count"),
-    pytest.param(_set(_spec, "parallelTrialCount", 2.5), ("spec.parallelTrialCount", "type"), id="fractional-count"),
-    pytest.param(_set(_spec, "maxFailedTrialCount", 2**31), ("spec.maxFailedTrialCount", "maximum"), id="count-beyond-int32"),
-    pytest.param(_set(_template, "retain", "true"), ("spec.trialTemplate.retain", "type"), id="string-retain"),
-    pytest.param(_set(_objective, "goal", "0.99"), ("spec.objective.goal", "type"), id="string-goal"),
-    pytest.param(_set(_spec, "algorithm", {"algorithmName": "tpe", "algorithmSettings": [{"name": "gamma", "value": 0.25}]}), ("spec.algorithm.algorithmSettings[0].value", "type"), id="setting-value"),
-    pytest.param(_set(_objective, "metricStrategies", [{"name": "accuracy", "value": None}]), ("spec.objective.metricStrategies[0].value", "type"), id="strategy-value"),
-    pytest.param(_set(lambda d: d["spec"]["trialTemplate"]["trialParameters"][1], "description", 5), ("spec.trialTemplate.trialParameters[1].description", "type"), id="trial-parameter-field"),
-    pytest.param(_set(_template, "primaryPodLabels", {"index": 0}), ("spec.trialTemplate.primaryPodLabels.index", "type"), id="pod-label-value"),
-    pytest.param(_set(_spec, "resumePolicy", True), ("spec.resumePolicy", "type"), id="resume-policy"),
-    pytest.param(_set(_spec, "nasConfig", {"graphConfig": {"inputSizes": [32, "3"]}}), ("spec.nasConfig.graphConfig.inputSizes[1]", "type"), id="nas-size"),
-    pytest.param(_set(_objective, "additionalMetricNames", "loss"), ("spec.objective.additionalMetricNames", "type"), id="metric-names-not-a-list"),
-    pytest.param(_set(_spec, "parameters", {"lr": {}}), ("spec.parameters", "type"), id="parameters-not-a-list"),
-    pytest.param(_set(lambda d: d, "apiVersion", "kubeflow.org/v1alpha3"), ("apiVersion", "const"), id="api-version"),
-])
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        # misspelled fields, silently dropped by Katib (G-04)
+        pytest.param(
+            _rename(_spec, "parallelTrialCount", "parallelTrialcount"),
+            ("spec.parallelTrialcount", "unknown field"),
+            id="spec",
+        ),
+        pytest.param(
+            _rename(_objective, "objectiveMetricName", "objectiveMetricNam"),
+            ("spec.objective.objectiveMetricNam", "unknown field"),
+            id="objective",
+        ),
+        pytest.param(
+            _rename(_space, "min", "mn"), ("spec.parameters[0].feasibleSpace.mn", "unknown field"), id="feasible-space"
+        ),
+        pytest.param(
+            _rename(_template, "primaryContainerName", "primaryContainer"),
+            ("spec.trialTemplate.primaryContainer", "unknown field"),
+            id="trial-template",
+        ),
+        pytest.param(
+            _rename(_custom_collector, "image", "imag"),
+            ("spec.metricsCollectorSpec.collector.customCollector.imag", "unknown field"),
+            id="custom-collector-container",
+        ),
+        pytest.param(
+            _set(_http_get, "paths", "/m"),
+            ("spec.metricsCollectorSpec.source.httpGet.paths", "unknown field"),
+            id="http-get",
+        ),
+        pytest.param(
+            _set(lambda d: d["metadata"], "label", {"a": "b"}), ("metadata.label", "unknown field"), id="metadata"
+        ),
+        pytest.param(_set(lambda d: d, "specs", {}), ("specs", "unknown field"), id="top-level"),
+        pytest.param(
+            _set(_spec, "earlyStopping", {"algorithm": "medianstop"}),
+            ("spec.earlyStopping.algorithm", "unknown field"),
+            id="early-stopping",
+        ),
+        pytest.param(
+            _set(_spec, "nasConfig", {"graphConfig": {"numLayer": 3}}),
+            ("spec.nasConfig.graphConfig.numLayer", "unknown field"),
+            id="graph-config",
+        ),
+        pytest.param(
+            _set(lambda d: d["spec"]["trialTemplate"]["trialParameters"][0], "ref", "lr"),
+            ("spec.trialTemplate.trialParameters[0].ref", "unknown field"),
+            id="trial-parameter",
+        ),
+        pytest.param(
+            _set(_spec, "metricsCollectorSpec", {"source": {"fileSystemPath": {"path": "/m", "type": "File"}}}),
+            ("spec.metricsCollectorSpec.source.fileSystemPath.type", "unknown field"),
+            id="file-system-path",
+        ),
+        # JSON types Katib's decoder refuses (G-03)
+        pytest.param(_set(_space, "min", 0.01), ("spec.parameters[0].feasibleSpace.min", "type"), id="unquoted-min"),
+        pytest.param(_set(_space, "step", 1), ("spec.parameters[0].feasibleSpace.step", "type"), id="unquoted-step"),
+        pytest.param(
+            _set(_space, "list", ["a", 2]),
+            ("spec.parameters[0].feasibleSpace.list[1]", "type"),
+            id="unquoted-list-item",
+        ),
+        pytest.param(
+            _set(lambda d: d["spec"]["parameters"][0], "parameterType", 1),
+            ("spec.parameters[0].parameterType", "type"),
+            id="parameter-type",
+        ),
+        pytest.param(_set(_spec, "maxTrialCount", "12"), ("spec.maxTrialCount", "type"), id="string-count"),
+        pytest.param(
+            _set(_spec, "parallelTrialCount", 2.5), ("spec.parallelTrialCount", "type"), id="fractional-count"
+        ),
+        pytest.param(
+            _set(_spec, "maxFailedTrialCount", 2**31), ("spec.maxFailedTrialCount", "maximum"), id="count-beyond-int32"
+        ),
+        pytest.param(_set(_template, "retain", "true"), ("spec.trialTemplate.retain", "type"), id="string-retain"),
+        pytest.param(_set(_objective, "goal", "0.99"), ("spec.objective.goal", "type"), id="string-goal"),
+        pytest.param(
+            _set(_spec, "algorithm", {"algorithmName": "tpe", "algorithmSettings": [{"name": "gamma", "value": 0.25}]}),
+            ("spec.algorithm.algorithmSettings[0].value", "type"),
+            id="setting-value",
+        ),
+        pytest.param(
+            _set(_objective, "metricStrategies", [{"name": "accuracy", "value": None}]),
+            ("spec.objective.metricStrategies[0].value", "type"),
+            id="strategy-value",
+        ),
+        pytest.param(
+            _set(lambda d: d["spec"]["trialTemplate"]["trialParameters"][1], "description", 5),
+            ("spec.trialTemplate.trialParameters[1].description", "type"),
+            id="trial-parameter-field",
+        ),
+        pytest.param(
+            _set(_template, "primaryPodLabels", {"index": 0}),
+            ("spec.trialTemplate.primaryPodLabels.index", "type"),
+            id="pod-label-value",
+        ),
+        pytest.param(_set(_spec, "resumePolicy", True), ("spec.resumePolicy", "type"), id="resume-policy"),
+        pytest.param(
+            _set(_spec, "nasConfig", {"graphConfig": {"inputSizes": [32, "3"]}}),
+            ("spec.nasConfig.graphConfig.inputSizes[1]", "type"),
+            id="nas-size",
+        ),
+        pytest.param(
+            _set(_objective, "additionalMetricNames", "loss"),
+            ("spec.objective.additionalMetricNames", "type"),
+            id="metric-names-not-a-list",
+        ),
+        pytest.param(_set(_spec, "parameters", {"lr": {}}), ("spec.parameters", "type"), id="parameters-not-a-list"),
+        pytest.param(
+            _set(lambda d: d, "apiVersion", "kubeflow.org/v1alpha3"), ("apiVersion", "const"), id="api-version"
+        ),
+    ],
+)
 def test_experiment_schema_errors(change: Mutation, expected: tuple[str, str]) -> None:
     data = experiment()
     change(data)
@@ -261,9 +431,14 @@ def test_null_is_not_accepted_for_katib_typed_fields() -> None:
 TRIAL: dict[str, Any] = {
     "apiVersion": "kubeflow.org/v1beta1",
     "kind": "Trial",
-    "metadata": {"name": "random-example-x7k2p9qz", "namespace": "kubeflow", "labels": {"katib.kubeflow.org/experiment": "random-example"}},
+    "metadata": {
+        "name": "random-example-x7k2p9qz",
+        "namespace": "kubeflow",
+        "labels": {"katib.kubeflow.org/experiment": "random-example"},
+    },
     "spec": {
-        "objective": copy.deepcopy(VALID["spec"]["objective"]) | {"metricStrategies": [{"name": "accuracy", "value": "max"}, {"name": "loss", "value": "max"}]},
+        "objective": copy.deepcopy(VALID["spec"]["objective"])
+        | {"metricStrategies": [{"name": "accuracy", "value": "max"}, {"name": "loss", "value": "max"}]},
         "parameterAssignments": [{"name": "lr", "value": "0.0213"}, {"name": "momentum", "value": "0.71"}],
         "earlyStoppingRules": [{"name": "accuracy", "value": "0.6", "comparison": "less", "startStep": 4}],
         "runSpec": copy.deepcopy(VALID["spec"]["trialTemplate"]["trialSpec"]),
@@ -271,8 +446,8 @@ TRIAL: dict[str, Any] = {
         "metricsCollector": {"collector": {"kind": "StdOut"}},
         "primaryPodLabels": {"training.kubeflow.org/job-role": "master"},
         "primaryContainerName": "training-container",
-        "successCondition": "status.conditions.#(type==\"Complete\")#|#(status==\"True\")#",
-        "failureCondition": "status.conditions.#(type==\"Failed\")#|#(status==\"True\")#",
+        "successCondition": 'status.conditions.#(type=="Complete")#|#(status=="True")#',
+        "failureCondition": 'status.conditions.#(type=="Failed")#|#(status=="True")#',
         "labels": {"suggestion": "random-example"},
     },
     "status": {"observation": {"metrics": [{"name": "accuracy", "min": "0.1", "max": "0.9", "latest": "0.9"}]}},
@@ -288,7 +463,10 @@ SUGGESTION: dict[str, Any] = {
         "requests": 3,
         "resumePolicy": "Never",
     },
-    "status": {"suggestionCount": 3, "suggestions": [{"name": "x", "parameterAssignments": [{"name": "lr", "value": "0.02"}]}]},
+    "status": {
+        "suggestionCount": 3,
+        "suggestions": [{"name": "x", "parameterAssignments": [{"name": "lr", "value": "0.02"}]}],
+    },
 }
 
 
@@ -297,16 +475,28 @@ def test_trial_and_suggestion_examples_validate() -> None:
     assert errors(SUGGESTION, "suggestion") == []
 
 
-@pytest.mark.parametrize(("spec_change", "expected"), [
-    ({"parameterAssignments": [{"name": "lr", "value": 0.02}]}, ("spec.parameterAssignments[0].value", "type")),
-    ({"parameterAssignments": [{"name": "lr", "val": "0.02"}]}, ("spec.parameterAssignments[0].val", "unknown field")),
-    ({"earlyStoppingRules": [{"name": "accuracy", "value": "0.6", "startStep": "4"}]}, ("spec.earlyStoppingRules[0].startStep", "type")),
-    ({"retainRun": "yes"}, ("spec.retainRun", "type")),
-    ({"runSpec": "kind: Job"}, ("spec.runSpec", "type")),
-    ({"labels": {"n": 1}}, ("spec.labels.n", "type")),
-    ({"metricsCollector": {"collector": {"kind": "StdOut", "customCollector": {"name": "c", "imag": "x"}}}}, ("spec.metricsCollector.collector.customCollector.imag", "unknown field")),
-    ({"retain": True}, ("spec.retain", "unknown field")),
-])
+@pytest.mark.parametrize(
+    ("spec_change", "expected"),
+    [
+        ({"parameterAssignments": [{"name": "lr", "value": 0.02}]}, ("spec.parameterAssignments[0].value", "type")),
+        (
+            {"parameterAssignments": [{"name": "lr", "val": "0.02"}]},
+            ("spec.parameterAssignments[0].val", "unknown field"),
+        ),
+        (
+            {"earlyStoppingRules": [{"name": "accuracy", "value": "0.6", "startStep": "4"}]},
+            ("spec.earlyStoppingRules[0].startStep", "type"),
+        ),
+        ({"retainRun": "yes"}, ("spec.retainRun", "type")),
+        ({"runSpec": "kind: Job"}, ("spec.runSpec", "type")),
+        ({"labels": {"n": 1}}, ("spec.labels.n", "type")),
+        (
+            {"metricsCollector": {"collector": {"kind": "StdOut", "customCollector": {"name": "c", "imag": "x"}}}},
+            ("spec.metricsCollector.collector.customCollector.imag", "unknown field"),
+        ),
+        ({"retain": True}, ("spec.retain", "unknown field")),
+    ],
+)
 def test_trial_schema_errors(spec_change: dict[str, Any], expected: tuple[str, str]) -> None:
     data = copy.deepcopy(TRIAL)
     data["spec"].update(spec_change)
@@ -315,18 +505,31 @@ def test_trial_schema_errors(spec_change: dict[str, Any], expected: tuple[str, s
 
 def test_the_trial_run_spec_is_free_form() -> None:
     data = copy.deepcopy(TRIAL)
-    data["spec"]["runSpec"] = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "spec": {"whatever": [1, None, {"x": True}]}}
+    data["spec"]["runSpec"] = {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Workflow",
+        "spec": {"whatever": [1, None, {"x": True}]},
+    }
     assert errors(data, "trial") == []
 
 
-@pytest.mark.parametrize(("spec_change", "expected"), [
-    ({"requests": "3"}, ("spec.requests", "type")),
-    ({"requests": 1.5}, ("spec.requests", "type")),
-    ({"request": 3}, ("spec.request", "unknown field")),
-    ({"algorithm": {"algorithmName": "random", "algorithmSettings": [{"name": "random_state", "value": 10}]}}, ("spec.algorithm.algorithmSettings[0].value", "type")),
-    ({"earlyStopping": {"algorithmName": "medianstop", "settings": []}}, ("spec.earlyStopping.settings", "unknown field")),
-    ({"resumePolicy": 1}, ("spec.resumePolicy", "type")),
-])
+@pytest.mark.parametrize(
+    ("spec_change", "expected"),
+    [
+        ({"requests": "3"}, ("spec.requests", "type")),
+        ({"requests": 1.5}, ("spec.requests", "type")),
+        ({"request": 3}, ("spec.request", "unknown field")),
+        (
+            {"algorithm": {"algorithmName": "random", "algorithmSettings": [{"name": "random_state", "value": 10}]}},
+            ("spec.algorithm.algorithmSettings[0].value", "type"),
+        ),
+        (
+            {"earlyStopping": {"algorithmName": "medianstop", "settings": []}},
+            ("spec.earlyStopping.settings", "unknown field"),
+        ),
+        ({"resumePolicy": 1}, ("spec.resumePolicy", "type")),
+    ],
+)
 def test_suggestion_schema_errors(spec_change: dict[str, Any], expected: tuple[str, str]) -> None:
     data = copy.deepcopy(SUGGESTION)
     data["spec"].update(spec_change)
@@ -354,7 +557,10 @@ def test_schema_file_is_a_valid_draft_2020_12_schema_with_our_id(name: str) -> N
     Draft202012Validator.check_schema(schema)
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     assert schema["$id"] == f"https://katib-gitops.dev/schemas/{name}.schema.json"
-    assert schema["properties"]["apiVersion"] == {"const": "kubeflow.org/v1beta1", "description": "Katib API group and version."}
+    assert schema["properties"]["apiVersion"] == {
+        "const": "kubeflow.org/v1beta1",
+        "description": "Katib API group and version.",
+    }
 
 
 def _objects(node: Any, path: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
@@ -378,10 +584,16 @@ def test_every_object_is_strict_and_every_property_is_described(name: str) -> No
 
 @pytest.mark.parametrize("name", KATIB_SCHEMAS)
 def test_only_status_and_the_workload_are_free_form(name: str) -> None:
-    free = {path for path, node in _walk(_schema(name)) if node.get("type") == "object" and "properties" not in node and "additionalProperties" not in node}
-    expected = {"experiment": {"/properties/status", "/$defs/trialTemplate/properties/trialSpec"},
-                "trial": {"/properties/status", "/properties/spec/properties/runSpec"},
-                "suggestion": {"/properties/status"}}[name]
+    free = {
+        path
+        for path, node in _walk(_schema(name))
+        if node.get("type") == "object" and "properties" not in node and "additionalProperties" not in node
+    }
+    expected = {
+        "experiment": {"/properties/status", "/$defs/trialTemplate/properties/trialSpec"},
+        "trial": {"/properties/status", "/properties/spec/properties/runSpec"},
+        "suggestion": {"/properties/status"},
+    }[name]
     assert free == expected
 
 
@@ -412,4 +624,6 @@ def test_every_local_reference_resolves() -> None:
         assert local <= set(schema["$defs"]), name
         assert set(schema["$defs"]) <= local, f"{name}: unused $defs"
         external = {r for r in refs if not r.startswith("#/")}
-        assert all(r.startswith("https://kubernetes.io/api/_definitions.json#/$defs/io.k8s.") for r in external), external
+        assert all(r.startswith("https://kubernetes.io/api/_definitions.json#/$defs/io.k8s.") for r in external), (
+            external
+        )

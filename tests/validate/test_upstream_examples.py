@@ -13,20 +13,28 @@ from tests.conftest import ROOT
 
 # Trial kinds of the Argo and Tekton examples, as a cluster running them would list them.
 WITH_WORKFLOWS = KatibConfig(
-    STANDALONE.suggestions, STANDALONE.early_stoppings, STANDALONE.collectors,
-    STANDALONE.trial_resources + ("Workflow.v1alpha1.argoproj.io", "PipelineRun.v1beta1.tekton.dev"), "test katib-config",
+    STANDALONE.suggestions,
+    STANDALONE.early_stoppings,
+    STANDALONE.collectors,
+    STANDALONE.trial_resources + ("Workflow.v1alpha1.argoproj.io", "PipelineRun.v1beta1.tekton.dev"),
+    "test katib-config",
 )
 # katib-rules.md section 17, plus one found while building the validator.
 BROKEN = {
     "hp-tuning/simple-pbt.yaml": {"COUNT-04"},  # UP-09
     "tekton/pipeline-run.yaml": {"TT-15"},  # UP-01
     "nas/darts-gpu.yaml": {"NASOP-02", "DARTS-01"},  # skip_connection has no parameters: the darts service refuses it
-    "trial-template/trial-configmap-source.yaml": {"TT-15", "TT-16"},  # UP-02, with Katib's own trial-templates ConfigMap
+    "trial-template/trial-configmap-source.yaml": {
+        "TT-15",
+        "TT-16",
+    },  # UP-02, with Katib's own trial-templates ConfigMap
 }
 
 
 def errors(*paths: str, config: KatibConfig = STANDALONE, trial_templates: tuple[str, ...] = ()) -> dict[str, set[str]]:
-    outcome = validator.validate(validator.Options(tuple(paths), katib_config=config, trial_templates=trial_templates), io.StringIO())
+    outcome = validator.validate(
+        validator.Options(tuple(paths), katib_config=config, trial_templates=trial_templates), io.StringIO()
+    )
     found: dict[str, set[str]] = {}
     for d in outcome.diagnostics:
         if d.severity.value == "error":
@@ -48,11 +56,15 @@ def test_a_configmap_template_is_checked_only_when_its_configmap_is_given(shared
     example = str(shared / "upstream" / "katib" / "examples" / "trial-template" / "trial-configmap-source.yaml")
     assert errors(example) == {}  # unknowable without the cluster's ConfigMap (TT-08)
     fixed = tmp_path / "templates.yaml"
-    fixed.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: trial-templates}\ndata:\n  defaultTrialTemplate.yaml: |\n"
-                     "    args: ['${trialParameters.learningRate}', '${trialParameters.numberLayers}', '${trialParameters.optimizer}']\n")
+    fixed.write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: trial-templates}\ndata:\n  defaultTrialTemplate.yaml: |\n"
+        "    args: ['${trialParameters.learningRate}', '${trialParameters.numberLayers}', '${trialParameters.optimizer}']\n"
+    )
     assert errors(example, trial_templates=(str(fixed),)) == {}  # a ConfigMap without a namespace stands for any
     other = tmp_path / "other.yaml"
-    other.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: trial-templates, namespace: kubeflow}\ndata: {anotherTemplate.yaml: x}\n")
+    other.write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: trial-templates, namespace: kubeflow}\ndata: {anotherTemplate.yaml: x}\n"
+    )
     assert errors(example, trial_templates=(str(other),)) == {example: {"TT-08"}}
 
 

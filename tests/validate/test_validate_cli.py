@@ -20,7 +20,11 @@ def validate(*args: str, stdin: str = "") -> tuple[int, str, str]:
 
 def write(tmp_path: Path, name: str, *documents: object) -> str:
     path = tmp_path / name
-    path.write_text("---\n".join(dump(d) for d in documents) if documents and not isinstance(documents[0], str) else "".join(map(str, documents)))
+    path.write_text(
+        "---\n".join(dump(d) for d in documents)
+        if documents and not isinstance(documents[0], str)
+        else "".join(map(str, documents))
+    )
     return str(path)
 
 
@@ -46,20 +50,29 @@ def test_a_misspelled_field_is_an_error_at_its_line_with_a_suggestion(tmp_path: 
     (found,) = diagnostics(path)
     line = text.splitlines().index("  parallelTrialCont: 3") + 1
     assert (found["rule_id"], found["line"], found["column"]) == ("G-04", line, 3)
-    assert found["message"] == "unknown field 'parallelTrialCont'" and found["hint"] == "did you mean 'parallelTrialCount'?"
+    assert (
+        found["message"] == "unknown field 'parallelTrialCont'"
+        and found["hint"] == "did you mean 'parallelTrialCount'?"
+    )
     assert found["object"] == "Experiment/random-example"
 
 
 def test_an_unquoted_number_where_katib_wants_a_string_is_g03(tmp_path: Path) -> None:
-    data = experiment(parameters=[{"name": "lr", "parameterType": "double", "feasibleSpace": {"min": 0.01, "max": "0.05"}},
-                                  VALID["spec"]["parameters"][1]])
+    data = experiment(
+        parameters=[
+            {"name": "lr", "parameterType": "double", "feasibleSpace": {"min": 0.01, "max": "0.05"}},
+            VALID["spec"]["parameters"][1],
+        ]
+    )
     found = diagnostics(write(tmp_path, "e.yaml", data))
     assert [(d["rule_id"], d["path"]) for d in found] == [("G-03", "spec.parameters[0].feasibleSpace.min")]
 
 
 def test_katib_rules_report_their_catalogue_id(tmp_path: Path) -> None:
     found = diagnostics(write(tmp_path, "e.yaml", experiment(maxFailedTrialCount=20)))
-    assert [(d["rule_id"], d["path"], d["severity"]) for d in found] == [("COUNT-04", "spec.maxFailedTrialCount", "error")]
+    assert [(d["rule_id"], d["path"], d["severity"]) for d in found] == [
+        ("COUNT-04", "spec.maxFailedTrialCount", "error")
+    ]
 
 
 def test_a_batch_job_trial_spec_is_checked_as_a_job(tmp_path: Path) -> None:
@@ -74,7 +87,11 @@ def test_several_documents_and_files_are_all_checked(tmp_path: Path) -> None:
     second = write(tmp_path, "b.yaml", experiment(resumePolicy="Sometimes"))
     found = diagnostics(first, second)
     assert [(Path(str(d["file"])).name, d["document"], d["rule_id"]) for d in found] == [
-        ("a.yaml", 1, "COUNT-05"), ("a.yaml", 1, "COUNT-02"), ("a.yaml", 1, "COUNT-04"), ("b.yaml", 0, "RP-01")]
+        ("a.yaml", 1, "COUNT-05"),
+        ("a.yaml", 1, "COUNT-02"),
+        ("a.yaml", 1, "COUNT-04"),
+        ("b.yaml", 0, "RP-01"),
+    ]
 
 
 def test_v1alpha3_experiments_point_to_migrate(tmp_path: Path) -> None:
@@ -95,14 +112,17 @@ def test_core_kinds_are_checked_strictly(tmp_path: Path) -> None:
     assert [(d["rule_id"], d["path"]) for d in found] == [("schema", "dta")]
 
 
-@pytest.mark.parametrize("content, rule_id", [
-    ("", "empty-input"),
-    ("# only a comment\n", "empty-input"),
-    ("- a\n- b\n", "document"),
-    ("metadata: {name: x}\n", "document"),
-    ("a: [1\n", "yaml-syntax"),
-    ("a: 1\na: 2\n", "yaml-syntax"),
-])
+@pytest.mark.parametrize(
+    "content, rule_id",
+    [
+        ("", "empty-input"),
+        ("# only a comment\n", "empty-input"),
+        ("- a\n- b\n", "document"),
+        ("metadata: {name: x}\n", "document"),
+        ("a: [1\n", "yaml-syntax"),
+        ("a: 1\na: 2\n", "yaml-syntax"),
+    ],
+)
 def test_inputs_that_are_not_manifests_are_findings(tmp_path: Path, content: str, rule_id: str) -> None:
     path = write(tmp_path, "x.yaml", content)
     code, out, _ = validate("--format", "json", path)
@@ -128,9 +148,17 @@ def test_rules_can_be_skipped_per_run_and_per_object(tmp_path: Path) -> None:
 
 
 def test_the_katib_config_can_come_from_its_config_map(tmp_path: Path) -> None:
-    config = {"apiVersion": "config.kubeflow.org/v1beta1", "kind": "KatibConfig",
-              "runtime": {"suggestions": [{"algorithmName": "my-search", "image": "example.com/suggestion-hyperopt:1"}]}}
-    config_map = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "katib-config"}, "data": {"katib-config.yaml": dump(config)}}
+    config = {
+        "apiVersion": "config.kubeflow.org/v1beta1",
+        "kind": "KatibConfig",
+        "runtime": {"suggestions": [{"algorithmName": "my-search", "image": "example.com/suggestion-hyperopt:1"}]},
+    }
+    config_map = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "katib-config"},
+        "data": {"katib-config.yaml": dump(config)},
+    }
     path = write(tmp_path, "e.yaml", experiment(algorithm={"algorithmName": "my-search"}))
     found = diagnostics("--katib-config", write(tmp_path, "cm.yaml", config_map), path)
     assert "ALG-03" not in [d["rule_id"] for d in found]
@@ -144,16 +172,30 @@ def test_warnings_pass_unless_strict(tmp_path: Path) -> None:
     spec_dir = tmp_path / "specs"
     from tests.helpers import SPEC, write_specs
 
-    write_specs(tmp_path, {**SPEC, "spec": {**SPEC["spec"], "trial": {**SPEC["spec"]["trial"], "metricsCollector": {"kind": "PrometheusMetric"}}}})
+    write_specs(
+        tmp_path,
+        {
+            **SPEC,
+            "spec": {
+                **SPEC["spec"],
+                "trial": {**SPEC["spec"]["trial"], "metricsCollector": {"kind": "PrometheusMetric"}},
+            },
+        },
+    )
     code, out, _ = validate(str(spec_dir))
     assert code == 0 and "warning: PrometheusMetric" in out
     assert validate("--strict-warnings", str(spec_dir))[0] == 1
 
 
 def _config_with_prometheus(tmp_path: Path) -> Path:
-    config = {"apiVersion": "config.kubeflow.org/v1beta1", "kind": "KatibConfig", "runtime": {
-        "suggestions": [{"algorithmName": "random", "image": "x/suggestion-hyperopt:1"}],
-        "metricsCollectors": [{"kind": "PrometheusMetric", "image": "x/prom:1"}]}}
+    config = {
+        "apiVersion": "config.kubeflow.org/v1beta1",
+        "kind": "KatibConfig",
+        "runtime": {
+            "suggestions": [{"algorithmName": "random", "image": "x/suggestion-hyperopt:1"}],
+            "metricsCollectors": [{"kind": "PrometheusMetric", "image": "x/prom:1"}],
+        },
+    }
     path = tmp_path / "katib-config.yaml"
     path.write_text(dump(config))
     return path
@@ -195,8 +237,17 @@ def test_a_spec_without_its_targets_file_is_not_silently_passed(tmp_path: Path) 
 
 def test_older_katib_versions_do_not_watch_trainjobs_by_default(tmp_path: Path) -> None:
     data = experiment()
-    data["spec"]["trialTemplate"]["trialSpec"] = {"apiVersion": "trainer.kubeflow.org/v1alpha1", "kind": "TrainJob", "spec": {
-        "runtimeRef": {"name": "torch-distributed"}, "trainer": {"image": "x", "command": ["--lr=${trialParameters.learningRate}", "${trialParameters.momentum}"]}}}
+    data["spec"]["trialTemplate"]["trialSpec"] = {
+        "apiVersion": "trainer.kubeflow.org/v1alpha1",
+        "kind": "TrainJob",
+        "spec": {
+            "runtimeRef": {"name": "torch-distributed"},
+            "trainer": {
+                "image": "x",
+                "command": ["--lr=${trialParameters.learningRate}", "${trialParameters.momentum}"],
+            },
+        },
+    }
     data["spec"]["trialTemplate"]["primaryContainerName"] = "node"
     path = write(tmp_path, "e.yaml", data)
     assert "TT-R5" not in [d["rule_id"] for d in diagnostics(path)]
@@ -213,7 +264,11 @@ def test_previous_flags_a_change_katib_would_refuse_on_the_deployed_experiment(t
     moved["spec"]["objective"]["goal"] = 0.5
     changed = write(tmp_path / "change", "goal.yaml", moved)
     (found,) = [d for d in diagnostics(changed, "--previous", str(tmp_path / "deployed")) if d["rule_id"] == "UPD-05"]
-    assert found["severity"] == "warning" and found["path"] == "spec.objective.goal" and "e.yaml:1" in str(found["message"])
+    assert (
+        found["severity"] == "warning"
+        and found["path"] == "spec.objective.goal"
+        and "e.yaml:1" in str(found["message"])
+    )
     assert validate(changed, "--previous", deployed, "--strict-warnings")[0] == 1
     renamed = experiment()
     renamed["metadata"]["name"] = "another-name"  # a new Experiment: nothing to compare with
@@ -225,7 +280,9 @@ def test_previous_flags_a_change_katib_would_refuse_on_the_deployed_experiment(t
 
 
 def test_a_trial_templates_configmap_whose_data_is_no_mapping_is_a_usage_error(tmp_path: Path) -> None:
-    templates = write(tmp_path, "templates.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: t}\ndata:\n- job.yaml\n")
+    templates = write(
+        tmp_path, "templates.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: t}\ndata:\n- job.yaml\n"
+    )
     code, _, err = validate(write(tmp_path, "e.yaml", VALID), "--trial-templates", templates)
     assert code == 2 and f"--trial-templates: {templates}:4:1: a ConfigMap's data must map keys to strings" in err
 
@@ -233,7 +290,10 @@ def test_a_trial_templates_configmap_whose_data_is_no_mapping_is_a_usage_error(t
 def test_spec_checks_use_the_given_katib_config(tmp_path: Path) -> None:
     from tests.helpers import SPEC, write_specs
 
-    prometheus = {**SPEC, "spec": {**SPEC["spec"], "trial": {**SPEC["spec"]["trial"], "metricsCollector": {"kind": "PrometheusMetric"}}}}
+    prometheus = {
+        **SPEC,
+        "spec": {**SPEC["spec"], "trial": {**SPEC["spec"]["trial"], "metricsCollector": {"kind": "PrometheusMetric"}}},
+    }
     folder = write_specs(tmp_path, prometheus)
     assert [d["rule_id"] for d in diagnostics(str(folder))] == ["TS-COLLECTOR-CONFIG"]
     assert diagnostics("--katib-config", str(_config_with_prometheus(tmp_path)), str(folder)) == []

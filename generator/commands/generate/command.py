@@ -8,11 +8,11 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from katib_gitops.rules import spec_checks
-from katib_gitops.commands.generate import lock, repeat_record, swap, output_tree
-from katib_gitops.expand import overlays
+from katib_gitops.commands.generate import lock, output_tree, repeat_record, swap
 from katib_gitops.core import workers
 from katib_gitops.core.diagnostics import Diagnostic, FindingsError, Severity, UsageError
+from katib_gitops.expand import overlays
+from katib_gitops.rules import spec_checks
 from katib_gitops.spec.model import SpecSet, TuningSpec, find_spec_files, load_spec_set
 
 
@@ -89,7 +89,9 @@ def generate(options: GenerateOptions) -> GenerateResult:
     out = options.out_dir
     if os.path.lexists(out) and not os.path.islink(out) and not out.is_dir():
         raise UsageError(f"{out}: output path exists and is not a directory")
-    fingerprint = repeat_record.inputs_fingerprint(options.specs_dir, find_spec_files(options.specs_dir), options.katib_config)
+    fingerprint = repeat_record.inputs_fingerprint(
+        options.specs_dir, find_spec_files(options.specs_dir), options.katib_config
+    )
     if fingerprint and not options.force and (unchanged := _unchanged(options, fingerprint)) is not None:
         return unchanged
     spec_set, warnings = load_checked(options.specs_dir, options.katib_config)
@@ -138,7 +140,9 @@ def _output_held(options: GenerateOptions) -> Iterator[dict[str, output_tree.Ent
     with lock.hold(out, exclusive=not options.check_only):
         if options.check_only:
             if swap.interrupted(out):
-                raise UsageError(f"{out}: an interrupted generate left the output folder aside; run `katib-gitops generate` to restore it")
+                raise UsageError(
+                    f"{out}: an interrupted generate left the output folder aside; run `katib-gitops generate` to restore it"
+                )
         else:
             swap.recover(out)
         yield output_tree.scan(out)
@@ -148,20 +152,31 @@ DIFF_LINES = 12  # per file, in the refusal message
 DIFF_FILES = 5
 
 
-def _refuse_foreign_edits(changes: output_tree.Changes, options: GenerateOptions, files: list[output_tree.OutputFile]) -> None:
+def _refuse_foreign_edits(
+    changes: output_tree.Changes, options: GenerateOptions, files: list[output_tree.OutputFile]
+) -> None:
     out = options.out_dir
     if changes.in_the_way:
-        listed = "\n".join(f"{out / p}: a folder, FIFO, socket or device where katib-gitops writes, or inside the output" for p in changes.in_the_way)
-        raise UsageError(f"{listed}\nmove it away: katib-gitops does not remove folders, FIFOs, sockets or devices, even with --force")
+        listed = "\n".join(
+            f"{out / p}: a folder, FIFO, socket or device where katib-gitops writes, or inside the output"
+            for p in changes.in_the_way
+        )
+        raise UsageError(
+            f"{listed}\nmove it away: katib-gitops does not remove folders, FIFOs, sockets or devices, even with --force"
+        )
     if options.force:
         return
     planned = {f.path: f.content for f in files}
     problems = []
     for index, path in enumerate(changes.edited_by_hand):
         if path not in planned:
-            problems.append(f"{out / path}: edited by hand since katib-gitops wrote it (the spec no longer generates it)")
+            problems.append(
+                f"{out / path}: edited by hand since katib-gitops wrote it (the spec no longer generates it)"
+            )
         elif index < DIFF_FILES:
-            problems.append(f"{out / path}: edited by hand since katib-gitops wrote it:\n{_short_diff(out, path, planned[path])}")
+            problems.append(
+                f"{out / path}: edited by hand since katib-gitops wrote it:\n{_short_diff(out, path, planned[path])}"
+            )
         else:
             problems.append(f"{out / path}: edited by hand since katib-gitops wrote it")
     problems += [f"{out / p}: not written by katib-gitops, refusing to overwrite it" for p in changes.not_ours]
@@ -177,7 +192,15 @@ def _short_diff(out: Path, path: str, planned: str) -> str:
         on_disk = output_tree._read_regular(out / path).decode("utf-8", "replace")
     except UsageError as exc:
         return f"  ({exc})"
-    lines = list(difflib.unified_diff(on_disk.splitlines(), planned.splitlines(), f"{out / path} (on disk)", f"{out / path} (katib-gitops would write)",
-                                      n=1, lineterm=""))
+    lines = list(
+        difflib.unified_diff(
+            on_disk.splitlines(),
+            planned.splitlines(),
+            f"{out / path} (on disk)",
+            f"{out / path} (katib-gitops would write)",
+            n=1,
+            lineterm="",
+        )
+    )
     shown = lines[:DIFF_LINES] + ([f"... {len(lines) - DIFF_LINES} more lines"] if len(lines) > DIFF_LINES else [])
     return "\n".join(f"  {line}" for line in shown)

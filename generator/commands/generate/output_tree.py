@@ -21,10 +21,10 @@ import stat
 from collections.abc import Mapping
 from pathlib import Path
 
-from katib_gitops.expand import gitops, overlays
-from katib_gitops.kustomize import render
 from katib_gitops.core.diagnostics import UsageError
+from katib_gitops.expand import gitops, overlays
 from katib_gitops.expand.overlays import Expansion
+from katib_gitops.kustomize import render
 from katib_gitops.spec.model import SpecSet
 from katib_gitops.yamlio import dump, dump_all
 
@@ -81,9 +81,13 @@ def gitops_files(spec_set: SpecSet, expansions: list[Expansion]) -> list[OutputF
         return []
     head = header(spec_set.targets.source)
     return [
-        OutputFile(f"{GITOPS_DIR}/argocd/applicationset.yaml", dump(gitops.application_set(settings, expansions), head)),
+        OutputFile(
+            f"{GITOPS_DIR}/argocd/applicationset.yaml", dump(gitops.application_set(settings, expansions), head)
+        ),
         OutputFile(f"{GITOPS_DIR}/flux/gitrepository.yaml", dump(gitops.git_repository(settings), head)),
-        OutputFile(f"{GITOPS_DIR}/flux/kustomizations.yaml", dump_all(gitops.flux_kustomizations(settings, expansions), head)),
+        OutputFile(
+            f"{GITOPS_DIR}/flux/kustomizations.yaml", dump_all(gitops.flux_kustomizations(settings, expansions), head)
+        ),
     ]
 
 
@@ -94,7 +98,9 @@ def self_check(files: list[OutputFile], expansions: list[Expansion]) -> None:
         for overlay in expansion.overlays:
             rendered = render.render(memory, overlay.directory)
             if rendered != [overlay.experiment]:
-                raise AssertionError(f"internal error: overlay {overlay.directory} does not render to the Experiment built for it")
+                raise AssertionError(
+                    f"internal error: overlay {overlay.directory} does not render to the Experiment built for it"
+                )
 
 
 def sha256(text: str | bytes) -> str:
@@ -124,8 +130,10 @@ def scan(out_dir: Path) -> dict[str, Entry]:
     if not os.path.lexists(out_dir):
         return tree
     if os.path.islink(out_dir):
-        raise UsageError(f"{out_dir}: the output folder is a symbolic link; point --out at the real folder "
-                         "(katib-gitops replaces the folder as a whole and never writes through a link)")
+        raise UsageError(
+            f"{out_dir}: the output folder is a symbolic link; point --out at the real folder "
+            "(katib-gitops replaces the folder as a whole and never writes through a link)"
+        )
     if not out_dir.is_dir():
         raise UsageError(f"{out_dir}: output path exists and is not a directory")
     pending = [""]
@@ -198,10 +206,16 @@ class Changes:
         return not (self.added or self.changed or self.removed)
 
     def summary(self) -> list[str]:
-        return [f"{label}: {p}" for label, paths in (("missing", self.added), ("differs", self.changed), ("stale", self.removed)) for p in paths]
+        return [
+            f"{label}: {p}"
+            for label, paths in (("missing", self.added), ("differs", self.changed), ("stale", self.removed))
+            for p in paths
+        ]
 
 
-def compare(out_dir: Path, files: list[OutputFile], manifest: Mapping[str, str], tree: Mapping[str, Entry] | None = None) -> Changes:
+def compare(
+    out_dir: Path, files: list[OutputFile], manifest: Mapping[str, str], tree: Mapping[str, Entry] | None = None
+) -> Changes:
     tree = scan(out_dir) if tree is None else tree
     added, changed, edited, not_ours, in_the_way = [], [], [], [], []
     for f in files + [manifest_file(files)]:
@@ -233,8 +247,14 @@ def compare(out_dir: Path, files: list[OutputFile], manifest: Mapping[str, str],
         if entry.digest != recorded:
             edited.append(path)
     in_the_way += [p for p, e in tree.items() if e.kind == "other"]
-    return Changes(tuple(added), tuple(changed), tuple(removed), tuple(sorted(set(edited))), tuple(sorted(set(not_ours))),
-                   tuple(sorted(set(in_the_way))))
+    return Changes(
+        tuple(added),
+        tuple(changed),
+        tuple(removed),
+        tuple(sorted(set(edited))),
+        tuple(sorted(set(not_ours))),
+        tuple(sorted(set(in_the_way))),
+    )
 
 
 def _blocking_parent(tree: Mapping[str, Entry], path: str) -> str:
@@ -250,7 +270,9 @@ def _blocking_parent(tree: Mapping[str, Entry], path: str) -> str:
     return ""
 
 
-def new_tree(files: list[OutputFile], tree: Mapping[str, Entry], manifest: Mapping[str, str], changes: Changes) -> tuple[dict[str, str], list[str], set[str]]:
+def new_tree(
+    files: list[OutputFile], tree: Mapping[str, Entry], manifest: Mapping[str, str], changes: Changes
+) -> tuple[dict[str, str], list[str], set[str]]:
     """The output folder after this run: (generated files by path, entries carried over from the old folder, folders kept).
 
     Carried over: everything katib-gitops did not generate (hand-written files, links,
@@ -274,13 +296,20 @@ def new_tree(files: list[OutputFile], tree: Mapping[str, Entry], manifest: Mappi
     return content, sorted(carried), empty_before
 
 
-def apply(out_dir: Path, files: list[OutputFile], changes: Changes, manifest: Mapping[str, str] | None = None,
-          tree: Mapping[str, Entry] | None = None) -> None:
+def apply(
+    out_dir: Path,
+    files: list[OutputFile],
+    changes: Changes,
+    manifest: Mapping[str, str] | None = None,
+    tree: Mapping[str, Entry] | None = None,
+) -> None:
     """Replace the output folder with the new tree, all or nothing (see swap.replace_tree)."""
     from katib_gitops.commands.generate import swap
 
     tree = scan(out_dir) if tree is None else tree
     manifest = read_manifest(out_dir, tree) if manifest is None else manifest
     content, carried, empty_before = new_tree(files, tree, manifest, changes)
-    unchanged = {p for p, text in content.items() if tree.get(p, Entry("none")).digest == sha256(text) and tree[p].kind == "file"}
+    unchanged = {
+        p for p, text in content.items() if tree.get(p, Entry("none")).digest == sha256(text) and tree[p].kind == "file"
+    }
     swap.replace_tree(out_dir, content, carried, empty_before, unchanged)

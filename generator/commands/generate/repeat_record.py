@@ -23,9 +23,9 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
+from katib_gitops.commands.report import diagnostic_from_json, diagnostic_to_json
 from katib_gitops.core.diagnostics import Diagnostic, FindingsError, UsageError
 from katib_gitops.core.files import cache_dir, store_cached_json
-from katib_gitops.commands.report import diagnostic_from_json, diagnostic_to_json
 
 PACKAGE = Path(__file__).resolve().parents[2]  # katib_gitops: every module of the tool
 
@@ -77,4 +77,3 @@ def recorded(out_dir: Path, fingerprint: str) -> tuple[str, list[Diagnostic]] | 
         return str(body["manifest"]), [diagnostic_from_json(w) for w in body.get("warnings", [])]
     except (OSError, ValueError, KeyError, TypeError):
         return None
-

@@ -58,11 +58,19 @@ def recover(out_dir: Path) -> str:
                 _remove(leftover)
                 done = done or f"{out_dir}: removed what an interrupted generate left"
     except OSError as exc:
-        raise UsageError(f"{out_dir}: cannot recover from an interrupted generate: {exc.strerror or exc} ({exc.filename})") from exc
+        raise UsageError(
+            f"{out_dir}: cannot recover from an interrupted generate: {exc.strerror or exc} ({exc.filename})"
+        ) from exc
     return done
 
 
-def replace_tree(out_dir: Path, content: Mapping[str, str], carried: Iterable[str], keep_empty: Collection[str], unchanged: Collection[str]) -> None:
+def replace_tree(
+    out_dir: Path,
+    content: Mapping[str, str],
+    carried: Iterable[str],
+    keep_empty: Collection[str],
+    unchanged: Collection[str],
+) -> None:
     """Make `out_dir` hold exactly: `content` (generated files), plus `carried` entries of the old folder.
 
     Unchanged generated files and carried files are hard links to the old ones (copies
@@ -79,7 +87,9 @@ def replace_tree(out_dir: Path, content: Mapping[str, str], carried: Iterable[st
     except OSError as exc:
         with contextlib.suppress(OSError):
             _remove(new)
-        raise UsageError(f"{out_dir}: cannot write the output: {exc.strerror or exc}{_which(exc)}; the output folder is unchanged") from exc
+        raise UsageError(
+            f"{out_dir}: cannot write the output: {exc.strerror or exc}{_which(exc)}; the output folder is unchanged"
+        ) from exc
     except BaseException:
         with contextlib.suppress(OSError):
             _remove(new)
@@ -91,7 +101,14 @@ def _which(exc: OSError) -> str:
     return f" ({exc.filename})" if exc.filename else ""
 
 
-def _build(out: Path, new: Path, content: Mapping[str, str], carried: Iterable[str], keep_empty: Collection[str], unchanged: Collection[str]) -> None:
+def _build(
+    out: Path,
+    new: Path,
+    content: Mapping[str, str],
+    carried: Iterable[str],
+    keep_empty: Collection[str],
+    unchanged: Collection[str],
+) -> None:
     mode = stat.S_IMODE(os.stat(out).st_mode) if out.is_dir() else 0o755
     new.parent.mkdir(parents=True, exist_ok=True)
     os.mkdir(new)
@@ -144,7 +161,7 @@ def _write(path: Path, data: bytes) -> None:
         os.fchmod(fd, 0o644)
         view = memoryview(data)
         while view:
-            view = view[os.write(fd, view):]
+            view = view[os.write(fd, view) :]
     finally:
         os.close(fd)
 
@@ -183,7 +200,9 @@ def _swap(out_dir: Path, out: Path, new: Path, old: Path) -> None:
     except OSError as exc:
         with contextlib.suppress(OSError):
             _remove(new)
-        raise UsageError(f"{out_dir}: cannot replace the output folder: {exc.strerror or exc}{_which(exc)}; it is unchanged") from exc
+        raise UsageError(
+            f"{out_dir}: cannot replace the output folder: {exc.strerror or exc}{_which(exc)}; it is unchanged"
+        ) from exc
     with contextlib.suppress(OSError):
         _remove(old)
 

@@ -16,17 +16,40 @@ from pathlib import Path
 from katib_gitops.core.kinds import KATIB_VERSION
 
 
-def validate_command(paths: Sequence[str], *, output_format: str = "text", render: bool = True, crds: Sequence[Path] = (),
-                     katib_config: Path | None = None, katib_version: tuple[int, int] = KATIB_VERSION, kubernetes_version: str = "",
-                     ignore_missing_schemas: bool = False, skip: Sequence[str] = (), strict_warnings: bool = False,
-                     jobs: int | None = None, previous: Sequence[str] = (), trial_templates: Sequence[str] = ()) -> int:
-    from katib_gitops.rules import validator
+def validate_command(
+    paths: Sequence[str],
+    *,
+    output_format: str = "text",
+    render: bool = True,
+    crds: Sequence[Path] = (),
+    katib_config: Path | None = None,
+    katib_version: tuple[int, int] = KATIB_VERSION,
+    kubernetes_version: str = "",
+    ignore_missing_schemas: bool = False,
+    skip: Sequence[str] = (),
+    strict_warnings: bool = False,
+    jobs: int | None = None,
+    previous: Sequence[str] = (),
+    trial_templates: Sequence[str] = (),
+) -> int:
     from katib_gitops.commands.validate import output
+    from katib_gitops.rules import validator
     from katib_gitops.spec import katib_config as config_module
 
     config = config_module.load(katib_config) if katib_config else config_module.standalone(katib_version)
     skipped = frozenset(s.strip() for item in skip for s in item.split(",") if s.strip())
-    options = validator.Options(tuple(paths), render, tuple(crds), config, katib_version, kubernetes_version, ignore_missing_schemas,
-                           skipped, jobs or os.cpu_count() or 1, tuple(previous), tuple(trial_templates))
+    options = validator.Options(
+        tuple(paths),
+        render,
+        tuple(crds),
+        config,
+        katib_version,
+        kubernetes_version,
+        ignore_missing_schemas,
+        skipped,
+        jobs or os.cpu_count() or 1,
+        tuple(previous),
+        tuple(trial_templates),
+    )
     outcome = validator.validate(options, sys.stdin)
     return output.emit(outcome, output_format, sys.stdout, strict_warnings=strict_warnings)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 from typing import TextIO
 
-from katib_gitops.rules.validator import Outcome
 from katib_gitops.commands.report import Report, rules_info, use_color, write_report
+from katib_gitops.rules.validator import Outcome
 
 # Formats that describe the rules that fired (the others only need the findings).
 DESCRIBE_RULES = ("json", "sarif")
