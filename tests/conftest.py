@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
+# The one setting for the reference corpora (upstream/, realworld/, research/): tests read them only through it.
+SHARED_ENV = "KATIB_GITOPS_SHARED"
+SHARED = Path(os.environ.get(SHARED_ENV) or ROOT.parent / "shared").resolve()
 REQUIRE_TOOLS = os.environ.get("KATIB_GITOPS_REQUIRE_TOOLS") == "1"
 
 
@@ -37,7 +39,9 @@ def kubectl() -> str:
 @pytest.fixture
 def shared() -> Path:
     if not (SHARED / "upstream").is_dir():
-        skip_or_fail(f"{SHARED} is absent: upstream CRDs and examples are not available")
+        skip_or_fail(
+            f"no upstream corpora in {SHARED}: set {SHARED_ENV} to the folder holding upstream/ (default ../shared)"
+        )
     return SHARED
 
 
