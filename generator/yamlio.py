@@ -735,7 +735,9 @@ class _Builder:
                 f"'{text}' is not a number JSON can carry, so Kubernetes cannot store it",
                 "quote it if it is text",
             )
-        elif (isinstance(value, int) and not isinstance(value, bool) and not INT64[0] <= value <= INT64[1]) or (isinstance(value, float) and abs(value) >= 2**63 and re.fullmatch(r"[-+]?[0-9_]+", text)):
+        elif (isinstance(value, int) and not isinstance(value, bool) and not INT64[0] <= value <= INT64[1]) or (
+            isinstance(value, float) and abs(value) >= 2**63 and re.fullmatch(r"[-+]?[0-9_]+", text)
+        ):
             self._problem(
                 mark,
                 "yaml-value",

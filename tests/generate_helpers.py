@@ -11,5 +11,5 @@ from tests.helpers import write_specs
 def generate_into(root: Path) -> Path:
     specs = write_specs(root)
     out = root / "overlays"
-    generate(GenerateOptions(specs, out))
+    generate(GenerateOptions(specs_dir=specs, out_dir=out))
     return out

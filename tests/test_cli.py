@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -130,3 +131,12 @@ def test_the_console_script_stops_quietly_when_the_reader_goes_away(tmp_path: Pa
     producer.stdout.close()
     _, err = producer.communicate(timeout=60)
     assert b"Traceback" not in err and producer.returncode in (1, 141)
+
+
+def test_validate_offers_exactly_the_registered_report_formats() -> None:
+    from katib_gitops.commands.report import DEFAULT_FORMAT, REPORTERS
+
+    (option,) = [p for p in main.commands["validate"].params if p.name == "output_format"]
+    assert isinstance(option.type, click.Choice)
+    assert tuple(option.type.choices) == tuple(REPORTERS)
+    assert option.default == DEFAULT_FORMAT

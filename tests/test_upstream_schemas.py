@@ -296,7 +296,9 @@ MASTER = {"training.kubeflow.org/job-role": "master"}
 # and for PaddleJob and JAXJob (which Katib does not default) the generator's own.
 CONDITIONS: dict[str, tuple[str, str, dict[str, str] | None]] = {
     "Job": (COMPLETE, FAILED, None),
-    **dict.fromkeys(("TFJob", "PyTorchJob", "XGBoostJob", "MPIJob", "PaddleJob", "JAXJob"), (SUCCEEDED, FAILED, MASTER)),
+    **dict.fromkeys(
+        ("TFJob", "PyTorchJob", "XGBoostJob", "MPIJob", "PaddleJob", "JAXJob"), (SUCCEEDED, FAILED, MASTER)
+    ),
     "TrainJob": (
         COMPLETE,
         FAILED,

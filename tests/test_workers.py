@@ -54,7 +54,9 @@ def test_generate_writes_the_same_tree_with_workers(tmp_path: Path, monkeypatch:
         monkeypatch.setattr(command, "PARALLEL_SPECS", threshold)
         root = tmp_path / f"t{threshold}"
         write_specs(root, *specs)
-        result = command.generate(command.GenerateOptions(root / "specs", root / "overlays", force=True))
+        result = command.generate(
+            command.GenerateOptions(specs_dir=root / "specs", out_dir=root / "overlays", force=True)
+        )
         assert result.written
         trees.append(
             {

@@ -10,6 +10,7 @@ import click
 
 from katib_gitops import __version__
 from katib_gitops.cli.boundary import EXIT_FINDINGS, EXIT_INTERNAL, EXIT_USAGE, MAX_FILE_SIZE_ENV, run
+from katib_gitops.commands.report import DEFAULT_FORMAT, FORMATS
 from katib_gitops.core.diagnostics import FindingsError, UsageError
 from katib_gitops.core.kinds import KATIB_VERSION
 
@@ -79,7 +80,11 @@ def generate(specs_dir: Path, out_dir: Path, check_only: bool, force: bool, kati
     from katib_gitops.commands.generate.command import generate as core
 
     def action() -> int:
-        result = core(GenerateOptions(specs_dir, out_dir, check_only, force, katib_config))
+        result = core(
+            GenerateOptions(
+                specs_dir=specs_dir, out_dir=out_dir, check_only=check_only, force=force, katib_config=katib_config
+            )
+        )
         return _report_generate(result, out_dir, check_only)
 
     run(action)
@@ -179,9 +184,9 @@ def migrate(files: tuple[str, ...], write: bool, katib_version: tuple[int, int],
 @click.option(
     "--format",
     "output_format",
-    default="text",
+    default=DEFAULT_FORMAT,
     show_default=True,
-    type=click.Choice(["text", "json", "github", "junit", "sarif"]),
+    type=click.Choice(FORMATS),
     help="Report format (exit code: 0 clean, 1 findings, 2 usage or I/O, 3 internal error).",
 )
 @click.option("--no-render", is_flag=True, help="Validate a kustomization's files as they are instead of rendering it.")

@@ -520,7 +520,9 @@ GOPTUNA_SETTINGS: dict[str, dict[str, tuple[Callable[[str], Any], str]]] = {
         "sigma": (go_parse_float, "a number (Go strconv.ParseFloat)"),
         "restart_strategy": (lambda v: v if v in _GOPTUNA_RESTART else None, "one of ipop, bipop, none"),
     },
-    "tpe": dict.fromkeys(("random_state", "n_startup_trials", "n_ei_candidates"), (go_atoi, "an integer (Go strconv.Atoi)")),
+    "tpe": dict.fromkeys(
+        ("random_state", "n_startup_trials", "n_ei_candidates"), (go_atoi, "an integer (Go strconv.Atoi)")
+    ),
     "sobol": {},
     "random": {"random_state": (go_atoi, "an integer (Go strconv.Atoi)")},
 }

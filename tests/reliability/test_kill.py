@@ -59,7 +59,7 @@ def write_in_child(files: list[OutputFile], out: Path, swap: str) -> int:
         try:
             if swap == "rename":
                 os.environ[swap.SWAP_ENV] = "rename"
-            command.write_planned(files, GenerateOptions(Path("specs"), out))
+            command.write_planned(files, GenerateOptions(specs_dir=Path("specs"), out_dir=out))
             code = 0
         finally:
             os._exit(code)
@@ -84,12 +84,12 @@ def test_sigkill_at_random_moments_leaves_the_old_or_the_new_tree(tmp_path: Path
         pytest.skip("needs fork")
     old_files, new_files = spec_sets(tmp_path)
     out = tmp_path / "overlays"
-    command.write_planned(old_files, GenerateOptions(Path("specs"), out))
+    command.write_planned(old_files, GenerateOptions(specs_dir=Path("specs"), out_dir=out))
     (out / "NOTES.md").write_text("hand-written\n")
     os.symlink("NOTES.md", out / "exp-000" / "notes")
     (out / "scratch").mkdir()
     snapshots: dict[str, dict[str, Any]] = {"old": tree(out)}
-    command.write_planned(new_files, GenerateOptions(Path("specs"), out))
+    command.write_planned(new_files, GenerateOptions(specs_dir=Path("specs"), out_dir=out))
     snapshots["new"] = tree(out)
     full = max(timed_write(files, out) for files in (old_files, new_files))  # to draw the kill delays over
     assert tree(out) == snapshots["new"]

@@ -87,7 +87,7 @@ def write_in_order(root: Path, specs: list[dict[str, Any]], order: list[int]) ->
 
 def generate_or_reject(specs_dir: Path, out: Path) -> tuple[Any, bool]:
     try:
-        result = command.generate(GenerateOptions(specs_dir, out))
+        result = command.generate(GenerateOptions(specs_dir=specs_dir, out_dir=out))
     except FindingsError:
         assume(False)  # a drawn combination the spec checks refuse is not a "valid spec"
         raise
@@ -114,11 +114,11 @@ def test_valid_specs_generate_output_that_validates_and_is_stable(
     errors = [d.format() for d in outcome.diagnostics if d.severity is Severity.ERROR]
     assert errors == [], errors
     # idempotent: a second run writes nothing
-    assert command.generate(GenerateOptions(first, root / "a" / "overlays")).written is False
+    assert command.generate(GenerateOptions(specs_dir=first, out_dir=root / "a" / "overlays")).written is False
     # the same specs created in another order give the same bytes
     random.Random(seed).shuffle(order)
     second = write_in_order(root / "b", list(reversed(specs)), order)
-    command.generate(GenerateOptions(second, root / "b" / "overlays"))
+    command.generate(GenerateOptions(specs_dir=second, out_dir=root / "b" / "overlays"))
     assert tree(root / "a" / "overlays") == tree(root / "b" / "overlays")
     shutil.rmtree(root)
 

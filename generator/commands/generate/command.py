@@ -16,7 +16,7 @@ from katib_gitops.rules import spec_checks
 from katib_gitops.spec.model import SpecSet, TuningSpec, find_spec_files, load_spec_set
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class GenerateOptions:
     specs_dir: Path
     out_dir: Path

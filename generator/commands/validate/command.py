@@ -39,17 +39,17 @@ def validate_command(
     config = config_module.load(katib_config) if katib_config else config_module.standalone(katib_version)
     skipped = frozenset(s.strip() for item in skip for s in item.split(",") if s.strip())
     options = validator.Options(
-        tuple(paths),
-        render,
-        tuple(crds),
-        config,
-        katib_version,
-        kubernetes_version,
-        ignore_missing_schemas,
-        skipped,
-        jobs or os.cpu_count() or 1,
-        tuple(previous),
-        tuple(trial_templates),
+        paths=tuple(paths),
+        render=render,
+        crds=tuple(crds),
+        katib_config=config,
+        katib_version=katib_version,
+        kubernetes_version=kubernetes_version,
+        ignore_missing_schemas=ignore_missing_schemas,
+        skip=skipped,
+        jobs=jobs or os.cpu_count() or 1,
+        previous=tuple(previous),
+        trial_templates=tuple(trial_templates),
     )
     outcome = validator.validate(options, sys.stdin)
     return output.emit(outcome, output_format, sys.stdout, strict_warnings=strict_warnings)
