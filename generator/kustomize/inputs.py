@@ -10,7 +10,9 @@ from typing import NamedTuple, TextIO
 
 from katib_gitops.core.diagnostics import Diagnostic, FindingsError, UsageError
 from katib_gitops.kustomize import render
-from katib_gitops.yamlio import Document, dump_all, load_documents, read_stream, read_text, walk
+from katib_gitops.yamlio.documents import Document, load_documents
+from katib_gitops.yamlio.reader import read_stream, read_text, walk
+from katib_gitops.yamlio.writer import dump_all
 
 YAML_SUFFIXES = (".yaml", ".yml")
 STDIN = "-"
