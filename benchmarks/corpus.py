@@ -15,7 +15,7 @@ import random
 from pathlib import Path
 from typing import Any
 
-from katib_gitops.yamlio import dump, dump_all
+from katib_gitops.yamlio.writer import dump, dump_all
 
 
 def _container(rng: random.Random, name: str) -> dict[str, Any]:

@@ -6,7 +6,7 @@ import copy
 from pathlib import Path
 from typing import Any
 
-from katib_gitops.yamlio import dump
+from katib_gitops.yamlio.writer import dump
 
 TARGETS: dict[str, Any] = {
     "apiVersion": "katib-gitops.dev/v1alpha1",

@@ -266,7 +266,7 @@ def test_a_document_that_is_not_a_crd_is_refused() -> None:
 
 
 def test_load_crds_reads_files_and_folders_and_skips_other_documents(tmp_path: Path) -> None:
-    from katib_gitops.yamlio import dump_all
+    from katib_gitops.yamlio.writer import dump_all
 
     (tmp_path / "sub").mkdir()
     (tmp_path / "sub" / "widgets.yaml").write_text(

@@ -12,7 +12,8 @@ from katib_gitops.core.defaults import apply_katib_defaults
 from katib_gitops.expand import overlays
 from katib_gitops.expand.experiment import MAX_NAME, build_experiment
 from katib_gitops.spec.model import parse_spec
-from katib_gitops.yamlio import dump, load_documents
+from katib_gitops.yamlio.documents import load_documents
+from katib_gitops.yamlio.writer import dump
 from tests.helpers import SPEC, spec, write_specs
 
 

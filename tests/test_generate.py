@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from katib_gitops.yamlio import dump
+from katib_gitops.yamlio.writer import dump
 from tests.helpers import SPEC, spec, write_specs
 
 

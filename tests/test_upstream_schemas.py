@@ -23,7 +23,7 @@ from katib_gitops.expand import gitops, overlays
 from katib_gitops.expand.overlays import Expansion
 from katib_gitops.schema import crd
 from katib_gitops.spec.model import SpecSet
-from katib_gitops.yamlio import load_documents
+from katib_gitops.yamlio.documents import load_documents
 from tests.helpers import write_specs
 
 CRD_SOURCES = (

@@ -8,7 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from katib_gitops.core.diagnostics import FindingsError
-from katib_gitops.yamlio import dump, dump_all, load_documents
+from katib_gitops.yamlio.documents import load_documents
+from katib_gitops.yamlio.writer import dump, dump_all
 
 scalars = st.one_of(
     st.none(),

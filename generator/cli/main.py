@@ -20,7 +20,7 @@ KATIB_VERSION_TEXT = "{}.{}".format(*KATIB_VERSION)
 
 def _max_file_size(_ctx: Any, _param: Any, value: str | None) -> None:
     if value is not None:
-        from katib_gitops.yamlio import parse_size, set_max_file_bytes
+        from katib_gitops.yamlio.reader import parse_size, set_max_file_bytes
 
         try:
             set_max_file_bytes(parse_size(value))
@@ -28,7 +28,7 @@ def _max_file_size(_ctx: Any, _param: Any, value: str | None) -> None:
             raise click.BadParameter(str(exc)) from None
 
 
-# Every command that reads YAML takes it: `@max_file_size_option` (the reader's limit, generator/yamlio.py).
+# Every command that reads YAML takes it: `@max_file_size_option` (the reader's limit, generator/yamlio/reader.py).
 max_file_size_option = click.option(
     "--max-file-size",
     metavar="SIZE",
@@ -116,7 +116,7 @@ def _report_generate(result: Any, out_dir: Path, check_only: bool) -> int:
 def render_command(directory: Path) -> None:
     """Print the manifests a kustomization directory builds to (in process, no kustomize needed)."""
     from katib_gitops.kustomize import render
-    from katib_gitops.yamlio import dump_all
+    from katib_gitops.yamlio.writer import dump_all
 
     def action() -> int:
         if not directory.is_dir():

@@ -52,7 +52,8 @@ from katib_gitops.spec.model import (
     default_flag,
     parse_spec,
 )
-from katib_gitops.yamlio import Document, dump, load_documents
+from katib_gitops.yamlio.documents import Document, load_documents
+from katib_gitops.yamlio.writer import dump
 
 EXPERIMENT = ("kubeflow.org/v1beta1", "Experiment")
 V1ALPHA3 = ("kubeflow.org/v1alpha3", "Experiment")
@@ -952,7 +953,7 @@ def source_text(document: Document) -> str:
     """The text `document` was read from: its file, or (stdin, a rendered kustomization) its canonical dump."""
     path = Path(document.file)
     if path.is_file():
-        from katib_gitops.yamlio import read_text
+        from katib_gitops.yamlio.reader import read_text
 
         text = read_text(path, document.file)
         if any(d.index == document.index and d.data == document.data for d in load_documents(text, document.file)):
@@ -1411,7 +1412,7 @@ def import_all(
 def existing_documents(out_dir: Path) -> list[tuple[Path, Document]]:
     """Every YAML document already in the specs folder, with its file."""
     from katib_gitops.spec.model import find_spec_files
-    from katib_gitops.yamlio import read_text
+    from katib_gitops.yamlio.reader import read_text
 
     if not out_dir.exists():
         return []
@@ -1500,7 +1501,7 @@ def _update_targets_text(path: Path, index: int, merged: dict[str, Any]) -> str:
 
     from ruamel.yaml import YAML
 
-    from katib_gitops.yamlio import read_text
+    from katib_gitops.yamlio.reader import read_text
 
     # Not yamlio.load_round_trip: it drops empty documents (`index` counts them) and quotes ('yes' must stay quoted).
     text = read_text(path, str(path)).replace("\r\n", "\n").replace("\r", "\n")  # written back with \n, comments too

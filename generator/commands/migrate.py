@@ -33,7 +33,8 @@ from katib_gitops.core.diagnostics import Diagnostic, FindingsError, Severity, U
 from katib_gitops.core.files import stage
 from katib_gitops.expand.experiment import MAX_NAME
 from katib_gitops.spec.model import camel_case
-from katib_gitops.yamlio import Document, JsonPath, format_path, load_documents, locate, read_text, to_plain
+from katib_gitops.yamlio.documents import Document, JsonPath, format_path, load_documents, locate, to_plain
+from katib_gitops.yamlio.reader import read_text
 
 V1ALPHA3 = "kubeflow.org/v1alpha3"
 V1BETA1 = "kubeflow.org/v1beta1"

@@ -94,6 +94,6 @@ def overlay_kustomization(expansion: Expansion, overlay: Overlay) -> dict[str, A
 
 def patch_text(ops: list[dict[str, Any]]) -> str:
     """The patch as an inline YAML list, the form kustomize documents for `patches`."""
-    from katib_gitops.yamlio import dump
+    from katib_gitops.yamlio.writer import dump
 
     return dump(ops)

@@ -10,7 +10,8 @@ from typing import NamedTuple, TextIO
 
 from katib_gitops.core.diagnostics import Diagnostic, FindingsError, UsageError
 from katib_gitops.kustomize import render
-from katib_gitops.yamlio import Document, dump_all, load_documents, read_stream, read_text, walk
+from katib_gitops.yamlio.documents import Document, load_documents
+from katib_gitops.yamlio.reader import read_stream, read_text, walk
 
 YAML_SUFFIXES = (".yaml", ".yml")
 STDIN = "-"
@@ -133,6 +134,8 @@ def _render(directory: Path, display: str) -> Source:
 
     Positions then refer to what `katib-gitops render DIR` prints.
     """
+    from katib_gitops.yamlio.writer import dump_all  # here, not at the top: validate's start-up needs no writer
+
     resources = render.render(render.DiskFiles(Path.cwd()), os.path.relpath(directory))
     shown = f"{display} (rendered)"
     return Source(shown, tuple(load_documents(dump_all(resources), shown)), rendered=True)

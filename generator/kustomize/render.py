@@ -18,7 +18,8 @@ from typing import Any, Protocol
 
 from katib_gitops.core.diagnostics import Diagnostic, FindingsError, UsageError
 from katib_gitops.kustomize import jsonpatch
-from katib_gitops.yamlio import Document, load_documents, read_text
+from katib_gitops.yamlio.documents import Document, load_documents
+from katib_gitops.yamlio.reader import read_text
 
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 SUPPORTED_FIELDS = {"apiVersion", "kind", "resources", "namespace", "patches"}

@@ -9,7 +9,7 @@ from typing import Any
 
 from katib_gitops.core.diagnostics import FindingsError
 from katib_gitops.rules.framework import Context, Finding, get, is_blank, rule
-from katib_gitops.yamlio import load_documents
+from katib_gitops.yamlio.documents import load_documents
 
 OBJECTIVE_TYPES = ("minimize", "maximize")
 RESUME_POLICIES = ("", "Never", "LongRunning", "FromVolume")

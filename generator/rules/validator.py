@@ -22,8 +22,9 @@ from katib_gitops.rules import framework
 from katib_gitops.schema import fast, manifests
 from katib_gitops.schema import ours as spec_schema
 from katib_gitops.spec.katib_config import STANDALONE, KatibConfig
-from katib_gitops.yamlio import RULES as YAML_RULES
-from katib_gitops.yamlio import Document, load_documents, read_text
+from katib_gitops.yamlio.documents import RULES as YAML_RULES
+from katib_gitops.yamlio.documents import Document, load_documents
+from katib_gitops.yamlio.reader import read_text
 
 SKIP_ANNOTATION = "katib-gitops.dev/skip"
 EXPERIMENT = ("kubeflow.org/v1beta1", "Experiment")

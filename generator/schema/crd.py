@@ -89,9 +89,10 @@ def load_crds(path: Path) -> dict[CrdKey, dict[str, Any]]:
     Other documents are skipped; a later file wins over an earlier one for the same key.
     """
     from katib_gitops.core.diagnostics import FindingsError
-    from katib_gitops.yamlio import load_documents, read_text, walk
+    from katib_gitops.yamlio.documents import load_documents
+    from katib_gitops.yamlio.reader import read_text, walk
 
-    # Read as every input is (generator/yamlio.py): stat before open, size, depth and alias limits, UTF-8;
+    # Read as every input is (generator/yamlio/): stat before open, size, depth and alias limits, UTF-8;
     # links never lead out of the folder.
     files = (
         sorted(here / n for here, _, names in walk(path) for n in names if Path(n).suffix in YAML_SUFFIXES)

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from katib_gitops.core.diagnostics import Diagnostic
-from katib_gitops.yamlio import Document
+from katib_gitops.yamlio.documents import Document
 
 SCHEMA_RULE = "schema"
 

@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from katib_gitops.core.diagnostics import FindingsError, UsageError
-from katib_gitops.yamlio import load_documents, read_text
+from katib_gitops.yamlio.documents import load_documents
+from katib_gitops.yamlio.reader import read_text
 
 # algorithm name -> the suggestion service implementing it (ALG-04), by image name.
 STANDALONE_SUGGESTIONS = {

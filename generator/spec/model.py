@@ -15,7 +15,8 @@ from katib_gitops.core.kinds import (
     TARGETS_KIND,
 )  # re-exported: katib_gitops.spec.model is where callers look
 from katib_gitops.schema import ours
-from katib_gitops.yamlio import Document, load_documents, read_text, walk
+from katib_gitops.yamlio.documents import Document, load_documents
+from katib_gitops.yamlio.reader import read_text, walk
 
 if TYPE_CHECKING:
     from katib_gitops.spec.katib_config import KatibConfig
@@ -199,7 +200,7 @@ def parse_gitops(raw: Mapping[str, Any] | None) -> GitOps | None:
 
 
 def find_spec_files(specs_dir: Path) -> list[Path]:
-    """Every .yaml/.yml file under the specs folder; symbolic links never lead out of it (yamlio.walk)."""
+    """Every .yaml/.yml file under the specs folder; symbolic links never lead out of it (yamlio.reader.walk)."""
     if not specs_dir.is_dir():
         raise UsageError(
             f"{specs_dir}: no such directory" if not specs_dir.exists() else f"{specs_dir}: not a directory"

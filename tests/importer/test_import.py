@@ -16,7 +16,6 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from katib_gitops import yamlio
 from katib_gitops.cli.main import main
 from katib_gitops.commands import importer
 from katib_gitops.core.defaults import apply_katib_defaults
@@ -25,7 +24,9 @@ from katib_gitops.core.kinds import ISTIO_OFF, lookup
 from katib_gitops.expand.experiment import build_experiment
 from katib_gitops.kustomize import render
 from katib_gitops.spec.model import Profile, camel_case, load_spec_set, parse_spec
-from katib_gitops.yamlio import Document, dump, load_documents, read_text
+from katib_gitops.yamlio.documents import Document, load_documents
+from katib_gitops.yamlio.reader import LIMITS, read_text
+from katib_gitops.yamlio.writer import dump
 from tests.conftest import ROOT
 from tests.reliability.helpers import assert_clean_exit, process
 
@@ -676,9 +677,7 @@ def test_cli_usage_errors_exit_2(tmp_path: Path) -> None:
 def test_cli_refuses_a_file_over_the_size_limit_with_yaml_limit(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(
-        yamlio.LIMITS, "max_file_bytes", yamlio.LIMITS.max_file_bytes
-    )  # the flag's limit ends with the test
+    monkeypatch.setattr(LIMITS, "max_file_bytes", LIMITS.max_file_bytes)  # the flag's limit ends with the test
     source = tmp_path / "e.yaml"
     source.write_text(dump(experiment()))
     code, _, err = run(str(source), "--out", str(tmp_path / "specs"), "--max-file-size", "1KiB")
@@ -728,7 +727,7 @@ def test_targets_updates_quote_what_yaml_readers_disagree_on(tmp_path: Path, rep
 
 
 def test_a_v1alpha3_experiment_after_one_that_cannot_migrate_is_still_found(tmp_path: Path) -> None:
-    from katib_gitops.yamlio import read_text
+    from katib_gitops.yamlio.reader import read_text
 
     seed = Path(__file__).resolve().parent.parent / "migrate" / "data"
     good = next(p for p in sorted(seed.glob("*.yaml")) if "pytorch" in p.name)

@@ -12,12 +12,12 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from katib_gitops import yamlio
 from katib_gitops.cli.main import main
 from katib_gitops.commands.migrate import FileMigration, TemplateData, TemplateError, migrate_text, render_template
 from katib_gitops.core.diagnostics import Severity
 from katib_gitops.rules import validator
-from katib_gitops.yamlio import load_documents
+from katib_gitops.yamlio.documents import load_documents
+from katib_gitops.yamlio.reader import LIMITS
 from tests.reliability.helpers import assert_clean_exit, process
 
 DATA = Path(__file__).parent / "data"
@@ -602,9 +602,7 @@ def test_usage_and_yaml_errors(tmp_path: Path) -> None:
 
 
 def test_a_file_over_the_size_limit_is_a_yaml_limit_finding(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(
-        yamlio.LIMITS, "max_file_bytes", yamlio.LIMITS.max_file_bytes
-    )  # the flag's limit ends with the test
+    monkeypatch.setattr(LIMITS, "max_file_bytes", LIMITS.max_file_bytes)  # the flag's limit ends with the test
     source = DATA / TUTORIAL[0]
     code, out, err = cli("--max-file-size", "1KiB", str(source))
     assert (

@@ -6,12 +6,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from katib_gitops import yamlio
+from katib_gitops.yamlio.reader import LIMITS
 
 
 @pytest.fixture(autouse=True)
 def _default_limits() -> Iterator[None]:
     """--max-file-size sets a process-wide limit: put the default back after each test."""
-    saved = yamlio.LIMITS.max_file_bytes
+    saved = LIMITS.max_file_bytes
     yield
-    yamlio.LIMITS.max_file_bytes = saved
+    LIMITS.max_file_bytes = saved

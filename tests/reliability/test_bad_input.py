@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from katib_gitops.yamlio import dump
+from katib_gitops.yamlio.writer import dump
 from tests.helpers import SPEC, TARGETS, spec, write_specs
 from tests.reliability.helpers import assert_clean_exit, cli, process, tree
 from tests.reliability.test_loader import billion_laughs

@@ -17,7 +17,8 @@ from pathlib import Path
 
 from katib_gitops.core.diagnostics import FindingsError, UsageError
 from katib_gitops.rules import validator
-from katib_gitops.yamlio import decode, load_documents
+from katib_gitops.yamlio.documents import load_documents
+from katib_gitops.yamlio.reader import decode
 from tests.reliability.mutate import corpus, mutate
 
 SECONDS = float(os.environ.get("KATIB_GITOPS_FUZZ_SECONDS", "3"))

@@ -1,4 +1,4 @@
-"""The YAML reader on hostile and odd input: a clear finding, fast, never a crash (generator/yamlio.py)."""
+"""The YAML reader on hostile and odd input: a clear finding, fast, never a crash (generator/yamlio/)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ import tracemalloc
 import pytest
 
 from katib_gitops.core.diagnostics import FindingsError
-from katib_gitops.yamlio import LIMITS, decode, load_documents, resolve_plain
+from katib_gitops.yamlio.documents import load_documents
+from katib_gitops.yamlio.reader import LIMITS, decode
+from katib_gitops.yamlio.scalars import resolve_plain
 
 
 def problems(text: str) -> list[tuple[int, int, str, str]]:

@@ -16,7 +16,7 @@ from katib_gitops.commands.generate import command
 from katib_gitops.commands.generate.command import GenerateOptions
 from katib_gitops.core.diagnostics import FindingsError, Severity
 from katib_gitops.rules import validator
-from katib_gitops.yamlio import dump
+from katib_gitops.yamlio.writer import dump
 from tests.helpers import TARGETS, spec
 from tests.reliability.helpers import assert_clean_exit, cli, process, tree
 from tests.reliability.mutate import corpus, mutate

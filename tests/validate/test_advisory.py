@@ -427,7 +427,7 @@ def test_a_wrongly_typed_metric_strategy_is_g03s_finding_not_a_crash(tmp_path) -
     import io
 
     from katib_gitops.rules import validator
-    from katib_gitops.yamlio import dump
+    from katib_gitops.yamlio.writer import dump
     from tests.validate.helpers import experiment
 
     data = experiment()

@@ -11,7 +11,7 @@ import pytest
 
 from benchmarks import corpus
 from katib_gitops.schema import fast, manifests
-from katib_gitops.yamlio import load_documents
+from katib_gitops.yamlio.documents import load_documents
 from tests.validate.helpers import VALID
 
 VERSION = manifests.latest_kubernetes()

@@ -26,7 +26,7 @@ from katib_gitops.expand.overlays import Expansion
 from katib_gitops.schema import crd, manifests
 from katib_gitops.schema.manifests import K8S_DEFINITIONS, kubernetes_versions, latest_kubernetes, validator
 from katib_gitops.schema.ours import schema_dir
-from katib_gitops.yamlio import format_path, load_documents
+from katib_gitops.yamlio.documents import format_path, load_documents
 from tests.helpers import write_specs
 
 # (apiVersion, kind) -> schema name: the entries for katib_gitops.schema.manifests.CATALOG

@@ -21,7 +21,7 @@ from katib_gitops.commands.generate import command
 from katib_gitops.expand import overlays
 from katib_gitops.schema.manifests import kubernetes_versions, latest_kubernetes, validator
 from katib_gitops.schema.ours import schema_dir
-from katib_gitops.yamlio import format_path, load_documents
+from katib_gitops.yamlio.documents import format_path, load_documents
 from tests.validate.helpers import VALID, experiment
 
 KATIB_SCHEMAS = ("experiment", "trial", "suggestion")

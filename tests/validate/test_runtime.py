@@ -15,7 +15,7 @@ from katib_gitops.expand import overlays
 from katib_gitops.rules import runtime  # importing it registers its rules
 from katib_gitops.rules.framework import RULES, Finding, context_for
 from katib_gitops.spec.katib_config import STANDALONE, KatibConfig
-from katib_gitops.yamlio import load_documents
+from katib_gitops.yamlio.documents import load_documents
 from tests.validate.helpers import VALID, experiment, findings, paths
 
 TEMPLATE = VALID["spec"]["trialTemplate"]

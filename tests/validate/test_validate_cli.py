@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from katib_gitops.cli.main import main
-from katib_gitops.yamlio import dump
+from katib_gitops.yamlio.writer import dump
 from tests.validate.helpers import VALID, experiment
 
 

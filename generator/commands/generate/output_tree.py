@@ -26,7 +26,7 @@ from katib_gitops.expand import gitops, overlays
 from katib_gitops.expand.overlays import Expansion
 from katib_gitops.kustomize import render
 from katib_gitops.spec.model import SpecSet
-from katib_gitops.yamlio import dump, dump_all
+from katib_gitops.yamlio.writer import dump, dump_all
 
 MANIFEST = ".katib-gitops-manifest.json"
 GITOPS_DIR = "_gitops"

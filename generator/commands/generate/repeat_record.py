@@ -46,7 +46,7 @@ def _tool_fingerprint() -> str:
 
 def inputs_fingerprint(specs_dir: Path, files: Sequence[Path], katib_config: Path | None = None) -> str | None:
     """None when an input cannot be read as the loader would (a FIFO, too large, ...): the full run reports it."""
-    from katib_gitops.yamlio import read_bytes
+    from katib_gitops.yamlio.reader import read_bytes
 
     digest = hashlib.sha256(_tool_fingerprint().encode())
     digest.update(f"{specs_dir}\0{specs_dir.resolve()}\0{os.getcwd()}\0".encode())

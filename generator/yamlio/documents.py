@@ -1,107 +1,53 @@
-"""YAML at the edges: reading as Kubernetes does, with node positions, and one canonical writer.
+"""YAML documents read as Kubernetes reads them, from parser events, with every node's position kept.
 
-Reading
--------
-Files are read as Kubernetes' API machinery reads them. kubectl, Argo CD and Flux
-turn YAML into JSON with sigs.k8s.io/yaml, which decodes with go-yaml v2; go-yaml v2's
-scanner and parser are a line-by-line Go port of libyaml. So the syntax is parsed by
-libyaml itself (PyYAML's C parser; its pure-Python port when the C one is missing)
-and scalars are resolved by `resolve_plain`, a transcription of go-yaml v2.4.0's
-resolve.go. Facts relied on (gopkg.in/yaml.v2 v2.4.0 resolve.go and decode.go):
+kubectl, Argo CD and Flux turn YAML into JSON with sigs.k8s.io/yaml, which decodes with
+go-yaml v2; go-yaml v2's scanner and parser are a line-by-line Go port of libyaml. So the
+syntax is parsed by libyaml itself (PyYAML's C parser; its pure-Python port when the C one
+is missing) and plain scalars are resolved by `scalars.resolve_plain`. Further facts relied
+on (gopkg.in/yaml.v2 v2.4.0 decode.go):
 
-* booleans: y Y yes Yes YES true True TRUE on On ON, and n N no No NO false False
-  FALSE off Off OFF; null: "" ~ null Null NULL; .nan .NaN .NAN, [+-].inf .Inf .INF;
-* a plain scalar starting with a digit or a sign is tried, after dropping every "_",
-  as Go's strconv.ParseInt(s, 0, 64) (0x hex, 0o and leading-0 octal, 0b binary),
-  then ParseUint, then the float regexp ^[-+]?(\\.[0-9]+|[0-9]+(\\.[0-9]*)?)([eE][-+]?[0-9]+)?$,
-  then -0b binary; anything else is a string. Base-60 numbers are not supported:
-  `1:30` is the string "1:30". A scalar starting with "." is tried as a float.
 * timestamps decode, into interface{}, as their original text (decode.go keeps them
   strings "for backward compatibility"); a scalar with an unknown tag is its text.
 * merge keys `<<` (plain, or tagged !!merge) are expanded: a mapping or a list of
   mappings, applied in key order (decode.go `mapping` and `merge`); in a list the
   earlier mapping wins.
 
-Where readers disagree, the file is refused with a hint rather than read one way
-(rule `yaml-ambiguous`): the YAML 1.1 words above are booleans to kubectl but
-strings to kustomize (kyaml uses go-yaml v3, whose booleans are only true/false)
-and to YAML 1.2 tools; `1_000`, `0b11` and `010` are numbers to go-yaml but not to
-YAML 1.2 tools; `1.10` is the number 1.1 everywhere, which sigs.k8s.io/yaml writes
-back as "1.1" into a string field; a key set before a `<<` that also sets it is
+Where readers disagree, the file is refused with a hint rather than read one way (rule
+`yaml-ambiguous`; see `scalars.ambiguity`); a key set before a `<<` that also sets it is
 overwritten by go-yaml v2 but kept by go-yaml v3 and the merge-key spec.
 
 Values JSON cannot carry (`.inf`, `.nan`) and integers outside int64 are refused
-(rule `yaml-value`). Resource limits (rule `yaml-limit`): file size
-(`--max-file-size`), nesting depth, and nodes reached through aliases, so alias
-bombs (CVE-2019-11253) are refused in milliseconds and bounded memory.
+(rule `yaml-value`). Resource limits (rule `yaml-limit`, `reader.LIMITS`): nesting depth
+and nodes reached through aliases, so alias bombs (CVE-2019-11253) are refused in
+milliseconds and bounded memory.
 
-Reading keeps a small position tree next to the plain values so that any JSON path
-found by a later stage can be turned back into file:line:column.
-
-Writing uses a small emitter of our own so that output is byte-identical across
-runs, platforms and library versions, and quotes every string that YAML 1.1
-(kubectl, kustomize, sigs.k8s.io/yaml) or YAML 1.2 could read as anything else.
+A small position tree is kept next to the plain values so that any JSON path found by
+a later stage can be turned back into file:line:column.
 """
 
 from __future__ import annotations
 
 import copy
-import functools
-import json
 import math
-import os
 import re
-import stat
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, NamedTuple, NoReturn
+from typing import Any, NamedTuple
 
-from katib_gitops.core.diagnostics import Diagnostic, FindingsError, UsageError
+from katib_gitops.core.diagnostics import Diagnostic, FindingsError
+from katib_gitops.yamlio.reader import LIMITS, read_text
+from katib_gitops.yamlio.scalars import INT64, ambiguity, resolve_plain
 
 JsonPath = Sequence[str | int]
 
-# Rules of the loader, listed by `katib-gitops rules` (see validate/core.py TOOL_RULES).
+# Rules of the loader, listed by `katib-gitops rules` (see rules/validator.py TOOL_RULES).
 RULES = {
-    "yaml-ambiguous": "A plain scalar that Kubernetes (YAML 1.1, go-yaml v2) and kustomize or YAML 1.2 tools read differently "
-    "(yes/no/on/off, 010, 1_000, 0b1, 1.10, a key set before '<<'): quote it.",
+    "yaml-ambiguous": "A plain scalar that Kubernetes (YAML 1.1, go-yaml v2) and kustomize or YAML 1.2 tools "
+    "read differently (yes/no/on/off, 010, 1_000, 0b1, 1.10, a key set before '<<'): quote it.",
     "yaml-value": "No value JSON cannot carry: .inf, .nan, integers outside the 64-bit range, !!binary.",
-    "yaml-limit": "Files stay within the reader's limits: size (--max-file-size), nesting depth, and nodes reached through aliases.",
+    "yaml-limit": "Files stay within the reader's limits: size (--max-file-size), nesting depth, "
+    "and nodes reached through aliases.",
 }
-
-
-class Limits:
-    """Resource limits of the reader; `--max-file-size` sets max_file_bytes for a run."""
-
-    __slots__ = ("max_alias_nodes", "max_depth", "max_file_bytes")
-
-    def __init__(
-        self, max_file_bytes: int = 8 * 1024 * 1024, max_depth: int = 100, max_alias_nodes: int = 100_000
-    ) -> None:
-        self.max_file_bytes = max_file_bytes
-        self.max_depth = max_depth  # nesting levels; Kubernetes objects rarely pass 30
-        self.max_alias_nodes = max_alias_nodes  # nodes reached through aliases, per file
-
-
-LIMITS = Limits()
-MAX_FILE_BYTES = LIMITS.max_file_bytes  # the default; kept for callers that show it
-
-
-def set_max_file_bytes(size: int) -> None:
-    if size <= 0:
-        raise UsageError("--max-file-size must be positive")
-    LIMITS.max_file_bytes = size
-
-
-def parse_size(text: str) -> int:
-    """`8MiB`, `512k`, `1G` or a plain byte count."""
-    match = re.fullmatch(r"\s*(\d+)\s*([kKmMgG]?)(i?[bB])?\s*", text)
-    if not match:
-        raise ValueError(f"{text!r} is not a size like 8MiB, 512KiB or 1048576")
-    return int(match.group(1)) * {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}[match.group(2).lower()]
-
-
-def _mib(size: int) -> str:
-    return f"{size / (1024 * 1024):.3g} MiB" if size >= 1024 * 1024 else f"{size} bytes"
 
 
 # ---------------------------------------------------------------- positions
@@ -214,318 +160,6 @@ def _child_position(node: Any, part: str | int) -> tuple[int, int] | None:
     return line + 1, col + 1
 
 
-# ---------------------------------------------------------------- reading bytes
-
-
-def read_bytes(path: Path, display: str) -> bytes:
-    """The bytes of a regular file, checked with stat before it is opened: never blocks on a FIFO or device.
-
-    Missing, unreadable and non-regular files are usage/I/O errors (exit 2); a file over
-    the size limit is a finding (`yaml-limit`).
-    """
-    try:
-        info = os.stat(path)
-    except FileNotFoundError:
-        raise UsageError(f"{display}: no such file or directory") from None
-    except OSError as exc:
-        raise UsageError(f"{display}: cannot read: {exc.strerror or exc}") from exc
-    _require_regular(info.st_mode, display)
-    limit = LIMITS.max_file_bytes
-    if info.st_size > limit:
-        raise _too_large(display, info.st_size)
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
-    except OSError as exc:
-        raise UsageError(f"{display}: cannot read: {exc.strerror or exc}") from exc
-    try:
-        _require_regular(os.fstat(fd).st_mode, display)  # it may have been swapped since the stat
-        chunks, size = [], 0
-        while size <= limit:
-            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-    except OSError as exc:
-        raise UsageError(f"{display}: cannot read: {exc.strerror or exc}") from exc
-    finally:
-        os.close(fd)
-    if size > limit:
-        raise _too_large(display, size)
-    return b"".join(chunks)
-
-
-def _require_regular(mode: int, display: str) -> None:
-    if stat.S_ISDIR(mode):
-        raise UsageError(f"{display}: is a directory, not a file")
-    if not stat.S_ISREG(mode):
-        raise UsageError(f"{display}: not a regular file (FIFO, socket or device), not read")
-
-
-def _too_large(display: str, size: int) -> FindingsError:
-    limit = LIMITS.max_file_bytes
-    return FindingsError(
-        [
-            Diagnostic(
-                display,
-                1,
-                1,
-                "yaml-limit",
-                f"file is larger than the {_mib(limit)} limit ({_mib(size)} or more)",
-                hint="raise the limit with --max-file-size if the file is meant to be this large",
-            )
-        ]
-    )
-
-
-def read_stream(stream: Any, display: str) -> str:
-    """Standard input (or any stream), read up to the size limit and decoded like a file."""
-    limit = LIMITS.max_file_bytes
-    binary = getattr(stream, "buffer", None)
-    try:
-        raw = binary.read(limit + 1) if binary is not None else stream.read(limit + 1)
-    except OSError as exc:
-        raise UsageError(f"{display}: cannot read: {exc.strerror or exc}") from exc
-    if len(raw) > limit:
-        raise _too_large(display, len(raw))
-    return decode(raw, display) if isinstance(raw, bytes) else _check_text(raw, display)
-
-
-_BOMS = {
-    b"\xff\xfe\x00\x00": "UTF-32",
-    b"\x00\x00\xfe\xff": "UTF-32",
-    b"\xff\xfe": "UTF-16",
-    b"\xfe\xff": "UTF-16",
-}
-
-
-def decode(raw: bytes, display: str) -> str:
-    """UTF-8 text (a UTF-8 byte-order mark is dropped); anything else is a `yaml-syntax` finding."""
-    for bom, name in _BOMS.items():
-        if raw.startswith(bom):
-            raise FindingsError(
-                [Diagnostic(display, 1, 1, "yaml-syntax", f"file is {name} text", hint="save it as UTF-8")]
-            )
-    if b"\x00" in raw:
-        offset = raw.index(b"\x00")
-        line, column = _line_col(raw, offset)
-        raise FindingsError(
-            [
-                Diagnostic(
-                    display,
-                    line,
-                    column,
-                    "yaml-syntax",
-                    "file contains NUL bytes: a binary file, or UTF-16/32 text, not YAML",
-                    hint="YAML files are UTF-8 text",
-                )
-            ]
-        )
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line, column = _line_col(raw, exc.start)
-        raise FindingsError(
-            [
-                Diagnostic(
-                    display,
-                    line,
-                    column,
-                    "yaml-syntax",
-                    f"file is not valid UTF-8 (byte 0x{raw[exc.start]:02x})",
-                    hint="save it as UTF-8",
-                )
-            ]
-        ) from None
-    return _check_text(text, display)
-
-
-def _line_col(raw: bytes, offset: int) -> tuple[int, int]:
-    start = raw.rfind(b"\n", 0, offset) + 1
-    return raw.count(b"\n", 0, offset) + 1, len(raw[start:offset].decode("utf-8", "replace")) + 1
-
-
-# YAML's printable set (YAML 1.1 and 1.2 alike): TAB, LF, CR, NEL and U+0020 up, without surrogates and U+FFFE/FFFF.
-_NOT_PRINTABLE_ASCII = re.compile("[^\t\n\r\x20-\x7e]")
-
-
-@functools.cache
-def _not_printable() -> re.Pattern[str]:
-    """Compiled on the first non-ASCII text: the Unicode ranges cost ~7 ms to compile, most files are ASCII."""
-    return re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-
-
-def _check_text(text: str, display: str) -> str:
-    text = text.removeprefix("\ufeff")
-    bad = (_NOT_PRINTABLE_ASCII if text.isascii() else _not_printable()).search(text)
-    if bad:
-        offset = bad.start()
-        line = text.count("\n", 0, offset) + 1
-        column = offset - (text.rfind("\n", 0, offset) + 1) + 1
-        raise FindingsError(
-            [
-                Diagnostic(
-                    display,
-                    line,
-                    column,
-                    "yaml-syntax",
-                    f"control character U+{ord(bad.group()):04X} is not allowed in YAML",
-                    hint="remove it, or write it as an escape (\\x07) inside a double-quoted string",
-                )
-            ]
-        )
-    return text
-
-
-def read_text(path: Path, display: str) -> str:
-    """A YAML file's text: a regular file within the size limit, UTF-8 (with or without BOM), no control characters."""
-    return decode(read_bytes(path, display), display)
-
-
-def load_file(path: Path, display: str) -> list[Document]:
-    """read_text + load_documents: what every command reading a YAML file calls."""
-    return load_documents(read_text(path, display), display)
-
-
-def walk(root: Path, *, skip_hidden: bool = False) -> Iterator[tuple[Path, list[str], list[str]]]:
-    """os.walk of a folder the user named, sorted, that never leaves it.
-
-    Symbolic links are never followed out of `root`: a link to a directory is not
-    descended (its target, if inside `root`, is walked anyway); a link to a file
-    inside `root` is listed; a link that points outside `root`, is broken or loops
-    is a usage error naming it, never silently skipped.
-    """
-    top = os.path.realpath(root)
-
-    def inside(path: str) -> bool:
-        target = os.path.realpath(path)
-        return target == top or target.startswith(top + os.sep)
-
-    def refuse(path: Path, why: str) -> NoReturn:
-        raise UsageError(f"{path.as_posix()}: {why}; not followed (name the target itself if it is meant to be read)")
-
-    def on_error(exc: OSError) -> None:
-        raise UsageError(f"{exc.filename}: cannot read: {exc.strerror or exc}")
-
-    for directory, subdirs, files in os.walk(root, onerror=on_error):
-        here = Path(directory)
-        kept = []
-        for name in sorted(subdirs):
-            if skip_hidden and name.startswith("."):
-                continue
-            path = here / name
-            if path.is_symlink():
-                if not inside(str(path)):
-                    refuse(path, "a symbolic link to a folder outside " + root.as_posix())
-                continue
-            kept.append(name)
-        subdirs[:] = kept
-        listed = []
-        for name in sorted(files):
-            path = here / name
-            if path.is_symlink():
-                if not path.exists():
-                    refuse(path, "a broken or looping symbolic link")
-                if not inside(str(path)):
-                    refuse(path, "a symbolic link to outside " + root.as_posix())
-            listed.append(name)
-        yield here, subdirs, listed
-
-
-# ---------------------------------------------------------------- scalars as go-yaml v2 reads them
-
-_V2_WORDS: dict[str, Any] = {
-    **dict.fromkeys(("y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"), True),
-    **dict.fromkeys(("n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF"), False),
-    **dict.fromkeys(("", "~", "null", "Null", "NULL"), None),
-    **dict.fromkeys((".nan", ".NaN", ".NAN"), math.nan),
-    **dict.fromkeys((".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF"), math.inf),
-    **dict.fromkeys(("-.inf", "-.Inf", "-.INF"), -math.inf),
-}
-# Booleans only to YAML 1.1 readers; go-yaml v3 (kustomize's kyaml) and YAML 1.2 read them as strings.
-YAML11_ONLY_BOOLEANS = frozenset(
-    k for k, v in _V2_WORDS.items() if isinstance(v, bool) and k.lower() not in ("true", "false")
-)
-_GO_INT = re.compile(r"([-+]?)(?:0[xX]([0-9a-fA-F]+)|0[oO]([0-7]+)|0[bB]([01]+)|(0[0-7]*)|([1-9][0-9]*))")
-_GO_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
-_DOT_FLOAT = re.compile(r"\.[0-9]+([eE][-+]?[0-9]+)?")
-INT64 = (-(2**63), 2**63 - 1)
-UINT64_MAX = 2**64 - 1
-
-
-def resolve_plain(text: str) -> Any:
-    """A plain (unquoted, untagged) scalar as go-yaml v2.4.0 `resolve` reads it into interface{}."""
-    if text in _V2_WORDS:
-        return _V2_WORDS[text]
-    first = text[0]
-    if first == ".":
-        return float(text) if _DOT_FLOAT.fullmatch(text) else text
-    if not (first.isascii() and (first.isdigit() or first in "+-")):
-        return text
-    plain = text.replace("_", "")
-    number = _go_parse_int(plain)
-    if number is not None and (INT64[0] <= number <= INT64[1] or (0 <= number <= UINT64_MAX and plain[0] != "+")):
-        return number  # ParseInt, then ParseUint (which takes no sign)
-    if _GO_FLOAT.fullmatch(plain):
-        value = float(plain)
-        if not math.isinf(value):  # Go's ParseFloat fails with ErrRange: the scalar stays a string
-            return value
-    if plain.startswith("-0b") and re.fullmatch(r"-0b[01]+", plain):
-        return -int(plain[3:], 2)
-    return text
-
-
-def _go_parse_int(text: str) -> int | None:
-    match = _GO_INT.fullmatch(text)
-    if not match:
-        return None
-    sign = -1 if match.group(1) == "-" else 1
-    hexa, octal, binary, zero_octal, decimal = match.group(2, 3, 4, 5, 6)
-    if hexa is not None:
-        return sign * int(hexa, 16)
-    if octal is not None:
-        return sign * int(octal, 8)
-    if binary is not None:
-        return sign * int(binary, 2)
-    if zero_octal is not None:
-        return sign * int(zero_octal, 8)
-    return sign * int(decimal)
-
-
-def ambiguity(text: str, value: Any) -> str:
-    """Why readers disagree on this plain scalar, or ''."""
-    if text in YAML11_ONLY_BOOLEANS:
-        return (
-            f"'{text}' is the boolean {str(value).lower()} to kubectl, Argo CD and Flux (YAML 1.1) "
-            f"but the string '{text}' to kustomize and YAML 1.2 tools"
-        )
-    if isinstance(value, bool) or value is None or not isinstance(value, (int, float)):
-        return ""
-    plain = text.lstrip("+-")
-    if "_" in text:
-        return f"'{text}' is the number {value} to Kubernetes (go-yaml drops '_') but a string to YAML 1.2 tools"
-    if re.match(r"0[bB]", plain):
-        return f"'{text}' is the number {value} to Kubernetes (binary) but a string to YAML 1.2 tools"
-    if re.fullmatch(r"0[0-9]+", plain):
-        return f"'{text}' is the number {_number(value)} to Kubernetes (a leading 0 means octal) but {int(plain)} to YAML 1.2 tools"
-    if re.fullmatch(r"[0-9]*\.[0-9]*[0-9]0", plain):
-        return (
-            f"'{text}' is the number {_number(value)}: the trailing zero is lost, and a string field "
-            f"receives '{_number(value)}' from kubectl"
-        )
-    return ""
-
-
-def _number(value: Any) -> str:
-    return (
-        repr(value)
-        if isinstance(value, float) and not value.is_integer()
-        else str(int(value))
-        if isinstance(value, float)
-        else str(value)
-    )
-
-
 # ---------------------------------------------------------------- parsing
 
 _MERGE = object()
@@ -560,7 +194,7 @@ def _events(text: str) -> Iterator[Any]:
     import yaml
 
     loader = getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader
-    return yaml.parse(text, Loader=loader)  # type: ignore[no-any-return]
+    return yaml.parse(text, Loader=loader)
 
 
 def load_documents(text: str, display: str, *, strict: bool = True) -> list[Document]:
@@ -615,6 +249,11 @@ def load_documents(text: str, display: str, *, strict: bool = True) -> list[Docu
     if problems:
         raise FindingsError(problems)
     return builder.documents
+
+
+def load_file(path: Path, display: str) -> list[Document]:
+    """read_text + load_documents: what every command reading a YAML file calls."""
+    return load_documents(read_text(path, display), display)
 
 
 def _syntax_hint(problem: str, offending: str) -> str:
@@ -720,8 +359,8 @@ class _Builder:
             )
             return text
         if short in ("!!int", "!!float", "!!bool", "!!null"):
-            value = resolve_plain(text) if text else None
-            wanted = {"!!int": int, "!!float": (int, float), "!!bool": bool, "!!null": type(None)}[short]
+            value: Any = resolve_plain(text) if text else None
+            wanted: Any = {"!!int": int, "!!float": (int, float), "!!bool": bool, "!!null": type(None)}[short]
             if not isinstance(value, wanted) or (short != "!!bool" and isinstance(value, bool)):
                 raise _Fail(mark.line, mark.column, "yaml-syntax", f"cannot read {text!r} as {short}")
             return float(value) if short == "!!float" else value
@@ -802,7 +441,7 @@ class _Builder:
             return
         frame.value[key] = value
         frame.pos.keys[key] = frame.key_info  # type: ignore[index]
-        frame.pos.children[key] = pos  # type: ignore[call-overload,index]
+        frame.pos.children[key] = pos  # type: ignore[index]
         frame.ops.append(("key", key))
 
     def _take_key(self, frame: _Frame, key: Any, pos: Pos) -> None:
@@ -846,7 +485,7 @@ class _Builder:
         if isinstance(value, dict):
             return [(value, pos)]
         if isinstance(value, list) and all(isinstance(item, dict) for item in value):
-            return list(zip(value, pos.children or []))  # type: ignore[arg-type]
+            return list(zip(value, pos.children or [], strict=False))  # type: ignore[arg-type]
         self._problem_at(where, "yaml-syntax", "'<<' merges a mapping or a list of mappings", "")
         return []
 
@@ -863,7 +502,7 @@ class _Builder:
                 name = op[1]
                 value[name] = explicit[name]
                 keys[name] = frame.pos.keys[name]  # type: ignore[index]
-                children[name] = frame.pos.children[name]  # type: ignore[call-overload,index]
+                children[name] = frame.pos.children[name]  # type: ignore[index]
                 explicit_before.add(name)
                 continue
             merged: dict[str, tuple[Any, tuple[int, int], Pos]] = {}
@@ -885,8 +524,8 @@ class _Builder:
                     self._problem_at(
                         keys[name],
                         "yaml-ambiguous",
-                        f"'{name}' is set here and again by the '<<' after it: kubectl (go-yaml v2) takes the merged value, "
-                        "kustomize and the YAML merge-key spec keep this one",
+                        f"'{name}' is set here and again by the '<<' after it: kubectl (go-yaml v2) "
+                        "takes the merged value, kustomize and the YAML merge-key spec keep this one",
                         "move the key after the '<<' line",
                     )
                 value[name] = item
@@ -919,7 +558,7 @@ _HANDLERS = {
 
 
 def to_plain(node: Any, display: str = "<input>") -> Any:
-    """Turn ruamel's round-trip values into plain dict/list/str/int/float/bool/None (values from load_documents already are)."""
+    """Turn ruamel's round-trip values into plain dict/list/str/int/float/bool/None (load_documents' already are)."""
     if isinstance(node, dict):
         out: dict[str, Any] = {}
         for key, value in node.items():
@@ -965,127 +604,3 @@ def load_round_trip(text: str, display: str) -> list[Any]:
     yaml = YAML(typ="rt", pure=True)
     yaml.allow_duplicate_keys = False
     return [node for node in yaml.load_all(text) if node is not None]
-
-
-# ---------------------------------------------------------------- writing
-
-_PLAIN = re.compile(r"[A-Za-z_./-][A-Za-z0-9_./=-]*\Z")
-_NUMBER_LIKE = re.compile(r"[-+]?(\.?[0-9]|\.inf|\.nan)", re.IGNORECASE)
-_YAML11_WORDS = {
-    "y",
-    "yes",
-    "n",
-    "no",
-    "true",
-    "false",
-    "on",
-    "off",
-    "null",
-    "~",
-}
-
-
-def _needs_quotes(text: str) -> bool:
-    """True unless `text` reads back as the same string in YAML 1.1 and 1.2."""
-    if not _PLAIN.match(text) or text.lower() in _YAML11_WORDS:
-        return True
-    return bool(_NUMBER_LIKE.match(text)) or text == "-" or text.startswith("---")
-
-
-def _literal_block(value: str, indent: int) -> str | None:
-    """A `|` block for multi-line text, when it reads back byte for byte."""
-    if "\n" not in value.rstrip("\n") or value.endswith("\n\n") or value.startswith((" ", "\n")):
-        return None
-    lines = value.rstrip("\n").split("\n")
-    if any(line != line.rstrip() or not line.isprintable() for line in lines):
-        return None
-    pad = " " * (indent + 2)
-    chomp = "" if value.endswith("\n") else "-"
-    return f"|{chomp}\n" + "\n".join(pad + line if line else "" for line in lines)
-
-
-def _double_quoted(value: str) -> str:
-    """JSON-style quoting (valid YAML), with every non-printable character escaped."""
-    text = json.dumps(value, ensure_ascii=False)
-    return "".join(
-        c if c.isprintable() else (f"\\u{ord(c):04x}" if ord(c) < 0x10000 else f"\\U{ord(c):08x}") for c in text
-    )
-
-
-def _scalar(value: Any) -> str:
-    if value is None:
-        return "null"
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if math.isnan(value):
-            return ".nan"
-        if math.isinf(value):
-            return ".inf" if value > 0 else "-.inf"
-        mantissa, e, exponent = repr(value).partition("e")
-        # YAML 1.1 (PyYAML, go-yaml v2) needs a '.' in an exponent float.
-        return f"{mantissa}.0e{exponent}" if e and "." not in mantissa else repr(value)
-    if isinstance(value, str):
-        if not _needs_quotes(value):
-            return value
-        if "'" not in value and value.isprintable():
-            return f"'{value}'"
-        return _double_quoted(value)
-    raise TypeError(f"cannot write {type(value).__name__} as YAML")
-
-
-def _emit(value: Any, indent: int, out: list[str]) -> None:
-    pad = " " * indent
-    if isinstance(value, dict):
-        for key, item in value.items():
-            head = f"{pad}{_scalar(str(key))}:"
-            if isinstance(item, (dict, list)) and item:
-                out.append(head)
-                _emit(item, indent + 2, out)
-            elif isinstance(item, str) and (block := _literal_block(item, indent)):
-                out.append(f"{head} {block}")
-            else:
-                out.append(f"{head} {_inline(item)}")
-    elif isinstance(value, list):
-        for item in value:
-            if isinstance(item, (dict, list)) and item:
-                sub: list[str] = []
-                _emit(item, indent + 2, sub)
-                first = sub[0][indent + 2 :]
-                out.append(f"{pad}- {first}")
-                out.extend(sub[1:])
-            else:
-                out.append(f"{pad}- {_inline(item)}")
-    else:
-        out.append(pad + _scalar(value))
-
-
-def _inline(value: Any) -> str:
-    if isinstance(value, dict):
-        return "{}"
-    if isinstance(value, list):
-        return "[]"
-    return _scalar(value)
-
-
-def _comments(header: str) -> str:
-    return "".join(f"# {line}\n" if line else "#\n" for line in header.splitlines())
-
-
-def dump(data: Any, header: str = "") -> str:
-    """Canonical YAML for one document; `header` lines are written as comments."""
-    lines: list[str] = []
-    if isinstance(data, (dict, list)) and data:
-        _emit(data, 0, lines)
-    else:
-        lines.append(_inline(data))
-    return _comments(header) + "\n".join(lines) + "\n"
-
-
-def dump_all(documents: Iterable[Any], header: str = "") -> str:
-    """Canonical multi-document YAML stream."""
-    return _comments(header) + "---\n".join(dump(doc) for doc in documents)
