@@ -29,7 +29,7 @@ from katib_gitops.commands.importer.profiles import is_extended, profile_name
 from katib_gitops.commands.importer.reverse import number, spec_name, typed_setting
 from katib_gitops.commands.importer.targets import merge_imports
 from katib_gitops.core.defaults import apply_katib_defaults
-from katib_gitops.core.diagnostics import FindingsError, UsageError
+from katib_gitops.core.diagnostics import FindingsError
 from katib_gitops.core.kinds import ISTIO_OFF, lookup
 from katib_gitops.expand.experiment import build_experiment
 from katib_gitops.kustomize import render
@@ -563,16 +563,6 @@ def test_v1alpha3_experiments_are_migrated_then_imported(tmp_path: Path) -> None
     assert any(n.startswith("migrated from v1alpha3:") and "MIG-08" in n for n in result.notes)
     migrated, _ = migrated_document(document)
     assert_round_trip(migrated, result)
-
-
-def test_v1alpha3_without_migrate_asks_to_migrate_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import sys
-
-    path = tmp_path / "tfjob.yaml"
-    path.write_text(V1ALPHA3_TFJOB)
-    monkeypatch.setitem(sys.modules, "katib_gitops.commands.migrate", None)
-    with pytest.raises(UsageError, match="migrate it first: katib-gitops migrate FILE --write"):
-        import_document(documents_in(path)[0])
 
 
 # ------------------------------------------------------------------ command line

@@ -26,7 +26,7 @@ from katib_gitops.commands.importer.reverse import (
 )
 from katib_gitops.commands.importer.trial_forms import NoShortForm, raw_trial, short_trial
 from katib_gitops.core.defaults import apply_katib_defaults
-from katib_gitops.core.diagnostics import Diagnostic, FindingsError, Severity, UsageError
+from katib_gitops.core.diagnostics import Diagnostic, FindingsError, Severity
 from katib_gitops.core.kinds import API_VERSION, SPEC_KIND, TrialKind
 from katib_gitops.expand.experiment import build_experiment
 from katib_gitops.rules import spec_checks
@@ -121,16 +121,10 @@ def migrated_document(document: Document) -> tuple[Document, list[str]]:
     Migration errors point into the source file; later refusals into the migrated
     text, as `katib-gitops migrate FILE` prints it.
     """
-    import importlib
+    from katib_gitops.commands.migrate import migrate_text
 
-    try:
-        migrate = importlib.import_module("katib_gitops.commands.migrate")
-    except ImportError:
-        raise UsageError(
-            f"{document.file}: a kubeflow.org/v1alpha3 Experiment: migrate it first: katib-gitops migrate FILE --write"
-        ) from None
     text = _source_text(document)
-    migration = migrate.migrate_text(text, document.file)
+    migration = migrate_text(text, document.file)
     order = [d.index for d in load_documents(text, document.file)]
     result = migration.results[order.index(document.index)]
     if result.errors:
