@@ -334,14 +334,14 @@ def import_command(
     """Turn Experiments (FILE..., folders, or - for stdin) into TuningSpecs that generate them back."""
 
     def action() -> int:
-        from katib_gitops.commands import importer
+        from katib_gitops.commands.importer.plan import dry_run_text, plan_import, summary, write_plan
 
-        plan = importer.plan_import(paths, out_dir, sys.stdin, force=force, trial_templates=trial_templates)
+        plan = plan_import(paths, out_dir, sys.stdin, force=force, trial_templates=trial_templates)
         if dry_run:
-            click.echo(importer.dry_run_text(plan), nl=False)
+            click.echo(dry_run_text(plan), nl=False)
         else:
-            importer.write_plan(plan)
-        for line in importer.summary(plan):
+            write_plan(plan)
+        for line in summary(plan):
             click.echo(line, err=dry_run)
         return 0
 

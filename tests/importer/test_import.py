@@ -17,9 +17,18 @@ import pytest
 from click.testing import CliRunner
 
 from katib_gitops.cli.main import main
-from katib_gitops.commands import importer
+from katib_gitops.commands.importer.experiment import (
+    ImportResult,
+    import_document,
+    import_experiment,
+    migrated_document,
+)
+from katib_gitops.commands.importer.plan import spec_text
+from katib_gitops.commands.importer.profiles import is_extended, profile_name
+from katib_gitops.commands.importer.reverse import number, spec_name, typed_setting
+from katib_gitops.commands.importer.targets import merge_imports
 from katib_gitops.core.defaults import apply_katib_defaults
-from katib_gitops.core.diagnostics import FindingsError, UsageError
+from katib_gitops.core.diagnostics import FindingsError
 from katib_gitops.core.kinds import ISTIO_OFF, lookup
 from katib_gitops.expand.experiment import build_experiment
 from katib_gitops.kustomize import render
@@ -108,13 +117,13 @@ def documented(experiment: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def regenerate(result: importer.ImportResult) -> dict[str, Any]:
+def regenerate(result: ImportResult) -> dict[str, Any]:
     """The Experiment the imported spec generates, read back from the text the CLI writes."""
-    document = load_documents(importer.spec_text(result), "spec.yaml")[0]
+    document = load_documents(spec_text(result), "spec.yaml")[0]
     return build_experiment(parse_spec(document), Profile(result.profile, result.profile_body))
 
 
-def assert_round_trip(source: Document, result: importer.ImportResult) -> None:
+def assert_round_trip(source: Document, result: ImportResult) -> None:
     assert documented(regenerate(result)) == documented(source.data)
 
 
@@ -132,7 +141,7 @@ def test_every_upstream_example_round_trips_or_is_refused_for_its_reason(shared:
     refused, imported = {}, []
     for name, document in examples.items():
         try:
-            result = importer.import_experiment(document, templates)
+            result = import_experiment(document, templates)
         except FindingsError as exc:
             refused[name] = {d.rule_id for d in exc.diagnostics}
             continue
@@ -144,24 +153,24 @@ def test_every_upstream_example_round_trips_or_is_refused_for_its_reason(shared:
 
 @pytest.mark.parametrize("name", SHORT_FORM)
 def test_training_operator_examples_use_the_short_form(shared: Path, name: str) -> None:
-    result = importer.import_experiment(upstream(shared)[name])
+    result = import_experiment(upstream(shared)[name])
     assert result.form == "short"
     assert "trialSpec" not in result.spec["spec"]["trial"]
 
 
 def test_refusals_point_at_the_source(shared: Path) -> None:
     examples = upstream(shared)
-    fpga = importer.import_experiment(examples["fpga/xgboost-example.yaml"])
+    fpga = import_experiment(examples["fpga/xgboost-example.yaml"])
     assert fpga.spec["spec"]["parameters"][0]["min"] == "0.00"  # kept as written
     with pytest.raises(FindingsError) as caught:
-        importer.import_experiment(examples["trial-template/trial-configmap-source.yaml"])
+        import_experiment(examples["trial-template/trial-configmap-source.yaml"])
     assert [(d.rule_id, d.path, d.line) for d in caught.value.diagnostics] == [
         ("import-unsupported", "spec.trialTemplate.configMap", 51)
     ]
 
 
 def test_pytorch_example_spec(shared: Path) -> None:
-    result = importer.import_experiment(upstream(shared)["kubeflow-training-operator/pytorchjob-mnist.yaml"])
+    result = import_experiment(upstream(shared)["kubeflow-training-operator/pytorchjob-mnist.yaml"])
     spec = result.spec["spec"]
     assert result.namespace == "kubeflow" and result.profile == "imported-cpu"
     assert spec["targets"] == {"namespaces": ["kubeflow"], "profiles": ["imported-cpu"]}
@@ -179,9 +188,7 @@ def test_pytorch_example_spec(shared: Path) -> None:
 
 
 def test_long_names_are_shortened_with_a_note(shared: Path) -> None:
-    result = importer.import_experiment(
-        upstream(shared)["metrics-collector/file-metrics-collector-with-json-format.yaml"]
-    )
+    result = import_experiment(upstream(shared)["metrics-collector/file-metrics-collector-with-json-format.yaml"])
     assert result.name == "file-metrics-collector-with"
     assert any("file-metrics-collector-with-json-format" in n for n in result.notes)
 
@@ -193,7 +200,7 @@ def test_repository_bases_import_back_to_the_specs(repo_specs: Path) -> None:
     spec_set = load_spec_set(repo_specs)
     for spec in spec_set.specs:
         [document] = documents_in(ROOT / "overlays" / spec.name / "_base" / "experiment.yaml")
-        result = importer.import_experiment(document)
+        result = import_experiment(document)
         assert result.form == "short" and result.name == spec.name and result.namespace == "default"
         expected = {k: v for k, v in spec.body.items() if k != "targets"}
         assert {k: v for k, v in result.spec["spec"].items() if k != "targets"} == expected
@@ -207,7 +214,7 @@ def test_repository_overlays_import_back_to_the_same_search(repo_specs: Path) ->
             for profile in spec.profiles:
                 [experiment] = render.render(render.DiskFiles(ROOT), f"overlays/{spec.name}/{namespace}/{profile}")
                 document = load_documents(dump(experiment), f"{spec.name}/{namespace}/{profile}")[0]
-                result = importer.import_experiment(document)
+                result = import_experiment(document)
                 body = result.spec["spec"]
                 assert result.form == "short" and result.name == spec.name and result.namespace == namespace
                 for key in ("objective", "algorithm", "parameters"):
@@ -220,7 +227,7 @@ def test_repository_overlays_import_back_to_the_same_search(repo_specs: Path) ->
 
 def test_gpu_overlay_becomes_a_gpu_profile(repo_specs: Path) -> None:
     [experiment] = render.render(render.DiskFiles(ROOT), "overlays/mnist-pytorchjob/team-nlp/gpu")
-    result = importer.import_experiment(load_documents(dump(experiment), "gpu.yaml")[0])
+    result = import_experiment(load_documents(dump(experiment), "gpu.yaml")[0])
     gpu = load_spec_set(repo_specs).targets.profiles["gpu"].body
     assert result.profile == "imported-gpu"
     assert result.profile_body["resources"] == {"limits": {"nvidia.com/gpu": 1}}
@@ -272,9 +279,9 @@ def roles(data: dict[str, Any]) -> dict[str, Any]:
     return data["spec"]["trialTemplate"]["trialSpec"]["spec"]["pytorchReplicaSpecs"]
 
 
-def imported(data: dict[str, Any]) -> importer.ImportResult:
+def imported(data: dict[str, Any]) -> ImportResult:
     document = load_documents(dump(data), "experiment.yaml")[0]
-    result = importer.import_experiment(document)
+    result = import_experiment(document)
     assert_round_trip(document, result)
     return result
 
@@ -400,17 +407,13 @@ def test_extended_resources_that_differ_between_roles_stay_in_the_trial() -> Non
 
 
 def test_profile_names_follow_the_resource() -> None:
-    assert importer.profile_name({"limits": {"xilinx/aws-vu9p-f1": 1}}) == "imported-aws-vu9p-f1"
-    assert importer.profile_name({"limits": {"amd.com/gpu": 1}}) == "imported-gpu"
-    assert (
-        not importer.is_extended("cpu")
-        and not importer.is_extended("kubernetes.io/batch")
-        and importer.is_extended("intel.com/fpga")
-    )
+    assert profile_name({"limits": {"xilinx/aws-vu9p-f1": 1}}) == "imported-aws-vu9p-f1"
+    assert profile_name({"limits": {"amd.com/gpu": 1}}) == "imported-gpu"
+    assert not is_extended("cpu") and not is_extended("kubernetes.io/batch") and is_extended("intel.com/fpga")
 
 
 def test_numbers_and_settings_keep_their_text() -> None:
-    assert [importer.number(t, integer=False) for t in ("0.01", "1", "1e-05", "1e-3", "0.00", "1.0", "x")] == [
+    assert [number(t, integer=False) for t in ("0.01", "1", "1e-05", "1e-3", "0.00", "1.0", "x")] == [
         0.01,
         1,
         1e-05,
@@ -419,8 +422,8 @@ def test_numbers_and_settings_keep_their_text() -> None:
         1.0,
         None,
     ]
-    assert [importer.number(t, integer=True) for t in ("32", "032", "3.0", "1_000")] == [32, None, None, None]
-    assert [importer.typed_setting(v) for v in ("2", "0.25", "true", "0.00001", "num-epochs")] == [
+    assert [number(t, integer=True) for t in ("32", "032", "3.0", "1_000")] == [32, None, None, None]
+    assert [typed_setting(v) for v in ("2", "0.25", "true", "0.00001", "num-epochs")] == [
         2,
         0.25,
         True,
@@ -432,11 +435,11 @@ def test_numbers_and_settings_keep_their_text() -> None:
 def test_numbers_without_a_shorter_spelling_stay_strings_and_non_numbers_are_refused() -> None:
     data = experiment()
     data["spec"]["parameters"][0]["feasibleSpace"]["min"] = "1e-3"
-    result = importer.import_experiment(load_documents(dump(data), "e.yaml")[0])
+    result = import_experiment(load_documents(dump(data), "e.yaml")[0])
     assert result.spec["spec"]["parameters"][0]["min"] == "1e-3"
     data["spec"]["parameters"][0]["feasibleSpace"]["min"] = "0.01x"
     with pytest.raises(FindingsError) as caught:
-        importer.import_experiment(load_documents(dump(data), "e.yaml")[0])
+        import_experiment(load_documents(dump(data), "e.yaml")[0])
     [problem] = caught.value.diagnostics
     assert (
         problem.rule_id == "HO-09" and problem.path == "spec.parameters[0].feasibleSpace.min"
@@ -453,15 +456,15 @@ def test_what_no_spec_reproduces_is_refused_with_the_difference() -> None:
         "source": {"fileSystemPath": {"path": "/x", "kind": "File"}},
     }
     with pytest.raises(FindingsError) as caught:
-        importer.import_experiment(load_documents(dump(data), "e.yaml")[0])
+        import_experiment(load_documents(dump(data), "e.yaml")[0])
     [problem] = caught.value.diagnostics
     assert problem.rule_id == "import-round-trip" and "metricsCollectorSpec" in problem.message
 
 
 def test_names_are_made_valid() -> None:
-    assert importer.spec_name("My_Experiment.v2") == "my-experiment-v2"
-    assert importer.spec_name("2fast") == "fast"
-    assert importer.spec_name("a" * 40) == "a" * 31
+    assert spec_name("My_Experiment.v2") == "my-experiment-v2"
+    assert spec_name("2fast") == "fast"
+    assert spec_name("a" * 40) == "a" * 31
     assert camel_case("--lr") == "lr"
 
 
@@ -487,7 +490,7 @@ def test_identical_profiles_are_reused_and_same_specs_merged() -> None:
         "kind": "Targets",
         "spec": {"namespaces": ["team-a"], "profiles": {"cpu": {"description": "CPU"}}},
     }
-    merged, results = importer.merge_imports([first, second, third], targets)
+    merged, results = merge_imports([first, second, third], targets)
     assert merged["spec"] == {"namespaces": ["team-a", "team-b"], "profiles": {"cpu": {"description": "CPU"}}}
     assert [r.name for r in results] == ["demo", "demo-2"]
     assert results[0].spec["spec"]["targets"] == {"namespaces": ["team-a", "team-b"], "profiles": ["cpu"]}
@@ -550,7 +553,7 @@ def test_v1alpha3_experiments_are_migrated_then_imported(tmp_path: Path) -> None
     path = tmp_path / "tfjob.yaml"
     path.write_text(V1ALPHA3_TFJOB)
     [document] = documents_in(path)
-    result = importer.import_document(document)
+    result = import_document(document)
     spec = result.spec["spec"]
     assert result.form == "short" and result.name == "katib-tfjob-experiment" and result.source == str(path)
     assert spec["budget"]["resumePolicy"] == "LongRunning"  # v1alpha3's default, written out by the migration
@@ -559,18 +562,8 @@ def test_v1alpha3_experiments_are_migrated_then_imported(tmp_path: Path) -> None
         "limits": {"nvidia.com/gpu": 1}
     }
     assert any(n.startswith("migrated from v1alpha3:") and "MIG-08" in n for n in result.notes)
-    migrated, _ = importer.migrated_document(document)
+    migrated, _ = migrated_document(document)
     assert_round_trip(migrated, result)
-
-
-def test_v1alpha3_without_migrate_asks_to_migrate_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import sys
-
-    path = tmp_path / "tfjob.yaml"
-    path.write_text(V1ALPHA3_TFJOB)
-    monkeypatch.setitem(sys.modules, "katib_gitops.commands.migrate", None)
-    with pytest.raises(UsageError, match="migrate it first: katib-gitops migrate FILE --write"):
-        importer.import_document(documents_in(path)[0])
 
 
 # ------------------------------------------------------------------ command line
@@ -735,13 +728,13 @@ def test_a_v1alpha3_experiment_after_one_that_cannot_migrate_is_still_found(tmp_
     path = tmp_path / "two.yaml"
     path.write_text(broken + "\n---\n" + read_text(good, "x"))
     second = load_documents(path.read_text(), str(path))[1]
-    result = importer.import_document(second)
+    result = import_document(second)
     assert result.spec["spec"]["trial"]["kind"] == "PyTorchJob"
 
 
 def test_metadata_trial_parameters_become_metadata_parameters_and_must_come_last(shared: Path) -> None:
     source = upstream(shared)["trial-template/trial-metadata-substitution.yaml"]
-    result = importer.import_experiment(source)
+    result = import_experiment(source)
     assert [m["reference"] for m in result.spec["spec"]["trial"]["metadataParameters"]][:2] == [
         "${trialSpec.Name}",
         "${trialSpec.Namespace}",
@@ -751,7 +744,7 @@ def test_metadata_trial_parameters_become_metadata_parameters_and_must_come_last
     entries = reordered["spec"]["trialTemplate"]["trialParameters"]
     entries.insert(0, entries.pop(2))  # ${trialSpec.Name} first
     with pytest.raises(FindingsError) as refused:
-        importer.import_experiment(load_documents(dump(reordered), "reordered.yaml")[0])
+        import_experiment(load_documents(dump(reordered), "reordered.yaml")[0])
     assert [(d.rule_id, d.path) for d in refused.value.diagnostics] == [
         ("import-unsupported", "spec.trialTemplate.trialParameters[1]")
     ]
@@ -760,7 +753,7 @@ def test_metadata_trial_parameters_become_metadata_parameters_and_must_come_last
 @pytest.mark.parametrize("name", ["nas/enas-cpu.yaml", "nas/enas-gpu.yaml", "nas/darts-cpu.yaml"])
 def test_nas_examples_become_nas_specs(shared: Path, name: str) -> None:
     source = upstream(shared)[name]
-    result = importer.import_experiment(source)
+    result = import_experiment(source)
     nas = result.spec["spec"]["nas"]
     assert "parameters" not in result.spec["spec"] and result.form == "short"
     assert [o["type"] for o in nas["operations"]] == [
@@ -779,7 +772,7 @@ def test_trial_parameters_without_descriptions_round_trip(shared: Path, name: st
     for entry in data["spec"]["trialTemplate"]["trialParameters"]:
         del entry["description"]
     source = load_documents(dump(data), "no-descriptions.yaml")[0]
-    result = importer.import_experiment(source)
+    result = import_experiment(source)
     assert_round_trip(source, result)
     assert all(
         "description" not in item

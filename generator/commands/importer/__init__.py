@@ -1,0 +1,1 @@
+"""`katib-gitops import`: Katib Experiments become TuningSpecs that generate them back, plus their Targets entries."""

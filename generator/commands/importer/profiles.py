@@ -1,0 +1,111 @@
+"""Profiles the import extracts from a trialSpec: extended resources and, with them, the pods' scheduling."""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from katib_gitops.commands.importer.pods import prune
+from katib_gitops.core.kinds import TrialKind
+
+MAX_PROFILE_NAME = 20
+NOTHING = "Imported: adds nothing to the trial pods."
+_SCHEDULING = ("nodeSelector", "tolerations", "runtimeClassName")
+
+
+def is_extended(resource: str) -> bool:
+    """Extended resources (nvidia.com/gpu, xilinx/...) carry a domain outside kubernetes.io."""
+    return "/" in resource and not resource.split("/", 1)[0].endswith("kubernetes.io")
+
+
+def extract_profile(
+    trial_spec: dict[str, Any], kind: TrialKind | None, container: str
+) -> tuple[dict[str, Any], str, dict[str, Any]]:
+    """Split a trialSpec into (trialSpec without the profile's parts, profile name, profile body).
+
+    Extended resources of the primary container, when the same in every role
+    that has them, become the profile's resources; nodeSelector, tolerations and
+    runtimeClassName move with them when every pod has the same value.
+    """
+    out = copy.deepcopy(trial_spec)
+    primaries = _primary(out, kind, container) if kind is not None else []
+    parts = [(role, c, key, _extended_part(c, key)) for role, c, key in primaries]
+    with_parts = [p for p in parts if p[3]]
+    if kind is None or not with_parts:
+        return out, "imported-cpu", {"description": NOTHING}
+    if any(p[3] != with_parts[0][3] for p in with_parts):
+        return (
+            out,
+            "imported",
+            {"description": f"{NOTHING[:-1]}: extended resources differ between roles and stay in the trial."},
+        )
+    resources = with_parts[0][3]
+    for _, c, key, part in with_parts:
+        for group, amounts in part.items():
+            for name in amounts:
+                del c[key][group][name]
+            prune(c, key, group)
+    body: dict[str, Any] = {"description": "", "resources": copy.deepcopy(resources)}
+    roles = sorted({p[0] for p in with_parts})
+    if kind.replica_field and roles != sorted({p[0] for p in parts}):
+        body["roles"] = roles
+    body.update(_move_pod_scheduling(out, kind))
+    what = ", ".join(sorted({n for g in resources.values() for n in g}))
+    moved = [k for k in _SCHEDULING if k in body]
+    body["description"] = f"Imported: {what}" + (f" with the pods' {', '.join(moved)}" if moved else "") + "."
+    return out, profile_name(resources), body
+
+
+def profile_name(resources: Mapping[str, Mapping[str, Any]]) -> str:
+    """The proposed profile name for extended resources: imported-gpu for any GPU, else after the first resource."""
+    names = sorted({n for amounts in resources.values() for n in amounts})
+    if any("gpu" in n.rsplit("/", 1)[-1].lower() for n in names):
+        return "imported-gpu"
+    tail = re.sub(r"[^a-z0-9-]+", "-", names[0].rsplit("/", 1)[-1].lower()).strip("-")
+    return f"imported-{tail}"[:MAX_PROFILE_NAME].rstrip("-")
+
+
+def _primary(trial_spec: dict[str, Any], kind: TrialKind, container: str) -> list[tuple[str, dict[str, Any], str]]:
+    """(role, container, resources key) of every primary container; TrainJob's trainer is one."""
+    if not kind.pod_templates:
+        trainer = (trial_spec.get("spec") or {}).get("trainer")
+        return [("node", trainer, "resourcesPerNode")] if isinstance(trainer, dict) else []
+    found = []
+    for path in kind.pod_spec_paths(trial_spec):
+        pod = _at(trial_spec, path)
+        role = str(path[2]) if kind.replica_field else ""
+        found += [
+            (role, c, "resources")
+            for c in (pod or {}).get("containers") or []
+            if isinstance(c, dict) and c.get("name") == container
+        ]
+    return found
+
+
+def _at(node: Any, path: Sequence[str | int]) -> Any:
+    for part in path:
+        node = node.get(part) if isinstance(node, dict) else None
+    return node
+
+
+def _extended_part(container: Mapping[str, Any], key: str) -> dict[str, Any]:
+    resources = container.get(key) or {}
+    part = {
+        group: {k: v for k, v in (resources.get(group) or {}).items() if is_extended(k)}
+        for group in ("requests", "limits")
+    }
+    return {k: v for k, v in part.items() if v}
+
+
+def _move_pod_scheduling(trial_spec: dict[str, Any], kind: TrialKind) -> dict[str, Any]:
+    pods = [p for p in (_at(trial_spec, path) for path in kind.pod_spec_paths(trial_spec)) if isinstance(p, dict)]
+    moved: dict[str, Any] = {}
+    for key in _SCHEDULING:
+        values = [p.get(key) for p in pods]
+        if pods and values[0] and all(v == values[0] for v in values):
+            moved[key] = copy.deepcopy(values[0])
+            for pod in pods:
+                del pod[key]
+    return moved
