@@ -14,8 +14,9 @@ from click.testing import CliRunner
 
 from katib_gitops import yamlio
 from katib_gitops.cli.main import main
-from katib_gitops.commands.migrate import FileMigration, TemplateData, TemplateError, migrate_text, render_template
 from katib_gitops.core.diagnostics import Severity
+from katib_gitops.migration.convert import FileMigration, migrate_text
+from katib_gitops.migration.gotemplate import TemplateData, TemplateError, render_template
 from katib_gitops.rules import validator
 from katib_gitops.yamlio import load_documents
 from tests.reliability.helpers import assert_clean_exit, process
