@@ -925,16 +925,10 @@ def migrated_document(document: Document) -> tuple[Document, list[str]]:
     Migration errors point into the source file; later refusals into the migrated
     text, as `katib-gitops migrate FILE` prints it.
     """
-    import importlib
+    from katib_gitops.migration.convert import migrate_text
 
-    try:
-        migrate = importlib.import_module("katib_gitops.commands.migrate")
-    except ImportError:
-        raise UsageError(
-            f"{document.file}: a kubeflow.org/v1alpha3 Experiment: migrate it first: katib-gitops migrate FILE --write"
-        ) from None
     text = source_text(document)
-    migration = migrate.migrate_text(text, document.file)
+    migration = migrate_text(text, document.file)
     order = [d.index for d in load_documents(text, document.file)]
     result = migration.results[order.index(document.index)]
     if result.errors:

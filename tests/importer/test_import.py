@@ -20,7 +20,7 @@ from katib_gitops import yamlio
 from katib_gitops.cli.main import main
 from katib_gitops.commands import importer
 from katib_gitops.core.defaults import apply_katib_defaults
-from katib_gitops.core.diagnostics import FindingsError, UsageError
+from katib_gitops.core.diagnostics import FindingsError
 from katib_gitops.core.kinds import ISTIO_OFF, lookup
 from katib_gitops.expand.experiment import build_experiment
 from katib_gitops.kustomize import render
@@ -545,7 +545,6 @@ spec:
 
 
 def test_v1alpha3_experiments_are_migrated_then_imported(tmp_path: Path) -> None:
-    pytest.importorskip("katib_gitops.commands.migrate")
     path = tmp_path / "tfjob.yaml"
     path.write_text(V1ALPHA3_TFJOB)
     [document] = documents_in(path)
@@ -560,16 +559,6 @@ def test_v1alpha3_experiments_are_migrated_then_imported(tmp_path: Path) -> None
     assert any(n.startswith("migrated from v1alpha3:") and "MIG-08" in n for n in result.notes)
     migrated, _ = importer.migrated_document(document)
     assert_round_trip(migrated, result)
-
-
-def test_v1alpha3_without_migrate_asks_to_migrate_first(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import sys
-
-    path = tmp_path / "tfjob.yaml"
-    path.write_text(V1ALPHA3_TFJOB)
-    monkeypatch.setitem(sys.modules, "katib_gitops.commands.migrate", None)
-    with pytest.raises(UsageError, match="migrate it first: katib-gitops migrate FILE --write"):
-        importer.import_document(documents_in(path)[0])
 
 
 # ------------------------------------------------------------------ command line
