@@ -549,7 +549,6 @@ spec:
 
 
 def test_v1alpha3_experiments_are_migrated_then_imported(tmp_path: Path) -> None:
-    pytest.importorskip("katib_gitops.commands.migrate")
     path = tmp_path / "tfjob.yaml"
     path.write_text(V1ALPHA3_TFJOB)
     [document] = documents_in(path)

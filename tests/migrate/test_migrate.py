@@ -5,6 +5,8 @@ from __future__ import annotations
 import io
 import os
 import stat
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -13,8 +15,9 @@ import pytest
 from click.testing import CliRunner
 
 from katib_gitops.cli.main import main
-from katib_gitops.commands.migrate import FileMigration, TemplateData, TemplateError, migrate_text, render_template
 from katib_gitops.core.diagnostics import Severity
+from katib_gitops.migration.convert import FileMigration, migrate_text
+from katib_gitops.migration.gotemplate import TemplateData, TemplateError, render_template
 from katib_gitops.rules import validator
 from katib_gitops.yamlio.documents import load_documents
 from katib_gitops.yamlio.reader import LIMITS
@@ -638,3 +641,13 @@ def test_malformed_experiments_are_reported_never_a_crash(old: str, new: str) ->
     assert source.count(old) == 1
     result = migrate(source.replace(old, new))
     assert result.errors and result.text == ""
+
+
+def test_the_migration_library_imports_no_command() -> None:
+    """katib_gitops.migration sits below the commands: the importer uses it without loading `migrate`'s command."""
+    probe = (
+        "import sys, katib_gitops.migration.convert; "
+        "print(sorted(m for m in sys.modules if m.startswith(('katib_gitops.commands', 'katib_gitops.cli'))))"
+    )
+    found = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert found.stdout.strip() == "[]"

@@ -108,7 +108,7 @@ _Tried = list[tuple[_Candidate, list[Diagnostic], list[str]]]  # each candidate,
 def import_document(
     document: Document, trial_templates: Mapping[tuple[str, str, str], str] = _NO_TRIAL_TEMPLATES
 ) -> ImportResult:
-    """Import a v1beta1 Experiment, or a v1alpha3 one after `katib_gitops.commands.migrate` converted it."""
+    """Import a v1beta1 Experiment, or a v1alpha3 one after `katib_gitops.migration.convert` converted it."""
     data = document.data
     if not (isinstance(data, dict) and (data.get("apiVersion"), data.get("kind")) == V1ALPHA3):
         return import_experiment(document, trial_templates)
@@ -123,7 +123,7 @@ def migrated_document(document: Document) -> tuple[Document, list[str]]:
     Migration errors point into the source file; later refusals into the migrated
     text, as `katib-gitops migrate FILE` prints it.
     """
-    from katib_gitops.commands.migrate import migrate_text
+    from katib_gitops.migration.convert import migrate_text
 
     text = _source_text(document)
     migration = migrate_text(text, document.file)
