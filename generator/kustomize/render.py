@@ -186,7 +186,10 @@ def _load_resource(
     if files.is_dir(path):
         if path not in files.rendered:  # a base shared by many overlays is rendered once
             files.rendered[path] = render(files, path, seen)
-        return jsonpatch.clone(files.rendered[path])  # patches and namespaces change what they get
+        cloned: list[dict[str, Any]] = jsonpatch.clone(
+            files.rendered[path]
+        )  # patches and namespaces change what they get
+        return cloned
     _restrict(files, path, directory, owner, ["resources", index])
     text = files.read(path)
     if text is None:
@@ -213,7 +216,7 @@ def _restrict(files: Files, path: str, directory: str, owner: Document, where: l
 def _apply_patch(
     files: Files, directory: str, resources: list[dict[str, Any]], patch: Any, owner: Document, index: int
 ) -> list[dict[str, Any]]:
-    where = ["patches", index]
+    where: list[str | int] = ["patches", index]
     if not isinstance(patch, dict):
         raise FindingsError(
             [owner.diagnostic(where, RULE, "a patch must be a mapping with 'target' and 'patch' or 'path'")]

@@ -67,7 +67,7 @@ def _rewrite(node: Any) -> Any:
 def bundle(schema: dict[str, Any], definitions: dict[str, Any]) -> dict[str, Any]:
     """`schema` with every Kubernetes definition it reaches under its own `$defs`."""
     reached = _reachable(schema, definitions)
-    out = _rewrite(schema)
+    out: dict[str, Any] = _rewrite(schema)
     out.pop("$id", None)  # refs are now local; a remote $id would make them resolve elsewhere
     out["$defs"] = {**_rewrite(reached), **out.get("$defs", {})}
     return out
@@ -82,7 +82,8 @@ def bundled_schema(key: tuple[str, ...], version: str) -> dict[str, Any]:
     digest = f"{zlib.crc32(data):08x}{len(data):x}"
     name = f"{label}-{version}-{digest}.json"
     try:
-        return json.loads((cache_dir() / name).read_text(encoding="utf-8"))
+        cached: dict[str, Any] = json.loads((cache_dir() / name).read_text(encoding="utf-8"))
+        return cached
     except (OSError, ValueError):
         pass
     definitions = json.loads((manifests.k8s_folder(version) / "_definitions.json").read_text(encoding="utf-8"))["$defs"]

@@ -70,7 +70,8 @@ class TuningSpec:
 
     @property
     def trial(self) -> Mapping[str, Any]:
-        return self.body["trial"]
+        trial: Mapping[str, Any] = self.body["trial"]
+        return trial
 
 
 @dataclasses.dataclass(frozen=True)
@@ -80,7 +81,8 @@ class Profile:
 
     @property
     def budget(self) -> Mapping[str, Any]:
-        return self.body.get("budget", {})
+        budget: Mapping[str, Any] = self.body.get("budget", {})
+        return budget
 
 
 @dataclasses.dataclass(frozen=True)

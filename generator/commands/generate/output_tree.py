@@ -217,7 +217,11 @@ def compare(
     out_dir: Path, files: list[OutputFile], manifest: Mapping[str, str], tree: Mapping[str, Entry] | None = None
 ) -> Changes:
     tree = scan(out_dir) if tree is None else tree
-    added, changed, edited, not_ours, in_the_way = [], [], [], [], []
+    added: list[str] = []
+    changed: list[str] = []
+    edited: list[str] = []
+    not_ours: list[str] = []
+    in_the_way: list[str] = []
     for f in files + [manifest_file(files)]:
         entry = tree.get(f.path)
         blocker = _blocking_parent(tree, f.path)
