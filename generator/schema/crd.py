@@ -111,23 +111,6 @@ def load_crds(path: Path) -> dict[CrdKey, dict[str, Any]]:
     return found
 
 
-def _yaml_documents(text: str) -> list[Any]:
-    """Parse with PyYAML's C loader when present (fast, YAML 1.1 like kubectl), else ruamel."""
-    import importlib
-
-    try:
-        pyyaml = importlib.import_module("yaml")
-        loader = getattr(pyyaml, "CSafeLoader", None) or pyyaml.SafeLoader
-        try:
-            return list(pyyaml.load_all(text, Loader=loader))
-        except (pyyaml.YAMLError, RecursionError) as exc:
-            raise CrdError(f"not valid YAML: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
-    except ImportError:
-        from ruamel.yaml import YAML
-
-        return list(YAML(typ="safe", pure=True).load_all(text))
-
-
 # ------------------------------------------------------------- versions
 
 

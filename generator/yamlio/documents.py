@@ -31,11 +31,10 @@ import copy
 import math
 import re
 from collections.abc import Iterator, Sequence
-from pathlib import Path
 from typing import Any, NamedTuple
 
 from katib_gitops.core.diagnostics import Diagnostic, FindingsError
-from katib_gitops.yamlio.reader import LIMITS, read_text
+from katib_gitops.yamlio.reader import LIMITS
 from katib_gitops.yamlio.scalars import INT64, ambiguity, resolve_plain
 
 JsonPath = Sequence[str | int]
@@ -249,11 +248,6 @@ def load_documents(text: str, display: str, *, strict: bool = True) -> list[Docu
     if problems:
         raise FindingsError(problems)
     return builder.documents
-
-
-def load_file(path: Path, display: str) -> list[Document]:
-    """read_text + load_documents: what every command reading a YAML file calls."""
-    return load_documents(read_text(path, display), display)
 
 
 def _syntax_hint(problem: str, offending: str) -> str:
@@ -590,17 +584,3 @@ def to_plain(node: Any, display: str = "<input>") -> Any:
         return str(node)
     # Timestamps and other tagged values: keep their text, the schema will complain.
     return str(node)
-
-
-def load_round_trip(text: str, display: str) -> list[Any]:
-    """ruamel round-trip nodes (comments, quotes, key order kept) of a stream that `load_documents` accepts.
-
-    The stream is first read with every check and limit of `load_documents`, so commands
-    that edit YAML in place (migrate, import) refuse what validate refuses.
-    """
-    from ruamel.yaml import YAML
-
-    load_documents(text, display)
-    yaml = YAML(typ="rt", pure=True)
-    yaml.allow_duplicate_keys = False
-    return [node for node in yaml.load_all(text) if node is not None]

@@ -117,7 +117,7 @@ def update_targets_text(path: Path, index: int, merged: dict[str, Any]) -> str:
     """The Targets file with the new namespaces and profiles added, comments and layout kept (ruamel round trip)."""
     from ruamel.yaml import YAML
 
-    # Not yamlio.documents.load_round_trip: it drops empty documents (`index` counts them) and quotes ('yes' must stay quoted).
+    # A round trip of its own: empty documents stay (`index` counts them), and so do quotes ('yes' must stay quoted).
     text = read_text(path, str(path)).replace("\r\n", "\n").replace("\r", "\n")  # written back with \n, comments too
     yaml = YAML(typ="rt", pure=True)
     yaml.preserve_quotes = True
