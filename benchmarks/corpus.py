@@ -47,7 +47,7 @@ def _container(rng: random.Random, name: str) -> dict[str, Any]:
 
 
 def _pod(rng: random.Random, containers: list[dict[str, Any]], index: int) -> dict[str, Any]:
-    """Pod spec of a typical workload: volumes, service account, security context, sometimes affinity and tolerations."""
+    """Pod spec of a typical workload: volumes, service account, security context, maybe affinity, tolerations."""
     pod: dict[str, Any] = {
         "serviceAccountName": f"sa-{index % 50}",
         "securityContext": {"runAsUser": 1000, "fsGroup": 2000, "seccompProfile": {"type": "RuntimeDefault"}},

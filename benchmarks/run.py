@@ -92,7 +92,10 @@ def timed_together(commands: Sequence[Sequence[str]], runs: int) -> list[float]:
 
 def peak_rss_mib(command: Sequence[str]) -> float:
     """Peak resident memory of `command` (the largest of it and its children), in MiB."""
-    code = "import resource, subprocess, sys; subprocess.run(sys.argv[1:], capture_output=True); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+    code = (
+        "import resource, subprocess, sys; subprocess.run(sys.argv[1:], capture_output=True); "
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+    )
     return int(run([sys.executable, "-c", code, *command], ok=(0,)).stdout) / 1024
 
 

@@ -344,7 +344,10 @@ class Repo:
 
 @pytest.fixture(params=list(SCENARIOS))
 def repo(request: pytest.FixtureRequest, tmp_path: Path, env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Repo:
-    """specs/ from write_specs, overlays/ from `katib-gitops generate` (in process: quicker), then the scenario's change."""
+    """specs/ from write_specs, overlays/ from `katib-gitops generate` (in process: quicker).
+
+    Then the scenario's change.
+    """
     write_specs(tmp_path)
     with monkeypatch.context() as patch:
         patch.chdir(tmp_path)

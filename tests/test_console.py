@@ -1,4 +1,7 @@
-"""The console script: `katib-gitops validate PATH...` (the pre-commit hook's call) skips click, and nothing else changes."""
+"""The console script: `katib-gitops validate PATH...` (the pre-commit hook's call) skips click.
+
+Nothing else changes.
+"""
 
 from __future__ import annotations
 
@@ -75,7 +78,8 @@ def test_the_plain_call_answers_exactly_as_through_click(tmp_path: Path, case: s
 
 def test_the_plain_call_never_imports_click() -> None:
     code = (
-        "import sys\nfrom katib_gitops.cli import console\ntry:\n    console.main(['validate', sys.argv[1]])\nexcept SystemExit as exc:\n"
+        "import sys\nfrom katib_gitops.cli import console\n"
+        "try:\n    console.main(['validate', sys.argv[1]])\nexcept SystemExit as exc:\n"
         "    print(exc.code, 'click' in sys.modules, 'dataclasses' in sys.modules)"
     )
     done = subprocess.run([sys.executable, "-c", code, str(EXPERIMENT)], capture_output=True, text=True, cwd=ROOT)

@@ -114,7 +114,7 @@ def test_parameters_reach_the_trial_as_flags_env_or_placeholders(tmp_path: Path)
         {"name": "layers", "type": "int", "min": 1, "max": 4, "pass": "placeholder"},
     ]
     trial = {**SPEC["spec"]["trial"], "args": ["--layers=${trialParameters.layers}"]}
-    (built,) = [e for e in _experiments(write_specs(tmp_path, spec(parameters=params, trial=trial)))][:1]
+    (built,) = list(_experiments(write_specs(tmp_path, spec(parameters=params, trial=trial))))[:1]
     container = built["spec"]["trialTemplate"]["trialSpec"]["spec"]["pytorchReplicaSpecs"]["Master"]["template"][
         "spec"
     ]["containers"][0]

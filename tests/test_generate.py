@@ -144,7 +144,10 @@ def test_the_committed_overlays_are_up_to_date(repo_specs: Path) -> None:
 
 
 def test_a_repeat_run_trusts_its_record_only_while_the_output_is_intact(tmp_path: Path) -> None:
-    """generator/commands/generate/repeat_record.py: the record of the last run saves the work, never a check of the output."""
+    """generator/commands/generate/repeat_record.py: the record of the last run saves the work.
+
+    It is never a check of the output.
+    """
     write_specs(tmp_path)
     assert katib_gitops(tmp_path, "generate").returncode == 0
     assert "up to date" in katib_gitops(tmp_path, "generate", "--check").stdout

@@ -46,7 +46,8 @@ def test_render_reports_a_patch_that_does_not_apply(tmp_path: Path) -> None:
 
     (tmp_path / "r.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n")
     (tmp_path / "kustomization.yaml").write_text(
-        "resources: [r.yaml]\npatches:\n  - target: {kind: ConfigMap}\n    patch: '[{op: add, path: /data/x, value: 1}]'\n"
+        "resources: [r.yaml]\npatches:\n"
+        "  - target: {kind: ConfigMap}\n    patch: '[{op: add, path: /data/x, value: 1}]'\n"
     )
     with pytest.raises(FindingsError) as caught:
         render.render(render.DiskFiles(tmp_path), ".")

@@ -46,7 +46,8 @@ def run(action: Callable[[], int]) -> NoReturn:
         if "--traceback" in sys.argv or os.environ.get("KATIB_GITOPS_TRACEBACK"):
             raise
         fail(
-            f"internal error: {type(exc).__name__}: {exc}\n(please report it; set KATIB_GITOPS_TRACEBACK=1 for details)",
+            f"internal error: {type(exc).__name__}: {exc}\n"
+            "(please report it; set KATIB_GITOPS_TRACEBACK=1 for details)",
             EXIT_INTERNAL,
         )
     sys.exit(code)

@@ -114,7 +114,7 @@ def _kind(path: Path, name: str) -> str:
 
 
 def _walk(root: Path, render_kustomizations: bool) -> Iterator[tuple[str, Loader]]:
-    for here, subdirs, files in walk(root, skip_hidden=True):
+    for here, _subdirs, files in walk(root, skip_hidden=True):
         if render_kustomizations and any(n in files for n in render.KUSTOMIZATION_NAMES):
             display = here.as_posix()
             yield display, functools.partial(_render, here, display)

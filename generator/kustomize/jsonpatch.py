@@ -63,10 +63,7 @@ def diff(old: Any, new: Any, path: tuple[str | int, ...] = ()) -> list[Op]:
 
 
 def _diff_dicts(old: dict[str, Any], new: dict[str, Any], path: tuple[str | int, ...]) -> list[Op]:
-    ops: list[Op] = []
-    for key in old:
-        if key not in new:
-            ops.append({"op": "remove", "path": pointer(path + (key,))})
+    ops: list[Op] = [{"op": "remove", "path": pointer(path + (key,))} for key in old if key not in new]
     for key, value in new.items():
         if key in old:
             ops.extend(diff(old[key], value, path + (key,)))
@@ -77,7 +74,7 @@ def _diff_dicts(old: dict[str, Any], new: dict[str, Any], path: tuple[str | int,
 
 def _diff_lists(old: list[Any], new: list[Any], path: tuple[str | int, ...]) -> list[Op]:
     ops: list[Op] = []
-    for index, (before, after) in enumerate(zip(old, new)):
+    for index, (before, after) in enumerate(zip(old, new, strict=True)):
         item_ops = diff(before, after, path + (index,))
         if item_ops and isinstance(before, dict) and isinstance(before.get("name"), str):
             ops.append({"op": "test", "path": pointer(path + (index, "name")), "value": before["name"]})

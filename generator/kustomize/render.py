@@ -119,7 +119,8 @@ def render(files: Files, directory: str, _seen: tuple[str, ...] = ()) -> list[di
                             document.diagnostic(
                                 ["namespace"],
                                 RULE,
-                                f"cannot set the namespace of a resource whose metadata is not a mapping ({resource.get('kind')})",
+                                "cannot set the namespace of a resource whose metadata is not a mapping "
+                                f"({resource.get('kind')})",
                             )
                         ]
                     )
@@ -167,7 +168,8 @@ def _refuse_unsupported(document: Document) -> None:
                     [field],
                     RULE,
                     f"kustomization field '{field}' is not supported by the in-process renderer",
-                    hint="katib-gitops emits only resources, namespace and JSON6902 patches; use `kubectl kustomize` for others",
+                    hint="katib-gitops emits only resources, namespace and JSON6902 patches; "
+                    "use `kubectl kustomize` for others",
                     at_key=True,
                 )
                 for field in unknown
@@ -198,7 +200,10 @@ def _load_resource(
 
 
 def _restrict(files: Files, path: str, directory: str, owner: Document, where: list[str | int]) -> None:
-    """kustomize's default load restriction (LoadRestrictionsRootOnly): a file must lie in or under its kustomization's folder."""
+    """kustomize's default load restriction (LoadRestrictionsRootOnly).
+
+    A file must lie in or under its kustomization's folder.
+    """
     inside = getattr(files, "inside", None)
     if inside is not None and not inside(path, directory):
         raise FindingsError(

@@ -54,7 +54,7 @@ def _k8s_root() -> Path:
     spec = importlib.util.find_spec("kubernetes_validate")
     if spec is None or not spec.submodule_search_locations:
         raise UsageError("kubernetes-validate is not installed: it provides the Kubernetes schemas")
-    return Path(list(spec.submodule_search_locations)[0]) / "kubernetes-json-schema"
+    return Path(next(iter(spec.submodule_search_locations))) / "kubernetes-json-schema"
 
 
 def k8s_folder(version: str) -> Path:

@@ -288,7 +288,10 @@ MAX_LABEL = 63
 
 
 def name_problems(document: Document) -> list[Diagnostic]:
-    """Names that become paths (spec name, namespaces, profiles) are ASCII DNS labels: no '/', '..', control characters or look-alikes."""
+    """Names that become paths (spec name, namespaces, profiles) are ASCII DNS labels.
+
+    No '/', '..', control characters or look-alikes.
+    """
     data = document.data
     spec = data.get("spec") or {}
     found: list[tuple[list[str | int], Any]] = []

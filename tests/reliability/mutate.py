@@ -71,8 +71,9 @@ def corpus() -> list[tuple[str, bytes]]:
     """Real inputs: the bundled specs, the generated overlays and a few manifests."""
     found = []
     for folder, pattern in ((ROOT / "specs", "*.yaml"), (ROOT / "overlays", "**/*.yaml")):
-        for path in sorted(folder.glob(pattern))[:12]:
-            found.append((path.relative_to(ROOT).as_posix(), path.read_bytes()))
+        found.extend(
+            (path.relative_to(ROOT).as_posix(), path.read_bytes()) for path in sorted(folder.glob(pattern))[:12]
+        )
     found.append(
         ("configmap.yaml", b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  mode: fast\n")
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import os
 import time
@@ -96,7 +97,7 @@ def test_a_utf8_bom_and_crlf_are_accepted_with_positions_right(tmp_path: Path) -
     text = path.read_text()
     path.write_bytes(b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode())
     output = assert_clean_exit(cli(tmp_path, "generate"), 1)
-    line = next(i for i, l in enumerate(text.splitlines(), 1) if "maximise" in l)
+    line = next(i for i, row in enumerate(text.splitlines(), 1) if "maximise" in row)
     column = text.splitlines()[line - 1].index("maximise") + 1
     assert f"specs/demo.yaml:{line}:{column}: error: 'maximise' is not one of" in output
     write_specs(tmp_path)
@@ -162,7 +163,10 @@ WRONG_VALUES = [None, 7, -1, 2.5, "text", True, [], ["a"], {}, {"x": 1}]
 
 @pytest.mark.parametrize("document", ["spec", "targets"])
 def test_wrong_types_anywhere_in_specs_are_findings_never_crashes(tmp_path: Path, document: str) -> None:
-    """Every node of a valid TuningSpec and Targets replaced by every wrong type: generate's later stages only see schema-valid specs."""
+    """Every node of a valid TuningSpec and Targets replaced by every wrong type.
+
+    generate's later stages only see schema-valid specs.
+    """
     from katib_gitops.commands.generate import command
     from katib_gitops.core.diagnostics import FindingsError
 
@@ -175,10 +179,8 @@ def test_wrong_types_anywhere_in_specs_are_findings_never_crashes(tmp_path: Path
             specs.mkdir(parents=True)
             (specs / "targets.yaml").write_text(dump(TARGETS if document == "spec" else mutated))
             (specs / "demo.yaml").write_text(dump(mutated if document == "spec" else SPEC))
-            try:
+            with contextlib.suppress(FindingsError):
                 command.planned_files(command.load(specs))
-            except FindingsError:
-                pass
 
 
 # ------------------------------------------------------------------ names that become paths
@@ -190,7 +192,7 @@ def test_wrong_types_anywhere_in_specs_are_findings_never_crashes(tmp_path: Path
         ("name", "../escape"),
         ("name", "a/b"),
         ("name", "demo\n"),
-        ("name", "dеmo"),  # Cyrillic e
+        ("name", "dеmo"),  # noqa: RUF001 - Cyrillic e on purpose: a look-alike name
         ("name", "demo\u200b"),
         ("namespace", "../../etc"),
         ("namespace", "team-a/x"),
@@ -231,7 +233,10 @@ def test_missing_paths_are_usage_errors(tmp_path: Path) -> None:
 
 
 def test_fifos_and_devices_are_never_opened(tmp_path: Path) -> None:
-    """A FIFO with no writer would block a reader forever: every command must stat first (real processes, with a timeout)."""
+    """A FIFO with no writer would block a reader forever: every command must stat first.
+
+    Run as real processes, with a timeout.
+    """
     os.mkfifo(tmp_path / "pipe.yaml")
     assert "not a regular file" in assert_clean_exit(process(tmp_path, "validate", "pipe.yaml", timeout=20), 2)
     assert "not a regular file" in assert_clean_exit(process(tmp_path, "validate", ".", timeout=20), 2)

@@ -94,7 +94,8 @@ def test_the_depth_limit_leaves_room_for_real_objects() -> None:
     [
         ("a: 1\na: 2\n", 2),
         (
-            "spec:\n  template:\n    spec:\n      containers:\n        - name: a\n          image: one\n          image: two\n",
+            "spec:\n  template:\n    spec:\n      containers:\n"
+            "        - name: a\n          image: one\n          image: two\n",
             7,
         ),
         ("- {a: 1, b: {c: 1, c: 2}}\n", 1),

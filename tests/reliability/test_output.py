@@ -232,7 +232,7 @@ def test_concurrent_generates_never_interleave(repo: Path) -> None:
         for _ in range(3)
     ]
     results = [(run.wait(timeout=120), *run.communicate()) for run in runs]
-    for code, out, err in results:
+    for code, _out, err in results:
         assert code in (0, 2) and "Traceback" not in err, err
         assert code == 0 or "another katib-gitops" in err
     assert any(code == 0 for code, _, _ in results)

@@ -1,4 +1,8 @@
-"""Properties (hypothesis): valid specs generate clean, idempotent, order- and seed-independent output; mutated YAML never crashes a command."""
+"""Properties (hypothesis) of generate and of every command on mutated input.
+
+Valid specs generate clean, idempotent, order- and seed-independent output;
+mutated YAML never crashes a command.
+"""
 
 from __future__ import annotations
 

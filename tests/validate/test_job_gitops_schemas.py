@@ -62,7 +62,10 @@ Doc = tuple[str, dict[str, Any]]
 
 
 def errors(data: Any, name: str | None = None, version: str | None = None) -> list[tuple[str, str]]:
-    """(JSON path, failing keyword) of every error of our schema; an unknown or missing field is reported at its own path."""
+    """(JSON path, failing keyword) of every error of our schema.
+
+    An unknown or missing field is reported at its own path.
+    """
     name = name or ENTRIES[(data["apiVersion"], data["kind"])]
     found = []
     for error in validator(name, version or latest_kubernetes()).iter_errors(data):
@@ -177,7 +180,10 @@ def applications(appset: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def generated(specs_dir: Path) -> list[Doc]:
-    """Trial specs of every Experiment (base and overlays) and every Argo CD / Flux object generated from a spec folder."""
+    """Trial specs of every Experiment (base and overlays) and every Argo CD / Flux object.
+
+    All generated from a spec folder.
+    """
     spec_set = command.load(specs_dir)
     expansions: list[Expansion] = overlays.expand(spec_set)
     out: list[Doc] = []
@@ -381,7 +387,10 @@ def _variants(obj: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
 
 
 def _representatives(shared: Path, repo_specs: Path, every_kind: list[Doc]) -> list[Doc]:
-    """Every upstream document, and the largest generated document of each kind: every field the corpus uses, at a bearable cost."""
+    """Every upstream document, and the largest generated document of each kind.
+
+    That covers every field the corpus uses, at a bearable cost.
+    """
     best: dict[str, Doc] = {}
     for label, obj in [*generated(repo_specs), *committed_gitops(repo_specs), *every_kind]:
         if obj["kind"] not in best or len(json.dumps(obj)) > len(json.dumps(best[obj["kind"]][1])):
@@ -396,7 +405,8 @@ DELIBERATE = {
     ("spec.mpiReplicaSpecs.Launcher", "required"),
     ("spec.xgbReplicaSpecs.Master", "required"),
 }
-# A CEL rule we encode (katib_gitops.schema.crd does not run CEL): a GitRepository's serviceAccountName needs provider aws or azure.
+# A CEL rule we encode (katib_gitops.schema.crd does not run CEL): a GitRepository's
+# serviceAccountName needs provider aws or azure.
 ENCODED_CEL = {("spec.provider", "required")}
 
 
@@ -406,7 +416,10 @@ def test_one_field_less_or_one_unknown_field_more_we_agree_with_upstream(
     every_kind: list[Doc],
     upstream: Callable[[dict[str, Any]], list[str]],
 ) -> None:
-    """Leaving a field out: we reject only what upstream rejects. Adding an unknown field: we reject where upstream does."""
+    """Leaving a field out: we reject only what upstream rejects.
+
+    Adding an unknown field: we reject where upstream does.
+    """
     too_strict, too_lax, checked = [], [], 0
     for label, obj in _representatives(shared, repo_specs, every_kind):
         for change, variant in _variants(obj):
@@ -425,7 +438,10 @@ EXAMPLE_STRINGS = ("x", "1", "1m", "https://example.com/x", "2026-01-01T00:00:00
 
 
 def exemplar(node: dict[str, Any]) -> Any:
-    """A value for an upstream (converted CRD) schema with every declared field set, except the free-form status and operation."""
+    """A value for an upstream (converted CRD) schema with every declared field set.
+
+    Except the free-form status and operation.
+    """
     types = node.get("type")
     types = [t for t in ([types] if isinstance(types, str) else types or []) if t != "null"]
     if "enum" in node:
@@ -523,8 +539,12 @@ def _lean(obj: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_without_any_one_field_or_with_one_unknown_field_we_agree_with_upstream(shared: Path) -> None:
-    """On exemplars of every kind: leaving any one field out, we reject only what upstream rejects (or a deliberate rule);
-    adding an unknown field anywhere, we reject it wherever upstream does, except in the documented free-form places."""
+    """On exemplars of every kind, we agree with upstream.
+
+    Leaving any one field out, we reject only what upstream rejects (or a deliberate rule);
+    adding an unknown field anywhere, we reject it wherever upstream does, except in the
+    documented free-form places.
+    """
     converted = _upstream_schemas(str(shared / "upstream"))
     too_strict, too_lax, checked = [], [], 0
     for key, name in ENTRIES.items():

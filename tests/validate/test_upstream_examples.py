@@ -58,12 +58,14 @@ def test_a_configmap_template_is_checked_only_when_its_configmap_is_given(shared
     fixed = tmp_path / "templates.yaml"
     fixed.write_text(
         "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: trial-templates}\ndata:\n  defaultTrialTemplate.yaml: |\n"
-        "    args: ['${trialParameters.learningRate}', '${trialParameters.numberLayers}', '${trialParameters.optimizer}']\n"
+        "    args: ['${trialParameters.learningRate}', '${trialParameters.numberLayers}', "
+        "'${trialParameters.optimizer}']\n"
     )
     assert errors(example, trial_templates=(str(fixed),)) == {}  # a ConfigMap without a namespace stands for any
     other = tmp_path / "other.yaml"
     other.write_text(
-        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: trial-templates, namespace: kubeflow}\ndata: {anotherTemplate.yaml: x}\n"
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: trial-templates, namespace: kubeflow}\n"
+        "data: {anotherTemplate.yaml: x}\n"
     )
     assert errors(example, trial_templates=(str(other),)) == {example: {"TT-08"}}
 

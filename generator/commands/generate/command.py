@@ -103,7 +103,10 @@ def generate(options: GenerateOptions) -> GenerateResult:
 
 
 def _unchanged(options: GenerateOptions, fingerprint: str) -> GenerateResult | None:
-    """The last run's result, when it read the same inputs and its output is intact (generator/commands/generate/repeat_record.py)."""
+    """The last run's result, when it read the same inputs and its output is intact.
+
+    See generator/commands/generate/repeat_record.py.
+    """
     out = options.out_dir
     found = repeat_record.recorded(out, fingerprint) if out.is_dir() and not out.is_symlink() else None
     if found is None:
@@ -141,7 +144,8 @@ def _output_held(options: GenerateOptions) -> Iterator[dict[str, output_tree.Ent
         if options.check_only:
             if swap.interrupted(out):
                 raise UsageError(
-                    f"{out}: an interrupted generate left the output folder aside; run `katib-gitops generate` to restore it"
+                    f"{out}: an interrupted generate left the output folder aside; "
+                    "run `katib-gitops generate` to restore it"
                 )
         else:
             swap.recover(out)
@@ -162,7 +166,8 @@ def _refuse_foreign_edits(
             for p in changes.in_the_way
         )
         raise UsageError(
-            f"{listed}\nmove it away: katib-gitops does not remove folders, FIFOs, sockets or devices, even with --force"
+            f"{listed}\nmove it away: "
+            "katib-gitops does not remove folders, FIFOs, sockets or devices, even with --force"
         )
     if options.force:
         return

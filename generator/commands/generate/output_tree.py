@@ -277,7 +277,7 @@ def _blocking_parent(tree: Mapping[str, Entry], path: str) -> str:
 def new_tree(
     files: list[OutputFile], tree: Mapping[str, Entry], manifest: Mapping[str, str], changes: Changes
 ) -> tuple[dict[str, str], list[str], set[str]]:
-    """The output folder after this run: (generated files by path, entries carried over from the old folder, folders kept).
+    """The output folder after this run: (generated files by path, entries carried over from the old one, folders kept).
 
     Carried over: everything katib-gitops did not generate (hand-written files, links,
     folders), except what a planned file replaces (only with --force, checked by the caller).

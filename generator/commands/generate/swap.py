@@ -45,7 +45,10 @@ def interrupted(out_dir: Path) -> bool:
 
 
 def recover(out_dir: Path) -> str:
-    """Bring the output folder back to a whole tree after a killed run; what was done, or ''. Call with the lock held."""
+    """Bring the output folder back to a whole tree after a killed run; what was done, or ''.
+
+    Call with the lock held.
+    """
     new, old = paths(out_dir)
     done = ""
     try:
