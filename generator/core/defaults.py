@@ -66,7 +66,7 @@ def _default_trial_template(template: Any, version: tuple[int, int]) -> None:
     if not isinstance(template, dict) or not isinstance(template.get("trialSpec"), dict):
         return
     kind = kinds.KINDS.get(str(template["trialSpec"].get("kind", "")))
-    if kind is None or not kind.katib_defaults or (kind.kind == "TrainJob" and version < (0, 19)):
+    if kind is None or not kind.defaulted_by(version):
         return
     if not template.get("successCondition"):
         template["successCondition"] = kind.success
@@ -85,7 +85,7 @@ def _default_collector(spec: dict[str, Any]) -> None:
     source = (
         collector_spec.setdefault("source", {}) if kind in ("File", "TensorFlowEvent", "PrometheusMetric") else None
     )
-    if source is not None and not isinstance(source, dict):
+    if not isinstance(source, dict):  # another collector kind, or a source of the wrong type
         return
     if kind in ("File", "TensorFlowEvent"):
         path = source.setdefault("fileSystemPath", {})

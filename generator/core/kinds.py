@@ -1,7 +1,14 @@
-"""What katib-gitops knows about each trial kind Katib can run (KIND-01/02, DEF-05..07)."""
+"""What katib-gitops knows about each trial kind Katib can run (KIND-01/02, DEF-05..07).
+
+Each kind's record says where its pod templates are, which role is primary, what Katib
+does for it and which schema checks it; `pod_templates` walks the pod templates of a
+trial object of any kind. Adding a kind with an ordinary layout touches `KINDS` and
+its schema file (schemas/<name>.schema.json) only.
+"""
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterator, Mapping
 from types import MappingProxyType
 from typing import Any, NamedTuple
@@ -27,75 +34,211 @@ COUNT_FIELDS = ("parallelTrialCount", "maxTrialCount", "maxFailedTrialCount")
 DEFAULT_PARALLEL = 3
 DEFAULT_COLLECTOR_PATHS = {"File": "/var/log/katib/metrics.log", "TensorFlowEvent": "/var/log/katib/tfevent/"}
 
+# A JSON path inside a trial object: mapping keys (a role is a key) and list indexes.
+Path = tuple[str | int, ...]
+
+
+class Layout(enum.Enum):
+    """Where a kind keeps its pod templates."""
+
+    TEMPLATE = "template"  # one pod template at spec.template (a batch Job)
+    REPLICAS = "replicas"  # one per replica role: spec.<replica_field>.<Role>.template
+    # None in the object: the pods come from a Kubeflow Trainer runtime (its patches), and the
+    # trainer at spec.trainer becomes the primary container (resourcesPerNode its resources).
+    RUNTIME = "runtime"
+
+
+class PodTemplate(NamedTuple):
+    """A pod template of a trial object: its role ('' for a single template), its path and itself."""
+
+    role: str
+    path: Path
+    template: Mapping[str, Any]
+
 
 class TrialKind(NamedTuple):
-    """A job kind a trial can run, and where its pods and primary container live."""
+    """A job kind a trial can run: where its pods and primary container live, and what Katib does for it."""
 
     kind: str
     api_version: str
+    layout: Layout
+    # The primary container: the name the short form writes and primaryContainerName defaults to.
     container: str
     success: str
     failure: str
+    # The primary pod labels: they select the pods of the primary role, whose metrics Katib collects.
     pod_labels: Mapping[str, str]
-    replica_field: str | None = None
-    roles: tuple[str, ...] = ()
-    default_replicas: Mapping[str, int] = MappingProxyType({})
-    restart_policy: str = "OnFailure"
-    katib_defaults: bool = True  # Katib's webhook fills conditions and labels itself
-    pod_templates: bool = True  # False: no pod template in the object (TrainJob)
+    # Our schema of the kind: a name in schemas/ (`tfjob`: schemas/tfjob.schema.json) or the path of a
+    # *.schema.json file (katib_gitops.schema.ours.schema_path); None: Kubernetes' own (kubernetes-validate's).
+    schema: str | None
+    replica_field: str | None = None  # Layout.REPLICAS: the map of roles under spec
+    roles: tuple[str, ...] = ()  # the roles the short form takes under `replicas`
+    # The roles whose pod runs the primary container with the primary pod labels, by precedence:
+    # the first the trial has is primary (TFJob: Chief, else Master, else worker 0).
+    primary_roles: tuple[str, ...] = ()
+    # The primary pod labels when the trial lacks the first primary role; None: `pod_labels` all the same.
+    fallback_pod_labels: Mapping[str, str] | None = None
+    default_replicas: Mapping[str, int] = MappingProxyType({})  # the short form's roles when it names none
+    restart_policy: str = "OnFailure"  # of the short form's pods (Layout.TEMPLATE) or roles
+    # The Katib release from which its webhook fills in the kind's conditions and primary pod labels and its
+    # standalone install lists the kind in trialResources (VER-06); None: Katib does neither, we write them.
+    defaults_since: tuple[int, int] | None = (0, 0)
+    # Its operator (and Katib v1alpha3) knows the training container by the name `container`; False: the
+    # pods name it freely (a batch Job, where v1alpha3 took the first container).
+    container_by_name: bool = True
+    # Katib's webhook checks the trialSpec against the kind's API at admission (TT-20: a batch Job).
+    checked_at_admission: bool = False
 
-    def pod_spec_paths(self, trial_spec: Mapping[str, Any]) -> Iterator[tuple[str | int, ...]]:
-        """JSON paths (inside trialSpec) of every pod spec of `trial_spec`."""
-        if not self.pod_templates:
-            return
-        if self.replica_field is None:
-            yield ("spec", "template", "spec")
-            return
-        spec = trial_spec.get("spec") if isinstance(trial_spec, Mapping) else None
-        replicas = spec.get(self.replica_field) if isinstance(spec, Mapping) else None
-        for role in replicas if isinstance(replicas, Mapping) else ():  # wrong types are the schema's to report
-            yield ("spec", self.replica_field, role, "template", "spec")
+    @property
+    def primary_role(self) -> str:
+        """The role that is primary when the trial has it ('' for a single pod template)."""
+        return self.primary_roles[0] if self.primary_roles else ""
+
+    @property
+    def trial_resource(self) -> str:
+        """`TFJob.v1.kubeflow.org`: the kind as the katib-config's trialResources names it."""
+        group, _, version = self.api_version.rpartition("/")
+        return f"{self.kind}.{version}.{group}".rstrip(".")
+
+    def defaulted_by(self, version: tuple[int, int]) -> bool:
+        """Katib `version` fills in this kind's conditions and primary pod labels (DEF-05..07)."""
+        return self.defaults_since is not None and version >= self.defaults_since
+
+    def default_pod_labels(self, trial_spec: Mapping[str, Any]) -> Mapping[str, str]:
+        """The primary pod labels of `trial_spec`, a trial object of this kind."""
+        if self.fallback_pod_labels is not None and self.primary_role not in _replicas(trial_spec, self):
+            return self.fallback_pod_labels
+        return self.pod_labels
+
+
+def _replicas(trial_spec: Any, kind: TrialKind) -> Mapping[Any, Any]:
+    """The map of roles of `trial_spec`, or an empty one (wrong types are the schema's to report)."""
+    spec = trial_spec.get("spec") if isinstance(trial_spec, Mapping) else None
+    replicas = spec.get(kind.replica_field) if isinstance(spec, Mapping) and kind.replica_field else None
+    return replicas if isinstance(replicas, Mapping) else {}
+
+
+def pod_template_places(trial_spec: Any, kind: TrialKind | None) -> Iterator[tuple[str, Path]]:
+    """(role, path) of every place `kind` keeps a pod template in `trial_spec`, whether one is there or not.
+
+    One for a single template (role ''), one per role the map of roles has, none for a kind
+    whose pods are not in the object. `pod_templates` gives those that are there.
+    """
+    if kind is None or kind.layout is Layout.RUNTIME:
+        return
+    if kind.layout is Layout.TEMPLATE:
+        yield "", ("spec", "template")
+        return
+    field = str(kind.replica_field)
+    for role in _replicas(trial_spec, kind):
+        yield str(role), ("spec", field, role, "template")
+
+
+def pod_templates(trial_spec: Any, kind: TrialKind | None) -> Iterator[PodTemplate]:
+    """Every pod template of `trial_spec`, a trial object of `kind` (nothing when the kind is None).
+
+    Parts of the wrong type are skipped: they are the schema's to report. Works on plain
+    data and on ruamel's round-trip nodes alike.
+    """
+    for role, path in pod_template_places(trial_spec, kind):
+        node: Any = trial_spec
+        for part in path:
+            node = node.get(part) if isinstance(node, Mapping) else None
+        if isinstance(node, Mapping):
+            yield PodTemplate(role, path, node)
 
 
 def _kubeflow(
-    kind: str, field: str, container: str, roles: tuple[str, ...], default_role: str, *, katib_defaults: bool = True
+    kind: str,
+    field: str,
+    container: str,
+    roles: tuple[str, ...],
+    default_role: str,
+    primary_roles: tuple[str, ...],
+    *,
+    fallback_pod_labels: Mapping[str, str] | None = None,
+    defaults_since: tuple[int, int] | None = (0, 0),
 ) -> TrialKind:
     return TrialKind(
         kind=kind,
         api_version="kubeflow.org/v1",
+        layout=Layout.REPLICAS,
         container=container,
         success=SUCCEEDED,
         failure=FAILED,
         pod_labels=MASTER_ROLE,
+        schema=kind.lower(),
         replica_field=field,
         roles=roles,
+        primary_roles=primary_roles,
         default_replicas={default_role: 1},
-        katib_defaults=katib_defaults,
+        fallback_pod_labels=fallback_pod_labels,
+        defaults_since=defaults_since,
     )
 
 
 KINDS: dict[str, TrialKind] = {
     k.kind: k
     for k in (
-        TrialKind("Job", "batch/v1", "training", COMPLETE, FAILED, {}, restart_policy="Never"),
-        _kubeflow("TFJob", "tfReplicaSpecs", "tensorflow", ("Chief", "Master", "PS", "Worker", "Evaluator"), "Worker"),
-        _kubeflow("PyTorchJob", "pytorchReplicaSpecs", "pytorch", ("Master", "Worker"), "Master"),
-        _kubeflow("XGBoostJob", "xgbReplicaSpecs", "xgboost", ("Master", "Worker"), "Master"),
-        _kubeflow("MPIJob", "mpiReplicaSpecs", "mpi", ("Launcher", "Worker"), "Launcher"),
+        TrialKind(
+            kind="Job",
+            api_version="batch/v1",
+            layout=Layout.TEMPLATE,
+            container="training",
+            success=COMPLETE,
+            failure=FAILED,
+            pod_labels={},
+            schema=None,
+            restart_policy="Never",
+            container_by_name=False,
+            checked_at_admission=True,
+        ),
+        _kubeflow(
+            "TFJob",
+            "tfReplicaSpecs",
+            "tensorflow",
+            ("Chief", "Master", "PS", "Worker", "Evaluator"),
+            "Worker",
+            ("Chief", "Master", "Worker"),
+        ),
+        _kubeflow("PyTorchJob", "pytorchReplicaSpecs", "pytorch", ("Master", "Worker"), "Master", ("Master", "Worker")),
+        _kubeflow("XGBoostJob", "xgbReplicaSpecs", "xgboost", ("Master", "Worker"), "Master", ("Master", "Worker")),
+        _kubeflow("MPIJob", "mpiReplicaSpecs", "mpi", ("Launcher", "Worker"), "Launcher", ("Launcher", "Worker")),
         # Katib does not default PaddleJob or JAXJob (gitops-notes b10): we write
         # conditions and labels ourselves. The training operator labels the
-        # Paddle Master, and JAX worker 0, with job-role=master.
-        _kubeflow("PaddleJob", "paddleReplicaSpecs", "paddle", ("Master", "Worker"), "Master", katib_defaults=False),
-        _kubeflow("JAXJob", "jaxReplicaSpecs", "jax", ("Worker",), "Worker", katib_defaults=False),
+        # Paddle Master, and JAX worker 0, with job-role=master; without a Master
+        # it labels no Paddle pod master, so the labels pick worker 0.
+        _kubeflow(
+            "PaddleJob",
+            "paddleReplicaSpecs",
+            "paddle",
+            ("Master", "Worker"),
+            "Master",
+            ("Master", "Worker"),
+            fallback_pod_labels={
+                "training.kubeflow.org/replica-type": "worker",
+                "training.kubeflow.org/replica-index": "0",
+            },
+            defaults_since=None,
+        ),
+        _kubeflow("JAXJob", "jaxReplicaSpecs", "jax", ("Worker",), "Worker", ("Worker",), defaults_since=None),
+        # The short form's replicas take the node count as role 'node': the runtime's replicated job.
         TrialKind(
-            "TrainJob",
-            "trainer.kubeflow.org/v1alpha1",
-            "node",
-            COMPLETE,
-            FAILED,
-            {"jobset.sigs.k8s.io/replicatedjob-name": "node", "batch.kubernetes.io/job-completion-index": "0"},
+            kind="TrainJob",
+            api_version="trainer.kubeflow.org/v1alpha1",
+            layout=Layout.RUNTIME,
+            container="node",
+            success=COMPLETE,
+            failure=FAILED,
+            pod_labels={
+                "jobset.sigs.k8s.io/replicatedjob-name": "node",
+                "batch.kubernetes.io/job-completion-index": "0",
+            },
+            schema="trainjob",
+            roles=("node",),
+            primary_roles=("node",),
             restart_policy="",
-            pod_templates=False,
+            defaults_since=(0, 19),  # VER-06
         ),
     )
 }

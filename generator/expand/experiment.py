@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from katib_gitops.core import kinds
-from katib_gitops.core.kinds import COUNT_FIELDS, DEFAULT_COLLECTOR_PATHS, DEFAULT_PARALLEL, TrialKind
+from katib_gitops.core.kinds import COUNT_FIELDS, DEFAULT_COLLECTOR_PATHS, DEFAULT_PARALLEL, Layout, TrialKind
 from katib_gitops.spec.model import Parameter, Profile, TuningSpec
 
 EXPERIMENT_API = "kubeflow.org/v1beta1"
@@ -58,7 +58,7 @@ def quantities(resources: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def placeholder(parameter: Parameter) -> str:
-    return "${trialParameters.%s}" % parameter.trial_parameter
+    return f"${{trialParameters.{parameter.trial_parameter}}}"
 
 
 # ------------------------------------------------------------- trial kind
@@ -109,7 +109,7 @@ def _container(trial: Mapping[str, Any], role: Mapping[str, Any], name: str) -> 
 
 def _pod_template(trial: Mapping[str, Any], role: Mapping[str, Any], kind: TrialKind, name: str) -> dict[str, Any]:
     pod: dict[str, Any] = {}
-    if kind.replica_field is None:
+    if kind.layout is Layout.TEMPLATE:
         pod["restartPolicy"] = kind.restart_policy
     pod["containers"] = [_container(trial, role, name)]
     if trial.get("volumes"):
@@ -125,9 +125,9 @@ def _roles(trial: Mapping[str, Any], kind: TrialKind) -> Iterator[tuple[str, dic
 
 def short_form(trial: Mapping[str, Any], kind: TrialKind, container: str) -> dict[str, Any]:
     head = {"apiVersion": kind.api_version, "kind": kind.kind}
-    if kind.kind == "TrainJob":
-        return {**head, "spec": _train_job(trial)}
-    if kind.replica_field is None:
+    if kind.layout is Layout.RUNTIME:
+        return {**head, "spec": _train_job(trial, kind)}
+    if kind.layout is Layout.TEMPLATE:
         return {**head, "spec": {"template": _pod_template(trial, {}, kind, container)}}
     replicas = {}
     for role, settings in _roles(trial, kind):
@@ -139,8 +139,8 @@ def short_form(trial: Mapping[str, Any], kind: TrialKind, container: str) -> dic
     return {**head, "spec": {kind.replica_field: replicas}}
 
 
-def _train_job(trial: Mapping[str, Any]) -> dict[str, Any]:
-    node = dict(next(_roles(trial, kinds.KINDS["TrainJob"]), ("node", {}))[1]) if trial.get("replicas") else {}
+def _train_job(trial: Mapping[str, Any], kind: TrialKind) -> dict[str, Any]:
+    node = dict(next(_roles(trial, kind), (kind.primary_role, {}))[1]) if trial.get("replicas") else {}
     trainer: dict[str, Any] = {"image": trial["image"]}
     for key in ("command", "args"):
         if trial.get(key):
@@ -157,27 +157,15 @@ def _train_job(trial: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def pod_specs(trial_spec: dict[str, Any], kind: TrialKind | None, roles: Any = None) -> Iterator[dict[str, Any]]:
-    """Every pod spec of the trial (of the given roles only, when `roles` is set)."""
-    if kind is None:
-        return
-    for path in kind.pod_spec_paths(trial_spec):
-        if roles is not None and kind.replica_field is not None and path[2] not in roles:
+    """Every pod spec of the trial (of the given roles only, when `roles` is set), made where it is missing."""
+    by_role = roles is not None and kind is not None and kind.layout is Layout.REPLICAS
+    for role, path in kinds.pod_template_places(trial_spec, kind):
+        if by_role and role not in roles:
             continue
         node: Any = trial_spec
-        for part in path:
+        for part in (*path, "spec"):
             node = node.setdefault(part, {}) if isinstance(node, dict) else node
-        yield node
-
-
-def pod_templates(trial_spec: dict[str, Any], kind: TrialKind | None) -> Iterator[dict[str, Any]]:
-    """The pod template (metadata + spec) around every pod spec of the trial."""
-    if kind is None:
-        return
-    for path in kind.pod_spec_paths(trial_spec):
-        node: Any = trial_spec
-        for part in path[:-1]:
-            node = node.get(part) if isinstance(node, dict) else None
-        if isinstance(node, dict):
+        if isinstance(node, dict):  # wrong types are the schema's to report
             yield node
 
 
@@ -185,7 +173,7 @@ def primary_containers(
     trial_spec: dict[str, Any], kind: TrialKind | None, name: str, roles: Any = None
 ) -> Iterator[dict[str, Any]]:
     """The primary container of every pod, or TrainJob's trainer, which becomes it."""
-    if kind is not None and not kind.pod_templates:
+    if kind is not None and kind.layout is Layout.RUNTIME:
         yield trial_spec.setdefault("spec", {}).setdefault("trainer", {})
         return
     for pod in pod_specs(trial_spec, kind, roles):
@@ -246,7 +234,7 @@ def apply_profile(trial_spec: dict[str, Any], kind: TrialKind | None, container_
     body = profile.body
     roles = body.get("roles")
     resources = body.get("resources")
-    trainer = kind is not None and not kind.pod_templates
+    trainer = kind is not None and kind.layout is Layout.RUNTIME
     for container in primary_containers(trial_spec, kind, container_name, roles):
         if resources:
             key = "resourcesPerNode" if trainer else "resources"
@@ -264,7 +252,7 @@ def apply_profile(trial_spec: dict[str, Any], kind: TrialKind | None, container_
 
 
 def _all_containers(trial_spec: dict[str, Any], kind: TrialKind | None) -> Iterator[dict[str, Any]]:
-    if kind is not None and not kind.pod_templates:
+    if kind is not None and kind.layout is Layout.RUNTIME:
         yield trial_spec["spec"]["trainer"]
         return
     for pod in pod_specs(trial_spec, kind):
@@ -278,9 +266,10 @@ def build_trial_spec(spec: TuningSpec, profile: Profile | None) -> dict[str, Any
     trial = spec.trial
     if "trialSpec" in trial:
         trial_spec = copy.deepcopy(dict(trial["trialSpec"]))
-        for pod_template in pod_templates(trial_spec, kind):
-            annotations = pod_template.setdefault("metadata", {}).setdefault("annotations", {})
-            annotations.setdefault(*next(iter(kinds.ISTIO_OFF.items())))
+        for _, _, pod_template in kinds.pod_templates(trial_spec, kind):
+            if isinstance(pod_template, dict):
+                annotations = pod_template.setdefault("metadata", {}).setdefault("annotations", {})
+                annotations.setdefault(*next(iter(kinds.ISTIO_OFF.items())))
     else:
         assert kind is not None
         trial_spec = short_form(trial, kind, container)
@@ -353,7 +342,10 @@ def parameters(spec: TuningSpec) -> list[dict[str, Any]]:
 
 
 def nas_config(nas: Mapping[str, Any]) -> dict[str, Any]:
-    """spec.nasConfig: the graph as given, each operation's parameters in Katib's form (no distribution: DEF-13 is for spec.parameters only)."""
+    """spec.nasConfig: the graph as given, each operation's parameters in Katib's form.
+
+    No distribution: DEF-13 is for spec.parameters only.
+    """
     operations = []
     for operation in nas["operations"]:
         item: dict[str, Any] = {"operationType": operation["type"]}
@@ -441,12 +433,7 @@ def trial_template(spec: TuningSpec, trial_spec: dict[str, Any]) -> dict[str, An
 
 
 def default_pod_labels(kind: TrialKind | None, trial_spec: Mapping[str, Any]) -> Mapping[str, str]:
-    if kind is None:
-        return {}
-    if kind.kind == "PaddleJob" and "Master" not in trial_spec.get("spec", {}).get(kind.replica_field, {}):
-        # Without a Master the operator labels no pod as master: pick worker 0.
-        return {"training.kubeflow.org/replica-type": "worker", "training.kubeflow.org/replica-index": "0"}
-    return kind.pod_labels
+    return kind.default_pod_labels(trial_spec) if kind is not None else {}
 
 
 def experiment_spec(spec: TuningSpec, profile: Profile | None) -> dict[str, Any]:

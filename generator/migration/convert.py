@@ -315,11 +315,15 @@ def _primary_container(
     node: Any, kind: kinds.TrialKind, data: TemplateData, position: _Locate, problems: _Problems
 ) -> str | None:
     """The container v1alpha3 collected metrics from, with `{{.Trial}}` container names made fixed (MIG-05)."""
-    pods = _pod_specs(node, kind)
+    pods: list[tuple[list[str | int], Any]] = [
+        ([*path, "spec"], template["spec"])
+        for _, path, template in kinds.pod_templates(node, kind)
+        if isinstance(template.get("spec"), dict)
+    ]
     if not pods:
         problems.at(position(["spec"]), "MIG-05", f"the {kind.kind} template has no pod template with containers")
         return None
-    primary = None if kind.kind == "Job" else kind.container
+    primary = kind.container if kind.container_by_name else None
     for path, pod in pods:
         containers = pod.get("containers")
         if not isinstance(containers, list) or not containers or not all(isinstance(c, dict) for c in containers):
@@ -337,20 +341,6 @@ def _primary_container(
             )
             return None
     return primary
-
-
-def _pod_specs(node: Any, kind: kinds.TrialKind) -> list[tuple[list[str | int], Any]]:
-    spec = node.get("spec")
-    if not isinstance(spec, dict) or (kind.replica_field and not isinstance(spec.get(kind.replica_field), dict)):
-        return []
-    found = []
-    for path in kind.pod_spec_paths(to_plain(node)):
-        value: Any = node
-        for part in path:
-            value = value.get(part) if isinstance(value, dict) else None
-        if isinstance(value, dict):
-            found.append((list(path), value))
-    return found
 
 
 def _rename_trial_containers(

@@ -51,7 +51,6 @@ INTEGER_FIELDS = frozenset(
 BOOLEAN_FIELDS = frozenset(
     {"suspend", "hostNetwork", "privileged", "runAsNonRoot", "readOnlyRootFilesystem", "allowPrivilegeEscalation"}
 )
-PRIMARY_ROLES = ("Chief", "Master", "Launcher", "Worker")  # first present: the role the default primaryPodLabels select
 
 
 def _trial_spec(ctx: Context) -> Mapping[str, Any] | None:
@@ -176,7 +175,7 @@ def _fields(node: Any, path: Path = ()) -> Iterator[tuple[Path, str, Any]]:
 def typed_placeholders(ctx: Context) -> Iterator[Finding]:
     trial_spec = _trial_spec(ctx)
     kind = _trial_kind(ctx)
-    if trial_spec is None or kind is None or kind.kind == "Job":
+    if trial_spec is None or kind is None or kind.checked_at_admission:
         return
     for path, key, value in _fields(trial_spec):
         wanted = "an integer" if key in INTEGER_FIELDS else "a boolean" if key in BOOLEAN_FIELDS else None
@@ -191,17 +190,7 @@ def typed_placeholders(ctx: Context) -> Iterator[Finding]:
 # --------------------------------------------------------------- TT-R4
 
 
-def _pod_templates(
-    kind: kinds.TrialKind, trial_spec: Mapping[str, Any]
-) -> Iterator[tuple[str, Path, Mapping[str, Any]]]:
-    """(role, path of the pod template, pod template) of every pod template; role '' for a Job."""
-    for path in kind.pod_spec_paths(trial_spec):
-        template = get(trial_spec, *path[:-1])
-        if isinstance(template, Mapping):
-            yield (str(path[2]) if kind.replica_field else ""), path[:-1], template
-
-
-def _primary_roles(templates: list[tuple[str, Path, Mapping[str, Any]]], labels: Mapping[str, Any]) -> set[str]:
+def _primary_roles(kind: kinds.TrialKind, templates: list[kinds.PodTemplate], labels: Mapping[str, Any]) -> set[str]:
     """The roles whose pods get the metrics collector: all without primaryPodLabels, else the matching role."""
     roles = [role for role, _, _ in templates]
     if not labels or roles == [""]:
@@ -209,7 +198,7 @@ def _primary_roles(templates: list[tuple[str, Path, Mapping[str, Any]]], labels:
     matched = {role for role, _, t in templates if all(get(t, "metadata", "labels", k) == v for k, v in labels.items())}
     if matched:
         return matched
-    chosen = next((r for r in PRIMARY_ROLES if r in roles), None)
+    chosen = next((r for r in kind.primary_roles if r in roles), None)  # the role the default labels select
     return {chosen} if chosen else set(roles)
 
 
@@ -223,9 +212,9 @@ def primary_container_everywhere(ctx: Context) -> Iterator[Finding]:
     name = template.get("primaryContainerName") if template is not None else None
     if trial_spec is None or kind is None or is_blank(name):
         return
-    templates = list(_pod_templates(kind, trial_spec))
+    templates = list(kinds.pod_templates(trial_spec, kind))
     labels = template.get("primaryPodLabels") if template is not None else None
-    primary = _primary_roles(templates, labels if isinstance(labels, Mapping) else {})
+    primary = _primary_roles(kind, templates, labels if isinstance(labels, Mapping) else {})
     for role, path, pod in templates:
         containers = get(pod, "spec", "containers")
         if name in [c.get("name") for c in containers or [] if isinstance(c, Mapping)]:

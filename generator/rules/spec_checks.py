@@ -82,9 +82,9 @@ def objective_metrics(spec: TuningSpec, _: SpecSet) -> Iterator[Diagnostic]:
         and collector.get("kind") in ("StdOut", "File")
         and collector.get("format", "TEXT") == "TEXT"
     )
-    for where, name in [(["spec", "objective", "metric"], objective["metric"])] + [
-        (["spec", "objective", "additionalMetrics", i], m) for i, m in enumerate(extra)
-    ]:
+    metrics: list[tuple[list[str | int], Any]] = [(["spec", "objective", "metric"], objective["metric"])]
+    metrics += [(["spec", "objective", "additionalMetrics", i], m) for i, m in enumerate(extra)]
+    for where, name in metrics:
         if default_filter and not DEFAULT_METRIC_NAME.fullmatch(name):
             yield spec.document.diagnostic(
                 where,
@@ -282,7 +282,7 @@ def _named_delivery(spec: TuningSpec, text: str) -> Iterator[Diagnostic]:
                     hint="write it where the value belongs, e.g. in args or env",
                 )
     for index, meta in enumerate(spec.trial.get("metadataParameters", [])):
-        where = ["spec", "trial", "metadataParameters", index]
+        where: list[str | int] = ["spec", "trial", "metadataParameters", index]
         keyed = META_KEY.match(meta["reference"])
         if keyed and keyed.group(2) not in (metadata.get(keyed.group(1).lower()) or {}):
             yield spec.document.diagnostic(
@@ -350,7 +350,7 @@ def trial_roles(spec: TuningSpec, _: SpecSet) -> Iterator[Diagnostic]:
     kind = trial_kind(spec)
     if kind is None or "replicas" not in spec.trial:
         return
-    allowed = kind.roles or (("node",) if kind.kind == "TrainJob" else ())
+    allowed = kind.roles
     for role in spec.trial["replicas"]:
         if role not in allowed:
             hint = f"{kind.kind} roles: {', '.join(allowed)}" if allowed else f"{kind.kind} has no replica roles"
@@ -366,9 +366,9 @@ def trial_roles(spec: TuningSpec, _: SpecSet) -> Iterator[Diagnostic]:
 def trial_kind_needs(spec: TuningSpec, _: SpecSet) -> Iterator[Diagnostic]:
     trial = spec.trial
     kind = trial_kind(spec)
-    if trial.get("kind") == "TrainJob" and "runtime" not in trial:
+    if "trialSpec" not in trial and kind is not None and kind.layout is kinds.Layout.RUNTIME and "runtime" not in trial:
         yield spec.document.diagnostic(
-            ["spec", "trial"], "", "a TrainJob trial needs 'runtime' (the ClusterTrainingRuntime name)"
+            ["spec", "trial"], "", f"a {kind.kind} trial needs 'runtime' (the ClusterTrainingRuntime name)"
         )
     if "trialSpec" in trial:
         raw = trial["trialSpec"]
@@ -401,17 +401,18 @@ TRAINJOB_IGNORES = ("imagePullPolicy", "volumes", "volumeMounts", "pod", "contai
 )
 def trial_fields_used(spec: TuningSpec, _: SpecSet) -> Iterator[Diagnostic]:
     trial = spec.trial
+    kind = trial_kind(spec)
     if "trialSpec" in trial:
         unused, why = [k for k in RAW_IGNORES if k in trial], "write it inside the raw trialSpec"
-    elif trial.get("kind") == "TrainJob":
-        unused, why = [k for k in TRAINJOB_IGNORES if k in trial], "a TrainJob takes pod settings from its runtime"
+    elif kind is not None and kind.layout is kinds.Layout.RUNTIME:
+        unused, why = [k for k in TRAINJOB_IGNORES if k in trial], f"a {kind.kind} takes pod settings from its runtime"
         for role, value in (trial.get("replicas") or {}).items():
             if isinstance(value, dict) and set(value) - {"replicas"}:
                 yield spec.document.diagnostic(
                     ["spec", "trial", "replicas", role],
                     "",
-                    "a TrainJob takes only a node count here",
-                    hint="use 'replicas: {node: N}'",
+                    f"a {kind.kind} takes only a node count here",
+                    hint=f"use 'replicas: {{{kind.primary_role}: N}}'",
                 )
     else:
         return
@@ -425,25 +426,24 @@ def trial_fields_used(spec: TuningSpec, _: SpecSet) -> Iterator[Diagnostic]:
 )
 def primary_container_present(spec: TuningSpec, _: SpecSet) -> Iterator[Diagnostic]:
     kind = trial_kind(spec)
-    if "trialSpec" not in spec.trial or kind is None or not kind.pod_templates:
+    if "trialSpec" not in spec.trial or kind is None:
         return
     name = primary_container(spec)
     raw = spec.trial["trialSpec"]
-    paths = list(kind.pod_spec_paths(raw))
-    if paths and not any(name in _container_names(raw, path) for path in paths):
+    places = [path for _, path in kinds.pod_template_places(raw, kind)]
+    templates = {path: template for _, path, template in kinds.pod_templates(raw, kind)}
+    if places and not any(name in _container_names(templates.get(path)) for path in places):
         yield spec.document.diagnostic(
-            ["spec", "trial", "trialSpec", *paths[0]],
+            ["spec", "trial", "trialSpec", *places[0], "spec"],
             "",
             f"no pod has a container named '{name}'",
             hint="set 'primaryContainer' or rename the container",
         )
 
 
-def _container_names(raw: Any, path: tuple[str | int, ...]) -> list[Any]:
-    node: Any = raw
-    for part in path:
-        node = node.get(part, {}) if isinstance(node, dict) else {}
-    return [c.get("name") for c in node.get("containers", []) if isinstance(c, dict)] if isinstance(node, dict) else []
+def _container_names(template: Any) -> list[Any]:
+    pod = template.get("spec", {}) if isinstance(template, dict) else {}
+    return [c.get("name") for c in pod.get("containers", []) if isinstance(c, dict)] if isinstance(pod, dict) else []
 
 
 @rule(
@@ -516,13 +516,13 @@ def targets_declared(spec: TuningSpec, spec_set: SpecSet) -> Iterator[Diagnostic
 def _profile_fits(
     spec: TuningSpec, body: dict[str, Any] | Any, name: str, kind: kinds.TrialKind | None, index: int
 ) -> Iterator[Diagnostic]:
-    where = ["spec", "targets", "profiles", index]
+    where: list[str | int] = ["spec", "targets", "profiles", index]
     pod_fields = [k for k in ("nodeSelector", "tolerations", "runtimeClassName") if k in body]
     if kind is None and set(body) - {"description", "budget"}:
         yield spec.document.diagnostic(
             where, "", f"profile '{name}' changes pods, but the trialSpec kind is unknown to katib-gitops"
         )
-    elif kind is not None and not kind.pod_templates and pod_fields:
+    elif kind is not None and kind.layout is kinds.Layout.RUNTIME and pod_fields:
         yield spec.document.diagnostic(
             where,
             "",
@@ -532,7 +532,7 @@ def _profile_fits(
     roles = body.get("roles", [])
     declared = set(spec.trial.get("replicas") or (kind.default_replicas if kind else {}))
     for role in roles:
-        if kind is not None and kind.replica_field and role not in declared:
+        if kind is not None and kind.layout is kinds.Layout.REPLICAS and role not in declared:
             yield spec.document.diagnostic(
                 where, "", f"profile '{name}' targets role '{role}', which this trial does not have"
             )

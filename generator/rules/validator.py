@@ -16,7 +16,7 @@ from typing import Any, NamedTuple, TextIO
 
 from katib_gitops.core import workers
 from katib_gitops.core.diagnostics import Diagnostic, FindingsError, Severity, UsageError
-from katib_gitops.core.kinds import KATIB_VERSION, SPEC_KIND, TARGETS_KIND
+from katib_gitops.core.kinds import KATIB_VERSION, SPEC_KIND, TARGETS_KIND, lookup
 from katib_gitops.kustomize import inputs
 from katib_gitops.rules import framework
 from katib_gitops.schema import fast, manifests
@@ -407,7 +407,8 @@ def _trial_spec(document: Document, env: Env) -> list[Diagnostic]:
     base: list[str | int] = ["spec", "trialTemplate", "trialSpec"]
     instance = substitute(trial_spec)
     instance.setdefault("metadata", {}).setdefault("name", "trial")  # Katib names each trial's job
-    rule_id = "TT-20" if (api_version, kind) == ("batch/v1", "Job") else "trial-schema"
+    known = lookup(kind, api_version)
+    rule_id = "TT-20" if known is not None and known.checked_at_admission else "trial-schema"
     found = _schema_check(document, env, api_version, kind, instance, base) or []
     return [d._replace(rule_id=rule_id) for d in found]
 

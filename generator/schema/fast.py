@@ -18,23 +18,23 @@ import functools
 import json
 import re
 import zlib
-from pathlib import Path
 from typing import Any
 
+from katib_gitops.core import kinds
 from katib_gitops.core.files import cache_dir, store_cached_json
 from katib_gitops.schema import manifests
-from katib_gitops.schema.ours import schema_dir
+from katib_gitops.schema.ours import SUFFIX, schema_path, schema_text
 
 REF = re.compile(r"(?:https://kubernetes\.io)?/api/_definitions\.json#/\$defs/")
 CACHE_VERSION = "1"
 
 
-def _source(key: tuple[str, ...], version: str) -> tuple[str, Path]:
-    """('ours', name) -> schemas/<name>.schema.json; ('core', api_version, kind) -> kubernetes-validate's file."""
+def _source(key: tuple[str, ...], version: str) -> tuple[str, str]:
+    """(label, schema text) of ('ours', name), our schema, or ('core', api_version, kind), kubernetes-validate's."""
     if key[0] == "ours":
-        return f"ours-{key[1]}", schema_dir() / f"{key[1]}.schema.json"
+        return f"ours-{schema_path(key[1]).name.removesuffix(SUFFIX)}", schema_text(key[1])
     path = manifests.core_schema_path(key[1], key[2], version)
-    return f"core-{path.stem}", path
+    return f"core-{path.stem}", path.read_text(encoding="utf-8")
 
 
 def _reachable(schema: Any, definitions: dict[str, Any]) -> dict[str, Any]:
@@ -74,8 +74,7 @@ def bundle(schema: dict[str, Any], definitions: dict[str, Any]) -> dict[str, Any
 
 
 def bundled_schema(key: tuple[str, ...], version: str) -> dict[str, Any]:
-    label, path = _source(key, version)
-    text = path.read_text(encoding="utf-8")
+    label, text = _source(key, version)
     # A checksum, not a cryptographic hash: the key only tells our own bundles apart, and
     # zlib is already loaded where hashlib would load OpenSSL (~3 ms of every start-up).
     data = f"{CACHE_VERSION}\0{version}\0{text}".encode()
@@ -92,9 +91,13 @@ def bundled_schema(key: tuple[str, ...], version: str) -> dict[str, Any]:
     return result
 
 
-@functools.lru_cache(maxsize=128)
 def validator(key: tuple[str, ...], version: str) -> Any | None:
     """A jsonschema-rs validator for `key`, or None when jsonschema-rs is not installed."""
+    return _validator(key, version, tuple(kinds.KINDS))  # the TuningSpec schema lists the trial kinds
+
+
+@functools.lru_cache(maxsize=128)
+def _validator(key: tuple[str, ...], version: str, trial_kinds: tuple[str, ...]) -> Any | None:
     try:
         import jsonschema_rs
     except ImportError:

@@ -10,34 +10,52 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from katib_gitops.core import kinds
 from katib_gitops.core.diagnostics import UsageError
-from katib_gitops.schema.ours import schema_dir
+from katib_gitops.schema.ours import schema_text
 
 K8S_DEFINITIONS = "https://kubernetes.io/api/_definitions.json"
 
-# (apiVersion, kind) -> schema file in schemas/ (without .schema.json)
-CATALOG: dict[tuple[str, str], str] = {
+# (apiVersion, kind) -> schema file in schemas/ (without .schema.json), for all but the trial kinds
+_OTHERS: dict[tuple[str, str], str] = {
     ("katib-gitops.dev/v1alpha1", "TuningSpec"): "tuningspec",
     ("katib-gitops.dev/v1alpha1", "Targets"): "targets",
     ("kubeflow.org/v1beta1", "Experiment"): "experiment",
     ("kubeflow.org/v1beta1", "Trial"): "trial",
     ("kubeflow.org/v1beta1", "Suggestion"): "suggestion",
-    ("kubeflow.org/v1", "TFJob"): "tfjob",
-    ("kubeflow.org/v1", "PyTorchJob"): "pytorchjob",
-    ("kubeflow.org/v1", "MPIJob"): "mpijob",
-    ("kubeflow.org/v1", "XGBoostJob"): "xgboostjob",
-    ("kubeflow.org/v1", "PaddleJob"): "paddlejob",
-    ("kubeflow.org/v1", "JAXJob"): "jaxjob",
-    ("trainer.kubeflow.org/v1alpha1", "TrainJob"): "trainjob",
     ("argoproj.io/v1alpha1", "Application"): "argocd-application",
     ("argoproj.io/v1alpha1", "ApplicationSet"): "argocd-applicationset",
     ("argoproj.io/v1alpha1", "AppProject"): "argocd-appproject",
     ("kustomize.toolkit.fluxcd.io/v1", "Kustomization"): "flux-kustomization",
     ("source.toolkit.fluxcd.io/v1", "GitRepository"): "flux-gitrepository",
 }
+
+
+class _Catalog(Mapping[tuple[str, str], str]):
+    """(apiVersion, kind) -> schema name: each trial kind's `schema` as KINDS has it now, then the others."""
+
+    def _entries(self) -> dict[tuple[str, str], str]:
+        trial_kinds = {(k.api_version, k.kind): k.schema for k in kinds.KINDS.values() if k.schema is not None}
+        return {**trial_kinds, **_OTHERS}
+
+    def __getitem__(self, key: tuple[str, str]) -> str:
+        known = kinds.lookup(key[1], key[0]) if isinstance(key, tuple) and len(key) == 2 else None
+        if known is not None and known.schema is not None:
+            return known.schema
+        return _OTHERS[key]
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return iter(self._entries())
+
+    def __len__(self) -> int:
+        return len(self._entries())
+
+
+CATALOG: Mapping[tuple[str, str], str] = _Catalog()
 
 
 def kubernetes_versions() -> list[str]:
@@ -73,13 +91,16 @@ def registry(version: str) -> Any:
     return Registry().with_resource(K8S_DEFINITIONS, Resource.from_contents(definitions))
 
 
-@functools.lru_cache(maxsize=64)
 def validator(name: str, version: str) -> Any:
-    """A Draft 2020-12 validator for schemas/<name>.schema.json with Kubernetes `version` core types."""
+    """A Draft 2020-12 validator for our schema `name` (see ours.schema_path) with Kubernetes `version` core types."""
+    return _validator(schema_text(name), version)
+
+
+@functools.lru_cache(maxsize=64)
+def _validator(text: str, version: str) -> Any:
     from jsonschema import Draft202012Validator
 
-    schema = json.loads((schema_dir() / f"{name}.schema.json").read_text(encoding="utf-8"))
-    return Draft202012Validator(schema, registry=registry(version))
+    return Draft202012Validator(json.loads(text), registry=registry(version))
 
 
 def core_schema_path(api_version: str, kind: str, version: str) -> Path:

@@ -9,10 +9,14 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from katib_gitops.core import kinds
 from katib_gitops.core.diagnostics import Diagnostic
 from katib_gitops.yamlio.documents import Document
 
 SCHEMA_RULE = "schema"
+SUFFIX = ".schema.json"
+# Where the TuningSpec schema takes the trial kinds of the short form: those of katib_gitops.core.kinds.KINDS.
+TRIAL_KIND_PATH = ("properties", "spec", "properties", "trial", "properties", "kind")
 
 
 def schema_dir() -> Path:
@@ -24,12 +28,40 @@ def schema_dir() -> Path:
     return package.parent / "schemas"
 
 
+def schema_path(name: str) -> Path:
+    """The file of schema `name`: schemas/<name>.schema.json, or `name` itself when it is the path of a schema file."""
+    if name.endswith(SUFFIX):
+        return Path(name)
+    return schema_dir() / f"{name}{SUFFIX}"
+
+
+def schema_text(name: str) -> str:
+    """The text of schema `name` as the validators read it: the file's, the TuningSpec's trial kinds filled in."""
+    return _schema_text(name, tuple(kinds.KINDS))
+
+
 @functools.cache
+def _schema_text(name: str, trial_kinds: tuple[str, ...]) -> str:
+    text = schema_path(name).read_text(encoding="utf-8")
+    if name != "tuningspec":
+        return text
+    schema = json.loads(text)
+    node = schema
+    for key in TRIAL_KIND_PATH:
+        node = node[key]
+    node["enum"] = list(trial_kinds)
+    return json.dumps(schema)
+
+
 def validator(name: str) -> Any:
+    return _validator(schema_text(name))
+
+
+@functools.cache
+def _validator(text: str) -> Any:
     from jsonschema import Draft202012Validator
 
-    schema = json.loads((schema_dir() / f"{name}.schema.json").read_text(encoding="utf-8"))
-    return Draft202012Validator(schema)
+    return Draft202012Validator(json.loads(text))
 
 
 def check(document: Document, name: str) -> list[Diagnostic]:
@@ -47,14 +79,18 @@ def check(document: Document, name: str) -> list[Diagnostic]:
     return diagnostics(document, validator(name), document.data)
 
 
-@functools.cache
 def fast_validator(name: str) -> Any | None:
     """A jsonschema-rs validator of one of our self-contained schemas, or None without jsonschema-rs."""
+    return _fast_validator(schema_text(name))
+
+
+@functools.cache
+def _fast_validator(text: str) -> Any | None:
     try:
         import jsonschema_rs
     except ImportError:
         return None
-    return jsonschema_rs.validator_for(json.loads((schema_dir() / f"{name}.schema.json").read_text(encoding="utf-8")))
+    return jsonschema_rs.validator_for(json.loads(text))
 
 
 RuleFor = Callable[[Any], str]

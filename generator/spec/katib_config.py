@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from katib_gitops.core import kinds
 from katib_gitops.core.diagnostics import FindingsError, UsageError
 from katib_gitops.yamlio.documents import load_documents
 from katib_gitops.yamlio.reader import read_text
@@ -31,14 +32,6 @@ STANDALONE_SUGGESTIONS = {
 }
 STANDALONE_EARLY_STOPPING = {"medianstop": "medianstop"}
 STANDALONE_COLLECTORS = ("StdOut", "File", "TensorFlowEvent")
-STANDALONE_TRIAL_RESOURCES = (
-    "TrainJob.v1alpha1.trainer.kubeflow.org",
-    "Job.v1.batch",
-    "TFJob.v1.kubeflow.org",
-    "PyTorchJob.v1.kubeflow.org",
-    "MPIJob.v1.kubeflow.org",
-    "XGBoostJob.v1.kubeflow.org",
-)
 SERVICES = ("hyperopt", "optuna", "goptuna", "skopt", "hyperband", "pbt", "enas", "darts", "medianstop")
 
 
@@ -54,19 +47,25 @@ class KatibConfig(NamedTuple):
         return f"{kind}.{version}.{group or ''}".rstrip(".") in {r.rstrip(".") for r in self.trial_resources}
 
 
-STANDALONE = KatibConfig(
-    STANDALONE_SUGGESTIONS, STANDALONE_EARLY_STOPPING, STANDALONE_COLLECTORS, STANDALONE_TRIAL_RESOURCES
-)
+def standalone_trial_resources(version: tuple[int, int]) -> tuple[str, ...]:
+    """The trialResources of Katib `version`'s standalone install: the kinds it defaults (VER-06)."""
+    return tuple(kind.trial_resource for kind in kinds.KINDS.values() if kind.defaulted_by(version))
 
 
 def standalone(version: tuple[int, int]) -> KatibConfig:
-    """Katib's standalone install of `version`: TrainJob is a trial resource only since 0.19 (VER-06)."""
-    if version >= (0, 19):
-        return STANDALONE
-    resources = tuple(r for r in STANDALONE_TRIAL_RESOURCES if not r.startswith("TrainJob."))
-    return STANDALONE._replace(
-        trial_resources=resources, source=f"Katib {version[0]}.{version[1]}'s standalone install (default)"
-    )
+    """Katib's standalone install of `version` (its source names the version where it differs from the latest)."""
+    config = STANDALONE._replace(trial_resources=standalone_trial_resources(version))
+    if config.trial_resources == standalone_trial_resources(kinds.KATIB_VERSION):
+        return config
+    return config._replace(source=f"Katib {version[0]}.{version[1]}'s standalone install (default)")
+
+
+STANDALONE = KatibConfig(
+    STANDALONE_SUGGESTIONS,
+    STANDALONE_EARLY_STOPPING,
+    STANDALONE_COLLECTORS,
+    standalone_trial_resources(kinds.KATIB_VERSION),
+)
 
 
 def service_of(image: str) -> str:

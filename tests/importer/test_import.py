@@ -29,7 +29,7 @@ from katib_gitops.commands.importer.reverse import number, spec_name, typed_sett
 from katib_gitops.commands.importer.targets import merge_imports
 from katib_gitops.core.defaults import apply_katib_defaults
 from katib_gitops.core.diagnostics import FindingsError
-from katib_gitops.core.kinds import ISTIO_OFF, lookup
+from katib_gitops.core.kinds import ISTIO_OFF, lookup, pod_templates
 from katib_gitops.expand.experiment import build_experiment
 from katib_gitops.kustomize import render
 from katib_gitops.spec.model import Profile, camel_case, load_spec_set, parse_spec
@@ -106,11 +106,8 @@ def documented(experiment: dict[str, Any]) -> dict[str, Any]:
                 f"the {reference} the algorithm assigns" if "nasConfig" in spec else f"value of parameter {reference}",
             )
     trial_spec = template["trialSpec"]
-    kind = lookup(trial_spec["kind"], trial_spec["apiVersion"])
-    for path in kind.pod_spec_paths(trial_spec) if kind else ():
-        node: Any = trial_spec
-        for part in path[:-1]:
-            node = node[part]
+    for _, _, node in pod_templates(trial_spec, lookup(trial_spec["kind"], trial_spec["apiVersion"])):
+        assert isinstance(node, dict)
         node.setdefault("metadata", {}).setdefault("annotations", {}).update(
             {k: v for k, v in ISTIO_OFF.items() if k not in node["metadata"]["annotations"]}
         )

@@ -82,9 +82,9 @@ def test_both_engines_give_the_same_verdict_on_valid_and_broken_documents(docume
 
 def test_bundles_are_cached_and_rebuilt_from_the_schema_text(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    fast.validator.cache_clear()
+    fast._validator.cache_clear()
     bundle = fast.bundled_schema(("ours", "experiment"), VERSION)
     assert "io.k8s.api.core.v1.Container" in bundle["$defs"] and "$id" not in bundle
     assert len(list((tmp_path / "katib-gitops").glob("ours-experiment-*.json"))) == 1
     assert fast.bundled_schema(("ours", "experiment"), VERSION) == bundle
-    fast.validator.cache_clear()
+    fast._validator.cache_clear()

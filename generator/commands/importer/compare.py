@@ -6,7 +6,8 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
-from katib_gitops.commands.importer.pods import ISTIO_KEY, ISTIO_VALUE, pod_templates, trial_kind_of
+from katib_gitops.commands.importer.pods import ISTIO_KEY, ISTIO_VALUE, trial_kind_of
+from katib_gitops.core.kinds import pod_templates
 from katib_gitops.expand.experiment import (
     ANNOTATION_PROFILE,
     LABEL_SPEC,
@@ -53,8 +54,9 @@ def comparable(experiment: Mapping[str, Any]) -> dict[str, Any]:
 
 def _fill_generator_defaults(template: dict[str, Any], *, nas: bool) -> None:
     trial_spec = template.get("trialSpec")
-    for pod in pod_templates(trial_spec, trial_kind_of(trial_spec)) if isinstance(trial_spec, dict) else ():
-        pod.setdefault("metadata", {}).setdefault("annotations", {}).setdefault(ISTIO_KEY, ISTIO_VALUE)
+    for _, _, pod in pod_templates(trial_spec, trial_kind_of(trial_spec)):
+        if isinstance(pod, dict):
+            pod.setdefault("metadata", {}).setdefault("annotations", {}).setdefault(ISTIO_KEY, ISTIO_VALUE)
     for entry in template.get("trialParameters") or []:
         if isinstance(entry, dict) and not entry.get("description"):
             entry["description"] = default_description(str(entry.get("reference")), nas=nas)

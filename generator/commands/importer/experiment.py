@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from katib_gitops.commands.importer.compare import comparable, differences
-from katib_gitops.commands.importer.pods import ISTIO_KEY, ISTIO_VALUE, pod_templates, trial_kind_of
+from katib_gitops.commands.importer.pods import ISTIO_KEY, ISTIO_VALUE, trial_kind_of
 from katib_gitops.commands.importer.profiles import NOTHING, extract_profile
 from katib_gitops.commands.importer.reverse import (
     RULE_UNSUPPORTED,
@@ -27,7 +27,7 @@ from katib_gitops.commands.importer.reverse import (
 from katib_gitops.commands.importer.trial_forms import NoShortForm, raw_trial, short_trial
 from katib_gitops.core.defaults import apply_katib_defaults
 from katib_gitops.core.diagnostics import Diagnostic, FindingsError, Severity
-from katib_gitops.core.kinds import API_VERSION, SPEC_KIND, TrialKind
+from katib_gitops.core.kinds import API_VERSION, SPEC_KIND, TrialKind, pod_templates
 from katib_gitops.expand.experiment import build_experiment
 from katib_gitops.rules import spec_checks
 from katib_gitops.schema import ours
@@ -302,7 +302,7 @@ def _generator_fills(original: Mapping[str, Any], kind: TrialKind | None) -> lis
     notes = []
     missing = [
         p
-        for p in pod_templates(copy.deepcopy(template["trialSpec"]), kind)
+        for _, _, p in pod_templates(template["trialSpec"], kind)
         if ISTIO_KEY not in ((p.get("metadata") or {}).get("annotations") or {})
     ]
     if missing:

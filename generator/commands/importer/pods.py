@@ -1,8 +1,7 @@
-"""The trialSpec walkers of the import: trial kind, pod templates, the Istio opt-out, pruning emptied mappings."""
+"""The trialSpec helpers of the import: trial kind, the Istio opt-out, pruning emptied mappings."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from katib_gitops.core import kinds
@@ -15,18 +14,6 @@ def trial_kind_of(trial_spec: Any) -> TrialKind | None:
     if not isinstance(trial_spec, dict):
         return None
     return kinds.lookup(str(trial_spec.get("kind", "")), str(trial_spec.get("apiVersion", "")))
-
-
-def pod_templates(trial_spec: dict[str, Any], kind: TrialKind | None) -> Iterator[dict[str, Any]]:
-    """Every pod template (metadata + spec) of `trial_spec`, for a kind the generator knows."""
-    if kind is None:
-        return
-    for path in kind.pod_spec_paths(trial_spec):
-        node: Any = trial_spec
-        for part in path[:-1]:
-            node = node.get(part) if isinstance(node, dict) else None
-        if isinstance(node, dict):
-            yield node
 
 
 def prune(node: dict[str, Any], *path: str) -> None:

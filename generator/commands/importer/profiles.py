@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from katib_gitops.commands.importer.pods import prune
-from katib_gitops.core.kinds import TrialKind
+from katib_gitops.core.kinds import Layout, TrialKind, pod_templates
 
 MAX_PROFILE_NAME = 20
 NOTHING = "Imported: adds nothing to the trial pods."
@@ -49,7 +49,7 @@ def extract_profile(
             prune(c, key, group)
     body: dict[str, Any] = {"description": "", "resources": copy.deepcopy(resources)}
     roles = sorted({p[0] for p in with_parts})
-    if kind.replica_field and roles != sorted({p[0] for p in parts}):
+    if kind.layout is Layout.REPLICAS and roles != sorted({p[0] for p in parts}):
         body["roles"] = roles
     body.update(_move_pod_scheduling(out, kind))
     what = ", ".join(sorted({n for g in resources.values() for n in g}))
@@ -69,25 +69,22 @@ def profile_name(resources: Mapping[str, Mapping[str, Any]]) -> str:
 
 def _primary(trial_spec: dict[str, Any], kind: TrialKind, container: str) -> list[tuple[str, dict[str, Any], str]]:
     """(role, container, resources key) of every primary container; TrainJob's trainer is one."""
-    if not kind.pod_templates:
+    if kind.layout is Layout.RUNTIME:
         trainer = (trial_spec.get("spec") or {}).get("trainer")
-        return [("node", trainer, "resourcesPerNode")] if isinstance(trainer, dict) else []
+        return [(kind.primary_role, trainer, "resourcesPerNode")] if isinstance(trainer, dict) else []
     found = []
-    for path in kind.pod_spec_paths(trial_spec):
-        pod = _at(trial_spec, path)
-        role = str(path[2]) if kind.replica_field else ""
+    for role, pod in _pods(trial_spec, kind):
         found += [
             (role, c, "resources")
-            for c in (pod or {}).get("containers") or []
+            for c in pod.get("containers") or []
             if isinstance(c, dict) and c.get("name") == container
         ]
     return found
 
 
-def _at(node: Any, path: Sequence[str | int]) -> Any:
-    for part in path:
-        node = node.get(part) if isinstance(node, dict) else None
-    return node
+def _pods(trial_spec: dict[str, Any], kind: TrialKind) -> list[tuple[str, dict[str, Any]]]:
+    """(role, pod spec) of every pod template that has one."""
+    return [(role, t["spec"]) for role, _, t in pod_templates(trial_spec, kind) if isinstance(t.get("spec"), dict)]
 
 
 def _extended_part(container: Mapping[str, Any], key: str) -> dict[str, Any]:
@@ -100,7 +97,7 @@ def _extended_part(container: Mapping[str, Any], key: str) -> dict[str, Any]:
 
 
 def _move_pod_scheduling(trial_spec: dict[str, Any], kind: TrialKind) -> dict[str, Any]:
-    pods = [p for p in (_at(trial_spec, path) for path in kind.pod_spec_paths(trial_spec)) if isinstance(p, dict)]
+    pods = [pod for _, pod in _pods(trial_spec, kind)]
     moved: dict[str, Any] = {}
     for key in _SCHEDULING:
         values = [p.get(key) for p in pods]

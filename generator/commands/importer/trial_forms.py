@@ -7,8 +7,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from katib_gitops.commands.importer.pods import ISTIO_KEY, ISTIO_VALUE, pod_templates, prune
-from katib_gitops.core.kinds import TrialKind
+from katib_gitops.commands.importer.pods import ISTIO_KEY, ISTIO_VALUE, prune
+from katib_gitops.core.kinds import Layout, TrialKind, pod_templates
 from katib_gitops.spec.model import camel_case, default_flag
 
 # Container fields the short form writes itself; any other goes to `container`.
@@ -42,9 +42,9 @@ class NoShortForm(Exception):
 def raw_trial(trial_spec: dict[str, Any], kind: TrialKind | None) -> dict[str, Any]:
     """The trialSpec for the escape hatch: as it is, minus the Istio opt-out the generator adds back."""
     out = copy.deepcopy(trial_spec)
-    for pod in pod_templates(out, kind):
+    for _, _, pod in pod_templates(out, kind):
         annotations = (pod.get("metadata") or {}).get("annotations") or {}
-        if annotations.get(ISTIO_KEY) == ISTIO_VALUE:
+        if isinstance(pod, dict) and annotations.get(ISTIO_KEY) == ISTIO_VALUE:
             del annotations[ISTIO_KEY]
             prune(pod, "metadata", "annotations")
     return out
@@ -60,8 +60,8 @@ def short_trial(
     extra = sorted(set(trial_spec) - {"apiVersion", "kind", "spec"})
     if extra:
         raise NoShortForm(f"the trialSpec sets {', '.join(extra)}")
-    if not kind.pod_templates:
-        return _short_train_job(trial_spec, parameters, flags)
+    if kind.layout is Layout.RUNTIME:
+        return _short_train_job(trial_spec, kind, parameters, flags)
     roles = _roles(trial_spec, kind)
     pods = {role: _pod(template, role, kind, container) for role, (_, template) in roles.items()}
     containers = {role: pod.pop("containers")[0] for role, pod in pods.items()}
@@ -74,7 +74,7 @@ def short_trial(
     overrides: dict[str, dict[str, Any]] = {role: {} for role in roles}
     trial.update(_shared_container(containers, overrides))
     trial.update(_pod_extras(pods))
-    if kind.replica_field:
+    if kind.layout is Layout.REPLICAS:
         trial["replicas"] = {
             role: _role_entry(settings, overrides[role], kind) for role, (settings, _) in roles.items()
         }
@@ -83,9 +83,9 @@ def short_trial(
 
 def _roles(trial_spec: dict[str, Any], kind: TrialKind) -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
     spec = trial_spec.get("spec") or {}
-    if kind.replica_field is None:
+    if kind.layout is Layout.TEMPLATE:
         if set(spec) != {"template"}:
-            raise NoShortForm(f"the Job sets {', '.join(sorted(set(spec) - {'template'}))}")
+            raise NoShortForm(f"the {kind.kind} sets {', '.join(sorted(set(spec) - {'template'}))}")
         return {"": ({}, spec["template"])}
     if set(spec) != {kind.replica_field} or not spec[kind.replica_field]:
         raise NoShortForm(
@@ -112,9 +112,11 @@ def _pod(template: Mapping[str, Any], role: str, kind: TrialKind, container: str
     names = [c.get("name") for c in pod.get("containers") or []]
     if names != [container]:
         raise NoShortForm(f"{where} has containers {names}, the short form writes one named '{container}'")
-    if kind.replica_field is None:
+    if kind.layout is Layout.TEMPLATE:
         if pod.get("restartPolicy") is None:
-            raise NoShortForm("the Job's pod sets no restartPolicy (the generator writes Never)")
+            raise NoShortForm(
+                f"the {kind.kind}'s pod sets no restartPolicy (the generator writes {kind.restart_policy})"
+            )
         if pod["restartPolicy"] == kind.restart_policy:
             del pod["restartPolicy"]
     return pod
@@ -218,7 +220,7 @@ def _role_entry(settings: Mapping[str, Any], overrides: dict[str, Any], kind: Tr
 
 
 def _short_train_job(
-    trial_spec: dict[str, Any], parameters: Sequence[Mapping[str, Any]], flags: bool
+    trial_spec: dict[str, Any], kind: TrialKind, parameters: Sequence[Mapping[str, Any]], flags: bool
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     spec = trial_spec.get("spec") or {}
     trainer = copy.deepcopy(spec.get("trainer") or {})
@@ -231,18 +233,18 @@ def _short_train_job(
         or "numNodes" not in trainer
     ):
         raise NoShortForm(
-            "the TrainJob sets more than runtimeRef.name and the trainer's "
+            f"the {kind.kind} sets more than runtimeRef.name and the trainer's "
             "image, command, args, env, numNodes and resourcesPerNode"
         )
     passes = _infer_deliveries([trainer], parameters) if flags else {p["name"]: "placeholder" for p in parameters}
-    trial: dict[str, Any] = {"kind": "TrainJob", "runtime": runtime["name"], "image": trainer["image"]}
+    trial: dict[str, Any] = {"kind": kind.kind, "runtime": runtime["name"], "image": trainer["image"]}
     for key in ("command", "args"):
         _set(trial, key, trainer.get(key))
     if trainer.get("env"):
         trial["env"] = _env_value(trainer["env"])
     _set(trial, "resources", trainer.get("resourcesPerNode"))
     if trainer["numNodes"] != 1:
-        trial["replicas"] = {"node": trainer["numNodes"]}
+        trial["replicas"] = {kind.primary_role: trainer["numNodes"]}
     return trial, passes
 
 
