@@ -71,7 +71,10 @@ def main() -> None:
 @click.option(
     "--katib-config",
     type=click.Path(path_type=Path),
-    help="The cluster's KatibConfig (or its ConfigMap): algorithms and collectors the specs may use. Default: Katib's standalone install.",
+    help=(
+        "The cluster's KatibConfig (or its ConfigMap): algorithms and collectors the specs may use. "
+        "Default: Katib's standalone install."
+    ),
 )
 @max_file_size_option
 def generate(specs_dir: Path, out_dir: Path, check_only: bool, force: bool, katib_config: Path | None) -> None:
@@ -91,6 +94,8 @@ def generate(specs_dir: Path, out_dir: Path, check_only: bool, force: bool, kati
 
 
 def _report_generate(result: Any, out_dir: Path, check_only: bool) -> int:
+    for note in result.notes:
+        click.echo(note, err=True)
     for warning in result.warnings:
         click.echo(warning.format(), err=True)
     changes = result.changes

@@ -45,13 +45,19 @@ def atomic_write(path: Path, content: str | bytes, *, mode: int = 0o644) -> None
 
 
 def cache_dir() -> Path:
-    """katib-gitops' folder in the user's cache; OSError when there is no home to put it in."""
-    base = os.environ.get("XDG_CACHE_HOME")
-    if not base:
+    """katib-gitops' folder in the user's cache; OSError when there is no home to put it in.
+
+    A relative XDG_CACHE_HOME is ignored, as the XDG Base Directory spec says (it would put the
+    cache in whatever folder the tool runs in): ~/.cache is used instead.
+    """
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    if not os.path.isabs(base):
         try:
             base = str(Path.home() / ".cache")
         except (RuntimeError, KeyError) as exc:  # no HOME and no passwd entry
             raise OSError(f"no cache folder: {exc}") from None
+        if not os.path.isabs(base):  # a relative HOME: no cache rather than one in the working folder
+            raise OSError(f"no cache folder: HOME is relative ({base})")
     return Path(base) / "katib-gitops"
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from katib_gitops.commands.generate import lock, output_tree, repeat_record, swap
+from katib_gitops.commands.generate import interrupts, lock, output_tree, repeat_record, swap
 from katib_gitops.core import workers
 from katib_gitops.core.diagnostics import Diagnostic, FindingsError, Severity, UsageError
 from katib_gitops.expand import overlays
@@ -31,6 +31,7 @@ class GenerateResult:
     files: int  # in the output, the manifest included
     written: bool
     warnings: tuple[Diagnostic, ...] = ()
+    notes: tuple[str, ...] = ()  # what else was done: leftovers of an earlier run removed, an interrupt held off
 
 
 def load_checked(specs_dir: Path, katib_config: Path | None = None) -> tuple[SpecSet, list[Diagnostic]]:
@@ -84,8 +85,10 @@ def generate(options: GenerateOptions) -> GenerateResult:
     """Check every spec, then replace the output folder with the new tree, all or nothing.
 
     Runs under the output's lock (generator/commands/generate/lock.py); a run killed earlier is recovered
-    first (generator/commands/generate/swap.py). Writes nothing when nothing changed.
+    first (generator/commands/generate/swap.py). Writes nothing when nothing changed. A Ctrl-C after the
+    swap is held off until the run has finished (generator/commands/generate/interrupts.py).
     """
+    options = _safe_output(options)
     out = options.out_dir
     if os.path.lexists(out) and not os.path.islink(out) and not out.is_dir():
         raise UsageError(f"{out}: output path exists and is not a directory")
@@ -96,10 +99,64 @@ def generate(options: GenerateOptions) -> GenerateResult:
         return unchanged
     spec_set, warnings = load_checked(options.specs_dir, options.katib_config)
     files = planned_files(spec_set)
-    changes, written = write_planned(files, options)
-    if fingerprint and (written or changes.empty):  # the output now is what these inputs generate
-        repeat_record.record(out, fingerprint, output_tree.sha256(output_tree.manifest_file(files).content), warnings)
-    return GenerateResult(changes, len(files) + 1, written=written, warnings=tuple(warnings))  # + the manifest
+    notes: list[str] = []
+    with interrupts.AfterCommit() as gate:
+        changes, written = write_planned(files, options, notes, gate.commit)
+        if fingerprint and (written or changes.empty):  # the output now is what these inputs generate
+            manifest_digest = output_tree.sha256(output_tree.manifest_file(files).content)
+            repeat_record.record(out, fingerprint, manifest_digest, warnings)
+    if gate.interrupted:
+        notes.append(f"{out}: interrupted after the new output was in place; it is complete")
+    count = len(files) + 1  # the manifest too
+    return GenerateResult(changes, count, written=written, warnings=tuple(warnings), notes=tuple(notes))
+
+
+def _safe_output(options: GenerateOptions) -> GenerateOptions:
+    """Refuse (UsageError, exit 2) an output folder that generate's swap would take from under something else.
+
+    generate replaces its output folder as a whole, so the folder must not be, or hold, the working
+    folder, the specs folder or a repository's root, nor lie inside the specs folder (the next run
+    would read its files as specs). Checked before anything is written. An output spelled `.`, `..`
+    or `x/..` is named by its absolute path from here on.
+    """
+    here = Path(_working_folder())
+    given = options.out_dir
+    if given.name in ("", ".", ".."):
+        out = Path(os.path.realpath(given))
+        options = dataclasses.replace(options, out_dir=out)
+    else:
+        out = Path(os.path.realpath(given.parent)) / given.name  # the folder itself may be a link: scan refuses it
+    specs = Path(os.path.realpath(options.specs_dir))
+    why = ""
+    for label, folder in (("the working folder", here), ("the specs folder", specs)):
+        if out == folder:
+            why = f"it is {label}, {folder}"
+        elif out in folder.parents:
+            why = f"it holds {label}, {folder}"
+        if why:
+            break
+    if not why and specs in out.parents:
+        why = f"it is inside the specs folder {specs}, whose files generate reads as specs"
+    if not why and os.path.lexists(out / ".git"):
+        why = f"it is the root of a repository ({out / '.git'})"
+    if why:
+        raise UsageError(
+            f"{given}: refusing to write the output there: {why}. generate replaces its output folder "
+            "as a whole; give it a folder of its own (--out, default overlays)"
+        )
+    return options
+
+
+def _working_folder() -> str:
+    try:
+        return os.getcwd()
+    except OSError as exc:
+        named = os.environ.get("PWD", "")
+        where = f"{named}: the working folder" if named else "the working folder"
+        raise UsageError(
+            f"{where} cannot be found ({exc.strerror or exc}): it was deleted or moved away; "
+            "change to a folder that exists and run again"
+        ) from None
 
 
 def _unchanged(options: GenerateOptions, fingerprint: str) -> GenerateResult | None:
@@ -112,33 +169,49 @@ def _unchanged(options: GenerateOptions, fingerprint: str) -> GenerateResult | N
     if found is None:
         return None
     manifest_digest, warnings = found
-    with _output_held(options) as tree:
+    notes: list[str] = []
+    with _output_held(options, notes) as tree:
         entry = tree.get(output_tree.MANIFEST)
-        if entry is None or entry.kind != "file" or entry.digest != manifest_digest:
+        if entry is None or entry.kind != "file" or entry.size > output_tree.MANIFEST_LIMIT:
+            return None
+        if output_tree.file_digest(out / output_tree.MANIFEST) != manifest_digest:
             return None
         manifest = output_tree.read_manifest(out, tree)
+        tree = output_tree.with_digests(out, tree, manifest)
         if any(tree.get(path) is None or tree[path].digest != digest for path, digest in manifest.items()):
             return None
-    return GenerateResult(output_tree.Changes(), len(manifest) + 1, written=False, warnings=tuple(warnings))
+    return GenerateResult(
+        output_tree.Changes(), len(manifest) + 1, written=False, warnings=tuple(warnings), notes=tuple(notes)
+    )
 
 
-def write_planned(files: list[output_tree.OutputFile], options: GenerateOptions) -> tuple[output_tree.Changes, bool]:
-    """The write phase of generate: lock, recover, compare, refuse foreign edits, swap the new tree in."""
+def write_planned(
+    files: list[output_tree.OutputFile],
+    options: GenerateOptions,
+    notes: list[str] | None = None,
+    on_commit: Callable[[], None] = lambda: None,
+) -> tuple[output_tree.Changes, bool]:
+    """The write phase of generate: lock, recover, compare, refuse foreign edits, swap the new tree in.
+
+    What recovery did goes to `notes`; `on_commit` is called just before the swap (see output_tree.apply).
+    """
     out = options.out_dir
-    with _output_held(options) as tree:
+    with _output_held(options, [] if notes is None else notes) as tree:
         manifest = output_tree.read_manifest(out, tree)
+        tree = output_tree.with_digests(out, tree, manifest)
         changes = output_tree.compare(out, files, manifest, tree)
         if options.check_only or changes.empty:
             return changes, False
         _refuse_foreign_edits(changes, options, files)
-        output_tree.apply(out, files, changes, manifest, tree)
+        output_tree.apply(out, files, changes, manifest, tree, on_commit=on_commit)
     return changes, True
 
 
 @contextlib.contextmanager
-def _output_held(options: GenerateOptions) -> Iterator[dict[str, output_tree.Entry]]:
-    """The output folder's tree, under the lock: shared for a check (refused after an interrupted
-    write), exclusive for a write (an interrupted write recovered first)."""
+def _output_held(options: GenerateOptions, notes: list[str]) -> Iterator[dict[str, output_tree.Entry]]:
+    """The output folder's tree (without digests: output_tree.with_digests), under the lock: shared for
+    a check (refused after an interrupted write), exclusive for a write (an interrupted write recovered
+    first, what was done added to `notes`)."""
     out = options.out_dir
     with lock.hold(out, exclusive=not options.check_only):
         if options.check_only:
@@ -147,13 +220,14 @@ def _output_held(options: GenerateOptions) -> Iterator[dict[str, output_tree.Ent
                     f"{out}: an interrupted generate left the output folder aside; "
                     "run `katib-gitops generate` to restore it"
                 )
-        else:
-            swap.recover(out)
+        elif done := swap.recover(out):
+            notes.extend(done.splitlines())
         yield output_tree.scan(out)
 
 
 DIFF_LINES = 12  # per file, in the refusal message
 DIFF_FILES = 5
+DIFF_BYTES = 1 << 20  # a larger file edited by hand is named without a diff
 
 
 def _refuse_foreign_edits(
@@ -194,9 +268,9 @@ def _short_diff(out: Path, path: str, planned: str) -> str:
     import difflib
 
     try:
-        on_disk = output_tree._read_regular(out / path).decode("utf-8", "replace")
+        on_disk = output_tree.read_bounded(out / path, DIFF_BYTES).decode("utf-8", "replace")
     except UsageError as exc:
-        return f"  ({exc})"
+        return f"  ({exc}: no diff shown)"
     lines = list(
         difflib.unified_diff(
             on_disk.splitlines(),

@@ -22,13 +22,15 @@ from katib_gitops.core.diagnostics import UsageError
 
 
 def pid_file(out_dir: Path) -> Path:
-    return out_dir.parent / f".{out_dir.name}.katib-gitops.pid"
+    out = out_dir.absolute()
+    return out.parent / f".{out.name}.katib-gitops.pid"
 
 
 @contextlib.contextmanager
 def hold(out_dir: Path, *, exclusive: bool = True) -> Iterator[None]:
     """Hold the lock of `out_dir` for the block; UsageError (exit 2) at once when another run holds it."""
     parent = out_dir.absolute().parent
+    pid = pid_file(out_dir)  # absolute: removed below even if the working folder goes away meanwhile
     try:
         parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(parent, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | os.O_CLOEXEC)
@@ -44,21 +46,20 @@ def hold(out_dir: Path, *, exclusive: bool = True) -> Iterator[None]:
             if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
                 raise UsageError(f"{parent}: cannot lock: {exc.strerror or exc}") from exc
             raise UsageError(_busy_message(out_dir)) from None
-        if exclusive:
-            _write_pid(out_dir)
         try:
+            if exclusive:
+                _write_pid(pid)
             yield
         finally:
             if exclusive:
                 with contextlib.suppress(OSError):
-                    pid_file(out_dir).unlink()
+                    pid.unlink()
     finally:
         os.close(fd)  # releases the lock
 
 
-def _write_pid(out_dir: Path) -> None:
+def _write_pid(path: Path) -> None:
     with contextlib.suppress(OSError):  # only for the message; a read-only folder fails later, clearly
-        path = pid_file(out_dir)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0), 0o644)
         try:
             os.write(fd, f"{os.getpid()}\n".encode())

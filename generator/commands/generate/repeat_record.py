@@ -32,7 +32,7 @@ PACKAGE = Path(__file__).resolve().parents[2]  # katib_gitops: every module of t
 
 def cache_name(out_dir: Path) -> str:
     """The record's file under core.files.cache_dir(), one per output folder."""
-    return f"generate/{hashlib.sha256(str(out_dir.resolve()).encode()).hexdigest()[:24]}.json"
+    return f"generate/{hashlib.sha256(os.fsencode(out_dir.resolve())).hexdigest()[:24]}.json"
 
 
 def _tool_fingerprint() -> str:
@@ -40,7 +40,7 @@ def _tool_fingerprint() -> str:
 
     digest = hashlib.sha256()
     for path in sorted([*PACKAGE.rglob("*.py"), *schema_dir().glob("*.json")]):
-        digest.update(path.as_posix().encode() + b"\0" + path.read_bytes())
+        digest.update(os.fsencode(path) + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
 
@@ -49,7 +49,8 @@ def inputs_fingerprint(specs_dir: Path, files: Sequence[Path], katib_config: Pat
     from katib_gitops.yamlio.reader import read_bytes
 
     digest = hashlib.sha256(_tool_fingerprint().encode())
-    digest.update(f"{specs_dir}\0{specs_dir.resolve()}\0{os.getcwd()}\0".encode())
+    for where in (specs_dir, specs_dir.resolve(), os.getcwd()):  # bytes: a name need not be valid UTF-8
+        digest.update(os.fsencode(where) + b"\0")
     named = [(path.relative_to(specs_dir).as_posix(), path) for path in files]
     if katib_config is not None:  # the spec checks depend on it
         named.append((f"\0katib-config\0{katib_config}", katib_config))
@@ -58,7 +59,7 @@ def inputs_fingerprint(specs_dir: Path, files: Sequence[Path], katib_config: Pat
             content = read_bytes(path, name)
         except (UsageError, FindingsError):
             return None
-        digest.update(name.encode() + b"\0" + hashlib.sha256(content).digest())
+        digest.update(os.fsencode(name) + b"\0" + hashlib.sha256(content).digest())
     return digest.hexdigest()
 
 

@@ -24,7 +24,7 @@ import os
 import shutil
 import stat
 import sys
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from pathlib import Path
 
 from katib_gitops.core.diagnostics import UsageError
@@ -45,26 +45,37 @@ def interrupted(out_dir: Path) -> bool:
 
 
 def recover(out_dir: Path) -> str:
-    """Bring the output folder back to a whole tree after a killed run; what was done, or ''.
+    """Bring the output folder back to a whole tree after a run that did not finish; what was done, or ''.
 
-    Call with the lock held.
+    Call with the lock held. UsageError (exit 2) when a leftover cannot be put back or removed.
     """
     new, old = paths(out_dir)
-    done = ""
-    try:
-        if interrupted(out_dir):
+    done = []
+    if interrupted(out_dir):
+        try:
             os.rename(old, out_dir)
-            _fsync_dir(out_dir.absolute().parent)
-            done = f"{out_dir}: restored the previous output after an interrupted generate"
-        for leftover in (new, old):
-            if os.path.lexists(leftover):
-                _remove(leftover)
-                done = done or f"{out_dir}: removed what an interrupted generate left"
-    except OSError as exc:
-        raise UsageError(
-            f"{out_dir}: cannot recover from an interrupted generate: {exc.strerror or exc} ({exc.filename})"
-        ) from exc
-    return done
+        except OSError as exc:
+            raise UsageError(
+                f"{out_dir}: an interrupted generate left the output folder aside as {old}, and it cannot be "
+                f"renamed back: {exc.strerror or exc}; rename it back by hand"
+            ) from exc
+        _fsync_dir(out_dir.absolute().parent)
+        done.append(f"{out_dir}: restored the previous output, which an interrupted generate had left aside")
+    for leftover in (new, old):
+        if not os.path.lexists(leftover):
+            continue
+        try:
+            _remove(leftover)
+        except OSError as exc:
+            raise UsageError(
+                f"{leftover}: left beside the output folder by an earlier generate that did not finish, and it "
+                f"cannot be removed: {exc.strerror or exc}{_which(exc)}; remove it by hand"
+            ) from exc
+        done.append(
+            f"{out_dir}: removed {leftover.name}, left beside it by an earlier generate that did not finish "
+            "(the output folder is whole)"
+        )
+    return "\n".join(done)
 
 
 def replace_tree(
@@ -73,20 +84,25 @@ def replace_tree(
     carried: Iterable[str],
     keep_empty: Collection[str],
     unchanged: Collection[str],
+    *,
+    on_commit: Callable[[], None] = lambda: None,
 ) -> None:
     """Make `out_dir` hold exactly: `content` (generated files), plus `carried` entries of the old folder.
 
     Unchanged generated files and carried files are hard links to the old ones (copies
     where links are refused). On any error the staging folder is removed and the output
-    folder is left as it was; the error is a UsageError (exit 2).
+    folder is left as it was; the error is a UsageError (exit 2). `on_commit` is called
+    when the new tree is on disk, just before the swap: the point of no return.
     """
     out = out_dir.absolute()
     new, old = paths(out_dir)
+    refuse_pinned(out_dir)
     try:
         if os.path.lexists(new):
             _remove(new)
         _build(out, new, content, carried, keep_empty, unchanged)
         _flush(new)
+        on_commit()
     except OSError as exc:
         with contextlib.suppress(OSError):
             _remove(new)
@@ -98,6 +114,75 @@ def replace_tree(
             _remove(new)
         raise
     _swap(out_dir, out, new, old)
+
+
+# Inode flags that stop even root from removing or renaming an entry: Linux's FS_IMMUTABLE_FL and FS_APPEND_FL
+# (chattr +i, +a; FS_IOC_GETFLAGS = _IOR('f', 1, long)), and BSD's and macOS's chflags (st_flags).
+_LINUX_FLAGS = {0x10: "immutable (chattr +i)", 0x20: "append-only (chattr +a)"}
+_FS_IOC_GETFLAGS = (2 << 30) | (ctypes.sizeof(ctypes.c_long) << 16) | (ord("f") << 8) | 1
+_BSD_FLAGS = {
+    getattr(stat, "UF_IMMUTABLE", 0) | getattr(stat, "SF_IMMUTABLE", 0): "immutable (chflags uchg or schg)",
+    getattr(stat, "UF_APPEND", 0) | getattr(stat, "SF_APPEND", 0): "append-only (chflags uappnd or sappnd)",
+}
+
+
+def refuse_pinned(out_dir: Path) -> None:
+    """UsageError (exit 2) naming the first file or folder of the output (or the folder itself) that cannot be
+    removed or renamed whatever its permissions: swapping a new tree in, then removing the old one, would fail
+    half way. Checked before anything is written."""
+    found = _first_pinned(out_dir)
+    if found:
+        path, what = found
+        raise UsageError(
+            f"{path}: {what}: generate replaces the output folder as a whole, so it must be able to remove or "
+            f"rename every entry in it; clear the flag or move it out of {out_dir}. The output folder is unchanged"
+        )
+
+
+def _first_pinned(root: Path) -> tuple[Path, str] | None:
+    """The first entry under `root` (itself included; links never followed) with an immutable or append-only flag."""
+    pending = [root]
+    while pending:
+        folder = pending.pop()
+        if what := _pinned(folder, folder=True):
+            return folder, what
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name, reverse=True)
+        except OSError:
+            continue  # a folder that cannot be read has no flags we can see
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                pending.append(Path(entry.path))
+            elif entry.is_file(follow_symlinks=False) and (what := _pinned(Path(entry.path), folder=False)):
+                return Path(entry.path), what
+    return None
+
+
+def _pinned(path: Path, *, folder: bool) -> str:
+    """What stops `path` from being removed or renamed (its immutable or append-only flag), or ''."""
+    if hasattr(os.stat_result, "st_flags"):
+        try:
+            flags: int = getattr(os.lstat(path), "st_flags", 0)
+        except OSError:
+            return ""
+        return next((what for bits, what in _BSD_FLAGS.items() if bits and flags & bits), "")
+    if not sys.platform.startswith("linux"):
+        return ""
+    import fcntl
+
+    try:
+        fd = os.open(
+            path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC | (os.O_DIRECTORY if folder else 0)
+        )
+    except OSError:
+        return ""  # unreadable: its flags are unknown, and a failure later says what it is
+    try:
+        flags = int.from_bytes(fcntl.ioctl(fd, _FS_IOC_GETFLAGS, bytes(8))[:4], sys.byteorder)
+    except OSError:
+        return ""  # a filesystem without such flags
+    finally:
+        os.close(fd)
+    return next((what for bits, what in _LINUX_FLAGS.items() if flags & bits), "")
 
 
 def _which(exc: OSError) -> str:
@@ -112,10 +197,12 @@ def _build(
     keep_empty: Collection[str],
     unchanged: Collection[str],
 ) -> None:
-    mode = stat.S_IMODE(os.stat(out).st_mode) if out.is_dir() else 0o755
+    # Folders are made writable for their owner while they are filled, and get their own modes at the end, innermost
+    # first: a read-only folder (hand-made, or the output folder itself) is carried over like any other.
+    modes = [(new, stat.S_IMODE(os.stat(out).st_mode) if out.is_dir() else 0o755)]
     new.parent.mkdir(parents=True, exist_ok=True)
     os.mkdir(new)
-    os.chmod(new, mode)
+    os.chmod(new, 0o700)
     folders: set[str] = set()
     for path in carried:  # sorted: a folder comes before what is in it
         source, target = out / path, new / path
@@ -123,7 +210,8 @@ def _build(
         _parent(new, path, folders)
         if stat.S_ISDIR(info.st_mode):
             os.mkdir(target)
-            os.chmod(target, stat.S_IMODE(info.st_mode))
+            os.chmod(target, 0o700)
+            modes.append((target, stat.S_IMODE(info.st_mode)))
             folders.add(path)
         elif stat.S_ISLNK(info.st_mode):
             os.symlink(os.readlink(source), target)
@@ -140,6 +228,9 @@ def _build(
     for folder in sorted(folders, key=lambda p: p.count("/"), reverse=True):
         if folder not in keep_empty and not os.listdir(new / folder):
             os.rmdir(new / folder)  # emptied by removing stale generated files
+    for target, mode in reversed(modes):
+        if os.path.isdir(target):
+            os.chmod(target, mode)
 
 
 def _parent(new: Path, path: str, folders: set[str]) -> None:
@@ -190,24 +281,29 @@ def _swap(out_dir: Path, out: Path, new: Path, old: Path) -> None:
             return
         if _exchange(new, out):
             _fsync_dir(out.parent)
-            with contextlib.suppress(OSError):
-                _remove(new)  # now the old tree; a leftover is removed by the next run
-            return
-        os.rename(out, old)
-        try:
-            os.rename(new, out)
-        except OSError:
-            os.rename(old, out)
-            raise
-        _fsync_dir(out.parent)
+            previous = new  # the staging path now names the old tree
+        else:
+            os.rename(out, old)
+            try:
+                os.rename(new, out)
+            except OSError:
+                os.rename(old, out)
+                raise
+            _fsync_dir(out.parent)
+            previous = old
     except OSError as exc:
         with contextlib.suppress(OSError):
             _remove(new)
         raise UsageError(
             f"{out_dir}: cannot replace the output folder: {exc.strerror or exc}{_which(exc)}; it is unchanged"
         ) from exc
-    with contextlib.suppress(OSError):
-        _remove(old)
+    try:
+        _remove(previous)
+    except OSError as exc:
+        raise UsageError(
+            f"{out_dir}: the new output is in place, but the previous tree beside it ({previous}) cannot be "
+            f"removed: {exc.strerror or exc}{_which(exc)}; remove it by hand"
+        ) from exc
 
 
 def _exchange(a: Path, b: Path) -> bool:
@@ -248,8 +344,31 @@ def _fsync_dir(folder: Path) -> None:
 
 
 def _remove(path: Path) -> None:
-    """Remove a staging or old tree; links inside are removed, never followed."""
+    """Remove a staging or old tree; links inside are removed, never followed. Read-only folders in it (hand-made
+    ones carried over) are made writable first."""
     if os.path.islink(path) or not os.path.isdir(path):
         os.unlink(path)
-    else:
+        return
+    try:
         shutil.rmtree(path)
+    except OSError:
+        _make_writable(path)
+        try:
+            shutil.rmtree(path)
+        except OSError as exc:
+            found = _first_pinned(path)
+            if found is None:
+                raise
+            raise OSError(exc.errno, f"{exc.strerror}: {found[1]}", str(found[0])) from exc
+
+
+def _make_writable(root: Path) -> None:
+    """Give every folder under `root` (itself included) read, write and search permission for its owner."""
+    pending = [str(root)]
+    while pending:
+        folder = pending.pop()
+        with contextlib.suppress(OSError):
+            mode = stat.S_IMODE(os.lstat(folder).st_mode)
+            if mode & stat.S_IRWXU != stat.S_IRWXU:
+                os.chmod(folder, mode | stat.S_IRWXU)
+            pending.extend(e.path for e in os.scandir(folder) if e.is_dir(follow_symlinks=False))
