@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from katib_gitops.commands.generate import command
+from katib_gitops.core import registry
 from katib_gitops.core.diagnostics import FindingsError
 from katib_gitops.rules import spec_checks
 from tests.helpers import SPEC, TARGETS, spec, write_specs
@@ -222,8 +223,9 @@ def test_warnings_do_not_stop_generation(tmp_path: Path) -> None:
 
 
 def test_every_rule_is_documented_and_listed() -> None:
-    assert len(spec_checks.RULES) >= 10
-    for rule in spec_checks.RULES.values():
+    assert len(registry.checks("SPEC")) >= 10
+    assert {rule.module for rule in registry.checks("SPEC")} == {spec_checks.__name__}
+    for rule in registry.checks("SPEC"):
         assert rule.id.startswith("TS-") and rule.doc.endswith(".") and len(rule.doc) < 200
 
 

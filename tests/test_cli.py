@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from katib_gitops import __version__
 from katib_gitops.cli.main import main
-from katib_gitops.rules.spec_checks import RULES
+from katib_gitops.core.registry import LEVELS, RULES
 from tests.helpers import write_specs
 
 
@@ -24,7 +24,7 @@ def test_version() -> None:
 
 
 def test_rules_lists_every_rule_with_level_severity_and_doc() -> None:
-    from katib_gitops.rules.catalog import all_rules
+    from katib_gitops.cli.catalog import all_rules
 
     code, out, _ = run("rules")
     assert code == 0
@@ -32,9 +32,10 @@ def test_rules_lists_every_rule_with_level_severity_and_doc() -> None:
     listed = all_rules()
     assert len(lines) == len(listed) == len({r.id for r in listed})
     for rule, line in zip(listed, lines):
-        assert line.split()[:3] == [rule.id, rule.level, rule.severity] and line.endswith(rule.doc)
+        assert line.split()[:3] == [rule.id, rule.level, rule.severity.value] and line.endswith(rule.doc)
     ids = {r.id for r in listed}
-    assert set(RULES) <= ids and {"COUNT-04", "TT-15", "G-04", "yaml-syntax"} <= ids
+    assert set(RULES) == ids and {"COUNT-04", "TT-15", "G-04", "yaml-syntax"} <= ids
+    assert {r.level for r in listed} == set(LEVELS)  # migrate's and import's rules too
 
 
 def test_render_prints_the_built_overlay(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

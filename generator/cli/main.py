@@ -289,10 +289,10 @@ def validate(
     help="markdown: the table docs/rules.md is generated from.",
 )
 def rules(output_format: str) -> None:
-    """List every check with its ID, level, severity and a one-line doc."""
+    """List every rule ID katib-gitops reports, with its level, severity and a one-line doc."""
 
     def action() -> int:
-        from katib_gitops.rules.catalog import all_rules, markdown
+        from katib_gitops.cli.catalog import all_rules, markdown
 
         listed = all_rules()
         if output_format == "markdown":
@@ -300,7 +300,7 @@ def rules(output_format: str) -> None:
             return 0
         width = max(len(r.id) for r in listed)
         for item in listed:
-            click.echo(f"{item.id:<{width}}  {item.level:<9}  {item.severity:<7}  {item.doc}")
+            click.echo(f"{item.id:<{width}}  {item.level:<9}  {item.severity.value:<7}  {item.doc}")
         return 0
 
     run(action)

@@ -8,7 +8,8 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from katib_gitops.core.diagnostics import FindingsError
-from katib_gitops.rules.framework import Context, Finding, get, is_blank, rule
+from katib_gitops.core.registry import Finding, rule
+from katib_gitops.rules.framework import Context, get, is_blank
 from katib_gitops.yamlio.documents import load_documents
 
 OBJECTIVE_TYPES = ("minimize", "maximize")

@@ -14,6 +14,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from katib_gitops.core.kinds import COUNT_FIELDS
+from katib_gitops.core.registry import Finding, rule
 from katib_gitops.rules.admission import (
     COLLECTOR,
     NAME_PREFIX,
@@ -25,7 +26,7 @@ from katib_gitops.rules.admission import (
     _template,
     is_meta_reference,
 )
-from katib_gitops.rules.framework import Context, Finding, Path, get, is_blank, rule
+from katib_gitops.rules.framework import Context, Path, get, is_blank
 
 SPEC: Path = ("spec",)
 OBJECTIVE: Path = ("spec", "objective")

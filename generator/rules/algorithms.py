@@ -25,8 +25,9 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
 
 from katib_gitops.core.kinds import NAS_ASSIGNMENTS
+from katib_gitops.core.registry import Finding, rule
 from katib_gitops.rules.admission import META_REFERENCE
-from katib_gitops.rules.framework import Context, Finding, Path, get, is_blank, rule
+from katib_gitops.rules.framework import Context, Path, get, is_blank
 
 ALGORITHM: Path = ("spec", "algorithm")
 SETTINGS: Path = ALGORITHM + ("algorithmSettings",)

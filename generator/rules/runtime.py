@@ -16,6 +16,7 @@ from typing import Any
 
 from katib_gitops.core import kinds
 from katib_gitops.core.diagnostics import Severity
+from katib_gitops.core.registry import Finding, rule
 from katib_gitops.rules.admission import (
     META_REFERENCE,
     PLACEHOLDER,
@@ -24,7 +25,7 @@ from katib_gitops.rules.admission import (
     _template,
     is_meta_reference,
 )
-from katib_gitops.rules.framework import Context, Finding, Path, get, is_blank, rule
+from katib_gitops.rules.framework import Context, Path, get, is_blank
 
 SPEC: Path = ("spec",)
 TRIAL_SPEC: Path = TEMPLATE + ("trialSpec",)

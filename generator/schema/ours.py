@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from katib_gitops.core.diagnostics import Diagnostic
+from katib_gitops.core.registry import declare
 from katib_gitops.yamlio.documents import Document
 
-SCHEMA_RULE = "schema"
+SCHEMA = declare("schema", "TOOL", "The object matches its schema: known fields only, right types.")
 
 
 def schema_dir() -> Path:
@@ -69,7 +70,7 @@ def diagnostics(
     found = []
     for error in checker.iter_errors(instance):
         best = _described(best_match([error]))
-        rule_id = rule_for(best) if rule_for else SCHEMA_RULE
+        rule_id = rule_for(best) if rule_for else SCHEMA.id
         found.append(_diagnostic(document, best, list(base), rule_id))
     return sorted(set(found))
 

@@ -11,9 +11,10 @@ import pytest
 from katib_gitops.commands.generate import command
 from katib_gitops.core.diagnostics import Severity
 from katib_gitops.core.kinds import KATIB_VERSION
+from katib_gitops.core.registry import RULES, Finding
 from katib_gitops.expand import overlays
 from katib_gitops.rules import runtime  # importing it registers its rules
-from katib_gitops.rules.framework import RULES, Finding, context_for
+from katib_gitops.rules.framework import context_for
 from katib_gitops.spec.katib_config import STANDALONE, KatibConfig
 from katib_gitops.yamlio.documents import load_documents
 from tests.validate.helpers import VALID, experiment, findings, paths
@@ -68,7 +69,7 @@ def severity(rule_id: str, finding: Finding) -> Severity:
 
 
 def test_the_valid_experiment_passes_every_runtime_rule() -> None:
-    assert sorted(r.id for r in RULES.values() if r.check.__module__ == runtime.__name__) == list(RUNTIME)
+    assert sorted(r.id for r in RULES.values() if r.module == runtime.__name__) == list(RUNTIME)
     assert {r: findings(r, VALID) for r in RUNTIME} == {r: [] for r in RUNTIME}
     assert all(RULES[r].level == "RUNTIME" and RULES[r].severity is Severity.ERROR for r in RUNTIME)
 
