@@ -9,7 +9,7 @@ from typing import Any
 
 from katib_gitops.core.diagnostics import FindingsError
 from katib_gitops.core.registry import Finding, rule
-from katib_gitops.rules.framework import Context, get, is_blank
+from katib_gitops.rules.framework import Context, get, hashable, is_blank
 from katib_gitops.yamlio.documents import load_documents
 
 OBJECTIVE_TYPES = ("minimize", "maximize")
@@ -187,7 +187,8 @@ def early_stopping_named(ctx: Context) -> Iterator[Finding]:
 @rule("ES-03", "ADMIT-CFG", "The early-stopping algorithm has an image in the katib-config.")
 def early_stopping_configured(ctx: Context) -> Iterator[Finding]:
     early = ctx.spec.get("earlyStopping")
-    if isinstance(early, Mapping) and early.get("algorithmName") not in ctx.config.early_stoppings:
+    name = early.get("algorithmName") if isinstance(early, Mapping) else None
+    if isinstance(early, Mapping) and (not hashable(name) or name not in ctx.config.early_stoppings):
         known = ", ".join(sorted(ctx.config.early_stoppings))
         yield Finding(
             SPEC + ("earlyStopping", "algorithmName"),
@@ -221,7 +222,8 @@ def parameters_xor_nas(ctx: Context) -> Iterator[Finding]:
 
 
 def _parameters(ctx: Context) -> Iterator[tuple[int, Mapping[str, Any], Mapping[str, Any]]]:
-    for index, parameter in enumerate(ctx.spec.get("parameters") or []):
+    parameters = ctx.spec.get("parameters")
+    for index, parameter in enumerate(parameters if isinstance(parameters, list) else []):
         if isinstance(parameter, Mapping):
             space = parameter.get("feasibleSpace")
             yield index, parameter, space if isinstance(space, Mapping) else {}
@@ -367,9 +369,9 @@ def _accepted_trial_parameters(template: Mapping[str, Any]) -> Iterator[tuple[in
         name, reference = entry.get("name"), entry.get("reference")
         if is_blank(name) or is_blank(reference) or "{" in str(name) or "}" in str(name):
             yield index, entry, "TT-10"
-        elif name in names:
+        elif hashable(name) and name in names:
             yield index, entry, "TT-11"
-        elif reference in references:
+        elif hashable(reference) and reference in references:
             yield index, entry, "TT-12"
         else:
             names.add(str(name))
@@ -426,7 +428,7 @@ def is_meta_reference(reference: str) -> bool:
 )
 def trial_parameter_reference_exists(ctx: Context) -> Iterator[Finding]:
     template = _template(ctx)
-    names = {p.get("name") for p in ctx.parameters}
+    names = {name for name in (p.get("name") for p in ctx.parameters) if hashable(name)}
     if template is None or not names:
         return
     for index, entry, problem in _accepted_trial_parameters(template):

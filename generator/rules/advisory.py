@@ -26,7 +26,7 @@ from katib_gitops.rules.admission import (
     _template,
     is_meta_reference,
 )
-from katib_gitops.rules.framework import Context, Path, get, is_blank
+from katib_gitops.rules.framework import Context, Path, get, hashable, is_blank
 
 SPEC: Path = ("spec",)
 OBJECTIVE: Path = ("spec", "objective")
@@ -105,7 +105,8 @@ def metric_strategies(ctx: Context) -> Iterator[Finding]:
     if not isinstance(objective, Mapping) or not isinstance(strategies, list):
         return
     extra = objective.get("additionalMetricNames")
-    known = {objective.get("objectiveMetricName"), *(extra if isinstance(extra, list) else [])}
+    named = (objective.get("objectiveMetricName"), *(extra if isinstance(extra, list) else []))
+    known = {name for name in named if hashable(name)}
     seen: set[Any] = set()
     for index, strategy in enumerate(strategies):
         if not isinstance(strategy, Mapping):
@@ -221,9 +222,10 @@ def parameter_names(ctx: Context) -> Iterator[Finding]:
         where = SPEC + ("parameters", index, "name")
         if is_blank(name):
             yield Finding(where, "parameter name is empty")
-        elif name in seen:
+        elif hashable(name) and name in seen:
             yield Finding(where, f"parameter name {name!r} is duplicated")
-        seen.add(name)
+        if hashable(name):
+            seen.add(name)
 
 
 def _bound_problems(ctx: Context, kind: str, pattern: re.Pattern[str], wanted: str) -> Iterator[Finding]:

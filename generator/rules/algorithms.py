@@ -27,7 +27,7 @@ from typing import Any, NamedTuple
 from katib_gitops.core.kinds import NAS_ASSIGNMENTS
 from katib_gitops.core.registry import Finding, rule
 from katib_gitops.rules.admission import META_REFERENCE
-from katib_gitops.rules.framework import Context, Path, get, is_blank
+from katib_gitops.rules.framework import Context, Path, get, hashable, is_blank
 
 ALGORITHM: Path = ("spec", "algorithm")
 SETTINGS: Path = ALGORITHM + ("algorithmSettings",)
@@ -592,7 +592,7 @@ def _goptuna_space_problem(ctx: Context) -> Finding | None:
         kind = parameter.get("parameterType")
         if kind in ("categorical", "discrete"):
             continue
-        if kind not in parsers:
+        if not hashable(kind) or kind not in parsers:
             return Finding(PARAMETERS + (index, "parameterType"), f"goptuna does not support parameter type {kind!r}")
         parse, expect = parsers[str(kind)]
         for key in ("max", "min", "step"):

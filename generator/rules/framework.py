@@ -10,7 +10,7 @@ Katib's validator does (G-09).
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Hashable, Iterable, Iterator, Mapping
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
@@ -118,6 +118,11 @@ def _get(node: Any, *path: str | int) -> Any:
 
 
 get = _get
+
+
+def hashable(value: Any) -> bool:
+    """False for a list or mapping where Katib wants a string or number: G-03 reports its type, rules compare the rest."""
+    return isinstance(value, Hashable)
 
 
 def is_blank(value: Any) -> bool:

@@ -229,7 +229,9 @@ def primary_container_everywhere(ctx: Context) -> Iterator[Finding]:
     primary = _primary_roles(templates, labels if isinstance(labels, Mapping) else {})
     for role, path, pod in templates:
         containers = get(pod, "spec", "containers")
-        if name in [c.get("name") for c in containers or [] if isinstance(c, Mapping)]:
+        if name in [
+            c.get("name") for c in (containers if isinstance(containers, list) else []) if isinstance(c, Mapping)
+        ]:
             continue
         where = TRIAL_SPEC + path + ("spec", "containers")
         label = f"the {role} pod template" if role else "the pod template"
