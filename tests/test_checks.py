@@ -198,6 +198,16 @@ def test_schema_errors_point_at_the_field(tmp_path: Path, data: dict[str, Any], 
     assert any(r == "schema" and p == path and message in m for r, p, m in found), found
 
 
+def test_two_specs_of_the_same_name_are_refused_at_the_second_name(tmp_path: Path) -> None:
+    folder = write_specs(tmp_path)
+    (folder / "copy.yaml").write_text((folder / "demo.yaml").read_text())
+    with pytest.raises(FindingsError) as caught:
+        command.load(folder)
+    found = [(Path(d.file).name, d.line, d.column, d.rule_id, d.path) for d in caught.value.diagnostics]
+    assert found == [("demo.yaml", 4, 9, "TS-NAME-UNIQUE", "metadata.name")]
+    assert caught.value.diagnostics[0].message == f"spec name 'demo' is also used in {folder}/copy.yaml"
+
+
 def test_unknown_fields_get_a_did_you_mean_hint(tmp_path: Path) -> None:
     folder = write_specs(tmp_path, spec(trial={**TRIAL, "imagePullPolcy": "Always"}))
     with pytest.raises(FindingsError) as caught:
