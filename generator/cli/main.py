@@ -162,8 +162,10 @@ def migrate(files: tuple[str, ...], write: bool, katib_version: tuple[int, int],
 
         migrations, problems = core.migrate_paths(files, katib_version=katib_version)
         errors = [*problems, *(d for m in migrations for d in m.errors)]
-        for item in [*sorted(d for m in migrations for d in m.warnings), *(n for m in migrations for n in m.notes)]:
-            click.echo(item.format(), err=True)
+        for warning in sorted(d for m in migrations for d in m.warnings):
+            click.echo(warning.format(), err=True)
+        for note in (n for m in migrations for n in m.notes):
+            click.echo(note.format(), err=True)
         if not write:
             click.echo(core.stdout_text(migrations), nl=False)
         elif not errors:

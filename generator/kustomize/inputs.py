@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import stat
 from collections.abc import Callable, Iterator, Sequence
@@ -119,16 +120,20 @@ def _kind(path: Path, name: str) -> str:
 
 
 def _walk(root: Path, render_kustomizations: bool) -> Iterator[tuple[str, Loader]]:
-    for here, subdirs, files in walk(root, skip_hidden=True):
+    for here, _subdirs, files in walk(root, skip_hidden=True):
         if render_kustomizations and any(n in files for n in render.KUSTOMIZATION_NAMES):
             display = here.as_posix()
-            yield display, (lambda d=here, shown=display: _render(d, shown))
+            yield display, functools.partial(_render, here, display)
             continue
         for file_name in sorted(files):
             if file_name.endswith(YAML_SUFFIXES):
                 path = here / file_name
                 shown = path.as_posix()
-                yield shown, (lambda p=path, s=shown: _parse(read_text(p, s), s))
+                yield shown, functools.partial(_read_and_parse, path, shown)
+
+
+def _read_and_parse(path: Path, display: str) -> Source:
+    return _parse(read_text(path, display), display)
 
 
 def _parse(text: str, display: str) -> Source:

@@ -124,7 +124,8 @@ def render(files: Files, directory: str, _seen: tuple[str, ...] = ()) -> list[di
                             document.diagnostic(
                                 ["namespace"],
                                 RULE,
-                                f"cannot set the namespace of a resource whose metadata is not a mapping ({resource.get('kind')})",
+                                "cannot set the namespace of a resource whose metadata is not a mapping "
+                                f"({resource.get('kind')})",
                             )
                         ]
                     )
@@ -172,7 +173,8 @@ def _refuse_unsupported(document: Document) -> None:
                     [field],
                     RULE,
                     f"kustomization field '{field}' is not supported by the in-process renderer",
-                    hint="katib-gitops emits only resources, namespace and JSON6902 patches; use `kubectl kustomize` for others",
+                    hint="katib-gitops emits only resources, namespace and JSON6902 patches; "
+                    "use `kubectl kustomize` for others",
                     at_key=True,
                 )
                 for field in unknown
@@ -191,7 +193,10 @@ def _load_resource(
     if files.is_dir(path):
         if path not in files.rendered:  # a base shared by many overlays is rendered once
             files.rendered[path] = render(files, path, seen)
-        return jsonpatch.clone(files.rendered[path])  # patches and namespaces change what they get
+        cloned: list[dict[str, Any]] = jsonpatch.clone(
+            files.rendered[path]
+        )  # patches and namespaces change what they get
+        return cloned
     _restrict(files, path, directory, owner, ["resources", index])
     text = files.read(path)
     if text is None:
@@ -200,7 +205,10 @@ def _load_resource(
 
 
 def _restrict(files: Files, path: str, directory: str, owner: Document, where: list[str | int]) -> None:
-    """kustomize's default load restriction (LoadRestrictionsRootOnly): a file must lie in or under its kustomization's folder."""
+    """kustomize's default load restriction (LoadRestrictionsRootOnly).
+
+    A file must lie in or under its kustomization's folder.
+    """
     inside = getattr(files, "inside", None)
     if inside is not None and not inside(path, directory):
         raise FindingsError(
@@ -218,7 +226,7 @@ def _restrict(files: Files, path: str, directory: str, owner: Document, where: l
 def _apply_patch(
     files: Files, directory: str, resources: list[dict[str, Any]], patch: Any, owner: Document, index: int
 ) -> list[dict[str, Any]]:
-    where = ["patches", index]
+    where: list[str | int] = ["patches", index]
     if not isinstance(patch, dict):
         raise FindingsError(
             [owner.diagnostic(where, RULE, "a patch must be a mapping with 'target' and 'patch' or 'path'")]

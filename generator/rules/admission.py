@@ -143,7 +143,7 @@ def objective_metric(ctx: Context) -> Iterator[Finding]:
 def objective_not_additional(ctx: Context) -> Iterator[Finding]:
     objective = ctx.spec.get("objective")
     extra = objective.get("additionalMetricNames") if isinstance(objective, Mapping) else None
-    if isinstance(extra, list) and objective.get("objectiveMetricName") in extra:
+    if isinstance(objective, Mapping) and isinstance(extra, list) and objective.get("objectiveMetricName") in extra:
         index = extra.index(objective["objectiveMetricName"])
         yield Finding(
             SPEC + ("objective", "additionalMetricNames", index),
@@ -520,7 +520,7 @@ def configmap_template_exists(ctx: Context) -> Iterator[Finding]:
 def trial_parameter_used(ctx: Context) -> Iterator[Finding]:
     template = _template(ctx)
     text = template_text(template, ctx) if template is not None else None
-    if text is None:
+    if template is None or text is None:
         return
     for index, entry, problem in _accepted_trial_parameters(template):
         if problem is None and "${trialParameters.%s}" % entry["name"] not in text:
@@ -539,7 +539,7 @@ def trial_parameter_used(ctx: Context) -> Iterator[Finding]:
 def placeholders_declared(ctx: Context) -> Iterator[Finding]:
     template = _template(ctx)
     text = template_text(template, ctx) if template is not None else None
-    if text is None:
+    if template is None or text is None:
         return
     for _, entry, problem in _accepted_trial_parameters(template):
         if problem is None:
@@ -705,7 +705,7 @@ def filter_formats(ctx: Context) -> Iterator[Finding]:
     if kind not in ("File", "TensorFlowEvent", "PrometheusMetric", "Custom") or not isinstance(formats, list):
         return
     for index, pattern in enumerate(formats):
-        where = COLLECTOR + ("source", "filter", "metricsFormat", index)
+        where: tuple[str | int, ...] = (*COLLECTOR, "source", "filter", "metricsFormat", index)
         try:
             re.compile(str(pattern))
         except re.error as exc:

@@ -63,9 +63,9 @@ def objective_metrics(spec: TuningSpec, _: SpecSet) -> Iterator[Finding]:
         and collector.get("kind") in ("StdOut", "File")
         and collector.get("format", "TEXT") == "TEXT"
     )
-    for where, name in [(["spec", "objective", "metric"], objective["metric"])] + [
-        (["spec", "objective", "additionalMetrics", i], m) for i, m in enumerate(extra)
-    ]:
+    named: list[tuple[list[str | int], Any]] = [(["spec", "objective", "metric"], objective["metric"])]
+    named += [(["spec", "objective", "additionalMetrics", i], m) for i, m in enumerate(extra)]
+    for where, name in named:
         if default_filter and not DEFAULT_METRIC_NAME.fullmatch(name):
             yield Finding(
                 where,
@@ -253,7 +253,7 @@ def _named_delivery(spec: TuningSpec, text: str) -> Iterator[Finding]:
                     hint="write it where the value belongs, e.g. in args or env",
                 )
     for index, meta in enumerate(spec.trial.get("metadataParameters", [])):
-        where = ["spec", "trial", "metadataParameters", index]
+        where: list[str | int] = ["spec", "trial", "metadataParameters", index]
         keyed = META_KEY.match(meta["reference"])
         if keyed and keyed.group(2) not in (metadata.get(keyed.group(1).lower()) or {}):
             yield Finding(
@@ -475,7 +475,7 @@ def targets_declared(spec: TuningSpec, spec_set: SpecSet) -> Iterator[Finding]:
 def _profile_fits(
     spec: TuningSpec, body: dict[str, Any] | Any, name: str, kind: kinds.TrialKind | None, index: int
 ) -> Iterator[Finding]:
-    where = ["spec", "targets", "profiles", index]
+    where: list[str | int] = ["spec", "targets", "profiles", index]
     pod_fields = [k for k in ("nodeSelector", "tolerations", "runtimeClassName") if k in body]
     if kind is None and set(body) - {"description", "budget"}:
         yield Finding(where, f"profile '{name}' changes pods, but the trialSpec kind is unknown to katib-gitops")

@@ -136,4 +136,4 @@ def _one_of_message(error: Any) -> str:
         return "give either the short form (kind, image, ...) or a raw trialSpec, not both"
     if isinstance(error.instance, dict):
         return "the short form needs at least 'kind' and 'image' (or give a raw 'trialSpec')"
-    return error.message
+    return str(error.message)

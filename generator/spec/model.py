@@ -70,7 +70,8 @@ class TuningSpec:
 
     @property
     def trial(self) -> Mapping[str, Any]:
-        return self.body["trial"]
+        trial: Mapping[str, Any] = self.body["trial"]
+        return trial
 
 
 @dataclasses.dataclass(frozen=True)
@@ -80,7 +81,8 @@ class Profile:
 
     @property
     def budget(self) -> Mapping[str, Any]:
-        return self.body.get("budget", {})
+        budget: Mapping[str, Any] = self.body.get("budget", {})
+        return budget
 
 
 @dataclasses.dataclass(frozen=True)
@@ -286,7 +288,10 @@ MAX_LABEL = 63
 
 
 def name_problems(document: Document) -> list[Diagnostic]:
-    """Names that become paths (spec name, namespaces, profiles) are ASCII DNS labels: no '/', '..', control characters or look-alikes."""
+    """Names that become paths (spec name, namespaces, profiles) are ASCII DNS labels.
+
+    No '/', '..', control characters or look-alikes.
+    """
     data = document.data
     spec = data.get("spec") or {}
     found: list[tuple[list[str | int], Any]] = []
