@@ -242,7 +242,10 @@ def test_every_rule_is_documented_and_listed() -> None:
 def metadata_spec(
     *metadata: dict[str, str], labels: dict[str, str] | None = None, env_value: str = "${trialParameters.trialName}"
 ) -> dict[str, Any]:
-    """A raw Job trial reading its own name through a metadata parameter (Katib's trial-metadata-substitution example)."""
+    """A raw Job trial reading its own name through a metadata parameter.
+
+    Katib's trial-metadata-substitution example.
+    """
     container = {"name": "training", "image": "x", "env": [{"name": "TRIAL_NAME", "value": env_value}]}
     job = {
         "apiVersion": "batch/v1",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import click
@@ -31,7 +32,7 @@ def test_rules_lists_every_rule_with_level_severity_and_doc() -> None:
     lines = out.splitlines()
     listed = all_rules()
     assert len(lines) == len(listed) == len({r.id for r in listed})
-    for rule, line in zip(listed, lines):
+    for rule, line in zip(listed, lines, strict=True):
         assert line.split()[:3] == [rule.id, rule.level, rule.severity.value] and line.endswith(rule.doc)
     ids = {r.id for r in listed}
     assert set(RULES) == ids and {"COUNT-04", "TT-15", "G-04", "yaml-syntax"} <= ids
@@ -87,7 +88,6 @@ def test_a_specs_folder_without_targets_is_reported(tmp_path: Path, monkeypatch:
 
 def _console_script(*args: str, stdout: int | None = None) -> subprocess.CompletedProcess[str]:
     """The installed entry point (katib_gitops.cli.console:entry), as pre-commit and CI run it."""
-    import subprocess
     import sys
 
     code = "import sys; from katib_gitops.cli.console import entry; sys.argv = ['katib-gitops', *sys.argv[1:]]; entry()"

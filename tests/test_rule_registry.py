@@ -1,4 +1,4 @@
-"""The rule registry (core/registry.py): one record per ID, two ways to register, and a runner that never hides a crash."""
+"""The rule registry (core/registry.py): one record per ID, two ways to register, a runner that never hides a crash."""
 
 from __future__ import annotations
 

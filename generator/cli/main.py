@@ -71,7 +71,10 @@ def main() -> None:
 @click.option(
     "--katib-config",
     type=click.Path(path_type=Path),
-    help="The cluster's KatibConfig (or its ConfigMap): algorithms and collectors the specs may use. Default: Katib's standalone install.",
+    help=(
+        "The cluster's KatibConfig (or its ConfigMap): algorithms and collectors the specs may use. Default: Katib's "
+        "standalone install."
+    ),
 )
 @max_file_size_option
 def generate(specs_dir: Path, out_dir: Path, check_only: bool, force: bool, katib_config: Path | None) -> None:
@@ -231,14 +234,20 @@ def migrate(files: tuple[str, ...], write: bool, katib_version: tuple[int, int],
     "previous",
     multiple=True,
     metavar="PATH",
-    help="Manifests as deployed now (e.g. the base branch's overlays): an Experiment of the same namespace and name may change only its trial counts [UPD-05] (repeatable).",
+    help=(
+        "Manifests as deployed now (e.g. the base branch's overlays): an Experiment of the same namespace and name "
+        "may change only its trial counts [UPD-05] (repeatable)."
+    ),
 )
 @click.option(
     "--trial-templates",
     "trial_templates",
     multiple=True,
     metavar="PATH",
-    help="ConfigMaps holding configMap trial templates, as in the cluster: such templates are then checked too [TT-08, TT-15, TT-16, TT-17] (repeatable).",
+    help=(
+        "ConfigMaps holding configMap trial templates, as in the cluster: such templates are then checked too "
+        "[TT-08, TT-15, TT-16, TT-17] (repeatable)."
+    ),
 )
 @max_file_size_option
 def validate(
@@ -327,7 +336,10 @@ def rules(output_format: str) -> None:
     "trial_templates",
     multiple=True,
     metavar="PATH",
-    help="ConfigMaps holding configMap trial templates: the validator then checks such Experiments' templates (repeatable).",
+    help=(
+        "ConfigMaps holding configMap trial templates: the validator then checks such Experiments' templates "
+        "(repeatable)."
+    ),
 )
 @max_file_size_option
 def import_command(

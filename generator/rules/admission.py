@@ -314,7 +314,8 @@ def primary_container_set(ctx: Context) -> Iterator[Finding]:
 @rule(
     "TT-03",
     "ADMIT",
-    "successCondition and failureCondition are set (Katib fills them only for Job, TFJob, PyTorchJob, XGBoostJob, MPIJob, TrainJob).",
+    "successCondition and failureCondition are set (Katib fills them only for Job, TFJob, PyTorchJob, XGBoostJob, "
+    "MPIJob, TrainJob).",
 )
 def conditions_set(ctx: Context) -> Iterator[Finding]:
     template = _template(ctx)
@@ -458,7 +459,8 @@ CONFIGMAP_KEYS = ("configMapNamespace", "configMapName", "templatePath")
 @rule(
     "TT-17",
     "ADMIT",
-    "A configMap trial template, its placeholders filled in, reads as one object (checked when --trial-templates gives it).",
+    "A configMap trial template, its placeholders filled in, reads as one object (checked when --trial-templates "
+    "gives it).",
 )
 def configmap_template_parses(ctx: Context) -> Iterator[Finding]:
     template = _template(ctx)
@@ -480,7 +482,8 @@ def configmap_template_parses(ctx: Context) -> Iterator[Finding]:
     if not isinstance(first, dict):
         yield Finding(
             TEMPLATE + ("configMap",),
-            f"unable to convert the {_source_name(template)} to an object: it is {'empty' if first is None else 'a ' + type(first).__name__}",
+            f"unable to convert the {_source_name(template)} to an object: it is "
+            f"{'empty' if first is None else 'a ' + type(first).__name__}",
         )
 
 
@@ -507,7 +510,8 @@ def configmap_template_exists(ctx: Context) -> Iterator[Finding]:
     if ctx.trial_template_text(namespace, name, key) is None:
         yield Finding(
             TEMPLATE + ("configMap",),
-            f"unable to parse spec.trialTemplate: no key {key} in ConfigMap {namespace}/{name} among the trial templates given",
+            f"unable to parse spec.trialTemplate: no key {key} in ConfigMap {namespace}/{name} among the trial "
+            "templates given",
             "pass the ConfigMap that holds the template with --trial-templates, or fix the reference",
         )
 
@@ -515,7 +519,8 @@ def configmap_template_exists(ctx: Context) -> Iterator[Finding]:
 @rule(
     "TT-15",
     "ADMIT",
-    "Every trialParameter appears as ${trialParameters.<name>} in the trial template (trialSpec, or a configMap template given with --trial-templates).",
+    "Every trialParameter appears as ${trialParameters.<name>} in the trial template (trialSpec, or a configMap "
+    "template given with --trial-templates).",
 )
 def trial_parameter_used(ctx: Context) -> Iterator[Finding]:
     template = _template(ctx)
@@ -523,7 +528,7 @@ def trial_parameter_used(ctx: Context) -> Iterator[Finding]:
     if template is None or text is None:
         return
     for index, entry, problem in _accepted_trial_parameters(template):
-        if problem is None and "${trialParameters.%s}" % entry["name"] not in text:
+        if problem is None and f"${{trialParameters.{entry['name']}}}" not in text:
             yield Finding(
                 TEMPLATE + ("trialParameters", index, "name"),
                 f"${{trialParameters.{entry['name']}}} does not appear in the {_source_name(template)}",
@@ -534,7 +539,8 @@ def trial_parameter_used(ctx: Context) -> Iterator[Finding]:
 @rule(
     "TT-16",
     "ADMIT",
-    "Every ${trialParameters.x} in the trial template (trialSpec, or a configMap template given with --trial-templates) is a declared trialParameter.",
+    "Every ${trialParameters.x} in the trial template (trialSpec, or a configMap template given with "
+    "--trial-templates) is a declared trialParameter.",
 )
 def placeholders_declared(ctx: Context) -> Iterator[Finding]:
     template = _template(ctx)
@@ -543,7 +549,7 @@ def placeholders_declared(ctx: Context) -> Iterator[Finding]:
         return
     for _, entry, problem in _accepted_trial_parameters(template):
         if problem is None:
-            text = text.replace("${trialParameters.%s}" % entry["name"], "x")
+            text = text.replace(f"${{trialParameters.{entry['name']}}}", "x")
     unknown = sorted(set(PLACEHOLDER.findall(text)))
     if unknown:
         where = "trialSpec" if "trialSpec" in template else "configMap"
@@ -686,12 +692,15 @@ def custom_container(ctx: Context) -> Iterator[Finding]:
 def custom_source(ctx: Context) -> Iterator[Finding]:
     kind, source = _collector(ctx)
     path = source.get("fileSystemPath")
-    if kind == "Custom" and isinstance(path, Mapping):
-        if path.get("kind") not in ("File", "Directory") or not str(path.get("path", "")).startswith("/"):
-            yield Finding(
-                COLLECTOR + ("source", "fileSystemPath"),
-                "source is invalid: an absolute path of kind File or Directory is required",
-            )
+    if (
+        kind == "Custom"
+        and isinstance(path, Mapping)
+        and (path.get("kind") not in ("File", "Directory") or not str(path.get("path", "")).startswith("/"))
+    ):
+        yield Finding(
+            COLLECTOR + ("source", "fileSystemPath"),
+            "source is invalid: an absolute path of kind File or Directory is required",
+        )
 
 
 @rule(

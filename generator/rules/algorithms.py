@@ -302,7 +302,8 @@ def _hyperopt_parameter(index: int, distribution: str, space: Mapping[str, Any])
         if logarithmic and key != "step" and value <= 0:
             yield Finding(
                 _bound(index, key),
-                f"distribution {distribution} needs min and max greater than 0 (hyperopt takes their logarithm); {key} is {text!r}",
+                f"distribution {distribution} needs min and max greater than 0 (hyperopt takes their logarithm); "
+                f"{key} is {text!r}",
                 "hyperopt fails at the first GetSuggestions",
             )
             return
@@ -360,7 +361,8 @@ _register_first_failure_rules(
     (
         (
             "OP-02",
-            "tpe/multivariate-tpe (optuna) take only n_startup_trials, n_ei_candidates, random_state: integers of at least 0.",
+            "tpe/multivariate-tpe (optuna) take only n_startup_trials, n_ei_candidates, random_state: integers of at "
+            "least 0.",
         ),
         ("OP-04", "random (optuna) takes only random_state, an integer of at least 0."),
     ),
@@ -374,7 +376,8 @@ def _continuous_count(ctx: Context) -> int:
 @rule(
     "OP-03",
     "ALGO",
-    "cmaes (optuna): restart_strategy ipop/None/none, sigma >= 0, random_state >= 0, no other settings; at least 2 int/double parameters.",
+    "cmaes (optuna): restart_strategy ipop/None/none, sigma >= 0, random_state >= 0, no other settings; at least 2 "
+    "int/double parameters.",
 )
 def optuna_cmaes(ctx: Context) -> Iterator[Finding]:
     yield from _own("OP-03", _optuna_failure(ctx))
@@ -389,7 +392,8 @@ def optuna_cmaes(ctx: Context) -> Iterator[Finding]:
 @rule(
     "OP-05",
     "ALGO",
-    "grid (optuna): only random_state >= 0; every parameter enumerable (double needs step); maxTrialCount at most the number of combinations.",
+    "grid (optuna): only random_state >= 0; every parameter enumerable (double needs step); maxTrialCount at most "
+    "the number of combinations.",
 )
 def optuna_grid(ctx: Context) -> Iterator[Finding]:
     yield from _own("OP-05", _optuna_failure(ctx))
@@ -488,7 +492,8 @@ def _arange_last(start: float, step: float, count: int) -> float:
 @rule(
     "OP-06",
     "RUNTIME",
-    "optuna supports only uniform and logUniform for int/double parameters (normal/logNormal: dropped up to 0.19, an error after).",
+    "optuna supports only uniform and logUniform for int/double parameters (normal/logNormal: dropped up to 0.19, an "
+    "error after).",
     since=(0, 18),
 )
 def optuna_distributions(ctx: Context) -> Iterator[Finding]:
@@ -559,7 +564,8 @@ def goptuna_duplicate_names(ctx: Context) -> Iterator[Finding]:
 @rule(
     "GO-04",
     "RUNTIME",
-    "goptuna settings and bounds parse with Go strconv (Atoi for int, ParseFloat for double); errors pass validation but stall the Experiment.",
+    "goptuna settings and bounds parse with Go strconv (Atoi for int, ParseFloat for double); errors pass validation "
+    "but stall the Experiment.",
 )
 def goptuna_parse_errors(ctx: Context) -> Iterator[Finding]:
     if ctx.service != "goptuna" or ctx.algorithm_name not in GOPTUNA_ALGORITHMS:
@@ -567,7 +573,10 @@ def goptuna_parse_errors(ctx: Context) -> Iterator[Finding]:
     problem = _goptuna_sampler_problem(ctx) or _goptuna_space_problem(ctx)
     if problem is not None:
         yield problem._replace(
-            hint="goptuna reports this as an internal error, which Katib treats as valid; every GetSuggestions then fails"
+            hint=(
+                "goptuna reports this as an internal error, which Katib treats as valid; every GetSuggestions then "
+                "fails"
+            )
         )
 
 
@@ -646,7 +655,8 @@ _register_first_failure_rules(
         ("SK-06", "bayesianoptimization random_state is an integer of at least 0."),
         (
             "SK-07",
-            "bayesianoptimization takes no other settings, and values parse with Python int(); the first failing setting is reported.",
+            "bayesianoptimization takes no other settings, and values parse with Python int(); the first failing "
+            "setting is reported.",
         ),
     ),
 )
@@ -682,7 +692,8 @@ def _skopt_parameter(index: int, parse: Callable[[str], Any], space: Mapping[str
     if parse is float and not values["min"] > 0:
         yield Finding(
             _bound(index, "min"),
-            f"bayesianoptimization samples double parameters log-uniformly, so min must be greater than 0; it is {values['min']}",
+            "bayesianoptimization samples double parameters log-uniformly, so min must be greater than 0; it is "
+            f"{values['min']}",
             hint,
         )
     elif not values["min"] < values["max"]:
@@ -767,7 +778,8 @@ def hyperband_parallelism(ctx: Context) -> Iterator[Finding]:
         written = "parallelTrialCount" in (ctx.raw.get("spec") or {})
         yield Finding(
             ("spec", "parallelTrialCount"),
-            f"hyperband with r_l {settings['r_l'][1]} and eta {eta} needs parallelTrialCount of at least {needed}; it is {parallel}",
+            f"hyperband with r_l {settings['r_l'][1]} and eta {eta} needs parallelTrialCount of at least {needed}; it "
+            f"is {parallel}",
             "" if written else "Katib defaults parallelTrialCount to 3",
         )
 
@@ -850,7 +862,8 @@ def pbt_resample(ctx: Context) -> Iterator[Finding]:
         yield Finding(
             SETTINGS + (index, "name"),
             f"the pbt service fails on resample_probability whatever its value ({text!r})",
-            "it compares the raw string with numbers, which raises a TypeError; leave the setting out (pbt then perturbs values by x0.8 or x1.2)",
+            "it compares the raw string with numbers, which raises a TypeError; leave the setting out (pbt then "
+            "perturbs values by x0.8 or x1.2)",
         )
 
 
@@ -1037,7 +1050,8 @@ _register_first_failure_rules(
     (
         (
             "ENAS-05",
-            "enas controller_* settings parse as int/float (or None where allowed) and lie in their ranges; the first failing setting is reported.",
+            "enas controller_* settings parse as int/float (or None where allowed) and lie in their ranges; the "
+            "first failing setting is reported.",
         ),
         ("ENAS-06", "enas takes only the controller_* settings it knows."),
     ),
@@ -1072,7 +1086,8 @@ def _assignment_problems(ctx: Context, service: str) -> Iterator[Finding]:
 @rule(
     "ENAS-08",
     "RUNTIME",
-    "enas: int operation parameters have int min/max/non-zero step; trialParameters reference exactly architecture and nn_config.",
+    "enas: int operation parameters have int min/max/non-zero step; trialParameters reference exactly architecture "
+    "and nn_config.",
 )
 def enas_runtime(ctx: Context) -> Iterator[Finding]:
     if ctx.service != "enas":
@@ -1144,7 +1159,8 @@ def darts_operations(ctx: Context) -> Iterator[Finding]:
 @rule(
     "DARTS-02",
     "ALGO",
-    "darts settings parse with Python int()/float() and lie in their ranges; the first failing setting is reported (unknown names pass).",
+    "darts settings parse with Python int()/float() and lie in their ranges; the first failing setting is reported "
+    "(unknown names pass).",
 )
 def darts_settings(ctx: Context) -> Iterator[Finding]:
     if ctx.service == "darts":
@@ -1209,7 +1225,8 @@ _register_first_failure_rules(
         ("ES-06", "medianstop start_step is an integer of at least 1."),
         (
             "ES-07",
-            "medianstop takes no other settings, and values parse with Python int(); the first failing setting is reported.",
+            "medianstop takes no other settings, and values parse with Python int(); the first failing setting is "
+            "reported.",
         ),
     ),
 )

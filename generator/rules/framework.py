@@ -31,7 +31,10 @@ class Previous(NamedTuple):
 
 
 class Context:
-    """One Experiment as Katib's webhooks and services will see it (read-only by convention; parts are computed once)."""
+    """One Experiment as Katib's webhooks and services will see it.
+
+    Read-only by convention; its parts are computed once.
+    """
 
     def __init__(
         self,
@@ -121,7 +124,10 @@ get = _get
 
 
 def hashable(value: Any) -> bool:
-    """False for a list or mapping where Katib wants a string or number: G-03 reports its type, rules compare the rest."""
+    """False for a list or mapping where Katib wants a string or number.
+
+    G-03 reports the wrong type; rules skip such a value and judge the rest.
+    """
     return isinstance(value, Hashable)
 
 

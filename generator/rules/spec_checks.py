@@ -45,7 +45,8 @@ DEFAULT_METRIC_NAME = re.compile(r"[A-Za-z0-9_|-]+")
 @rule(
     "TS-OBJ-METRICS",
     "SPEC",
-    "The objective metric is not repeated in additionalMetrics, strategies name known metrics, and the default filter can read every name (OBJ-04, OBJ-06, OBJ-08).",
+    "The objective metric is not repeated in additionalMetrics, strategies name known metrics, and the default "
+    "filter can read every name (OBJ-04, OBJ-06, OBJ-08).",
 )
 def objective_metrics(spec: TuningSpec, _: SpecSet) -> Iterator[Finding]:
     objective = spec.body["objective"]
@@ -92,7 +93,8 @@ def _katib_config(spec_set: SpecSet) -> KatibConfig:
 @rule(
     "TS-ALGORITHM",
     "SPEC",
-    "Algorithm and early-stopping names exist in the katib-config: the cluster's (--katib-config) or Katib's standalone install's (ALG-03, ES-03).",
+    "Algorithm and early-stopping names exist in the katib-config: the cluster's (--katib-config) or Katib's "
+    "standalone install's (ALG-03, ES-03).",
 )
 def algorithm_names(spec: TuningSpec, spec_set: SpecSet) -> Iterator[Finding]:
     config = _katib_config(spec_set)
@@ -125,7 +127,8 @@ def _did_you_mean(name: str, options: tuple[str, ...]) -> str:
 @rule(
     "TS-BUDGET",
     "SPEC",
-    "Counts fit together for every profile: maxFailedTrials and parallelTrials at most maxTrials (COUNT-04, COUNT-05, COUNT-06).",
+    "Counts fit together for every profile: maxFailedTrials and parallelTrials at most maxTrials (COUNT-04, "
+    "COUNT-05, COUNT-06).",
 )
 def budget_relations(spec: TuningSpec, spec_set: SpecSet) -> Iterator[Finding]:
     for profile_name in spec.profiles:
@@ -211,7 +214,8 @@ def parameter_ranges(spec: TuningSpec, _: SpecSet) -> Iterator[Finding]:
 @rule(
     "TS-PARAM-PASS",
     "SPEC",
-    "Every parameter reaches the trial: flags and env vars need a known pod template, placeholders (metadata parameters too) appear in the trial (TT-15, TT-R1, TT-R2).",
+    "Every parameter reaches the trial: flags and env vars need a known pod template, placeholders (metadata "
+    "parameters too) appear in the trial (TT-15, TT-R1, TT-R2).",
 )
 def parameter_delivery(spec: TuningSpec, _: SpecSet) -> Iterator[Finding]:
     import json
@@ -219,7 +223,7 @@ def parameter_delivery(spec: TuningSpec, _: SpecSet) -> Iterator[Finding]:
     kind = trial_kind(spec)
     text = json.dumps(spec.trial)
     for index, p in enumerate(spec.parameters):
-        token = "${trialParameters.%s}" % p.trial_parameter
+        token = f"${{trialParameters.{p.trial_parameter}}}"
         if p.delivery.mode == "placeholder" and token not in text:
             yield Finding(
                 _param_path(index, "pass"),
@@ -239,13 +243,16 @@ META_KEY = re.compile(r"\$\{trialSpec\.(Labels|Annotations)\[(.+)\]\}\Z")
 
 
 def _named_delivery(spec: TuningSpec, text: str) -> Iterator[Finding]:
-    """NAS assignments and metadata parameters are used in the trial (TT-15); a label or annotation read exists (TT-R2)."""
+    """NAS assignments and metadata parameters are used in the trial (TT-15).
+
+    A label or annotation a metadata parameter reads exists (TT-R2).
+    """
     trial_spec = spec.trial.get("trialSpec")
     metadata = trial_spec.get("metadata") if isinstance(trial_spec, dict) else None
     metadata = metadata if isinstance(metadata, dict) else {}
     for base, entries in _extra_trial_parameters(spec):
         for index, entry in enumerate(entries):
-            token = "${trialParameters.%s}" % entry["name"]
+            token = f"${{trialParameters.{entry['name']}}}"
             if token not in text:
                 yield Finding(
                     [*base, index, "name"],
@@ -266,7 +273,8 @@ def _named_delivery(spec: TuningSpec, text: str) -> Iterator[Finding]:
 @rule(
     "TS-NAS",
     "SPEC",
-    "A spec tunes parameters or searches architectures (nas), never both; nas runs with enas or darts and assigns exactly what that algorithm gives (PARAM-01, PARAM-02, NAS-02, TT-R1).",
+    "A spec tunes parameters or searches architectures (nas), never both; nas runs with enas or darts and assigns "
+    "exactly what that algorithm gives (PARAM-01, PARAM-02, NAS-02, TT-R1).",
 )
 def nas_search(spec: TuningSpec, _: SpecSet) -> Iterator[Finding]:
     body = spec.body
@@ -299,7 +307,8 @@ def nas_search(spec: TuningSpec, _: SpecSet) -> Iterator[Finding]:
         if reference not in known or references.index(reference) != index:
             yield Finding(
                 ["spec", "nas", "assignments", index, "reference"],
-                f"{algorithm} assigns each trial {', '.join(known)}: '{reference}' is not one of them, or repeats (TT-R1)",
+                f"{algorithm} assigns each trial {', '.join(known)}: '{reference}' is not one of them, or repeats "
+                "(TT-R1)",
             )
     missing = [k for k in known if k not in references]
     if missing:
@@ -384,7 +393,8 @@ def trial_fields_used(spec: TuningSpec, _: SpecSet) -> Iterator[Finding]:
 @rule(
     "TS-TRIAL-CONTAINER",
     "SPEC",
-    "The primary container exists in a raw trialSpec (TT-02); pods of other roles without it are TT-R4's warning in `validate`.",
+    "The primary container exists in a raw trialSpec (TT-02); pods of other roles without it are TT-R4's warning in "
+    "`validate`.",
 )
 def primary_container_present(spec: TuningSpec, _: SpecSet) -> Iterator[Finding]:
     kind = trial_kind(spec)
@@ -411,7 +421,8 @@ def _container_names(raw: Any, path: tuple[str | int, ...]) -> list[Any]:
 @rule(
     "TS-COLLECTOR-CONFIG",
     "SPEC",
-    "The metrics collector is in the katib-config (--katib-config, or Katib's standalone install's, which has no PrometheusMetric) (MC-02).",
+    "The metrics collector is in the katib-config (--katib-config, or Katib's standalone install's, which has no "
+    "PrometheusMetric) (MC-02).",
     severity=Severity.WARNING,
 )
 def collector_installed(spec: TuningSpec, spec_set: SpecSet) -> Iterator[Finding]:
@@ -421,7 +432,10 @@ def collector_installed(spec: TuningSpec, spec_set: SpecSet) -> Iterator[Finding
         yield Finding(
             ["spec", "trial", "metricsCollector", "kind"],
             f"{kind} is not in {config.source}",
-            hint="make sure the cluster's katib-config lists it under runtime.metricsCollectors, and pass it with --katib-config",
+            hint=(
+                "make sure the cluster's katib-config lists it under runtime.metricsCollectors, and pass it with "
+                "--katib-config"
+            ),
         )
 
 

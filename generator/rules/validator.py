@@ -155,7 +155,10 @@ def _in_parallel(units: list[inputs.Unit], env: Env) -> list[UnitResult]:
 
 
 def _option_documents(option: str, paths: Sequence[str], render: bool) -> Iterator[Document]:
-    """The documents of an option's files and folders (kustomizations rendered like the inputs); unreadable ones are usage errors."""
+    """The documents of an option's files and folders, kustomizations rendered like the inputs.
+
+    An unreadable one is a usage error.
+    """
     import io
 
     if not paths:  # the option was not given
@@ -192,7 +195,10 @@ def _load_previous(options: Options) -> dict[tuple[str, str], framework.Previous
 
 
 def load_trial_templates(paths: Sequence[str], render: bool = True) -> dict[tuple[str, str, str], str]:
-    """Every string entry of the ConfigMaps in `paths`, by (namespace, name, key); '' for a ConfigMap without a namespace."""
+    """Every string entry of the ConfigMaps in `paths`, by (namespace, name, key).
+
+    The namespace is '' for a ConfigMap without one.
+    """
     found: dict[tuple[str, str, str], str] = {}
     for document in _option_documents("--trial-templates", paths, render):
         data = document.data

@@ -67,7 +67,8 @@ def experiment(template: str, *, spec: str = "", name: str = "demo") -> str:
         )
     )
     return (
-        f"apiVersion: kubeflow.org/v1alpha3\nkind: Experiment\nmetadata:\n  name: {name}\n  namespace: team-a\nspec:\n{head}\n"
+        f"apiVersion: kubeflow.org/v1alpha3\nkind: Experiment\nmetadata:\n  name: {name}\n"
+        f"  namespace: team-a\nspec:\n{head}\n"
         f"  trialTemplate:\n    goTemplate:\n      rawTemplate: |-\n{body}\n"
     )
 
@@ -461,8 +462,8 @@ def test_template_spec_becomes_config_map_when_the_config_map_is_known(tmp_path:
     assert code == 1 and "cannot tell the trial kind of ConfigMap kubeflow/trial-template (job.yaml)" in err
     config_map = tmp_path / "cm.yaml"
     config_map.write_text(
-        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: trial-template, namespace: kubeflow}\ndata:\n  job.yaml: |-\n"
-        + textwrap.indent(JOB, "    ")
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: trial-template, namespace: kubeflow}\n"
+        "data:\n  job.yaml: |-\n" + textwrap.indent(JOB, "    ")
     )
     code, out, err = cli(str(exp), str(config_map))
     assert (

@@ -411,7 +411,8 @@ def test_tt_08_a_configmap_template_must_exist_among_the_given_configmaps() -> N
     "text, problem",
     [
         (
-            "apiVersion: batch/v1\nkind: Job\nspec: {template: {spec: {containers: [{name: c, args: [${trialParameters.lr}]}]}}}\n",
+            "apiVersion: batch/v1\nkind: Job\n"
+            "spec: {template: {spec: {containers: [{name: c, args: [${trialParameters.lr}]}]}}}\n",
             None,
         ),
         ("kind: Job\nspec: [unclosed\n", "line 3"),

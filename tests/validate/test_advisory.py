@@ -1,4 +1,7 @@
-"""ADVISORY rules: each warns at its boundary, at the offending field, and defers to the rule that owns a harder consequence."""
+"""ADVISORY rules: each warns at its boundary, at the offending field.
+
+Each defers to the rule that owns a harder consequence.
+"""
 
 from __future__ import annotations
 

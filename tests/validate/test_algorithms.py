@@ -1,4 +1,7 @@
-"""ALGO and service RUNTIME rules (katib-rules.md §5.2-5.10, §6): each rule fails at its boundary and passes just inside."""
+"""ALGO and service RUNTIME rules (katib-rules.md §5.2-5.10, §6).
+
+Each rule fails at its boundary and passes just inside.
+"""
 
 from __future__ import annotations
 

@@ -223,7 +223,8 @@ def test_github_writes_one_workflow_command_per_finding() -> None:
             "%0Aat spec.objective.type%0Ahint: use 'maximize' for accuracy"
         ),
         (
-            "::warning file=specs/a.yaml,line=12,col=7,title=ADVISORY-02::maxFailedTrialCount is larger than maxTrialCount"
+            "::warning file=specs/a.yaml,line=12,col=7,title=ADVISORY-02::"
+            "maxFailedTrialCount is larger than maxTrialCount"
             "%0Aat spec.maxFailedTrialCount"
         ),
         "::error file=specs/b.yaml,line=1,col=1,title=yaml-syntax::found character '\\t' that cannot start any token",

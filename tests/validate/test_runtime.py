@@ -1,4 +1,7 @@
-"""RUNTIME rules (TT-R1..TT-R5): each fires at its boundary, and neither the repository's nor upstream's Experiments trip them."""
+"""RUNTIME rules (TT-R1..TT-R5): each fires at its boundary.
+
+Neither the repository's nor upstream's Experiments trip them.
+"""
 
 from __future__ import annotations
 
@@ -256,12 +259,12 @@ def test_generated_experiments_have_no_runtime_finding(repo_specs: Path) -> None
 
 def upstream_experiments(shared: Path) -> list[tuple[str, dict[str, Any]]]:
     root = shared / "upstream" / "katib" / "examples"
-    out = []
-    for file in sorted(root.rglob("*.yaml")):
-        for document in load_documents(file.read_text(encoding="utf-8"), str(file)):
-            if isinstance(document.data, dict) and document.data.get("kind") == "Experiment":
-                out.append((str(file.relative_to(root)), document.data))
-    return out
+    return [
+        (str(file.relative_to(root)), document.data)
+        for file in sorted(root.rglob("*.yaml"))
+        for document in load_documents(file.read_text(encoding="utf-8"), str(file))
+        if isinstance(document.data, dict) and document.data.get("kind") == "Experiment"
+    ]
 
 
 def test_upstream_examples_have_no_runtime_error(shared: Path) -> None:
