@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check lint bench clean
+.PHONY: run test check lint bench docs clean
 
 ## run: generate overlays/ from specs/
 run: $(STAMP)
@@ -24,6 +24,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy generator
+
+## docs: regenerate docs/rules.md and the rule table of docs/spec.md from the rule registry
+docs: $(STAMP)
+	$(BIN)/python -m katib_gitops.cli.catalog docs
 
 ## bench: the benchmark suite, full size (see docs/performance.md)
 bench: $(STAMP)

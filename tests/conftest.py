@@ -8,11 +8,16 @@ from pathlib import Path
 
 import pytest
 
+from katib_gitops.core.registry import RAISE_ENV
+
 ROOT = Path(__file__).resolve().parent.parent
 # The one setting for the reference corpora (upstream/, realworld/, research/): tests read them only through it.
 SHARED_ENV = "KATIB_GITOPS_SHARED"
 SHARED = Path(os.environ.get(SHARED_ENV) or ROOT.parent / "shared").resolve()
 REQUIRE_TOOLS = os.environ.get("KATIB_GITOPS_REQUIRE_TOOLS") == "1"
+# A rule that raises fails the test instead of becoming an internal-error finding (core/registry.py):
+# set here, at import, so the processes tests start inherit it too.
+os.environ[RAISE_ENV] = "1"
 
 
 def skip_or_fail(reason: str) -> None:

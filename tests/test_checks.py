@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from katib_gitops.commands.generate import command
+from katib_gitops.core import registry
 from katib_gitops.core.diagnostics import FindingsError
 from katib_gitops.rules import spec_checks
 from tests.helpers import SPEC, TARGETS, spec, write_specs
@@ -197,6 +198,16 @@ def test_schema_errors_point_at_the_field(tmp_path: Path, data: dict[str, Any], 
     assert any(r == "schema" and p == path and message in m for r, p, m in found), found
 
 
+def test_two_specs_of_the_same_name_are_refused_at_the_second_name(tmp_path: Path) -> None:
+    folder = write_specs(tmp_path)
+    (folder / "copy.yaml").write_text((folder / "demo.yaml").read_text())
+    with pytest.raises(FindingsError) as caught:
+        command.load(folder)
+    found = [(Path(d.file).name, d.line, d.column, d.rule_id, d.path) for d in caught.value.diagnostics]
+    assert found == [("demo.yaml", 4, 9, "TS-NAME-UNIQUE", "metadata.name")]
+    assert caught.value.diagnostics[0].message == f"spec name 'demo' is also used in {folder}/copy.yaml"
+
+
 def test_unknown_fields_get_a_did_you_mean_hint(tmp_path: Path) -> None:
     folder = write_specs(tmp_path, spec(trial={**TRIAL, "imagePullPolcy": "Always"}))
     with pytest.raises(FindingsError) as caught:
@@ -222,15 +233,19 @@ def test_warnings_do_not_stop_generation(tmp_path: Path) -> None:
 
 
 def test_every_rule_is_documented_and_listed() -> None:
-    assert len(spec_checks.RULES) >= 10
-    for rule in spec_checks.RULES.values():
+    assert len(registry.checks("SPEC")) >= 10
+    assert {rule.module for rule in registry.checks("SPEC")} == {spec_checks.__name__}
+    for rule in registry.checks("SPEC"):
         assert rule.id.startswith("TS-") and rule.doc.endswith(".") and len(rule.doc) < 200
 
 
 def metadata_spec(
     *metadata: dict[str, str], labels: dict[str, str] | None = None, env_value: str = "${trialParameters.trialName}"
 ) -> dict[str, Any]:
-    """A raw Job trial reading its own name through a metadata parameter (Katib's trial-metadata-substitution example)."""
+    """A raw Job trial reading its own name through a metadata parameter.
+
+    Katib's trial-metadata-substitution example.
+    """
     container = {"name": "training", "image": "x", "env": [{"name": "TRIAL_NAME", "value": env_value}]}
     job = {
         "apiVersion": "batch/v1",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import click
@@ -10,7 +11,7 @@ from click.testing import CliRunner
 
 from katib_gitops import __version__
 from katib_gitops.cli.main import main
-from katib_gitops.rules.spec_checks import RULES
+from katib_gitops.core.registry import LEVELS, RULES
 from tests.helpers import write_specs
 
 
@@ -24,17 +25,18 @@ def test_version() -> None:
 
 
 def test_rules_lists_every_rule_with_level_severity_and_doc() -> None:
-    from katib_gitops.rules.catalog import all_rules
+    from katib_gitops.cli.catalog import all_rules
 
     code, out, _ = run("rules")
     assert code == 0
     lines = out.splitlines()
     listed = all_rules()
     assert len(lines) == len(listed) == len({r.id for r in listed})
-    for rule, line in zip(listed, lines):
-        assert line.split()[:3] == [rule.id, rule.level, rule.severity] and line.endswith(rule.doc)
+    for rule, line in zip(listed, lines, strict=True):
+        assert line.split()[:3] == [rule.id, rule.level, rule.severity.value] and line.endswith(rule.doc)
     ids = {r.id for r in listed}
-    assert set(RULES) <= ids and {"COUNT-04", "TT-15", "G-04", "yaml-syntax"} <= ids
+    assert set(RULES) == ids and {"COUNT-04", "TT-15", "G-04", "yaml-syntax"} <= ids
+    assert {r.level for r in listed} == set(LEVELS)  # migrate's and import's rules too
 
 
 def test_render_prints_the_built_overlay(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -86,7 +88,6 @@ def test_a_specs_folder_without_targets_is_reported(tmp_path: Path, monkeypatch:
 
 def _console_script(*args: str, stdout: int | None = None) -> subprocess.CompletedProcess[str]:
     """The installed entry point (katib_gitops.cli.console:entry), as pre-commit and CI run it."""
-    import subprocess
     import sys
 
     code = "import sys; from katib_gitops.cli.console import entry; sys.argv = ['katib-gitops', *sys.argv[1:]]; entry()"

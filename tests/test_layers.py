@@ -84,7 +84,6 @@ def dynamic_imports(path: Path) -> Iterator[int]:
                 yield node.lineno
 
 
-@pytest.mark.xfail(strict=True, reason="the rule registry still imports rule modules by name (issue 10, part 3)")
 def test_no_module_of_the_package_is_imported_by_a_name_in_a_string() -> None:
     """Imports are explicit, so this test and a reader see every one of them."""
     found = [f"{m}:{line}" for m, path in modules().items() for line in dynamic_imports(path)]

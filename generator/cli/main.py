@@ -167,8 +167,10 @@ def migrate(files: tuple[str, ...], write: bool, katib_version: tuple[int, int],
 
         migrations, problems = core.migrate_paths(files, katib_version=katib_version)
         errors = [*problems, *(d for m in migrations for d in m.errors)]
-        for item in [*sorted(d for m in migrations for d in m.warnings), *(n for m in migrations for n in m.notes)]:
-            click.echo(item.format(), err=True)
+        for warning in sorted(d for m in migrations for d in m.warnings):
+            click.echo(warning.format(), err=True)
+        for note in (n for m in migrations for n in m.notes):
+            click.echo(note.format(), err=True)
         if not write:
             click.echo(core.stdout_text(migrations), nl=False)
         elif not errors:
@@ -234,14 +236,20 @@ def migrate(files: tuple[str, ...], write: bool, katib_version: tuple[int, int],
     "previous",
     multiple=True,
     metavar="PATH",
-    help="Manifests as deployed now (e.g. the base branch's overlays): an Experiment of the same namespace and name may change only its trial counts [UPD-05] (repeatable).",
+    help=(
+        "Manifests as deployed now (e.g. the base branch's overlays): an Experiment of the same namespace and name "
+        "may change only its trial counts [UPD-05] (repeatable)."
+    ),
 )
 @click.option(
     "--trial-templates",
     "trial_templates",
     multiple=True,
     metavar="PATH",
-    help="ConfigMaps holding configMap trial templates, as in the cluster: such templates are then checked too [TT-08, TT-15, TT-16, TT-17] (repeatable).",
+    help=(
+        "ConfigMaps holding configMap trial templates, as in the cluster: such templates are then checked too "
+        "[TT-08, TT-15, TT-16, TT-17] (repeatable)."
+    ),
 )
 @max_file_size_option
 def validate(
@@ -294,10 +302,10 @@ def validate(
     help="markdown: the table docs/rules.md is generated from.",
 )
 def rules(output_format: str) -> None:
-    """List every check with its ID, level, severity and a one-line doc."""
+    """List every rule ID katib-gitops reports, with its level, severity and a one-line doc."""
 
     def action() -> int:
-        from katib_gitops.rules.catalog import all_rules, markdown
+        from katib_gitops.cli.catalog import all_rules, markdown
 
         listed = all_rules()
         if output_format == "markdown":
@@ -305,7 +313,7 @@ def rules(output_format: str) -> None:
             return 0
         width = max(len(r.id) for r in listed)
         for item in listed:
-            click.echo(f"{item.id:<{width}}  {item.level:<9}  {item.severity:<7}  {item.doc}")
+            click.echo(f"{item.id:<{width}}  {item.level:<9}  {item.severity.value:<7}  {item.doc}")
         return 0
 
     run(action)
@@ -330,7 +338,10 @@ def rules(output_format: str) -> None:
     "trial_templates",
     multiple=True,
     metavar="PATH",
-    help="ConfigMaps holding configMap trial templates: the validator then checks such Experiments' templates (repeatable).",
+    help=(
+        "ConfigMaps holding configMap trial templates: the validator then checks such Experiments' templates "
+        "(repeatable)."
+    ),
 )
 @max_file_size_option
 def import_command(

@@ -9,6 +9,7 @@ from typing import NamedTuple
 class Severity(str, enum.Enum):
     ERROR = "error"
     WARNING = "warning"
+    NOTE = "note"  # only the default of rules that report notes (migrate's); no Diagnostic carries it
 
 
 class Diagnostic(NamedTuple):

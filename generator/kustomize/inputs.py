@@ -10,12 +10,18 @@ from pathlib import Path
 from typing import NamedTuple, TextIO
 
 from katib_gitops.core.diagnostics import Diagnostic, FindingsError, UsageError
+from katib_gitops.core.registry import declare
 from katib_gitops.kustomize import render
 from katib_gitops.yamlio.documents import Document, load_documents
 from katib_gitops.yamlio.reader import read_stream, read_text, walk
 
 YAML_SUFFIXES = (".yaml", ".yml")
 STDIN = "-"
+EMPTY_INPUT = declare(
+    "empty-input",
+    "TOOL",
+    "The input holds at least one document: an empty input is an error, never a silent pass.",
+)
 
 
 class Source(NamedTuple):
@@ -54,7 +60,7 @@ class Unit(NamedTuple):
                     self.display,
                     1,
                     1,
-                    "empty-input",
+                    EMPTY_INPUT.id,
                     "no YAML documents in this input",
                     hint="an empty file, only comments, or only '---': there is nothing to check",
                 )

@@ -17,13 +17,18 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from katib_gitops.core.diagnostics import Diagnostic, FindingsError, UsageError
+from katib_gitops.core.registry import declare
 from katib_gitops.kustomize import jsonpatch
 from katib_gitops.yamlio.documents import Document, load_documents
 from katib_gitops.yamlio.reader import read_text
 
 KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 SUPPORTED_FIELDS = {"apiVersion", "kind", "resources", "namespace", "patches"}
-RULE = "render"
+RULE = declare(
+    "render",
+    "TOOL",
+    "A kustomization renders: its fields are ones the in-process renderer knows and its patches apply.",
+).id
 CLUSTER_SCOPED = {
     "Namespace",
     "CustomResourceDefinition",

@@ -21,6 +21,7 @@ from typing import Any
 
 from katib_gitops.core import kinds
 from katib_gitops.core.diagnostics import Diagnostic, Severity
+from katib_gitops.core.registry import declare
 from katib_gitops.expand.experiment import MAX_NAME
 from katib_gitops.migration.gotemplate import Rendered, TemplateData, TemplateError, render_template
 from katib_gitops.migration.textedits import (
@@ -49,6 +50,71 @@ NAMESPACE_LABEL = "katib.kubeflow.org/metrics-collector-injection"
 OLD_NAMESPACE_LABEL = "katib-metricscollector-injection"
 TEMPLATE_PATH = ("spec", "trialTemplate", "goTemplate", "rawTemplate")
 META = {"Trial": ("trialName", "${trialSpec.Name}"), "NameSpace": ("trialNamespace", "${trialSpec.Namespace}")}
+
+# The migration rules of the catalogue (katib-rules.md section 16) that the conversion reports.
+# A rule reporting errors and notes is an error rule; notes-only rules are notes.
+_NOTE = Severity.NOTE
+declare(
+    "MIG-01",
+    "MIGRATE",
+    "Only kubeflow.org/v1alpha3 Experiments, with a spec and v1alpha3's fields only, are converted to v1beta1.",
+)
+declare(
+    "MIG-02",
+    "MIGRATE",
+    "goTemplate becomes trialSpec (a rawTemplate, parsed as YAML) or configMap (a templateSpec, field for field); "
+    "a ConfigMap that still holds a Go template is a warning.",
+)
+declare(
+    "MIG-03",
+    "MIGRATE",
+    "The template's Go actions become ${trialParameters.x} placeholders, and every parameter reaches the trial.",
+)
+declare(
+    "MIG-05",
+    "MIGRATE",
+    "Every pod template has the container v1alpha3 collected metrics from, under a fixed name: the primary container.",
+)
+declare("MIG-06", "MIGRATE", "The trial is of a kind v1alpha3 ran: batch/v1 Job, kubeflow.org/v1 TFJob or PyTorchJob.")
+declare("MIG-07", "MIGRATE", "The Experiment has its own trial template: v1beta1 has no default ConfigMap template.")
+declare(
+    "MIG-08",
+    "MIGRATE",
+    "resumePolicy: LongRunning, v1alpha3's default, is written out: v1beta1's default is Never.",
+    severity=_NOTE,
+)
+declare(
+    "MIG-09",
+    "MIGRATE",
+    "algorithm.earlyStopping moves to spec.earlyStopping (dropped when empty), where v1beta1 applies it.",
+)
+declare(
+    "MIG-10",
+    "MIGRATE",
+    "The objective metric is dropped from additionalMetricNames, where v1beta1 refuses it (OBJ-04).",
+    severity=_NOTE,
+)
+declare("MIG-11", "MIGRATE", "Every parameter has a name: its trialParameter is named after it.")
+declare(
+    "MIG-12",
+    "MIGRATE",
+    "Collector kind None is called Push from Katib 0.18 on (it stays None for an older --katib-version).",
+    severity=_NOTE,
+)
+declare(
+    "MIG-13",
+    "MIGRATE",
+    "Names and counts pass v1beta1's checks (NAME-01, NAME-02, COUNT-04..06); "
+    "a parallelTrialCount that Katib's default would make too high is written out.",
+)
+declare(
+    "MIG-15",
+    "MIGRATE",
+    "The namespace needs v1beta1's label katib.kubeflow.org/metrics-collector-injection: enabled (G-06).",
+    severity=_NOTE,
+)
+declare("MIG-17", "MIGRATE", "NAS Experiments migrate for enas and darts, whose trials' HyperParameters are known.")
+declare("MIG-19", "MIGRATE", "status is dropped: Katib writes a v1beta1 status of its own.", severity=_NOTE)
 
 # Fields of the v1alpha3 Experiment API (Katib v0.10.0); anything else is reported.
 _FIELDS: dict[tuple[str, ...], frozenset[str]] = {

@@ -8,7 +8,8 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from katib_gitops.core.diagnostics import FindingsError
-from katib_gitops.rules.framework import Context, Finding, get, is_blank, rule
+from katib_gitops.core.registry import Finding, rule
+from katib_gitops.rules.framework import Context, get, hashable, is_blank
 from katib_gitops.yamlio.documents import load_documents
 
 OBJECTIVE_TYPES = ("minimize", "maximize")
@@ -142,7 +143,7 @@ def objective_metric(ctx: Context) -> Iterator[Finding]:
 def objective_not_additional(ctx: Context) -> Iterator[Finding]:
     objective = ctx.spec.get("objective")
     extra = objective.get("additionalMetricNames") if isinstance(objective, Mapping) else None
-    if isinstance(extra, list) and objective.get("objectiveMetricName") in extra:
+    if isinstance(objective, Mapping) and isinstance(extra, list) and objective.get("objectiveMetricName") in extra:
         index = extra.index(objective["objectiveMetricName"])
         yield Finding(
             SPEC + ("objective", "additionalMetricNames", index),
@@ -186,7 +187,8 @@ def early_stopping_named(ctx: Context) -> Iterator[Finding]:
 @rule("ES-03", "ADMIT-CFG", "The early-stopping algorithm has an image in the katib-config.")
 def early_stopping_configured(ctx: Context) -> Iterator[Finding]:
     early = ctx.spec.get("earlyStopping")
-    if isinstance(early, Mapping) and early.get("algorithmName") not in ctx.config.early_stoppings:
+    name = early.get("algorithmName") if isinstance(early, Mapping) else None
+    if isinstance(early, Mapping) and (not hashable(name) or name not in ctx.config.early_stoppings):
         known = ", ".join(sorted(ctx.config.early_stoppings))
         yield Finding(
             SPEC + ("earlyStopping", "algorithmName"),
@@ -220,7 +222,8 @@ def parameters_xor_nas(ctx: Context) -> Iterator[Finding]:
 
 
 def _parameters(ctx: Context) -> Iterator[tuple[int, Mapping[str, Any], Mapping[str, Any]]]:
-    for index, parameter in enumerate(ctx.spec.get("parameters") or []):
+    parameters = ctx.spec.get("parameters")
+    for index, parameter in enumerate(parameters if isinstance(parameters, list) else []):
         if isinstance(parameter, Mapping):
             space = parameter.get("feasibleSpace")
             yield index, parameter, space if isinstance(space, Mapping) else {}
@@ -311,7 +314,8 @@ def primary_container_set(ctx: Context) -> Iterator[Finding]:
 @rule(
     "TT-03",
     "ADMIT",
-    "successCondition and failureCondition are set (Katib fills them only for Job, TFJob, PyTorchJob, XGBoostJob, MPIJob, TrainJob).",
+    "successCondition and failureCondition are set (Katib fills them only for Job, TFJob, PyTorchJob, XGBoostJob, "
+    "MPIJob, TrainJob).",
 )
 def conditions_set(ctx: Context) -> Iterator[Finding]:
     template = _template(ctx)
@@ -366,9 +370,9 @@ def _accepted_trial_parameters(template: Mapping[str, Any]) -> Iterator[tuple[in
         name, reference = entry.get("name"), entry.get("reference")
         if is_blank(name) or is_blank(reference) or "{" in str(name) or "}" in str(name):
             yield index, entry, "TT-10"
-        elif name in names:
+        elif hashable(name) and name in names:
             yield index, entry, "TT-11"
-        elif reference in references:
+        elif hashable(reference) and reference in references:
             yield index, entry, "TT-12"
         else:
             names.add(str(name))
@@ -425,7 +429,7 @@ def is_meta_reference(reference: str) -> bool:
 )
 def trial_parameter_reference_exists(ctx: Context) -> Iterator[Finding]:
     template = _template(ctx)
-    names = {p.get("name") for p in ctx.parameters}
+    names = {name for name in (p.get("name") for p in ctx.parameters) if hashable(name)}
     if template is None or not names:
         return
     for index, entry, problem in _accepted_trial_parameters(template):
@@ -455,7 +459,8 @@ CONFIGMAP_KEYS = ("configMapNamespace", "configMapName", "templatePath")
 @rule(
     "TT-17",
     "ADMIT",
-    "A configMap trial template, its placeholders filled in, reads as one object (checked when --trial-templates gives it).",
+    "A configMap trial template, its placeholders filled in, reads as one object (checked when --trial-templates "
+    "gives it).",
 )
 def configmap_template_parses(ctx: Context) -> Iterator[Finding]:
     template = _template(ctx)
@@ -477,7 +482,8 @@ def configmap_template_parses(ctx: Context) -> Iterator[Finding]:
     if not isinstance(first, dict):
         yield Finding(
             TEMPLATE + ("configMap",),
-            f"unable to convert the {_source_name(template)} to an object: it is {'empty' if first is None else 'a ' + type(first).__name__}",
+            f"unable to convert the {_source_name(template)} to an object: it is "
+            f"{'empty' if first is None else 'a ' + type(first).__name__}",
         )
 
 
@@ -504,7 +510,8 @@ def configmap_template_exists(ctx: Context) -> Iterator[Finding]:
     if ctx.trial_template_text(namespace, name, key) is None:
         yield Finding(
             TEMPLATE + ("configMap",),
-            f"unable to parse spec.trialTemplate: no key {key} in ConfigMap {namespace}/{name} among the trial templates given",
+            f"unable to parse spec.trialTemplate: no key {key} in ConfigMap {namespace}/{name} among the trial "
+            "templates given",
             "pass the ConfigMap that holds the template with --trial-templates, or fix the reference",
         )
 
@@ -512,15 +519,16 @@ def configmap_template_exists(ctx: Context) -> Iterator[Finding]:
 @rule(
     "TT-15",
     "ADMIT",
-    "Every trialParameter appears as ${trialParameters.<name>} in the trial template (trialSpec, or a configMap template given with --trial-templates).",
+    "Every trialParameter appears as ${trialParameters.<name>} in the trial template (trialSpec, or a configMap "
+    "template given with --trial-templates).",
 )
 def trial_parameter_used(ctx: Context) -> Iterator[Finding]:
     template = _template(ctx)
     text = template_text(template, ctx) if template is not None else None
-    if text is None:
+    if template is None or text is None:
         return
     for index, entry, problem in _accepted_trial_parameters(template):
-        if problem is None and "${trialParameters.%s}" % entry["name"] not in text:
+        if problem is None and f"${{trialParameters.{entry['name']}}}" not in text:
             yield Finding(
                 TEMPLATE + ("trialParameters", index, "name"),
                 f"${{trialParameters.{entry['name']}}} does not appear in the {_source_name(template)}",
@@ -531,16 +539,17 @@ def trial_parameter_used(ctx: Context) -> Iterator[Finding]:
 @rule(
     "TT-16",
     "ADMIT",
-    "Every ${trialParameters.x} in the trial template (trialSpec, or a configMap template given with --trial-templates) is a declared trialParameter.",
+    "Every ${trialParameters.x} in the trial template (trialSpec, or a configMap template given with "
+    "--trial-templates) is a declared trialParameter.",
 )
 def placeholders_declared(ctx: Context) -> Iterator[Finding]:
     template = _template(ctx)
     text = template_text(template, ctx) if template is not None else None
-    if text is None:
+    if template is None or text is None:
         return
     for _, entry, problem in _accepted_trial_parameters(template):
         if problem is None:
-            text = text.replace("${trialParameters.%s}" % entry["name"], "x")
+            text = text.replace(f"${{trialParameters.{entry['name']}}}", "x")
     unknown = sorted(set(PLACEHOLDER.findall(text)))
     if unknown:
         where = "trialSpec" if "trialSpec" in template else "configMap"
@@ -683,12 +692,15 @@ def custom_container(ctx: Context) -> Iterator[Finding]:
 def custom_source(ctx: Context) -> Iterator[Finding]:
     kind, source = _collector(ctx)
     path = source.get("fileSystemPath")
-    if kind == "Custom" and isinstance(path, Mapping):
-        if path.get("kind") not in ("File", "Directory") or not str(path.get("path", "")).startswith("/"):
-            yield Finding(
-                COLLECTOR + ("source", "fileSystemPath"),
-                "source is invalid: an absolute path of kind File or Directory is required",
-            )
+    if (
+        kind == "Custom"
+        and isinstance(path, Mapping)
+        and (path.get("kind") not in ("File", "Directory") or not str(path.get("path", "")).startswith("/"))
+    ):
+        yield Finding(
+            COLLECTOR + ("source", "fileSystemPath"),
+            "source is invalid: an absolute path of kind File or Directory is required",
+        )
 
 
 @rule(
@@ -702,7 +714,7 @@ def filter_formats(ctx: Context) -> Iterator[Finding]:
     if kind not in ("File", "TensorFlowEvent", "PrometheusMetric", "Custom") or not isinstance(formats, list):
         return
     for index, pattern in enumerate(formats):
-        where = COLLECTOR + ("source", "filter", "metricsFormat", index)
+        where: tuple[str | int, ...] = (*COLLECTOR, "source", "filter", "metricsFormat", index)
         try:
             re.compile(str(pattern))
         except re.error as exc:

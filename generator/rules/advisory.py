@@ -14,6 +14,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from katib_gitops.core.kinds import COUNT_FIELDS
+from katib_gitops.core.registry import Finding, rule
 from katib_gitops.rules.admission import (
     COLLECTOR,
     NAME_PREFIX,
@@ -25,7 +26,7 @@ from katib_gitops.rules.admission import (
     _template,
     is_meta_reference,
 )
-from katib_gitops.rules.framework import Context, Finding, Path, get, is_blank, rule
+from katib_gitops.rules.framework import Context, Path, get, hashable, is_blank
 
 SPEC: Path = ("spec",)
 OBJECTIVE: Path = ("spec", "objective")
@@ -67,7 +68,8 @@ def _numeric(ctx: Context) -> Iterator[tuple[int, Mapping[str, Any], Mapping[str
 @rule(
     "NAME-03",
     "ADVISORY",
-    "metadata.name is a DNS-1035 label of at most 40 characters: Katib derives Deployment, Service and PV names from it.",
+    "metadata.name is a DNS-1035 label of at most 40 characters: Katib derives Deployment, Service and PV names from "
+    "it.",
 )
 def name_dns_label(ctx: Context) -> Iterator[Finding]:
     name = get(ctx.experiment, "metadata", "name")
@@ -77,8 +79,10 @@ def name_dns_label(ctx: Context) -> Iterator[Finding]:
     if not DNS_LABEL.match(name):
         yield Finding(
             where,
-            f"Experiment name {name!r} must consist of lower-case letters, digits and '-', and end with a letter or digit",
-            "Katib's check has no end anchor, but the suggestion Deployment and Service named after it need a DNS label",
+            f"Experiment name {name!r} must consist of lower-case letters, digits and '-', and end with a letter or "
+            "digit",
+            "Katib's check has no end anchor, but the suggestion Deployment and Service named after it need a DNS "
+            "label",
         )
     elif len(name) > 40:
         if ctx.version < (0, 18):  # from 0.18 on, NAME-02 refuses it
@@ -104,7 +108,8 @@ def metric_strategies(ctx: Context) -> Iterator[Finding]:
     if not isinstance(objective, Mapping) or not isinstance(strategies, list):
         return
     extra = objective.get("additionalMetricNames")
-    known = {objective.get("objectiveMetricName"), *(extra if isinstance(extra, list) else [])}
+    named = (objective.get("objectiveMetricName"), *(extra if isinstance(extra, list) else []))
+    known = {name for name in named if hashable(name)}
     seen: set[Any] = set()
     for index, strategy in enumerate(strategies):
         if not isinstance(strategy, Mapping):
@@ -116,7 +121,8 @@ def metric_strategies(ctx: Context) -> Iterator[Finding]:
         if value not in STRATEGIES:
             yield Finding(
                 where + ("value",),
-                f"metric strategy {value!r} for {name!r} is not min, max or latest: every trial's metric is treated as unavailable",
+                f"metric strategy {value!r} for {name!r} is not min, max or latest: every trial's metric is treated "
+                "as unavailable",
             )
         if name not in known:
             yield Finding(
@@ -175,7 +181,8 @@ def metric_name_characters(ctx: Context) -> Iterator[Finding]:
 @rule(
     "PBT-07",
     "ADVISORY",
-    "pbt runs with resumePolicy FromVolume and a non-empty suggestion_trial_dir, so trial pods get the checkpoint volume.",
+    "pbt runs with resumePolicy FromVolume and a non-empty suggestion_trial_dir, so trial pods get the checkpoint "
+    "volume.",
 )
 def pbt_from_volume(ctx: Context) -> Iterator[Finding]:
     if ctx.service != "pbt":
@@ -183,7 +190,8 @@ def pbt_from_volume(ctx: Context) -> Iterator[Finding]:
     if ctx.spec.get("resumePolicy") != "FromVolume":
         yield Finding(
             SPEC + ("resumePolicy",),
-            f"pbt with resumePolicy {ctx.spec.get('resumePolicy')!r}: the suggestion PVC the trial pods mount is only created with FromVolume",
+            f"pbt with resumePolicy {ctx.spec.get('resumePolicy')!r}: the suggestion PVC the trial pods mount is only "
+            "created with FromVolume",
             "set resumePolicy: FromVolume",
         )
     for index, name, value in ctx.settings("algorithm"):
@@ -220,9 +228,10 @@ def parameter_names(ctx: Context) -> Iterator[Finding]:
         where = SPEC + ("parameters", index, "name")
         if is_blank(name):
             yield Finding(where, "parameter name is empty")
-        elif name in seen:
+        elif hashable(name) and name in seen:
             yield Finding(where, f"parameter name {name!r} is duplicated")
-        seen.add(name)
+        if hashable(name):
+            seen.add(name)
 
 
 def _bound_problems(ctx: Context, kind: str, pattern: re.Pattern[str], wanted: str) -> Iterator[Finding]:
@@ -294,7 +303,8 @@ def _list_problems(values: list[Any], numeric: bool) -> Iterator[tuple[int, str]
 @rule(
     "PARAM-16",
     "ADVISORY",
-    "categorical/discrete lists are non-empty with unique items; discrete items are numbers (under hyperband, HB-07 checks discrete lists).",
+    "categorical/discrete lists are non-empty with unique items; discrete items are numbers (under hyperband, HB-07 "
+    "checks discrete lists).",
 )
 def parameter_lists(ctx: Context) -> Iterator[Finding]:
     for index, parameter, space in _parameters(ctx):
@@ -315,7 +325,8 @@ def parameter_lists(ctx: Context) -> Iterator[Finding]:
 @rule(
     "PARAM-17",
     "ADVISORY",
-    "logUniform/logNormal bounds are > 0. Deferred: hyperopt (HO-09), skopt (SK-09), optuna logNormal (OP-06); ignored distributions: PARAM-18.",
+    "logUniform/logNormal bounds are > 0. Deferred: hyperopt (HO-09), skopt (SK-09), optuna logNormal (OP-06); "
+    "ignored distributions: PARAM-18.",
 )
 def log_bounds_positive(ctx: Context) -> Iterator[Finding]:
     if ctx.service in ("hyperopt", "skopt", *IGNORING_DISTRIBUTION):
@@ -371,7 +382,8 @@ def _step_ignored(service: str, kind: Any, distribution: Any) -> bool:
 @rule(
     "PARAM-18",
     "ADVISORY",
-    "The algorithm's service honours each parameter's distribution and step (distribution table of katib-rules.md 8.18).",
+    "The algorithm's service honours each parameter's distribution and step (distribution table of katib-rules.md "
+    "8.18).",
 )
 def distribution_supported(ctx: Context) -> Iterator[Finding]:
     service, algorithm = ctx.service, ctx.algorithm_name
@@ -408,7 +420,8 @@ def nothing_unknown(ctx: Context) -> Iterator[Finding]:
 @rule(
     "PARAM-20",
     "ADVISORY",
-    "Each parameter is referenced by at most one trialParameter, counting every written entry. A parameter referenced by none "
+    "Each parameter is referenced by at most one trialParameter, counting every written entry. A parameter "
+    "referenced by none "
     "is TT-R1's runtime error, not repeated here.",
 )
 def parameter_referenced_once(ctx: Context) -> Iterator[Finding]:
@@ -446,7 +459,8 @@ def nas_matches_algorithm(ctx: Context) -> Iterator[Finding]:
     elif ctx.service not in NAS_SERVICES and has_nas:
         yield Finding(
             SPEC + ("nasConfig",),
-            f"{ctx.algorithm_name} ({ctx.service}) reads spec.parameters, not spec.nasConfig: its search space is empty",
+            f"{ctx.algorithm_name} ({ctx.service}) reads spec.parameters, not spec.nasConfig: its search space is "
+            "empty",
         )
 
 
@@ -454,7 +468,10 @@ def nas_matches_algorithm(ctx: Context) -> Iterator[Finding]:
 
 
 def gjson_problem(expression: str) -> str | None:
-    """Why `expression` is not a plausible GJSON path, or None: non-empty, balanced #(...) queries, brackets and quotes."""
+    """Why `expression` is not a plausible GJSON path, or None.
+
+    Plausible: non-empty, with balanced #(...) queries, brackets and quotes.
+    """
     if not expression.strip():
         return "it is blank"
     closing = {"(": ")", "[": "]", "{": "}"}
@@ -537,7 +554,10 @@ def _quantifier_problem(pattern: str, index: int) -> str | None:
 
 
 def re2_problems(pattern: str) -> list[str]:
-    """Constructs Python's `re` accepts but Go's RE2 rejects: lookarounds, backreferences, possessive/atomic groups, ..."""
+    """Constructs Python's `re` accepts but Go's RE2 rejects.
+
+    Lookarounds, backreferences, possessive/atomic groups, ...
+    """
     problems: list[str] = []
     index, in_class = 0, False
     while index < len(pattern):
@@ -577,7 +597,8 @@ def _python_problem(pattern: str) -> str | None:
 @rule(
     "MC-15",
     "ADVISORY",
-    "Filters are valid Go RE2 (no lookarounds, backreferences, possessive or atomic groups); StdOut filters are checked too.",
+    "Filters are valid Go RE2 (no lookarounds, backreferences, possessive or atomic groups); StdOut filters are "
+    "checked too.",
 )
 def filters_re2(ctx: Context) -> Iterator[Finding]:
     kind, source = _collector(ctx)
@@ -605,7 +626,8 @@ def filters_re2(ctx: Context) -> Iterator[Finding]:
 @rule(
     "UPD-05",
     "ADVISORY",
-    "An Experiment already deployed (validate --previous) changes nothing but its three trial counts: Katib refuses any other change (UPD-01).",
+    "An Experiment already deployed (validate --previous) changes nothing but its three trial counts: Katib refuses "
+    "any other change (UPD-01).",
 )
 def immutable_update(ctx: Context) -> Iterator[Finding]:
     if ctx.previous is None:
@@ -639,7 +661,7 @@ def _first_difference(old: Any, new: Any, path: Path) -> Path | None:
                 return found
         return None
     if isinstance(old, list) and isinstance(new, list):
-        for index, (a, b) in enumerate(zip(old, new)):
+        for index, (a, b) in enumerate(zip(old, new, strict=False)):
             found = _first_difference(a, b, (*path, index))
             if found is not None:
                 return found

@@ -25,8 +25,9 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
 
 from katib_gitops.core.kinds import NAS_ASSIGNMENTS
+from katib_gitops.core.registry import Finding, rule
 from katib_gitops.rules.admission import META_REFERENCE
-from katib_gitops.rules.framework import Context, Finding, Path, get, is_blank, rule
+from katib_gitops.rules.framework import Context, Path, get, hashable, is_blank
 
 ALGORITHM: Path = ("spec", "algorithm")
 SETTINGS: Path = ALGORITHM + ("algorithmSettings",)
@@ -301,7 +302,8 @@ def _hyperopt_parameter(index: int, distribution: str, space: Mapping[str, Any])
         if logarithmic and key != "step" and value <= 0:
             yield Finding(
                 _bound(index, key),
-                f"distribution {distribution} needs min and max greater than 0 (hyperopt takes their logarithm); {key} is {text!r}",
+                f"distribution {distribution} needs min and max greater than 0 (hyperopt takes their logarithm); "
+                f"{key} is {text!r}",
                 "hyperopt fails at the first GetSuggestions",
             )
             return
@@ -359,7 +361,8 @@ _register_first_failure_rules(
     (
         (
             "OP-02",
-            "tpe/multivariate-tpe (optuna) take only n_startup_trials, n_ei_candidates, random_state: integers of at least 0.",
+            "tpe/multivariate-tpe (optuna) take only n_startup_trials, n_ei_candidates, random_state: integers of at "
+            "least 0.",
         ),
         ("OP-04", "random (optuna) takes only random_state, an integer of at least 0."),
     ),
@@ -373,7 +376,8 @@ def _continuous_count(ctx: Context) -> int:
 @rule(
     "OP-03",
     "ALGO",
-    "cmaes (optuna): restart_strategy ipop/None/none, sigma >= 0, random_state >= 0, no other settings; at least 2 int/double parameters.",
+    "cmaes (optuna): restart_strategy ipop/None/none, sigma >= 0, random_state >= 0, no other settings; at least 2 "
+    "int/double parameters.",
 )
 def optuna_cmaes(ctx: Context) -> Iterator[Finding]:
     yield from _own("OP-03", _optuna_failure(ctx))
@@ -388,7 +392,8 @@ def optuna_cmaes(ctx: Context) -> Iterator[Finding]:
 @rule(
     "OP-05",
     "ALGO",
-    "grid (optuna): only random_state >= 0; every parameter enumerable (double needs step); maxTrialCount at most the number of combinations.",
+    "grid (optuna): only random_state >= 0; every parameter enumerable (double needs step); maxTrialCount at most "
+    "the number of combinations.",
 )
 def optuna_grid(ctx: Context) -> Iterator[Finding]:
     yield from _own("OP-05", _optuna_failure(ctx))
@@ -487,7 +492,8 @@ def _arange_last(start: float, step: float, count: int) -> float:
 @rule(
     "OP-06",
     "RUNTIME",
-    "optuna supports only uniform and logUniform for int/double parameters (normal/logNormal: dropped up to 0.19, an error after).",
+    "optuna supports only uniform and logUniform for int/double parameters (normal/logNormal: dropped up to 0.19, an "
+    "error after).",
     since=(0, 18),
 )
 def optuna_distributions(ctx: Context) -> Iterator[Finding]:
@@ -558,7 +564,8 @@ def goptuna_duplicate_names(ctx: Context) -> Iterator[Finding]:
 @rule(
     "GO-04",
     "RUNTIME",
-    "goptuna settings and bounds parse with Go strconv (Atoi for int, ParseFloat for double); errors pass validation but stall the Experiment.",
+    "goptuna settings and bounds parse with Go strconv (Atoi for int, ParseFloat for double); errors pass validation "
+    "but stall the Experiment.",
 )
 def goptuna_parse_errors(ctx: Context) -> Iterator[Finding]:
     if ctx.service != "goptuna" or ctx.algorithm_name not in GOPTUNA_ALGORITHMS:
@@ -566,7 +573,10 @@ def goptuna_parse_errors(ctx: Context) -> Iterator[Finding]:
     problem = _goptuna_sampler_problem(ctx) or _goptuna_space_problem(ctx)
     if problem is not None:
         yield problem._replace(
-            hint="goptuna reports this as an internal error, which Katib treats as valid; every GetSuggestions then fails"
+            hint=(
+                "goptuna reports this as an internal error, which Katib treats as valid; every GetSuggestions then "
+                "fails"
+            )
         )
 
 
@@ -591,7 +601,7 @@ def _goptuna_space_problem(ctx: Context) -> Finding | None:
         kind = parameter.get("parameterType")
         if kind in ("categorical", "discrete"):
             continue
-        if kind not in parsers:
+        if not hashable(kind) or kind not in parsers:
             return Finding(PARAMETERS + (index, "parameterType"), f"goptuna does not support parameter type {kind!r}")
         parse, expect = parsers[str(kind)]
         for key in ("max", "min", "step"):
@@ -645,7 +655,8 @@ _register_first_failure_rules(
         ("SK-06", "bayesianoptimization random_state is an integer of at least 0."),
         (
             "SK-07",
-            "bayesianoptimization takes no other settings, and values parse with Python int(); the first failing setting is reported.",
+            "bayesianoptimization takes no other settings, and values parse with Python int(); the first failing "
+            "setting is reported.",
         ),
     ),
 )
@@ -681,7 +692,8 @@ def _skopt_parameter(index: int, parse: Callable[[str], Any], space: Mapping[str
     if parse is float and not values["min"] > 0:
         yield Finding(
             _bound(index, "min"),
-            f"bayesianoptimization samples double parameters log-uniformly, so min must be greater than 0; it is {values['min']}",
+            "bayesianoptimization samples double parameters log-uniformly, so min must be greater than 0; it is "
+            f"{values['min']}",
             hint,
         )
     elif not values["min"] < values["max"]:
@@ -766,7 +778,8 @@ def hyperband_parallelism(ctx: Context) -> Iterator[Finding]:
         written = "parallelTrialCount" in (ctx.raw.get("spec") or {})
         yield Finding(
             ("spec", "parallelTrialCount"),
-            f"hyperband with r_l {settings['r_l'][1]} and eta {eta} needs parallelTrialCount of at least {needed}; it is {parallel}",
+            f"hyperband with r_l {settings['r_l'][1]} and eta {eta} needs parallelTrialCount of at least {needed}; it "
+            f"is {parallel}",
             "" if written else "Katib defaults parallelTrialCount to 3",
         )
 
@@ -849,7 +862,8 @@ def pbt_resample(ctx: Context) -> Iterator[Finding]:
         yield Finding(
             SETTINGS + (index, "name"),
             f"the pbt service fails on resample_probability whatever its value ({text!r})",
-            "it compares the raw string with numbers, which raises a TypeError; leave the setting out (pbt then perturbs values by x0.8 or x1.2)",
+            "it compares the raw string with numbers, which raises a TypeError; leave the setting out (pbt then "
+            "perturbs values by x0.8 or x1.2)",
         )
 
 
@@ -1036,7 +1050,8 @@ _register_first_failure_rules(
     (
         (
             "ENAS-05",
-            "enas controller_* settings parse as int/float (or None where allowed) and lie in their ranges; the first failing setting is reported.",
+            "enas controller_* settings parse as int/float (or None where allowed) and lie in their ranges; the "
+            "first failing setting is reported.",
         ),
         ("ENAS-06", "enas takes only the controller_* settings it knows."),
     ),
@@ -1071,7 +1086,8 @@ def _assignment_problems(ctx: Context, service: str) -> Iterator[Finding]:
 @rule(
     "ENAS-08",
     "RUNTIME",
-    "enas: int operation parameters have int min/max/non-zero step; trialParameters reference exactly architecture and nn_config.",
+    "enas: int operation parameters have int min/max/non-zero step; trialParameters reference exactly architecture "
+    "and nn_config.",
 )
 def enas_runtime(ctx: Context) -> Iterator[Finding]:
     if ctx.service != "enas":
@@ -1143,7 +1159,8 @@ def darts_operations(ctx: Context) -> Iterator[Finding]:
 @rule(
     "DARTS-02",
     "ALGO",
-    "darts settings parse with Python int()/float() and lie in their ranges; the first failing setting is reported (unknown names pass).",
+    "darts settings parse with Python int()/float() and lie in their ranges; the first failing setting is reported "
+    "(unknown names pass).",
 )
 def darts_settings(ctx: Context) -> Iterator[Finding]:
     if ctx.service == "darts":
@@ -1208,7 +1225,8 @@ _register_first_failure_rules(
         ("ES-06", "medianstop start_step is an integer of at least 1."),
         (
             "ES-07",
-            "medianstop takes no other settings, and values parse with Python int(); the first failing setting is reported.",
+            "medianstop takes no other settings, and values parse with Python int(); the first failing setting is "
+            "reported.",
         ),
     ),
 )

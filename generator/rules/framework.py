@@ -1,33 +1,26 @@
-"""Katib rules as small named units, and the context they judge.
+"""Katib's rules: the context they judge, the runner that calls them, and helpers for them.
 
-Each rule has the stable ID of ../shared/research/katib-rules.md, a level (ADMIT,
-ADMIT-CFG, ALGO, RUNTIME, ADVISORY), a severity and a one-line doc, and yields
-Findings: a JSON path into the Experiment and a message. Rules see the Experiment
-after Katib's defaulting, exactly as Katib's validator does (G-09).
+Each rule (admission, algorithms, runtime, advisory) is registered with `core.registry.rule`
+under the stable ID of ../shared/research/katib-rules.md, at a Katib level (ADMIT, ADMIT-CFG,
+ALGO, RUNTIME, ADVISORY), and yields `core.registry.Finding`s: a JSON path into the
+Experiment and a message. Rules see the Experiment after Katib's defaulting, exactly as
+Katib's validator does (G-09).
 """
 
 from __future__ import annotations
 
 import functools
-import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Hashable, Iterable, Iterator, Mapping
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
+from katib_gitops.core import registry
 from katib_gitops.core.defaults import apply_katib_defaults
-from katib_gitops.core.diagnostics import Severity
 from katib_gitops.core.kinds import KATIB_VERSION
+from katib_gitops.core.registry import Finding, Rule
 from katib_gitops.spec.katib_config import STANDALONE, KatibConfig
 
 Path = tuple[str | int, ...]
-LEVELS = ("ADMIT", "ADMIT-CFG", "ALGO", "RUNTIME", "ADVISORY")
-
-
-class Finding(NamedTuple):
-    path: Path
-    message: str
-    hint: str = ""
-    severity: Severity | None = None  # overrides the rule's, e.g. for unverified consequences (UP-08)
 
 
 class Previous(NamedTuple):
@@ -38,7 +31,10 @@ class Previous(NamedTuple):
 
 
 class Context:
-    """One Experiment as Katib's webhooks and services will see it (read-only by convention; parts are computed once)."""
+    """One Experiment as Katib's webhooks and services will see it.
+
+    Read-only by convention; its parts are computed once.
+    """
 
     def __init__(
         self,
@@ -87,42 +83,6 @@ class Context:
         return [(i, str(s.get("name", "")), s.get("value")) for i, s in enumerate(value) if isinstance(s, Mapping)]
 
 
-Check = Callable[[Context], Iterable[Finding]]
-
-
-class KatibRule(NamedTuple):
-    id: str
-    level: str
-    severity: Severity
-    doc: str
-    check: Check
-    since: tuple[int, int] = (0, 0)  # first Katib version the rule applies to (VER-01..07)
-
-    def applies(self, context: Context) -> bool:
-        return context.version >= self.since
-
-
-RULES: dict[str, KatibRule] = {}
-_ID = re.compile(r"[A-Z]+(-[A-Z0-9]+)*-R?\d+[a-z]?\Z")
-
-
-def rule(
-    rule_id: str, level: str, doc: str, *, severity: Severity | None = None, since: tuple[int, int] = (0, 0)
-) -> Callable[[Check], Check]:
-    """Register `check` as the rule `rule_id`; ADVISORY rules are warnings unless told otherwise."""
-    if level not in LEVELS or not _ID.match(rule_id):
-        raise ValueError(f"bad rule registration {rule_id!r} ({level})")
-    chosen = severity or (Severity.WARNING if level == "ADVISORY" else Severity.ERROR)
-
-    def register(check: Check) -> Check:
-        if rule_id in RULES:
-            raise ValueError(f"duplicate rule id {rule_id}")
-        RULES[rule_id] = KatibRule(rule_id, level, chosen, doc, check, since)
-        return check
-
-    return register
-
-
 def context_for(
     raw: Mapping[str, Any],
     config: KatibConfig = STANDALONE,
@@ -134,36 +94,18 @@ def context_for(
     return Context(raw, apply_katib_defaults(dict(raw), version), config, version, previous, trial_templates)
 
 
-def run(context: Context, skip: Iterable[str] = ()) -> Iterator[tuple[KatibRule, Finding]]:
-    """Every finding of every applicable rule, in registry order."""
-    _load_rule_modules()
+def rules() -> list[Rule]:
+    """Katib's rules, every level, in registration order (the imports register them)."""
+    from katib_gitops.rules import admission, advisory, algorithms, runtime  # noqa: F401
+
+    return registry.checks(*registry.KATIB_LEVELS)
+
+
+def run(context: Context, skip: Iterable[str] = ()) -> Iterator[tuple[Rule, Finding]]:
+    """Every finding of every applicable rule, in registry order; a rule that raises is an internal-error finding."""
     skipped = set(skip)
-    for item in RULES.values():
-        if item.id in skipped or not item.applies(context):
-            continue
-        try:
-            found = list(item.check(context))
-        except (TypeError, AttributeError, KeyError, IndexError, ValueError):
-            # Rules read the parts they judge as Katib types them; a part of another
-            # type is already the schema's error (G-03), so the rule has nothing to add.
-            continue
-        for finding in found:
-            yield item, finding
-
-
-def _load_rule_modules() -> None:
-    import importlib
-
-    for name in RULE_MODULES:
-        importlib.import_module(name)
-
-
-RULE_MODULES = (
-    "katib_gitops.rules.admission",
-    "katib_gitops.rules.algorithms",
-    "katib_gitops.rules.runtime",
-    "katib_gitops.rules.advisory",
-)
+    chosen = [r for r in rules() if r.id not in skipped and r.applies(context.version)]
+    return registry.run(chosen, context)
 
 
 # ------------------------------------------------------------ helpers for rules
@@ -179,6 +121,14 @@ def _get(node: Any, *path: str | int) -> Any:
 
 
 get = _get
+
+
+def hashable(value: Any) -> bool:
+    """False for a list or mapping where Katib wants a string or number.
+
+    G-03 reports the wrong type; rules skip such a value and judge the rest.
+    """
+    return isinstance(value, Hashable)
 
 
 def is_blank(value: Any) -> bool:

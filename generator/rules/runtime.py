@@ -16,6 +16,7 @@ from typing import Any
 
 from katib_gitops.core import kinds
 from katib_gitops.core.diagnostics import Severity
+from katib_gitops.core.registry import Finding, rule
 from katib_gitops.rules.admission import (
     META_REFERENCE,
     PLACEHOLDER,
@@ -24,7 +25,7 @@ from katib_gitops.rules.admission import (
     _template,
     is_meta_reference,
 )
-from katib_gitops.rules.framework import Context, Finding, Path, get, is_blank, rule
+from katib_gitops.rules.framework import Context, Path, get, is_blank
 
 SPEC: Path = ("spec",)
 TRIAL_SPEC: Path = TEMPLATE + ("trialSpec",)
@@ -81,8 +82,10 @@ def _non_meta_references(template: Mapping[str, Any]) -> set[str]:
 @rule(
     "TT-R1",
     "RUNTIME",
-    "Every spec.parameters name is referenced by a non-meta trialParameter, so assignments and trialParameters pair up one to one "
-    "(else no trial can be created). TT-R1 owns an unreferenced parameter; PARAM-20 only warns about parameters referenced "
+    "Every spec.parameters name is referenced by a non-meta trialParameter, so assignments and trialParameters pair "
+    "up one to one "
+    "(else no trial can be created). TT-R1 owns an unreferenced parameter; PARAM-20 only warns about parameters "
+    "referenced "
     "more than once. NAS experiments are left to ENAS-08/DARTS-04.",
 )
 def parameters_bijection(ctx: Context) -> Iterator[Finding]:
@@ -108,7 +111,8 @@ def parameters_bijection(ctx: Context) -> Iterator[Finding]:
                 SPEC + ("parameters", index, "name"),
                 f"parameter {name!r} is not referenced by any trialParameter: Katib cannot create trials "
                 f"({len(distinct)} parameter assignments, {len(references)} non-meta trialParameters)",
-                f"add a trialParameter with 'reference: {name}' and use its ${{trialParameters.<name>}} placeholder in the trialSpec",
+                f"add a trialParameter with 'reference: {name}' and use its ${{trialParameters.<name>}} placeholder "
+                "in the trialSpec",
             )
 
 
@@ -134,7 +138,8 @@ def _meta_problem(key: str, trial_spec: Mapping[str, Any] | None, has_parameters
 @rule(
     "TT-R2",
     "RUNTIME",
-    "${trialSpec.Annotations[k]} and ${trialSpec.Labels[k]} name keys of trialSpec.metadata; bare Annotations/Labels and unknown metadata keys fail trial creation.",
+    "${trialSpec.Annotations[k]} and ${trialSpec.Labels[k]} name keys of trialSpec.metadata; bare Annotations/Labels "
+    "and unknown metadata keys fail trial creation.",
 )
 def metadata_references(ctx: Context) -> Iterator[Finding]:
     template = _template(ctx)
@@ -148,7 +153,8 @@ def metadata_references(ctx: Context) -> Iterator[Finding]:
             yield Finding(
                 TEMPLATE + ("trialParameters", index, "reference"),
                 f"{message}: trial creation fails",
-                "metadata references are ${trialSpec.<Name|Namespace|Kind|APIVersion>} or ${trialSpec.<Labels|Annotations>[key]}",
+                "metadata references are ${trialSpec.<Name|Namespace|Kind|APIVersion>} or "
+                "${trialSpec.<Labels|Annotations>[key]}",
             )
 
 
@@ -169,7 +175,8 @@ def _fields(node: Any, path: Path = ()) -> Iterator[tuple[Path, str, Any]]:
 @rule(
     "TT-R3",
     "RUNTIME",
-    "No ${trialParameters.x} placeholder in an integer or boolean field of a known trial kind: placeholders always substitute as strings. "
+    "No ${trialParameters.x} placeholder in an integer or boolean field of a known trial kind: placeholders always "
+    "substitute as strings. "
     "A batch/v1 Job is left to TT-20, which Katib's webhook applies at admission.",
 )
 def typed_placeholders(ctx: Context) -> Iterator[Finding]:
@@ -182,7 +189,8 @@ def typed_placeholders(ctx: Context) -> Iterator[Finding]:
         if wanted and isinstance(value, str) and PLACEHOLDER.search(value):
             yield Finding(
                 TRIAL_SPEC + path,
-                f"{key} takes {wanted}, but {value!r} substitutes to a string: the {kind.kind} is refused when the trial is created",
+                f"{key} takes {wanted}, but {value!r} substitutes to a string: the {kind.kind} is refused when the "
+                "trial is created",
                 "write a literal value here, or tune it through the training code's arguments",
             )
 
@@ -205,7 +213,8 @@ def _primary_roles(kind: kinds.TrialKind, templates: list[kinds.PodTemplate], la
 @rule(
     "TT-R4",
     "RUNTIME",
-    "primaryContainerName names a container of every pod template (the pod webhook needs it in every trial pod since Katib 0.18; UP-08).",
+    "primaryContainerName names a container of every pod template (the pod webhook needs it in every trial pod since "
+    "Katib 0.18; UP-08).",
 )
 def primary_container_everywhere(ctx: Context) -> Iterator[Finding]:
     template, trial_spec, kind = _template(ctx), _trial_spec(ctx), _trial_kind(ctx)
@@ -217,7 +226,9 @@ def primary_container_everywhere(ctx: Context) -> Iterator[Finding]:
     primary = _primary_roles(kind, templates, labels if isinstance(labels, Mapping) else {})
     for role, path, pod in templates:
         containers = get(pod, "spec", "containers")
-        if name in [c.get("name") for c in containers or [] if isinstance(c, Mapping)]:
+        if name in [
+            c.get("name") for c in (containers if isinstance(containers, list) else []) if isinstance(c, Mapping)
+        ]:
             continue
         where = TRIAL_SPEC + path + ("spec", "containers")
         label = f"the {role} pod template" if role else "the pod template"
@@ -230,7 +241,8 @@ def primary_container_everywhere(ctx: Context) -> Iterator[Finding]:
         elif ctx.version >= (0, 18):
             yield Finding(
                 where,
-                f"{label} has no container named {name!r}: Katib >= 0.18 injects KATIB_TRIAL_NAME into that container in every trial pod",
+                f"{label} has no container named {name!r}: Katib >= 0.18 injects KATIB_TRIAL_NAME into that container "
+                "in every trial pod",
                 "the pod webhook may refuse these pods (UP-08, derived from Katib's code, not verified on a cluster); "
                 f"name a container {name!r} in every role",
                 Severity.WARNING,
@@ -249,7 +261,8 @@ def resource_name(api_version: str, kind: str) -> str:
 @rule(
     "TT-R5",
     "RUNTIME",
-    "The trialSpec kind is listed in the katib-config's trialResources; otherwise the controller never sees trial jobs finish.",
+    "The trialSpec kind is listed in the katib-config's trialResources; otherwise the controller never sees trial "
+    "jobs finish.",
 )
 def trial_resource_watched(ctx: Context) -> Iterator[Finding]:
     trial_spec = _trial_spec(ctx)
@@ -261,6 +274,7 @@ def trial_resource_watched(ctx: Context) -> Iterator[Finding]:
         yield Finding(
             TRIAL_SPEC + ("kind",),
             f"{name} is not among the trialResources of {ctx.config.source}: trials will look stuck",
-            f"add '{name}' to init.controller.trialResources of the katib-config (its CRD installed and Katib's RBAC allowing it), "
+            f"add '{name}' to init.controller.trialResources of the katib-config (its CRD installed and Katib's RBAC "
+            "allowing it), "
             "restart katib-controller, and pass that katib-config to the validator",
         )

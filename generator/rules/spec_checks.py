@@ -1,53 +1,34 @@
 """Check stage for specs: rules the schema cannot express, each a small named unit.
 
-Every rule has a stable ID, a severity and a one-line doc; `katib-gitops rules`
-lists them. Where a rule mirrors one of Katib's (../shared/research/katib-rules.md)
-its doc names that rule, so a spec fails here before the cluster would refuse it.
+Every rule is registered at level SPEC with `core.registry.rule` (a stable ID, a severity
+and a one-line doc; `katib-gitops rules` lists them) and yields `Finding`s, a path into the
+TuningSpec and a message; `run_checks` turns them into diagnostics. Where a rule mirrors one
+of Katib's (../shared/research/katib-rules.md) its doc names that rule, so a spec fails here
+before the cluster would refuse it.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
-from katib_gitops.core import kinds
+from katib_gitops.core import kinds, registry
 from katib_gitops.core.diagnostics import Diagnostic, Severity
+from katib_gitops.core.registry import Finding, rule
 from katib_gitops.expand.experiment import HASH_LENGTH, MAX_NAME, budget, primary_container, trial_kind
 from katib_gitops.rules.admission import CONFIGURED_KINDS
+from katib_gitops.rules.runner import diagnostics
 from katib_gitops.spec.katib_config import STANDALONE, KatibConfig
 from katib_gitops.spec.model import SpecSet, TuningSpec
 
-Check = Callable[[TuningSpec, SpecSet], Iterator[Diagnostic]]
-
-
-@dataclasses.dataclass(frozen=True)
-class Rule:
-    id: str
-    severity: Severity
-    doc: str
-    check: Check
-
-
-RULES: dict[str, Rule] = {}
-
-
-def rule(rule_id: str, doc: str, severity: Severity = Severity.ERROR) -> Callable[[Check], Check]:
-    def register(check: Check) -> Check:
-        if rule_id in RULES:
-            raise RuntimeError(f"duplicate rule id {rule_id}")
-        RULES[rule_id] = Rule(rule_id, severity, doc, check)
-        return check
-
-    return register
-
 
 def run_checks(spec_set: SpecSet) -> list[Diagnostic]:
+    """Every spec rule on every spec of the set, as diagnostics in their spec's file, sorted."""
+    rules = registry.checks("SPEC")
     found: list[Diagnostic] = []
     for spec in spec_set.specs:
-        for item in RULES.values():
-            found.extend(d._replace(rule_id=item.id, severity=item.severity) for d in item.check(spec, spec_set))
+        found.extend(diagnostics(spec.document, registry.run(rules, spec, spec_set)))
     return sorted(found)
 
 
@@ -63,16 +44,17 @@ DEFAULT_METRIC_NAME = re.compile(r"[A-Za-z0-9_|-]+")
 
 @rule(
     "TS-OBJ-METRICS",
-    "The objective metric is not repeated in additionalMetrics, strategies name known metrics, and the default filter can read every name (OBJ-04, OBJ-06, OBJ-08).",
+    "SPEC",
+    "The objective metric is not repeated in additionalMetrics, strategies name known metrics, and the default "
+    "filter can read every name (OBJ-04, OBJ-06, OBJ-08).",
 )
-def objective_metrics(spec: TuningSpec, _: SpecSet) -> Iterator[Diagnostic]:
+def objective_metrics(spec: TuningSpec, _: SpecSet) -> Iterator[Finding]:
     objective = spec.body["objective"]
     extra = objective.get("additionalMetrics", [])
     if objective["metric"] in extra:
         index = extra.index(objective["metric"])
-        yield spec.document.diagnostic(
+        yield Finding(
             ["spec", "objective", "additionalMetrics", index],
-            "",
             f"'{objective['metric']}' is the objective metric; Katib refuses it here too",
         )
     known = {objective["metric"], *extra}
@@ -82,21 +64,19 @@ def objective_metrics(spec: TuningSpec, _: SpecSet) -> Iterator[Diagnostic]:
         and collector.get("kind") in ("StdOut", "File")
         and collector.get("format", "TEXT") == "TEXT"
     )
-    metrics: list[tuple[list[str | int], Any]] = [(["spec", "objective", "metric"], objective["metric"])]
-    metrics += [(["spec", "objective", "additionalMetrics", i], m) for i, m in enumerate(extra)]
-    for where, name in metrics:
+    named: list[tuple[list[str | int], Any]] = [(["spec", "objective", "metric"], objective["metric"])]
+    named += [(["spec", "objective", "additionalMetrics", i], m) for i, m in enumerate(extra)]
+    for where, name in named:
         if default_filter and not DEFAULT_METRIC_NAME.fullmatch(name):
-            yield spec.document.diagnostic(
+            yield Finding(
                 where,
-                "",
                 f"Katib's default metrics filter cannot read metric {name!r}",
                 hint="use letters, digits, '_', '|' and '-', or give the collector a filter",
             )
     for name in objective.get("strategies", {}):
         if name not in known:
-            yield spec.document.diagnostic(
+            yield Finding(
                 ["spec", "objective", "strategies", name],
-                "",
                 f"strategy for unknown metric '{name}'",
                 hint=f"metrics: {', '.join(sorted(known))}",
             )
@@ -112,23 +92,23 @@ def _katib_config(spec_set: SpecSet) -> KatibConfig:
 
 @rule(
     "TS-ALGORITHM",
-    "Algorithm and early-stopping names exist in the katib-config: the cluster's (--katib-config) or Katib's standalone install's (ALG-03, ES-03).",
+    "SPEC",
+    "Algorithm and early-stopping names exist in the katib-config: the cluster's (--katib-config) or Katib's "
+    "standalone install's (ALG-03, ES-03).",
 )
-def algorithm_names(spec: TuningSpec, spec_set: SpecSet) -> Iterator[Diagnostic]:
+def algorithm_names(spec: TuningSpec, spec_set: SpecSet) -> Iterator[Finding]:
     config = _katib_config(spec_set)
     name = spec.body["algorithm"]["name"]
     if name not in config.suggestions:
-        yield spec.document.diagnostic(
+        yield Finding(
             ["spec", "algorithm", "name"],
-            "",
             f"unknown algorithm '{name}' in {config.source}",
             hint=_did_you_mean(name, tuple(config.suggestions)),
         )
     early = spec.body.get("earlyStopping")
     if early and early["name"] not in config.early_stoppings:
-        yield spec.document.diagnostic(
+        yield Finding(
             ["spec", "earlyStopping", "name"],
-            "",
             f"unknown early-stopping algorithm '{early['name']}' in {config.source}",
             hint=_did_you_mean(early["name"], tuple(config.early_stoppings)),
         )
@@ -146,9 +126,11 @@ def _did_you_mean(name: str, options: tuple[str, ...]) -> str:
 
 @rule(
     "TS-BUDGET",
-    "Counts fit together for every profile: maxFailedTrials and parallelTrials at most maxTrials (COUNT-04, COUNT-05, COUNT-06).",
+    "SPEC",
+    "Counts fit together for every profile: maxFailedTrials and parallelTrials at most maxTrials (COUNT-04, "
+    "COUNT-05, COUNT-06).",
 )
-def budget_relations(spec: TuningSpec, spec_set: SpecSet) -> Iterator[Diagnostic]:
+def budget_relations(spec: TuningSpec, spec_set: SpecSet) -> Iterator[Finding]:
     for profile_name in spec.profiles:
         profile = spec_set.targets.profiles.get(profile_name)
         plan = budget(spec, profile)
@@ -158,16 +140,14 @@ def budget_relations(spec: TuningSpec, spec_set: SpecSet) -> Iterator[Diagnostic
         where = f" with profile '{profile_name}'" if profile is not None and profile.budget else ""
         parallel = plan.get("parallelTrials", 3)
         if parallel > limit:
-            yield spec.document.diagnostic(
+            yield Finding(
                 ["spec", "budget", "maxTrials"],
-                "",
                 f"parallelTrials ({parallel}) exceeds maxTrials ({limit}){where}",
                 hint="Katib defaults parallelTrials to 3; set it explicitly",
             )
         if plan.get("maxFailedTrials", 0) > limit:
-            yield spec.document.diagnostic(
+            yield Finding(
                 ["spec", "budget", "maxFailedTrials"],
-                "",
                 f"maxFailedTrials ({plan['maxFailedTrials']}) exceeds maxTrials ({limit}){where}",
             )
 
@@ -177,18 +157,18 @@ def budget_relations(spec: TuningSpec, spec_set: SpecSet) -> Iterator[Diagnostic
 
 @rule(
     "TS-PARAM-UNIQUE",
+    "SPEC",
     "Parameter names and trialParameter names (metadata parameters included) are unique (PARAM-11, TT-11).",
 )
-def unique_parameters(spec: TuningSpec, _: SpecSet) -> Iterator[Diagnostic]:
+def unique_parameters(spec: TuningSpec, _: SpecSet) -> Iterator[Finding]:
     names: set[str] = set()
     trial_names: set[str] = set()
     for index, parameter in enumerate(spec.parameters):
         if parameter.name in names:
-            yield spec.document.diagnostic(_param_path(index, "name"), "", f"duplicate parameter '{parameter.name}'")
+            yield Finding(_param_path(index, "name"), f"duplicate parameter '{parameter.name}'")
         if parameter.trial_parameter in trial_names:
-            yield spec.document.diagnostic(
+            yield Finding(
                 _param_path(index),
-                "",
                 f"trialParameter name '{parameter.trial_parameter}' is used twice",
                 hint="set 'trialParameter' to tell them apart",
             )
@@ -197,9 +177,8 @@ def unique_parameters(spec: TuningSpec, _: SpecSet) -> Iterator[Diagnostic]:
     for where, entries in _extra_trial_parameters(spec):
         for index, entry in enumerate(entries):
             if entry["name"] in trial_names:
-                yield spec.document.diagnostic(
+                yield Finding(
                     [*where, index, "name"],
-                    "",
                     f"trialParameter name '{entry['name']}' is used twice",
                     hint="give each trialParameter a name of its own",
                 )
@@ -216,47 +195,44 @@ def _extra_trial_parameters(spec: TuningSpec) -> list[tuple[list[str | int], lis
 
 @rule(
     "TS-PARAM-RANGE",
+    "SPEC",
     "min is at most max, step is greater than 0, and log distributions have min > 0 (PARAM-14, PARAM-15, PARAM-17).",
 )
-def parameter_ranges(spec: TuningSpec, _: SpecSet) -> Iterator[Diagnostic]:
+def parameter_ranges(spec: TuningSpec, _: SpecSet) -> Iterator[Finding]:
     for index, p in enumerate(spec.parameters):
         if p.step is not None and float(p.step) <= 0:
-            yield spec.document.diagnostic(_param_path(index, "step"), "", f"step must be greater than 0, got {p.step}")
+            yield Finding(_param_path(index, "step"), f"step must be greater than 0, got {p.step}")
         if p.min is None or p.max is None:
             continue
         low, high = float(p.min), float(p.max)
         if low > high:
-            yield spec.document.diagnostic(
-                _param_path(index, "min"), "", f"min ({p.min}) is greater than max ({p.max})"
-            )
+            yield Finding(_param_path(index, "min"), f"min ({p.min}) is greater than max ({p.max})")
         if p.distribution in ("logUniform", "logNormal") and low <= 0:
-            yield spec.document.diagnostic(
-                _param_path(index, "min"), "", f"{p.distribution} needs min > 0, got {p.min}"
-            )
+            yield Finding(_param_path(index, "min"), f"{p.distribution} needs min > 0, got {p.min}")
 
 
 @rule(
     "TS-PARAM-PASS",
-    "Every parameter reaches the trial: flags and env vars need a known pod template, placeholders (metadata parameters too) appear in the trial (TT-15, TT-R1, TT-R2).",
+    "SPEC",
+    "Every parameter reaches the trial: flags and env vars need a known pod template, placeholders (metadata "
+    "parameters too) appear in the trial (TT-15, TT-R1, TT-R2).",
 )
-def parameter_delivery(spec: TuningSpec, _: SpecSet) -> Iterator[Diagnostic]:
+def parameter_delivery(spec: TuningSpec, _: SpecSet) -> Iterator[Finding]:
     import json
 
     kind = trial_kind(spec)
     text = json.dumps(spec.trial)
     for index, p in enumerate(spec.parameters):
-        token = "${trialParameters.%s}" % p.trial_parameter
+        token = f"${{trialParameters.{p.trial_parameter}}}"
         if p.delivery.mode == "placeholder" and token not in text:
-            yield spec.document.diagnostic(
+            yield Finding(
                 _param_path(index, "pass"),
-                "",
                 f"placeholder {token} does not appear in the trial",
                 hint="write it where the value belongs, e.g. in args",
             )
         elif p.delivery.mode != "placeholder" and kind is None:
-            yield spec.document.diagnostic(
+            yield Finding(
                 _param_path(index),
-                "",
                 f"cannot pass '{p.name}' as {p.delivery.mode}: trialSpec kind is not one katib-gitops knows",
                 hint="use 'pass: placeholder'",
             )
@@ -266,18 +242,20 @@ def parameter_delivery(spec: TuningSpec, _: SpecSet) -> Iterator[Diagnostic]:
 META_KEY = re.compile(r"\$\{trialSpec\.(Labels|Annotations)\[(.+)\]\}\Z")
 
 
-def _named_delivery(spec: TuningSpec, text: str) -> Iterator[Diagnostic]:
-    """NAS assignments and metadata parameters are used in the trial (TT-15); a label or annotation read exists (TT-R2)."""
+def _named_delivery(spec: TuningSpec, text: str) -> Iterator[Finding]:
+    """NAS assignments and metadata parameters are used in the trial (TT-15).
+
+    A label or annotation a metadata parameter reads exists (TT-R2).
+    """
     trial_spec = spec.trial.get("trialSpec")
     metadata = trial_spec.get("metadata") if isinstance(trial_spec, dict) else None
     metadata = metadata if isinstance(metadata, dict) else {}
     for base, entries in _extra_trial_parameters(spec):
         for index, entry in enumerate(entries):
-            token = "${trialParameters.%s}" % entry["name"]
+            token = f"${{trialParameters.{entry['name']}}}"
             if token not in text:
-                yield spec.document.diagnostic(
+                yield Finding(
                     [*base, index, "name"],
-                    "",
                     f"placeholder {token} does not appear in the trial",
                     hint="write it where the value belongs, e.g. in args or env",
                 )
@@ -285,9 +263,8 @@ def _named_delivery(spec: TuningSpec, text: str) -> Iterator[Diagnostic]:
         where: list[str | int] = ["spec", "trial", "metadataParameters", index]
         keyed = META_KEY.match(meta["reference"])
         if keyed and keyed.group(2) not in (metadata.get(keyed.group(1).lower()) or {}):
-            yield spec.document.diagnostic(
+            yield Finding(
                 [*where, "reference"],
-                "",
                 f"the trial job has no {keyed.group(1).lower()[:-1]} '{keyed.group(2)}' (TT-R2)",
                 hint=f"set it in trial.trialSpec.metadata.{keyed.group(1).lower()}",
             )
@@ -295,16 +272,17 @@ def _named_delivery(spec: TuningSpec, text: str) -> Iterator[Diagnostic]:
 
 @rule(
     "TS-NAS",
-    "A spec tunes parameters or searches architectures (nas), never both; nas runs with enas or darts and assigns exactly what that algorithm gives (PARAM-01, PARAM-02, NAS-02, TT-R1).",
+    "SPEC",
+    "A spec tunes parameters or searches architectures (nas), never both; nas runs with enas or darts and assigns "
+    "exactly what that algorithm gives (PARAM-01, PARAM-02, NAS-02, TT-R1).",
 )
-def nas_search(spec: TuningSpec, _: SpecSet) -> Iterator[Diagnostic]:
+def nas_search(spec: TuningSpec, _: SpecSet) -> Iterator[Finding]:
     body = spec.body
     algorithm = body["algorithm"]["name"]
     if bool(body.get("parameters")) == ("nas" in body):
         both = "nas" in body
-        yield spec.document.diagnostic(
+        yield Finding(
             ["spec", "nas"] if both else ["spec"],
-            "",
             "give either parameters (hyperparameter tuning) or nas (architecture search)"
             + (", not both" if both else ""),
             hint="Katib refuses both and neither (PARAM-01, PARAM-02)",
@@ -314,30 +292,28 @@ def nas_search(spec: TuningSpec, _: SpecSet) -> Iterator[Diagnostic]:
     known = kinds.NAS_ASSIGNMENTS.get(algorithm)
     if "nas" not in body:
         if known:
-            yield spec.document.diagnostic(
+            yield Finding(
                 ["spec", "algorithm", "name"],
-                "",
                 f"{algorithm} searches architectures: give nas instead of parameters (NAS-02)",
             )
         return
     if known is None:
-        yield spec.document.diagnostic(
-            ["spec", "algorithm", "name"], "", f"nas needs the enas or darts algorithm, not '{algorithm}' (NAS-02)"
+        yield Finding(
+            ["spec", "algorithm", "name"], f"nas needs the enas or darts algorithm, not '{algorithm}' (NAS-02)"
         )
         return
     references = [a["reference"] for a in body["nas"]["assignments"]]
     for index, reference in enumerate(references):
         if reference not in known or references.index(reference) != index:
-            yield spec.document.diagnostic(
+            yield Finding(
                 ["spec", "nas", "assignments", index, "reference"],
-                "",
-                f"{algorithm} assigns each trial {', '.join(known)}: '{reference}' is not one of them, or repeats (TT-R1)",
+                f"{algorithm} assigns each trial {', '.join(known)}: '{reference}' is not one of them, or repeats "
+                "(TT-R1)",
             )
     missing = [k for k in known if k not in references]
     if missing:
-        yield spec.document.diagnostic(
+        yield Finding(
             ["spec", "nas", "assignments"],
-            "",
             f"{algorithm} assigns {', '.join(missing)} too: every assignment needs a trialParameter (TT-R1)",
         )
 
@@ -345,8 +321,8 @@ def nas_search(spec: TuningSpec, _: SpecSet) -> Iterator[Diagnostic]:
 # --------------------------------------------------------------- trial
 
 
-@rule("TS-TRIAL-ROLES", "Replica roles exist for the trial kind (for TrainJob: 'node').")
-def trial_roles(spec: TuningSpec, _: SpecSet) -> Iterator[Diagnostic]:
+@rule("TS-TRIAL-ROLES", "SPEC", "Replica roles exist for the trial kind (for TrainJob: 'node').")
+def trial_roles(spec: TuningSpec, _: SpecSet) -> Iterator[Finding]:
     kind = trial_kind(spec)
     if kind is None or "replicas" not in spec.trial:
         return
@@ -354,38 +330,33 @@ def trial_roles(spec: TuningSpec, _: SpecSet) -> Iterator[Diagnostic]:
     for role in spec.trial["replicas"]:
         if role not in allowed:
             hint = f"{kind.kind} roles: {', '.join(allowed)}" if allowed else f"{kind.kind} has no replica roles"
-            yield spec.document.diagnostic(
-                ["spec", "trial", "replicas", role], "", f"unknown role '{role}' for {kind.kind}", hint=hint
-            )
+            yield Finding(["spec", "trial", "replicas", role], f"unknown role '{role}' for {kind.kind}", hint=hint)
 
 
 @rule(
     "TS-TRIAL-KIND",
+    "SPEC",
     "A TrainJob names its runtime; a raw trialSpec of another kind gives success/failure conditions (TT-03, DEF-08).",
 )
-def trial_kind_needs(spec: TuningSpec, _: SpecSet) -> Iterator[Diagnostic]:
+def trial_kind_needs(spec: TuningSpec, _: SpecSet) -> Iterator[Finding]:
     trial = spec.trial
     kind = trial_kind(spec)
     if "trialSpec" not in trial and kind is not None and kind.layout is kinds.Layout.RUNTIME and "runtime" not in trial:
-        yield spec.document.diagnostic(
-            ["spec", "trial"], "", f"a {kind.kind} trial needs 'runtime' (the ClusterTrainingRuntime name)"
-        )
+        yield Finding(["spec", "trial"], f"a {kind.kind} trial needs 'runtime' (the ClusterTrainingRuntime name)")
     if "trialSpec" in trial:
         raw = trial["trialSpec"]
         meta = raw.get("metadata") or {}
         for key in ("name", "namespace"):
             if key in meta:
-                yield spec.document.diagnostic(
+                yield Finding(
                     ["spec", "trial", "trialSpec", "metadata", key],
-                    "",
                     f"trialSpec must not set metadata.{key}; Katib sets it per trial (TT-18)",
                 )
         if kind is None:
             for key in ("successCondition", "failureCondition"):
                 if key not in trial:
-                    yield spec.document.diagnostic(
+                    yield Finding(
                         ["spec", "trial"],
-                        "",
                         f"'{key}' is required for trial kind {raw.get('kind')} (Katib has no default)",
                     )
 
@@ -397,9 +368,10 @@ TRAINJOB_IGNORES = ("imagePullPolicy", "volumes", "volumeMounts", "pod", "contai
 
 @rule(
     "TS-TRIAL-FIELDS",
+    "SPEC",
     "Every trial field takes effect: a raw trialSpec or a TrainJob has no place for some short-form fields.",
 )
-def trial_fields_used(spec: TuningSpec, _: SpecSet) -> Iterator[Diagnostic]:
+def trial_fields_used(spec: TuningSpec, _: SpecSet) -> Iterator[Finding]:
     trial = spec.trial
     kind = trial_kind(spec)
     if "trialSpec" in trial:
@@ -408,23 +380,24 @@ def trial_fields_used(spec: TuningSpec, _: SpecSet) -> Iterator[Diagnostic]:
         unused, why = [k for k in TRAINJOB_IGNORES if k in trial], f"a {kind.kind} takes pod settings from its runtime"
         for role, value in (trial.get("replicas") or {}).items():
             if isinstance(value, dict) and set(value) - {"replicas"}:
-                yield spec.document.diagnostic(
+                yield Finding(
                     ["spec", "trial", "replicas", role],
-                    "",
                     f"a {kind.kind} takes only a node count here",
                     hint=f"use 'replicas: {{{kind.primary_role}: N}}'",
                 )
     else:
         return
     for key in unused:
-        yield spec.document.diagnostic(["spec", "trial", key], "", f"'{key}' has no effect here", hint=why, at_key=True)
+        yield Finding(["spec", "trial", key], f"'{key}' has no effect here", hint=why, at_key=True)
 
 
 @rule(
     "TS-TRIAL-CONTAINER",
-    "The primary container exists in a raw trialSpec (TT-02); pods of other roles without it are TT-R4's warning in `validate`.",
+    "SPEC",
+    "The primary container exists in a raw trialSpec (TT-02); pods of other roles without it are TT-R4's warning in "
+    "`validate`.",
 )
-def primary_container_present(spec: TuningSpec, _: SpecSet) -> Iterator[Diagnostic]:
+def primary_container_present(spec: TuningSpec, _: SpecSet) -> Iterator[Finding]:
     kind = trial_kind(spec)
     if "trialSpec" not in spec.trial or kind is None:
         return
@@ -433,9 +406,8 @@ def primary_container_present(spec: TuningSpec, _: SpecSet) -> Iterator[Diagnost
     places = [path for _, path in kinds.pod_template_places(raw, kind)]
     templates = {path: template for _, path, template in kinds.pod_templates(raw, kind)}
     if places and not any(name in _container_names(templates.get(path)) for path in places):
-        yield spec.document.diagnostic(
+        yield Finding(
             ["spec", "trial", "trialSpec", *places[0], "spec"],
-            "",
             f"no pod has a container named '{name}'",
             hint="set 'primaryContainer' or rename the container",
         )
@@ -448,39 +420,41 @@ def _container_names(template: Any) -> list[Any]:
 
 @rule(
     "TS-COLLECTOR-CONFIG",
-    "The metrics collector is in the katib-config (--katib-config, or Katib's standalone install's, which has no PrometheusMetric) (MC-02).",
-    Severity.WARNING,
+    "SPEC",
+    "The metrics collector is in the katib-config (--katib-config, or Katib's standalone install's, which has no "
+    "PrometheusMetric) (MC-02).",
+    severity=Severity.WARNING,
 )
-def collector_installed(spec: TuningSpec, spec_set: SpecSet) -> Iterator[Diagnostic]:
+def collector_installed(spec: TuningSpec, spec_set: SpecSet) -> Iterator[Finding]:
     config = _katib_config(spec_set)
     kind = (spec.trial.get("metricsCollector") or {}).get("kind", "StdOut")
     if kind in CONFIGURED_KINDS and kind not in config.collectors:  # the others need no collector image (MC-02)
-        yield spec.document.diagnostic(
+        yield Finding(
             ["spec", "trial", "metricsCollector", "kind"],
-            "",
             f"{kind} is not in {config.source}",
-            hint="make sure the cluster's katib-config lists it under runtime.metricsCollectors, and pass it with --katib-config",
+            hint=(
+                "make sure the cluster's katib-config lists it under runtime.metricsCollectors, and pass it with "
+                "--katib-config"
+            ),
         )
 
 
-@rule("TS-COLLECTOR", "The metrics collector is complete (MC-07, MC-09, MC-12, MC-14).")
-def collector(spec: TuningSpec, _: SpecSet) -> Iterator[Diagnostic]:
+@rule("TS-COLLECTOR", "SPEC", "The metrics collector is complete (MC-07, MC-09, MC-12, MC-14).")
+def collector(spec: TuningSpec, _: SpecSet) -> Iterator[Finding]:
     raw = spec.trial.get("metricsCollector")
     if not raw:
         return
     where = ["spec", "trial", "metricsCollector"]
     kind = raw["kind"]
     if kind == "Custom" and not raw.get("container"):
-        yield spec.document.diagnostic(where, "", "a Custom collector needs 'container'")
+        yield Finding(where, "a Custom collector needs 'container'")
     if kind == "File" and raw.get("format") == "JSON" and raw.get("filter"):
-        yield spec.document.diagnostic(where + ["filter"], "", "a JSON metrics file takes no filter")
+        yield Finding(where + ["filter"], "a JSON metrics file takes no filter")
     if kind == "TensorFlowEvent" and "format" in raw:
-        yield spec.document.diagnostic(where + ["format"], "", "TensorFlowEvent takes no format")
+        yield Finding(where + ["format"], "TensorFlowEvent takes no format")
     for index, pattern in enumerate(raw.get("filter", [])):
         if not re.fullmatch(r".*\(.*\).*\(.*\).*", pattern):
-            yield spec.document.diagnostic(
-                where + ["filter", index], "", "a filter needs two groups: metric name, then value"
-            )
+            yield Finding(where + ["filter", index], "a filter needs two groups: metric name, then value")
 
 
 # --------------------------------------------------------------- targets
@@ -488,24 +462,23 @@ def collector(spec: TuningSpec, _: SpecSet) -> Iterator[Diagnostic]:
 
 @rule(
     "TS-TARGETS",
+    "SPEC",
     "Namespaces and profiles a spec deploys to are declared in the Targets file, and the profile fits the trial kind.",
 )
-def targets_declared(spec: TuningSpec, spec_set: SpecSet) -> Iterator[Diagnostic]:
+def targets_declared(spec: TuningSpec, spec_set: SpecSet) -> Iterator[Finding]:
     targets = spec_set.targets
     for index, namespace in enumerate(spec.namespaces):
         if namespace not in targets.namespaces:
-            yield spec.document.diagnostic(
+            yield Finding(
                 ["spec", "targets", "namespaces", index],
-                "",
                 f"namespace '{namespace}' is not declared in {targets.document.file}",
             )
     kind = trial_kind(spec)
     for index, name in enumerate(spec.profiles):
         profile = targets.profiles.get(name)
         if profile is None:
-            yield spec.document.diagnostic(
+            yield Finding(
                 ["spec", "targets", "profiles", index],
-                "",
                 f"profile '{name}' is not declared in {targets.document.file}",
                 hint=_did_you_mean(name, tuple(targets.profiles)),
             )
@@ -515,17 +488,14 @@ def targets_declared(spec: TuningSpec, spec_set: SpecSet) -> Iterator[Diagnostic
 
 def _profile_fits(
     spec: TuningSpec, body: dict[str, Any] | Any, name: str, kind: kinds.TrialKind | None, index: int
-) -> Iterator[Diagnostic]:
+) -> Iterator[Finding]:
     where: list[str | int] = ["spec", "targets", "profiles", index]
     pod_fields = [k for k in ("nodeSelector", "tolerations", "runtimeClassName") if k in body]
     if kind is None and set(body) - {"description", "budget"}:
-        yield spec.document.diagnostic(
-            where, "", f"profile '{name}' changes pods, but the trialSpec kind is unknown to katib-gitops"
-        )
+        yield Finding(where, f"profile '{name}' changes pods, but the trialSpec kind is unknown to katib-gitops")
     elif kind is not None and kind.layout is kinds.Layout.RUNTIME and pod_fields:
-        yield spec.document.diagnostic(
+        yield Finding(
             where,
-            "",
             f"profile '{name}' sets {', '.join(pod_fields)}, which a {kind.kind} cannot carry",
             hint="set them in the ClusterTrainingRuntime",
         )
@@ -533,28 +503,23 @@ def _profile_fits(
     declared = set(spec.trial.get("replicas") or (kind.default_replicas if kind else {}))
     for role in roles:
         if kind is not None and kind.layout is kinds.Layout.REPLICAS and role not in declared:
-            yield spec.document.diagnostic(
-                where, "", f"profile '{name}' targets role '{role}', which this trial does not have"
-            )
+            yield Finding(where, f"profile '{name}' targets role '{role}', which this trial does not have")
 
 
-@rule("TS-NAME-UNIQUE", "Spec names are unique in the specs folder: each owns a folder of output.")
-def unique_name(spec: TuningSpec, spec_set: SpecSet) -> Iterator[Diagnostic]:
+@rule("TS-NAME-UNIQUE", "SPEC", "Spec names are unique in the specs folder: each owns a folder of output.")
+def unique_name(spec: TuningSpec, spec_set: SpecSet) -> Iterator[Finding]:
     for other in spec_set.specs:
         if other is spec:
             return
         if other.name == spec.name:
-            yield spec.document.diagnostic(
-                ["metadata", "name"], "", f"spec name '{spec.name}' is also used in {other.document.file}"
-            )
+            yield Finding(["metadata", "name"], f"spec name '{spec.name}' is also used in {other.document.file}")
             return
 
 
-@rule("TS-NAME", "'<spec name>-<hash>' fits Katib's 40-character Experiment name limit (NAME-02).")
-def name_length(spec: TuningSpec, _: SpecSet) -> Iterator[Diagnostic]:
+@rule("TS-NAME", "SPEC", "'<spec name>-<hash>' fits Katib's 40-character Experiment name limit (NAME-02).")
+def name_length(spec: TuningSpec, _: SpecSet) -> Iterator[Finding]:
     if len(spec.name) + 1 + HASH_LENGTH > MAX_NAME:
-        yield spec.document.diagnostic(
+        yield Finding(
             ["metadata", "name"],
-            "",
             f"name is {len(spec.name)} characters; at most {MAX_NAME - 1 - HASH_LENGTH} leave room for the hash",
         )

@@ -17,12 +17,12 @@ from typing import Any, NamedTuple, TextIO
 from katib_gitops.core import workers
 from katib_gitops.core.diagnostics import Diagnostic, FindingsError, Severity, UsageError
 from katib_gitops.core.kinds import KATIB_VERSION, SPEC_KIND, TARGETS_KIND, lookup
+from katib_gitops.core.registry import declare
 from katib_gitops.kustomize import inputs
-from katib_gitops.rules import framework
+from katib_gitops.rules import framework, runner
 from katib_gitops.schema import fast, manifests
 from katib_gitops.schema import ours as spec_schema
 from katib_gitops.spec.katib_config import STANDALONE, KatibConfig
-from katib_gitops.yamlio.documents import RULES as YAML_RULES
 from katib_gitops.yamlio.documents import Document, load_documents
 from katib_gitops.yamlio.reader import read_text
 
@@ -33,26 +33,35 @@ PLACEHOLDER = re.compile(r"\$\{trialParameters\.[^}]*\}")
 # quantity, name and number text, so a tuned cpu or memory value is no false error.
 SUBSTITUTE = "1"
 
-# Tool-level checks, listed by `katib-gitops rules` next to Katib's and the spec rules.
-TOOL_RULES = {
-    "yaml-syntax": "The file is valid UTF-8 YAML without duplicate keys.",
-    **YAML_RULES,
-    "document": "Every document is a mapping with apiVersion and kind.",
-    "empty-input": "The input holds at least one document: an empty input is an error, never a silent pass.",
-    "unknown-kind": "Every kind has a schema (built in, from --crd, or Kubernetes core), unless --ignore-missing-schemas.",
-    "v1alpha3": "kubeflow.org/v1alpha3 Experiments are gone since Katib 0.11; convert them with `katib-gitops migrate`.",
-    "schema": "The object matches its schema: known fields only, right types.",
-    "G-03": "Katib decodes every Experiment field into a typed field: numbers as strings where Katib wants strings, and so on.",
-    "G-04": "No unknown or misspelled field anywhere in an Experiment: Katib drops them silently.",
-    "TT-20": "A batch/v1 Job trialSpec is a valid Job once placeholders are substituted.",
-    "trial-schema": "The trialSpec is a valid object of its kind once placeholders are substituted (else trial creation fails).",
-    "render": "A kustomization renders: its fields are ones the in-process renderer knows and its patches apply.",
-    "spec-targets": "TuningSpecs are validated with exactly one Targets file (named, or next to them), so the spec checks can run.",
-    "import-unsupported": "`import`: the Experiment uses what a TuningSpec cannot say (NAS, a ConfigMap template, metadata trialParameters).",
-    "import-number": "`import`: every feasibleSpace bound is a number literal.",
-    "import-round-trip": "`import`: the spec generates the original Experiment back (after Katib's defaulting), or nothing is written.",
-    "import-kind": "`import`: only Katib v1beta1 Experiments (and v1alpha3 ones, migrated first) are imported.",
-}
+# IDs the validator's dispatch emits itself (`katib-gitops rules` lists them with every other).
+DOCUMENT = declare("document", "TOOL", "Every document is a mapping with apiVersion and kind.")
+UNKNOWN_KIND = declare(
+    "unknown-kind",
+    "TOOL",
+    "Every kind has a schema (built in, from --crd, or Kubernetes core), unless --ignore-missing-schemas.",
+)
+V1ALPHA3 = declare(
+    "v1alpha3",
+    "TOOL",
+    "kubeflow.org/v1alpha3 Experiments are gone since Katib 0.11; convert them with `katib-gitops migrate`.",
+)
+G03 = declare(
+    "G-03",
+    "TOOL",
+    "Katib decodes every Experiment field into a typed field: numbers as strings where Katib wants strings, and so on.",
+)
+G04 = declare("G-04", "TOOL", "No unknown or misspelled field anywhere in an Experiment: Katib drops them silently.")
+TT20 = declare("TT-20", "TOOL", "A batch/v1 Job trialSpec is a valid Job once placeholders are substituted.")
+TRIAL_SCHEMA = declare(
+    "trial-schema",
+    "TOOL",
+    "The trialSpec is a valid object of its kind once placeholders are substituted (else trial creation fails).",
+)
+SPEC_TARGETS = declare(
+    "spec-targets",
+    "TOOL",
+    "TuningSpecs are validated with exactly one Targets file (named, or next to them), so the spec checks can run.",
+)
 
 
 class Options(NamedTuple):
@@ -106,7 +115,7 @@ def validate(options: Options, stdin: TextIO) -> Outcome:
                 first,
                 1,
                 1,
-                "empty-input",
+                inputs.EMPTY_INPUT.id,
                 "no YAML documents found",
                 hint="an empty input is an error: name the files to check",
             )
@@ -146,7 +155,10 @@ def _in_parallel(units: list[inputs.Unit], env: Env) -> list[UnitResult]:
 
 
 def _option_documents(option: str, paths: Sequence[str], render: bool) -> Iterator[Document]:
-    """The documents of an option's files and folders (kustomizations rendered like the inputs); unreadable ones are usage errors."""
+    """The documents of an option's files and folders, kustomizations rendered like the inputs.
+
+    An unreadable one is a usage error.
+    """
     import io
 
     if not paths:  # the option was not given
@@ -183,7 +195,10 @@ def _load_previous(options: Options) -> dict[tuple[str, str], framework.Previous
 
 
 def load_trial_templates(paths: Sequence[str], render: bool = True) -> dict[tuple[str, str, str], str]:
-    """Every string entry of the ConfigMaps in `paths`, by (namespace, name, key); '' for a ConfigMap without a namespace."""
+    """Every string entry of the ConfigMaps in `paths`, by (namespace, name, key).
+
+    The namespace is '' for a ConfigMap without one.
+    """
     found: dict[tuple[str, str, str], str] = {}
     for document in _option_documents("--trial-templates", paths, render):
         data = document.data
@@ -225,9 +240,14 @@ def _load_crds(paths: Sequence[Path]) -> dict[tuple[str, str], Any]:
 
 
 def _without_skipped(document: Document, found: Iterable[Diagnostic], skip: frozenset[str]) -> list[Diagnostic]:
-    annotations = _annotations(document.data)
-    skipped = skip | {s.strip() for s in str(annotations.get(SKIP_ANNOTATION, "")).split(",") if s.strip()}
+    skipped = _skipped(document, skip)
     return [d for d in found if d.rule_id not in skipped]
+
+
+def _skipped(document: Document, skip: frozenset[str]) -> frozenset[str]:
+    """The rules skipped for a document: --skip, and its katib-gitops.dev/skip annotation."""
+    annotations = _annotations(document.data)
+    return skip | {s.strip() for s in str(annotations.get(SKIP_ANNOTATION, "")).split(",") if s.strip()}
 
 
 def _annotations(data: Any) -> Mapping[str, Any]:
@@ -250,13 +270,13 @@ def check_document(document: Document, env: Env) -> list[Diagnostic]:
     if not isinstance(data, dict):
         return [
             document.diagnostic(
-                [], "document", f"a document must be a mapping (a Kubernetes object), not {type(data).__name__}"
+                [], DOCUMENT.id, f"a document must be a mapping (a Kubernetes object), not {type(data).__name__}"
             )
         ]
     api_version, kind = data.get("apiVersion"), data.get("kind")
     if not isinstance(api_version, str) or not api_version or not isinstance(kind, str) or not kind:
         missing = [k for k in ("apiVersion", "kind") if not isinstance(data.get(k), str) or not data.get(k)]
-        return [document.diagnostic([], "document", f"{' and '.join(missing)} missing: cannot tell what this is")]
+        return [document.diagnostic([], DOCUMENT.id, f"{' and '.join(missing)} missing: cannot tell what this is")]
     found = _deduplicated(_check_by_kind(document, env, api_version, kind))
     label = _label(data)
     return [d._replace(document=document.index, object=label) for d in found]
@@ -271,7 +291,7 @@ def _deduplicated(found: list[Diagnostic]) -> list[Diagnostic]:
         d
         for d in found
         if not (d.severity is Severity.WARNING and d.path in errors)
-        and not (d.rule_id == "trial-schema" and d.path in specific)
+        and not (d.rule_id == TRIAL_SCHEMA.id and d.path in specific)
     ]
 
 
@@ -280,7 +300,7 @@ def _check_by_kind(document: Document, env: Env, api_version: str, kind: str) ->
         return [
             document.diagnostic(
                 ["apiVersion"],
-                "v1alpha3",
+                V1ALPHA3.id,
                 "kubeflow.org/v1alpha3 Experiments are no longer served (removed in Katib 0.11)",
                 hint="convert it: katib-gitops migrate FILE",
             )
@@ -342,7 +362,7 @@ def _experiment(document: Document, env: Env) -> list[Diagnostic]:
         env.previous.get(_identity(document.data)),
         env.trial_templates,
     )
-    found.extend(_katib_rules(document, context, options.skip))
+    found.extend(_katib_rules(document, context, _skipped(document, options.skip)))
     found.extend(_trial_spec(document, env))
     return found
 
@@ -350,14 +370,14 @@ def _experiment(document: Document, env: Env) -> list[Diagnostic]:
 def _unknown_kind(document: Document, api_version: str, kind: str) -> Diagnostic:
     return document.diagnostic(
         ["kind"],
-        "unknown-kind",
+        UNKNOWN_KIND.id,
         f"no schema for {kind} ({api_version})",
         hint="pass its CustomResourceDefinition with --crd, or --ignore-missing-schemas",
     )
 
 
 def _experiment_rule(error: Any) -> str:
-    return {"additionalProperties": "G-04", "type": "G-03"}.get(error.validator, "schema")
+    return {"additionalProperties": G04.id, "type": G03.id}.get(error.validator, spec_schema.SCHEMA.id)
 
 
 def _crd_diagnostics(document: Document, crd: Any, instance: Any, base: list[str | int]) -> list[Diagnostic]:
@@ -366,7 +386,7 @@ def _crd_diagnostics(document: Document, crd: Any, instance: Any, base: list[str
     try:
         checker = crds.validator(crds.schema_for(crd, crds.version_of(instance, crd)))
     except crds.CrdError as exc:
-        return [document.diagnostic(base + ["apiVersion"], "schema", str(exc))]
+        return [document.diagnostic(base + ["apiVersion"], spec_schema.SCHEMA.id, str(exc))]
     return spec_schema.diagnostics(document, checker, instance, base)
 
 
@@ -374,11 +394,7 @@ def _crd_diagnostics(document: Document, crd: Any, instance: Any, base: list[str
 
 
 def _katib_rules(document: Document, context: framework.Context, skip: frozenset[str]) -> list[Diagnostic]:
-    found = []
-    for rule, finding in framework.run(context, skip):
-        diagnostic = document.diagnostic(list(finding.path), rule.id, finding.message, finding.hint)
-        found.append(diagnostic._replace(severity=finding.severity or rule.severity))
-    return found
+    return runner.diagnostics(document, framework.run(context, skip))
 
 
 def substitute(value: Any) -> Any:
@@ -408,7 +424,7 @@ def _trial_spec(document: Document, env: Env) -> list[Diagnostic]:
     instance = substitute(trial_spec)
     instance.setdefault("metadata", {}).setdefault("name", "trial")  # Katib names each trial's job
     known = lookup(kind, api_version)
-    rule_id = "TT-20" if known is not None and known.checked_at_admission else "trial-schema"
+    rule_id = TT20.id if known is not None and known.checked_at_admission else TRIAL_SCHEMA.id
     found = _schema_check(document, env, api_version, kind, instance, base) or []
     return [d._replace(rule_id=rule_id) for d in found]
 
@@ -430,7 +446,7 @@ def _spec_checks(documents: Sequence[Document], config: KatibConfig) -> list[Dia
         return [
             d.diagnostic(
                 [],
-                "spec-targets",
+                SPEC_TARGETS.id,
                 f"{what} found: the spec checks (TS-*) need exactly one",
                 hint="name the Targets file too, or keep it next to the specs",
             )

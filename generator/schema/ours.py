@@ -11,9 +11,10 @@ from typing import Any
 
 from katib_gitops.core import kinds
 from katib_gitops.core.diagnostics import Diagnostic
+from katib_gitops.core.registry import declare
 from katib_gitops.yamlio.documents import Document
 
-SCHEMA_RULE = "schema"
+SCHEMA = declare("schema", "TOOL", "The object matches its schema: known fields only, right types.")
 SUFFIX = ".schema.json"
 # Where the TuningSpec schema takes the trial kinds of the short form: those of katib_gitops.core.kinds.KINDS.
 TRIAL_KIND_PATH = ("properties", "spec", "properties", "trial", "properties", "kind")
@@ -105,7 +106,7 @@ def diagnostics(
     found = []
     for error in checker.iter_errors(instance):
         best = _described(best_match([error]))
-        rule_id = rule_for(best) if rule_for else SCHEMA_RULE
+        rule_id = rule_for(best) if rule_for else SCHEMA.id
         found.append(_diagnostic(document, best, list(base), rule_id))
     return sorted(set(found))
 

@@ -280,7 +280,7 @@ def _unknown_document(document: Document, kind: Any) -> Diagnostic:
     )
 
 
-SCHEMA_KIND_RULE = "schema"
+SCHEMA_KIND_RULE = ours.SCHEMA.id  # a specs folder that holds the wrong documents fails its schema
 # Names that become folder names under the output: ASCII DNS labels, matched to the end of the text
 # (a JSON Schema `pattern` ending in `$` also accepts a trailing newline).
 DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")

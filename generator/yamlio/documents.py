@@ -34,19 +34,22 @@ from collections.abc import Iterator, Sequence
 from typing import Any, NamedTuple
 
 from katib_gitops.core.diagnostics import Diagnostic, FindingsError
+from katib_gitops.core.registry import declare
 from katib_gitops.yamlio.reader import LIMITS
 from katib_gitops.yamlio.scalars import INT64, ambiguity, resolve_plain
 
 JsonPath = Sequence[str | int]
 
-# Rules of the loader, listed by `katib-gitops rules` (see rules/validator.py TOOL_RULES).
-RULES = {
-    "yaml-ambiguous": "A plain scalar that Kubernetes (YAML 1.1, go-yaml v2) and kustomize or YAML 1.2 tools "
+# Rules of the loader (yaml-syntax and yaml-limit are the reader's, yamlio.reader).
+YAML_AMBIGUOUS = declare(
+    "yaml-ambiguous",
+    "TOOL",
+    "A plain scalar that Kubernetes (YAML 1.1, go-yaml v2) and kustomize or YAML 1.2 tools "
     "read differently (yes/no/on/off, 010, 1_000, 0b1, 1.10, a key set before '<<'): quote it.",
-    "yaml-value": "No value JSON cannot carry: .inf, .nan, integers outside the 64-bit range, !!binary.",
-    "yaml-limit": "Files stay within the reader's limits: size (--max-file-size), nesting depth, "
-    "and nodes reached through aliases.",
-}
+)
+YAML_VALUE = declare(
+    "yaml-value", "TOOL", "No value JSON cannot carry: .inf, .nan, integers outside the 64-bit range, !!binary."
+)
 
 
 # ---------------------------------------------------------------- positions

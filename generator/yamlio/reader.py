@@ -16,6 +16,15 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from katib_gitops.core.diagnostics import Diagnostic, FindingsError, UsageError
+from katib_gitops.core.registry import declare
+
+# The reader's rules; yamlio.documents reports them too, for what the parser finds.
+YAML_SYNTAX = declare("yaml-syntax", "TOOL", "The file is valid UTF-8 YAML without duplicate keys.")
+YAML_LIMIT = declare(
+    "yaml-limit",
+    "TOOL",
+    "Files stay within the reader's limits: size (--max-file-size), nesting depth, and nodes reached through aliases.",
+)
 
 
 class Limits:

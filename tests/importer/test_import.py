@@ -443,6 +443,32 @@ def test_numbers_without_a_shorter_spelling_stay_strings_and_non_numbers_are_ref
     )  # the validator refuses it first
 
 
+def test_only_v1beta1_experiments_are_imported() -> None:
+    text = "# a Trial\napiVersion: kubeflow.org/v1beta1\nkind: Trial\nmetadata: {name: t}\n"
+    with pytest.raises(FindingsError) as caught:
+        import_experiment(load_documents(text, "t.yaml")[0])
+    [problem] = caught.value.diagnostics
+    assert (problem.rule_id, problem.line, problem.column) == ("import-kind", 2, 1)
+    assert problem.message == "not a kubeflow.org/v1beta1 Experiment (Trial)"
+
+
+def test_a_discrete_value_that_is_no_number_is_refused_at_its_position() -> None:
+    data = experiment()
+    data["spec"]["parameters"][0] = {
+        "name": "--lr",
+        "parameterType": "discrete",
+        "feasibleSpace": {"list": ["0.1", "x"]},
+    }
+    with pytest.raises(FindingsError) as caught:
+        import_experiment(load_documents(dump(data), "e.yaml")[0])  # Katib's random service takes it as a string
+    [problem] = caught.value.diagnostics
+    assert (problem.rule_id, problem.line, problem.column) == ("import-number", 20, 13)
+    assert (
+        problem.path == "spec.parameters[0].feasibleSpace.list[1]"
+        and problem.message == "'x' is not a number literal (discrete)"
+    )
+
+
 def test_what_no_spec_reproduces_is_refused_with_the_difference() -> None:
     data = experiment()
     data["spec"]["trialTemplate"]["trialSpec"]["spec"]["pytorchReplicaSpecs"]["Master"]["template"]["spec"][

@@ -566,6 +566,48 @@ def test_unknown_fields_and_a_missing_template_are_refused() -> None:
     assert error.rule_id == "MIG-07" and "default ConfigMap trial-template" in error.message
 
 
+def test_a_trial_kind_v1alpha3_did_not_run_is_refused_at_its_kind() -> None:
+    (error,) = migrate(experiment(JOB).replace("kind: Job", "kind: Workflow")).errors
+    assert (error.rule_id, error.line, error.column) == ("MIG-06", 18, 15)
+    assert error.message == "cannot migrate a trial of kind 'Workflow' ('batch/v1')"
+
+
+def test_a_parameter_without_a_name_is_refused_at_the_parameter() -> None:
+    result = migrate(experiment(JOB).replace("    - {name: --num-layers,", "    - {nam: --num-layers,"))
+    assert [(e.rule_id, e.line, e.column, e.path) for e in result.errors if e.rule_id == "MIG-11"] == [
+        ("MIG-11", 13, 7, "spec.parameters[1]")
+    ]
+
+
+def test_collector_none_is_kept_below_katib_0_18_with_a_note_at_its_kind() -> None:
+    source = experiment(JOB).replace(
+        "  trialTemplate:", "  metricsCollectorSpec:\n    collector:\n      kind: None\n  trialTemplate:"
+    )
+    notes = [n for n in migrate(source, katib_version=(0, 17)).notes if n.rule_id == "MIG-12"]
+    assert [(n.line, n.column, n.message) for n in notes] == [
+        (16, 13, "collector kind None kept: Katib 0.17 still calls it None")
+    ]
+
+
+def test_the_status_is_dropped_with_a_note() -> None:
+    result = migrate(experiment(JOB) + "status:\n  conditions: []\n")
+    assert "status" not in plain(result.text)[0]
+    assert [(n.rule_id, n.line, n.column) for n in result.notes if n.rule_id == "MIG-19"] == [("MIG-19", 37, 1)]
+
+
+def test_nas_of_an_algorithm_other_than_enas_or_darts_is_refused() -> None:
+    spec = """\
+      objective: {type: maximize, objectiveMetricName: accuracy}
+      algorithm: {algorithmName: random}
+      maxTrialCount: 12
+      nasConfig:
+        graphConfig: {numLayers: 8}
+    """
+    (error,) = migrate(experiment(JOB, spec=spec)).errors
+    assert (error.rule_id, error.line, error.column, error.path) == ("MIG-17", 8, 3, "spec.algorithm")
+    assert "algorithm 'random'" in error.message
+
+
 # ------------------------------------------------------------------ --write
 
 

@@ -6,7 +6,9 @@ import copy
 from typing import Any
 
 from katib_gitops.core.kinds import KATIB_VERSION
-from katib_gitops.rules.framework import RULES, context_for
+from katib_gitops.core.registry import RULES
+from katib_gitops.rules import framework
+from katib_gitops.rules.framework import context_for
 from katib_gitops.spec.katib_config import STANDALONE, KatibConfig
 
 VALID: dict[str, Any] = {
@@ -79,12 +81,11 @@ def findings(
     rule_id: str, data: dict[str, Any], config: KatibConfig = STANDALONE, version: tuple[int, int] = KATIB_VERSION
 ) -> list[tuple[tuple[str | int, ...], str]]:
     """(path, message) of every finding of one rule on `data`."""
-    from katib_gitops.rules import framework
-
-    framework._load_rule_modules()
+    framework.rules()  # registers Katib's rules
     context = context_for(data, config, version)
     rule = RULES[rule_id]
-    return [(f.path, f.message) for f in rule.check(context)] if rule.applies(context) else []
+    assert rule.check is not None
+    return [(f.path, f.message) for f in rule.check(context)] if rule.applies(context.version) else []
 
 
 def paths(rule_id: str, data: dict[str, Any], **kwargs: Any) -> list[tuple[str | int, ...]]:

@@ -40,10 +40,11 @@ def param(**space: Any) -> dict[str, Any]:
 
 
 def test_the_valid_experiment_passes_every_admission_rule() -> None:
+    from katib_gitops.core import registry
     from katib_gitops.rules import framework
 
-    framework._load_rule_modules()
-    admit = [r for r in framework.RULES.values() if r.level in ("ADMIT", "ADMIT-CFG")]
+    framework.rules()
+    admit = [r for r in registry.RULES.values() if r.level in ("ADMIT", "ADMIT-CFG")]
     assert len(admit) >= 45
     assert [r.id for r in admit if findings(r.id, VALID)] == []
 
@@ -354,11 +355,12 @@ def test_rule_fires_at_its_boundary(
 
 
 def test_every_admission_rule_has_a_boundary_case() -> None:
+    from katib_gitops.core import registry
     from katib_gitops.rules import framework
 
-    framework._load_rule_modules()
+    framework.rules()
     covered = {c[0] for c in CASES} | {"TT-08", "TT-17"}  # they need the ConfigMaps: their own tests below
-    admit = {r.id for r in framework.RULES.values() if r.level in ("ADMIT", "ADMIT-CFG")}
+    admit = {r.id for r in registry.RULES.values() if r.level in ("ADMIT", "ADMIT-CFG")}
     assert admit - covered == set()
 
 
@@ -383,10 +385,11 @@ def test_the_katib_config_decides_which_algorithms_and_collectors_exist() -> Non
 
 
 def test_tt_08_a_configmap_template_must_exist_among_the_given_configmaps() -> None:
+    from katib_gitops.core import registry
     from katib_gitops.rules import framework
     from katib_gitops.rules.framework import context_for
 
-    framework._load_rule_modules()
+    framework.rules()
     data = experiment()
     data["spec"]["trialTemplate"].pop("trialSpec")
     data["spec"]["trialTemplate"]["configMap"] = {
@@ -396,7 +399,7 @@ def test_tt_08_a_configmap_template_must_exist_among_the_given_configmaps() -> N
     }
 
     def found(templates: dict[tuple[str, str, str], str]) -> list[tuple[str | int, ...]]:
-        return [f.path for f in framework.RULES["TT-08"].check(context_for(data, trial_templates=templates))]
+        return [f.path for f in registry.RULES["TT-08"].check(context_for(data, trial_templates=templates))]
 
     assert found({}) == []  # no ConfigMaps given: unknowable (ADMIT-CFG)
     assert found({("kubeflow", "templates", "other.yaml"): "x"}) == [SPEC + ("trialTemplate", "configMap")]
@@ -408,7 +411,8 @@ def test_tt_08_a_configmap_template_must_exist_among_the_given_configmaps() -> N
     "text, problem",
     [
         (
-            "apiVersion: batch/v1\nkind: Job\nspec: {template: {spec: {containers: [{name: c, args: [${trialParameters.lr}]}]}}}\n",
+            "apiVersion: batch/v1\nkind: Job\n"
+            "spec: {template: {spec: {containers: [{name: c, args: [${trialParameters.lr}]}]}}}\n",
             None,
         ),
         ("kind: Job\nspec: [unclosed\n", "line 3"),
@@ -417,10 +421,11 @@ def test_tt_08_a_configmap_template_must_exist_among_the_given_configmaps() -> N
     ],
 )
 def test_tt_17_a_configmap_template_reads_as_an_object(text: str, problem: str | None) -> None:
+    from katib_gitops.core import registry
     from katib_gitops.rules import framework
     from katib_gitops.rules.framework import context_for
 
-    framework._load_rule_modules()
+    framework.rules()
     data = experiment()
     data["spec"]["trialTemplate"].pop("trialSpec")
     data["spec"]["trialTemplate"]["configMap"] = {
@@ -429,7 +434,7 @@ def test_tt_17_a_configmap_template_reads_as_an_object(text: str, problem: str |
         "templatePath": "job.yaml",
     }
     context = context_for(data, trial_templates={("kubeflow", "templates", "job.yaml"): text})
-    found = [(f.path, f.message) for f in framework.RULES["TT-17"].check(context)]
+    found = [(f.path, f.message) for f in registry.RULES["TT-17"].check(context)]
     if problem is None:
         assert found == []
     else:

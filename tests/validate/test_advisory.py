@@ -1,4 +1,7 @@
-"""ADVISORY rules: each warns at its boundary, at the offending field, and defers to the rule that owns a harder consequence."""
+"""ADVISORY rules: each warns at its boundary, at the offending field.
+
+Each defers to the rule that owns a harder consequence.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +11,10 @@ from typing import Any
 import pytest
 
 from katib_gitops.core.diagnostics import Severity
+from katib_gitops.core.registry import RULES, Finding
 from katib_gitops.rules import advisory, runtime  # importing them registers their rules
 from katib_gitops.rules.advisory import gjson_problem, re2_problems
-from katib_gitops.rules.framework import RULES, Finding, context_for
+from katib_gitops.rules.framework import context_for
 from katib_gitops.spec.katib_config import STANDALONE
 from tests.validate.helpers import VALID, experiment, findings, paths
 from tests.validate.test_runtime import repository_experiments
@@ -409,7 +413,7 @@ def test_generated_experiments_have_no_advisory_finding(repo_specs: Path) -> Non
 
 
 def test_every_advisory_rule_is_registered_once() -> None:
-    mine = sorted(r.id for r in RULES.values() if r.check.__module__ == advisory.__name__)
+    mine = sorted(r.id for r in RULES.values() if r.module == advisory.__name__)
     assert mine == sorted(ADVISORY)
     assert RULES["TT-R1"].check.__module__ == runtime.__name__  # PARAM-20 defers to it
 

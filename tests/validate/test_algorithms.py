@@ -1,4 +1,7 @@
-"""ALGO and service RUNTIME rules (katib-rules.md §5.2-5.10, §6): each rule fails at its boundary and passes just inside."""
+"""ALGO and service RUNTIME rules (katib-rules.md §5.2-5.10, §6).
+
+Each rule fails at its boundary and passes just inside.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +13,10 @@ from typing import Any
 import pytest
 import yaml
 
+from katib_gitops.core.registry import RULES
 from katib_gitops.rules import algorithms
 from katib_gitops.rules.algorithms import go_atoi, go_parse_float, grid_combinations, hyperband_min_parallel
-from katib_gitops.rules.framework import RULES, context_for
+from katib_gitops.rules.framework import context_for
 from katib_gitops.spec.katib_config import STANDALONE, KatibConfig
 from tests.validate.helpers import VALID, experiment, findings, paths
 
@@ -20,7 +24,7 @@ SETTINGS = ("spec", "algorithm", "algorithmSettings")
 EARLY = ("spec", "earlyStopping", "algorithmSettings")
 OPS = ("spec", "nasConfig", "operations")
 TRIAL_PARAMETERS = ("spec", "trialTemplate", "trialParameters")
-MINE = {r.id: r for r in RULES.values() if r.check.__module__ == algorithms.__name__}
+MINE = {r.id: r for r in RULES.values() if r.module == algorithms.__name__}
 
 
 def value(index: int = 0) -> tuple[str | int, ...]:

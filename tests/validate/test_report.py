@@ -390,7 +390,7 @@ def test_sarif_leaves_out_an_unknown_region() -> None:
 
 
 def test_docs_rules_md_is_generated_from_the_registries() -> None:
-    from katib_gitops.rules.catalog import all_rules, markdown
+    from katib_gitops.cli.catalog import all_rules, markdown
     from tests.conftest import ROOT
 
     listed = all_rules()
@@ -398,3 +398,14 @@ def test_docs_rules_md_is_generated_from_the_registries() -> None:
         "run: katib-gitops rules --format markdown > docs/rules.md"
     )
     assert all(r.doc.endswith(".") for r in listed), [r.id for r in listed if not r.doc.endswith(".")]
+
+
+def test_the_rule_table_of_docs_spec_md_is_generated_from_the_registry() -> None:
+    from katib_gitops.cli.catalog import SPEC_BEGIN, all_rules, with_spec_table
+    from tests.conftest import ROOT
+
+    text = (ROOT / "docs" / "spec.md").read_text()
+    assert SPEC_BEGIN in text
+    assert text == with_spec_table(text, all_rules()), "run: make docs"
+    table = text.split(SPEC_BEGIN)[1]
+    assert "| TS-TRIAL-CONTAINER | error |" in table and "| TS-COLLECTOR-CONFIG | warning |" in table

@@ -1,4 +1,7 @@
-"""RUNTIME rules (TT-R1..TT-R5): each fires at its boundary, and neither the repository's nor upstream's Experiments trip them."""
+"""RUNTIME rules (TT-R1..TT-R5): each fires at its boundary.
+
+Neither the repository's nor upstream's Experiments trip them.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +14,10 @@ import pytest
 from katib_gitops.commands.generate import command
 from katib_gitops.core.diagnostics import Severity
 from katib_gitops.core.kinds import KATIB_VERSION
+from katib_gitops.core.registry import RULES, Finding
 from katib_gitops.expand import overlays
 from katib_gitops.rules import runtime  # importing it registers its rules
-from katib_gitops.rules.framework import RULES, Finding, context_for
+from katib_gitops.rules.framework import context_for
 from katib_gitops.spec.katib_config import STANDALONE, KatibConfig
 from katib_gitops.yamlio.documents import load_documents
 from tests.validate.helpers import VALID, experiment, findings, paths
@@ -68,7 +72,7 @@ def severity(rule_id: str, finding: Finding) -> Severity:
 
 
 def test_the_valid_experiment_passes_every_runtime_rule() -> None:
-    assert sorted(r.id for r in RULES.values() if r.check.__module__ == runtime.__name__) == list(RUNTIME)
+    assert sorted(r.id for r in RULES.values() if r.module == runtime.__name__) == list(RUNTIME)
     assert {r: findings(r, VALID) for r in RUNTIME} == {r: [] for r in RUNTIME}
     assert all(RULES[r].level == "RUNTIME" and RULES[r].severity is Severity.ERROR for r in RUNTIME)
 
@@ -255,12 +259,12 @@ def test_generated_experiments_have_no_runtime_finding(repo_specs: Path) -> None
 
 def upstream_experiments(shared: Path) -> list[tuple[str, dict[str, Any]]]:
     root = shared / "upstream" / "katib" / "examples"
-    out = []
-    for file in sorted(root.rglob("*.yaml")):
-        for document in load_documents(file.read_text(encoding="utf-8"), str(file)):
-            if isinstance(document.data, dict) and document.data.get("kind") == "Experiment":
-                out.append((str(file.relative_to(root)), document.data))
-    return out
+    return [
+        (str(file.relative_to(root)), document.data)
+        for file in sorted(root.rglob("*.yaml"))
+        for document in load_documents(file.read_text(encoding="utf-8"), str(file))
+        if isinstance(document.data, dict) and document.data.get("kind") == "Experiment"
+    ]
 
 
 def test_upstream_examples_have_no_runtime_error(shared: Path) -> None:

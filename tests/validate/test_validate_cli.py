@@ -82,6 +82,24 @@ def test_a_batch_job_trial_spec_is_checked_as_a_job(tmp_path: Path) -> None:
     assert [(d["rule_id"], d["path"]) for d in found] == [("TT-20", "spec.trialTemplate.trialSpec.spec.backoffLimit")]
 
 
+def test_a_trial_spec_of_another_kind_is_checked_against_its_schema(tmp_path: Path) -> None:
+    container = {"name": "training-container", "image": "x", "args": ["${trialParameters.learningRate}"]}
+    pod = {"spec": {"containers": [{**container, "env": [{"name": "M", "value": "${trialParameters.momentum}"}]}]}}
+    data = experiment()
+    data["spec"]["trialTemplate"]["trialSpec"] = {
+        "apiVersion": "kubeflow.org/v1",
+        "kind": "TFJob",
+        "spec": {"tfReplicaSpecs": {"Worker": {"replicas": 1, "template": pod}}, "runPolicyy": {}},
+    }
+    text = dump(data)
+    found = diagnostics(write(tmp_path, "e.yaml", text))
+    line = text.splitlines().index("        runPolicyy: {}") + 1
+    assert [(d["rule_id"], d["line"], d["column"], d["path"]) for d in found] == [
+        ("trial-schema", line, 9, "spec.trialTemplate.trialSpec.spec.runPolicyy")
+    ]
+    assert found[0]["hint"] == "did you mean 'runPolicy'?"
+
+
 def test_several_documents_and_files_are_all_checked(tmp_path: Path) -> None:
     first = write(tmp_path, "a.yaml", VALID, experiment(maxTrialCount=0))
     second = write(tmp_path, "b.yaml", experiment(resumePolicy="Sometimes"))

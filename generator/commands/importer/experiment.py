@@ -28,6 +28,7 @@ from katib_gitops.commands.importer.trial_forms import NoShortForm, raw_trial, s
 from katib_gitops.core.defaults import apply_katib_defaults
 from katib_gitops.core.diagnostics import Diagnostic, FindingsError, Severity
 from katib_gitops.core.kinds import API_VERSION, SPEC_KIND, TrialKind, pod_templates
+from katib_gitops.core.registry import declare
 from katib_gitops.expand.experiment import build_experiment
 from katib_gitops.rules import spec_checks
 from katib_gitops.schema import ours
@@ -45,8 +46,16 @@ _KEPT_METADATA = ("name", "generateName", "namespace", "labels", "annotations")
 # import cannot know: reported as notes, not refusals.
 _CLUSTER_RULES = frozenset({"TT-R5"})
 # Rule IDs of import refusals (documented in docs/migration.md); the others are in reverse.py.
-_RULE_ROUND_TRIP = "import-round-trip"  # no spec form reproduces the Experiment
-_RULE_KIND = "import-kind"  # not a kubeflow.org/v1beta1 Experiment
+_RULE_ROUND_TRIP = declare(  # no spec form reproduces the Experiment
+    "import-round-trip",
+    "IMPORT",
+    "The spec generates the original Experiment back (after Katib's defaulting), or nothing is written.",
+).id
+_RULE_KIND = declare(  # not a kubeflow.org/v1beta1 Experiment
+    "import-kind",
+    "IMPORT",
+    "Only Katib v1beta1 Experiments (and v1alpha3 ones, migrated first) are imported.",
+).id
 # Where on the Experiment a spec check of the imported spec points, by the spec path it found.
 _SOURCE_PATHS = (
     ("spec.trial", ["spec", "trialTemplate"]),

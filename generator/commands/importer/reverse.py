@@ -10,6 +10,7 @@ from typing import Any
 from katib_gitops.commands.importer.compare import GENERATOR_ANNOTATIONS, GENERATOR_LABELS, LAST_APPLIED
 from katib_gitops.core.diagnostics import Diagnostic, FindingsError
 from katib_gitops.core.kinds import DEFAULT_COLLECTOR_PATHS, TrialKind
+from katib_gitops.core.registry import declare
 from katib_gitops.expand.experiment import (
     LABEL_SPEC,
     MANAGED_BY,
@@ -25,8 +26,14 @@ from katib_gitops.yamlio.documents import Document
 MAX_SPEC_NAME = 31
 
 # Rule IDs of import refusals (documented in docs/migration.md).
-RULE_UNSUPPORTED = "import-unsupported"  # ConfigMap templates, trialParameters out of order, ...
-_RULE_NUMBER = "import-number"  # a feasibleSpace string no spec number writes back
+RULE_UNSUPPORTED = declare(  # ConfigMap templates, trialParameters out of order, ...
+    "import-unsupported",
+    "IMPORT",
+    "The Experiment uses what a TuningSpec cannot say (NAS, a ConfigMap template, metadata trialParameters).",
+).id
+_RULE_NUMBER = declare(  # a feasibleSpace string no spec number writes back
+    "import-number", "IMPORT", "Every feasibleSpace bound is a number literal."
+).id
 
 _INT_LITERAL = re.compile(r"[+-]?[0-9]+")
 _DOUBLE_LITERAL = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")

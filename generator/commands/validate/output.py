@@ -15,10 +15,11 @@ DESCRIBE_RULES = ("json", "sarif")
 def to_report(outcome: Outcome, *, describe_rules: bool = True) -> Report:
     if not describe_rules:
         return Report(outcome.diagnostics, outcome.files, outcome.documents)
-    from katib_gitops.rules import catalog  # loads every rule registry: only when the format needs it
+    from katib_gitops.core import registry
+    from katib_gitops.rules import catalog  # noqa: F401  registers every rule validate reports: only when needed
 
-    fired = {d.rule_id for d in outcome.diagnostics}
-    known = [r for r in catalog.all_rules() if r.id in fired]
+    fired = sorted({d.rule_id for d in outcome.diagnostics})
+    known = [rule for rule in map(registry.lookup, fired) if rule is not None]
     return Report(outcome.diagnostics, outcome.files, outcome.documents, rules_info(known))
 
 
