@@ -1,4 +1,4 @@
-"""The package's layers: every import, lazy ones included, goes to the same layer or a lower one (docs/architecture.md)."""
+"""The package's layers: every import, lazy ones too, goes to its own layer or a lower one (docs/architecture.md)."""
 
 from __future__ import annotations
 
