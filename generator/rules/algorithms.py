@@ -14,7 +14,9 @@ Python services that walk the settings in order stop at the first failure and re
 only that one; the rules of such a service share one walk and report that setting.
 
 Also here: the RUNTIME rules of the same services about parameter values, which no
-validation catches but which break the Experiment at GetSuggestions or trial creation.
+validation catches but which break the Experiment at GetSuggestions or trial creation,
+and RT-01..RT-05 (§5.12): settings the services' validation accepts that fail or stall
+at the first GetSuggestions, found by running the services.
 """
 
 from __future__ import annotations
@@ -1230,3 +1232,236 @@ _register_first_failure_rules(
         ),
     ),
 )
+
+
+# ------------------------------------------------------------------ runtime failures of valid settings (§5.12)
+#
+# Found by running the services (katib-rules.md §5.12): these settings pass ValidateAlgorithmSettings, and then the
+# first GetSuggestions fails or the search stalls. Each rule reports only what the ALGO rules above let through, so a
+# value gets one finding: a negative random_state is HO-06's (OP-02..OP-05, SK-06), n_initial_points -1 SK-03's,
+# r_l <= 0 HB-02's, the last r_l or eta that is not a number HB-02's or HB-03's, an ungriddable parameter OP-05's.
+# Where the runtime reads a setting into a dict or overwrites it in order, the last one counts, as there.
+
+SEED_MAX = 2**32 - 1  # numpy.random.RandomState takes seeds 0 .. 2**32 - 1
+SEEDED = {"hyperopt": tuple(HYPEROPT), "optuna": tuple(OPTUNA), "skopt": ("bayesianoptimization",)}
+
+
+@rule(
+    "RT-01",
+    "RUNTIME",
+    "random_state is at most 2**32 - 1 for hyperopt, optuna and skopt, which seed numpy's RandomState with it.",
+)
+def seed_range(ctx: Context) -> Iterator[Finding]:
+    if ctx.algorithm_name not in SEEDED.get(ctx.service, ()):
+        return
+    settings = _last_settings(ctx)  # each service keeps the last random_state
+    if "random_state" not in settings:
+        return
+    index, text = settings["random_state"]
+    seed = py_int(text)
+    if seed is not None and seed > SEED_MAX:  # below 0 or not an integer: the service's own validation refuses it
+        yield Finding(
+            SETTINGS + (index, "value"),
+            f"random_state is {text!r}; {ctx.service} seeds numpy's RandomState with it, which takes 0 to {SEED_MAX} "
+            "(2**32 - 1)",
+            'the first GetSuggestions fails with "ValueError: Seed must be between 0 and 2**32 - 1"; the service\'s '
+            "validation checks only random_state >= 0",
+        )
+
+
+@rule(
+    "RT-02",
+    "RUNTIME",
+    "bayesianoptimization n_initial_points is at least 1: with 0, skopt has no model to ask at the first suggestion.",
+)
+def skopt_initial_points(ctx: Context) -> Iterator[Finding]:
+    if ctx.service != "skopt" or ctx.algorithm_name != "bayesianoptimization":
+        return
+    settings = _last_settings(ctx)  # skopt keeps the last n_initial_points
+    if "n_initial_points" in settings and py_int(settings["n_initial_points"][1]) == 0:  # < 0 is SK-03's
+        index, text = settings["n_initial_points"]
+        yield Finding(
+            SETTINGS + (index, "value"),
+            f"n_initial_points is {text!r}; skopt needs at least 1 random point before it has a model to ask",
+            'the first GetSuggestions fails with "RuntimeError: Random evaluations exhausted and no model has been '
+            "fit.\" (no trial has a result yet); the service's validation checks only n_initial_points >= 0",
+        )
+
+
+def _int_of_float(text: str) -> int:
+    return int(float(text))
+
+
+# How hyperband's runtime (HyperBandParam.convert) parses each setting it knows; it ignores other names.
+HYPERBAND_RUNTIME: dict[str, Callable[[str], Any]] = {
+    "eta": float,
+    "r_l": float,
+    "b_l": float,
+    **dict.fromkeys(("n", "r", "current_s", "current_i", "s_max", "evaluating_trials"), _int_of_float),
+}
+HYPERBAND_VALIDATED = ("r_l", "eta")  # the ones ValidateAlgorithmSettings reads too (the last of each: HB-02, HB-03)
+
+
+def _hyperband_runtime_eta(settings: Mapping[str, tuple[int, str]]) -> float:
+    """eta as the runtime reads it: float(eta), 3 when absent or <= 0 (validation reads int(float(eta)), HB-03)."""
+    eta = py_float(settings["eta"][1]) if "eta" in settings else None
+    return eta if eta is not None and eta > 0 else 3.0
+
+
+def _hyperband_runtime_s_max(settings: Mapping[str, tuple[int, str]], r_l: float) -> int | None:
+    """s_max as the runtime sets it: the user's s_max when it is >= 0, else int(ln r_l / ln eta), in floating point.
+
+    None when the user's s_max is not a number (RT-04's).
+    """
+    if "s_max" in settings:
+        try:
+            given = _int_of_float(settings["s_max"][1])
+        except (ValueError, OverflowError):
+            return None
+        if given >= 0:
+            return given
+    return int(math.log(r_l) / math.log(_hyperband_runtime_eta(settings)))
+
+
+@rule(
+    "RT-03",
+    "RUNTIME",
+    "hyperband's s_max = int(ln r_l / ln eta), computed as the runtime does, is at least 0 (for eta >= 2: r_l > "
+    "1/eta; HB-02's r_l > 0 is not enough).",
+)
+def hyperband_brackets(ctx: Context) -> Iterator[Finding]:
+    settings = _hyperband(ctx)
+    if settings is None:
+        return
+    r_l = _hyperband_r_l(settings)
+    if r_l is None or _hyperband_eta(settings) is None:  # HB-02's or HB-03's
+        return
+    s_max = _hyperband_runtime_s_max(settings, r_l)
+    if s_max is None or s_max >= 0:
+        return
+    index, text = settings["r_l"]
+    eta = _hyperband_runtime_eta(settings)
+    if "eta" not in settings:
+        eta_text = "3 (the default)"
+    else:
+        given = settings["eta"][1]
+        eta_text = repr(given) if py_float(given) == eta else f"{given!r} (read as 3)"
+    bound = (
+        f"r_l must be greater than 1/eta = {1 / eta:.6g}"
+        if eta > 1
+        else f"the runtime takes eta {eta:g} as it is (float(eta)), where validation reads int(eta) = 0 as 3; give "
+        "eta >= 2"
+    )
+    effect = (
+        'the first GetSuggestions fails with "ZeroDivisionError: float division by zero"'
+        if s_max == -1
+        else "the service returns no trials and Katib's controller reports \"The response contains unexpected "
+        "trials\" at every attempt: the Experiment stalls (read from the service's code; only s_max = -1 was run)"
+    )
+    yield Finding(
+        SETTINGS + (index, "value"),
+        f"hyperband computes s_max = int(ln(r_l) / ln(eta)) = {s_max} from r_l {text!r} and eta {eta_text}; it must be "
+        f"at least 0: {bound}",
+        f"{effect}; validation checks only r_l > 0",
+    )
+
+
+@rule(
+    "RT-04",
+    "RUNTIME",
+    "Every hyperband setting the runtime parses in order is a number: an earlier duplicate r_l or eta, and state "
+    "settings such as s_max (HB-06); the first failing setting is reported.",
+)
+def hyperband_runtime_parse(ctx: Context) -> Iterator[Finding]:
+    settings = _hyperband(ctx)
+    if settings is None:
+        return
+    for index, name, value in ctx.settings("algorithm"):
+        parse = HYPERBAND_RUNTIME.get(name)
+        if parse is None or (name in HYPERBAND_VALIDATED and settings[name][0] == index):
+            continue  # not parsed; or the value validation reads as well, which HB-02 or HB-03 judges
+        text = text_of(value)
+        try:
+            parse(text)
+        except (ValueError, OverflowError) as error:
+            why = (
+                f"validation reads only the last {name} setting, but the runtime parses every one in order"
+                if name in HYPERBAND_VALIDATED
+                else f"{name} is hyperband's own state (HB-06), which the runtime parses; set only r_l, resource_name "
+                "and eta"
+            )
+            yield Finding(
+                SETTINGS + (index, "value"),
+                f"{name} {text!r} is not a number for the hyperband runtime: {why}",
+                f'the first GetSuggestions fails with "{type(error).__name__}: {error}"; the runtime stops at the '
+                "first such setting",
+            )
+            return
+
+
+GRID_LIMIT = 10_000_000  # katib-gitops' limit on the values the optuna grid enumerates (RT-05)
+GRID_BYTES = 79  # what one combination of the enumerated list takes, about (1e7: 790 MB, measured)
+SSIZE_MAX = 2**63 - 1  # longer ranges cannot even be made a tuple
+_GRID_EFFECT = (
+    "the suggestion pod runs out of memory or passes Katib's 60 s timeout, which counts as valid, and the "
+    "Experiment stalls (1e7 combinations take about 2 s and 790 MB)"
+)
+
+
+@rule(
+    "RT-05",
+    "RUNTIME",
+    "grid (optuna) has at most 10,000,000 combinations, and no parameter more values: the service enumerates the "
+    "whole grid in memory when it validates.",
+)
+def grid_enumeration(ctx: Context) -> Iterator[Finding]:
+    if ctx.service != "optuna" or ctx.algorithm_name != "grid":
+        return
+    parameters = ctx.spec.get("parameters")
+    sizes: list[int] = []
+    enumerable, too_long = True, False
+    for index, parameter in enumerate(parameters if isinstance(parameters, list) else []):
+        try:
+            size = _grid_size(index, parameter)
+        except GridError:  # OP-05's: the service raises on it (numpy's too long ranges too), one finding
+            enumerable = False
+            continue
+        sizes.append(size)
+        if size > GRID_LIMIT:
+            too_long = True
+            yield _grid_too_long(index, parameter, size)
+    total = math.prod(sizes)
+    if enumerable and not too_long and total > GRID_LIMIT:
+        yield Finding(
+            PARAMETERS,
+            f"the grid has {total:,} combinations ({' * '.join(map(str, sizes))}); the optuna service lists them all "
+            f"when it validates (about {total * GRID_BYTES / 1e6:,.0f} MB), and katib-gitops allows at most "
+            f"{GRID_LIMIT:,}",
+            _GRID_EFFECT + "; coarsen a step, narrow a range or shorten a list",
+        )
+
+
+def _binary_size(count: float) -> str:
+    """A byte count as numpy's MemoryError shows it, e.g. '14.6 TiB'."""
+    units = ["bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"]
+    while count >= 1024 and len(units) > 1:
+        count /= 1024
+        units.pop(0)
+    return f"{count:.3g} {units[0]}"
+
+
+def _grid_too_long(index: int, parameter: Mapping[str, Any], size: int) -> Finding:
+    """RT-05's finding for one parameter with too many values; the hint says how the service fails."""
+    numeric = parameter.get("parameterType") in NUMERIC_TYPES
+    if size > SSIZE_MAX:
+        effect = 'the service\'s validation fails with "OverflowError: Python int too large to convert to C ssize_t"'
+    elif parameter.get("parameterType") == "double":
+        effect = f"numpy's arange needs {_binary_size(size * 8)} for the values alone, and {_GRID_EFFECT}"
+    else:
+        effect = _GRID_EFFECT
+    return Finding(
+        PARAMETERS + (index,),
+        f"parameter {text_of(parameter.get('name'))!r} has {size:,} grid values; the optuna service enumerates them "
+        f"when it validates, and katib-gitops allows at most {GRID_LIMIT:,}",
+        effect + ("; coarsen the step or narrow the range" if numeric else "; shorten the list"),
+    )

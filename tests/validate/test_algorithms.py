@@ -79,7 +79,9 @@ ALGO_IDS = (
     + [f"NASOP-0{i}" for i in range(1, 8)]
     + ["ES-04", "ES-05", "ES-06", "ES-07"]
 )
-RUNTIME_IDS = ["HO-09", "OP-06", "GO-04", "SK-09", "HB-07", "PBT-06", "ENAS-08", "DARTS-04"]
+RUNTIME_IDS = ["HO-09", "OP-06", "GO-04", "SK-09", "HB-07", "PBT-06", "ENAS-08", "DARTS-04"] + [
+    f"RT-0{i}" for i in range(1, 6)
+]
 
 
 def test_every_algo_rule_and_service_runtime_rule_is_registered_at_its_level() -> None:
