@@ -4,7 +4,7 @@ Katib's webhook accepts these Experiments; the failure comes later, when the
 controller creates a trial, when the trial's job reaches its CRD schema, when the
 pod webhook mutates trial pods, or never visibly (a trial kind the controller does
 not watch). Each rule names that consequence. Rules that depend on the suggestion
-service (HO-09, OP-06, GO-04, SK-09, HB-07, PBT-06, ENAS-08, DARTS-04) live with
+service (HO-09, OP-06, GO-04, SK-09, HB-07, PBT-06, ENAS-08, DARTS-04, RT-01..RT-05) live with
 the algorithm rules.
 """
 
