@@ -476,8 +476,3 @@ def _sibling_targets(specs: Sequence[Document]) -> list[Document]:
             except (FindingsError, UsageError):  # an unreadable sibling is reported when it is validated itself
                 continue
     return list(found.values())
-
-
-def severity_counts(found: Iterable[Diagnostic]) -> tuple[int, int]:
-    items = list(found)
-    return sum(d.severity is Severity.ERROR for d in items), sum(d.severity is Severity.WARNING for d in items)

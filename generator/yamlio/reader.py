@@ -107,19 +107,20 @@ def _require_regular(mode: int, display: str) -> None:
         raise UsageError(f"{display}: not a regular file (FIFO, socket or device), not read")
 
 
+def _refusal(display: str, line: int, column: int, rule_id: str, message: str, hint: str) -> FindingsError:
+    """A file the reader refuses, at the position of what it refuses."""
+    return FindingsError([Diagnostic(display, line, column, rule_id, message, hint=hint)])
+
+
 def _too_large(display: str, size: int) -> FindingsError:
     limit = LIMITS.max_file_bytes
-    return FindingsError(
-        [
-            Diagnostic(
-                display,
-                1,
-                1,
-                "yaml-limit",
-                f"file is larger than the {_mib(limit)} limit ({_mib(size)} or more)",
-                hint="raise the limit with --max-file-size if the file is meant to be this large",
-            )
-        ]
+    return _refusal(
+        display,
+        1,
+        1,
+        "yaml-limit",
+        f"file is larger than the {_mib(limit)} limit ({_mib(size)} or more)",
+        "raise the limit with --max-file-size if the file is meant to be this large",
     )
 
 
@@ -148,39 +149,29 @@ def decode(raw: bytes, display: str) -> str:
     """UTF-8 text (a UTF-8 byte-order mark is dropped); anything else is a `yaml-syntax` finding."""
     for bom, name in _BOMS.items():
         if raw.startswith(bom):
-            raise FindingsError(
-                [Diagnostic(display, 1, 1, "yaml-syntax", f"file is {name} text", hint="save it as UTF-8")]
-            )
+            raise _refusal(display, 1, 1, "yaml-syntax", f"file is {name} text", "save it as UTF-8")
     if b"\x00" in raw:
         offset = raw.index(b"\x00")
         line, column = _line_col(raw, offset)
-        raise FindingsError(
-            [
-                Diagnostic(
-                    display,
-                    line,
-                    column,
-                    "yaml-syntax",
-                    "file contains NUL bytes: a binary file, or UTF-16/32 text, not YAML",
-                    hint="YAML files are UTF-8 text",
-                )
-            ]
+        raise _refusal(
+            display,
+            line,
+            column,
+            "yaml-syntax",
+            "file contains NUL bytes: a binary file, or UTF-16/32 text, not YAML",
+            "YAML files are UTF-8 text",
         )
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line, column = _line_col(raw, exc.start)
-        raise FindingsError(
-            [
-                Diagnostic(
-                    display,
-                    line,
-                    column,
-                    "yaml-syntax",
-                    f"file is not valid UTF-8 (byte 0x{raw[exc.start]:02x})",
-                    hint="save it as UTF-8",
-                )
-            ]
+        raise _refusal(
+            display,
+            line,
+            column,
+            "yaml-syntax",
+            f"file is not valid UTF-8 (byte 0x{raw[exc.start]:02x})",
+            "save it as UTF-8",
         ) from None
     return _check_text(text, display)
 
@@ -207,17 +198,13 @@ def _check_text(text: str, display: str) -> str:
         offset = bad.start()
         line = text.count("\n", 0, offset) + 1
         column = offset - (text.rfind("\n", 0, offset) + 1) + 1
-        raise FindingsError(
-            [
-                Diagnostic(
-                    display,
-                    line,
-                    column,
-                    "yaml-syntax",
-                    f"control character U+{ord(bad.group()):04X} is not allowed in YAML",
-                    hint="remove it, or write it as an escape (\\x07) inside a double-quoted string",
-                )
-            ]
+        raise _refusal(
+            display,
+            line,
+            column,
+            "yaml-syntax",
+            f"control character U+{ord(bad.group()):04X} is not allowed in YAML",
+            "remove it, or write it as an escape (\\x07) inside a double-quoted string",
         )
     return text
 
