@@ -16,7 +16,14 @@ from typing import Any
 from katib_gitops.core import kinds, registry
 from katib_gitops.core.diagnostics import Diagnostic, Severity
 from katib_gitops.core.registry import Finding, rule
-from katib_gitops.expand.experiment import HASH_LENGTH, MAX_NAME, budget, primary_container, trial_kind
+from katib_gitops.expand.experiment import (
+    HASH_LENGTH,
+    MAX_NAME,
+    budget,
+    primary_container,
+    profile_fields,
+    trial_kind,
+)
 from katib_gitops.rules.admission import CONFIGURED_KINDS
 from katib_gitops.rules.runner import diagnostics
 from katib_gitops.spec.katib_config import STANDALONE, KatibConfig
@@ -321,16 +328,56 @@ def nas_search(spec: TuningSpec, _: SpecSet) -> Iterator[Finding]:
 # --------------------------------------------------------------- trial
 
 
-@rule("TS-TRIAL-ROLES", "SPEC", "Replica roles exist for the trial kind (for TrainJob: 'node').")
+@rule(
+    "TS-TRIAL-ROLES",
+    "SPEC",
+    "Replica roles exist for the trial kind (for TrainJob: 'node'); the roles profileRoles names are the trial's.",
+)
 def trial_roles(spec: TuningSpec, _: SpecSet) -> Iterator[Finding]:
     kind = trial_kind(spec)
-    if kind is None or "replicas" not in spec.trial:
+    if kind is not None and "replicas" in spec.trial:
+        for role in spec.trial["replicas"]:
+            if role not in kind.roles:
+                yield Finding(
+                    ["spec", "trial", "replicas", role],
+                    f"unknown role '{role}' for {kind.kind}",
+                    hint=_roles_hint(kind),
+                )
+    chosen = spec.trial.get("profileRoles") or {}
+    if kind is None and chosen:
+        yield Finding(
+            ["spec", "trial", "profileRoles"],
+            "profileRoles needs a trial kind katib-gitops knows",
+            hint="a profile cannot change the pods of this trialSpec kind",
+            at_key=True,
+        )
         return
-    allowed = kind.roles
-    for role in spec.trial["replicas"]:
-        if role not in allowed:
-            hint = f"{kind.kind} roles: {', '.join(allowed)}" if allowed else f"{kind.kind} has no replica roles"
-            yield Finding(["spec", "trial", "replicas", role], f"unknown role '{role}' for {kind.kind}", hint=hint)
+    declared = declared_roles(spec, kind)
+    for role in chosen:
+        where: list[str | int] = ["spec", "trial", "profileRoles", role]
+        if kind is not None and role not in kind.roles:
+            yield Finding(where, f"unknown role '{role}' for {kind.kind}", hint=_roles_hint(kind), at_key=True)
+        elif role not in declared:
+            yield Finding(
+                where, f"this trial has no role '{role}'", hint=f"its roles: {', '.join(declared)}", at_key=True
+            )
+
+
+def _roles_hint(kind: kinds.TrialKind) -> str:
+    if kind.roles:
+        return f"{kind.kind} roles: {', '.join(kind.roles)}"
+    return f"{kind.kind} has no replica roles: a profile reaches its one pod"
+
+
+def declared_roles(spec: TuningSpec, kind: kinds.TrialKind | None) -> tuple[str, ...]:
+    """The roles the trial has: those it gives (short form, or a raw trialSpec's map of roles), else the default."""
+    if kind is None or kind.layout is kinds.Layout.TEMPLATE:
+        return ()
+    if kind.layout is kinds.Layout.RUNTIME:
+        return kind.roles
+    if "trialSpec" in spec.trial:
+        return tuple(str(role) for role, _ in kinds.pod_template_places(spec.trial["trialSpec"], kind))
+    return tuple(spec.trial.get("replicas") or kind.default_replicas)
 
 
 @rule(
@@ -486,21 +533,28 @@ def targets_declared(spec: TuningSpec, spec_set: SpecSet) -> Iterator[Finding]:
         yield from _profile_fits(spec, profile.body, name, kind, index)
 
 
+# What a TrainJob's runtime patch (Trainer v2.2+) has no place for: it patches a pod's nodeSelector,
+# tolerations, labels and annotations, and trainer.resourcesPerNode takes the resources.
+TRAINJOB_CANNOT_CARRY = ("runtimeClassName",)
+
+
 def _profile_fits(
     spec: TuningSpec, body: dict[str, Any] | Any, name: str, kind: kinds.TrialKind | None, index: int
 ) -> Iterator[Finding]:
     where: list[str | int] = ["spec", "targets", "profiles", index]
-    pod_fields = [k for k in ("nodeSelector", "tolerations", "runtimeClassName") if k in body]
     if kind is None and set(body) - {"description", "budget"}:
         yield Finding(where, f"profile '{name}' changes pods, but the trialSpec kind is unknown to katib-gitops")
-    elif kind is not None and kind.layout is kinds.Layout.RUNTIME and pod_fields:
-        yield Finding(
-            where,
-            f"profile '{name}' sets {', '.join(pod_fields)}, which a {kind.kind} cannot carry",
-            hint="set them in the ClusterTrainingRuntime",
-        )
+    elif kind is not None and kind.layout is kinds.Layout.RUNTIME:
+        received = profile_fields(spec.trial, kind, kind.primary_role, body)
+        refused = [k for k in TRAINJOB_CANNOT_CARRY if k in body and k in received]
+        if refused:
+            yield Finding(
+                where,
+                f"profile '{name}' sets {', '.join(refused)}, which a {kind.kind} cannot carry",
+                hint="set it in the ClusterTrainingRuntime (a runtime patch has no place for it)",
+            )
     roles = body.get("roles", [])
-    declared = set(spec.trial.get("replicas") or (kind.default_replicas if kind else {}))
+    declared = set(declared_roles(spec, kind))
     for role in roles:
         if kind is not None and kind.layout is kinds.Layout.REPLICAS and role not in declared:
             yield Finding(where, f"profile '{name}' targets role '{role}', which this trial does not have")
