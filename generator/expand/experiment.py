@@ -357,7 +357,16 @@ def merge(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def budget(spec: TuningSpec, profile: Profile | None) -> dict[str, Any]:
-    return {**spec.body.get("budget", {}), **(profile.budget if profile else {})}
+    """The spec's budget, then the profile's, then the spec's own for that profile (targets.budget)."""
+    if profile is None:
+        return dict(spec.body.get("budget", {}))
+    return {**spec.body.get("budget", {}), **profile.budget, **spec_profile_budget(spec, profile.name)}
+
+
+def spec_profile_budget(spec: TuningSpec, profile: str) -> Mapping[str, Any]:
+    """spec.targets.budget.<profile>: what the spec sets for one profile, over the profile's budget."""
+    found: Mapping[str, Any] = (spec.body["targets"].get("budget") or {}).get(profile, {})
+    return found
 
 
 def counts(plan: Mapping[str, Any]) -> dict[str, int]:
