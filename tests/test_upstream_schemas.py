@@ -21,7 +21,7 @@ from katib_gitops.commands.generate import command
 from katib_gitops.core import kinds
 from katib_gitops.expand import gitops, overlays
 from katib_gitops.expand.overlays import Expansion
-from katib_gitops.schema import crd, ours
+from katib_gitops.schema import crd, manifests, ours
 from katib_gitops.spec.model import SpecSet
 from katib_gitops.yamlio.documents import load_documents
 from tests.helpers import write_specs
@@ -220,8 +220,13 @@ TARGETS: dict[str, Any] = {
         "namespaces": ["team-a"],
         "profiles": {
             "gpu": GPU_PROFILE,
-            # A TrainJob has no pod template: its profiles carry resources only.
-            "gpu-node": {"resources": {"limits": {"nvidia.com/gpu": 1}}},
+            # A TrainJob's pods take nodeSelector and tolerations through spec.runtimePatches (Trainer
+            # v2.2+); a runtime patch has no place for runtimeClassName (TS-TARGETS refuses it).
+            "gpu-node": {
+                "resources": {"limits": {"nvidia.com/gpu": 1}},
+                "nodeSelector": GPU_PROFILE["nodeSelector"],
+                "tolerations": GPU_PROFILE["tolerations"],
+            },
             "cpu": {"resources": {"requests": {"cpu": 1.5, "memory": "4Gi"}, "limits": {"memory": "4Gi"}}},
         },
         "gitops": {
@@ -438,20 +443,37 @@ def test_parameters_reach_the_primary_container(kind: str, by_kind: dict[str, Ex
         assert {"name": "EPOCHS", "value": "2"} in container["env"]
 
 
+# kind -> the roles that compute: they, and only they, get a profile's resources, nodeSelector,
+# tolerations and runtimeClassName by default (docs/spec.md, "Which roles a profile reaches").
+COMPUTE_ROLES: dict[str, tuple[str, ...]] = {
+    "Job": ("",),
+    "TFJob": ("Chief", "Worker"),  # not PS
+    "PyTorchJob": ("Master", "Worker"),
+    "XGBoostJob": ("Master", "Worker"),
+    "MPIJob": ("Worker",),  # not the Launcher
+    "PaddleJob": ("Worker",),  # not the Master, a parameter server
+    "JAXJob": ("Worker",),
+}
+
+
 @pytest.mark.parametrize("kind", [k for k in KIND_TRIALS if k != "TrainJob"])
-def test_a_gpu_profile_lands_on_every_replica(kind: str, by_kind: dict[str, Expansion]) -> None:
+def test_a_gpu_profile_lands_on_the_roles_that_compute(kind: str, by_kind: dict[str, Expansion]) -> None:
     _, _, roles, name = KIND_TRIALS[kind]
     trial = overlay(by_kind[kind], "gpu")["spec"]["trialTemplate"]["trialSpec"]
     pods = pod_specs(trial, kind)
     assert sorted(pods) == sorted(roles or ("",))
     for role, pod in pods.items():
         container = primary(pod, name)
-        assert container["resources"]["limits"] == {"memory": "8Gi", "nvidia.com/gpu": 1}, role
-        assert container["resources"]["requests"] == {"cpu": "4", "memory": "16Gi"}, role
-        assert container["image"] == f"{IMAGE}:1.0-cuda", role
-        assert pod["nodeSelector"] == GPU_PROFILE["nodeSelector"], role
-        assert pod["tolerations"] == GPU_PROFILE["tolerations"], role
-        assert pod["runtimeClassName"] == "nvidia", role
+        assert container["image"] == f"{IMAGE}:1.0-cuda", role  # images: every container of every role
+        if role in COMPUTE_ROLES[kind]:
+            assert container["resources"]["limits"] == {"memory": "8Gi", "nvidia.com/gpu": 1}, role
+            assert container["resources"]["requests"] == {"cpu": "4", "memory": "16Gi"}, role
+            assert pod["nodeSelector"] == GPU_PROFILE["nodeSelector"], role
+            assert pod["tolerations"] == GPU_PROFILE["tolerations"], role
+            assert pod["runtimeClassName"] == "nvidia", role
+        else:  # the trial's own resources, nothing of the profile
+            assert container["resources"] == {"requests": {"cpu": "0.5", "memory": "2Gi"}, "limits": {"memory": "8Gi"}}
+            assert not {"nodeSelector", "tolerations", "runtimeClassName"} & set(pod), role
     cpu = overlay(by_kind[kind], "cpu")["spec"]["trialTemplate"]["trialSpec"]
     assert "nvidia.com/gpu" not in json.dumps(cpu)
 
@@ -469,14 +491,36 @@ def test_a_gpu_profile_sets_the_resources_of_every_train_job_node(by_kind: dict[
     assert cpu["spec"]["trainer"]["resourcesPerNode"]["requests"] == {"cpu": "1.5", "memory": "4Gi"}
 
 
+def test_a_train_job_profile_reaches_the_trainer_pods_through_runtime_patches(
+    by_kind: dict[str, Expansion], crds: dict[crd.CrdKey, dict[str, Any]]
+) -> None:
+    base = by_kind["TrainJob"].base["spec"]["trialTemplate"]["trialSpec"]
+    gpu = overlay(by_kind["TrainJob"], "gpu")["spec"]["trialTemplate"]["trialSpec"]
+    cpu = overlay(by_kind["TrainJob"], "cpu")["spec"]["trialTemplate"]["trialSpec"]
+    pod = {"nodeSelector": GPU_PROFILE["nodeSelector"], "tolerations": GPU_PROFILE["tolerations"]}
+    node = {"name": "node", "template": {"spec": {"template": {"spec": pod}}}}
+    assert gpu["spec"]["runtimePatches"] == [
+        {
+            "manager": "katib-gitops.dev/manager",
+            "trainingRuntimeSpec": {"template": {"spec": {"replicatedJobs": [node]}}},
+        }
+    ]
+    assert "runtimePatches" not in base["spec"] and "runtimePatches" not in cpu["spec"]
+    ours_schema = manifests.validator("trainjob", manifests.latest_kubernetes())
+    for trial in (base, gpu, cpu):  # the upstream TrainJob CRD (v2.3.0) and our schema accept it
+        assert problems(fill_placeholders(trial), crds) == []
+        assert [e.message for e in ours_schema.iter_errors(fill_placeholders(trial))] == []
+
+
 @pytest.mark.parametrize("kind", [k for k in KIND_TRIALS if k != "TrainJob"])
 def test_fractional_quantities_are_written_as_strings(kind: str, by_kind: dict[str, Expansion]) -> None:
     # A CRD types quantities int-or-string: the API server refuses cpu: 0.5 (a float).
     name = KIND_TRIALS[kind][3]
     for profile, cpu in (("", "0.5"), ("cpu", "1.5")):
         experiment = overlay(by_kind[kind], profile) if profile else by_kind[kind].base
-        for pod in pod_specs(experiment["spec"]["trialTemplate"]["trialSpec"], kind).values():
-            assert primary(pod, name)["resources"]["requests"]["cpu"] == cpu
+        for role, pod in pod_specs(experiment["spec"]["trialTemplate"]["trialSpec"], kind).items():
+            computes = profile and role in COMPUTE_ROLES[kind]
+            assert primary(pod, name)["resources"]["requests"]["cpu"] == (cpu if computes else "0.5"), role
 
 
 def test_gitops_objects_with_every_setting_validate(

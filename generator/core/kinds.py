@@ -18,6 +18,10 @@ COMPLETE = 'status.conditions.#(type=="Complete")#|#(status=="True")#'
 FAILED = 'status.conditions.#(type=="Failed")#|#(status=="True")#'
 MASTER_ROLE = {"training.kubeflow.org/job-role": "master"}
 ISTIO_OFF = {"sidecar.istio.io/inject": "false"}
+# What of a profile goes to the pods of the roles that compute (TrialKind.compute_roles); resources first.
+PROFILE_POD_FIELDS = ("resources", "nodeSelector", "tolerations", "runtimeClassName")
+# The `manager` of the runtime patch katib-gitops writes into a TrainJob (Trainer v2.2+).
+RUNTIME_PATCH_MANAGER = "katib-gitops.dev/manager"
 # katib-gitops' own kinds. Here, not in katib_gitops.spec.model, so that `validate` can tell them
 # apart without importing the spec machinery (~7 ms of a pre-commit hook's start-up).
 API_VERSION = "katib-gitops.dev/v1alpha1"
@@ -76,6 +80,10 @@ class TrialKind(NamedTuple):
     # The roles whose pod runs the primary container with the primary pod labels, by precedence:
     # the first the trial has is primary (TFJob: Chief, else Master, else worker 0).
     primary_roles: tuple[str, ...] = ()
+    # The roles that compute, which receive a profile's resources, nodeSelector, tolerations and
+    # runtimeClassName unless the spec's trial.profileRoles (or the profile's roles) say otherwise;
+    # () for every role. A single pod template (Job) and a TrainJob's trainer node always compute.
+    compute_roles: tuple[str, ...] = ()
     # The primary pod labels when the trial lacks the first primary role; None: `pod_labels` all the same.
     fallback_pod_labels: Mapping[str, str] | None = None
     default_replicas: Mapping[str, int] = MappingProxyType({})  # the short form's roles when it names none
@@ -99,6 +107,10 @@ class TrialKind(NamedTuple):
         """`TFJob.v1.kubeflow.org`: the kind as the katib-config's trialResources names it."""
         group, _, version = self.api_version.rpartition("/")
         return f"{self.kind}.{version}.{group}".rstrip(".")
+
+    def computes(self, role: str) -> bool:
+        """`role` receives a profile's accelerators (resources, nodeSelector, ...) by default."""
+        return self.layout is not Layout.REPLICAS or not self.compute_roles or role in self.compute_roles
 
     def defaulted_by(self, version: tuple[int, int]) -> bool:
         """Katib `version` fills in this kind's conditions and primary pod labels (DEF-05..07)."""
@@ -156,6 +168,7 @@ def _kubeflow(
     default_role: str,
     primary_roles: tuple[str, ...],
     *,
+    compute_roles: tuple[str, ...],
     fallback_pod_labels: Mapping[str, str] | None = None,
     defaults_since: tuple[int, int] | None = (0, 0),
 ) -> TrialKind:
@@ -172,6 +185,7 @@ def _kubeflow(
         roles=roles,
         primary_roles=primary_roles,
         default_replicas={default_role: 1},
+        compute_roles=compute_roles,
         fallback_pod_labels=fallback_pod_labels,
         defaults_since=defaults_since,
     )
@@ -193,6 +207,11 @@ KINDS: dict[str, TrialKind] = {
             container_by_name=False,
             checked_at_admission=True,
         ),
+        # Which roles compute (docs/spec.md, "Which roles a profile reaches"): a TFJob's PS holds
+        # variables and its Evaluator checks points on the side; an MPIJob's Launcher only runs mpirun
+        # (upstream's Horovod example gives it 500m CPU); a PaddleJob's Master is a parameter server
+        # (the Training Operator's Paddle controller: with a Master the job runs in PS mode and Master
+        # pods get PADDLE_SERVER_NUM, Workers PADDLE_TRAINER_NUM; without one only Workers run).
         _kubeflow(
             "TFJob",
             "tfReplicaSpecs",
@@ -200,10 +219,35 @@ KINDS: dict[str, TrialKind] = {
             ("Chief", "Master", "PS", "Worker", "Evaluator"),
             "Worker",
             ("Chief", "Master", "Worker"),
+            compute_roles=("Chief", "Master", "Worker"),
         ),
-        _kubeflow("PyTorchJob", "pytorchReplicaSpecs", "pytorch", ("Master", "Worker"), "Master", ("Master", "Worker")),
-        _kubeflow("XGBoostJob", "xgbReplicaSpecs", "xgboost", ("Master", "Worker"), "Master", ("Master", "Worker")),
-        _kubeflow("MPIJob", "mpiReplicaSpecs", "mpi", ("Launcher", "Worker"), "Launcher", ("Launcher", "Worker")),
+        _kubeflow(
+            "PyTorchJob",
+            "pytorchReplicaSpecs",
+            "pytorch",
+            ("Master", "Worker"),
+            "Master",
+            ("Master", "Worker"),
+            compute_roles=("Master", "Worker"),
+        ),
+        _kubeflow(
+            "XGBoostJob",
+            "xgbReplicaSpecs",
+            "xgboost",
+            ("Master", "Worker"),
+            "Master",
+            ("Master", "Worker"),
+            compute_roles=("Master", "Worker"),
+        ),
+        _kubeflow(
+            "MPIJob",
+            "mpiReplicaSpecs",
+            "mpi",
+            ("Launcher", "Worker"),
+            "Launcher",
+            ("Launcher", "Worker"),
+            compute_roles=("Worker",),
+        ),
         # Katib does not default PaddleJob or JAXJob (gitops-notes b10): we write
         # conditions and labels ourselves. The training operator labels the
         # Paddle Master, and JAX worker 0, with job-role=master; without a Master
@@ -215,13 +259,23 @@ KINDS: dict[str, TrialKind] = {
             ("Master", "Worker"),
             "Master",
             ("Master", "Worker"),
+            compute_roles=("Worker",),
             fallback_pod_labels={
                 "training.kubeflow.org/replica-type": "worker",
                 "training.kubeflow.org/replica-index": "0",
             },
             defaults_since=None,
         ),
-        _kubeflow("JAXJob", "jaxReplicaSpecs", "jax", ("Worker",), "Worker", ("Worker",), defaults_since=None),
+        _kubeflow(
+            "JAXJob",
+            "jaxReplicaSpecs",
+            "jax",
+            ("Worker",),
+            "Worker",
+            ("Worker",),
+            compute_roles=("Worker",),
+            defaults_since=None,
+        ),
         # The short form's replicas take the node count as role 'node': the runtime's replicated job.
         TrialKind(
             kind="TrainJob",
@@ -237,6 +291,7 @@ KINDS: dict[str, TrialKind] = {
             schema="trainjob",
             roles=("node",),
             primary_roles=("node",),
+            compute_roles=("node",),
             restart_policy="",
             defaults_since=(0, 19),  # VER-06
         ),

@@ -53,6 +53,9 @@ class Finding(NamedTuple):
     hint: str = ""
     severity: Severity | None = None  # overrides the rule's, e.g. for unverified consequences (UP-08)
     at_key: bool = False  # report a mapping's key rather than its value
+    # The document `path` is in (a yamlio Document), when not the judged object's own: a spec rule
+    # reports a profile's value at its line in the Targets file.
+    document: Any = None
 
 
 Check = Callable[..., Iterable[Finding]]

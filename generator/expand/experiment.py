@@ -156,27 +156,22 @@ def _train_job(trial: Mapping[str, Any], kind: TrialKind) -> dict[str, Any]:
 # ------------------------------------------------------------- containers
 
 
-def pod_specs(trial_spec: dict[str, Any], kind: TrialKind | None, roles: Any = None) -> Iterator[dict[str, Any]]:
-    """Every pod spec of the trial (of the given roles only, when `roles` is set), made where it is missing."""
-    by_role = roles is not None and kind is not None and kind.layout is Layout.REPLICAS
+def pod_specs(trial_spec: dict[str, Any], kind: TrialKind | None) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(role, pod spec) of every pod of the trial, the pod spec made where it is missing."""
     for role, path in kinds.pod_template_places(trial_spec, kind):
-        if by_role and role not in roles:
-            continue
         node: Any = trial_spec
         for part in (*path, "spec"):
-            node = node.setdefault(part, {}) if isinstance(node, dict) else node
+            node = node.setdefault(part, {}) if isinstance(node, dict) else None
         if isinstance(node, dict):  # wrong types are the schema's to report
-            yield node
+            yield role, node
 
 
-def primary_containers(
-    trial_spec: dict[str, Any], kind: TrialKind | None, name: str, roles: Any = None
-) -> Iterator[dict[str, Any]]:
+def primary_containers(trial_spec: dict[str, Any], kind: TrialKind | None, name: str) -> Iterator[dict[str, Any]]:
     """The primary container of every pod, or TrainJob's trainer, which becomes it."""
     if kind is not None and kind.layout is Layout.RUNTIME:
         yield trial_spec.setdefault("spec", {}).setdefault("trainer", {})
         return
-    for pod in pod_specs(trial_spec, kind, roles):
+    for _, pod in pod_specs(trial_spec, kind):
         for container in pod.get("containers", []):
             if container.get("name") == name:
                 yield container
@@ -230,32 +225,100 @@ def retag(reference: str, rules: list[Mapping[str, str]]) -> str:
     return reference
 
 
-def apply_profile(trial_spec: dict[str, Any], kind: TrialKind | None, container_name: str, profile: Profile) -> None:
+def profile_fields(trial: Mapping[str, Any], kind: TrialKind, role: str, profile: Mapping[str, Any]) -> frozenset[str]:
+    """Which of a profile's pod fields (PROFILE_POD_FIELDS) `role` receives.
+
+    The spec's `trial.profileRoles` decides for a role it names. Otherwise the kind's roles that
+    compute get all four; a profile with `roles` gives its resources to those roles instead, and its
+    nodeSelector, tolerations and runtimeClassName to them as well as to the roles that compute.
+    """
+    chosen = (trial.get("profileRoles") or {}).get(role)
+    if chosen is not None:
+        return frozenset(kinds.PROFILE_POD_FIELDS) if chosen is True else frozenset(chosen or ())
+    computes = kind.computes(role)
+    named = kind.layout is Layout.REPLICAS and bool(profile.get("roles"))
+    in_roles = named and role in profile["roles"]
+    fields = {"resources"} if (in_roles if named else computes) else set()
+    if computes or in_roles:
+        fields.update(kinds.PROFILE_POD_FIELDS[1:])
+    return frozenset(fields)
+
+
+def apply_profile(
+    trial_spec: dict[str, Any], kind: TrialKind | None, container_name: str, profile: Profile, trial: Mapping[str, Any]
+) -> None:
+    """Apply `profile` to `trial_spec`; `trial` is the spec's trial (its profileRoles)."""
     body = profile.body
-    roles = body.get("roles")
-    resources = body.get("resources")
-    trainer = kind is not None and kind.layout is Layout.RUNTIME
-    for container in primary_containers(trial_spec, kind, container_name, roles):
-        if resources:
-            key = "resourcesPerNode" if trainer else "resources"
-            container[key] = merge(container.get(key, {}), quantities(resources))
-    for pod in pod_specs(trial_spec, kind):
-        if body.get("nodeSelector"):
-            pod["nodeSelector"] = {**pod.get("nodeSelector", {}), **body["nodeSelector"]}
-        if body.get("tolerations"):
-            pod["tolerations"] = list(pod.get("tolerations", [])) + copy.deepcopy(body["tolerations"])
-        if body.get("runtimeClassName"):
-            pod["runtimeClassName"] = body["runtimeClassName"]
+    if kind is not None and kind.layout is Layout.RUNTIME:
+        _apply_to_trainer(trial_spec, kind, body, profile_fields(trial, kind, kind.primary_role, body))
+    elif kind is not None:
+        for role, pod in pod_specs(trial_spec, kind):
+            _apply_to_pod(pod, container_name, body, profile_fields(trial, kind, role, body))
     if body.get("images"):
         for container in _all_containers(trial_spec, kind):
             container["image"] = retag(container["image"], body["images"])
+
+
+def _apply_to_pod(pod: dict[str, Any], container_name: str, body: Mapping[str, Any], fields: frozenset[str]) -> None:
+    if "resources" in fields and body.get("resources"):
+        for container in pod.get("containers", []):
+            if isinstance(container, dict) and container.get("name") == container_name:
+                container["resources"] = merge(container.get("resources", {}), quantities(body["resources"]))
+    if "nodeSelector" in fields and body.get("nodeSelector"):
+        pod["nodeSelector"] = {**pod.get("nodeSelector", {}), **body["nodeSelector"]}
+    if "tolerations" in fields and body.get("tolerations"):
+        pod["tolerations"] = list(pod.get("tolerations", [])) + copy.deepcopy(body["tolerations"])
+    if "runtimeClassName" in fields and body.get("runtimeClassName"):
+        pod["runtimeClassName"] = body["runtimeClassName"]
+
+
+def _apply_to_trainer(
+    trial_spec: dict[str, Any], kind: TrialKind, body: Mapping[str, Any], fields: frozenset[str]
+) -> None:
+    """A TrainJob: resources to trainer.resourcesPerNode, pod fields through our runtime patch (Trainer v2.2+).
+
+    runtimeClassName has no place in a runtime patch: TS-TARGETS refuses a profile that sets it.
+    """
+    if "resources" in fields and body.get("resources"):
+        trainer = trial_spec.setdefault("spec", {}).setdefault("trainer", {})
+        trainer["resourcesPerNode"] = merge(trainer.get("resourcesPerNode", {}), quantities(body["resources"]))
+    pod_fields = {k: body[k] for k in ("nodeSelector", "tolerations") if k in fields and body.get(k)}
+    if not pod_fields:
+        return
+    pod = trainer_pod_patch(trial_spec, kind)["spec"]
+    if "nodeSelector" in pod_fields:
+        pod["nodeSelector"] = {**pod.get("nodeSelector", {}), **pod_fields["nodeSelector"]}
+    if "tolerations" in pod_fields:
+        pod["tolerations"] = list(pod.get("tolerations", [])) + copy.deepcopy(pod_fields["tolerations"])
+
+
+def trainer_pod_patch(trial_spec: dict[str, Any], kind: TrialKind) -> dict[str, Any]:
+    """The pod template of the trainer's replicated job in katib-gitops' runtime patch, made where missing.
+
+    spec.runtimePatches[manager=katib-gitops.dev/manager].trainingRuntimeSpec.template.spec
+    .replicatedJobs[name=node].template.spec.template: {spec}.
+    """
+    patches = trial_spec.setdefault("spec", {}).setdefault("runtimePatches", [])
+    ours = next((p for p in patches if isinstance(p, dict) and p.get("manager") == kinds.RUNTIME_PATCH_MANAGER), None)
+    if ours is None:
+        ours = {"manager": kinds.RUNTIME_PATCH_MANAGER}
+        patches.append(ours)
+    jobset = ours.setdefault("trainingRuntimeSpec", {}).setdefault("template", {}).setdefault("spec", {})
+    jobs = jobset.setdefault("replicatedJobs", [])
+    job = next((j for j in jobs if isinstance(j, dict) and j.get("name") == kind.primary_role), None)
+    if job is None:
+        job = {"name": kind.primary_role}
+        jobs.append(job)
+    template: dict[str, Any] = job.setdefault("template", {}).setdefault("spec", {}).setdefault("template", {})
+    template.setdefault("spec", {})
+    return template
 
 
 def _all_containers(trial_spec: dict[str, Any], kind: TrialKind | None) -> Iterator[dict[str, Any]]:
     if kind is not None and kind.layout is Layout.RUNTIME:
         yield trial_spec["spec"]["trainer"]
         return
-    for pod in pod_specs(trial_spec, kind):
+    for _, pod in pod_specs(trial_spec, kind):
         for key in ("initContainers", "containers"):
             yield from (c for c in pod.get(key, []) if "image" in c)
 
@@ -275,7 +338,7 @@ def build_trial_spec(spec: TuningSpec, profile: Profile | None) -> dict[str, Any
         trial_spec = short_form(trial, kind, container)
     inject_parameters(trial_spec, kind, container, spec.parameters)
     if profile is not None:
-        apply_profile(trial_spec, kind, container, profile)
+        apply_profile(trial_spec, kind, container, profile, trial)
     return trial_spec
 
 
@@ -294,7 +357,16 @@ def merge(base: Mapping[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def budget(spec: TuningSpec, profile: Profile | None) -> dict[str, Any]:
-    return {**spec.body.get("budget", {}), **(profile.budget if profile else {})}
+    """The spec's budget, then the profile's, then the spec's own for that profile (targets.budget)."""
+    if profile is None:
+        return dict(spec.body.get("budget", {}))
+    return {**spec.body.get("budget", {}), **profile.budget, **spec_profile_budget(spec, profile.name)}
+
+
+def spec_profile_budget(spec: TuningSpec, profile: str) -> Mapping[str, Any]:
+    """spec.targets.budget.<profile>: what the spec sets for one profile, over the profile's budget."""
+    found: Mapping[str, Any] = (spec.body["targets"].get("budget") or {}).get(profile, {})
+    return found
 
 
 def counts(plan: Mapping[str, Any]) -> dict[str, int]:

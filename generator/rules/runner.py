@@ -11,7 +11,8 @@ from katib_gitops.yamlio.documents import Document
 
 def diagnostic(document: Document, rule: Rule, finding: Finding) -> Diagnostic:
     """`finding` of `rule` at its path in `document`, with the finding's severity or else the rule's."""
-    found = document.diagnostic(list(finding.path), rule.id, finding.message, finding.hint, at_key=finding.at_key)
+    where: Document = finding.document or document
+    found = where.diagnostic(list(finding.path), rule.id, finding.message, finding.hint, at_key=finding.at_key)
     return found._replace(severity=finding.severity or rule.severity)
 
 

@@ -9,6 +9,7 @@ before the cluster would refuse it.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -16,11 +17,21 @@ from typing import Any
 from katib_gitops.core import kinds, registry
 from katib_gitops.core.diagnostics import Diagnostic, Severity
 from katib_gitops.core.registry import Finding, rule
-from katib_gitops.expand.experiment import HASH_LENGTH, MAX_NAME, budget, primary_container, trial_kind
+from katib_gitops.expand.experiment import (
+    HASH_LENGTH,
+    MAX_NAME,
+    budget,
+    katib_string,
+    primary_container,
+    profile_fields,
+    spec_profile_budget,
+    trial_kind,
+)
 from katib_gitops.rules.admission import CONFIGURED_KINDS
+from katib_gitops.rules.algorithms import hyperband_min_parallel
 from katib_gitops.rules.runner import diagnostics
 from katib_gitops.spec.katib_config import STANDALONE, KatibConfig
-from katib_gitops.spec.model import SpecSet, TuningSpec
+from katib_gitops.spec.model import Profile, SpecSet, Targets, TuningSpec
 
 
 def run_checks(spec_set: SpecSet) -> list[Diagnostic]:
@@ -127,29 +138,106 @@ def _did_you_mean(name: str, options: tuple[str, ...]) -> str:
 @rule(
     "TS-BUDGET",
     "SPEC",
-    "Counts fit together for every profile: maxFailedTrials and parallelTrials at most maxTrials (COUNT-04, "
-    "COUNT-05, COUNT-06).",
+    "Counts fit every profile: maxFailedTrials and parallelTrials at most maxTrials, hyperband's parallelTrials "
+    "enough for its brackets (COUNT-04..06, HB-04); reported at the profile's budget too.",
 )
 def budget_relations(spec: TuningSpec, spec_set: SpecSet) -> Iterator[Finding]:
+    targets = spec_set.targets
+    seen: set[tuple[tuple[str | int, ...], str]] = set()
     for profile_name in spec.profiles:
-        profile = spec_set.targets.profiles.get(profile_name)
+        profile = targets.profiles.get(profile_name)
+        if profile is None:
+            continue  # TS-TARGETS
         plan = budget(spec, profile)
+        origins = _budget_origins(spec, profile)
+        parallel = plan.get("parallelTrials", kinds.DEFAULT_PARALLEL)
         limit = plan.get("maxTrials")
-        if limit is None:
-            continue
-        where = f" with profile '{profile_name}'" if profile is not None and profile.budget else ""
-        parallel = plan.get("parallelTrials", 3)
-        if parallel > limit:
-            yield Finding(
-                ["spec", "budget", "maxTrials"],
-                f"parallelTrials ({parallel}) exceeds maxTrials ({limit}){where}",
-                hint="Katib defaults parallelTrials to 3; set it explicitly",
+        problems: list[tuple[tuple[str, ...], str, str]] = []
+        if limit is not None and parallel > limit:
+            hint = "" if "parallelTrials" in plan else "Katib defaults parallelTrials to 3; set it explicitly"
+            problems.append(
+                (("maxTrials", "parallelTrials"), f"parallelTrials ({parallel}) exceeds maxTrials ({limit})", hint)
             )
-        if plan.get("maxFailedTrials", 0) > limit:
-            yield Finding(
-                ["spec", "budget", "maxFailedTrials"],
-                f"maxFailedTrials ({plan['maxFailedTrials']}) exceeds maxTrials ({limit}){where}",
-            )
+        if limit is not None and plan.get("maxFailedTrials", 0) > limit:
+            message = f"maxFailedTrials ({plan['maxFailedTrials']}) exceeds maxTrials ({limit})"
+            problems.append((("maxFailedTrials", "maxTrials"), message, ""))
+        needed = _hyperband_parallel(spec)
+        if needed is not None and parallel < needed:
+            message = f"hyperband's brackets need parallelTrials of at least {needed}; it is {parallel} (HB-04)"
+            hint = "" if "parallelTrials" in plan else "Katib defaults parallelTrials to 3; set it explicitly"
+            problems.append((("parallelTrials",), message, hint))
+        for fields, message, hint in problems:
+            for finding in _budget_findings(spec, targets, profile_name, origins, fields, message, hint):
+                if (tuple(finding.path), finding.message) not in seen:  # the spec's own values: once, not per profile
+                    seen.add((tuple(finding.path), finding.message))
+                    yield finding
+
+
+BudgetOrigin = tuple[str, list[str | int]]  # ("spec" | "profile", path in that document)
+
+
+def _budget_origins(spec: TuningSpec, profile: Profile) -> dict[str, BudgetOrigin]:
+    """Where each budget field of (spec, profile) comes from; a default: the spec's budget (or its targets)."""
+    out: dict[str, BudgetOrigin] = {}
+    for field in ("maxTrials", "parallelTrials", "maxFailedTrials"):
+        if field in spec_profile_budget(spec, profile.name):
+            out[field] = ("spec", ["spec", "targets", "budget", profile.name, field])
+        elif field in profile.budget:
+            out[field] = ("profile", ["spec", "profiles", profile.name, "budget", field])
+        elif field in spec.body.get("budget", {}):
+            out[field] = ("spec", ["spec", "budget", field])
+    return out
+
+
+def _budget_findings(
+    spec: TuningSpec,
+    targets: Targets,
+    profile: str,
+    origins: dict[str, BudgetOrigin],
+    fields: tuple[str, ...],
+    message: str,
+    hint: str,
+) -> Iterator[Finding]:
+    """At the spec (its own value, else where it picks the profile) and, when the profile's budget is part of it,
+    at the profile's value in the Targets file."""
+    mine = [origins[f][1] for f in fields if f in origins and origins[f][0] == "spec"]
+    theirs = [origins[f][1] for f in fields if f in origins and origins[f][0] == "profile"]
+    index = spec.profiles.index(profile)
+    if not theirs:
+        where = f" with profile '{profile}'" if any(p[:3] == ["spec", "targets", "budget"] for p in mine) else ""
+        yield Finding(
+            mine[0] if mine else ["spec", "budget"] if "budget" in spec.body else ["spec"], message + where, hint
+        )
+        return
+    at = targets.document.position(theirs[0])
+    yield Finding(
+        mine[0] if mine else ["spec", "targets", "profiles", index],
+        f"{message} with profile '{profile}' ({targets.document.file}:{at[0]})",
+        hint or f"override it for this spec in spec.targets.budget.{profile}",
+    )
+    yield Finding(
+        theirs[0],
+        f"{message} for spec '{spec.name}' ({spec.document.file})",
+        hint or f"the spec can override it in spec.targets.budget.{profile}",
+        document=targets.document,
+    )
+
+
+def _hyperband_parallel(spec: TuningSpec) -> int | None:
+    """The parallelTrials a hyperband spec's brackets need (HB-04), or None (not hyperband, or settings HB-* refuse)."""
+    algorithm = spec.body["algorithm"]
+    if algorithm["name"] != "hyperband":
+        return None
+    settings = {k: katib_string(v) for k, v in (algorithm.get("settings") or {}).items()}
+    try:
+        r_l = float(settings["r_l"])
+        eta = int(float(settings.get("eta", "3")))
+    except (KeyError, ValueError):
+        return None
+    eta = eta if eta > 0 else 3
+    if not (math.isfinite(r_l) and r_l > 0) or eta == 1:
+        return None
+    return hyperband_min_parallel(r_l, eta)
 
 
 # --------------------------------------------------------------- parameters
@@ -321,16 +409,56 @@ def nas_search(spec: TuningSpec, _: SpecSet) -> Iterator[Finding]:
 # --------------------------------------------------------------- trial
 
 
-@rule("TS-TRIAL-ROLES", "SPEC", "Replica roles exist for the trial kind (for TrainJob: 'node').")
+@rule(
+    "TS-TRIAL-ROLES",
+    "SPEC",
+    "Replica roles exist for the trial kind (for TrainJob: 'node'); the roles profileRoles names are the trial's.",
+)
 def trial_roles(spec: TuningSpec, _: SpecSet) -> Iterator[Finding]:
     kind = trial_kind(spec)
-    if kind is None or "replicas" not in spec.trial:
+    if kind is not None and "replicas" in spec.trial:
+        for role in spec.trial["replicas"]:
+            if role not in kind.roles:
+                yield Finding(
+                    ["spec", "trial", "replicas", role],
+                    f"unknown role '{role}' for {kind.kind}",
+                    hint=_roles_hint(kind),
+                )
+    chosen = spec.trial.get("profileRoles") or {}
+    if kind is None and chosen:
+        yield Finding(
+            ["spec", "trial", "profileRoles"],
+            "profileRoles needs a trial kind katib-gitops knows",
+            hint="a profile cannot change the pods of this trialSpec kind",
+            at_key=True,
+        )
         return
-    allowed = kind.roles
-    for role in spec.trial["replicas"]:
-        if role not in allowed:
-            hint = f"{kind.kind} roles: {', '.join(allowed)}" if allowed else f"{kind.kind} has no replica roles"
-            yield Finding(["spec", "trial", "replicas", role], f"unknown role '{role}' for {kind.kind}", hint=hint)
+    declared = declared_roles(spec, kind)
+    for role in chosen:
+        where: list[str | int] = ["spec", "trial", "profileRoles", role]
+        if kind is not None and role not in kind.roles:
+            yield Finding(where, f"unknown role '{role}' for {kind.kind}", hint=_roles_hint(kind), at_key=True)
+        elif role not in declared:
+            yield Finding(
+                where, f"this trial has no role '{role}'", hint=f"its roles: {', '.join(declared)}", at_key=True
+            )
+
+
+def _roles_hint(kind: kinds.TrialKind) -> str:
+    if kind.roles:
+        return f"{kind.kind} roles: {', '.join(kind.roles)}"
+    return f"{kind.kind} has no replica roles: a profile reaches its one pod"
+
+
+def declared_roles(spec: TuningSpec, kind: kinds.TrialKind | None) -> tuple[str, ...]:
+    """The roles the trial has: those it gives (short form, or a raw trialSpec's map of roles), else the default."""
+    if kind is None or kind.layout is kinds.Layout.TEMPLATE:
+        return ()
+    if kind.layout is kinds.Layout.RUNTIME:
+        return kind.roles
+    if "trialSpec" in spec.trial:
+        return tuple(str(role) for role, _ in kinds.pod_template_places(spec.trial["trialSpec"], kind))
+    return tuple(spec.trial.get("replicas") or kind.default_replicas)
 
 
 @rule(
@@ -463,7 +591,8 @@ def collector(spec: TuningSpec, _: SpecSet) -> Iterator[Finding]:
 @rule(
     "TS-TARGETS",
     "SPEC",
-    "Namespaces and profiles a spec deploys to are declared in the Targets file, and the profile fits the trial kind.",
+    "Namespaces and profiles a spec deploys to are declared in the Targets file, the profile fits the trial kind, and "
+    "targets.budget names only those profiles.",
 )
 def targets_declared(spec: TuningSpec, spec_set: SpecSet) -> Iterator[Finding]:
     targets = spec_set.targets
@@ -484,23 +613,38 @@ def targets_declared(spec: TuningSpec, spec_set: SpecSet) -> Iterator[Finding]:
             )
             continue
         yield from _profile_fits(spec, profile.body, name, kind, index)
+    for name in spec.body["targets"].get("budget") or {}:
+        if name not in spec.profiles:
+            yield Finding(
+                ["spec", "targets", "budget", name],
+                f"budget for profile '{name}', which this spec does not deploy to",
+                hint=f"profiles: {', '.join(spec.profiles)}",
+                at_key=True,
+            )
+
+
+# What a TrainJob's runtime patch (Trainer v2.2+) has no place for: it patches a pod's nodeSelector,
+# tolerations, labels and annotations, and trainer.resourcesPerNode takes the resources.
+TRAINJOB_CANNOT_CARRY = ("runtimeClassName",)
 
 
 def _profile_fits(
     spec: TuningSpec, body: dict[str, Any] | Any, name: str, kind: kinds.TrialKind | None, index: int
 ) -> Iterator[Finding]:
     where: list[str | int] = ["spec", "targets", "profiles", index]
-    pod_fields = [k for k in ("nodeSelector", "tolerations", "runtimeClassName") if k in body]
     if kind is None and set(body) - {"description", "budget"}:
         yield Finding(where, f"profile '{name}' changes pods, but the trialSpec kind is unknown to katib-gitops")
-    elif kind is not None and kind.layout is kinds.Layout.RUNTIME and pod_fields:
-        yield Finding(
-            where,
-            f"profile '{name}' sets {', '.join(pod_fields)}, which a {kind.kind} cannot carry",
-            hint="set them in the ClusterTrainingRuntime",
-        )
+    elif kind is not None and kind.layout is kinds.Layout.RUNTIME:
+        received = profile_fields(spec.trial, kind, kind.primary_role, body)
+        refused = [k for k in TRAINJOB_CANNOT_CARRY if k in body and k in received]
+        if refused:
+            yield Finding(
+                where,
+                f"profile '{name}' sets {', '.join(refused)}, which a {kind.kind} cannot carry",
+                hint="set it in the ClusterTrainingRuntime (a runtime patch has no place for it)",
+            )
     roles = body.get("roles", [])
-    declared = set(spec.trial.get("replicas") or (kind.default_replicas if kind else {}))
+    declared = set(declared_roles(spec, kind))
     for role in roles:
         if kind is not None and kind.layout is kinds.Layout.REPLICAS and role not in declared:
             yield Finding(where, f"profile '{name}' targets role '{role}', which this trial does not have")
