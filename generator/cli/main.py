@@ -9,7 +9,8 @@ from typing import Any
 import click
 
 from katib_gitops import __version__
-from katib_gitops.cli.boundary import EXIT_FINDINGS, EXIT_INTERNAL, EXIT_USAGE, MAX_FILE_SIZE_ENV, run
+from katib_gitops.cli.boundary import EXIT_FINDINGS, EXIT_INTERNAL, EXIT_USAGE, run
+from katib_gitops.cli.console import MAX_FILE_SIZE_ENV
 from katib_gitops.commands.report import DEFAULT_FORMAT, FORMATS
 from katib_gitops.core.diagnostics import FindingsError, UsageError
 from katib_gitops.core.kinds import KATIB_VERSION
@@ -71,7 +72,8 @@ def main() -> None:
 @click.option(
     "--katib-config",
     type=click.Path(path_type=Path),
-    help="The cluster's KatibConfig (or its ConfigMap): algorithms and collectors the specs may use. Default: Katib's standalone install.",
+    help="The cluster's KatibConfig (or its ConfigMap): algorithms and collectors the specs may use. "
+    "Default: Katib's standalone install.",
 )
 @max_file_size_option
 def generate(specs_dir: Path, out_dir: Path, check_only: bool, force: bool, katib_config: Path | None) -> None:
@@ -155,15 +157,19 @@ def _katib_version(_ctx: Any, _param: Any, value: str) -> tuple[int, int]:
 )
 @max_file_size_option
 def migrate(files: tuple[str, ...], write: bool, katib_version: tuple[int, int], **_: Any) -> None:
-    """Convert kubeflow.org/v1alpha3 Experiments in FILE... to v1beta1: to stdout, or in place with --write."""
+    """Convert kubeflow.org/v1alpha3 Experiments in FILE... (- for stdin) to v1beta1, to stdout or in place."""
 
     def action() -> int:
         from katib_gitops.commands import migrate as core
 
-        migrations, problems = core.migrate_paths(files, katib_version=katib_version)
+        if write and core.STDIN in files:
+            raise UsageError("-: standard input cannot be migrated in place; without --write the text goes to stdout")
+        migrations, problems = core.migrate_paths(files, katib_version=katib_version, stdin=sys.stdin)
         errors = [*problems, *(d for m in migrations for d in m.errors)]
-        for item in [*sorted(d for m in migrations for d in m.warnings), *(n for m in migrations for n in m.notes)]:
-            click.echo(item.format(), err=True)
+        for warning in sorted(d for m in migrations for d in m.warnings):
+            click.echo(warning.format(), err=True)
+        for note in (n for m in migrations for n in m.notes):
+            click.echo(note.format(), err=True)
         if not write:
             click.echo(core.stdout_text(migrations), nl=False)
         elif not errors:
@@ -229,14 +235,16 @@ def migrate(files: tuple[str, ...], write: bool, katib_version: tuple[int, int],
     "previous",
     multiple=True,
     metavar="PATH",
-    help="Manifests as deployed now (e.g. the base branch's overlays): an Experiment of the same namespace and name may change only its trial counts [UPD-05] (repeatable).",
+    help="Manifests as deployed now (e.g. the base branch's overlays): an Experiment of the same namespace "
+    "and name may change only its trial counts [UPD-05] (repeatable).",
 )
 @click.option(
     "--trial-templates",
     "trial_templates",
     multiple=True,
     metavar="PATH",
-    help="ConfigMaps holding configMap trial templates, as in the cluster: such templates are then checked too [TT-08, TT-15, TT-16, TT-17] (repeatable).",
+    help="ConfigMaps holding configMap trial templates, as in the cluster: such templates are then checked too "
+    "[TT-08, TT-15, TT-16, TT-17] (repeatable).",
 )
 @max_file_size_option
 def validate(
@@ -325,7 +333,8 @@ def rules(output_format: str) -> None:
     "trial_templates",
     multiple=True,
     metavar="PATH",
-    help="ConfigMaps holding configMap trial templates: the validator then checks such Experiments' templates (repeatable).",
+    help="ConfigMaps holding configMap trial templates: the validator then checks such Experiments' templates "
+    "(repeatable).",
 )
 @max_file_size_option
 def import_command(
