@@ -188,6 +188,10 @@ def read_manifest(out_dir: Path, tree: Mapping[str, Entry] | None = None) -> dic
         if not isinstance(files, dict):
             raise TypeError("'files' is not a mapping")
         return {str(k): str(v) for k, v in files.items()}
+    except RecursionError:  # json nests by recursion: 100,000 '[' exhaust the stack
+        raise UsageError(
+            f"{path}: not a katib-gitops manifest (nested too deeply); move it away to regenerate"
+        ) from None
     except (ValueError, KeyError, TypeError) as exc:
         raise UsageError(f"{path}: not a katib-gitops manifest ({exc}); move it away to regenerate") from exc
 
