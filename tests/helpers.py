@@ -57,3 +57,15 @@ def write_specs(root: Path, *specs: dict[str, Any], targets: dict[str, Any] | No
     for item in specs or (SPEC,):
         (folder / f"{item['metadata']['name']}.yaml").write_text(dump(item))
     return folder
+
+
+def generator_parameters(generator: dict[str, Any]) -> list[dict[str, Any]]:
+    """The parameter sets an ApplicationSet generator yields: a list's elements, or a matrix's crossed ones.
+
+    As Argo CD's matrix generator does with two children: every pair, the first child's
+    parameters merged with the second's.
+    """
+    if "list" in generator:
+        return [dict(element) for element in generator["list"]["elements"]]
+    first, second = (generator_parameters(child) for child in generator["matrix"]["generators"])
+    return [{**a, **b} for a in first for b in second]

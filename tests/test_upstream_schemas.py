@@ -24,7 +24,7 @@ from katib_gitops.expand.overlays import Expansion
 from katib_gitops.schema import crd, manifests, ours
 from katib_gitops.spec.model import SpecSet
 from katib_gitops.yamlio.documents import load_documents
-from tests.helpers import write_specs
+from tests.helpers import generator_parameters, write_specs
 
 CRD_SOURCES = (
     "argo-cd/crds",
@@ -97,11 +97,11 @@ def fill_go_template(value: Any, element: dict[str, Any]) -> Any:
 
 
 def applications(appset: dict[str, Any]) -> list[dict[str, Any]]:
-    """The Applications the list generator of `appset` creates."""
+    """The Applications the generators of `appset` create."""
     template = appset["spec"]["template"]
     out = []
     for generator in appset["spec"]["generators"]:
-        for element in generator["list"]["elements"]:
+        for element in generator_parameters(generator):
             filled = fill_go_template(template, element)
             metadata = {**filled["metadata"], "namespace": appset["metadata"]["namespace"]}
             out.append(
@@ -150,17 +150,26 @@ def _committed(specs_dir: Path, relative: str) -> list[dict[str, Any]]:
     return [d.data for d in load_documents(path.read_text(encoding="utf-8"), relative)]
 
 
+def _application_sets(settings: Any, expansions: list[Expansion]) -> list[dict[str, Any]]:
+    return [gitops.application_set(settings, e) for e in expansions]
+
+
 def test_application_set_validates(repo_specs: Path, crds: dict[crd.CrdKey, dict[str, Any]]) -> None:
     settings, expansions = _gitops(repo_specs)
-    generated = gitops.application_set(settings, expansions)
-    assert_valid(generated, crds)
-    for committed in _committed(repo_specs, "argocd/applicationset.yaml"):
-        assert_valid(committed, crds)
+    for generated in _application_sets(settings, expansions):
+        assert_valid(generated, crds)
+    for expansion in expansions:
+        for committed in _committed(repo_specs, f"argocd/{expansion.spec.name}.applicationset.yaml"):
+            assert_valid(committed, crds)
 
 
 def test_applications_from_the_template_validate(repo_specs: Path, crds: dict[crd.CrdKey, dict[str, Any]]) -> None:
     settings, expansions = _gitops(repo_specs)
-    apps = applications(gitops.application_set(settings, expansions))
+    apps = [app for appset in _application_sets(settings, expansions) for app in applications(appset)]
+    assert sorted(a["metadata"]["name"] for a in apps) == sorted(o.name for e in expansions for o in e.overlays)
+    assert {a["metadata"]["name"]: a["spec"]["source"]["path"] for a in apps} == {
+        o.name: f"{settings.path}/{o.directory}" for e in expansions for o in e.overlays
+    }
     assert len(apps) == sum(len(e.overlays) for e in expansions) > 0
     for app in apps:
         assert "{{" not in json.dumps(app)
@@ -173,7 +182,7 @@ def test_a_misspelled_application_field_would_be_caught(
     repo_specs: Path, crds: dict[crd.CrdKey, dict[str, Any]]
 ) -> None:
     settings, expansions = _gitops(repo_specs)
-    app = applications(gitops.application_set(settings, expansions))[0]
+    app = applications(gitops.application_set(settings, expansions[0]))[0]
     app["spec"]["syncPolicy"]["automated"]["selfheal"] = True
     assert problems(app, crds) == ["spec.syncPolicy.automated.selfheal: unknown field 'selfheal'"]
 
@@ -182,7 +191,9 @@ def test_flux_objects_validate(repo_specs: Path, crds: dict[crd.CrdKey, dict[str
     settings, expansions = _gitops(repo_specs)
     generated = [gitops.git_repository(settings), *gitops.flux_kustomizations(settings, expansions)]
     assert len(generated) == 1 + sum(len(e.overlays) for e in expansions)
-    committed = _committed(repo_specs, "flux/gitrepository.yaml") + _committed(repo_specs, "flux/kustomizations.yaml")
+    committed = _committed(repo_specs, "flux/gitrepository.yaml")
+    for expansion in expansions:
+        committed += _committed(repo_specs, f"flux/{expansion.spec.name}.kustomizations.yaml")
     for obj in generated + committed:
         assert DNS_SUBDOMAIN.match(obj["metadata"]["name"])
         assert_valid(obj, crds)
@@ -529,8 +540,8 @@ def test_gitops_objects_with_every_setting_validate(
     spec_set, expansions = kinds_run
     settings = spec_set.targets.gitops
     assert settings is not None and settings.flux_depends_on
-    appset = gitops.application_set(settings, expansions)
+    appsets = [gitops.application_set(settings, e) for e in expansions]
     flux = [gitops.git_repository(settings), *gitops.flux_kustomizations(settings, expansions)]
-    for obj in [appset, *applications(appset), *flux]:
+    for obj in [*appsets, *(app for appset in appsets for app in applications(appset)), *flux]:
         assert_valid(obj, crds)
     assert flux[1]["spec"]["dependsOn"] == [{"name": "katib"}, {"name": "training-operator"}]

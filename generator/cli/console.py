@@ -4,16 +4,23 @@ No click here. `katib-gitops validate PATH...` with no option, which is how the 
 hook calls it on every commit, runs straight from `entry` and never imports click (about
 25 ms of start-up, docs/performance.md). Every other command line, including any
 option, goes through katib_gitops.cli.main, so its parsing, help and errors are click's.
+
+Nothing is imported at the top but what the interpreter has already loaded: a Ctrl-C
+while this module loads would otherwise print a traceback, before `entry` can catch it.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping, Sequence
-from typing import NoReturn
 
-from katib_gitops.cli.boundary import MAX_FILE_SIZE_ENV, run, say
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy reads the name)
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+    from typing import NoReturn
+
+# click reads it for --max-file-size; a plain call with it set goes through click too.
+MAX_FILE_SIZE_ENV = "KATIB_GITOPS_MAX_FILE_SIZE"
 
 
 def plain_validate(argv: Sequence[str], environ: Mapping[str, str]) -> tuple[str, ...] | None:
@@ -31,38 +38,55 @@ def plain_validate(argv: Sequence[str], environ: Mapping[str, str]) -> tuple[str
     return paths
 
 
-def main(argv: Sequence[str]) -> None:
-    """The whole command line: the plain validate call directly, everything else through click."""
+def main(argv: Sequence[str]) -> NoReturn:
+    """The whole command line inside the error boundary: the plain validate call directly, the rest through click.
+
+    click's parsing runs inside the boundary too, so a Ctrl-C or a usage error there gets
+    the documented exit code (130, 2) rather than click's own (`Aborted!`, exit 1).
+    """
+    from katib_gitops.cli.boundary import run
+
     paths = plain_validate(argv, os.environ)
     if paths is None:
-        from katib_gitops.cli.main import main as click_main
 
-        click_main(args=list(argv), prog_name="katib-gitops")
-        return
-    from katib_gitops.commands.validate.command import validate_command
+        def through_click() -> object:
+            from katib_gitops.cli.main import main as click_main
 
-    run(lambda: validate_command(paths))
+            return click_main(args=list(argv), prog_name="katib-gitops", standalone_mode=False)
+
+        run(through_click)  # click returns an exit code (--help, --version), or None for 0
+    plain_paths = paths
+
+    def plain() -> int:
+        from katib_gitops.commands.validate.command import validate_command
+
+        return validate_command(plain_paths)
+
+    run(plain)
 
 
 def entry() -> NoReturn:
-    """The console script: `main`, then an exit that skips the interpreter's teardown.
+    """The console script: `main` in the boundary, then an exit that skips the interpreter's teardown.
 
     Freeing every module and object at exit costs ~25 ms per run, and the
     pre-commit hook pays it on every commit. Nothing is lost by skipping it: files are
     written and closed inside `with` blocks and locks are released before `main` returns;
-    only the standard streams need a flush.
+    only the standard streams need a flush, which `boundary.script` does.
     """
+    code = 3  # boundary.EXIT_INTERNAL: what is left if the boundary itself failed
     try:
-        main(sys.argv[1:])
-        code: object = 0
-    except SystemExit as exc:
-        code = exc.code
-    if isinstance(code, str):  # sys.exit("message"): Python prints it and exits 1
-        say(code)
-        code = 1
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (OSError, ValueError):  # a closed pipe: nothing left to say
-            code = code or 141
-    os._exit(code if isinstance(code, int) else 0)
+        from katib_gitops.cli import boundary
+
+        code = boundary.script(lambda: main(sys.argv[1:]))
+    except KeyboardInterrupt:  # before the boundary was in place, or a second Ctrl-C after it
+        code = 130
+        _write_quietly(b"katib-gitops: interrupted\n")
+    finally:
+        os._exit(code)
+
+
+def _write_quietly(data: bytes) -> None:
+    try:
+        os.write(2, data)
+    except OSError:  # a closed standard error: the exit code still tells
+        return

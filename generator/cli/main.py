@@ -9,7 +9,8 @@ from typing import Any
 import click
 
 from katib_gitops import __version__
-from katib_gitops.cli.boundary import EXIT_FINDINGS, EXIT_INTERNAL, EXIT_USAGE, MAX_FILE_SIZE_ENV, run
+from katib_gitops.cli.boundary import EXIT_FINDINGS, EXIT_INTERNAL, EXIT_USAGE, run
+from katib_gitops.cli.console import MAX_FILE_SIZE_ENV
 from katib_gitops.commands.report import DEFAULT_FORMAT, FORMATS
 from katib_gitops.core.diagnostics import FindingsError, UsageError
 from katib_gitops.core.kinds import KATIB_VERSION
@@ -160,12 +161,14 @@ def _katib_version(_ctx: Any, _param: Any, value: str) -> tuple[int, int]:
 )
 @max_file_size_option
 def migrate(files: tuple[str, ...], write: bool, katib_version: tuple[int, int], **_: Any) -> None:
-    """Convert kubeflow.org/v1alpha3 Experiments in FILE... to v1beta1: to stdout, or in place with --write."""
+    """Convert kubeflow.org/v1alpha3 Experiments in FILE... (- for stdin) to v1beta1, to stdout or in place."""
 
     def action() -> int:
         from katib_gitops.commands import migrate as core
 
-        migrations, problems = core.migrate_paths(files, katib_version=katib_version)
+        if write and core.STDIN in files:
+            raise UsageError("-: standard input cannot be migrated in place; without --write the text goes to stdout")
+        migrations, problems = core.migrate_paths(files, katib_version=katib_version, stdin=sys.stdin)
         errors = [*problems, *(d for m in migrations for d in m.errors)]
         for warning in sorted(d for m in migrations for d in m.warnings):
             click.echo(warning.format(), err=True)

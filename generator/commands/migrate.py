@@ -6,20 +6,29 @@ import os
 import stat
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TextIO
 
 from katib_gitops.core import kinds
 from katib_gitops.core.diagnostics import Diagnostic, FindingsError, UsageError
 from katib_gitops.core.files import stage
 from katib_gitops.migration.convert import FileMigration, config_maps, migrate_text
 from katib_gitops.yamlio.documents import Document, load_documents
-from katib_gitops.yamlio.reader import read_text
+from katib_gitops.yamlio.reader import read_stream, read_text
+
+STDIN = "-"  # the path that names standard input, as for validate and import
+STDIN_DISPLAY = "<stdin>"
 
 
 def migrate_paths(
-    paths: Sequence[str], *, katib_version: tuple[int, int] = kinds.KATIB_VERSION
+    paths: Sequence[str], *, katib_version: tuple[int, int] = kinds.KATIB_VERSION, stdin: TextIO | None = None
 ) -> tuple[list[FileMigration], list[Diagnostic]]:
-    """Read and convert every file; files that are not valid YAML come back as diagnostics."""
-    texts = {path: read_text(Path(path), path) for path in dict.fromkeys(paths)}
+    """Read and convert every file ('-': `stdin`); files that are not valid YAML come back as diagnostics."""
+    texts = {
+        (STDIN_DISPLAY if path == STDIN else path): (
+            read_stream(stdin, STDIN_DISPLAY) if path == STDIN else read_text(Path(path), path)
+        )
+        for path in dict.fromkeys(paths)
+    }
     loaded: dict[str, list[Document]] = {}
     problems: list[Diagnostic] = []
     for display, text in texts.items():

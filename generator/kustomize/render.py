@@ -29,6 +29,7 @@ RULE = declare(
     "TOOL",
     "A kustomization renders: its fields are ones the in-process renderer knows and its patches apply.",
 ).id
+MAX_BASE_DEPTH = 100  # bases of bases: rendering recurses, and no real overlay nests this deep
 CLUSTER_SCOPED = {
     "Namespace",
     "CustomResourceDefinition",
@@ -104,7 +105,12 @@ def render(files: Files, directory: str, _seen: tuple[str, ...] = ()) -> list[di
     """The resources `kustomize build directory` would print, in load order."""
     directory = posixpath.normpath(directory)
     if directory in _seen:
-        raise UsageError(f"{directory}: kustomization cycle through {' -> '.join(_seen)}")
+        raise UsageError(f"{directory}: kustomization cycle: {' -> '.join((*_seen, directory))}")
+    if len(_seen) >= MAX_BASE_DEPTH:
+        raise UsageError(
+            f"{directory}: kustomization bases nested deeper than {MAX_BASE_DEPTH} levels "
+            f"({_seen[0]} -> ... -> {directory})"
+        )
     document = _kustomization(files, directory)
     data = document.data
     _refuse_unsupported(document)
@@ -189,7 +195,16 @@ def _load_resource(
         raise FindingsError(
             [owner.diagnostic(["resources", index], RULE, f"resource {entry!r} must be a relative path")]
         )
+    if not entry.strip():
+        raise FindingsError(
+            [owner.diagnostic(["resources", index], RULE, "resource is empty: name a file or a folder")]
+        )
     path = posixpath.normpath(posixpath.join(directory, entry))
+    if path in seen:
+        cycle = " -> ".join((*seen[seen.index(path) :], path))
+        raise FindingsError(
+            [owner.diagnostic(["resources", index], RULE, f"resource {entry!r} is a kustomization cycle: {cycle}")]
+        )
     if files.is_dir(path):
         if path not in files.rendered:  # a base shared by many overlays is rendered once
             files.rendered[path] = render(files, path, seen)
@@ -234,11 +249,28 @@ def _apply_patch(
     text = patch.get("patch")
     if text is not None and not isinstance(text, str):
         raise FindingsError([owner.diagnostic([*where, "patch"], RULE, "'patch' must be a string holding the patch")])
-    if text is None and "path" in patch:
-        patch_path = posixpath.normpath(posixpath.join(directory, str(patch["path"])))
+    display = f"{owner.file} patches[{index}]"
+    if text is None:
+        if "path" not in patch:
+            raise FindingsError([owner.diagnostic(where, RULE, "a patch needs 'patch' (the operations) or 'path'")])
+        entry = patch["path"]
+        if not isinstance(entry, str) or not entry.strip() or "://" in entry or entry.startswith("/"):
+            raise FindingsError(
+                [owner.diagnostic([*where, "path"], RULE, f"patch path {entry!r} must be a relative file path")]
+            )
+        patch_path = posixpath.normpath(posixpath.join(directory, entry))
         _restrict(files, patch_path, directory, owner, [*where, "path"])
+        if files.is_dir(patch_path):
+            raise FindingsError(
+                [owner.diagnostic([*where, "path"], RULE, f"patch file {entry!r} is a folder, not a file")]
+            )
         text = files.read(patch_path)
-    ops = load_documents(text or "", f"{owner.file} patches[{index}]")
+        if text is None:
+            raise FindingsError([owner.diagnostic([*where, "path"], RULE, f"patch file {entry!r} does not exist")])
+        display = patch_path
+    ops = load_documents(text, display)
+    if not ops:
+        raise FindingsError([owner.diagnostic(where, RULE, "patch is empty: no operations")])
     if len(ops) != 1 or not isinstance(ops[0].data, list):
         raise FindingsError(
             [

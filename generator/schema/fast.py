@@ -83,7 +83,7 @@ def bundled_schema(key: tuple[str, ...], version: str) -> dict[str, Any]:
     try:
         cached: dict[str, Any] = json.loads((cache_dir() / name).read_text(encoding="utf-8"))
         return cached
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):  # missing, or not what we wrote: build it again
         pass
     definitions = json.loads((manifests.k8s_folder(version) / "_definitions.json").read_text(encoding="utf-8"))["$defs"]
     result = bundle(json.loads(text), definitions)
@@ -98,6 +98,10 @@ def validator(key: tuple[str, ...], version: str) -> Any | None:
 
 @functools.lru_cache(maxsize=128)
 def _validator(key: tuple[str, ...], version: str, trial_kinds: tuple[str, ...]) -> Any | None:
+    # jsonschema-rs imports decimal as it loads, from Rust: a Ctrl-C in that import panics there
+    # (a Rust backtrace on stderr). Imported first, here, a Ctrl-C is a plain KeyboardInterrupt.
+    import decimal  # noqa: F401
+
     try:
         import jsonschema_rs
     except ImportError:

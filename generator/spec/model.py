@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -208,7 +209,25 @@ def find_spec_files(specs_dir: Path) -> list[Path]:
             f"{specs_dir}: no such directory" if not specs_dir.exists() else f"{specs_dir}: not a directory"
         )
     files = [here / name for here, _, names in walk(specs_dir) for name in names if name.endswith((".yaml", ".yml"))]
-    return sorted(files, key=lambda p: p.relative_to(specs_dir).as_posix())
+    return _once_each(sorted(files, key=lambda p: p.relative_to(specs_dir).as_posix()))
+
+
+def _once_each(files: Sequence[Path]) -> list[Path]:
+    """Each file read once: a link to a file that is itself listed is the same spec, not a second one.
+
+    walk keeps links inside the folder, so a link's target is listed too, unless it is not
+    a .yaml file: then the link, the only name for it, is kept.
+    """
+    targets = {os.path.realpath(p) for p in files if not p.is_symlink()}
+    kept: list[Path] = []
+    seen: set[str] = set()
+    for path in files:
+        real = os.path.realpath(path)
+        if (path.is_symlink() and real in targets) or real in seen:
+            continue
+        seen.add(real)
+        kept.append(path)
+    return kept
 
 
 def read_documents(files: Sequence[Path], base: Path) -> list[Document]:

@@ -126,6 +126,8 @@ def _too_large(display: str, size: int) -> FindingsError:
 
 def read_stream(stream: Any, display: str) -> str:
     """Standard input (or any stream), read up to the size limit and decoded like a file."""
+    if stream is None:  # Python's stdin when descriptor 0 was closed
+        raise UsageError(f"{display}: cannot read: standard input is closed")
     limit = LIMITS.max_file_bytes
     binary = getattr(stream, "buffer", None)
     try:

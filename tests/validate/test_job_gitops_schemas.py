@@ -27,7 +27,7 @@ from katib_gitops.schema import crd, manifests
 from katib_gitops.schema.manifests import K8S_DEFINITIONS, kubernetes_versions, latest_kubernetes, validator
 from katib_gitops.schema.ours import schema_dir
 from katib_gitops.yamlio.documents import format_path, load_documents
-from tests.helpers import write_specs
+from tests.helpers import generator_parameters, write_specs
 
 # (apiVersion, kind) -> schema name: the entries for katib_gitops.schema.manifests.CATALOG
 ENTRIES: dict[tuple[str, str], str] = {
@@ -165,7 +165,7 @@ def applications(appset: dict[str, Any]) -> list[dict[str, Any]]:
     """The Applications the list generators of an ApplicationSet create."""
     out = []
     for generator in appset["spec"]["generators"]:
-        for element in generator["list"]["elements"]:
+        for element in generator_parameters(generator):
             filled = _fill_go_template(appset["spec"]["template"], element)
             metadata = {**filled["metadata"], "namespace": appset["metadata"]["namespace"]}
             out.append(
@@ -194,10 +194,10 @@ def generated(specs_dir: Path) -> list[Doc]:
                 out.append((f"{experiment['metadata']['name']} trialSpec", trial_spec))
     settings = spec_set.targets.gitops
     assert settings is not None
-    appset = gitops.application_set(settings, expansions)
+    appsets = [gitops.application_set(settings, e) for e in expansions]
     objects = [
-        appset,
-        *applications(appset),
+        *appsets,
+        *(app for appset in appsets for app in applications(appset)),
         gitops.git_repository(settings),
         *gitops.flux_kustomizations(settings, expansions),
     ]

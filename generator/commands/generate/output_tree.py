@@ -30,6 +30,8 @@ from katib_gitops.yamlio.writer import dump, dump_all
 
 MANIFEST = ".katib-gitops-manifest.json"
 GITOPS_DIR = "_gitops"
+APPLICATION_SET_FILE = "applicationset.yaml"  # _gitops/argocd/<spec>.applicationset.yaml
+FLUX_KUSTOMIZATIONS_FILE = "kustomizations.yaml"  # _gitops/flux/<spec>.kustomizations.yaml
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,6 +62,8 @@ def spec_files(expansion: Expansion) -> list[OutputFile]:
     """The base and every overlay of one spec."""
     head = header(expansion.spec.source)
     base = expansion.base_directory
+    for experiment in (expansion.base, *(o.experiment for o in expansion.overlays)):
+        gitops.check_size(experiment, gitops.EXPERIMENT_LIMIT, expansion.spec.source, "shorten the trial template")
     files = [
         OutputFile(f"{base}/{overlays.KUSTOMIZATION_FILE}", dump(overlays.base_kustomization(), head)),
         OutputFile(f"{base}/{overlays.EXPERIMENT_FILE}", dump(expansion.base, head)),
@@ -89,20 +93,28 @@ def check_relative(path: str) -> None:
 
 
 def gitops_files(spec_set: SpecSet, expansions: list[Expansion]) -> list[OutputFile]:
-    """The Argo CD and Flux objects for every overlay, when the Targets file asks for them."""
+    """The Argo CD and Flux objects for every overlay, when the Targets file asks for them.
+
+    One ApplicationSet file and one Flux Kustomizations file per spec, side by side in
+    `argocd/` and `flux/` (Argo CD and `kubectl apply -f` read a folder without descending).
+    A spec name has no '.', so `<spec>.applicationset.yaml` never collides with another name.
+    """
     settings = spec_set.targets.gitops
     if settings is None:
         return []
-    head = header(spec_set.targets.source)
-    return [
-        OutputFile(
-            f"{GITOPS_DIR}/argocd/applicationset.yaml", dump(gitops.application_set(settings, expansions), head)
-        ),
-        OutputFile(f"{GITOPS_DIR}/flux/gitrepository.yaml", dump(gitops.git_repository(settings), head)),
-        OutputFile(
-            f"{GITOPS_DIR}/flux/kustomizations.yaml", dump_all(gitops.flux_kustomizations(settings, expansions), head)
-        ),
+    targets = spec_set.targets.source
+    files = [
+        OutputFile(f"{GITOPS_DIR}/flux/gitrepository.yaml", dump(gitops.git_repository(settings), header(targets)))
     ]
+    for expansion in expansions:
+        if not expansion.overlays:
+            continue
+        name, head = expansion.spec.name, header(f"{expansion.spec.source} and {targets}")
+        appset = gitops.application_set(settings, expansion)
+        files.append(OutputFile(f"{GITOPS_DIR}/argocd/{name}.{APPLICATION_SET_FILE}", dump(appset, head)))
+        kustomizations = gitops.flux_kustomizations(settings, [expansion])
+        files.append(OutputFile(f"{GITOPS_DIR}/flux/{name}.{FLUX_KUSTOMIZATIONS_FILE}", dump_all(kustomizations, head)))
+    return files
 
 
 def self_check(files: list[OutputFile], expansions: list[Expansion]) -> None:
@@ -260,6 +272,10 @@ def read_manifest(out_dir: Path, tree: Mapping[str, Entry] | None = None) -> dic
         if not isinstance(files, dict):
             raise TypeError("'files' is not a mapping")
         return {str(k): str(v) for k, v in files.items()}
+    except RecursionError:  # json nests by recursion: 100,000 '[' exhaust the stack
+        raise UsageError(
+            f"{path}: not a katib-gitops manifest (nested too deeply); move it away to regenerate"
+        ) from None
     except (ValueError, KeyError, TypeError) as exc:
         raise UsageError(f"{path}: not a katib-gitops manifest ({exc}); move it away to regenerate") from exc
 

@@ -76,5 +76,5 @@ def recorded(out_dir: Path, fingerprint: str) -> tuple[str, list[Diagnostic]] | 
         if body.get("inputs") != fingerprint:
             return None
         return str(body["manifest"]), [diagnostic_from_json(w) for w in body.get("warnings", [])]
-    except (OSError, ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, RecursionError):  # unreadable or not ours: a full run
         return None
