@@ -58,10 +58,12 @@ def main() -> None:
 @click.option(
     "--out",
     "out_dir",
-    default="overlays",
-    show_default=True,
+    default=None,
     type=click.Path(path_type=Path),
-    help="Output folder (Kustomize bases, overlays, GitOps objects).",
+    help=(
+        "Output folder (Kustomize bases, overlays, GitOps objects). Default: the Targets file's gitops.path "
+        "from the repository root, else overlays; a different one is a usage error."
+    ),
 )
 @click.option(
     "--check", "check_only", is_flag=True, help="Write nothing; exit 1 if the output folder is not up to date."
@@ -78,18 +80,19 @@ def main() -> None:
     ),
 )
 @max_file_size_option
-def generate(specs_dir: Path, out_dir: Path, check_only: bool, force: bool, katib_config: Path | None) -> None:
+def generate(specs_dir: Path, out_dir: Path | None, check_only: bool, force: bool, katib_config: Path | None) -> None:
     """Validate specs and write Experiments, overlays and GitOps objects."""
-    from katib_gitops.commands.generate.command import GenerateOptions
+    from katib_gitops.commands.generate.command import GenerateOptions, default_out
     from katib_gitops.commands.generate.command import generate as core
 
     def action() -> int:
+        out = out_dir if out_dir is not None else default_out(specs_dir)
         result = core(
             GenerateOptions(
-                specs_dir=specs_dir, out_dir=out_dir, check_only=check_only, force=force, katib_config=katib_config
+                specs_dir=specs_dir, out_dir=out, check_only=check_only, force=force, katib_config=katib_config
             )
         )
-        return _report_generate(result, out_dir, check_only)
+        return _report_generate(result, out, check_only)
 
     run(action)
 

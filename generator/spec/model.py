@@ -212,6 +212,46 @@ def find_spec_files(specs_dir: Path) -> list[Path]:
     return _once_each(sorted(files, key=lambda p: p.relative_to(specs_dir).as_posix()))
 
 
+def targets_gitops_path(specs_dir: Path) -> str | None:
+    """The Targets file's `gitops.path` (its default when the block leaves it out), read ahead of the full load.
+
+    None when the Targets file has no `gitops` block, or cannot be read or typed here: the full load
+    (load_spec_set) then reports what is wrong. Only files that mention the Targets kind are parsed.
+    """
+    found: list[str] = []
+    for path in find_spec_files(specs_dir):
+        try:
+            text = read_text(path, str(path))
+            if TARGETS_KIND not in text:
+                continue
+            documents = load_documents(text, str(path))
+        except FindingsError:
+            return None
+        for document in documents:
+            data = document.data
+            if not isinstance(data, dict) or data.get("kind") != TARGETS_KIND or not isinstance(data.get("spec"), dict):
+                continue
+            raw = data["spec"].get("gitops")
+            if raw is None:
+                continue
+            value = raw.get("path", DEFAULT_GITOPS_PATH) if isinstance(raw, dict) else None
+            if not isinstance(value, str):
+                return None
+            found.append(value.strip("/"))
+    return found[0] if len(found) == 1 else None
+
+
+def repository_root(specs_dir: Path) -> Path:
+    """Where `gitops.path` starts: the root of the Git repository that holds the specs folder (the nearest
+    folder above it with a `.git`), or, outside a repository, the specs folder's parent, the folder spec
+    sources are named from (docs/gitops.md, "Where the output goes")."""
+    specs = Path(os.path.realpath(specs_dir))
+    for folder in specs.parents:
+        if os.path.lexists(folder / ".git"):
+            return folder
+    return specs.parent
+
+
 def _once_each(files: Sequence[Path]) -> list[Path]:
     """Each file read once: a link to a file that is itself listed is the same spec, not a second one.
 

@@ -7,6 +7,7 @@ output folder the old tree or the new one with nothing beside it.
 
 from __future__ import annotations
 
+import copy
 import errno
 import os
 import resource
@@ -21,7 +22,7 @@ import pytest
 
 from katib_gitops.commands.generate import output_tree, swap
 from katib_gitops.core import files
-from tests.helpers import spec, write_specs
+from tests.helpers import TARGETS, spec, write_specs
 from tests.reliability.helpers import ROOT, assert_clean_exit, cli, process, tree
 
 
@@ -451,7 +452,9 @@ C_LOCALE = {"LC_ALL": "C", "LANG": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE"
 
 def test_the_c_locale_with_non_ascii_paths(tmp_path: Path) -> None:
     root = tmp_path / "dépôt"
-    specs = write_specs(root).rename(root / "spécs")
+    targets = copy.deepcopy(TARGETS)
+    targets["spec"]["gitops"]["path"] = "sortie-é"  # where --out writes (issue 11, item 7)
+    specs = write_specs(root, targets=targets).rename(root / "spécs")
     (specs / "demo.yaml").rename(specs / LATIN1)
     run = ("generate", "--specs", "spécs", "--out", "sortie-é")
     output = assert_clean_exit(process(root, *run, env=C_LOCALE), 0)

@@ -13,7 +13,15 @@ from katib_gitops.core import workers
 from katib_gitops.core.diagnostics import Diagnostic, FindingsError, Severity, UsageError
 from katib_gitops.expand import overlays
 from katib_gitops.rules import spec_checks
-from katib_gitops.spec.model import SpecSet, TuningSpec, find_spec_files, load_spec_set
+from katib_gitops.spec.model import (
+    DEFAULT_GITOPS_PATH,
+    SpecSet,
+    TuningSpec,
+    find_spec_files,
+    load_spec_set,
+    repository_root,
+    targets_gitops_path,
+)
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -89,6 +97,7 @@ def generate(options: GenerateOptions) -> GenerateResult:
     swap is held off until the run has finished (generator/commands/generate/interrupts.py).
     """
     options = _safe_output(options)
+    _same_as_gitops_path(options)
     out = options.out_dir
     if os.path.lexists(out) and not os.path.islink(out) and not out.is_dir():
         raise UsageError(f"{out}: output path exists and is not a directory")
@@ -109,6 +118,38 @@ def generate(options: GenerateOptions) -> GenerateResult:
         notes.append(f"{out}: interrupted after the new output was in place; it is complete")
     count = len(files) + 1  # the manifest too
     return GenerateResult(changes, count, written=written, warnings=tuple(warnings), notes=tuple(notes))
+
+
+def default_out(specs_dir: Path) -> Path:
+    """generate's output folder when --out is not given: where the Targets file's `gitops.path` points the
+    ApplicationSet and Flux objects (from the repository root, `repository_root`), else `overlays`."""
+    gitops_path = targets_gitops_path(specs_dir) if specs_dir.is_dir() else None
+    if gitops_path is None:
+        return Path(DEFAULT_GITOPS_PATH)
+    root = repository_root(specs_dir)
+    out = root / _fs_path(gitops_path)
+    here = Path(_working_folder())
+    return Path(os.path.relpath(out, here)) if out == here or here in out.parents else out
+
+
+def _fs_path(text: str) -> str:
+    """`gitops.path` as the file system names it: Git keeps a path's UTF-8 bytes, whatever the locale."""
+    return os.fsdecode(text.encode("utf-8", "surrogateescape"))
+
+
+def _same_as_gitops_path(options: GenerateOptions) -> None:
+    """UsageError (exit 2) when the output folder is not where the GitOps objects look for the overlays."""
+    if not options.specs_dir.is_dir() or (gitops_path := targets_gitops_path(options.specs_dir)) is None:
+        return
+    expected = Path(os.path.realpath(repository_root(options.specs_dir) / _fs_path(gitops_path)))
+    given = options.out_dir
+    out = Path(os.path.realpath(given))
+    if out != expected:
+        raise UsageError(
+            f"--out {given} ({out}) and the Targets file's gitops.path {gitops_path!r} ({expected}, from the "
+            f"repository root {repository_root(options.specs_dir)}) differ: the ApplicationSet and Flux objects "
+            "would point at overlays that are written elsewhere; leave out --out, or change gitops.path"
+        )
 
 
 def _safe_output(options: GenerateOptions) -> GenerateOptions:
