@@ -14,14 +14,22 @@ with their sum, not their product. No generated object may exceed its limit (`ch
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from katib_gitops.core.diagnostics import UsageError
-from katib_gitops.expand.overlays import Expansion
+from katib_gitops.expand.overlays import MAX_GITOPS_NAME, Expansion
 from katib_gitops.spec.model import GitOps
 
 APPSET_PREFIX = "katib-gitops."  # '.' cannot occur in a spec name: never the name of another ApplicationSet
 SOURCE_NAME = "katib-gitops"
+ANNOTATION_TARGET = "katib-gitops.dev/target"  # <spec>/<namespace>/<profile>: the full target of a (short) name
+
+# The rules a generated name must meet (Kubernetes apimachinery validation): object names are DNS
+# subdomains; the Application and Kustomization names also become label values (MAX_GITOPS_NAME).
+DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\Z")
+MAX_SUBDOMAIN = 253
+LABEL_VALUE = re.compile(r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?\Z")
 
 # Limits on one generated object, measured as compact JSON: how an object travels to the API
 # server, how a custom resource is stored in etcd, and what `kubectl apply` copies into its
@@ -67,18 +75,38 @@ def _axes(expansion: Expansion) -> tuple[list[str], list[str]]:
     return namespaces, profiles
 
 
+def check_name(name: str, what: str, source: str, *, label: bool) -> None:
+    """UsageError (exit 2) naming the spec when `name` breaks its field's rules; such an object is never written."""
+    problem = ""
+    if len(name) > MAX_SUBDOMAIN or not DNS_SUBDOMAIN.match(name):
+        problem = f"not a DNS subdomain (lowercase letters, digits, '-' and '.', at most {MAX_SUBDOMAIN} characters)"
+    elif label and (len(name) > MAX_GITOPS_NAME or not LABEL_VALUE.match(name)):
+        problem = f"not a label value (at most {MAX_GITOPS_NAME} characters), which it becomes"
+    if problem:
+        raise UsageError(
+            f"{source}: the {what} name {name!r} is {problem}; shorten the spec, namespace or profile name"
+        )
+
+
 def application_set_name(spec_name: str) -> str:
     return f"{APPSET_PREFIX}{spec_name}"
 
 
 def application_set(gitops: GitOps, expansion: Expansion) -> dict[str, Any]:
-    """The spec's ApplicationSet: one Application per overlay, named `<spec>.<namespace>.<profile>`."""
+    """The spec's ApplicationSet: one Application per overlay, named as overlays.gitops_name says."""
     spec_name = expansion.spec.name
+    source = expansion.spec.source
     namespaces, profiles = _axes(expansion)
+    for overlay in expansion.overlays:
+        check_name(overlay.name, "Argo CD Application", source, label=True)
+    check_name(application_set_name(spec_name), "ApplicationSet", source, label=False)
     template = {
         "metadata": {
-            "name": f"{spec_name}.{{{{ .namespace }}}}.{{{{ .profile }}}}",
-            "annotations": {"argocd.argoproj.io/compare-options": "ServerSideDiff=true"},
+            "name": _application_name(spec_name, expansion),
+            "annotations": {
+                "argocd.argoproj.io/compare-options": "ServerSideDiff=true",
+                ANNOTATION_TARGET: f"{spec_name}/{{{{ .namespace }}}}/{{{{ .profile }}}}",
+            },
         },
         "spec": {
             "project": gitops.argocd_project,
@@ -101,22 +129,41 @@ def application_set(gitops: GitOps, expansion: Expansion) -> dict[str, Any]:
         "spec": {
             "goTemplate": True,
             "goTemplateOptions": ["missingkey=error"],
-            "generators": [
-                {
-                    "matrix": {
-                        "generators": [
-                            {"list": {"elements": [{"namespace": n} for n in namespaces]}},
-                            {"list": {"elements": [{"profile": p} for p in profiles]}},
-                        ]
-                    }
-                }
-            ],
+            "generators": [_generator(expansion, namespaces, profiles)],
             "syncPolicy": {"preserveResourcesOnDeletion": True, "applicationsSync": "create-update"},
             "template": template,
         },
     }
     check_size(appset, GITOPS_OBJECT_LIMIT, expansion.spec.source, "split the spec's namespaces over two specs")
     return appset
+
+
+def _shortened(expansion: Expansion) -> bool:
+    return any(o.name != f"{o.spec_name}.{o.namespace}.{o.profile}" for o in expansion.overlays)
+
+
+def _application_name(spec_name: str, expansion: Expansion) -> str:
+    """The template's name: Argo CD builds it from each parameter set, so shortened names come precomputed."""
+    if _shortened(expansion):
+        return "{{ .name }}"
+    return f"{spec_name}.{{{{ .namespace }}}}.{{{{ .profile }}}}"
+
+
+def _generator(expansion: Expansion, namespaces: list[str], profiles: list[str]) -> dict[str, Any]:
+    """The spec's namespaces crossed with its profiles (a matrix of two lists, growing with their sum); when a
+    name has to be shortened, which a Go template cannot do the same way, one list element per overlay
+    carrying its name (growing with the product, still within check_size)."""
+    if _shortened(expansion):
+        elements = [{"namespace": o.namespace, "profile": o.profile, "name": o.name} for o in expansion.overlays]
+        return {"list": {"elements": sorted(elements, key=lambda e: (e["namespace"], e["profile"]))}}
+    return {
+        "matrix": {
+            "generators": [
+                {"list": {"elements": [{"namespace": n} for n in namespaces]}},
+                {"list": {"elements": [{"profile": p} for p in profiles]}},
+            ]
+        }
+    }
 
 
 def git_repository(gitops: GitOps) -> dict[str, Any]:
@@ -142,10 +189,15 @@ def flux_kustomizations(gitops: GitOps, expansions: list[Expansion]) -> list[dic
             }
             if gitops.flux_depends_on:
                 spec["dependsOn"] = [{"name": name} for name in gitops.flux_depends_on]
+            check_name(overlay.name, "Flux Kustomization", expansion.spec.source, label=True)
             kustomization = {
                 "apiVersion": "kustomize.toolkit.fluxcd.io/v1",
                 "kind": "Kustomization",
-                "metadata": {"name": overlay.name, "namespace": gitops.flux_namespace},
+                "metadata": {
+                    "name": overlay.name,
+                    "namespace": gitops.flux_namespace,
+                    "annotations": {ANNOTATION_TARGET: overlay.directory},
+                },
                 "spec": spec,
             }
             check_size(kustomization, GITOPS_OBJECT_LIMIT, expansion.spec.source, "shorten flux.dependsOn")

@@ -9,6 +9,8 @@ is never used inside the trialSpec: on a custom resource it replaces lists whole
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 from typing import Any
 
 from katib_gitops.expand.experiment import build_experiment
@@ -19,6 +21,29 @@ KUSTOMIZE_API = "kustomize.config.k8s.io/v1beta1"
 BASE_DIR = "_base"  # '_' cannot start a namespace name, so it never collides
 EXPERIMENT_FILE = "experiment.yaml"
 KUSTOMIZATION_FILE = "kustomization.yaml"
+
+
+# Argo CD Application and Flux Kustomization names become label values (Argo CD's tracking label
+# app.kubernetes.io/instance; Flux's kustomize.toolkit.fluxcd.io/name on every object it applies,
+# fluxcd/flux2#2004): at most 63 characters.
+MAX_GITOPS_NAME = 63
+GITOPS_HASH_LENGTH = 8
+
+
+def gitops_name(spec_name: str, namespace: str, profile: str) -> str:
+    """`<spec>.<namespace>.<profile>`, or, when that is over 63 characters, its first characters and `-<hash>`.
+
+    '.' cannot occur in spec, namespace or profile names, so full names never collide. The hash (SHA-256 of
+    the three names, as the Experiment name's hash: expand/experiment.py) depends only on the target, so a
+    shortened name is the same on every run and whatever the order of the inputs.
+    """
+    full = f"{spec_name}.{namespace}.{profile}"
+    if len(full) <= MAX_GITOPS_NAME:
+        return full
+    text = json.dumps([spec_name, namespace, profile], separators=(",", ":"), ensure_ascii=False)
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:GITOPS_HASH_LENGTH]
+    head = full[: MAX_GITOPS_NAME - GITOPS_HASH_LENGTH - 1].rstrip("-.")
+    return f"{head}-{digest}"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -35,11 +60,8 @@ class Overlay:
 
     @property
     def name(self) -> str:
-        """A name for the GitOps objects that deploy this overlay.
-
-        '.' cannot occur in spec, namespace or profile names, so names never collide.
-        """
-        return f"{self.spec_name}.{self.namespace}.{self.profile}"
+        """The name of the GitOps objects (Argo CD Application, Flux Kustomization) that deploy this overlay."""
+        return gitops_name(self.spec_name, self.namespace, self.profile)
 
 
 @dataclasses.dataclass(frozen=True)
