@@ -102,7 +102,7 @@ def test_the_tutorial_pytorch_experiment_keeps_its_search(repo_specs: Path) -> N
     for replica in replicas.values():
         (container,) = replica["template"]["spec"]["containers"]
         assert container["args"] == ["--lr", "${trialParameters.lr}"]
-        assert replica["template"]["metadata"]["annotations"] == {"sidecar.istio.io/inject": "false"}
+        assert replica["template"]["metadata"] == {"labels": {"sidecar.istio.io/inject": "false"}}
     assert "metadata" not in template["trialSpec"]
 
 

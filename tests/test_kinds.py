@@ -178,7 +178,7 @@ def test_a_kind_added_to_the_registry_with_a_schema_generates_and_validates(
     for role, path, pod in pods:
         assert path == ("spec", "toyReplicaSpecs", role, "template")
         assert trial_spec["spec"]["toyReplicaSpecs"][role]["restartPolicy"] == "Never"
-        assert pod["metadata"]["annotations"] == kinds.ISTIO_OFF
+        assert pod["metadata"] == {"labels": kinds.ISTIO_OFF}  # Katib >= 0.19: the label only
         (container,) = pod["spec"]["containers"]
         assert container["name"] == "toy" and container["image"] == "example.com/toy:1"
         assert container["args"] == ["--lr", "${trialParameters.lr}"]  # the parameter reaches every role

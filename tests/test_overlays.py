@@ -108,7 +108,7 @@ def test_profiles_differing_only_in_counts_still_get_distinct_names(tmp_path: Pa
     assert len({o.name for o in expansion.overlays}) == 2 and all(o.name.count(".") == 2 for o in expansion.overlays)
 
 
-def test_a_raw_trial_spec_gets_the_istio_annotation_and_parameters(tmp_path: Path) -> None:
+def test_a_raw_trial_spec_gets_the_istio_label_and_parameters(tmp_path: Path) -> None:
     from tests.helpers import spec, write_specs
 
     raw = {
@@ -125,5 +125,5 @@ def test_a_raw_trial_spec_gets_the_istio_annotation_and_parameters(tmp_path: Pat
     }
     (expansion,) = overlays.expand(command.load(write_specs(tmp_path, spec(trial={"trialSpec": raw}))))
     template = expansion.base["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]
-    assert template["metadata"]["annotations"] == {"sidecar.istio.io/inject": "false"}
+    assert template["metadata"] == {"labels": {"sidecar.istio.io/inject": "false"}}
     assert template["spec"]["containers"][0]["args"] == ["--lr", "${trialParameters.lr}"]

@@ -40,6 +40,15 @@ max_file_size_option = click.option(
 )
 
 
+def _katib_version(_ctx: Any, _param: Any, value: str) -> tuple[int, int]:
+    import re
+
+    match = re.fullmatch(r"v?(\d+)\.(\d+)(\.\d+)?", value)
+    if not match:
+        raise click.BadParameter(f"{value!r} is not a version like 0.19")
+    return int(match.group(1)), int(match.group(2))
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="katib-gitops")
 def main() -> None:
@@ -79,8 +88,22 @@ def main() -> None:
         "Default: Katib's standalone install."
     ),
 )
+@click.option(
+    "--katib-version",
+    default=KATIB_VERSION_TEXT,
+    show_default=True,
+    callback=_katib_version,
+    help="Katib version the output is for (before 0.19 the Istio opt-out is written as an annotation too).",
+)
 @max_file_size_option
-def generate(specs_dir: Path, out_dir: Path | None, check_only: bool, force: bool, katib_config: Path | None) -> None:
+def generate(
+    specs_dir: Path,
+    out_dir: Path | None,
+    check_only: bool,
+    force: bool,
+    katib_config: Path | None,
+    katib_version: tuple[int, int],
+) -> None:
     """Validate specs and write Experiments, overlays and GitOps objects."""
     from katib_gitops.commands.generate.command import GenerateOptions, default_out
     from katib_gitops.commands.generate.command import generate as core
@@ -89,7 +112,12 @@ def generate(specs_dir: Path, out_dir: Path | None, check_only: bool, force: boo
         out = out_dir if out_dir is not None else default_out(specs_dir)
         result = core(
             GenerateOptions(
-                specs_dir=specs_dir, out_dir=out, check_only=check_only, force=force, katib_config=katib_config
+                specs_dir=specs_dir,
+                out_dir=out,
+                check_only=check_only,
+                force=force,
+                katib_config=katib_config,
+                katib_version=katib_version,
             )
         )
         return _report_generate(result, out, check_only)
@@ -137,15 +165,6 @@ def render_command(directory: Path) -> None:
         return 0
 
     run(action)
-
-
-def _katib_version(_ctx: Any, _param: Any, value: str) -> tuple[int, int]:
-    import re
-
-    match = re.fullmatch(r"v?(\d+)\.(\d+)(\.\d+)?", value)
-    if not match:
-        raise click.BadParameter(f"{value!r} is not a version like 0.19")
-    return int(match.group(1)), int(match.group(2))
 
 
 @main.command()

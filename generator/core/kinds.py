@@ -18,6 +18,19 @@ COMPLETE = 'status.conditions.#(type=="Complete")#|#(status=="True")#'
 FAILED = 'status.conditions.#(type=="Failed")#|#(status=="True")#'
 MASTER_ROLE = {"training.kubeflow.org/job-role": "master"}
 ISTIO_OFF = {"sidecar.istio.io/inject": "false"}
+# Katib v0.19 reads the Istio opt-out from the pod label (kubeflow/katib#2527), and Istio deprecates the
+# annotation; for an older Katib the generator writes the annotation too.
+ISTIO_LABEL_SINCE = (0, 19)
+
+
+def istio_off_metadata(katib_version: tuple[int, int]) -> dict[str, dict[str, str]]:
+    """The pod template metadata that keeps Istio's sidecar out of a trial's pods for `katib_version`."""
+    metadata = {"labels": dict(ISTIO_OFF)}
+    if katib_version < ISTIO_LABEL_SINCE:
+        metadata["annotations"] = dict(ISTIO_OFF)
+    return metadata
+
+
 # What of a profile goes to the pods of the roles that compute (TrialKind.compute_roles); resources first.
 PROFILE_POD_FIELDS = ("resources", "nodeSelector", "tolerations", "runtimeClassName")
 # The `manager` of the runtime patch katib-gitops writes into a TrainJob (Trainer v2.2+).

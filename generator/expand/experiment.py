@@ -115,7 +115,7 @@ def _pod_template(trial: Mapping[str, Any], role: Mapping[str, Any], kind: Trial
     if trial.get("volumes"):
         pod["volumes"] = copy.deepcopy(trial["volumes"])
     pod = merge(pod, trial.get("pod", {}))
-    return {"metadata": {"annotations": dict(kinds.ISTIO_OFF)}, "spec": pod}
+    return {"metadata": {}, "spec": pod}  # the Istio opt-out: build_trial_spec
 
 
 def _roles(trial: Mapping[str, Any], kind: TrialKind) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -323,19 +323,31 @@ def _all_containers(trial_spec: dict[str, Any], kind: TrialKind | None) -> Itera
             yield from (c for c in pod.get(key, []) if "image" in c)
 
 
-def build_trial_spec(spec: TuningSpec, profile: Profile | None) -> dict[str, Any]:
+def add_istio_opt_out(trial_spec: dict[str, Any], kind: TrialKind | None, katib_version: tuple[int, int]) -> None:
+    """`sidecar.istio.io/inject: "false"` on every pod template, as the label (Katib >= 0.19) and, for an
+    older Katib, as the annotation too; a value the spec sets itself is kept."""
+    for _, _, pod_template in kinds.pod_templates(trial_spec, kind):
+        if not isinstance(pod_template, dict):
+            continue
+        metadata = pod_template.setdefault("metadata", {})
+        for field, values in kinds.istio_off_metadata(katib_version).items():
+            if isinstance(metadata.setdefault(field, {}), dict):
+                for key, value in values.items():
+                    metadata[field].setdefault(key, value)
+
+
+def build_trial_spec(
+    spec: TuningSpec, profile: Profile | None, katib_version: tuple[int, int] = kinds.KATIB_VERSION
+) -> dict[str, Any]:
     kind = trial_kind(spec)
     container = primary_container(spec)
     trial = spec.trial
     if "trialSpec" in trial:
         trial_spec = copy.deepcopy(dict(trial["trialSpec"]))
-        for _, _, pod_template in kinds.pod_templates(trial_spec, kind):
-            if isinstance(pod_template, dict):
-                annotations = pod_template.setdefault("metadata", {}).setdefault("annotations", {})
-                annotations.setdefault(*next(iter(kinds.ISTIO_OFF.items())))
     else:
         assert kind is not None
         trial_spec = short_form(trial, kind, container)
+    add_istio_opt_out(trial_spec, kind, katib_version)
     inject_parameters(trial_spec, kind, container, spec.parameters)
     if profile is not None:
         apply_profile(trial_spec, kind, container, profile, trial)
@@ -508,7 +520,9 @@ def default_pod_labels(kind: TrialKind | None, trial_spec: Mapping[str, Any]) ->
     return kind.default_pod_labels(trial_spec) if kind is not None else {}
 
 
-def experiment_spec(spec: TuningSpec, profile: Profile | None) -> dict[str, Any]:
+def experiment_spec(
+    spec: TuningSpec, profile: Profile | None, katib_version: tuple[int, int] = kinds.KATIB_VERSION
+) -> dict[str, Any]:
     body = spec.body
     plan = budget(spec, profile)
     out: dict[str, Any] = counts(plan)
@@ -522,7 +536,7 @@ def experiment_spec(spec: TuningSpec, profile: Profile | None) -> dict[str, Any]
     else:
         out["parameters"] = parameters(spec)
     out["metricsCollectorSpec"] = metrics_collector(spec.trial.get("metricsCollector"))
-    out["trialTemplate"] = trial_template(spec, build_trial_spec(spec, profile))
+    out["trialTemplate"] = trial_template(spec, build_trial_spec(spec, profile, katib_version))
     return out
 
 
@@ -544,9 +558,11 @@ def experiment_name(spec_name: str, spec_body: Mapping[str, Any], profile: str =
     return f"{spec_name}-{immutable_hash(spec_body, profile)}"
 
 
-def build_experiment(spec: TuningSpec, profile: Profile | None = None) -> dict[str, Any]:
-    """The complete Experiment for `spec`, for one profile or profile-neutral (the base)."""
-    body = experiment_spec(spec, profile)
+def build_experiment(
+    spec: TuningSpec, profile: Profile | None = None, katib_version: tuple[int, int] = kinds.KATIB_VERSION
+) -> dict[str, Any]:
+    """The complete Experiment for `spec`, for one profile or profile-neutral (the base), for `katib_version`."""
+    body = experiment_spec(spec, profile, katib_version)
     annotations = {**spec.annotations, **SAFETY_ANNOTATIONS, LABEL_SPEC: spec.name}
     if profile is not None:
         annotations[ANNOTATION_PROFILE] = profile.name

@@ -76,11 +76,11 @@ class Expansion:
 
 
 def expand_spec(spec: TuningSpec, spec_set: SpecSet) -> Expansion:
-    base = build_experiment(spec)
+    base = build_experiment(spec, katib_version=spec_set.katib_version)
     overlays = []
     for namespace in sorted(spec.namespaces):
         for profile_name in sorted(spec.profiles):
-            target = build_experiment(spec, spec_set.targets.profiles[profile_name])
+            target = build_experiment(spec, spec_set.targets.profiles[profile_name], spec_set.katib_version)
             target["metadata"]["namespace"] = namespace
             unnamespaced = {**target, "metadata": {k: v for k, v in target["metadata"].items() if k != "namespace"}}
             patch = jsonpatch.diff(base, unnamespaced)

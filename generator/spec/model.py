@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from katib_gitops.core.diagnostics import Diagnostic, FindingsError, UsageError
 from katib_gitops.core.kinds import (
     API_VERSION,
+    KATIB_VERSION,
     SPEC_KIND,
     TARGETS_KIND,
 )  # re-exported: katib_gitops.spec.model is where callers look
@@ -115,6 +116,7 @@ class SpecSet:
     targets: Targets
     specs: tuple[TuningSpec, ...]
     katib_config: KatibConfig | None = None  # the cluster's (--katib-config); None: Katib's standalone install
+    katib_version: tuple[int, int] = KATIB_VERSION  # the Katib release targeted (generate --katib-version)
 
 
 # ------------------------------------------------------------ pure helpers

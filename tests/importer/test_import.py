@@ -108,9 +108,16 @@ def documented(experiment: dict[str, Any]) -> dict[str, Any]:
     trial_spec = template["trialSpec"]
     for _, _, node in pod_templates(trial_spec, lookup(trial_spec["kind"], trial_spec["apiVersion"])):
         assert isinstance(node, dict)
-        node.setdefault("metadata", {}).setdefault("annotations", {}).update(
-            {k: v for k, v in ISTIO_OFF.items() if k not in node["metadata"]["annotations"]}
-        )
+        metadata = node.setdefault("metadata", {})  # the Istio opt-out, label or annotation: the label
+        for field in ("annotations", "labels"):
+            values = metadata.get(field)
+            if isinstance(values, dict):
+                for key, value in ISTIO_OFF.items():
+                    if values.get(key) == value:
+                        del values[key]
+                if not values:
+                    del metadata[field]
+        metadata.setdefault("labels", {}).update(ISTIO_OFF)
     return out
 
 

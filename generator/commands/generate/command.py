@@ -11,6 +11,7 @@ from pathlib import Path
 from katib_gitops.commands.generate import interrupts, lock, output_tree, repeat_record, swap
 from katib_gitops.core import workers
 from katib_gitops.core.diagnostics import Diagnostic, FindingsError, Severity, UsageError
+from katib_gitops.core.kinds import KATIB_VERSION
 from katib_gitops.expand import overlays
 from katib_gitops.rules import spec_checks
 from katib_gitops.spec.model import (
@@ -31,6 +32,7 @@ class GenerateOptions:
     check_only: bool = False
     force: bool = False
     katib_config: Path | None = None  # the cluster's KatibConfig (or its ConfigMap) for the spec checks
+    katib_version: tuple[int, int] = KATIB_VERSION  # the Katib release the output is for (the Istio opt-out)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,9 +44,11 @@ class GenerateResult:
     notes: tuple[str, ...] = ()  # what else was done: leftovers of an earlier run removed, an interrupt held off
 
 
-def load_checked(specs_dir: Path, katib_config: Path | None = None) -> tuple[SpecSet, list[Diagnostic]]:
+def load_checked(
+    specs_dir: Path, katib_config: Path | None = None, katib_version: tuple[int, int] = KATIB_VERSION
+) -> tuple[SpecSet, list[Diagnostic]]:
     """Read and check every spec: FindingsError lists every error of every file; warnings are returned."""
-    spec_set = load_spec_set(specs_dir)
+    spec_set = dataclasses.replace(load_spec_set(specs_dir), katib_version=katib_version)
     if katib_config is not None:
         from katib_gitops.spec import katib_config as configs
 
@@ -102,11 +106,11 @@ def generate(options: GenerateOptions) -> GenerateResult:
     if os.path.lexists(out) and not os.path.islink(out) and not out.is_dir():
         raise UsageError(f"{out}: output path exists and is not a directory")
     fingerprint = repeat_record.inputs_fingerprint(
-        options.specs_dir, find_spec_files(options.specs_dir), options.katib_config
+        options.specs_dir, find_spec_files(options.specs_dir), options.katib_config, options.katib_version
     )
     if fingerprint and not options.force and (unchanged := _unchanged(options, fingerprint)) is not None:
         return unchanged
-    spec_set, warnings = load_checked(options.specs_dir, options.katib_config)
+    spec_set, warnings = load_checked(options.specs_dir, options.katib_config, options.katib_version)
     files = planned_files(spec_set)
     notes: list[str] = []
     with interrupts.AfterCommit() as gate:

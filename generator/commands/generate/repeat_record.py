@@ -44,11 +44,14 @@ def _tool_fingerprint() -> str:
     return digest.hexdigest()
 
 
-def inputs_fingerprint(specs_dir: Path, files: Sequence[Path], katib_config: Path | None = None) -> str | None:
+def inputs_fingerprint(
+    specs_dir: Path, files: Sequence[Path], katib_config: Path | None = None, katib_version: tuple[int, int] = (0, 0)
+) -> str | None:
     """None when an input cannot be read as the loader would (a FIFO, too large, ...): the full run reports it."""
     from katib_gitops.yamlio.reader import read_bytes
 
     digest = hashlib.sha256(_tool_fingerprint().encode())
+    digest.update(f"katib {katib_version[0]}.{katib_version[1]}\0".encode())  # the output depends on it
     for where in (specs_dir, specs_dir.resolve(), os.getcwd()):  # bytes: a name need not be valid UTF-8
         digest.update(os.fsencode(where) + b"\0")
     named = [(path.relative_to(specs_dir).as_posix(), path) for path in files]

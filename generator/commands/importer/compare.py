@@ -6,7 +6,7 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
-from katib_gitops.commands.importer.pods import ISTIO_KEY, ISTIO_VALUE, trial_kind_of
+from katib_gitops.commands.importer.pods import ISTIO_KEY, ISTIO_VALUE, strip_istio_opt_out, trial_kind_of
 from katib_gitops.core.kinds import pod_templates
 from katib_gitops.expand.experiment import (
     ANNOTATION_PROFILE,
@@ -28,8 +28,8 @@ def comparable(experiment: Mapping[str, Any]) -> dict[str, Any]:
     hash, the namespace comes from the overlay), the generator's own labels and
     annotations, kubectl's last-applied annotation, and `status`. Filled in, as
     the generator does: `sidecar.istio.io/inject: "false"` on pod templates of
-    known kinds that do not set it, and the default description of a
-    trialParameter that has none. metricStrategies are compared by name: Katib
+    known kinds that do not set it (the label or the annotation: compared as the
+    label), and the default description of a trialParameter that has none. metricStrategies are compared by name: Katib
     reads them into a map, and the generator lists the objective metric first.
     """
     out = copy.deepcopy(dict(experiment))
@@ -56,7 +56,9 @@ def _fill_generator_defaults(template: dict[str, Any], *, nas: bool) -> None:
     trial_spec = template.get("trialSpec")
     for _, _, pod in pod_templates(trial_spec, trial_kind_of(trial_spec)):
         if isinstance(pod, dict):
-            pod.setdefault("metadata", {}).setdefault("annotations", {}).setdefault(ISTIO_KEY, ISTIO_VALUE)
+            metadata = pod.setdefault("metadata", {})
+            strip_istio_opt_out(metadata)  # the label or the annotation: one setting (Katib version dependent)
+            metadata.setdefault("labels", {})[ISTIO_KEY] = ISTIO_VALUE
     for entry in template.get("trialParameters") or []:
         if isinstance(entry, dict) and not entry.get("description"):
             entry["description"] = default_description(str(entry.get("reference")), nas=nas)

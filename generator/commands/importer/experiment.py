@@ -312,10 +312,10 @@ def _generator_fills(original: Mapping[str, Any], kind: TrialKind | None) -> lis
     missing = [
         p
         for _, _, p in pod_templates(template["trialSpec"], kind)
-        if ISTIO_KEY not in ((p.get("metadata") or {}).get("annotations") or {})
+        if ISTIO_KEY not in ((p.get("metadata") or {}).get("labels") or {})
     ]
     if missing:
-        notes.append(f'the generator adds {ISTIO_KEY}: "{ISTIO_VALUE}" to the trial\'s pod templates')
+        notes.append(f'the generator adds the label {ISTIO_KEY}: "{ISTIO_VALUE}" to the trial\'s pod templates')
     if any(not e.get("description") for e in template.get("trialParameters") or []):
         notes.append("the generator writes a description for trialParameters that have none")
     return notes

@@ -10,6 +10,18 @@ from katib_gitops.core.kinds import TrialKind
 ISTIO_KEY, ISTIO_VALUE = next(iter(kinds.ISTIO_OFF.items()))
 
 
+def strip_istio_opt_out(metadata: Any) -> None:
+    """Take out of a pod template's metadata the Istio opt-out the generator adds back, as the label (Katib
+    >= 0.19) or the annotation (older Katib): one setting whichever way the imported Experiment spells it."""
+    if not isinstance(metadata, dict):
+        return
+    for field in ("annotations", "labels"):
+        values = metadata.get(field)
+        if isinstance(values, dict) and values.get(ISTIO_KEY) == ISTIO_VALUE:
+            del values[ISTIO_KEY]
+            prune(metadata, field)
+
+
 def trial_kind_of(trial_spec: Any) -> TrialKind | None:
     if not isinstance(trial_spec, dict):
         return None

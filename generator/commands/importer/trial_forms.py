@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from katib_gitops.commands.importer.pods import ISTIO_KEY, ISTIO_VALUE, prune
+from katib_gitops.commands.importer.pods import prune, strip_istio_opt_out
 from katib_gitops.core.kinds import Layout, TrialKind, pod_templates
 from katib_gitops.spec.model import camel_case, default_flag
 
@@ -43,10 +43,9 @@ def raw_trial(trial_spec: dict[str, Any], kind: TrialKind | None) -> dict[str, A
     """The trialSpec for the escape hatch: as it is, minus the Istio opt-out the generator adds back."""
     out = copy.deepcopy(trial_spec)
     for _, _, pod in pod_templates(out, kind):
-        annotations = (pod.get("metadata") or {}).get("annotations") or {}
-        if isinstance(pod, dict) and annotations.get(ISTIO_KEY) == ISTIO_VALUE:
-            del annotations[ISTIO_KEY]
-            prune(pod, "metadata", "annotations")
+        if isinstance(pod, dict) and isinstance(pod.get("metadata"), dict):
+            strip_istio_opt_out(pod["metadata"])
+            prune(pod, "metadata")
     return out
 
 
@@ -102,10 +101,7 @@ def _roles(trial_spec: dict[str, Any], kind: TrialKind) -> dict[str, tuple[dict[
 def _pod(template: Mapping[str, Any], role: str, kind: TrialKind, container: str) -> dict[str, Any]:
     where = f"role {role}" if role else "the pod template"
     meta = copy.deepcopy(template.get("metadata") or {})
-    annotations = meta.get("annotations") or {}
-    if annotations.get(ISTIO_KEY) == ISTIO_VALUE:
-        del annotations[ISTIO_KEY]
-    prune(meta, "annotations")
+    strip_istio_opt_out(meta)
     if meta or set(template) - {"metadata", "spec"}:
         raise NoShortForm(f"{where} sets pod template metadata ({', '.join(sorted(meta)) or 'other fields'})")
     pod = copy.deepcopy(template.get("spec") or {})
