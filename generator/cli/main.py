@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
@@ -17,6 +18,7 @@ from katib_gitops.core.kinds import KATIB_VERSION
 
 __all__ = ["EXIT_FINDINGS", "EXIT_INTERNAL", "EXIT_USAGE", "main"]
 KATIB_VERSION_TEXT = "{}.{}".format(*KATIB_VERSION)
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _max_file_size(_ctx: Any, _param: Any, value: str | None) -> None:
@@ -47,6 +49,13 @@ def _katib_version(_ctx: Any, _param: Any, value: str) -> tuple[int, int]:
     if not match:
         raise click.BadParameter(f"{value!r} is not a version like 0.19")
     return int(match.group(1)), int(match.group(2))
+
+
+def katib_version_option(help_text: str) -> Callable[[F], F]:
+    """`--katib-version X.Y`, parsed to (X, Y), defaulting to the Katib release the tool's rules and defaults follow."""
+    return click.option(
+        "--katib-version", default=KATIB_VERSION_TEXT, show_default=True, callback=_katib_version, help=help_text
+    )
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -88,12 +97,8 @@ def main() -> None:
         "Default: Katib's standalone install."
     ),
 )
-@click.option(
-    "--katib-version",
-    default=KATIB_VERSION_TEXT,
-    show_default=True,
-    callback=_katib_version,
-    help="Katib version the output is for (before 0.19 the Istio opt-out is written as an annotation too).",
+@katib_version_option(
+    "Katib version the output is for (before 0.19 the Istio opt-out is written as an annotation too)."
 )
 @max_file_size_option
 def generate(
@@ -174,13 +179,7 @@ def render_command(directory: Path) -> None:
     is_flag=True,
     help="Replace each file in place, atomically; nothing is written unless every file converts.",
 )
-@click.option(
-    "--katib-version",
-    default=KATIB_VERSION_TEXT,
-    show_default=True,
-    callback=_katib_version,
-    help="Katib version to migrate for (collector None is Push from 0.18).",
-)
+@katib_version_option("Katib version to migrate for (collector None is Push from 0.18).")
 @max_file_size_option
 def migrate(files: tuple[str, ...], write: bool, katib_version: tuple[int, int], **_: Any) -> None:
     """Convert kubeflow.org/v1alpha3 Experiments in FILE... (- for stdin) to v1beta1, to stdout or in place."""
@@ -234,13 +233,7 @@ def migrate(files: tuple[str, ...], write: bool, katib_version: tuple[int, int],
     type=click.Path(path_type=Path),
     help="The cluster's KatibConfig (or its ConfigMap). Default: Katib's standalone install.",
 )
-@click.option(
-    "--katib-version",
-    default=KATIB_VERSION_TEXT,
-    show_default=True,
-    callback=_katib_version,
-    help="Katib version whose rules apply.",
-)
+@katib_version_option("Katib version whose rules apply.")
 @click.option(
     "--kubernetes-version", default="", help="Kubernetes version of the core schemas (default: the newest bundled)."
 )
