@@ -29,6 +29,7 @@ class Diagnostic(NamedTuple):
     hint: str = ""
     document: int = 0  # index of the YAML document in its file
     object: str = ""  # "Kind/name" of the object, when known
+    parts: tuple[str | int, ...] = ()  # `path` as keys and indexes, where the finding's stage knows them
 
     def format(self) -> str:
         where = f"{self.file}:{self.line}:{self.column}"

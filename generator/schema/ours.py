@@ -162,6 +162,8 @@ def _describe(error: Any) -> tuple[str, str]:
         return str(error.schema["description"]), ""
     if error.validator == "anyOf" and isinstance(error.schema, dict) and error.schema.get("description"):
         return f"{error.instance!r}: expected {error.schema['description']}", ""
+    if error.validator == "pattern" and isinstance(error.schema, dict) and error.schema.get("description"):
+        return f"{error.instance!r} does not match its pattern: expected {error.schema['description']}", ""
     if error.validator == "oneOf" and error.schema is not None:
         return _one_of_message(error), ""
     return error.message, ""

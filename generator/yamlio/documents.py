@@ -83,7 +83,9 @@ class Document(NamedTuple):
         self, path: JsonPath, rule_id: str, message: str, hint: str = "", *, at_key: bool = False
     ) -> Diagnostic:
         line, column = self.position(path, at_key=at_key)
-        return Diagnostic(self.file, line, column, rule_id, message, path=format_path(path), hint=hint)
+        return Diagnostic(
+            self.file, line, column, rule_id, message, path=format_path(path), hint=hint, parts=tuple(path)
+        )
 
 
 def format_path(path: JsonPath) -> str:
