@@ -521,10 +521,13 @@ def default_pod_labels(kind: TrialKind | None, trial_spec: Mapping[str, Any]) ->
 
 
 def experiment_spec(
-    spec: TuningSpec, profile: Profile | None, katib_version: tuple[int, int] = kinds.KATIB_VERSION
+    spec: TuningSpec,
+    profile: Profile | None,
+    katib_version: tuple[int, int] = kinds.KATIB_VERSION,
+    budget_from: Profile | None = None,
 ) -> dict[str, Any]:
     body = spec.body
-    plan = budget(spec, profile)
+    plan = budget(spec, profile or budget_from)
     out: dict[str, Any] = counts(plan)
     out["resumePolicy"] = plan.get("resumePolicy", "Never")
     out["objective"] = objective(body["objective"])
@@ -559,10 +562,18 @@ def experiment_name(spec_name: str, spec_body: Mapping[str, Any], profile: str =
 
 
 def build_experiment(
-    spec: TuningSpec, profile: Profile | None = None, katib_version: tuple[int, int] = kinds.KATIB_VERSION
+    spec: TuningSpec,
+    profile: Profile | None = None,
+    katib_version: tuple[int, int] = kinds.KATIB_VERSION,
+    *,
+    budget_from: Profile | None = None,
 ) -> dict[str, Any]:
-    """The complete Experiment for `spec`, for one profile or profile-neutral (the base), for `katib_version`."""
-    body = experiment_spec(spec, profile, katib_version)
+    """The complete Experiment for `spec`, for one profile or profile-neutral (the base), for `katib_version`.
+
+    The base takes its counts from `budget_from` (its first profile, expand/overlays.py), so that it is an
+    Experiment Katib accepts whenever that profile's is: a spec may leave counts to its profiles.
+    """
+    body = experiment_spec(spec, profile, katib_version, budget_from)
     annotations = {**spec.annotations, **SAFETY_ANNOTATIONS, LABEL_SPEC: spec.name}
     if profile is not None:
         annotations[ANNOTATION_PROFILE] = profile.name

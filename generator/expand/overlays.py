@@ -15,7 +15,7 @@ from typing import Any
 
 from katib_gitops.expand.experiment import build_experiment
 from katib_gitops.kustomize import jsonpatch
-from katib_gitops.spec.model import SpecSet, TuningSpec
+from katib_gitops.spec.model import Profile, SpecSet, TuningSpec
 
 KUSTOMIZE_API = "kustomize.config.k8s.io/v1beta1"
 BASE_DIR = "_base"  # '_' cannot start a namespace name, so it never collides
@@ -75,8 +75,13 @@ class Expansion:
         return f"{self.spec.name}/{BASE_DIR}"
 
 
+def base_profile(spec: TuningSpec, spec_set: SpecSet) -> Profile | None:
+    """The profile whose counts the base carries: the spec's first, by name."""
+    return spec_set.targets.profiles.get(min(spec.profiles)) if spec.profiles else None
+
+
 def expand_spec(spec: TuningSpec, spec_set: SpecSet) -> Expansion:
-    base = build_experiment(spec, katib_version=spec_set.katib_version)
+    base = build_experiment(spec, katib_version=spec_set.katib_version, budget_from=base_profile(spec, spec_set))
     overlays = []
     for namespace in sorted(spec.namespaces):
         for profile_name in sorted(spec.profiles):
