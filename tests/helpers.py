@@ -69,3 +69,35 @@ def generator_parameters(generator: dict[str, Any]) -> list[dict[str, Any]]:
         return [dict(element) for element in generator["list"]["elements"]]
     first, second = (generator_parameters(child) for child in generator["matrix"]["generators"])
     return [{**a, **b} for a in first for b in second]
+
+
+def write_katib_config(path: Path) -> Path:
+    """A KatibConfig that runs every trial kind katib-gitops knows, with the standalone install's services.
+
+    Katib's standalone install lists only the kinds it defaults in trialResources; trials of another kind
+    (PaddleJob, JAXJob) look stuck unless the katib-config names it (TT-R5), so their specs need this.
+    """
+    from katib_gitops.core.kinds import KINDS
+    from katib_gitops.spec.katib_config import STANDALONE_COLLECTORS, STANDALONE_EARLY_STOPPING, STANDALONE_SUGGESTIONS
+
+    image = "ghcr.io/kubeflow/katib/{}:v0.19.0"
+    config = {
+        "apiVersion": "config.kubeflow.org/v1beta1",
+        "kind": "KatibConfig",
+        "init": {"controller": {"trialResources": [kind.trial_resource for kind in KINDS.values()]}},
+        "runtime": {
+            "suggestions": [
+                {"algorithmName": name, "image": image.format(f"suggestion-{service}")}
+                for name, service in STANDALONE_SUGGESTIONS.items()
+            ],
+            "earlyStoppings": [
+                {"algorithmName": name, "image": image.format(f"earlystopping-{service}")}
+                for name, service in STANDALONE_EARLY_STOPPING.items()
+            ],
+            "metricsCollectors": [
+                {"kind": kind, "image": image.format("file-metrics-collector")} for kind in STANDALONE_COLLECTORS
+            ],
+        },
+    }
+    path.write_text(dump(config))
+    return path

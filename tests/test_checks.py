@@ -226,10 +226,14 @@ def test_the_targets_file_is_checked_too(tmp_path: Path) -> None:
 
 
 def test_warnings_do_not_stop_generation(tmp_path: Path) -> None:
-    data = spec(trial={**TRIAL, "metricsCollector": {"kind": "PrometheusMetric"}})
-    spec_set, warnings = command.load_checked(write_specs(tmp_path, data))
-    assert [(w.rule_id, w.severity.value) for w in warnings] == [("TS-COLLECTOR-CONFIG", "warning")]
-    assert spec_set.specs[0].name == "demo"
+    # skopt samples a double parameter log-uniformly whatever its distribution says (PARAM-18): a warning
+    data = spec(algorithm={"name": "bayesianoptimization"})
+    options = command.GenerateOptions(specs_dir=write_specs(tmp_path, data), out_dir=tmp_path / "overlays")
+    result = command.generate(options)
+    assert result.written and (tmp_path / "overlays" / "demo" / "_base" / "experiment.yaml").is_file()
+    assert {(w.rule_id, w.severity.value, w.file.rsplit("/", 1)[-1], w.path) for w in result.warnings} == {
+        ("PARAM-18", "warning", "demo.yaml", "spec.parameters[0]")
+    }
 
 
 def test_every_rule_is_documented_and_listed() -> None:

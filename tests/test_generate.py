@@ -44,12 +44,13 @@ def test_generate_writes_then_reports_up_to_date(tmp_path: Path) -> None:
 def test_check_lists_what_is_stale_and_writes_nothing(tmp_path: Path) -> None:
     write_specs(tmp_path)
     katib_gitops(tmp_path, "generate")
-    write_specs(tmp_path, spec(targets={"namespaces": ["team-a"], "profiles": ["gpu"]}))
+    write_specs(tmp_path, spec(targets={"namespaces": ["team-a"], "profiles": ["cpu"]}))
     before = tree(tmp_path / "overlays")
     result = katib_gitops(tmp_path, "generate", "--check")
     assert result.returncode == 1
     assert "overlays/demo/team-b/gpu/kustomization.yaml: stale" in result.stdout
-    assert "overlays/demo/team-a/gpu/kustomization.yaml: differs" not in result.stdout
+    assert "overlays/demo/team-a/gpu/kustomization.yaml: stale" in result.stdout
+    assert "overlays/demo/team-a/cpu/kustomization.yaml" not in result.stdout
     assert tree(tmp_path / "overlays") == before
 
 
@@ -235,8 +236,12 @@ def test_the_clusters_katib_config_decides_which_algorithms_a_spec_may_use(tmp_p
             {
                 "apiVersion": "config.kubeflow.org/v1beta1",
                 "kind": "KatibConfig",
+                # a suggestion service of its own (an image that is none of Katib's services, whose rules
+                # would apply), and what the spec's trial needs of a katib-config: its kind and its collector
+                "init": {"controller": {"trialResources": ["PyTorchJob.v1.kubeflow.org"]}},
                 "runtime": {
-                    "suggestions": [{"algorithmName": "my-search", "image": "example.com/suggestion-hyperopt:1"}]
+                    "suggestions": [{"algorithmName": "my-search", "image": "example.com/my-search-service:1"}],
+                    "metricsCollectors": [{"kind": "StdOut", "image": "example.com/file-metrics-collector:1"}],
                 },
             }
         )

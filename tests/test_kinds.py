@@ -162,7 +162,9 @@ def test_a_kind_added_to_the_registry_with_a_schema_generates_and_validates(
     trial = {"kind": "ToyJob", "image": "example.com/toy:1", "replicas": {"Boss": 1, "Helper": 3}}
     specs = write_specs(tmp_path, spec(trial=trial))
     out = tmp_path / "overlays"
-    generate(GenerateOptions(specs_dir=specs, out_dir=out))
+    config = tmp_path / "katib-config.yaml"  # ToyJob trials run once the katib-config lists the kind (TT-R5)
+    config.write_text(dump(KATIB_CONFIG), encoding="utf-8")
+    generate(GenerateOptions(specs_dir=specs, out_dir=out, katib_config=config))
     (experiment,) = _experiments(out)
     template = experiment["spec"]["trialTemplate"]
     assert template["primaryContainerName"] == "toy" and template["primaryPodLabels"] == TOY_LABELS
@@ -182,8 +184,6 @@ def test_a_kind_added_to_the_registry_with_a_schema_generates_and_validates(
         (container,) = pod["spec"]["containers"]
         assert container["name"] == "toy" and container["image"] == "example.com/toy:1"
         assert container["args"] == ["--lr", "${trialParameters.lr}"]  # the parameter reaches every role
-    config = tmp_path / "katib-config.yaml"
-    config.write_text(dump(KATIB_CONFIG), encoding="utf-8")
     capsys.readouterr()
     assert validate_command([str(out)], katib_config=config, jobs=1) == 0, capsys.readouterr().out
     # The kind's schema is the one that judges its trials: a field it does not have is refused.

@@ -15,7 +15,7 @@ from katib_gitops.commands.generate.command import GenerateOptions, generate
 from katib_gitops.core.diagnostics import FindingsError
 from katib_gitops.expand import overlays
 from katib_gitops.kustomize import render
-from tests.helpers import TARGETS, spec, write_specs
+from tests.helpers import TARGETS, spec, write_katib_config, write_specs
 from tests.test_upstream_schemas import COMPUTE_ROLES, GPU_PROFILE, KIND_TRIALS, kind_spec
 
 PROFILE_POD = ("nodeSelector", "tolerations", "runtimeClassName")
@@ -57,7 +57,8 @@ def kinds_out(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for data in specs:
         data["spec"]["targets"]["profiles"] = ["gpu"]
     folder = write_specs(root, *specs, targets=KIND_TARGETS)
-    generate(GenerateOptions(specs_dir=folder, out_dir=root / "overlays"))
+    config = write_katib_config(root / "katib-config.yaml")  # PaddleJob and JAXJob trials run once it lists them
+    generate(GenerateOptions(specs_dir=folder, out_dir=root / "overlays", katib_config=config))
     return root
 
 

@@ -9,26 +9,22 @@ before the cluster would refuse it.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Iterator
 from typing import Any
 
 from katib_gitops.core import kinds, registry
-from katib_gitops.core.diagnostics import Diagnostic, Severity
+from katib_gitops.core.diagnostics import Diagnostic
 from katib_gitops.core.registry import Finding, rule
 from katib_gitops.expand.experiment import (
     HASH_LENGTH,
     MAX_NAME,
     budget,
-    katib_string,
     primary_container,
     profile_fields,
     spec_profile_budget,
     trial_kind,
 )
-from katib_gitops.rules.admission import CONFIGURED_KINDS
-from katib_gitops.rules.algorithms import hyperband_min_parallel
 from katib_gitops.rules.runner import diagnostics
 from katib_gitops.spec.katib_config import STANDALONE, KatibConfig
 from katib_gitops.spec.model import Profile, SpecSet, Targets, TuningSpec
@@ -138,8 +134,8 @@ def _did_you_mean(name: str, options: tuple[str, ...]) -> str:
 @rule(
     "TS-BUDGET",
     "SPEC",
-    "Counts fit every profile: maxFailedTrials and parallelTrials at most maxTrials, hyperband's parallelTrials "
-    "enough for its brackets (COUNT-04..06, HB-04); reported at the profile's budget too.",
+    "Counts fit every profile: maxFailedTrials and parallelTrials at most maxTrials (COUNT-04..06), reported at "
+    "the profile's budget too.",
 )
 def budget_relations(spec: TuningSpec, spec_set: SpecSet) -> Iterator[Finding]:
     targets = spec_set.targets
@@ -161,11 +157,6 @@ def budget_relations(spec: TuningSpec, spec_set: SpecSet) -> Iterator[Finding]:
         if limit is not None and plan.get("maxFailedTrials", 0) > limit:
             message = f"maxFailedTrials ({plan['maxFailedTrials']}) exceeds maxTrials ({limit})"
             problems.append((("maxFailedTrials", "maxTrials"), message, ""))
-        needed = _hyperband_parallel(spec)
-        if needed is not None and parallel < needed:
-            message = f"hyperband's brackets need parallelTrials of at least {needed}; it is {parallel} (HB-04)"
-            hint = "" if "parallelTrials" in plan else "Katib defaults parallelTrials to 3; set it explicitly"
-            problems.append((("parallelTrials",), message, hint))
         for fields, message, hint in problems:
             for finding in _budget_findings(spec, targets, profile_name, origins, fields, message, hint):
                 if (tuple(finding.path), finding.message) not in seen:  # the spec's own values: once, not per profile
@@ -221,23 +212,6 @@ def _budget_findings(
         hint or f"the spec can override it in spec.targets.budget.{profile}",
         document=targets.document,
     )
-
-
-def _hyperband_parallel(spec: TuningSpec) -> int | None:
-    """The parallelTrials a hyperband spec's brackets need (HB-04), or None (not hyperband, or settings HB-* refuse)."""
-    algorithm = spec.body["algorithm"]
-    if algorithm["name"] != "hyperband":
-        return None
-    settings = {k: katib_string(v) for k, v in (algorithm.get("settings") or {}).items()}
-    try:
-        r_l = float(settings["r_l"])
-        eta = int(float(settings.get("eta", "3")))
-    except (KeyError, ValueError):
-        return None
-    eta = eta if eta > 0 else 3
-    if not (math.isfinite(r_l) and r_l > 0) or eta == 1:
-        return None
-    return hyperband_min_parallel(r_l, eta)
 
 
 # --------------------------------------------------------------- parameters
@@ -544,27 +518,6 @@ def primary_container_present(spec: TuningSpec, _: SpecSet) -> Iterator[Finding]
 def _container_names(template: Any) -> list[Any]:
     pod = template.get("spec", {}) if isinstance(template, dict) else {}
     return [c.get("name") for c in pod.get("containers", []) if isinstance(c, dict)] if isinstance(pod, dict) else []
-
-
-@rule(
-    "TS-COLLECTOR-CONFIG",
-    "SPEC",
-    "The metrics collector is in the katib-config (--katib-config, or Katib's standalone install's, which has no "
-    "PrometheusMetric) (MC-02).",
-    severity=Severity.WARNING,
-)
-def collector_installed(spec: TuningSpec, spec_set: SpecSet) -> Iterator[Finding]:
-    config = _katib_config(spec_set)
-    kind = (spec.trial.get("metricsCollector") or {}).get("kind", "StdOut")
-    if kind in CONFIGURED_KINDS and kind not in config.collectors:  # the others need no collector image (MC-02)
-        yield Finding(
-            ["spec", "trial", "metricsCollector", "kind"],
-            f"{kind} is not in {config.source}",
-            hint=(
-                "make sure the cluster's katib-config lists it under runtime.metricsCollectors, and pass it with "
-                "--katib-config"
-            ),
-        )
 
 
 @rule("TS-COLLECTOR", "SPEC", "The metrics collector is complete (MC-07, MC-09, MC-12, MC-14).")

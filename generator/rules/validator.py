@@ -105,7 +105,7 @@ def validate(options: Options, stdin: TextIO) -> Outcome:
     units = inputs.plan(options.paths, render_kustomizations=options.render, stdin=stdin)
     results = _in_parallel(units, env) if _parallel(units, options.jobs) else [check_unit(u, env) for u in units]
     found = [d for r in results for d in r.diagnostics]
-    found.extend(_spec_checks([d for r in results for d in r.spec_documents], options.katib_config))
+    found.extend(_spec_checks([d for r in results for d in r.spec_documents], options))
     found = [d for d in found if d.rule_id not in options.skip]
     documents = sum(r.documents for r in results)
     if not documents and not found:
@@ -282,6 +282,11 @@ def check_document(document: Document, env: Env) -> list[Diagnostic]:
     return [d._replace(document=document.index, object=label) for d in found]
 
 
+def check_generated(document: Document, env: Env) -> list[Diagnostic]:
+    """What `validate` reports for an object generate built (rules its skip annotation names left out)."""
+    return _without_skipped(document, check_document(document, env), env.options.skip)
+
+
 def _deduplicated(found: list[Diagnostic]) -> list[Diagnostic]:
     """One problem, one finding: a warning is dropped where an error names the same node,
     and the generic trial-schema error where TT-R3 explains the same field."""
@@ -432,12 +437,13 @@ def _trial_spec(document: Document, env: Env) -> list[Diagnostic]:
 # ------------------------------------------------------------------ specs
 
 
-def _spec_checks(documents: Sequence[Document], config: KatibConfig) -> list[Diagnostic]:
-    """The generator's spec checks, for TuningSpecs whose schema is valid and whose Targets is known."""
+def _spec_checks(documents: Sequence[Document], options: Options) -> list[Diagnostic]:
+    """generate's checks (rules/generated.py: the spec checks, then everything generate would build), for
+    TuningSpecs whose schema is valid and whose Targets is known."""
     specs = [d for d in documents if _kind_of(d) == SPEC_KIND and not spec_schema.check(d, "tuningspec")]
     if not specs:
         return []
-    from katib_gitops.rules import spec_checks
+    from katib_gitops.rules import generated
     from katib_gitops.spec.model import SpecSet, parse_spec, parse_targets
 
     targets = [d for d in documents if _kind_of(d) == TARGETS_KIND] or _sibling_targets(specs)
@@ -455,9 +461,12 @@ def _spec_checks(documents: Sequence[Document], config: KatibConfig) -> list[Dia
     if spec_schema.check(targets[0], "targets"):
         return []  # the Targets file's own schema errors are reported with it
     spec_set = SpecSet(
-        parse_targets(targets[0]), tuple(sorted((parse_spec(d) for d in specs), key=lambda s: s.name)), config
+        parse_targets(targets[0]),
+        tuple(sorted((parse_spec(d) for d in specs), key=lambda s: s.name)),
+        options.katib_config,
+        options.katib_version,
     )
-    return spec_checks.run_checks(spec_set)
+    return generated.check_spec_set(spec_set)
 
 
 def _kind_of(document: Document) -> Any:

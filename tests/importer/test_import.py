@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from katib_gitops.cli.main import main
@@ -627,7 +628,15 @@ def test_cli_writes_specs_that_generate_accepts(shared: Path, tmp_path: Path, mo
         "tfjob-mnist-with-summaries.yaml",
         "torch-distributed-example.yaml",
     ]
-    result = CliRunner().invoke(main, ["generate"])
+    # Katib runs Argo Workflow trials only once the katib-config lists the kind (the upstream example says so);
+    # on the standalone install generate refuses that spec, as the cluster would leave its trials stuck (TT-R5).
+    refused = CliRunner().invoke(main, ["generate"])
+    assert refused.exit_code == 1
+    assert "specs/katib-argo-workflow.yaml:" in refused.stderr and "[TT-R5]" in refused.stderr
+    config = yaml.safe_load((shared / "upstream/katib-v0.19.0/config/katib-config.yaml").read_text())
+    config["init"]["controller"]["trialResources"].append("Workflow.v1alpha1.argoproj.io")
+    (tmp_path / "katib-config.yaml").write_text(yaml.safe_dump(config))
+    result = CliRunner().invoke(main, ["generate", "--katib-config", "katib-config.yaml"])
     assert result.exit_code == 0, result.stderr
     targets = load_spec_set(tmp_path / "specs").targets
     assert set(targets.namespaces) == {"kubeflow", "argo", "default", "team-nlp", "team-vision"}

@@ -408,4 +408,4 @@ def test_the_rule_table_of_docs_spec_md_is_generated_from_the_registry() -> None
     assert SPEC_BEGIN in text
     assert text == with_spec_table(text, all_rules()), "run: make docs"
     table = text.split(SPEC_BEGIN)[1]
-    assert "| TS-TRIAL-CONTAINER | error |" in table and "| TS-COLLECTOR-CONFIG | warning |" in table
+    assert "| TS-TRIAL-CONTAINER | error |" in table and "| TS-BUDGET | error |" in table

@@ -7,13 +7,14 @@ import dataclasses
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 from katib_gitops.commands.generate import interrupts, lock, output_tree, repeat_record, swap
 from katib_gitops.core import workers
 from katib_gitops.core.diagnostics import Diagnostic, FindingsError, Severity, UsageError
 from katib_gitops.core.kinds import KATIB_VERSION
 from katib_gitops.expand import overlays
-from katib_gitops.rules import spec_checks
+from katib_gitops.rules import generated, spec_checks
 from katib_gitops.spec.model import (
     DEFAULT_GITOPS_PATH,
     SpecSet,
@@ -54,9 +55,8 @@ def load_checked(
 
         spec_set = dataclasses.replace(spec_set, katib_config=configs.load(katib_config))
     found = spec_checks.run_checks(spec_set)
-    errors = [d for d in found if d.severity is Severity.ERROR]
-    if errors:
-        raise FindingsError(found)
+    if any(d.severity is Severity.ERROR for d in found):
+        raise FindingsError(generated.check_spec_set(spec_set))  # with the findings of every spec they accept
     return spec_set, found
 
 
@@ -64,20 +64,39 @@ def load(specs_dir: Path) -> SpecSet:
     return load_checked(specs_dir)[0]
 
 
-def planned_files(spec_set: SpecSet) -> list[output_tree.OutputFile]:
-    """Every output file, each overlay proven to render to the Experiment built for it."""
+def planned_files(spec_set: SpecSet, warnings: list[Diagnostic] | None = None) -> list[output_tree.OutputFile]:
+    """Every output file, each overlay proven to render to the Experiment built for it, and every Experiment
+    and GitOps object judged as `validate` judges it: FindingsError on any error (rules/generated.py).
+
+    The findings that are warnings are added to `warnings`."""
     planned = _plan_in_parallel(spec_set) if _parallel(spec_set) else [plan_spec(s, spec_set) for s in spec_set.specs]
-    files = [f for spec_files, _ in planned for f in spec_files]
-    return output_tree.finish(files + output_tree.gitops_files(spec_set, [e for _, e in planned]))
+    files = [f for plan in planned for f in plan.files]
+    expansions = [plan.expansion for plan in planned]
+    found = [d for plan in planned for d in plan.findings]
+    found.extend(generated.check_gitops(spec_set, expansions, generated.environment(spec_set)))
+    if any(d.severity is Severity.ERROR for d in found):
+        raise FindingsError(found + (warnings or []))
+    if warnings is not None:
+        warnings.extend(sorted(found))
+    return output_tree.finish(files + output_tree.gitops_files(spec_set, expansions))
 
 
-def plan_spec(spec: TuningSpec, spec_set: SpecSet) -> tuple[list[output_tree.OutputFile], overlays.Expansion]:
-    """One spec's files, self-checked; the expansion comes back without its (large) Experiments."""
+class SpecPlan(NamedTuple):
+    files: list[output_tree.OutputFile]
+    expansion: overlays.Expansion  # without its (large) Experiments
+    findings: list[Diagnostic]  # of its Experiments, at the spec's nodes
+
+
+def plan_spec(spec: TuningSpec, spec_set: SpecSet) -> SpecPlan:
+    """One spec's files, self-checked, and the findings of its distinct Experiments."""
     expansion = overlays.expand_spec(spec, spec_set)
     files = output_tree.spec_files(expansion)
     output_tree.self_check(files, [expansion])
+    found = generated.check_built(
+        generated.from_expansion(expansion, spec_set), spec_set, generated.environment(spec_set)
+    )
     slim = tuple(dataclasses.replace(o, experiment={}, patch=[]) for o in expansion.overlays)
-    return files, dataclasses.replace(expansion, base={}, overlays=slim)
+    return SpecPlan(files, dataclasses.replace(expansion, base={}, overlays=slim), found)
 
 
 # Specs per run worth forked workers: fewer finish before a second process would start.
@@ -88,7 +107,7 @@ def _parallel(spec_set: SpecSet) -> bool:
     return len(spec_set.specs) >= PARALLEL_SPECS and workers.can_fork(os.cpu_count() or 1)
 
 
-def _plan_in_parallel(spec_set: SpecSet) -> list[tuple[list[output_tree.OutputFile], overlays.Expansion]]:
+def _plan_in_parallel(spec_set: SpecSet) -> list[SpecPlan]:
     specs = spec_set.specs
     return workers.forked_map(lambda index: plan_spec(specs[index], spec_set), len(specs), os.cpu_count() or 1, 25)
 
@@ -111,7 +130,7 @@ def generate(options: GenerateOptions) -> GenerateResult:
     if fingerprint and not options.force and (unchanged := _unchanged(options, fingerprint)) is not None:
         return unchanged
     spec_set, warnings = load_checked(options.specs_dir, options.katib_config, options.katib_version)
-    files = planned_files(spec_set)
+    files = planned_files(spec_set, warnings)
     notes: list[str] = []
     with interrupts.AfterCommit() as gate:
         changes, written = write_planned(files, options, notes, gate.commit)
