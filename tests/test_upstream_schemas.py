@@ -508,15 +508,21 @@ def test_a_train_job_profile_reaches_the_trainer_pods_through_runtime_patches(
     base = by_kind["TrainJob"].base["spec"]["trialTemplate"]["trialSpec"]
     gpu = overlay(by_kind["TrainJob"], "gpu")["spec"]["trialTemplate"]["trialSpec"]
     cpu = overlay(by_kind["TrainJob"], "cpu")["spec"]["trialTemplate"]["trialSpec"]
+    istio = {"labels": {"sidecar.istio.io/inject": "false"}}
+
+    def ours(pod_template: dict[str, Any]) -> list[dict[str, Any]]:
+        node = {"name": "node", "template": {"spec": {"template": pod_template}}}
+        return [
+            {
+                "manager": "katib-gitops.dev/manager",
+                "trainingRuntimeSpec": {"template": {"spec": {"replicatedJobs": [node]}}},
+            }
+        ]
+
     pod = {"nodeSelector": GPU_PROFILE["nodeSelector"], "tolerations": GPU_PROFILE["tolerations"]}
-    node = {"name": "node", "template": {"spec": {"template": {"spec": pod}}}}
-    assert gpu["spec"]["runtimePatches"] == [
-        {
-            "manager": "katib-gitops.dev/manager",
-            "trainingRuntimeSpec": {"template": {"spec": {"replicatedJobs": [node]}}},
-        }
-    ]
-    assert "runtimePatches" not in base["spec"] and "runtimePatches" not in cpu["spec"]
+    assert gpu["spec"]["runtimePatches"] == ours({"metadata": istio, "spec": pod})
+    # the Istio opt-out reaches the trainer pods of every overlay, and of the base, through the same patch
+    assert base["spec"]["runtimePatches"] == cpu["spec"]["runtimePatches"] == ours({"metadata": istio})
     ours_schema = manifests.validator("trainjob", manifests.latest_kubernetes())
     for trial in (base, gpu, cpu):  # the upstream TrainJob CRD (v2.3.0) and our schema accept it
         assert problems(fill_placeholders(trial), crds) == []

@@ -106,7 +106,10 @@ def documented(experiment: dict[str, Any]) -> dict[str, Any]:
                 f"the {reference} the algorithm assigns" if "nasConfig" in spec else f"value of parameter {reference}",
             )
     trial_spec = template["trialSpec"]
-    for _, _, node in pod_templates(trial_spec, lookup(trial_spec["kind"], trial_spec["apiVersion"])):
+    pods = [node for _, _, node in pod_templates(trial_spec, lookup(trial_spec["kind"], trial_spec["apiVersion"]))]
+    if trial_spec["kind"] == "TrainJob":  # the trainer node's pods, through our runtime patch
+        pods.append(train_job_pod_patch(trial_spec))
+    for node in pods:
         assert isinstance(node, dict)
         metadata = node.setdefault("metadata", {})  # the Istio opt-out, label or annotation: the label
         for field in ("annotations", "labels"):
@@ -119,6 +122,22 @@ def documented(experiment: dict[str, Any]) -> dict[str, Any]:
                     del metadata[field]
         metadata.setdefault("labels", {}).update(ISTIO_OFF)
     return out
+
+
+def train_job_pod_patch(trial_spec: dict[str, Any]) -> dict[str, Any]:
+    """The trainer node's pod template in the runtime patch of katib-gitops' manager, made where missing."""
+    patches = trial_spec["spec"].setdefault("runtimePatches", [])
+    ours = next((p for p in patches if p["manager"] == "katib-gitops.dev/manager"), None)
+    if ours is None:
+        ours = {"manager": "katib-gitops.dev/manager"}
+        patches.append(ours)
+    jobs = ours.setdefault("trainingRuntimeSpec", {}).setdefault("template", {}).setdefault("spec", {})
+    node = next((j for j in jobs.setdefault("replicatedJobs", []) if j["name"] == "node"), None)
+    if node is None:
+        node = {"name": "node"}
+        jobs["replicatedJobs"].append(node)
+    pod: dict[str, Any] = node.setdefault("template", {}).setdefault("spec", {}).setdefault("template", {})
+    return pod
 
 
 def regenerate(result: ImportResult) -> dict[str, Any]:
@@ -810,3 +829,62 @@ def test_trial_parameters_without_descriptions_round_trip(shared: Path, name: st
             *result.spec["spec"]["trial"].get("metadataParameters", []),
         ]
     )
+
+
+# ------------------------------------------------------------------ TrainJob: our runtime patch
+
+
+def train_job_experiment(pod_template: dict[str, Any] | None) -> dict[str, Any]:
+    """A TrainJob Experiment; `pod_template`: the trainer node's in katib-gitops' runtime patch (None: no patch)."""
+    data = experiment()
+    template = data["spec"]["trialTemplate"]
+    template["primaryContainerName"] = "node"
+    spec: dict[str, Any] = {
+        "runtimeRef": {"name": "torch-distributed"},
+        "trainer": {"image": "example.com/train:1", "args": ["--lr", "${trialParameters.lr}"], "numNodes": 2},
+    }
+    if pod_template is not None:
+        node = {"name": "node", "template": {"spec": {"template": pod_template}}}
+        spec["runtimePatches"] = [
+            {
+                "manager": "katib-gitops.dev/manager",
+                "trainingRuntimeSpec": {"template": {"spec": {"replicatedJobs": [node]}}},
+            }
+        ]
+    template["trialSpec"] = {"apiVersion": "trainer.kubeflow.org/v1alpha1", "kind": "TrainJob", "spec": spec}
+    return data
+
+
+ISTIO_NOTE = 'the generator adds the label sidecar.istio.io/inject: "false" to the trial\'s pod templates'
+SHORT_TRAIN_JOB = {
+    "kind": "TrainJob",
+    "runtime": "torch-distributed",
+    "image": "example.com/train:1",
+    "replicas": {"node": 2},
+}
+
+
+@pytest.mark.parametrize("field", ["labels", "annotations"])
+def test_a_train_job_with_our_runtime_patchs_istio_opt_out_imports_to_the_short_form(field: str) -> None:
+    result = imported(train_job_experiment({"metadata": {field: dict(ISTIO_OFF)}}))
+    assert result.form == "short"
+    assert result.spec["spec"]["trial"] == SHORT_TRAIN_JOB
+    assert (ISTIO_NOTE in result.notes) == (field == "annotations")  # the generator writes the label
+
+
+def test_a_train_job_without_our_runtime_patch_imports_with_a_note() -> None:
+    result = imported(train_job_experiment(None))
+    assert result.form == "short" and result.spec["spec"]["trial"] == SHORT_TRAIN_JOB
+    assert ISTIO_NOTE in result.notes
+
+
+def test_more_than_the_opt_out_in_our_runtime_patch_stays_in_a_raw_trial_spec() -> None:
+    pod = {"metadata": {"labels": {**ISTIO_OFF, "team": "a"}}, "spec": {"nodeSelector": {"pool": "a"}}}
+    result = imported(train_job_experiment(pod))
+    assert result.form == "raw"
+    [patch] = result.spec["spec"]["trial"]["trialSpec"]["spec"]["runtimePatches"]
+    node = patch["trainingRuntimeSpec"]["template"]["spec"]["replicatedJobs"][0]
+    assert node["template"]["spec"]["template"] == {
+        "metadata": {"labels": {"team": "a"}},
+        "spec": {"nodeSelector": {"pool": "a"}},
+    }
