@@ -249,6 +249,8 @@ def apply_profile(
 ) -> None:
     """Apply `profile` to `trial_spec`; `trial` is the spec's trial (its profileRoles)."""
     body = profile.body
+    if body.get("queue"):
+        _set_queue(trial_spec, body["queue"])
     if kind is not None and kind.layout is Layout.RUNTIME:
         _apply_to_trainer(trial_spec, kind, body, profile_fields(trial, kind, kind.primary_role, body))
     elif kind is not None:
@@ -257,6 +259,13 @@ def apply_profile(
     if body.get("images"):
         for container in _all_containers(trial_spec, kind):
             container["image"] = retag(container["image"], body["images"])
+
+
+def _set_queue(trial_spec: dict[str, Any], queue: str) -> None:
+    """The label kueue.x-k8s.io/queue-name on the trial job itself, for any kind; the profile wins."""
+    metadata = trial_spec.setdefault("metadata", {})
+    if isinstance(metadata, dict) and isinstance(metadata.setdefault("labels", {}), dict):  # else: the schema's
+        metadata["labels"][kinds.KUEUE_QUEUE_LABEL] = queue
 
 
 def _apply_to_pod(pod: dict[str, Any], container_name: str, body: Mapping[str, Any], fields: frozenset[str]) -> None:
