@@ -888,3 +888,56 @@ def test_more_than_the_opt_out_in_our_runtime_patch_stays_in_a_raw_trial_spec() 
         "metadata": {"labels": {"team": "a"}},
         "spec": {"nodeSelector": {"pool": "a"}},
     }
+
+
+# ------------------------------------------------------------------ the Kueue queue
+
+
+QUEUE_LABEL = "kueue.x-k8s.io/queue-name"
+
+
+def with_job_labels(data: dict[str, Any], labels: dict[str, str]) -> dict[str, Any]:
+    data["spec"]["trialTemplate"]["trialSpec"]["metadata"] = {"labels": labels}
+    return data
+
+
+def test_a_trial_jobs_queue_label_becomes_the_profiles_queue() -> None:
+    result = imported(with_job_labels(experiment(), {QUEUE_LABEL: "team-a-gpu"}))
+    assert result.form == "short" and "metadata" not in result.spec["spec"]["trial"]
+    assert result.profile == "imported-cpu"
+    assert result.profile_body == {
+        "description": "Imported: adds nothing to the trial pods; Kueue queue team-a-gpu.",
+        "queue": "team-a-gpu",
+    }
+
+
+def test_a_queue_goes_with_the_gpus_into_one_profile() -> None:
+    data = with_job_labels(experiment(), {QUEUE_LABEL: "gpu-queue"})
+    for role in roles(data).values():
+        role["template"]["spec"]["containers"][0]["resources"] = {"limits": {"nvidia.com/gpu": 1}}
+    result = imported(data)
+    assert result.form == "short" and result.profile == "imported-gpu"
+    assert result.profile_body == {
+        "description": "Imported: nvidia.com/gpu; Kueue queue gpu-queue.",
+        "resources": {"limits": {"nvidia.com/gpu": 1}},
+        "queue": "gpu-queue",
+    }
+
+
+def test_a_train_jobs_queue_and_our_runtime_patchs_opt_out_import_to_the_short_form() -> None:
+    data = with_job_labels(train_job_experiment({"metadata": {"labels": dict(ISTIO_OFF)}}), {QUEUE_LABEL: "q"})
+    result = imported(data)
+    assert result.form == "short" and result.spec["spec"]["trial"] == SHORT_TRAIN_JOB
+    assert result.profile_body["queue"] == "q"
+
+
+def test_other_job_labels_stay_in_a_raw_trial_spec_and_the_queue_still_moves() -> None:
+    result = imported(with_job_labels(experiment(), {QUEUE_LABEL: "q", "team": "a"}))
+    assert result.form == "raw" and result.profile_body["queue"] == "q"
+    assert result.spec["spec"]["trial"]["trialSpec"]["metadata"] == {"labels": {"team": "a"}}
+
+
+def test_a_queue_label_no_profile_can_carry_stays_in_the_trial_spec() -> None:
+    result = imported(with_job_labels(experiment(), {QUEUE_LABEL: "x" * 64}))
+    assert result.form == "raw" and "queue" not in result.profile_body
+    assert result.spec["spec"]["trial"]["trialSpec"]["metadata"] == {"labels": {QUEUE_LABEL: "x" * 64}}
