@@ -122,3 +122,54 @@ def test_a_raw_trial_spec_round_trips_through_the_importer(tmp_path: Path) -> No
     worker = imported["spec"]["pytorchReplicaSpecs"]["Worker"]["template"]
     assert master["metadata"] == {"labels": {"sidecar.istio.io/inject": "true"}}  # the spec's own value
     assert "metadata" not in worker  # the label the generator adds is taken out
+
+
+# ------------------------------------------------------------- TrainJob: through our runtime patch
+
+TRAIN_JOB = {"kind": "TrainJob", "image": "example.com/t:1", "runtime": "torch-distributed"}
+
+
+def _runtime_patches(experiment: dict[str, Any]) -> list[dict[str, Any]]:
+    patches: list[dict[str, Any]] = experiment["spec"]["trialTemplate"]["trialSpec"]["spec"]["runtimePatches"]
+    return patches
+
+
+def _ours(pod_template: dict[str, Any]) -> dict[str, Any]:
+    node = {"name": "node", "template": {"spec": {"template": pod_template}}}
+    return {
+        "manager": "katib-gitops.dev/manager",
+        "trainingRuntimeSpec": {"template": {"spec": {"replicatedJobs": [node]}}},
+    }
+
+
+@pytest.mark.parametrize(("version", "annotated"), [((0, 19), False), ((0, 18), True)])
+def test_a_train_job_opts_its_trainer_pods_out_through_our_runtime_patch(
+    tmp_path: Path, version: tuple[int, int], annotated: bool
+) -> None:
+    spec_set = load_spec_set(write_specs(tmp_path, spec(trial=TRAIN_JOB)))
+    metadata = {"labels": ISTIO_OFF, "annotations": ISTIO_OFF} if annotated else {"labels": ISTIO_OFF}
+    assert _runtime_patches(build_experiment(spec_set.specs[0], katib_version=version)) == [
+        _ours({"metadata": metadata})
+    ]
+
+
+def test_a_raw_train_job_keeps_its_own_value_and_the_other_managers_patches(tmp_path: Path) -> None:
+    kueue = {
+        "manager": "kueue.x-k8s.io/manager",
+        "trainingRuntimeSpec": {"template": {"metadata": {"labels": {"a": "b"}}}},
+    }
+    own = _ours({"metadata": {"labels": {"sidecar.istio.io/inject": "true"}}})
+    trial_spec = {
+        "apiVersion": "trainer.kubeflow.org/v1alpha1",
+        "kind": "TrainJob",
+        "spec": {
+            "runtimeRef": {"name": "torch-distributed"},
+            "trainer": {"image": "example.com/t:1", "args": ["--lr", "${trialParameters.lr}"]},
+            "runtimePatches": [kueue, own],
+        },
+    }
+    spec_set = load_spec_set(write_specs(tmp_path, spec(trial={"trialSpec": trial_spec})))
+    assert _runtime_patches(build_experiment(spec_set.specs[0], katib_version=(0, 18))) == [
+        kueue,
+        _ours({"metadata": {"labels": {"sidecar.istio.io/inject": "true"}, "annotations": ISTIO_OFF}}),
+    ]

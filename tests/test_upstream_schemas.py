@@ -230,13 +230,14 @@ TARGETS: dict[str, Any] = {
     "spec": {
         "namespaces": ["team-a"],
         "profiles": {
-            "gpu": GPU_PROFILE,
+            "gpu": {**GPU_PROFILE, "queue": "team-a-gpu"},  # a Kueue LocalQueue: a label on the trial job
             # A TrainJob's pods take nodeSelector and tolerations through spec.runtimePatches (Trainer
             # v2.2+); a runtime patch has no place for runtimeClassName (TS-TARGETS refuses it).
             "gpu-node": {
                 "resources": {"limits": {"nvidia.com/gpu": 1}},
                 "nodeSelector": GPU_PROFILE["nodeSelector"],
                 "tolerations": GPU_PROFILE["tolerations"],
+                "queue": "team-a-gpu",
             },
             "cpu": {"resources": {"requests": {"cpu": 1.5, "memory": "4Gi"}, "limits": {"memory": "4Gi"}}},
         },
@@ -508,19 +509,46 @@ def test_a_train_job_profile_reaches_the_trainer_pods_through_runtime_patches(
     base = by_kind["TrainJob"].base["spec"]["trialTemplate"]["trialSpec"]
     gpu = overlay(by_kind["TrainJob"], "gpu")["spec"]["trialTemplate"]["trialSpec"]
     cpu = overlay(by_kind["TrainJob"], "cpu")["spec"]["trialTemplate"]["trialSpec"]
+    istio = {"labels": {"sidecar.istio.io/inject": "false"}}
+
+    def ours(pod_template: dict[str, Any]) -> list[dict[str, Any]]:
+        node = {"name": "node", "template": {"spec": {"template": pod_template}}}
+        return [
+            {
+                "manager": "katib-gitops.dev/manager",
+                "trainingRuntimeSpec": {"template": {"spec": {"replicatedJobs": [node]}}},
+            }
+        ]
+
     pod = {"nodeSelector": GPU_PROFILE["nodeSelector"], "tolerations": GPU_PROFILE["tolerations"]}
-    node = {"name": "node", "template": {"spec": {"template": {"spec": pod}}}}
-    assert gpu["spec"]["runtimePatches"] == [
-        {
-            "manager": "katib-gitops.dev/manager",
-            "trainingRuntimeSpec": {"template": {"spec": {"replicatedJobs": [node]}}},
-        }
-    ]
-    assert "runtimePatches" not in base["spec"] and "runtimePatches" not in cpu["spec"]
+    assert gpu["spec"]["runtimePatches"] == ours({"metadata": istio, "spec": pod})
+    # the Istio opt-out reaches the trainer pods of every overlay, and of the base, through the same patch
+    assert base["spec"]["runtimePatches"] == cpu["spec"]["runtimePatches"] == ours({"metadata": istio})
     ours_schema = manifests.validator("trainjob", manifests.latest_kubernetes())
     for trial in (base, gpu, cpu):  # the upstream TrainJob CRD (v2.3.0) and our schema accept it
         assert problems(fill_placeholders(trial), crds) == []
         assert [e.message for e in ours_schema.iter_errors(fill_placeholders(trial))] == []
+
+
+QUEUE = {"kueue.x-k8s.io/queue-name": "team-a-gpu"}
+
+
+@pytest.mark.parametrize("kind", list(KIND_TRIALS))
+def test_a_profile_queue_labels_the_trial_job_itself(
+    kind: str, by_kind: dict[str, Expansion], crds: dict[crd.CrdKey, dict[str, Any]]
+) -> None:
+    # Kueue reads kueue.x-k8s.io/queue-name from the job (batch Job, the Kubeflow v1 jobs, TrainJob)
+    gpu = overlay(by_kind[kind], "gpu")
+    assert trial_object(gpu)["metadata"] == {"labels": QUEUE}
+    for experiment in (by_kind[kind].base, overlay(by_kind[kind], "cpu")):  # a profile without a queue
+        assert "metadata" not in experiment["spec"]["trialTemplate"]["trialSpec"]
+    # the queue is the overlay's: one JSON6902 add of the trial job's metadata
+    patch = next(o.patch for o in by_kind[kind].overlays if o.profile.startswith("gpu"))
+    assert {"op": "add", "path": "/spec/trialTemplate/trialSpec/metadata", "value": {"labels": QUEUE}} in patch
+    if kind == "Job":
+        assert_valid_job(trial_object(gpu))
+    else:  # the upstream CRD of the kind accepts it
+        assert_valid(trial_object(gpu), crds)
 
 
 @pytest.mark.parametrize("kind", [k for k in KIND_TRIALS if k != "TrainJob"])

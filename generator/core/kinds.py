@@ -31,6 +31,9 @@ def istio_off_metadata(katib_version: tuple[int, int]) -> dict[str, dict[str, st
     return metadata
 
 
+# A profile's `queue` (a Kueue LocalQueue) goes on the trial job's own metadata: Kueue reads it from the job
+# (batch Job, the Kubeflow v1 jobs, TrainJob), not from its pods.
+KUEUE_QUEUE_LABEL = "kueue.x-k8s.io/queue-name"
 # What of a profile goes to the pods of the roles that compute (TrialKind.compute_roles); resources first.
 PROFILE_POD_FIELDS = ("resources", "nodeSelector", "tolerations", "runtimeClassName")
 # The `manager` of the runtime patch katib-gitops writes into a TrainJob (Trainer v2.2+).

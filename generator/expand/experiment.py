@@ -249,6 +249,8 @@ def apply_profile(
 ) -> None:
     """Apply `profile` to `trial_spec`; `trial` is the spec's trial (its profileRoles)."""
     body = profile.body
+    if body.get("queue"):
+        _set_queue(trial_spec, body["queue"])
     if kind is not None and kind.layout is Layout.RUNTIME:
         _apply_to_trainer(trial_spec, kind, body, profile_fields(trial, kind, kind.primary_role, body))
     elif kind is not None:
@@ -257,6 +259,13 @@ def apply_profile(
     if body.get("images"):
         for container in _all_containers(trial_spec, kind):
             container["image"] = retag(container["image"], body["images"])
+
+
+def _set_queue(trial_spec: dict[str, Any], queue: str) -> None:
+    """The label kueue.x-k8s.io/queue-name on the trial job itself, for any kind; the profile wins."""
+    metadata = trial_spec.setdefault("metadata", {})
+    if isinstance(metadata, dict) and isinstance(metadata.setdefault("labels", {}), dict):  # else: the schema's
+        metadata["labels"][kinds.KUEUE_QUEUE_LABEL] = queue
 
 
 def _apply_to_pod(pod: dict[str, Any], container_name: str, body: Mapping[str, Any], fields: frozenset[str]) -> None:
@@ -285,7 +294,7 @@ def _apply_to_trainer(
     pod_fields = {k: body[k] for k in ("nodeSelector", "tolerations") if k in fields and body.get(k)}
     if not pod_fields:
         return
-    pod = trainer_pod_patch(trial_spec, kind)["spec"]
+    pod = trainer_pod_patch(trial_spec, kind).setdefault("spec", {})
     if "nodeSelector" in pod_fields:
         pod["nodeSelector"] = {**pod.get("nodeSelector", {}), **pod_fields["nodeSelector"]}
     if "tolerations" in pod_fields:
@@ -296,7 +305,8 @@ def trainer_pod_patch(trial_spec: dict[str, Any], kind: TrialKind) -> dict[str, 
     """The pod template of the trainer's replicated job in katib-gitops' runtime patch, made where missing.
 
     spec.runtimePatches[manager=katib-gitops.dev/manager].trainingRuntimeSpec.template.spec
-    .replicatedJobs[name=node].template.spec.template: {spec}.
+    .replicatedJobs[name=node].template.spec.template: {metadata, spec} (the Trainer v2.3.0 CRD allows
+    labels and annotations in its metadata and a subset of a PodSpec in its spec).
     """
     patches = trial_spec.setdefault("spec", {}).setdefault("runtimePatches", [])
     ours = next((p for p in patches if isinstance(p, dict) and p.get("manager") == kinds.RUNTIME_PATCH_MANAGER), None)
@@ -310,7 +320,6 @@ def trainer_pod_patch(trial_spec: dict[str, Any], kind: TrialKind) -> dict[str, 
         job = {"name": kind.primary_role}
         jobs.append(job)
     template: dict[str, Any] = job.setdefault("template", {}).setdefault("spec", {}).setdefault("template", {})
-    template.setdefault("spec", {})
     return template
 
 
@@ -325,15 +334,27 @@ def _all_containers(trial_spec: dict[str, Any], kind: TrialKind | None) -> Itera
 
 def add_istio_opt_out(trial_spec: dict[str, Any], kind: TrialKind | None, katib_version: tuple[int, int]) -> None:
     """`sidecar.istio.io/inject: "false"` on every pod template, as the label (Katib >= 0.19) and, for an
-    older Katib, as the annotation too; a value the spec sets itself is kept."""
-    for _, _, pod_template in kinds.pod_templates(trial_spec, kind):
-        if not isinstance(pod_template, dict):
-            continue
+    older Katib, as the annotation too; a value the spec sets itself is kept.
+
+    A TrainJob has no pod template of its own: its trainer node's pods get it through our runtime patch.
+    """
+    for pod_template in _istio_pod_templates(trial_spec, kind):
         metadata = pod_template.setdefault("metadata", {})
         for field, values in kinds.istio_off_metadata(katib_version).items():
             if isinstance(metadata.setdefault(field, {}), dict):
                 for key, value in values.items():
                     metadata[field].setdefault(key, value)
+
+
+def _istio_pod_templates(trial_spec: dict[str, Any], kind: TrialKind | None) -> Iterator[dict[str, Any]]:
+    if kind is not None and kind.layout is Layout.RUNTIME:
+        spec = trial_spec.get("spec", {})
+        if isinstance(spec, dict) and isinstance(spec.get("runtimePatches", []), list):  # else: the schema's
+            yield trainer_pod_patch(trial_spec, kind)
+        return
+    for _, _, pod_template in kinds.pod_templates(trial_spec, kind):
+        if isinstance(pod_template, dict):
+            yield pod_template
 
 
 def build_trial_spec(

@@ -107,7 +107,10 @@ def documented(experiment: dict[str, Any]) -> dict[str, Any]:
                 f"the {reference} the algorithm assigns" if "nasConfig" in spec else f"value of parameter {reference}",
             )
     trial_spec = template["trialSpec"]
-    for _, _, node in pod_templates(trial_spec, lookup(trial_spec["kind"], trial_spec["apiVersion"])):
+    pods = [node for _, _, node in pod_templates(trial_spec, lookup(trial_spec["kind"], trial_spec["apiVersion"]))]
+    if trial_spec["kind"] == "TrainJob":  # the trainer node's pods, through our runtime patch
+        pods.append(train_job_pod_patch(trial_spec))
+    for node in pods:
         assert isinstance(node, dict)
         metadata = node.setdefault("metadata", {})  # the Istio opt-out, label or annotation: the label
         for field in ("annotations", "labels"):
@@ -120,6 +123,22 @@ def documented(experiment: dict[str, Any]) -> dict[str, Any]:
                     del metadata[field]
         metadata.setdefault("labels", {}).update(ISTIO_OFF)
     return out
+
+
+def train_job_pod_patch(trial_spec: dict[str, Any]) -> dict[str, Any]:
+    """The trainer node's pod template in the runtime patch of katib-gitops' manager, made where missing."""
+    patches = trial_spec["spec"].setdefault("runtimePatches", [])
+    ours = next((p for p in patches if p["manager"] == "katib-gitops.dev/manager"), None)
+    if ours is None:
+        ours = {"manager": "katib-gitops.dev/manager"}
+        patches.append(ours)
+    jobs = ours.setdefault("trainingRuntimeSpec", {}).setdefault("template", {}).setdefault("spec", {})
+    node = next((j for j in jobs.setdefault("replicatedJobs", []) if j["name"] == "node"), None)
+    if node is None:
+        node = {"name": "node"}
+        jobs["replicatedJobs"].append(node)
+    pod: dict[str, Any] = node.setdefault("template", {}).setdefault("spec", {}).setdefault("template", {})
+    return pod
 
 
 def regenerate(result: ImportResult) -> dict[str, Any]:
@@ -819,3 +838,115 @@ def test_trial_parameters_without_descriptions_round_trip(shared: Path, name: st
             *result.spec["spec"]["trial"].get("metadataParameters", []),
         ]
     )
+
+
+# ------------------------------------------------------------------ TrainJob: our runtime patch
+
+
+def train_job_experiment(pod_template: dict[str, Any] | None) -> dict[str, Any]:
+    """A TrainJob Experiment; `pod_template`: the trainer node's in katib-gitops' runtime patch (None: no patch)."""
+    data = experiment()
+    template = data["spec"]["trialTemplate"]
+    template["primaryContainerName"] = "node"
+    spec: dict[str, Any] = {
+        "runtimeRef": {"name": "torch-distributed"},
+        "trainer": {"image": "example.com/train:1", "args": ["--lr", "${trialParameters.lr}"], "numNodes": 2},
+    }
+    if pod_template is not None:
+        node = {"name": "node", "template": {"spec": {"template": pod_template}}}
+        spec["runtimePatches"] = [
+            {
+                "manager": "katib-gitops.dev/manager",
+                "trainingRuntimeSpec": {"template": {"spec": {"replicatedJobs": [node]}}},
+            }
+        ]
+    template["trialSpec"] = {"apiVersion": "trainer.kubeflow.org/v1alpha1", "kind": "TrainJob", "spec": spec}
+    return data
+
+
+ISTIO_NOTE = 'the generator adds the label sidecar.istio.io/inject: "false" to the trial\'s pod templates'
+SHORT_TRAIN_JOB = {
+    "kind": "TrainJob",
+    "runtime": "torch-distributed",
+    "image": "example.com/train:1",
+    "replicas": {"node": 2},
+}
+
+
+@pytest.mark.parametrize("field", ["labels", "annotations"])
+def test_a_train_job_with_our_runtime_patchs_istio_opt_out_imports_to_the_short_form(field: str) -> None:
+    result = imported(train_job_experiment({"metadata": {field: dict(ISTIO_OFF)}}))
+    assert result.form == "short"
+    assert result.spec["spec"]["trial"] == SHORT_TRAIN_JOB
+    assert (ISTIO_NOTE in result.notes) == (field == "annotations")  # the generator writes the label
+
+
+def test_a_train_job_without_our_runtime_patch_imports_with_a_note() -> None:
+    result = imported(train_job_experiment(None))
+    assert result.form == "short" and result.spec["spec"]["trial"] == SHORT_TRAIN_JOB
+    assert ISTIO_NOTE in result.notes
+
+
+def test_more_than_the_opt_out_in_our_runtime_patch_stays_in_a_raw_trial_spec() -> None:
+    pod = {"metadata": {"labels": {**ISTIO_OFF, "team": "a"}}, "spec": {"nodeSelector": {"pool": "a"}}}
+    result = imported(train_job_experiment(pod))
+    assert result.form == "raw"
+    [patch] = result.spec["spec"]["trial"]["trialSpec"]["spec"]["runtimePatches"]
+    node = patch["trainingRuntimeSpec"]["template"]["spec"]["replicatedJobs"][0]
+    assert node["template"]["spec"]["template"] == {
+        "metadata": {"labels": {"team": "a"}},
+        "spec": {"nodeSelector": {"pool": "a"}},
+    }
+
+
+# ------------------------------------------------------------------ the Kueue queue
+
+
+QUEUE_LABEL = "kueue.x-k8s.io/queue-name"
+
+
+def with_job_labels(data: dict[str, Any], labels: dict[str, str]) -> dict[str, Any]:
+    data["spec"]["trialTemplate"]["trialSpec"]["metadata"] = {"labels": labels}
+    return data
+
+
+def test_a_trial_jobs_queue_label_becomes_the_profiles_queue() -> None:
+    result = imported(with_job_labels(experiment(), {QUEUE_LABEL: "team-a-gpu"}))
+    assert result.form == "short" and "metadata" not in result.spec["spec"]["trial"]
+    assert result.profile == "imported-cpu"
+    assert result.profile_body == {
+        "description": "Imported: adds nothing to the trial pods; Kueue queue team-a-gpu.",
+        "queue": "team-a-gpu",
+    }
+
+
+def test_a_queue_goes_with_the_gpus_into_one_profile() -> None:
+    data = with_job_labels(experiment(), {QUEUE_LABEL: "gpu-queue"})
+    for role in roles(data).values():
+        role["template"]["spec"]["containers"][0]["resources"] = {"limits": {"nvidia.com/gpu": 1}}
+    result = imported(data)
+    assert result.form == "short" and result.profile == "imported-gpu"
+    assert result.profile_body == {
+        "description": "Imported: nvidia.com/gpu; Kueue queue gpu-queue.",
+        "resources": {"limits": {"nvidia.com/gpu": 1}},
+        "queue": "gpu-queue",
+    }
+
+
+def test_a_train_jobs_queue_and_our_runtime_patchs_opt_out_import_to_the_short_form() -> None:
+    data = with_job_labels(train_job_experiment({"metadata": {"labels": dict(ISTIO_OFF)}}), {QUEUE_LABEL: "q"})
+    result = imported(data)
+    assert result.form == "short" and result.spec["spec"]["trial"] == SHORT_TRAIN_JOB
+    assert result.profile_body["queue"] == "q"
+
+
+def test_other_job_labels_stay_in_a_raw_trial_spec_and_the_queue_still_moves() -> None:
+    result = imported(with_job_labels(experiment(), {QUEUE_LABEL: "q", "team": "a"}))
+    assert result.form == "raw" and result.profile_body["queue"] == "q"
+    assert result.spec["spec"]["trial"]["trialSpec"]["metadata"] == {"labels": {"team": "a"}}
+
+
+def test_a_queue_label_no_profile_can_carry_stays_in_the_trial_spec() -> None:
+    result = imported(with_job_labels(experiment(), {QUEUE_LABEL: "x" * 64}))
+    assert result.form == "raw" and "queue" not in result.profile_body
+    assert result.spec["spec"]["trial"]["trialSpec"]["metadata"] == {"labels": {QUEUE_LABEL: "x" * 64}}

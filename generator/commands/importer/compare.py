@@ -7,13 +7,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from katib_gitops.commands.importer.pods import ISTIO_KEY, ISTIO_VALUE, strip_istio_opt_out, trial_kind_of
-from katib_gitops.core.kinds import pod_templates
+from katib_gitops.core.kinds import Layout, pod_templates
 from katib_gitops.expand.experiment import (
     ANNOTATION_PROFILE,
     LABEL_SPEC,
     MANAGED_BY,
     SAFETY_ANNOTATIONS,
     default_description,
+    trainer_pod_patch,
 )
 
 GENERATOR_LABELS = frozenset({*MANAGED_BY, LABEL_SPEC})
@@ -29,8 +30,10 @@ def comparable(experiment: Mapping[str, Any]) -> dict[str, Any]:
     annotations, kubectl's last-applied annotation, and `status`. Filled in, as
     the generator does: `sidecar.istio.io/inject: "false"` on pod templates of
     known kinds that do not set it (the label or the annotation: compared as the
-    label), and the default description of a trialParameter that has none. metricStrategies are compared by name: Katib
-    reads them into a map, and the generator lists the objective metric first.
+    label; a TrainJob's in our runtime patch, on the trainer node's pods), and
+    the default description of a trialParameter that has none. metricStrategies
+    are compared by name: Katib reads them into a map, and the generator lists
+    the objective metric first.
     """
     out = copy.deepcopy(dict(experiment))
     out.pop("status", None)
@@ -54,14 +57,25 @@ def comparable(experiment: Mapping[str, Any]) -> dict[str, Any]:
 
 def _fill_generator_defaults(template: dict[str, Any], *, nas: bool) -> None:
     trial_spec = template.get("trialSpec")
-    for _, _, pod in pod_templates(trial_spec, trial_kind_of(trial_spec)):
-        if isinstance(pod, dict):
-            metadata = pod.setdefault("metadata", {})
-            strip_istio_opt_out(metadata)  # the label or the annotation: one setting (Katib version dependent)
-            metadata.setdefault("labels", {})[ISTIO_KEY] = ISTIO_VALUE
+    for pod in opt_out_places(trial_spec):
+        metadata = pod.setdefault("metadata", {})
+        strip_istio_opt_out(metadata)  # the label or the annotation: one setting (Katib version dependent)
+        metadata.setdefault("labels", {})[ISTIO_KEY] = ISTIO_VALUE
     for entry in template.get("trialParameters") or []:
         if isinstance(entry, dict) and not entry.get("description"):
             entry["description"] = default_description(str(entry.get("reference")), nas=nas)
+
+
+def opt_out_places(trial_spec: Any) -> list[dict[str, Any]]:
+    """The pod templates the generator puts the Istio opt-out on; a TrainJob's is in our runtime patch, which
+    this makes where it is missing (so call it on a copy to only look)."""
+    kind = trial_kind_of(trial_spec)
+    if kind is not None and kind.layout is Layout.RUNTIME:
+        spec = trial_spec.get("spec")
+        if isinstance(spec, dict) and isinstance(spec.get("runtimePatches", []), list):
+            return [trainer_pod_patch(trial_spec, kind)]
+        return []
+    return [pod for _, _, pod in pod_templates(trial_spec, kind) if isinstance(pod, dict)]
 
 
 def differences(left: Any, right: Any, path: str = "", limit: int = 3) -> list[str]:

@@ -8,7 +8,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from katib_gitops.commands.importer.compare import comparable, differences
+from katib_gitops.commands.importer.compare import comparable, differences, opt_out_places
 from katib_gitops.commands.importer.pods import ISTIO_KEY, ISTIO_VALUE, trial_kind_of
 from katib_gitops.commands.importer.profiles import NOTHING, extract_profile
 from katib_gitops.commands.importer.reverse import (
@@ -27,7 +27,7 @@ from katib_gitops.commands.importer.reverse import (
 from katib_gitops.commands.importer.trial_forms import NoShortForm, raw_trial, short_trial
 from katib_gitops.core.defaults import apply_katib_defaults
 from katib_gitops.core.diagnostics import Diagnostic, FindingsError, Severity
-from katib_gitops.core.kinds import API_VERSION, SPEC_KIND, TrialKind, pod_templates
+from katib_gitops.core.kinds import API_VERSION, SPEC_KIND, TrialKind
 from katib_gitops.core.registry import declare
 from katib_gitops.expand.experiment import build_experiment
 from katib_gitops.rules import spec_checks
@@ -258,7 +258,7 @@ def _import(document: Document, original: dict[str, Any], notes: list[str]) -> I
     kind = trial_kind_of(trial_spec)
     draft = _draft(document, original, kind, notes)
     expected = comparable(original)
-    notes += _generator_fills(original, kind)
+    notes += _generator_fills(original)
     tried: _Tried = []
     for candidate in _candidates(trial_spec, kind, str(template.get("primaryContainerName")), draft.parameters):
         if candidate.trial is None:
@@ -306,12 +306,12 @@ def _draft(document: Document, original: dict[str, Any], kind: TrialKind | None,
     return _Draft(head, body, parameters, fields, namespace)
 
 
-def _generator_fills(original: Mapping[str, Any], kind: TrialKind | None) -> list[str]:
+def _generator_fills(original: Mapping[str, Any]) -> list[str]:
     template = original["spec"]["trialTemplate"]
     notes = []
     missing = [
         p
-        for _, _, p in pod_templates(template["trialSpec"], kind)
+        for p in opt_out_places(copy.deepcopy(template["trialSpec"]))
         if ISTIO_KEY not in ((p.get("metadata") or {}).get("labels") or {})
     ]
     if missing:

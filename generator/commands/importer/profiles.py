@@ -1,4 +1,5 @@
-"""Profiles the import extracts from a trialSpec: extended resources and, with them, the pods' scheduling."""
+"""Profiles the import extracts from a trialSpec: extended resources and, with them, the pods' scheduling;
+the trial job's Kueue queue."""
 
 from __future__ import annotations
 
@@ -8,11 +9,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from katib_gitops.commands.importer.pods import prune
-from katib_gitops.core.kinds import Layout, TrialKind, pod_templates
+from katib_gitops.core.kinds import KUEUE_QUEUE_LABEL, Layout, TrialKind, pod_templates
 
 MAX_PROFILE_NAME = 20
 NOTHING = "Imported: adds nothing to the trial pods."
 _SCHEDULING = ("nodeSelector", "tolerations", "runtimeClassName")
+# A profile's queue, as schemas/targets.schema.json takes it: a label value.
+_QUEUE = re.compile(r"[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?")
+_MAX_QUEUE = 63
 
 
 def is_extended(resource: str) -> bool:
@@ -27,20 +31,42 @@ def extract_profile(
 
     Extended resources of the primary container, when the same in every role
     that has them, become the profile's resources; nodeSelector, tolerations and
-    runtimeClassName move with them when every pod has the same value.
+    runtimeClassName move with them when every pod has the same value. The trial
+    job's label kueue.x-k8s.io/queue-name, for any kind, becomes the profile's queue.
     """
     out = copy.deepcopy(trial_spec)
+    queue = _take_queue(out)
+    name, body = _extract_pods(out, kind, container)
+    if queue is not None:
+        body["queue"] = queue
+        body["description"] = f"{body['description'][:-1]}; Kueue queue {queue}."
+    return out, name, body
+
+
+def _take_queue(trial_spec: dict[str, Any]) -> str | None:
+    """Take the Kueue queue label off the trial job's metadata (if it is a queue a profile can carry)."""
+    metadata = trial_spec.get("metadata")
+    labels = metadata.get("labels") if isinstance(metadata, dict) else None
+    queue = labels.get(KUEUE_QUEUE_LABEL) if isinstance(labels, dict) else None
+    if not isinstance(queue, str) or len(queue) > _MAX_QUEUE or not _QUEUE.fullmatch(queue):
+        return None
+    assert isinstance(labels, dict)
+    del labels[KUEUE_QUEUE_LABEL]
+    prune(trial_spec, "metadata", "labels")
+    return queue
+
+
+def _extract_pods(out: dict[str, Any], kind: TrialKind | None, container: str) -> tuple[str, dict[str, Any]]:
+    """(profile name, profile body) of the pods' parts of `out`, which loses them."""
     primaries = _primary(out, kind, container) if kind is not None else []
     parts = [(role, c, key, _extended_part(c, key)) for role, c, key in primaries]
     with_parts = [p for p in parts if p[3]]
     if kind is None or not with_parts:
-        return out, "imported-cpu", {"description": NOTHING}
+        return "imported-cpu", {"description": NOTHING}
     if any(p[3] != with_parts[0][3] for p in with_parts):
-        return (
-            out,
-            "imported",
-            {"description": f"{NOTHING[:-1]}: extended resources differ between roles and stay in the trial."},
-        )
+        return "imported", {
+            "description": f"{NOTHING[:-1]}: extended resources differ between roles and stay in the trial."
+        }
     resources = with_parts[0][3]
     for _, c, key, part in with_parts:
         for group, amounts in part.items():
@@ -55,7 +81,7 @@ def extract_profile(
     what = ", ".join(sorted({n for g in resources.values() for n in g}))
     moved = [k for k in _SCHEDULING if k in body]
     body["description"] = f"Imported: {what}" + (f" with the pods' {', '.join(moved)}" if moved else "") + "."
-    return out, profile_name(resources), body
+    return profile_name(resources), body
 
 
 def profile_name(resources: Mapping[str, Mapping[str, Any]]) -> str:

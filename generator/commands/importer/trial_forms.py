@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from katib_gitops.commands.importer.pods import prune, strip_istio_opt_out
+from katib_gitops.commands.importer.pods import prune, strip_istio_opt_out, strip_runtime_patch_istio
 from katib_gitops.core.kinds import Layout, TrialKind, pod_templates
 from katib_gitops.spec.model import camel_case, default_flag
 
@@ -42,6 +42,7 @@ class NoShortForm(Exception):
 def raw_trial(trial_spec: dict[str, Any], kind: TrialKind | None) -> dict[str, Any]:
     """The trialSpec for the escape hatch: as it is, minus the Istio opt-out the generator adds back."""
     out = copy.deepcopy(trial_spec)
+    strip_runtime_patch_istio(out, kind)
     for _, _, pod in pod_templates(out, kind):
         if isinstance(pod, dict) and isinstance(pod.get("metadata"), dict):
             strip_istio_opt_out(pod["metadata"])
@@ -218,6 +219,8 @@ def _role_entry(settings: Mapping[str, Any], overrides: dict[str, Any], kind: Tr
 def _short_train_job(
     trial_spec: dict[str, Any], kind: TrialKind, parameters: Sequence[Mapping[str, Any]], flags: bool
 ) -> tuple[dict[str, Any], dict[str, Any]]:
+    trial_spec = copy.deepcopy(trial_spec)
+    strip_runtime_patch_istio(trial_spec, kind)  # what is left of our runtime patch needs the raw trialSpec
     spec = trial_spec.get("spec") or {}
     trainer = copy.deepcopy(spec.get("trainer") or {})
     runtime = spec.get("runtimeRef") or {}
