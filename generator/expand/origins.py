@@ -125,11 +125,14 @@ class SourceMap:
         return Origin((Node(self.spec.document, full, at_key),), note)
 
     def _first(self, *candidates: Path, note: str = "") -> Origin:
-        """The first of `candidates` (paths under the spec's `spec`) the spec has; else the last one's parent."""
+        """The first of `candidates` (paths under the spec's `spec`) the spec has; else the last one's parent.
+
+        The first candidate holds the value; the others are the nearest nodes the user can change instead, so
+        `note` (which default applies) goes with them."""
         body = self.spec.body
-        for path in candidates:
+        for index, path in enumerate(candidates):
             if exists(body, path):
-                return self._spec(*path)
+                return self._spec(*path, note=note if index else "")
         return self._spec(*candidates[-1], note=note)
 
     def _profile(self, *path: str | int, picked: bool = False) -> Origin:
@@ -290,7 +293,7 @@ class SourceMap:
             return self._pod(("trial",), rest[2:])
         if kind.layout is Layout.RUNTIME and rest[:1] == ("spec",):
             return self._trainer(rest[1:])
-        return self._spec("trial", "kind")
+        return self._spec("trial", "kind", note="" if rest == ("kind",) else "the trial kind's")
 
     def _injected(self, rest: Path) -> Origin | None:
         """Fields the generator adds to any trial: a profile's fields, parameter placeholders, the Istio opt-out."""
@@ -316,9 +319,13 @@ class SourceMap:
     def _from_profile(self, rest: Path) -> Origin | None:
         """A field the profile put there, for the role it went to, else None."""
         profile = self.profile
-        if profile is None or self.kind is None:
+        if profile is None:
             return None
         body = profile.body
+        if rest == ("metadata", "labels", kinds.KUEUE_QUEUE_LABEL) and body.get("queue"):
+            return self._profile("queue")
+        if self.kind is None:
+            return None
         role, pod_rest = self._role_of(rest)
         if role is None:
             return None
@@ -411,7 +418,7 @@ class SourceMap:
         if field in ("image", "command", "args"):
             return self._first((*role, field, *rest[1:2]), ("trial", field, *rest[1:2]))
         if field == "env" and len(rest) > 1 and isinstance(rest[1], int):
-            return self._env(role, rest[1])
+            return self._env(role, rest[1], rest[2:])
         if field == "resources":
             return self._first((*role, *rest), ("trial", *rest))
         return self._first(("trial", *rest[:1]), ("trial",))
@@ -432,13 +439,19 @@ class SourceMap:
             index -= width
         return self._spec("parameters")
 
-    def _env(self, role: Path, index: int) -> Origin:
-        for at in (("trial", "env"), (*role, "env")):
+    def _env(self, role: Path, index: int, rest: Path = ()) -> Origin:
+        """An env entry: the trial's, then the role's (a mapping's entry by its key), then the parameters'."""
+        for at in dict.fromkeys((("trial", "env"), (*role, "env"))):
             value = value_at(self.spec.body, at)
             entries = env_list(value) if isinstance(value, (Mapping, list)) else []
             if index < len(entries):
-                return self._spec(*at, *((list(value)[index],) if isinstance(value, Mapping) else (index,)))
+                if isinstance(value, Mapping):
+                    return self._spec(*at, list(value)[index], at_key=rest == ("name",))
+                return self._spec(*at, index, *rest)
             index -= len(entries)
+        passed = [number for number, p in enumerate(self.spec.parameters) if p.delivery.mode == "env"]
+        if index < len(passed):
+            return self._spec("parameters", passed[index], "pass")
         return self._spec("parameters")
 
     def _trainer(self, rest: Path) -> Origin:
@@ -453,7 +466,7 @@ class SourceMap:
         if field == ("resourcesPerNode",):
             return self._spec("trial", "resources", *rest[2:])
         if field == ("env",) and len(rest) > 2 and isinstance(rest[2], int):
-            return self._env(("trial",), rest[2])
+            return self._env(("trial",), rest[2], rest[3:])
         if field == ("args",) and len(rest) > 2 and isinstance(rest[2], int):
             return self._arg(("trial",), rest[2])
         return self._first(("trial", *field, *rest[2:3]), ("trial",))

@@ -86,7 +86,12 @@ def check_spec_set(spec_set: SpecSet) -> list[Diagnostic]:
 
 
 def check_built(built: Iterable[Built], spec_set: SpecSet, env: validator.Env) -> list[Diagnostic]:
-    """The validator's findings on each Experiment, at the spec or Targets node each comes from."""
+    """The validator's findings on each Experiment, at the spec or Targets node each comes from, merged."""
+    return merged(place_built(built, spec_set, env))
+
+
+def place_built(built: Iterable[Built], spec_set: SpecSet, env: validator.Env) -> list[Placed]:
+    """The same, before merging: generate places each spec's in its worker, then merges them all (`merged`)."""
     placed: list[Placed] = []
     for item in built:
         document = Document(GENERATED, 0, item.experiment, None)
@@ -94,31 +99,30 @@ def check_built(built: Iterable[Built], spec_set: SpecSet, env: validator.Env) -
             item.spec, spec_set.targets, item.experiment, item.profile, overlays.base_profile(item.spec, spec_set)
         )
         for finding in validator.check_generated(document, env):
-            placed.extend(_placed(finding, source.origin(finding.parts), item.spec, item.targets))
-    return merged(placed)
+            placed.extend(_placed(finding, source.origin(finding.parts), item.targets))
+    return placed
 
 
 class Placed(NamedTuple):
-    """A finding at a node the user wrote, what the message adds in parentheses, and the targets it is found in."""
+    """A finding at a node the user wrote, the Experiment field it was found at, where the value is when that
+    is elsewhere, and the targets it is found in."""
 
     diagnostic: Diagnostic
-    context: str
+    field: str
+    elsewhere: str
     targets: tuple[str, ...]
 
 
-def _placed(finding: Diagnostic, origin: Origin, spec: TuningSpec, targets: tuple[str, ...]) -> Iterator[Placed]:
-    """`finding` at each node of `origin`; the message says which Experiment field it is about."""
+def _placed(finding: Diagnostic, origin: Origin, targets: tuple[str, ...]) -> Iterator[Placed]:
+    """`finding` at each node of `origin`."""
     message = f"{finding.message}; {origin.note}" if origin.note else finding.message
-    about = f"Experiment field {finding.path}" if finding.path else ""
+    hint = "; ".join(filter(None, [finding.hint, origin.hint]))
     for index, node in enumerate(origin.nodes):
-        also = _elsewhere(origin.nodes[0], spec) if index else ""
-        located = _at(node, finding, message)
-        if origin.hint:
-            located = located._replace(hint="; ".join(filter(None, [finding.hint, origin.hint])))
-        yield Placed(located, "; ".join(filter(None, [about, also])), targets)
+        also = _elsewhere(origin.nodes[0]) if index else ""
+        yield Placed(_at(node, finding, message)._replace(hint=hint), finding.path, also, targets)
 
 
-def _elsewhere(first: Node, spec: TuningSpec) -> str:
+def _elsewhere(first: Node) -> str:
     line, column = first.document.position(list(first.path))
     return f"the value is at {first.document.file}:{line}:{column}"
 
@@ -129,14 +133,26 @@ def _at(node: Node, finding: Diagnostic, message: str) -> Diagnostic:
 
 
 def merged(placed: Iterable[Placed]) -> list[Diagnostic]:
-    """One diagnostic per finding and node, naming every target it was found in."""
-    targets: dict[tuple[Diagnostic, str], set[str]] = {}
+    """One diagnostic per finding and node, naming the Experiment fields and every target it was found in
+    (a profile's value reaches several roles and several specs)."""
+    groups: dict[Diagnostic, tuple[dict[str, None], dict[str, None], set[str]]] = {}
     for item in placed:
-        targets.setdefault((item.diagnostic, item.context), set()).update(item.targets)
-    return [
-        found._replace(message=f"{found.message} ({'; '.join(filter(None, [context, _in_targets(sorted(names))]))})")
-        for (found, context), names in targets.items()
-    ]
+        fields, elsewhere, targets = groups.setdefault(item.diagnostic, ({}, {}, set()))
+        fields.update(dict.fromkeys(filter(None, [item.field])))
+        elsewhere.update(dict.fromkeys(filter(None, [item.elsewhere])))
+        targets.update(item.targets)
+    out = []
+    for found, (fields, elsewhere, targets) in groups.items():
+        parts = [_fields(list(fields)), *elsewhere, _in_targets(sorted(targets))]
+        out.append(found._replace(message=f"{found.message} ({'; '.join(filter(None, parts))})"))
+    return out
+
+
+def _fields(names: list[str]) -> str:
+    if not names:
+        return ""
+    more = f" and {len(names) - 1} more" if len(names) > 1 else ""
+    return f"Experiment field {names[0]}{more}"
 
 
 def _in_targets(names: list[str]) -> str:

@@ -6,6 +6,7 @@ mutated YAML never crashes a command.
 
 from __future__ import annotations
 
+import copy
 import io
 import os
 import random
@@ -13,15 +14,16 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from katib_gitops.commands.generate import command
 from katib_gitops.commands.generate.command import GenerateOptions
 from katib_gitops.core.diagnostics import FindingsError, Severity
-from katib_gitops.rules import validator
+from katib_gitops.rules import generated, spec_checks, validator
 from katib_gitops.yamlio.writer import dump
-from tests.helpers import TARGETS, spec
+from tests.helpers import TARGETS, spec, write_specs
 from tests.reliability.helpers import assert_clean_exit, cli, process, tree
 from tests.reliability.mutate import corpus, mutate
 
@@ -186,4 +188,74 @@ def test_mutated_yaml_never_crashes_a_command(
         (root / "app" / "in.yaml").write_bytes(data)
         result = cli(root, "render", "app")
     assert_clean_exit(result, 0, 1, 2)
+    shutil.rmtree(root)
+
+
+# Settings Katib's suggestion and early-stopping services accept, and some they refuse (a misspelled name,
+# a value out of range), so that the drawn specs fall on both sides of generate's verdict.
+ALGORITHMS = [
+    {"name": "random"},
+    {"name": "tpe", "settings": {"n_EI_candidates": 12}},
+    {"name": "tpe", "settings": {"n_EI_candidates": 0}},
+    {"name": "bayesianoptimization", "settings": {"random_state": 10}},
+    {"name": "bayesianoptimization", "settings": {"random_stat": 10}},
+    {"name": "hyperband", "settings": {"r_l": 9, "eta": 3, "resource_name": "--epochs"}},
+    {"name": "grid"},
+    {"name": "cmaes"},
+]
+EARLY_STOPPING = [None, {"name": "medianstop", "settings": {"min_trials_required": 3}}]
+EARLY_STOPPING.append({"name": "medianstop", "settings": {"min_trial_required": 3}})
+
+
+@st.composite
+def risky_specs(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A spec and a Targets file that pass the spec checks; Katib may or may not accept what they build."""
+    parameters = [
+        {"name": "--lr", "type": "double", "min": 0.01, "max": 0.1},
+        {"name": "--epochs", "type": "int", "min": 1, "max": 9},
+    ]
+    if draw(st.booleans()):
+        parameters[0]["step"] = 0.01  # what grid needs of a double
+    data = spec(
+        algorithm=draw(st.sampled_from(ALGORITHMS)),
+        budget={"maxTrials": 30, "parallelTrials": draw(st.sampled_from([1, 3, 9]))},
+        parameters=parameters,
+    )
+    stopping = draw(st.sampled_from(EARLY_STOPPING))
+    if stopping is not None:
+        data["spec"]["earlyStopping"] = stopping
+    targets = copy.deepcopy(TARGETS)
+    targets["spec"]["profiles"]["gpu"]["budget"] = {"parallelTrials": draw(st.sampled_from([1, 9]))}
+    targets["spec"]["profiles"]["cpu"]["resources"]["requests"]["memory"] = draw(st.sampled_from(["4Gi", "4GB"]))
+    return data, targets
+
+
+@settings(
+    max_examples=20 * SCALE,
+    deadline=None,
+    derandomize=FIXED,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(case=risky_specs())
+def test_generates_verdict_is_validates_verdict_on_the_output(
+    tmp_path_factory: Any, case: tuple[dict[str, Any], dict[str, Any]]
+) -> None:
+    """generate refuses exactly when `validate` of the output it would write finds errors, for the same rules."""
+    data, targets = case
+    root = tmp_path_factory.mktemp("verdict")
+    folder = write_specs(root, data, targets=targets)
+    assume(not [d for d in spec_checks.run_checks(command.load_spec_set(folder)) if d.severity is Severity.ERROR])
+    out = root / "overlays"
+    try:
+        command.generate(GenerateOptions(specs_dir=folder, out_dir=out))
+        refused: set[str] = set()
+    except FindingsError as exc:
+        refused = {d.rule_id for d in exc.diagnostics if d.severity is Severity.ERROR}
+        assert not out.exists()
+        assert all("overlays/" not in d.file for d in exc.diagnostics)
+    with pytest.MonkeyPatch.context() as patch:  # the output generate would write without its checks
+        patch.setattr(generated, "place_built", lambda *_: [])
+        command.generate(GenerateOptions(specs_dir=folder, out_dir=out, force=True))
+    outcome = validator.validate(validator.Options((str(out),)), io.StringIO())
+    assert {d.rule_id for d in outcome.diagnostics if d.severity is Severity.ERROR} == refused
     shutil.rmtree(root)

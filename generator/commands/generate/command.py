@@ -72,7 +72,7 @@ def planned_files(spec_set: SpecSet, warnings: list[Diagnostic] | None = None) -
     planned = _plan_in_parallel(spec_set) if _parallel(spec_set) else [plan_spec(s, spec_set) for s in spec_set.specs]
     files = [f for plan in planned for f in plan.files]
     expansions = [plan.expansion for plan in planned]
-    found = [d for plan in planned for d in plan.findings]
+    found = generated.merged(placed for plan in planned for placed in plan.findings)
     found.extend(generated.check_gitops(spec_set, expansions, generated.environment(spec_set)))
     if any(d.severity is Severity.ERROR for d in found):
         raise FindingsError(found + (warnings or []))
@@ -84,7 +84,7 @@ def planned_files(spec_set: SpecSet, warnings: list[Diagnostic] | None = None) -
 class SpecPlan(NamedTuple):
     files: list[output_tree.OutputFile]
     expansion: overlays.Expansion  # without its (large) Experiments
-    findings: list[Diagnostic]  # of its Experiments, at the spec's nodes
+    findings: list[generated.Placed]  # of its Experiments, at the spec's nodes (merged with all specs' later)
 
 
 def plan_spec(spec: TuningSpec, spec_set: SpecSet) -> SpecPlan:
@@ -92,7 +92,7 @@ def plan_spec(spec: TuningSpec, spec_set: SpecSet) -> SpecPlan:
     expansion = overlays.expand_spec(spec, spec_set)
     files = output_tree.spec_files(expansion)
     output_tree.self_check(files, [expansion])
-    found = generated.check_built(
+    found = generated.place_built(
         generated.from_expansion(expansion, spec_set), spec_set, generated.environment(spec_set)
     )
     slim = tuple(dataclasses.replace(o, experiment={}, patch=[]) for o in expansion.overlays)
