@@ -6,11 +6,11 @@ by validation, which must judge the object Katib's validator will see (G-09).
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from katib_gitops.core import kinds
 from katib_gitops.core.kinds import DEFAULT_COLLECTOR_PATHS, DEFAULT_PARALLEL
+from katib_gitops.core.plain import clone
 
 # Fields Katib drops when they hold their zero value (omitempty, G-04b).
 _OMIT_EMPTY = {
@@ -26,7 +26,7 @@ def apply_katib_defaults(experiment: dict[str, Any], version: tuple[int, int] = 
 
     Parts of the wrong type are left alone: the validator reports them (G-03).
     """
-    out = copy.deepcopy(experiment)
+    out: dict[str, Any] = clone(experiment)
     spec = out.setdefault("spec", {}) if isinstance(out, dict) else None
     if not isinstance(spec, dict):
         return out

@@ -9,21 +9,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from katib_gitops.core.plain import clone
+
 Op = dict[str, Any]
 
 
 class PatchError(ValueError):
     """A patch does not apply to its document."""
-
-
-def clone(value: Any) -> Any:
-    """A deep copy of a JSON-like tree (dicts, lists, scalars): several times faster than
-    copy.deepcopy, which the generator's self-check would otherwise spend a quarter of its time in."""
-    if isinstance(value, dict):
-        return {key: clone(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [clone(item) for item in value]
-    return value
 
 
 def escape(part: str | int) -> str:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from katib_gitops.core.diagnostics import Diagnostic, FindingsError, UsageError
+from katib_gitops.core.plain import clone
 from katib_gitops.core.registry import declare
 from katib_gitops.kustomize import jsonpatch
 from katib_gitops.yamlio.documents import Document, load_documents
@@ -208,9 +209,7 @@ def _load_resource(
     if files.is_dir(path):
         if path not in files.rendered:  # a base shared by many overlays is rendered once
             files.rendered[path] = render(files, path, seen)
-        cloned: list[dict[str, Any]] = jsonpatch.clone(
-            files.rendered[path]
-        )  # patches and namespaces change what they get
+        cloned: list[dict[str, Any]] = clone(files.rendered[path])  # patches and namespaces change what they get
         return cloned
     _restrict(files, path, directory, owner, ["resources", index])
     text = files.read(path)

@@ -166,12 +166,15 @@ def _in_targets(names: list[str]) -> str:
 # ------------------------------------------------------------------ GitOps objects
 
 
-def check_gitops(spec_set: SpecSet, expansions: Sequence[overlays.Expansion], env: validator.Env) -> list[Diagnostic]:
-    """The Argo CD and Flux objects against their schemas, reported at the Targets file's `gitops`."""
+def check_gitops(
+    spec_set: SpecSet, expansions: Sequence[overlays.Expansion], env: validator.Env, *, repository: bool = True
+) -> list[Diagnostic]:
+    """The Argo CD and Flux objects of `expansions` (and the Flux GitRepository, unless not `repository`)
+    against their schemas, reported at the Targets file's `gitops`."""
     settings = spec_set.targets.gitops
     if settings is None:
         return []
-    objects = [gitops.git_repository(settings)]
+    objects = [gitops.git_repository(settings)] if repository else []
     for expansion in expansions:
         if expansion.overlays:
             objects.append(gitops.application_set(settings, expansion))

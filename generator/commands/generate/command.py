@@ -73,7 +73,8 @@ def planned_files(spec_set: SpecSet, warnings: list[Diagnostic] | None = None) -
     files = [f for plan in planned for f in plan.files]
     expansions = [plan.expansion for plan in planned]
     found = generated.merged(placed for plan in planned for placed in plan.findings)
-    found.extend(generated.check_gitops(spec_set, expansions, generated.environment(spec_set)))
+    found.extend(sorted({d for plan in planned for d in plan.gitops_findings}))
+    found.extend(generated.check_gitops(spec_set, [], generated.environment(spec_set)))  # the GitRepository
     if any(d.severity is Severity.ERROR for d in found):
         raise FindingsError(found + (warnings or []))
     if warnings is not None:
@@ -85,6 +86,7 @@ class SpecPlan(NamedTuple):
     files: list[output_tree.OutputFile]
     expansion: overlays.Expansion  # without its (large) Experiments
     findings: list[generated.Placed]  # of its Experiments, at the spec's nodes (merged with all specs' later)
+    gitops_findings: list[Diagnostic]  # of its ApplicationSet and Flux Kustomizations
 
 
 def plan_spec(spec: TuningSpec, spec_set: SpecSet) -> SpecPlan:
@@ -92,11 +94,11 @@ def plan_spec(spec: TuningSpec, spec_set: SpecSet) -> SpecPlan:
     expansion = overlays.expand_spec(spec, spec_set)
     files = output_tree.spec_files(expansion)
     output_tree.self_check(files, [expansion])
-    found = generated.place_built(
-        generated.from_expansion(expansion, spec_set), spec_set, generated.environment(spec_set)
-    )
+    env = generated.environment(spec_set)
+    found = generated.place_built(generated.from_expansion(expansion, spec_set), spec_set, env)
+    gitops_found = generated.check_gitops(spec_set, [expansion], env, repository=False)
     slim = tuple(dataclasses.replace(o, experiment={}, patch=[]) for o in expansion.overlays)
-    return SpecPlan(files, dataclasses.replace(expansion, base={}, overlays=slim), found)
+    return SpecPlan(files, dataclasses.replace(expansion, base={}, overlays=slim), found, gitops_found)
 
 
 # Specs per run worth forked workers: fewer finish before a second process would start.
