@@ -15,7 +15,8 @@ from katib_gitops.expand.origins import Origin, SourceMap, exists, value_at
 from katib_gitops.rules.generated import Built, built_experiments
 from katib_gitops.spec.model import SpecSet
 from katib_gitops.yamlio.documents import format_path
-from tests.helpers import write_specs
+from tests.helpers import spec, write_specs
+from tests.test_checks import nas_spec
 from tests.test_upstream_schemas import KIND_TRIALS, TARGETS, kind_spec
 
 Leaf = tuple[tuple[str | int, ...], Any]
@@ -41,6 +42,44 @@ def every_kind(tmp_path_factory: pytest.TempPathFactory) -> tuple[SpecSet, list[
     return spec_set, [b for spec in spec_set.specs for b in built_experiments(spec, spec_set)]
 
 
+RAW_JOB = {
+    "apiVersion": "batch/v1",
+    "kind": "Job",
+    "spec": {
+        "template": {
+            "spec": {
+                "restartPolicy": "Never",
+                "containers": [
+                    {
+                        "name": "training",
+                        "image": "example.com/train:1",
+                        "command": ["python", "/train.py", "--lr=${trialParameters.lr}"],
+                        "resources": {"limits": {"nvidia.com/gpu": 0}},
+                    }
+                ],
+            }
+        }
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def other_forms(tmp_path_factory: pytest.TempPathFactory) -> tuple[SpecSet, list[Built]]:
+    """A raw trialSpec (its parameter passed as a placeholder, a GPU limit the profile overrides) and an
+    architecture search."""
+    raw = spec(name="raw", trial={"trialSpec": RAW_JOB, "primaryContainer": "training"})
+    raw["spec"]["parameters"][0]["pass"] = "placeholder"
+    folder = write_specs(tmp_path_factory.mktemp("forms"), raw, {**nas_spec(), "metadata": {"name": "nas"}})
+    spec_set = command.load(folder)
+    return spec_set, [b for item in spec_set.specs for b in built_experiments(item, spec_set)]
+
+
+@pytest.fixture(params=["every_kind", "other_forms"])
+def any_form(request: pytest.FixtureRequest) -> tuple[SpecSet, list[Built]]:
+    found: tuple[SpecSet, list[Built]] = request.getfixturevalue(request.param)
+    return found
+
+
 def origins(spec_set: SpecSet, built: Built) -> Iterator[tuple[Leaf, Origin]]:
     base = overlays.base_profile(built.spec, spec_set)
     source = SourceMap(built.spec, spec_set.targets, built.experiment, built.profile, base)
@@ -48,8 +87,8 @@ def origins(spec_set: SpecSet, built: Built) -> Iterator[tuple[Leaf, Origin]]:
         yield leaf, source.origin(leaf[0])
 
 
-def test_every_field_of_every_kind_maps_to_a_node_that_exists(every_kind: tuple[SpecSet, list[Built]]) -> None:
-    spec_set, built = every_kind
+def test_every_field_of_every_kind_maps_to_a_node_that_exists(any_form: tuple[SpecSet, list[Built]]) -> None:
+    spec_set, built = any_form
     missing = [
         (b.spec.name, format_path(path), node.path)
         for b in built
@@ -58,13 +97,13 @@ def test_every_field_of_every_kind_maps_to_a_node_that_exists(every_kind: tuple[
         if not exists(node.document.data, node.path)
     ]
     assert missing == []
-    assert len(built) == 3 * len(KIND_TRIALS)  # the base and two profiles each
+    assert len(built) == 3 * len(spec_set.specs)  # the base and two profiles each
 
 
-def test_a_value_the_user_wrote_maps_to_that_value(every_kind: tuple[SpecSet, list[Built]]) -> None:
+def test_a_value_the_user_wrote_maps_to_that_value(any_form: tuple[SpecSet, list[Built]]) -> None:
     """Where the origin is a scalar and no default is involved, the Experiment holds that value (as Katib's
     string, inside an argument, or retagged)."""
-    spec_set, built = every_kind
+    spec_set, built = any_form
     wrong = []
     for b in built:
         for (path, value), origin in origins(spec_set, b):
@@ -187,6 +226,38 @@ def test_fields_map_to_what_the_user_wrote(
     every_kind: tuple[SpecSet, list[Built]], kind: str, profile: str | None, path: str, expected: list[tuple[str, str]]
 ) -> None:
     assert _where(_origin_of(every_kind, kind, profile, path)) == expected
+
+
+def test_a_raw_trial_spec_maps_to_itself_and_to_the_profile_over_it(other_forms: tuple[SpecSet, list[Built]]) -> None:
+    spec_set, built = other_forms
+    raw = {(b.profile.name if b.profile else None): b for b in built if b.spec.name == "raw"}
+    container = f"{TRIAL}.template.spec.containers[0]"
+
+    def where(profile: str | None, path: str) -> list[tuple[str, str]]:
+        return _where(next(o for (at, _), o in origins(spec_set, raw[profile]) if format_path(at) == path))
+
+    assert where("cpu", f"{container}.command[2]") == [
+        ("raw.yaml", "spec.trial.trialSpec.spec.template.spec.containers[0].command[2]")
+    ]
+    assert where("gpu", f"{container}.resources.limits.nvidia.com/gpu") == [
+        ("targets.yaml", "spec.profiles.gpu.resources.limits.nvidia.com/gpu")
+    ]
+    assert where(None, f"{container}.resources.limits.nvidia.com/gpu") == [
+        ("raw.yaml", "spec.trial.trialSpec.spec.template.spec.containers[0].resources.limits.nvidia.com/gpu")
+    ]
+
+
+def test_an_architecture_search_maps_to_its_operations(other_forms: tuple[SpecSet, list[Built]]) -> None:
+    spec_set, built = other_forms
+    (base,) = [b for b in built if b.spec.name == "nas" and b.profile is None]
+    found = {format_path(at): _where(o) for (at, _), o in origins(spec_set, base)}
+    assert found["spec.nasConfig.operations[0].parameters[1].feasibleSpace.max"] == [
+        ("nas.yaml", "spec.nas.operations[0].parameters[1].max")
+    ]
+    assert found["spec.nasConfig.graphConfig.inputSizes[2]"] == [("nas.yaml", "spec.nas.graph.inputSizes[2]")]
+    assert found["spec.trialTemplate.trialParameters[1].reference"] == [
+        ("nas.yaml", "spec.nas.assignments[1].reference")
+    ]
 
 
 def test_a_default_points_at_the_nearest_node_and_says_which_default(every_kind: tuple[SpecSet, list[Built]]) -> None:
