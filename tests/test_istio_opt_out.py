@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -69,16 +67,6 @@ def test_a_raw_trial_spec_keeps_its_own_value_and_gets_the_rest(tmp_path: Path) 
     master, worker = _pods(build_experiment(spec_set.specs[0], katib_version=(0, 18)))
     assert master["metadata"] == {"labels": {"sidecar.istio.io/inject": "true"}, "annotations": ISTIO_OFF}
     assert worker["metadata"] == {"labels": ISTIO_OFF, "annotations": ISTIO_OFF}
-
-
-@pytest.fixture
-def in_tmp(tmp_path: Path) -> Iterator[Path]:
-    here = os.getcwd()
-    os.chdir(tmp_path)
-    try:
-        yield tmp_path
-    finally:
-        os.chdir(here)
 
 
 def _experiment(root: Path) -> dict[str, Any]:

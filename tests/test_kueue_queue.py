@@ -8,8 +8,6 @@ tests/test_upstream_schemas.py checks every trial kind with a queue against its 
 from __future__ import annotations
 
 import copy
-import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -119,16 +117,6 @@ def test_a_raw_trial_spec_of_an_unknown_kind_takes_a_queue(tmp_path: Path) -> No
             "profile 'gpu' changes pods, but the trialSpec kind is unknown to katib-gitops",
         )
     ]
-
-
-@pytest.fixture
-def in_tmp(tmp_path: Path) -> Iterator[Path]:
-    here = os.getcwd()
-    os.chdir(tmp_path)
-    try:
-        yield tmp_path
-    finally:
-        os.chdir(here)
 
 
 def test_only_the_profiles_overlays_carry_the_queue(in_tmp: Path) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,16 +22,6 @@ def _targets(path: str | None) -> dict[str, Any]:
     if path is not None:
         targets["spec"]["gitops"]["path"] = path
     return targets
-
-
-@pytest.fixture
-def in_tmp(tmp_path: Path) -> Iterator[Path]:
-    here = os.getcwd()
-    os.chdir(tmp_path)
-    try:
-        yield tmp_path
-    finally:
-        os.chdir(here)
 
 
 def _run(*args: str) -> tuple[int, str]:
