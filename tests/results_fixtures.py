@@ -25,7 +25,9 @@ GPU = "demo-3719e145"
 CPU = "demo-aa78cc0d"
 
 
-def condition(kind: str, status: str, reason: str, message: str = "", at: str = "2026-12-01T10:00:00Z") -> dict[str, Any]:
+def condition(
+    kind: str, status: str, reason: str, message: str = "", at: str = "2026-12-01T10:00:00Z"
+) -> dict[str, Any]:
     return {
         "type": kind,
         "status": status,
@@ -58,11 +60,16 @@ STATUSES: dict[str, dict[str, Any]] = {
             CREATED,
             RUNNING_DONE,
             condition(
-                "Succeeded", "True", "ExperimentGoalReached", "Experiment has succeeded because Objective goal has reached"
+                "Succeeded",
+                "True",
+                "ExperimentGoalReached",
+                "Experiment has succeeded because Objective goal has reached",
             ),
         ],
         "currentOptimalTrial": best(
-            f"{GPU}-x7k2m9qp", "0.0517", [("accuracy", "0.9912", "0.8011", "0.9931"), ("loss", "0.031", "0.029", "0.71")]
+            f"{GPU}-x7k2m9qp",
+            "0.0517",
+            [("accuracy", "0.9912", "0.8011", "0.9931"), ("loss", "0.031", "0.029", "0.71")],
         ),
         "succeededTrialList": [f"{GPU}-x7k2m9qp"],
         "trials": 6,
@@ -84,7 +91,9 @@ STATUSES: dict[str, dict[str, Any]] = {
         "conditions": [
             CREATED,
             RUNNING_DONE,
-            condition("Failed", "True", "ExperimentFailed", "Experiment has failed because max failed count has reached"),
+            condition(
+                "Failed", "True", "ExperimentFailed", "Experiment has failed because max failed count has reached"
+            ),
         ],
         "currentOptimalTrial": best(f"{GPU}-q1w2", "0.09", [("accuracy", "0.42", "0.1", "0.42")]),
         "trials": 4,
@@ -112,7 +121,9 @@ STATUSES: dict[str, dict[str, Any]] = {
             ),
         ],
         "currentOptimalTrial": best(
-            "demo-0badc0de-old1", "0.033", [("accuracy", "0.97", "0.5", "0.975"), ("loss", "unavailable", "unavailable", "unavailable")]
+            "demo-0badc0de-old1",
+            "0.033",
+            [("accuracy", "0.97", "0.5", "0.975"), ("loss", "unavailable", "unavailable", "unavailable")],
         ),
         "trials": 12,
         "trialsSucceeded": 9,
@@ -126,7 +137,9 @@ def repository(root: Path) -> tuple[Path, dict[str, dict[str, Any]]]:
     """A specs folder with the demo spec, and the Experiments Git generates, by target."""
     specs = write_specs(root)
     experiments = {
-        overlay.directory: overlay.experiment for expansion in expand(load_spec_set(specs)) for overlay in expansion.overlays
+        overlay.directory: overlay.experiment
+        for expansion in expand(load_spec_set(specs))
+        for overlay in expansion.overlays
     }
     return specs, experiments
 

@@ -30,15 +30,23 @@ def line_of(path: Path, text: str) -> int:
     return next(i for i, line in enumerate(path.read_text().splitlines(), 1) if line.strip() == text)
 
 
-TABLE = f"""\
-NAMESPACE  EXPERIMENT     TARGET                   STATE                                   TRIALS S/F/R/E  BEST TRIAL              OBJECTIVE        GOAL
-team-a     {CPU}  demo/team-a/cpu          Running (ExperimentRunning)             4/0/3/0 of 12   {CPU}-b4n8      accuracy=0.96    not reached (0.99)
-team-a     demo-0badc0de  demo/team-a/gpu (stale)  Succeeded (ExperimentMaxTrialsReached)  9/1/0/0 of 12   demo-0badc0de-old1      accuracy=0.975   not reached (0.99)
-team-a     {GPU}  demo/team-a/gpu          Succeeded (ExperimentGoalReached)       5/1/0/0 of 12   {GPU}-x7k2m9qp  accuracy=0.9931  reached (0.99)
-team-b     {CPU}  demo/team-b/cpu          Running (ExperimentRunning)             0/0/3/0 of 12   -                       -                unknown (0.99)
-team-b     {GPU}  demo/team-b/gpu          Failed (ExperimentFailed)               1/3/0/0 of 12   {GPU}-q1w2      accuracy=0.42    not reached (0.99)
-team-a     random         (foreign)                Running (ExperimentRunning)             0/0/2/0 of 12   -                       -                unknown (0.001)
-
+ROWS = [
+    ("NAMESPACE", "EXPERIMENT", "TARGET", "STATE", "TRIALS S/F/R/E", "BEST TRIAL", "OBJECTIVE", "GOAL"),
+    ("team-a", CPU, "demo/team-a/cpu", "Running (ExperimentRunning)", "4/0/3/0 of 12", f"{CPU}-b4n8")
+    + ("accuracy=0.96", "not reached (0.99)"),
+    ("team-a", "demo-0badc0de", "demo/team-a/gpu (stale)", "Succeeded (ExperimentMaxTrialsReached)", "9/1/0/0 of 12")
+    + ("demo-0badc0de-old1", "accuracy=0.975", "not reached (0.99)"),
+    ("team-a", GPU, "demo/team-a/gpu", "Succeeded (ExperimentGoalReached)", "5/1/0/0 of 12", f"{GPU}-x7k2m9qp")
+    + ("accuracy=0.9931", "reached (0.99)"),
+    ("team-b", CPU, "demo/team-b/cpu", "Running (ExperimentRunning)", "0/0/3/0 of 12", "-", "-", "unknown (0.99)"),
+    ("team-b", GPU, "demo/team-b/gpu", "Failed (ExperimentFailed)", "1/3/0/0 of 12", f"{GPU}-q1w2")
+    + ("accuracy=0.42", "not reached (0.99)"),
+    ("team-a", "random", "(foreign)", "Running (ExperimentRunning)", "0/0/2/0 of 12", "-", "-", "unknown (0.001)"),
+]
+# Columns as wide as their widest cell, two spaces apart, no trailing blanks.
+WIDTHS = [max(len(row[i]) for row in ROWS) for i in range(8)]
+TABLE = "\n".join("  ".join(c.ljust(w) for c, w in zip(row, WIDTHS, strict=True)).rstrip() for row in ROWS) + "\n"
+TABLE += f"""
 team-a/{CPU}: best trial {CPU}-b4n8
   parameters: --lr=0.02
   accuracy: latest 0.95, min 0.6, max 0.96
@@ -100,7 +108,10 @@ def test_markdown_table(dumped: Path) -> None:
         f"| team-a | {GPU} | demo/team-a/gpu | Succeeded (ExperimentGoalReached) | 5/1/0/0 of 12 | "
         f"{GPU}-x7k2m9qp | accuracy=0.9931 | reached (0.99) | --lr=0.0517 |"
     )
-    assert lines[5] == f"| team-b | {CPU} | demo/team-b/cpu | Running (ExperimentRunning) | 0/0/3/0 of 12 | - | - | unknown (0.99) | - |"
+    assert lines[5] == (
+        f"| team-b | {CPU} | demo/team-b/cpu | Running (ExperimentRunning) | 0/0/3/0 of 12 | - | - | unknown (0.99) "
+        "| - |"
+    )
     assert len(lines) == 8
 
 
@@ -133,7 +144,10 @@ def test_json_carries_counters_metrics_and_owner(dumped: Path) -> None:
     assert by_name[("team-b", CPU)]["bestTrial"] is None and by_name[("team-b", CPU)]["goalReached"] is None
     assert by_name[("team-a", GPU)]["goalReached"] is True
     assert by_name[("team-a", "random")]["owner"] == "foreign"
-    assert by_name[("team-a", GPU)]["source"] == f"experiments.yaml:{line_of(dumped, '- apiVersion: kubeflow.org/v1beta1')}:5"
+    assert (
+        by_name[("team-a", GPU)]["source"]
+        == f"experiments.yaml:{line_of(dumped, '- apiVersion: kubeflow.org/v1beta1')}:5"
+    )
 
 
 def test_a_single_object_on_stdin_and_a_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -279,7 +293,10 @@ def test_cluster_without_kubectl_or_with_a_failing_one_is_a_usage_error(
         (("experiments.yaml", "--cluster"), "--cluster reads from kubectl: give no files with it"),
         (("experiments.yaml", "--context", "x"), "--context and --namespace are for --cluster"),
         (("missing.yaml",), "missing.yaml: no such file or directory"),
-        (("experiments.yaml", "--specs", "nowhere"), "nowhere: no such folder; results matches Experiments to the specs in it (--specs)"),
+        (
+            ("experiments.yaml", "--specs", "nowhere"),
+            "nowhere: no such folder; results matches Experiments to the specs in it (--specs)",
+        ),
         (("specs/targets.yaml",), "no kubeflow.org/v1beta1 Experiments found in specs/targets.yaml"),
     ],
 )
@@ -289,7 +306,7 @@ def test_usage_errors_exit_2(dumped: Path, args: tuple[str, ...], message: str) 
 
 
 def test_foreign_fixture_is_katibs_shape() -> None:
-    """The foreign fixture is a v1beta1 Experiment as Katib's examples write one (objectiveMetricName, parameterType)."""
+    """The foreign fixture is a v1beta1 Experiment as Katib's examples write one (objectiveMetricName)."""
     experiment = foreign()
     assert experiment["spec"]["objective"]["objectiveMetricName"] == "loss"
     assert set(experiment["status"]) <= {"conditions", "trials", "trialsRunning"}

@@ -382,7 +382,6 @@ def import_command(
     run(action)
 
 
-
 # ------------------------------------------------------------------ results and promote (issue 16)
 
 
@@ -404,7 +403,10 @@ def _experiment_sources(command: Callable[..., Any]) -> Callable[..., Any]:
             ),
             click.option("--context", default="", help="kubectl context, with --cluster."),
             click.option(
-                "--namespace", "-n", default="", help="With --cluster: one namespace (default: all of them)."
+                "--namespace",
+                "-n",
+                default="",
+                help="With --cluster: one namespace (default: all). promote: where --experiment is.",
             ),
             katib_version_option("Katib version the specs were generated for (Experiment names depend on it)."),
             max_file_size_option,
@@ -468,7 +470,7 @@ def results(
 @click.option(
     "--format",
     "output_format",
-    default="",
+    default=None,
     type=click.Choice(["yaml", "json", "configmap", "env"]),
     help="File format (default: from --out's suffix: .yaml/.yml, .json, .env).",
 )
@@ -486,7 +488,7 @@ def promote(
     target: str,
     experiment: str,
     out: Path,
-    output_format: str,
+    output_format: str | None,
     configmap_name: str,
     allow_running: bool,
     force: bool,
@@ -511,7 +513,7 @@ def promote(
         if read.problems:
             raise FindingsError(read.problems)
         chosen = core.choose(read.results, target=target, experiment=experiment, namespace=namespace)
-        options = core.Options(out, output_format, configmap_name, allow_running, force, date)
+        options = core.Options(out, output_format or "", configmap_name, allow_running, force, date)
         outcome = core.promote(chosen, options)
         said = "written" if outcome.written else "up to date, nothing written"
         click.echo(f"{outcome.path}: {said} (best trial {chosen.best_trial} of {outcome.experiment})")

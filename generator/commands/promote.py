@@ -168,7 +168,9 @@ def refusals(result: Promotable, allow_running: bool) -> list[Diagnostic]:
             )
             reasons.append(f"the best trial's parameters do not match the spec {result.spec}'s: {said}")
     return [
-        Diagnostic(result.file, result.line, result.column, PROMOTE_REFUSED.id, reason, object=f"Experiment/{result.name}")
+        Diagnostic(
+            result.file, result.line, result.column, PROMOTE_REFUSED.id, reason, object=f"Experiment/{result.name}"
+        )
         for reason in reasons
     ]
 
@@ -286,7 +288,9 @@ def promote(result: Promotable, options: Options) -> Outcome:
     problems = refusals(result, options.allow_running)
     if problems:
         raise FindingsError(problems)
-    date = result.completion_time[:10] or options.date or datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
+    date = (
+        result.completion_time[:10] or options.date or datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d")
+    )
     text = render(result, chosen, date, options.configmap_name)
     out = options.out
     if out.is_symlink() or out.exists():

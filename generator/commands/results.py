@@ -45,7 +45,8 @@ RESULTS_STATUS = declare(
 RESULTS_OWNER = declare(
     "results-owner",
     "TOOL",
-    "An Experiment read back is one the specs generate now: not foreign, not left by a roll-out, not of a removed spec.",
+    "An Experiment read back is one the specs generate now: not foreign, not left by a roll-out, "
+    "not of a removed spec.",
     severity=Severity.WARNING,
 )
 
@@ -177,7 +178,7 @@ def read_cluster(context: str, namespace: str) -> list[tuple[Document, tuple[str
         raise UsageError("--cluster needs kubectl on PATH; without it, pass the output of `kubectl get` as a file or -")
     command = [executable, *kubectl_command(context, namespace)[1:]]
     try:
-        done = subprocess.run(command, capture_output=True, check=False, timeout=300)  # noqa: S603
+        done = subprocess.run(command, capture_output=True, check=False, timeout=300)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise UsageError(f"kubectl get experiments: {exc}") from None
     if done.returncode != 0:
@@ -334,7 +335,9 @@ def _result(document: Document, at: tuple[str | int, ...], planned: dict[str, Pl
         objective=metric_name,
         objective_type=str(objective.get("type") or ""),
         goal=goal,
-        best_trial=_text(best.get("bestTrialName"), ("status", "currentOptimalTrial", "bestTrialName"), "bestTrialName"),
+        best_trial=_text(
+            best.get("bestTrialName"), ("status", "currentOptimalTrial", "bestTrialName"), "bestTrialName"
+        ),
         assignments=_assignments(best),
         metrics=metrics,
         objective_value=value,
@@ -500,17 +503,14 @@ def text(results: Sequence[Result]) -> str:
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
     for result in results:
         if result.best_trial:
-            lines.append("")
-            lines.append(f"{result.key}: best trial {result.best_trial}")
-            lines.append(f"  parameters: {parameters_cell(result)}")
-            for metric in result.metrics:
-                lines.append(f"  {metric.name}: latest {metric.latest}, min {metric.min}, max {metric.max}")
+            lines += ["", f"{result.key}: best trial {result.best_trial}", f"  parameters: {parameters_cell(result)}"]
+            lines += [f"  {m.name}: latest {m.latest}, min {m.min}, max {m.max}" for m in result.metrics]
     return "\n".join(lines) + "\n"
 
 
 def markdown(results: Sequence[Result]) -> str:
-    headers = ("namespace", "Experiment", "target", "state", "trials S/F/R/E", "best trial", "objective", "goal")
-    headers += ("parameters",)
+    headers: tuple[str, ...] = ("namespace", "Experiment", "target", "state", "trials S/F/R/E", "best trial")
+    headers += ("objective", "goal", "parameters")
     lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
     for result in results:
         cells = (*_row(result), parameters_cell(result))
