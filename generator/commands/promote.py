@@ -37,7 +37,7 @@ PROMOTE_REFUSED = declare(
     "promote-refused",
     "TOOL",
     "promote writes only the best trial of a succeeded Experiment the specs generate, with the spec's parameters.",
-    remediation="wait for it to succeed (or pass --allow-running), or pick another Experiment",
+    remediation="Wait for it to succeed (or pass --allow-running), or promote another Experiment.",
 )
 
 FORMATS = ("yaml", "json", "configmap", "env")
