@@ -289,3 +289,23 @@ def test_env_names_that_collide_are_a_usage_error() -> None:
 
     with pytest.raises(UsageError, match="parameters '--lr' and 'lr' are both LR in an env file"):
         render(Fake(), "env", "2026-12-01")  # type: ignore[arg-type]
+
+
+def test_the_docs_commands_and_options_exist() -> None:
+    """docs/results.md cannot drift from the command line: every katib-gitops command it shows, and every long
+    option given to it, is one click knows; the CI recipe is valid YAML."""
+    import re
+
+    from katib_gitops.yamlio.documents import load_documents
+    from tests.conftest import ROOT
+
+    doc = (ROOT / "docs" / "results.md").read_text()
+    shown = re.findall(r"katib-gitops (results|promote|import|generate)\b([^`\n]*)", doc)
+    assert {name for name, _ in shown} >= {"results", "promote"}
+    for name, rest in shown:
+        known = {opt for param in main.commands[name].params for opt in param.opts}
+        assert set(re.findall(r"(?<![\w-])--[a-z][a-z-]*", rest)) <= known, (name, rest)
+    recipe = doc.split("```yaml\n# .github/workflows/promote.yml\n", 1)[1].split("```", 1)[0]
+    workflow = load_documents(recipe, "promote.yml", strict=False)[0].data  # `on:`: YAML 1.1 would say true
+    steps = workflow["jobs"]["promote"]["steps"]
+    assert any("katib-gitops promote" in str(step.get("run", "")) for step in steps)
