@@ -382,5 +382,145 @@ def import_command(
     run(action)
 
 
+# ------------------------------------------------------------------ results and promote (issue 16)
+
+
+def _experiment_sources(command: Callable[..., Any]) -> Callable[..., Any]:
+    """What `results` and `promote` read: files or - (kubectl get output), or --cluster; and the specs."""
+    for option in reversed(
+        (
+            click.argument("sources", nargs=-1),
+            click.option(
+                "--specs",
+                "specs_dir",
+                default="specs",
+                show_default=True,
+                type=click.Path(path_type=Path),
+                help="Folder of TuningSpecs and the Targets file: what the Experiments are matched to.",
+            ),
+            click.option(
+                "--cluster", is_flag=True, help="Run `kubectl get experiments -o yaml` (read-only) instead of FILEs."
+            ),
+            click.option("--context", default="", help="kubectl context, with --cluster."),
+            click.option(
+                "--namespace",
+                "-n",
+                default="",
+                help="With --cluster: one namespace (default: all). promote: where --experiment is.",
+            ),
+            katib_version_option("Katib version the specs were generated for (Experiment names depend on it)."),
+            max_file_size_option,
+        )
+    ):
+        command = option(command)
+    return command
+
+
+@main.command()
+@_experiment_sources
+@click.option(
+    "--format",
+    "output_format",
+    default="text",
+    show_default=True,
+    type=click.Choice(["text", "markdown", "json"]),
+    help="Report format.",
+)
+def results(
+    sources: tuple[str, ...],
+    specs_dir: Path,
+    cluster: bool,
+    context: str,
+    namespace: str,
+    katib_version: tuple[int, int],
+    output_format: str,
+    **_: Any,
+) -> None:
+    """Show Experiments (FILE... or - from `kubectl get experiments -A -o yaml`) with state and best trial."""
+
+    def action() -> int:
+        from katib_gitops.commands import results as core
+
+        read = core.collect(
+            sources,
+            sys.stdin,
+            specs_dir=specs_dir,
+            cluster=cluster,
+            context=context,
+            namespace=namespace,
+            katib_version=katib_version,
+        )
+        click.echo(core.RENDERERS[output_format](read.results), nl=False)
+        for warning in read.warnings:
+            click.echo(warning.format(), err=True)
+        if read.problems:
+            raise FindingsError(read.problems)
+        return 0
+
+    run(action)
+
+
+@main.command()
+@_experiment_sources
+@click.option("--target", default="", metavar="SPEC/NAMESPACE/PROFILE", help="The target whose Experiment to promote.")
+@click.option("--experiment", default="", metavar="NAME", help="The Experiment to promote, by name.")
+@click.option(
+    "--out", "out", required=True, type=click.Path(path_type=Path), help="The parameters file to write (in Git)."
+)
+@click.option(
+    "--format",
+    "output_format",
+    default=None,
+    type=click.Choice(["yaml", "json", "configmap", "env"]),
+    help="File format (default: from --out's suffix: .yaml/.yml, .json, .env).",
+)
+@click.option("--name", "configmap_name", default="", help="The ConfigMap's name (default: SPEC-best-parameters).")
+@click.option("--allow-running", is_flag=True, help="Promote the best trial so far of an Experiment still running.")
+@click.option("--force", is_flag=True, help="Replace the file even if it was edited by hand.")
+@click.option("--date", default="", metavar="YYYY-MM-DD", help="Date recorded while not completed (default: today).")
+def promote(
+    sources: tuple[str, ...],
+    specs_dir: Path,
+    cluster: bool,
+    context: str,
+    namespace: str,
+    katib_version: tuple[int, int],
+    target: str,
+    experiment: str,
+    out: Path,
+    output_format: str | None,
+    configmap_name: str,
+    allow_running: bool,
+    force: bool,
+    date: str,
+    **_: Any,
+) -> None:
+    """Write the best parameters of one Experiment into a file training jobs read, with where they come from."""
+
+    def action() -> int:
+        from katib_gitops.commands import promote as core
+        from katib_gitops.commands import results as reader
+
+        read = reader.collect(
+            sources,
+            sys.stdin,
+            specs_dir=specs_dir,
+            cluster=cluster,
+            context="" if not cluster else context,
+            namespace=namespace if cluster else "",
+            katib_version=katib_version,
+        )
+        if read.problems:
+            raise FindingsError(read.problems)
+        chosen = core.choose(read.results, target=target, experiment=experiment, namespace=namespace)
+        options = core.Options(out, output_format or "", configmap_name, allow_running, force, date)
+        outcome = core.promote(chosen, options)
+        said = "written" if outcome.written else "up to date, nothing written"
+        click.echo(f"{outcome.path}: {said} (best trial {chosen.best_trial} of {outcome.experiment})")
+        return 0
+
+    run(action)
+
+
 if __name__ == "__main__":
     main()
