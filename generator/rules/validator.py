@@ -294,10 +294,14 @@ def _with_loader_findings(document: Document, found: list[Diagnostic]) -> list[D
     """The loader's findings on the document's values, and each number spelling the field refused.
 
     Every Kubernetes reader reads `0.80`, `0755` or `1_000` as the same number, so such a
-    spelling matters only where the field refuses a number (a string field: the schema's
-    error at the same node), and then it says why the field got a number.
+    spelling matters only where a string field refuses the number (the schema's type error at
+    the same node), and then it says why the field got a number.
     """
-    refused = {(d.line, d.column) for d in found if d.severity is Severity.ERROR and d.file == document.file}
+    refused = {
+        (d.line, d.column)
+        for d in found
+        if d.severity is Severity.ERROR and d.file == document.file and "of type 'string'" in d.message
+    }
     explained = [d for d in document.unless_accepted if (d.line, d.column) in refused]
     return [*document.findings, *explained, *found]
 
