@@ -107,8 +107,11 @@ def validate(options: Options, stdin: TextIO) -> Outcome:
     found = [d for r in results for d in r.diagnostics]
     # --skip silences findings on documents (check_unit) and of the spec checks, never the problems
     # that kept a file from being read: those stay, or the file's documents would pass unchecked.
-    found.extend(d for d in _spec_checks([d for r in results for d in r.spec_documents], options)
-                 if d.rule_id not in options.skip)
+    found.extend(
+        d
+        for d in _spec_checks([d for r in results for d in r.spec_documents], options)
+        if d.rule_id not in options.skip
+    )
     documents = sum(r.documents for r in results)
     if not documents and not found:
         first = results[0].display if results else options.paths[0]

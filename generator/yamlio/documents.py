@@ -53,8 +53,8 @@ JsonPath = Sequence[str | int]
 YAML_AMBIGUOUS = declare(
     "yaml-ambiguous",
     "TOOL",
-    "A plain scalar that Kubernetes (YAML 1.1, go-yaml v2) and kustomize or YAML 1.2 tools "
-    "read differently (yes/no/on/off, 010, 1_000, 0b1, 1.10, a key set before '<<'): quote it.",
+    "A plain scalar that kubectl (go-yaml v2) and kustomize or YAML 1.2 tools read differently "
+    "(yes/no/on/off, a key set before '<<'; 010, 1_000, 1.10 in a string field): quote it.",
 )
 YAML_VALUE = declare(
     "yaml-value", "TOOL", "No value JSON cannot carry: .inf, .nan, integers outside the 64-bit range, !!binary."
