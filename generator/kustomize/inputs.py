@@ -86,6 +86,7 @@ def collect(paths: Sequence[str], *, render_kustomizations: bool, stdin: TextIO)
         source, found = unit.load()
         sources.append(source)
         problems.extend(found)
+        problems.extend(d for document in source.documents for d in document.findings)  # as load_documents
     return Inputs(tuple(sources), tuple(problems))
 
 
