@@ -291,6 +291,7 @@ def validate(
     from katib_gitops.commands.validate.command import validate_command
 
     def action() -> int:
+        _known_rule_ids(skip)
         return validate_command(
             paths,
             output_format=output_format,
@@ -308,6 +309,25 @@ def validate(
         )
 
     run(action)
+
+
+def _known_rule_ids(skip: tuple[str, ...]) -> None:
+    """Every --skip ID is a registered rule, or a usage error with the nearest IDs (a typo never passes)."""
+    wanted = [s.strip() for item in skip for s in item.split(",") if s.strip()]
+    if not wanted:
+        return
+    import difflib
+
+    from katib_gitops.cli.catalog import all_rules  # only when --skip is given: it imports every rule module
+
+    known = [r.id for r in all_rules()]
+    for rule_id in wanted:
+        if rule_id not in known:
+            near = difflib.get_close_matches(rule_id, known, n=3, cutoff=0.6) or difflib.get_close_matches(
+                rule_id.upper(), known, n=3, cutoff=0.6
+            )
+            hint = f"; did you mean {' or '.join(near)}?" if near else ""
+            raise UsageError(f"--skip {rule_id}: no such rule{hint} (`katib-gitops rules` lists every ID)")
 
 
 @main.command()

@@ -12,7 +12,7 @@ from typing import NamedTuple, TextIO
 from katib_gitops.core.diagnostics import Diagnostic, FindingsError, UsageError
 from katib_gitops.core.registry import declare
 from katib_gitops.kustomize import render
-from katib_gitops.yamlio.documents import Document, load_documents
+from katib_gitops.yamlio.documents import Document, load_documents, read_documents
 from katib_gitops.yamlio.reader import read_stream, read_text, walk
 
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -86,6 +86,7 @@ def collect(paths: Sequence[str], *, render_kustomizations: bool, stdin: TextIO)
         source, found = unit.load()
         sources.append(source)
         problems.extend(found)
+        problems.extend(d for document in source.documents for d in document.findings)  # as load_documents
     return Inputs(tuple(sources), tuple(problems))
 
 
@@ -137,7 +138,8 @@ def _read_and_parse(path: Path, display: str) -> Source:
 
 
 def _parse(text: str, display: str) -> Source:
-    return Source(display, tuple(load_documents(text, display)))
+    """The file's documents, each with the findings on its own values (the validator reports them)."""
+    return Source(display, tuple(read_documents(text, display)))
 
 
 def _render(directory: Path, display: str) -> Source:

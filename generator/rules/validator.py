@@ -105,8 +105,13 @@ def validate(options: Options, stdin: TextIO) -> Outcome:
     units = inputs.plan(options.paths, render_kustomizations=options.render, stdin=stdin)
     results = _in_parallel(units, env) if _parallel(units, options.jobs) else [check_unit(u, env) for u in units]
     found = [d for r in results for d in r.diagnostics]
-    found.extend(_spec_checks([d for r in results for d in r.spec_documents], options))
-    found = [d for d in found if d.rule_id not in options.skip]
+    # --skip silences findings on documents (check_unit) and of the spec checks, never the problems
+    # that kept a file from being read: those stay, or the file's documents would pass unchecked.
+    found.extend(
+        d
+        for d in _spec_checks([d for r in results for d in r.spec_documents], options)
+        if d.rule_id not in options.skip
+    )
     documents = sum(r.documents for r in results)
     if not documents and not found:
         first = results[0].display if results else options.paths[0]
@@ -269,17 +274,39 @@ def check_document(document: Document, env: Env) -> list[Diagnostic]:
     data = document.data
     if not isinstance(data, dict):
         return [
+            *document.findings,
             document.diagnostic(
                 [], DOCUMENT.id, f"a document must be a mapping (a Kubernetes object), not {type(data).__name__}"
-            )
+            ),
         ]
     api_version, kind = data.get("apiVersion"), data.get("kind")
     if not isinstance(api_version, str) or not api_version or not isinstance(kind, str) or not kind:
         missing = [k for k in ("apiVersion", "kind") if not isinstance(data.get(k), str) or not data.get(k)]
-        return [document.diagnostic([], DOCUMENT.id, f"{' and '.join(missing)} missing: cannot tell what this is")]
+        return [
+            *document.findings,
+            document.diagnostic([], DOCUMENT.id, f"{' and '.join(missing)} missing: cannot tell what this is"),
+        ]
     found = _deduplicated(_check_by_kind(document, env, api_version, kind))
+    if document.findings or document.unless_accepted:
+        found = _with_loader_findings(document, found)
     label = _label(data)
     return [d._replace(document=document.index, object=label) for d in found]
+
+
+def _with_loader_findings(document: Document, found: list[Diagnostic]) -> list[Diagnostic]:
+    """The loader's findings on the document's values, and each number spelling the field refused.
+
+    Every Kubernetes reader reads `0.80`, `0755` or `1_000` as the same number, so such a
+    spelling matters only where a string field refuses the number (the schema's type error at
+    the same node), and then it says why the field got a number.
+    """
+    refused = {
+        (d.line, d.column)
+        for d in found
+        if d.severity is Severity.ERROR and d.file == document.file and "of type 'string'" in d.message
+    }
+    explained = [d for d in document.unless_accepted if (d.line, d.column) in refused]
+    return [*document.findings, *explained, *found]
 
 
 def check_generated(document: Document, env: Env) -> list[Diagnostic]:

@@ -12,12 +12,21 @@ on (gopkg.in/yaml.v2 v2.4.0 decode.go):
   mappings, applied in key order (decode.go `mapping` and `merge`); in a list the
   earlier mapping wins.
 
-Where readers disagree, the file is refused with a hint rather than read one way (rule
-`yaml-ambiguous`; see `scalars.ambiguity`); a key set before a `<<` that also sets it is
-overwritten by go-yaml v2 but kept by go-yaml v3 and the merge-key spec.
+Where readers disagree on a value (rule `yaml-ambiguous`; see `scalars.ambiguity`), the
+document is still read as Kubernetes reads it and carries the finding with it
+(`Document.findings`), so that every document of the file is checked and `--skip` or the
+skip annotation can silence it: a YAML 1.1 boolean word (yes/no/on/off), and a key set
+before a `<<` that also sets it (overwritten by go-yaml v2, kept by go-yaml v3 and the
+merge-key spec). A number spelled so that only a YAML 1.2 reader or a string field sees it
+differently (010, 1_000, 0b1, 1.10) is no finding by itself: every Kubernetes reader
+(go-yaml v2 and kustomize's go-yaml v3) reads the same number, so it is kept aside
+(`Document.unless_accepted`) and reported only where the field refuses that number (a
+string field: the validator's schema finding at the same node). Problems that stop a
+document from being read as written (syntax, duplicate keys, a boolean key, limits) still
+refuse the file.
 
-Values JSON cannot carry (`.inf`, `.nan`) and integers outside int64 are refused
-(rule `yaml-value`). Resource limits (rule `yaml-limit`, `reader.LIMITS`): nesting depth
+Values JSON cannot carry (`.inf`, `.nan`) and integers outside int64 are findings of the
+document too (rule `yaml-value`). Resource limits (rule `yaml-limit`, `reader.LIMITS`): nesting depth
 and nodes reached through aliases, so alias bombs (CVE-2019-11253) are refused in
 milliseconds and bounded memory.
 
@@ -44,8 +53,8 @@ JsonPath = Sequence[str | int]
 YAML_AMBIGUOUS = declare(
     "yaml-ambiguous",
     "TOOL",
-    "A plain scalar that Kubernetes (YAML 1.1, go-yaml v2) and kustomize or YAML 1.2 tools "
-    "read differently (yes/no/on/off, 010, 1_000, 0b1, 1.10, a key set before '<<'): quote it.",
+    "A plain scalar that kubectl (go-yaml v2) and kustomize or YAML 1.2 tools read differently "
+    "(yes/no/on/off, a key set before '<<'; 010, 1_000, 1.10 in a string field): quote it.",
 )
 YAML_VALUE = declare(
     "yaml-value", "TOOL", "No value JSON cannot carry: .inf, .nan, integers outside the 64-bit range, !!binary."
@@ -68,12 +77,18 @@ class Pos:
 
 
 class Document(NamedTuple):
-    """One YAML document: its plain value and the position tree (or ruamel node) that knows positions."""
+    """One YAML document: its plain value and the position tree (or ruamel node) that knows positions.
+
+    `findings` are the loader's findings on the document's own values (yaml-ambiguous, yaml-value);
+    `unless_accepted` the number spellings that matter only where the field refuses the number.
+    """
 
     file: str
     index: int  # type: ignore[assignment]  # the document's place in its file; it hides tuple.index, which nothing here uses
     data: Any
     node: Any
+    findings: tuple[Diagnostic, ...] = ()
+    unless_accepted: tuple[Diagnostic, ...] = ()
 
     def position(self, path: JsonPath, *, at_key: bool = False) -> tuple[int, int]:
         """1-based line and column of the node at `path`, or of its deepest existing parent."""
@@ -205,10 +220,23 @@ def load_documents(text: str, display: str, *, strict: bool = True) -> list[Docu
     """Parse a multi-document YAML stream the way Kubernetes reads it; every problem becomes a finding.
 
     Documents that are empty (a bare `---`, only comments, `~`) are left out.
-    Raises FindingsError listing every ambiguous scalar and value problem of the file,
-    or the first syntax error or limit reached. `strict=False` reads what Kubernetes
+    Raises FindingsError listing every problem of the file (the documents' own findings
+    too), or the first syntax error or limit reached. `strict=False` reads what Kubernetes
     reads and lets ambiguous scalars and unstorable values pass (for third-party files
     such as CRDs); syntax errors and limits still apply.
+    """
+    documents = read_documents(text, display)
+    findings = [d for document in documents for d in document.findings] if strict else []
+    if findings:
+        raise FindingsError(findings)
+    return documents
+
+
+def read_documents(text: str, display: str) -> list[Document]:
+    """Like `load_documents`, but a value's finding stays with its document (`Document.findings`).
+
+    Raises FindingsError only for what stops the file from being read as written: syntax
+    (duplicate keys, a key that is no string), limits.
     """
     import yaml
 
@@ -245,13 +273,8 @@ def load_documents(text: str, display: str, *, strict: bool = True) -> list[Docu
         ) from None
     except RecursionError:  # defence in depth: the builder is iterative, this should not happen
         raise FindingsError([Diagnostic(display, 1, 1, "yaml-limit", "structure too deep to read")]) from None
-    problems = (
-        builder.problems
-        if strict
-        else [p for p in builder.problems if p.rule_id not in ("yaml-ambiguous", "yaml-value")]
-    )
-    if problems:
-        raise FindingsError(problems)
+    if builder.problems:
+        raise FindingsError(builder.problems)
     return builder.documents
 
 
@@ -271,7 +294,9 @@ class _Builder:
     def __init__(self, display: str) -> None:
         self.display = display
         self.documents: list[Document] = []
-        self.problems: list[Diagnostic] = []
+        self.problems: list[Diagnostic] = []  # what stops the file from being read as written
+        self.findings: list[Diagnostic] = []  # the current document's own findings
+        self.unless_accepted: list[Diagnostic] = []  # the current document's number spellings
         self.index = -1
         self.alias_nodes = 0
         self.stack: list[_Frame] = []
@@ -306,10 +331,21 @@ class _Builder:
         self.index += 1
         self.anchors = {}
         self.root = None
+        self.findings = []
+        self.unless_accepted = []
 
     def _document_end(self, _event: Any) -> None:
         if self.root is not None and self.root[0] is not None:
-            self.documents.append(Document(self.display, self.index, self.root[0], self.root[1]))
+            self.documents.append(
+                Document(
+                    self.display,
+                    self.index,
+                    self.root[0],
+                    self.root[1],
+                    tuple(self.findings),
+                    tuple(self.unless_accepted),
+                )
+            )
 
     # -- nodes
 
@@ -333,12 +369,15 @@ class _Builder:
         if not self._key_position():
             reason = ambiguity(text, value) if plain else ""
             if reason:
-                self._problem(
-                    mark,
+                finding = Diagnostic(
+                    self.display,
+                    mark.line + 1,
+                    mark.column + 1,
                     "yaml-ambiguous",
                     reason,
-                    f'quote it ("{text}") if it is text, or write what you mean unambiguously',
+                    hint=f'quote it ("{text}") if it is text, or write what you mean unambiguously',
                 )
+                (self.findings if isinstance(value, bool) else self.unless_accepted).append(finding)
             self._check_value(value, text, mark)
         self._complete(value, Pos(mark.line, mark.column), 1, 0, event.anchor)
 
@@ -350,7 +389,7 @@ class _Builder:
         if short == "!!merge" and text == "<<":
             return _MERGE
         if short == "!!binary":
-            self._problem(
+            self._finding(
                 mark,
                 "yaml-value",
                 "!!binary values are not supported by Kubernetes' YAML reader",
@@ -367,7 +406,7 @@ class _Builder:
 
     def _check_value(self, value: Any, text: str, mark: Any) -> None:
         if isinstance(value, float) and (math.isinf(value) or math.isnan(value)):
-            self._problem(
+            self._finding(
                 mark,
                 "yaml-value",
                 f"'{text}' is not a number JSON can carry, so Kubernetes cannot store it",
@@ -376,7 +415,7 @@ class _Builder:
         elif (isinstance(value, int) and not isinstance(value, bool) and not INT64[0] <= value <= INT64[1]) or (
             isinstance(value, float) and abs(value) >= 2**63 and re.fullmatch(r"[-+]?[0-9_]+", text)
         ):
-            self._problem(
+            self._finding(
                 mark,
                 "yaml-value",
                 f"integer {text} is outside the 64-bit range Kubernetes stores",
@@ -520,7 +559,7 @@ class _Builder:
                     merged[name] = (item, key_at, child)
             for name, (item, key_at, child) in merged.items():
                 if name in explicit_before and value[name] != item:
-                    self._problem_at(
+                    self._finding_at(
                         keys[name],
                         "yaml-ambiguous",
                         f"'{name}' is set here and again by the '<<' after it: kubectl (go-yaml v2) "
@@ -536,8 +575,12 @@ class _Builder:
 
     # -- problems
 
-    def _problem(self, mark: Any, rule: str, message: str, hint: str = "") -> None:
-        self._problem_at((mark.line, mark.column), rule, message, hint)
+    def _finding(self, mark: Any, rule: str, message: str, hint: str = "") -> None:
+        self._finding_at((mark.line, mark.column), rule, message, hint)
+
+    def _finding_at(self, where: tuple[int, int], rule: str, message: str, hint: str = "") -> None:
+        """A finding on one value: the document is still read (as go-yaml v2 reads it) and checked."""
+        self.findings.append(Diagnostic(self.display, where[0] + 1, where[1] + 1, rule, message, hint=hint))
 
     def _problem_at(self, where: tuple[int, int], rule: str, message: str, hint: str = "") -> None:
         self.problems.append(Diagnostic(self.display, where[0] + 1, where[1] + 1, rule, message, hint=hint))

@@ -15,7 +15,10 @@ Where readers disagree, `ambiguity` says why (rule `yaml-ambiguous`): the YAML 1
 above are booleans to kubectl but strings to kustomize (kyaml uses go-yaml v3, whose
 booleans are only true/false) and to YAML 1.2 tools; `1_000`, `0b11` and `010` are numbers
 to go-yaml but not to YAML 1.2 tools; `1.10` is the number 1.1 everywhere, which
-sigs.k8s.io/yaml writes back as "1.1" into a string field.
+sigs.k8s.io/yaml writes back as "1.1" into a string field. go-yaml v3 reads those numbers as v2
+does (it drops "_" and keeps YAML 1.1 octals for compatibility), so a number's spelling matters
+only in a string field: the loader keeps such reasons aside (`Document.unless_accepted`) and the
+validator reports them where the schema refuses the number.
 """
 
 from __future__ import annotations

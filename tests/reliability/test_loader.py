@@ -226,21 +226,25 @@ def test_nan_and_infinities_resolve_as_floats() -> None:
     )
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "metadata: {namespace: no}\n",
-        "values: [yes, no]\n",
-        "version: 1.10\n",
-        "mode: 0755\n",
-        "size: 1_000\n",
-        "flags: 0b11\n",
-        "on: push\n",
-    ],
-)
+@pytest.mark.parametrize("text", ["metadata: {namespace: no}\n", "values: [yes, no]\n", "on: push\n"])
 def test_scalars_kubectl_and_kustomize_read_differently_are_errors(text: str) -> None:
+    # go-yaml v2 (kubectl) reads yes/no/on/off as booleans; go-yaml v3 (kustomize's kyaml) and YAML 1.2 as strings.
     found = problems(text)
     assert {rule for _, _, rule, _ in found} == {"yaml-ambiguous"}
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("version: 1.10\n", 1.1), ("mode: 0755\n", 493), ("size: 1_000\n", 1000), ("flags: 0b11\n", 3)],
+)
+def test_number_spellings_every_kubernetes_reader_agrees_on_are_read(text: str, value: float) -> None:
+    # go-yaml v2 and v3 both drop '_', read 0b binary and a leading-0 octal (v3 keeps 1.1 octals for
+    # compatibility, resolve.go): only a YAML 1.2 reader differs. Kept aside for the validator, which
+    # reports them only where the field refuses a number (a string field).
+    (document,) = load_documents(text, "f.yaml")
+    assert list(document.data.values()) == [value] and not document.findings
+    ((line, column, rule),) = [(d.line, d.column, d.rule_id) for d in document.unless_accepted]
+    assert (line, column, rule) == (1, text.index(" ") + 2, "yaml-ambiguous")
 
 
 def test_the_ambiguity_hint_says_to_quote() -> None:
