@@ -75,7 +75,9 @@ VERDICTS: tuple[Verdict, ...] = (
         "maxTrialCount 1 with an explicit parallelTrialCount 1 passes COUNT-05 (equality allowed, validator.go); "
         + CLEAN_JOB,
     ),
-    Verdict("bmouhcine-mlops-random-example.yaml", (), "the upstream random example in another namespace: " + CLEAN_JOB),
+    Verdict(
+        "bmouhcine-mlops-random-example.yaml", (), "the upstream random example in another namespace: " + CLEAN_JOB
+    ),
     Verdict(
         "canonical-darts-cpu.yaml",
         (),
@@ -391,7 +393,6 @@ AT_THEIR_RELEASE: tuple[Verdict, ...] = (
         "until v0.17 MXJob was one of Katib's KubeflowJobKinds (v1beta1/constants.go), so the defaulter filled in "
         "its conditions, and Katib's standalone install listed MXJob.v1.kubeflow.org among its trial resources",
         katib_version="0.14",
-        gap="MXJob's defaults and trialResources entry before Katib 0.18 are not modelled",
     ),
     Verdict(
         "katib-v0.14-simple-pbt.yaml",
