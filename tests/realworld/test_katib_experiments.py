@@ -401,6 +401,14 @@ AT_THEIR_RELEASE: tuple[Verdict, ...] = (
         katib_version="0.14",
     ),
     Verdict(
+        "katib-v0.11-darts-example-gpu.yaml",
+        (),
+        "the darts service validated nothing before v0.15 (its ValidateAlgorithmSettings got its checks in "
+        "kubeflow/katib#1926, v0.15.0), so v0.11 ran skip_connection without parameters (darts/service.py "
+        "get_search_space appends it by name)",
+        katib_version="0.11",
+    ),
+    Verdict(
         "katib-v0.11-mpijob-horovod.yaml",
         (),
         "before v0.18 the pod webhook touched only the primary pods (the launcher): no KATIB_TRIAL_NAME "
