@@ -131,9 +131,10 @@ VERDICTS: tuple[Verdict, ...] = (
         "dalilasalamani-mlfastsim-katib.yaml",
         ("NAME-01@5:9", "meta-name", "meta-namespace"),
         "the unreplaced placeholders EXPERIMENT_NAME and NAMESPACE: validator.go:ValidateExperiment refuses a name "
-        "that does not start with a lower-case letter (NAME-01); the API server refuses both first, as the name "
-        "of a custom resource must be a DNS-1123 subdomain and a namespace a DNS-1123 label "
-        "(apimachinery pkg/api/validation/objectmeta.go)",
+        "that does not start with a lower-case letter (NAME-01); the API server refuses both first: "
+        "apiextensions-apiserver pkg/registry/customresource/validator.go validates a custom resource's metadata "
+        "with ValidateObjectMetaAccessor(..., NameIsDNSSubdomain, ...), and apimachinery's objectmeta.go wants the "
+        "namespace to be a DNS-1123 label",
         gap=METADATA,
     ),
     Verdict(
@@ -279,7 +280,9 @@ VERDICTS: tuple[Verdict, ...] = (
     Verdict(
         "katib-v0.11-trial-metadata-substitution.yaml",
         (),
-        "${trialSpec.Name}/${trialSpec.Namespace} style references are metadata references (validator.go:isMetaKey)",
+        "${trialSpec.Name}, .Namespace, .Kind, .APIVersion, .Labels[custom-key] and .Annotations[custom-key] are "
+        "metadata references (validator.go:isMetaKey), and the label and annotation exist in the trialSpec "
+        "(manifest/generator.go:applyParameters, TT-R2)",
     ),
     Verdict("katib-v0.11-xgboost-example.yaml", (), "the FPGA XGBoost example runs a batch Job: " + CLEAN_JOB),
     Verdict(
@@ -432,9 +435,11 @@ def _run(shared: Path, verdict: Verdict) -> tuple[list[str], list[str], int]:
         args += ["--trial-templates", str(shared / TRIAL_TEMPLATES)]
     if verdict.katib_version:
         args += ["--katib-version", verdict.katib_version]
-    result = CliRunner().invoke(main, [*args, str(shared / KATIB / verdict.file)])
-    assert result.exit_code in (0, 1), result.output
+    path = str(shared / KATIB / verdict.file)
+    result = CliRunner().invoke(main, [*args, path])
     report = json.loads(result.stdout)
+    assert result.exit_code == (1 if report["summary"]["errors"] else 0), result.output
+    assert {d["file"] for d in report["diagnostics"]} <= {path}  # findings name the real file
     errors = [f"{d['rule_id']}@{d['line']}:{d['column']}" for d in report["diagnostics"] if d["severity"] == "error"]
     warnings = [d["rule_id"] for d in report["diagnostics"] if d["severity"] == "warning"]
     return sorted(errors), sorted(warnings), report["summary"]["documents"]
