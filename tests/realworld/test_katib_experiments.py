@@ -418,6 +418,28 @@ AT_THEIR_RELEASE: tuple[Verdict, ...] = (
         "injection into every trial pod (VER-05), so the Worker pods without mpi-launcher were fine",
         katib_version="0.11",
     ),
+    Verdict(
+        "katib-v0.11-pipeline-run.yaml",
+        (),
+        "before v0.18 the pod webhook mutated only the pods matching primaryPodLabels (the model-training task's), "
+        "so the data-preprocessing pod without step-model-training was left alone (VER-05)",
+        workflows=True,
+        katib_version="0.11",
+    ),
+)
+
+
+SPECIFIC = {(v.file, v.katib_version) for v in AT_THEIR_RELEASE}
+# The other examples of Katib v0.11 and v0.14 at their own release: none of the behaviour changes between it and
+# v0.19 (katib-rules.md section 15, VER-01..07) touches them, and they are clean at v0.19 too.
+AT_THEIR_RELEASE += tuple(
+    v._replace(
+        katib_version=release,
+        reason="clean at its own release as at v0.19: no rule that differs between them applies; " + v.reason,
+    )
+    for v in VERDICTS
+    for release in [v.file.split("-")[1].removeprefix("v")]
+    if v.file.startswith("katib-v") and not v.errors and (v.file, release) not in SPECIFIC
 )
 
 
