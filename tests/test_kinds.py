@@ -12,9 +12,11 @@ from ruamel.yaml import YAML
 from katib_gitops.commands.generate.command import GenerateOptions, generate
 from katib_gitops.commands.validate.command import validate_command
 from katib_gitops.core import kinds
+from katib_gitops.core.defaults import apply_katib_defaults
 from katib_gitops.core.diagnostics import FindingsError
 from katib_gitops.core.kinds import Layout, PodTemplate, TrialKind, pod_template_places, pod_templates
 from katib_gitops.schema import manifests, ours
+from katib_gitops.spec.katib_config import standalone_trial_resources
 from katib_gitops.yamlio.documents import load_documents
 from katib_gitops.yamlio.writer import dump
 from tests.helpers import spec, write_specs
@@ -202,3 +204,14 @@ def test_a_toy_spec_is_checked_like_any_other(toy_kind: TrialKind, tmp_path: Pat
         generate(GenerateOptions(specs_dir=specs, out_dir=tmp_path / "overlays"))
     (found,) = refused.value.diagnostics
     assert (found.message, found.hint) == ("unknown role 'Bogus' for ToyJob", "ToyJob roles: Boss, Helper")
+
+
+def test_mxjob_was_defaulted_and_listed_until_katib_0_18() -> None:
+    # MXJob left KubeflowJobKinds (pkg/apis/controller/experiments/v1beta1/constants.go) in v0.18 (VER-05).
+    experiment = {"spec": {"trialTemplate": {"trialSpec": {"apiVersion": "kubeflow.org/v1", "kind": "MXJob"}}}}
+    old = apply_katib_defaults(experiment, (0, 17))["spec"]["trialTemplate"]
+    assert old["successCondition"] == kinds.SUCCEEDED and old["primaryPodLabels"] == kinds.MASTER_ROLE
+    assert "successCondition" not in apply_katib_defaults(experiment, (0, 18))["spec"]["trialTemplate"]
+    assert "MXJob.v1.kubeflow.org" in standalone_trial_resources((0, 17))
+    assert "MXJob.v1.kubeflow.org" not in standalone_trial_resources((0, 18))
+    assert kinds.defaulted_kind("MXJob", (0, 19)) is None and "MXJob" not in kinds.KINDS  # not a short-form kind

@@ -65,8 +65,8 @@ def _default_metric_strategies(objective: dict[str, Any]) -> None:
 def _default_trial_template(template: Any, version: tuple[int, int]) -> None:
     if not isinstance(template, dict) or not isinstance(template.get("trialSpec"), dict):
         return
-    kind = kinds.KINDS.get(str(template["trialSpec"].get("kind", "")))
-    if kind is None or not kind.defaulted_by(version):
+    kind = kinds.defaulted_kind(str(template["trialSpec"].get("kind", "")), version)
+    if kind is None:
         return
     if not template.get("successCondition"):
         template["successCondition"] = kind.success

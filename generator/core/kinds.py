@@ -315,6 +315,38 @@ KINDS: dict[str, TrialKind] = {
 }
 
 
+# Kinds Katib once defaulted and listed in its standalone trialResources, with the release that stopped:
+# MXJob left KubeflowJobKinds in v0.18 (pkg/apis/controller/experiments/v1beta1/constants.go; VER-05), and
+# the v0.16/v0.17 katib-config listed MXJob.v1.kubeflow.org. Not a kind the short form builds.
+RETIRED: dict[str, tuple[TrialKind, tuple[int, int]]] = {
+    "MXJob": (
+        TrialKind(
+            kind="MXJob",
+            api_version="kubeflow.org/v1",
+            layout=Layout.REPLICAS,
+            container="mxnet",
+            success=SUCCEEDED,
+            failure=FAILED,
+            pod_labels=MASTER_ROLE,
+            schema=None,
+            replica_field="mxReplicaSpecs",
+        ),
+        (0, 18),
+    ),
+}
+
+
+def defaulted_kinds(version: tuple[int, int]) -> tuple[TrialKind, ...]:
+    """The kinds whose conditions and primary pod labels Katib `version` fills in (DEF-05..07), in list order."""
+    current = tuple(k for k in KINDS.values() if k.defaulted_by(version))
+    return current + tuple(kind for kind, until in RETIRED.values() if version < until)
+
+
+def defaulted_kind(kind: str, version: tuple[int, int]) -> TrialKind | None:
+    """The kind named `kind` if Katib `version`'s defaulter knows it (keyed on the kind only, DEF-04)."""
+    return next((k for k in defaulted_kinds(version) if k.kind == kind), None)
+
+
 def lookup(kind: str, api_version: str | None = None) -> TrialKind | None:
     known = KINDS.get(kind)
     if known is None or (api_version is not None and api_version != known.api_version):

@@ -954,6 +954,12 @@ def _operation_step(at: Path, text: str) -> Iterator[Failure]:
         )
 
 
+# The darts service validates operations and settings since Katib v0.15 ("Implement validations for DARTS
+# suggestion service", kubeflow/katib#1926, in v0.15.0's changelog): before, its ValidateAlgorithmSettings
+# returned an empty reply for any Experiment. The enas service validated them before.
+DARTS_VALIDATES = (0, 15)
+
+
 def _register_operation_rules() -> None:
     docs = {
         "NASOP-01": "Every NAS operation has an operationType.",
@@ -967,7 +973,7 @@ def _register_operation_rules() -> None:
     for rule_id, doc in docs.items():
 
         def check(ctx: Context, rule_id: str = rule_id) -> Iterator[Finding]:
-            if ctx.service in NAS_ASSIGNMENTS:
+            if ctx.service == "enas" or (ctx.service == "darts" and ctx.version >= DARTS_VALIDATES):
                 yield from (finding for owner, finding in operation_problems(ctx) if owner == rule_id)
 
         check.__name__ = check.__qualname__ = rule_id.lower().replace("-", "_")
@@ -1153,7 +1159,12 @@ DARTS = {
 }
 
 
-@rule("DARTS-01", "ALGO", "darts refuses the first operation that breaks NASOP-01..07.")
+@rule(
+    "DARTS-01",
+    "ALGO",
+    "darts refuses the first operation that breaks NASOP-01..07 (Katib >= 0.15).",
+    since=DARTS_VALIDATES,
+)
 def darts_operations(ctx: Context) -> Iterator[Finding]:
     yield from _first_operation_problem(ctx, "darts")
 
@@ -1162,7 +1173,8 @@ def darts_operations(ctx: Context) -> Iterator[Finding]:
     "DARTS-02",
     "ALGO",
     "darts settings parse with Python int()/float() and lie in their ranges; the first failing setting is reported "
-    "(unknown names pass).",
+    "(unknown names pass; Katib >= 0.15).",
+    since=DARTS_VALIDATES,
 )
 def darts_settings(ctx: Context) -> Iterator[Finding]:
     if ctx.service == "darts":

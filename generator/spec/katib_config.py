@@ -49,7 +49,7 @@ class KatibConfig(NamedTuple):
 
 def standalone_trial_resources(version: tuple[int, int]) -> tuple[str, ...]:
     """The trialResources of Katib `version`'s standalone install: the kinds it defaults (VER-06)."""
-    return tuple(kind.trial_resource for kind in kinds.KINDS.values() if kind.defaulted_by(version))
+    return tuple(kind.trial_resource for kind in kinds.defaulted_kinds(version))
 
 
 def standalone(version: tuple[int, int]) -> KatibConfig:

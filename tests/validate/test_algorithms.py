@@ -816,6 +816,15 @@ def test_nas_umbrella_rules_report_only_the_first_invalid_operation() -> None:
     assert paths("NASOP-01", data) == [OPS + (1, "operationType")]
 
 
+def test_darts_validates_operations_and_settings_only_since_katib_0_15() -> None:
+    # kubeflow/katib#1926 (v0.15.0) gave the darts service its ValidateAlgorithmSettings checks; enas had them.
+    data = nas("darts", ("num_epochs", "0"), operations=[{"operationType": "skip_connection"}])
+    for rule_id in ("NASOP-02", "DARTS-01", "DARTS-02"):
+        assert findings(rule_id, data, version=(0, 14)) == [] and findings(rule_id, data, version=(0, 15)) != []
+    enas = nas("enas", operations=[{"operationType": "skip_connection"}])
+    assert findings("NASOP-02", enas, version=(0, 14)) != []
+
+
 def test_nas_operation_rules_need_a_nas_service() -> None:
     check("NASOP-02", nas("enas", operations=[{"operationType": "x"}]), [], config=serving(enas=""))
 
