@@ -29,7 +29,6 @@ WORKFLOWS = KATIB / "config" / "katib-config-argo-tekton.yaml"
 TRIAL_TEMPLATES = KATIB / "config" / "trial-templates.yaml"  # Katib's trial-templates ConfigMap, verbatim
 
 # Gaps that other parts of issue 12 close (items 1, 4, 5, 6); the entries that need them are xfail.
-AMBIGUITY = "item 1 (i12-ambiguity): a YAML float in the float64 field objective.goal is no ambiguity"
 METADATA = "item 4 (i12-metadata): ObjectMeta as the API server checks it (meta-* rules)"
 POD_WEBHOOK = "item 5 (i12-metadata): TT-R4 an error where Katib's pod webhook refuses the trial pods"
 TEKTON = "item 5 (i12-metadata): Tekton TaskRun pods name their containers step-<name>; TT-R4 an error"
@@ -304,7 +303,6 @@ VERDICTS: tuple[Verdict, ...] = (
         "goal: 0.80 is a YAML float for the float64 objective.goal (experiment_types.go), which kubectl sends as the "
         "JSON number 0.8: nothing differs; grid: 10 x 2 x 1 combinations >= maxTrialCount 1 (OP-05), explicit "
         "Job conditions equal Katib's defaults",
-        gap=AMBIGUITY,
     ),
     Verdict(
         "kubeflow-manifests-katib-test-pss.yaml",
