@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+from katib_gitops.cli import config as cli_config
 from katib_gitops.commands.importer import experiment as importer_experiment
 from katib_gitops.commands.importer import reverse as importer_reverse
 from katib_gitops.core import registry
@@ -19,7 +20,7 @@ from katib_gitops.core.registry import Rule
 from katib_gitops.migration import convert
 from katib_gitops.rules import catalog as rules_catalog
 
-MODULES: tuple[ModuleType, ...] = (*rules_catalog.MODULES, convert, importer_reverse, importer_experiment)
+MODULES: tuple[ModuleType, ...] = (*rules_catalog.MODULES, convert, importer_reverse, importer_experiment, cli_config)
 
 LEVEL_NOTES = {
     "TOOL": "Checks of katib-gitops itself: the input is readable and every object is known.",
