@@ -130,9 +130,8 @@ def _config(data: Mapping[str, Any], display: str, root: Path) -> Config:
 
 
 def _relative(path: Path) -> str:
-    """`path` as the options take it: relative to the working folder when below it, else absolute."""
-    relative = os.path.relpath(path)
-    return relative if not relative.startswith("..") else str(path)
+    """`path` as the options take it, and reports show it: relative to the working folder."""
+    return os.path.relpath(path)
 
 
 def _shown(path: Path) -> str:

@@ -29,6 +29,7 @@ from katib_gitops.yamlio.documents import Document, load_documents
 from katib_gitops.yamlio.reader import read_text
 
 SKIP_ANNOTATION = "katib-gitops.dev/skip"
+LENIENT_RULES = frozenset({"yaml-ambiguous", "yaml-value"})  # the file reads, only not the same way everywhere
 PASSED_OVER = "passed over: not a Kubernetes manifest (no apiVersion, kind or metadata)"
 EXPERIMENT = ("kubeflow.org/v1beta1", "Experiment")
 PLACEHOLDER = re.compile(r"\$\{trialParameters\.[^}]*\}")
@@ -148,19 +149,31 @@ class UnitResult(NamedTuple):
 
 def check_unit(unit: inputs.Unit, env: Env) -> UnitResult:
     source, found = unit.load()
-    scope = env.options.scope
-    if (
-        scope is not None
-        and scope.pass_over
-        and not found
-        and not scope.configured(source.display)
-        and input_scope.not_a_manifest(source.display, [d.data for d in source.documents], source.rendered)
-    ):
+    if _passed_over(source, found, env.options.scope):
         return UnitResult(source.display, (), 0, (), f"{source.display}: {PASSED_OVER}")
     for document in source.documents:
         found.extend(_without_skipped(document, check_document(document, env), env.options.skip))
     specs = tuple(d for d in source.documents if _kind_of(d) in (SPEC_KIND, TARGETS_KIND))
     return UnitResult(source.display, tuple(found), len(source.documents), specs)
+
+
+def _passed_over(source: inputs.Source, found: list[Diagnostic], scope: Scope | None) -> bool:
+    """Outside the configured paths, a file that is clearly no Kubernetes manifest is passed over (a note).
+
+    One that only a reader-dependent scalar kept from loading (`on:` in a workflow, `yes` in
+    mkdocs.yml) is judged by what Kubernetes would read of it.
+    """
+    if scope is None or not scope.pass_over or scope.configured(source.display):
+        return False
+    if not found:
+        return input_scope.not_a_manifest(source.display, [d.data for d in source.documents], source.rendered)
+    if source.rendered or source.display == "<stdin>" or any(d.rule_id not in LENIENT_RULES for d in found):
+        return False
+    try:
+        documents = load_documents(read_text(Path(source.display), source.display), source.display, strict=False)
+    except (FindingsError, UsageError):
+        return False
+    return input_scope.not_a_manifest(source.display, [d.data for d in documents], False)
 
 
 # Enough files to be worth a second process: below this, start-up costs more than it saves.
