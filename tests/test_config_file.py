@@ -241,7 +241,6 @@ NOT_MANIFESTS = {
     "charts/trainer/values.yaml": "replicaCount: 1\nimage:\n  repository: trainer\n  tag: latest\n",
     # `on:` is a boolean key to go-yaml v2: the file still reads, and is still no manifest.
     "ci/workflow.yml": "on: push\njobs: {}\n",
-    "ansible/playbook.yml": "- hosts: all\n  tasks: []\n",
 }
 
 
@@ -274,6 +273,10 @@ def test_what_looks_like_a_manifest_is_checked_wherever_it_is(tmp_path: Path) ->
     assert "no-kind.yaml:1:1: error: kind missing" in out and "meta.yaml:1:1: error: apiVersion and kind missing" in out
     assert not_a_manifest("x.yaml", [{"a": 1}, {"kind": "ConfigMap"}], False) is False  # every document counts
     assert console(root, "validate", "-", stdin="replicaCount: 1\n")[0] == 1  # standard input is always checked
+    # A list is no manifest, but no tool's configuration either: it stays a finding [document].
+    (root / "list.yaml").write_text("- a\n- b\n")
+    code, out, _ = console(root, "validate", "list.yaml")
+    assert code == 1 and "must be a mapping" in out, out
 
 
 def test_a_kustomization_file_without_apiversion_is_a_kustomization(tmp_path: Path) -> None:

@@ -85,7 +85,10 @@ def discover(explicit: str | None = None, *, disabled: bool = False, cwd: Path |
         if not path.is_file():
             raise UsageError(f"--config {explicit}: no such file")
         return load(path, explicit)
-    found = find(cwd or Path.cwd())
+    try:
+        found = find(cwd or Path.cwd())
+    except OSError:  # the working folder was deleted, or cannot be read: no file to find there
+        return None
     if found is None:
         return None
     return load(found, _shown(found))

@@ -4,7 +4,7 @@ The configuration file (`.katib-gitops.yaml`, read by katib_gitops.cli.config) n
 team checks and the paths it ignores. A pre-commit hook hands `validate` every staged YAML file,
 so a repository's other YAML (`.yamllint`, `mkdocs.yml`, `docker-compose.yml`, Helm `values.yaml`)
 arrives too. A file outside the configured paths whose every document is clearly not a Kubernetes
-object (no `apiVersion`, no `kind`, no `metadata`, or a list) is passed over with a note. Inside the
+object (a mapping without `apiVersion`, `kind` and `metadata`) is passed over with a note. Inside the
 configured paths, and for kustomization files by name, every document is checked as before.
 
 Patterns of `ignore` are matched like .gitignore lines, relative to the configuration file's folder:
@@ -61,15 +61,16 @@ class Scope(NamedTuple):
 
 
 def not_a_manifest(display: str, documents: Sequence[Any], rendered: bool) -> bool:
-    """Every document is clearly no Kubernetes object: a mapping without apiVersion, kind and metadata, or a list.
+    """Every document is clearly no Kubernetes object: a mapping without apiVersion, kind and metadata.
+
+    A list or a scalar is no manifest either, but no tool's configuration looks like that: it stays an error.
 
     A kustomization file (by name) and a rendered kustomization are never passed over.
     """
     if rendered or not documents or os.path.basename(display) in KUSTOMIZATION_NAMES:
         return False
     return all(
-        isinstance(data, list) or (isinstance(data, dict) and not any(key in data for key in MANIFEST_KEYS))
-        for data in documents
+        isinstance(data, dict) and not any(key in data for key in MANIFEST_KEYS) for data in documents
     )
 
 
