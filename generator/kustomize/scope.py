@@ -69,9 +69,7 @@ def not_a_manifest(display: str, documents: Sequence[Any], rendered: bool) -> bo
     """
     if rendered or not documents or os.path.basename(display) in KUSTOMIZATION_NAMES:
         return False
-    return all(
-        isinstance(data, dict) and not any(key in data for key in MANIFEST_KEYS) for data in documents
-    )
+    return all(isinstance(data, dict) and not any(key in data for key in MANIFEST_KEYS) for data in documents)
 
 
 def is_kustomization_file(display: str) -> bool:
