@@ -235,3 +235,72 @@ def test_the_documented_config_blocks_bad_commits_and_passes_good_ones(
     code, output = commit("notes")
     assert code == 0, output
     assert (hook_status(output, VALIDATE), hook_status(output, GENERATE)) == ("Skipped", "Skipped"), output
+
+
+# YAML a typical repository holds that is no Kubernetes manifest (issue 12, item 7): none has apiVersion,
+# kind or metadata, so the validate hook passes it over with a note instead of refusing the commit.
+ORDINARY_YAML = {
+    ".yamllint": "extends: default\nrules:\n  line-length: {max: 120}\n",
+    "mkdocs.yml": "site_name: Our models\nnav:\n  - Home: index.md\n",
+    "docker-compose.yml": "services:\n  db:\n    image: postgres:16\n    restart: 'no'\n",
+    "charts/trainer/values.yaml": "replicaCount: 1\nimage:\n  repository: trainer\n  tag: latest\n",
+    # kustomize reads a kustomization file without apiVersion and kind as a Kustomization.
+    "deploy/kustomization.yaml": "resources:\n  - configmap.yaml\n",
+    "deploy/configmap.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  level: info\n",
+}
+
+
+def test_the_hooks_pass_a_repository_of_ordinary_yaml_and_the_config_file_narrows_them(
+    tools: Tools, hook_repo: HookRepo, tmp_path: Path
+) -> None:
+    root = tmp_path / "user"
+    root.mkdir()
+    git(tools, root, "init", "--quiet")
+    for name, text in ORDINARY_YAML.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    config = (
+        recipe(PRECOMMIT)
+        .text.replace(PLACEHOLDER_URL, str(hook_repo.path))
+        .replace(f"rev: {PLACEHOLDER_REV}\n", f"rev: {hook_repo.rev}\n")
+    )
+    (root / ".pre-commit-config.yaml").write_text(config)
+    env = environment(tools, PRE_COMMIT_HOME=str(tmp_path / "pre-commit-home"))
+    installed = run([tools.pre_commit, "install", "--install-hooks"], root, env, timeout=INSTALL_TIMEOUT)
+    assert installed.returncode == 0, installed.stdout + installed.stderr
+
+    def commit(message: str) -> tuple[int, str]:
+        git(tools, root, "add", "--all")
+        result = run([tools.git, "commit", "--message", message], root, env)
+        return result.returncode, result.stdout + result.stderr
+
+    # Out of the box: every file passes, the non-manifests with a note, the kustomization as one.
+    code, output = commit("ordinary yaml")
+    assert code == 0, output
+    assert (hook_status(output, VALIDATE), hook_status(output, GENERATE)) == ("Passed", "Skipped"), output
+    shown = run([tools.pre_commit, "run", "katib-gitops-validate", "--all-files", "--verbose"], root, env)
+    output = shown.stdout + shown.stderr
+    assert shown.returncode == 0, output
+    for name in (".yamllint", "mkdocs.yml", "docker-compose.yml", "charts/trainer/values.yaml"):
+        assert f"note: {name}: passed over: not a Kubernetes manifest" in output, output
+    # require_serial: one process for all files, so one summary (pre-commit would otherwise split them).
+    assert output.count(" warnings in ") == 1, output
+
+    # The configuration file: inside its paths every YAML file must be a manifest; a broken one is refused
+    # with its file:line:column, a skipped rule no longer fires, and ignored paths are never read.
+    (root / ".katib-gitops.yaml").write_text(
+        "paths: [deploy]\nignore: [charts/]\n"
+        "skip:\n  - rule: schema\n    reason: settings.yaml carries a field our admission webhook strips\n"
+    )
+    (root / "deploy" / "values.yaml").write_text("replicaCount: 1\n")
+    (root / "charts" / "trainer" / "templates").mkdir()
+    (root / "charts" / "trainer" / "templates" / "job.yaml").write_text("kind: Job\n{{ .Values.job }}\n")
+    code, output = commit("a values file among the manifests")
+    assert code == 1, output
+    assert "deploy/values.yaml:1:1: error: apiVersion and kind missing: cannot tell what this is [document]" in output
+    assert "charts/trainer/templates/job.yaml" not in output.split("note:")[0]  # ignored, only noted
+    assert output.count(" warnings in ") == 1, output
+    (root / "deploy" / "values.yaml").unlink()
+    (root / "deploy" / "configmap.yaml").write_text(ORDINARY_YAML["deploy/configmap.yaml"] + "bogus: 1\n")
+    code, output = commit("the configured skip")
+    assert code == 0, output

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+from katib_gitops.cli import config as cli_config
 from katib_gitops.commands import promote, results
 from katib_gitops.commands.importer import experiment as importer_experiment
 from katib_gitops.commands.importer import reverse as importer_reverse
@@ -27,6 +28,7 @@ MODULES: tuple[ModuleType, ...] = (
     importer_experiment,
     results,
     promote,
+    cli_config,
 )
 
 LEVEL_NOTES = {

@@ -58,9 +58,11 @@ def main(argv: Sequence[str]) -> NoReturn:
     plain_paths = paths
 
     def plain() -> int:
+        from katib_gitops.cli import config
         from katib_gitops.commands.validate.command import validate_command
 
-        return validate_command(plain_paths)
+        # The configuration file (.katib-gitops.yaml) is read here as through click: same defaults.
+        return validate_command(plain_paths, **config.validate_arguments(config.discover()))
 
     run(plain)
 

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 import click
 
 from katib_gitops import __version__
+from katib_gitops.cli import config as cli_config
 from katib_gitops.cli.boundary import EXIT_FINDINGS, EXIT_INTERNAL, EXIT_USAGE, run
 from katib_gitops.cli.console import MAX_FILE_SIZE_ENV
 from katib_gitops.commands.report import DEFAULT_FORMAT, FORMATS
@@ -58,6 +59,72 @@ def katib_version_option(help_text: str) -> Callable[[F], F]:
     )
 
 
+class _ConfigDefaults(dict[str, Any]):
+    """click's default_map of one command, read from the configuration file when an option is first looked up.
+
+    The `--config` and `--no-config` options are eager, so both are parsed before any other
+    option asks for its default; options given on the command line never ask.
+    """
+
+    def __init__(self, ctx: click.Context) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.loaded = False
+
+    def _load(self, key: object) -> None:
+        if not self.loaded and key not in ("config_file", "no_config"):
+            self.loaded = True
+            self.update(cli_config.defaults(loaded_config(self.ctx), self.ctx.info_name or ""))
+
+    def __contains__(self, key: object) -> bool:
+        self._load(key)
+        return super().__contains__(key)
+
+    def __getitem__(self, key: str) -> Any:
+        self._load(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self._load(key)
+        return super().get(key, default)
+
+
+def loaded_config(ctx: click.Context) -> cli_config.Config | None:
+    """The configuration file in effect for this command (read once)."""
+    if "config" not in ctx.meta:
+        ctx.meta["config"] = cli_config.discover(ctx.meta.get("config_file"), disabled=ctx.meta.get("no_config", False))
+    config: cli_config.Config | None = ctx.meta["config"]
+    return config
+
+
+def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+    if value:
+        ctx.meta[param.name or ""] = value
+    if not isinstance(ctx.default_map, _ConfigDefaults):
+        ctx.default_map = _ConfigDefaults(ctx)
+
+
+def config_options(function: F) -> F:
+    """`--config FILE` and `--no-config`: every command reads the configuration file (katib_gitops.cli.config)."""
+    function = click.option(
+        "--no-config",
+        is_flag=True,
+        is_eager=True,
+        expose_value=False,
+        callback=_remember,
+        help=f"Read no configuration file ({cli_config.FILE_NAME}).",
+    )(function)
+    return click.option(
+        "--config",
+        "config_file",
+        metavar="FILE",
+        is_eager=True,
+        expose_value=False,
+        callback=_remember,
+        help=f"Configuration file (default: {cli_config.FILE_NAME} from here up to the repository root).",
+    )(function)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="katib-gitops")
 def main() -> None:
@@ -101,6 +168,7 @@ def main() -> None:
     "Katib version the output is for (before 0.19 the Istio opt-out is written as an annotation too)."
 )
 @max_file_size_option
+@config_options
 def generate(
     specs_dir: Path,
     out_dir: Path | None,
@@ -155,6 +223,7 @@ def _report_generate(result: Any, out_dir: Path, check_only: bool) -> int:
 @main.command(name="render")
 @click.argument("directory", type=click.Path(path_type=Path))
 @max_file_size_option
+@config_options
 def render_command(directory: Path) -> None:
     """Print the manifests a kustomization directory builds to (in process, no kustomize needed)."""
     from katib_gitops.kustomize import render
@@ -181,6 +250,7 @@ def render_command(directory: Path) -> None:
 )
 @katib_version_option("Katib version to migrate for (collector None is Push from 0.18).")
 @max_file_size_option
+@config_options
 def migrate(files: tuple[str, ...], write: bool, katib_version: tuple[int, int], **_: Any) -> None:
     """Convert kubeflow.org/v1alpha3 Experiments in FILE... (- for stdin) to v1beta1, to stdout or in place."""
 
@@ -270,6 +340,7 @@ def migrate(files: tuple[str, ...], write: bool, katib_version: tuple[int, int],
     ),
 )
 @max_file_size_option
+@config_options
 def validate(
     paths: tuple[str, ...],
     output_format: str,
@@ -288,10 +359,13 @@ def validate(
 ) -> None:
     """Check manifests and specs before the cluster does: PATH... files, folders, or - for stdin."""
 
-    from katib_gitops.commands.validate.command import validate_command
+    from katib_gitops.commands.validate.command import DEFAULT_SCOPE, validate_command
+
+    ctx = click.get_current_context()
 
     def action() -> int:
         _known_rule_ids(skip)
+        config = loaded_config(ctx)
         return validate_command(
             paths,
             output_format=output_format,
@@ -306,6 +380,7 @@ def validate(
             jobs=jobs,
             previous=previous,
             trial_templates=trial_templates,
+            scope=config.scope if config is not None else DEFAULT_SCOPE,
         )
 
     run(action)
@@ -382,6 +457,7 @@ def rules(output_format: str) -> None:
     ),
 )
 @max_file_size_option
+@config_options
 def import_command(
     paths: tuple[str, ...], out_dir: Path, force: bool, dry_run: bool, trial_templates: tuple[str, ...], **_: Any
 ) -> None:

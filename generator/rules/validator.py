@@ -19,6 +19,8 @@ from katib_gitops.core.diagnostics import Diagnostic, FindingsError, Severity, U
 from katib_gitops.core.kinds import KATIB_VERSION, SPEC_KIND, TARGETS_KIND, lookup
 from katib_gitops.core.registry import declare
 from katib_gitops.kustomize import inputs
+from katib_gitops.kustomize import scope as input_scope
+from katib_gitops.kustomize.scope import Scope
 from katib_gitops.rules import framework, runner
 from katib_gitops.schema import fast, manifests
 from katib_gitops.schema import ours as spec_schema
@@ -27,6 +29,8 @@ from katib_gitops.yamlio.documents import Document, load_documents
 from katib_gitops.yamlio.reader import read_text
 
 SKIP_ANNOTATION = "katib-gitops.dev/skip"
+LENIENT_RULES = frozenset({"yaml-ambiguous", "yaml-value"})  # the file reads, only not the same way everywhere
+PASSED_OVER = "passed over: not a Kubernetes manifest (no apiVersion, kind or metadata)"
 EXPERIMENT = ("kubeflow.org/v1beta1", "Experiment")
 PLACEHOLDER = re.compile(r"\$\{trialParameters\.[^}]*\}")
 # What a placeholder becomes for schema checks: a string that is also a valid
@@ -76,12 +80,14 @@ class Options(NamedTuple):
     jobs: int = 1
     previous: tuple[str, ...] = ()  # manifests as deployed now, for UPD-05
     trial_templates: tuple[str, ...] = ()  # ConfigMaps holding configMap trial templates (TT-08, TT-15, TT-16, TT-17)
+    scope: Scope | None = None  # the configuration file's paths and ignores (None: every input checked strictly)
 
 
 class Outcome(NamedTuple):
     diagnostics: tuple[Diagnostic, ...]
     files: tuple[str, ...]
     documents: int
+    notes: tuple[str, ...] = ()  # inputs ignored or passed over (the configuration file's scope)
 
 
 class Env(NamedTuple):
@@ -103,7 +109,16 @@ def validate(options: Options, stdin: TextIO) -> Outcome:
         load_trial_templates(options.trial_templates, options.render),
     )
     units = inputs.plan(options.paths, render_kustomizations=options.render, stdin=stdin)
+    notes: list[str] = []
+    if options.scope is not None and options.scope.ignore:
+        kept = [u for u in units if not options.scope.ignored(u.display)]
+        notes.extend(f"{u.display}: ignored (configuration file)" for u in units if u.named and u not in kept)
+        if len(kept) < len(units) and not notes:
+            notes.append(f"{len(units) - len(kept)} file(s) ignored (configuration file)")
+        units = kept
     results = _in_parallel(units, env) if _parallel(units, options.jobs) else [check_unit(u, env) for u in units]
+    notes.extend(r.note for r in results if r.note)
+    results = [r for r in results if not r.note]
     found = [d for r in results for d in r.diagnostics]
     # --skip silences findings on documents (check_unit) and of the spec checks, never the problems
     # that kept a file from being read: those stay, or the file's documents would pass unchecked.
@@ -113,7 +128,7 @@ def validate(options: Options, stdin: TextIO) -> Outcome:
         if d.rule_id not in options.skip
     )
     documents = sum(r.documents for r in results)
-    if not documents and not found:
+    if not documents and not found and not notes:
         first = results[0].display if results else options.paths[0]
         found.append(
             Diagnostic(
@@ -126,7 +141,7 @@ def validate(options: Options, stdin: TextIO) -> Outcome:
             )
         )
     files = tuple(dict.fromkeys(r.display for r in results))
-    return Outcome(tuple(sorted(set(found))), files, documents)
+    return Outcome(tuple(sorted(set(found))), files, documents, tuple(notes))
 
 
 class UnitResult(NamedTuple):
@@ -134,14 +149,36 @@ class UnitResult(NamedTuple):
     diagnostics: tuple[Diagnostic, ...]
     documents: int
     spec_documents: tuple[Document, ...]  # TuningSpecs and Targets, checked together afterwards
+    note: str = ""  # set when the input was passed over: clearly not a Kubernetes manifest, outside the scope
 
 
 def check_unit(unit: inputs.Unit, env: Env) -> UnitResult:
     source, found = unit.load()
+    if _passed_over(source, found, env.options.scope):
+        return UnitResult(source.display, (), 0, (), f"{source.display}: {PASSED_OVER}")
     for document in source.documents:
         found.extend(_without_skipped(document, check_document(document, env), env.options.skip))
     specs = tuple(d for d in source.documents if _kind_of(d) in (SPEC_KIND, TARGETS_KIND))
     return UnitResult(source.display, tuple(found), len(source.documents), specs)
+
+
+def _passed_over(source: inputs.Source, found: list[Diagnostic], scope: Scope | None) -> bool:
+    """Outside the configured paths, a file that is clearly no Kubernetes manifest is passed over (a note).
+
+    One that only a reader-dependent scalar kept from loading (`on:` in a workflow, `yes` in
+    mkdocs.yml) is judged by what Kubernetes would read of it.
+    """
+    if scope is None or not scope.pass_over or scope.configured(source.display):
+        return False
+    if not found:
+        return input_scope.not_a_manifest(source.display, [d.data for d in source.documents], source.rendered)
+    if source.rendered or source.display == "<stdin>" or any(d.rule_id not in LENIENT_RULES for d in found):
+        return False
+    try:
+        documents = load_documents(read_text(Path(source.display), source.display), source.display, strict=False)
+    except (FindingsError, UsageError):
+        return False
+    return input_scope.not_a_manifest(source.display, [d.data for d in documents], False)
 
 
 # Enough files to be worth a second process: below this, start-up costs more than it saves.
@@ -282,6 +319,8 @@ def check_document(document: Document, env: Env) -> list[Diagnostic]:
     api_version, kind = data.get("apiVersion"), data.get("kind")
     if not isinstance(api_version, str) or not api_version or not isinstance(kind, str) or not kind:
         missing = [k for k in ("apiVersion", "kind") if not isinstance(data.get(k), str) or not data.get(k)]
+        if len(missing) == 2 and input_scope.is_kustomization_file(document.file):
+            return [*document.findings]  # kustomize reads a kustomization file without apiVersion and kind as one
         return [
             *document.findings,
             document.diagnostic([], DOCUMENT.id, f"{' and '.join(missing)} missing: cannot tell what this is"),

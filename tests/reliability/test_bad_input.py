@@ -23,7 +23,8 @@ BAD_FILES: dict[str, tuple[bytes, int, str]] = {
     "billion-laughs": (billion_laughs().encode(), 1, "alias bomb"),
     "deep": (b"[" * 50_000 + b"]" * 50_000, 1, "nesting"),
     "duplicate-deep": (CONFIGMAP.encode() + b"  mode: slow\n", 1, "duplicate key: 'mode'"),
-    "merge-conflict": (b"x: &x {a: '1'}\ny:\n  a: '2'\n  <<: *x\n", 1, "yaml-ambiguous"),
+    # A manifest (kind): without apiVersion, kind and metadata it would be passed over as no manifest.
+    "merge-conflict": (b"kind: ConfigMap\nx: &x {a: '1'}\ny:\n  a: '2'\n  <<: *x\n", 1, "yaml-ambiguous"),
     "tabs": (b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n\tname: x\n", 1, "tab character"),
     "utf-16": ("apiVersion: v1\n".encode("utf-16"), 1, "UTF-16"),
     "invalid-utf-8": (b"apiVersion: v1\nkind: \xff\xfe\n", 1, "not valid UTF-8"),

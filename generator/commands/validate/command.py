@@ -14,6 +14,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from katib_gitops.core.kinds import KATIB_VERSION
+from katib_gitops.kustomize.scope import Scope
+
+# Without a configuration file: no configured paths, nothing ignored, YAML that is clearly no manifest passed over.
+DEFAULT_SCOPE = Scope()
 
 
 def validate_command(
@@ -31,6 +35,7 @@ def validate_command(
     jobs: int | None = None,
     previous: Sequence[str] = (),
     trial_templates: Sequence[str] = (),
+    scope: Scope = DEFAULT_SCOPE,
 ) -> int:
     from katib_gitops.commands.validate import output
     from katib_gitops.rules import validator
@@ -50,6 +55,9 @@ def validate_command(
         jobs=jobs or os.cpu_count() or 1,
         previous=tuple(previous),
         trial_templates=tuple(trial_templates),
+        scope=scope,
     )
     outcome = validator.validate(options, sys.stdin)
+    for note in outcome.notes:
+        print(f"note: {note}", file=sys.stderr)
     return output.emit(outcome, output_format, sys.stdout, strict_warnings=strict_warnings)
