@@ -76,6 +76,7 @@ class Options(NamedTuple):
     jobs: int = 1
     previous: tuple[str, ...] = ()  # manifests as deployed now, for UPD-05
     trial_templates: tuple[str, ...] = ()  # ConfigMaps holding configMap trial templates (TT-08, TT-15, TT-16, TT-17)
+    kustomize_command: str = ""  # builds kustomizations katib-gitops did not write (kustomize.external.command)
 
 
 class Outcome(NamedTuple):
@@ -102,7 +103,9 @@ def validate(options: Options, stdin: TextIO) -> Outcome:
         _load_previous(options),
         load_trial_templates(options.trial_templates, options.render),
     )
-    units = inputs.plan(options.paths, render_kustomizations=options.render, stdin=stdin)
+    units = inputs.plan(
+        options.paths, render_kustomizations=options.render, stdin=stdin, kustomize_command=options.kustomize_command
+    )
     results = _in_parallel(units, env) if _parallel(units, options.jobs) else [check_unit(u, env) for u in units]
     found = [d for r in results for d in r.diagnostics]
     found.extend(_spec_checks([d for r in results for d in r.spec_documents], options))
@@ -134,7 +137,7 @@ class UnitResult(NamedTuple):
 def check_unit(unit: inputs.Unit, env: Env) -> UnitResult:
     source, found = unit.load()
     for document in source.documents:
-        found.extend(_without_skipped(document, check_document(document, env), env.options.skip))
+        found.extend(source.relocate(_without_skipped(document, check_document(document, env), env.options.skip)))
     specs = tuple(d for d in source.documents if _kind_of(d) in (SPEC_KIND, TARGETS_KIND))
     return UnitResult(source.display, tuple(found), len(source.documents), specs)
 

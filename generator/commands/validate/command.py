@@ -31,6 +31,7 @@ def validate_command(
     jobs: int | None = None,
     previous: Sequence[str] = (),
     trial_templates: Sequence[str] = (),
+    kustomize_command: str = "",
 ) -> int:
     from katib_gitops.commands.validate import output
     from katib_gitops.rules import validator
@@ -50,6 +51,7 @@ def validate_command(
         jobs=jobs or os.cpu_count() or 1,
         previous=tuple(previous),
         trial_templates=tuple(trial_templates),
+        kustomize_command=kustomize_command,
     )
     outcome = validator.validate(options, sys.stdin)
     return output.emit(outcome, output_format, sys.stdout, strict_warnings=strict_warnings)
