@@ -89,11 +89,15 @@ def build(directory: str, configured: str = "") -> tuple[list[dict[str, Any]], l
 
 
 def _reason(stderr: str) -> str:
-    """kustomize's error without klog's prefix (`E1204 10:00:00.1 1 run.go:72] "command failed" err="..."`)."""
+    """kustomize's error without klog's prefix (`E1204 10:00:00.1 1 run.go:72] "command failed" err="..."`,
+    or `err=<` and the message's lines up to `>`), on one line."""
     text = " ".join(stderr.split())
     quoted = re.search(r'err="((?:[^"\\]|\\.)*)"', text)
+    block = re.search(r"err=< (.*?) >$", text)
     if quoted is not None:
         text = quoted.group(1).replace('\\"', '"').replace("\\\\", "\\")
+    elif block is not None:
+        text = block.group(1)
     return text.removeprefix("Error: ").removeprefix("error: ")
 
 
