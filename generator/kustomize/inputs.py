@@ -16,7 +16,7 @@ from typing import Any, NamedTuple, TextIO
 
 from katib_gitops.core.diagnostics import Diagnostic, FindingsError, UsageError
 from katib_gitops.core.registry import declare
-from katib_gitops.kustomize import external, render
+from katib_gitops.kustomize import render
 from katib_gitops.yamlio.documents import Document, load_documents
 from katib_gitops.yamlio.reader import read_stream, read_text, walk
 
@@ -90,10 +90,11 @@ def plan(
     """
     if not paths:
         raise UsageError("nothing to validate: name files, folders, or '-' for standard input")
+    own = render.OwnFiles(Path.cwd())  # one per run: a manifest is read, a shared base rendered, once
     return [
         Unit(display, display == _named(name), loader)
         for name in paths
-        for display, loader in _expand(name, render_kustomizations, stdin, kustomize_command)
+        for display, loader in _expand(name, render_kustomizations, stdin, kustomize_command, own)
     ]
 
 
@@ -113,7 +114,7 @@ def _named(name: str) -> str:
 
 
 def _expand(
-    name: str, render_kustomizations: bool, stdin: TextIO, kustomize_command: str
+    name: str, render_kustomizations: bool, stdin: TextIO, kustomize_command: str, own: render.OwnFiles
 ) -> Iterator[tuple[str, Loader]]:
     if name == STDIN:
         yield "<stdin>", lambda: _parse(read_stream(stdin, "<stdin>"), "<stdin>")
@@ -121,7 +122,7 @@ def _expand(
     path = Path(name)
     kind = _kind(path, name)
     if kind == "dir":
-        yield from _walk(path, render_kustomizations, kustomize_command)
+        yield from _walk(path, render_kustomizations, kustomize_command, own)
     else:
         yield name, lambda: _parse(read_text(path, name), name)
 
@@ -140,11 +141,13 @@ def _kind(path: Path, name: str) -> str:
     return "file"
 
 
-def _walk(root: Path, render_kustomizations: bool, kustomize_command: str) -> Iterator[tuple[str, Loader]]:
+def _walk(
+    root: Path, render_kustomizations: bool, kustomize_command: str, own: render.OwnFiles
+) -> Iterator[tuple[str, Loader]]:
     for here, _subdirs, files in walk(root, skip_hidden=True):
         if render_kustomizations and any(n in files for n in render.KUSTOMIZATION_NAMES):
             display = here.as_posix()
-            yield display, functools.partial(_render, here, display, kustomize_command)
+            yield display, functools.partial(_render, here, display, kustomize_command, own)
             continue
         for file_name in sorted(files):
             if file_name.endswith(YAML_SUFFIXES):
@@ -161,20 +164,25 @@ def _parse(text: str, display: str) -> Source:
     return Source(display, tuple(load_documents(text, display)))
 
 
-def build(directory: str, kustomize_command: str = "") -> tuple[list[dict[str, Any]], list[render.Trace]]:
+def build(
+    directory: str, kustomize_command: str = "", own: render.OwnFiles | None = None
+) -> tuple[list[dict[str, Any]], list[render.Trace]]:
     """`directory`'s resources (relative to the working folder) and their traces: katib-gitops' own overlays
     in process, any other kustomization by the real kustomize."""
     try:
-        return render.render_traced(render.OwnFiles(Path.cwd()), directory)
+        resources, traces = render.render_traced(own or render.OwnFiles(Path.cwd()), directory)
+        return resources, traces
     except render.NotOwn:
+        from katib_gitops.kustomize import external  # here: our own overlays need no process tools
+
         return external.build(directory, kustomize_command)
 
 
-def _render(directory: Path, display: str, kustomize_command: str = "") -> Source:
+def _render(directory: Path, display: str, kustomize_command: str, own: render.OwnFiles) -> Source:
     """The kustomization's output, re-read so every node has a position in it; findings are relocated."""
     from katib_gitops.yamlio.writer import dump_all  # here, not at the top: validate's start-up needs no writer
 
-    resources, traces = build(os.path.relpath(directory), kustomize_command)
+    resources, traces = build(os.path.relpath(directory), kustomize_command, own)
     shown = f"{display} (rendered)"
     documents = tuple(load_documents(dump_all(resources), shown))
     return Source(display, documents, rendered=True, traces=tuple(traces))
