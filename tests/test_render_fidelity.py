@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 import yaml as pyyaml
 
-from katib_gitops.core.diagnostics import UsageError
+from katib_gitops.core.diagnostics import FindingsError, UsageError
 from katib_gitops.kustomize import external, inputs, render
 from tests.conftest import ROOT
 from tests.reliability.helpers import assert_clean_exit, cli
@@ -323,3 +323,14 @@ def test_findings_in_kustomize_output_point_at_the_unchanged_field_or_the_kustom
     assert where["COUNT-05"] == ("k/kustomization.yaml", 1)
     assert all("(rendered)" not in r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in results)
     assert os.path.isfile(tmp_path / "k" / "experiment.yaml")
+
+
+def test_a_second_kustomization_file_in_our_overlay_makes_it_foreign(tmp_path: Path) -> None:
+    # kustomize refuses a folder with two kustomization files; the in-process renderer must not render it
+    shutil.copytree(ROOT / "overlays", tmp_path / "overlays")
+    (tmp_path / "overlays/mnist-tfjob/_base/kustomization.yml").write_text("resources: []\n")
+    with pytest.raises(render.NotOwn):
+        render.render_traced(render.OwnFiles(tmp_path), "overlays/mnist-tfjob/_base")
+    with pytest.raises(FindingsError) as caught:
+        render.render(render.DiskFiles(tmp_path), "overlays/mnist-tfjob/_base")
+    assert "holds both kustomization.yaml and kustomization.yml" in caught.value.diagnostics[0].message

@@ -83,7 +83,13 @@ def build(directory: str, configured: str = "") -> tuple[list[dict[str, Any]], l
                 )
             ]
         )
-    documents = load_documents(done.stdout, f"{directory} (rendered)", strict=False)
+    try:
+        documents = load_documents(done.stdout, f"{directory} (rendered)", strict=False)
+    except FindingsError as exc:  # what kustomize printed is not YAML Kubernetes reads: say so at the kustomization
+        first = exc.diagnostics[0]
+        raise FindingsError(
+            [Diagnostic(kustomization, 1, 1, first.rule_id, f"kustomize's output: {first.message}", hint=first.hint)]
+        ) from None
     resources = [d.data for d in documents if isinstance(d.data, dict)]
     return resources, _traces(resources, directory, kustomization)
 

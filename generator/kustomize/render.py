@@ -40,7 +40,8 @@ SUPPORTED_FIELDS = {"apiVersion", "kind", "resources", "namespace", "patches"}
 RULE = declare(
     "render",
     "TOOL",
-    "A kustomization renders: its fields are ones the in-process renderer knows and its patches apply.",
+    "A kustomization renders: kustomize builds it (katib-gitops' own overlays: the in-process renderer, "
+    "whose fields and patches they use).",
 ).id
 MAX_BASE_DEPTH = 100  # bases of bases: rendering recurses, and no real overlay nests this deep
 CLUSTER_SCOPED = {
@@ -290,6 +291,11 @@ def _kustomization(files: Files, directory: str) -> tuple[Document, list[str]]:
             documents = load_documents(text, path)
             if len(documents) != 1 or not isinstance(documents[0].data, dict):
                 raise FindingsError([Diagnostic(path, 1, 1, RULE, "a kustomization must be one YAML mapping")])
+            for other in KUSTOMIZATION_NAMES[KUSTOMIZATION_NAMES.index(name) + 1 :]:
+                # kustomize refuses a folder with two (OwnFiles: the other file is not ours, so NotOwn first)
+                if files.read(posixpath.join(directory, other)) is not None:
+                    both = f"{directory} holds both {name} and {other}: kustomize refuses it"
+                    raise FindingsError([Diagnostic(path, 1, 1, RULE, both)])
             return documents[0], text.split("\n")
     raise UsageError(f"{directory}: no kustomization.yaml here")
 
