@@ -287,6 +287,8 @@ def test_findings_in_our_overlays_point_at_the_patch_operation_or_the_base_line(
     text = assert_clean_exit(cli(tmp_path, "validate", "--format", "github", "overlays"), 1)
     assert f"::error file=overlays/{gpu},line=21,col=9,title=COUNT-05::parallelTrialCount (20)" in text
     assert "(in overlays/mnist-tfjob/team-nlp/gpu, rendered)" in text and "(rendered)," not in text
+    junit = assert_clean_exit(cli(tmp_path, "validate", "--format", "junit", "overlays"), 1)
+    assert f'file="overlays/{gpu}"' in junit and 'file="overlays/mnist-tfjob/team-nlp/gpu (rendered)"' not in junit
     # maxFailedTrialCount is the base's own line: overlays/mnist-tfjob/_base/experiment.yaml
     base = "mnist-tfjob/_base/experiment.yaml"
     (tmp_path / "overlays" / base).write_text(
