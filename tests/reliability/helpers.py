@@ -82,9 +82,9 @@ def as_generated(root: Path) -> None:
     for path in sorted(root.rglob("*")):
         yaml_file = path.suffix in (".yaml", ".yml") or path.name == "Kustomization"
         if yaml_file and path.is_file() and not path.is_symlink():
-            text = path.read_text()
-            if not text.startswith(render.HEADER):
-                path.write_text(f"{render.HEADER} (a test).\n{text}")
+            data = path.read_bytes()
+            if not data.startswith(render.HEADER.encode()):
+                path.write_bytes(f"{render.HEADER} (a test).\n".encode() + data)
             digests[path.relative_to(root).as_posix()] = hashlib.sha256(path.read_bytes()).hexdigest()
     body = {"generator": "katib-gitops", "files": digests}
     (root / render.MANIFEST).write_text(json.dumps(body))
