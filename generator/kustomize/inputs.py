@@ -204,7 +204,7 @@ def _with_place(message: str, source: Source) -> str:
 
 
 def _path_at(node: Any, line: int, column: int) -> list[str | int]:
-    """The JSON path of the deepest node that starts at line:column (1-based) or, failing that, before it."""
+    """The JSON path of the outermost node (or key) at line:column (1-based), else of the last one before it."""
     target = (line - 1, column - 1)
     best: tuple[tuple[int, int], list[str | int]] = ((-1, -1), [])
     stack: list[tuple[Any, list[str | int]]] = [(node, [])]
