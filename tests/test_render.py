@@ -53,3 +53,18 @@ def test_render_reports_a_patch_that_does_not_apply(tmp_path: Path) -> None:
         render.render(render.DiskFiles(tmp_path), ".")
     assert "missing path /data" in caught.value.diagnostics[0].message
     assert caught.value.diagnostics[0].line == 3
+
+
+def test_the_renderer_knows_the_manifest_generate_writes() -> None:
+    # OwnFiles recognises katib-gitops' trees by the manifest generate writes and the header of its files.
+    from katib_gitops.commands.generate import output_tree
+
+    assert render.MANIFEST == output_tree.MANIFEST
+    assert (ROOT / "overlays" / "mnist-tfjob" / "_base" / "experiment.yaml").read_text().startswith(render.HEADER)
+
+
+@pytest.mark.parametrize("overlay", OVERLAY_DIRS, ids=lambda p: p.relative_to(ROOT / "overlays").as_posix())
+def test_our_overlays_are_recognised_as_ours(overlay: Path) -> None:
+    # validate and render serve them in process (proven equal to kubectl above), no kustomize needed
+    ours = render.render_traced(render.OwnFiles(ROOT), overlay.relative_to(ROOT).as_posix())[0]
+    assert ours == render.render(render.DiskFiles(ROOT), overlay.relative_to(ROOT).as_posix())

@@ -220,13 +220,25 @@ def _report_generate(result: Any, out_dir: Path, check_only: bool) -> int:
     return 0
 
 
+kustomize_command_option = click.option(
+    "--kustomize-command",
+    default="",
+    metavar="COMMAND",
+    help=(
+        "What builds kustomizations katib-gitops did not write: `kustomize`, `kubectl`, or a command line the "
+        "folder is appended to (default: kustomize, else kubectl, from PATH)."
+    ),
+)
+
+
 @main.command(name="render")
 @click.argument("directory", type=click.Path(path_type=Path))
+@kustomize_command_option
 @max_file_size_option
 @config_options
-def render_command(directory: Path) -> None:
-    """Print the manifests a kustomization directory builds to (in process, no kustomize needed)."""
-    from katib_gitops.kustomize import render
+def render_command(directory: Path, kustomize_command: str, **_: Any) -> None:
+    """Print the manifests a kustomization directory builds to (katib-gitops' own overlays in process)."""
+    from katib_gitops.kustomize import inputs
     from katib_gitops.yamlio.writer import dump_all
 
     def action() -> int:
@@ -234,8 +246,8 @@ def render_command(directory: Path) -> None:
             raise UsageError(f"{directory}: not a directory")
         import os
 
-        files = render.DiskFiles(Path.cwd())
-        click.echo(dump_all(render.render(files, os.path.relpath(directory))), nl=False)
+        resources, _traces = inputs.build(os.path.relpath(directory), kustomize_command)
+        click.echo(dump_all(resources), nl=False)
         return 0
 
     run(action)
@@ -291,6 +303,7 @@ def migrate(files: tuple[str, ...], write: bool, katib_version: tuple[int, int],
     help="Report format (exit code: 0 clean, 1 findings, 2 usage or I/O, 3 internal error).",
 )
 @click.option("--no-render", is_flag=True, help="Validate a kustomization's files as they are instead of rendering it.")
+@kustomize_command_option
 @click.option(
     "--crd",
     "crd_paths",
@@ -355,6 +368,7 @@ def validate(
     jobs: int | None,
     previous: tuple[str, ...],
     trial_templates: tuple[str, ...],
+    kustomize_command: str,
     **_: Any,
 ) -> None:
     """Check manifests and specs before the cluster does: PATH... files, folders, or - for stdin."""
@@ -381,6 +395,7 @@ def validate(
             previous=previous,
             trial_templates=trial_templates,
             scope=config.scope if config is not None else DEFAULT_SCOPE,
+            kustomize_command=kustomize_command,
         )
 
     run(action)

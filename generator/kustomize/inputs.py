@@ -1,4 +1,9 @@
-"""Validator inputs: files, directories (kustomizations rendered in process), and stdin."""
+"""Validator inputs: files, directories (kustomizations rendered), and stdin.
+
+katib-gitops' own overlays are rendered in process (`render.OwnFiles` recognises them); every other
+kustomization by the real kustomize (`external`). Either way a finding in the output is moved to the
+file a user wrote (`Source.relocate`).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ import os
 import stat
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import NamedTuple, TextIO
+from typing import Any, NamedTuple, TextIO
 
 from katib_gitops.core.diagnostics import Diagnostic, FindingsError, UsageError
 from katib_gitops.core.registry import declare
@@ -30,6 +35,14 @@ class Source(NamedTuple):
     display: str
     documents: tuple[Document, ...]
     rendered: bool = False
+    traces: tuple[render.Trace, ...] = ()  # of a rendered kustomization: where each document came from
+
+    def relocate(self, found: Sequence[Diagnostic]) -> list[Diagnostic]:
+        """Findings in a rendered kustomization moved to the line a user wrote, the rendered path in the message."""
+        if not self.rendered:
+            return list(found)
+        shown = self.documents[0].file if self.documents else ""
+        return [_relocated(d, self) if d.file == shown else d for d in found]
 
 
 class Inputs(NamedTuple):
@@ -68,21 +81,28 @@ class Unit(NamedTuple):
         return source, []
 
 
-def plan(paths: Sequence[str], *, render_kustomizations: bool, stdin: TextIO) -> list[Unit]:
-    """Everything to read, in order; nothing is read yet (usage problems raise UsageError)."""
+def plan(
+    paths: Sequence[str], *, render_kustomizations: bool, stdin: TextIO, kustomize_command: str = ""
+) -> list[Unit]:
+    """Everything to read, in order; nothing is read yet (usage problems raise UsageError).
+
+    `kustomize_command`: what builds a kustomization katib-gitops did not write (`external.command`).
+    """
     if not paths:
         raise UsageError("nothing to validate: name files, folders, or '-' for standard input")
+    own = render.OwnFiles(Path.cwd())  # one per run: a manifest is read, a shared base rendered, once
     return [
         Unit(display, display == _named(name), loader)
         for name in paths
-        for display, loader in _expand(name, render_kustomizations, stdin)
+        for display, loader in _expand(name, render_kustomizations, stdin, kustomize_command, own)
     ]
 
 
-def collect(paths: Sequence[str], *, render_kustomizations: bool, stdin: TextIO) -> Inputs:
+def collect(paths: Sequence[str], *, render_kustomizations: bool, stdin: TextIO, kustomize_command: str = "") -> Inputs:
     sources: list[Source] = []
     problems: list[Diagnostic] = []
-    for unit in plan(paths, render_kustomizations=render_kustomizations, stdin=stdin):
+    units = plan(paths, render_kustomizations=render_kustomizations, stdin=stdin, kustomize_command=kustomize_command)
+    for unit in units:
         source, found = unit.load()
         sources.append(source)
         problems.extend(found)
@@ -94,14 +114,16 @@ def _named(name: str) -> str:
     return "<stdin>" if name == STDIN else name
 
 
-def _expand(name: str, render_kustomizations: bool, stdin: TextIO) -> Iterator[tuple[str, Loader]]:
+def _expand(
+    name: str, render_kustomizations: bool, stdin: TextIO, kustomize_command: str, own: render.OwnFiles
+) -> Iterator[tuple[str, Loader]]:
     if name == STDIN:
         yield "<stdin>", lambda: _parse(read_stream(stdin, "<stdin>"), "<stdin>")
         return
     path = Path(name)
     kind = _kind(path, name)
     if kind == "dir":
-        yield from _walk(path, render_kustomizations)
+        yield from _walk(path, render_kustomizations, kustomize_command, own)
     else:
         yield name, lambda: _parse(read_text(path, name), name)
 
@@ -120,11 +142,13 @@ def _kind(path: Path, name: str) -> str:
     return "file"
 
 
-def _walk(root: Path, render_kustomizations: bool) -> Iterator[tuple[str, Loader]]:
+def _walk(
+    root: Path, render_kustomizations: bool, kustomize_command: str, own: render.OwnFiles
+) -> Iterator[tuple[str, Loader]]:
     for here, _subdirs, files in walk(root, skip_hidden=True):
         if render_kustomizations and any(n in files for n in render.KUSTOMIZATION_NAMES):
             display = here.as_posix()
-            yield display, functools.partial(_render, here, display)
+            yield display, functools.partial(_render, here, display, kustomize_command, own)
             continue
         for file_name in sorted(files):
             if file_name.endswith(YAML_SUFFIXES):
@@ -142,13 +166,66 @@ def _parse(text: str, display: str) -> Source:
     return Source(display, tuple(read_documents(text, display)))
 
 
-def _render(directory: Path, display: str) -> Source:
-    """The kustomization's output, re-read so every node has a position in it.
+def build(
+    directory: str, kustomize_command: str = "", own: render.OwnFiles | None = None
+) -> tuple[list[dict[str, Any]], list[render.Trace]]:
+    """`directory`'s resources (relative to the working folder) and their traces: katib-gitops' own overlays
+    in process, any other kustomization by the real kustomize."""
+    try:
+        resources, traces = render.render_traced(own or render.OwnFiles(Path.cwd()), directory)
+        return resources, traces
+    except render.NotOwn:
+        from katib_gitops.kustomize import external  # here: our own overlays need no process tools
 
-    Positions then refer to what `katib-gitops render DIR` prints.
-    """
+        return external.build(directory, kustomize_command)
+
+
+def _render(directory: Path, display: str, kustomize_command: str, own: render.OwnFiles) -> Source:
+    """The kustomization's output, re-read so every node has a position in it; findings are relocated."""
     from katib_gitops.yamlio.writer import dump_all  # here, not at the top: validate's start-up needs no writer
 
-    resources = render.render(render.DiskFiles(Path.cwd()), os.path.relpath(directory))
+    resources, traces = build(os.path.relpath(directory), kustomize_command, own)
     shown = f"{display} (rendered)"
-    return Source(shown, tuple(load_documents(dump_all(resources), shown)), rendered=True)
+    documents = tuple(load_documents(dump_all(resources), shown))
+    return Source(display, documents, rendered=True, traces=tuple(traces))
+
+
+def _relocated(found: Diagnostic, source: Source) -> Diagnostic:
+    """`found` (at a line of the rendered output) at the node of the file it came from."""
+    index = found.document
+    if not 0 <= index < len(source.documents) or len(source.traces) != len(source.documents):
+        return found._replace(file=source.display, line=1, column=1, message=_with_place(found.message, source))
+    document = source.documents[index]
+    path = _path_at(document.node, found.line, found.column)
+    file, line, column = source.traces[index].origin(path, document.data)
+    return found._replace(file=file, line=line, column=column, message=_with_place(found.message, source))
+
+
+def _with_place(message: str, source: Source) -> str:
+    return f"{message} (in {source.display}, rendered)"
+
+
+def _path_at(node: Any, line: int, column: int) -> list[str | int]:
+    """The JSON path of the outermost node (or key) at line:column (1-based), else of the last one before it."""
+    target = (line - 1, column - 1)
+    best: tuple[tuple[int, int], list[str | int]] = ((-1, -1), [])
+    stack: list[tuple[Any, list[str | int]]] = [(node, [])]
+    while stack:
+        pos, path = stack.pop()
+        here = (pos.line, pos.column)
+        if here == target:
+            return path
+        if best[0] <= here <= target:
+            best = (here, path)
+        children = pos.children
+        if isinstance(children, dict):
+            for key, child in children.items():
+                key_at = pos.keys[key] if pos.keys is not None else (child.line, child.column)
+                if tuple(key_at) == target:
+                    return [*path, key]
+                if best[0] <= tuple(key_at) <= target:
+                    best = (tuple(key_at), [*path, key])
+                stack.append((child, [*path, key]))
+        elif isinstance(children, list):
+            stack.extend((child, [*path, number]) for number, child in enumerate(children))
+    return best[1]

@@ -81,6 +81,7 @@ class Options(NamedTuple):
     previous: tuple[str, ...] = ()  # manifests as deployed now, for UPD-05
     trial_templates: tuple[str, ...] = ()  # ConfigMaps holding configMap trial templates (TT-08, TT-15, TT-16, TT-17)
     scope: Scope | None = None  # the configuration file's paths and ignores (None: every input checked strictly)
+    kustomize_command: str = ""  # builds kustomizations katib-gitops did not write (kustomize.external.command)
 
 
 class Outcome(NamedTuple):
@@ -108,7 +109,9 @@ def validate(options: Options, stdin: TextIO) -> Outcome:
         _load_previous(options),
         load_trial_templates(options.trial_templates, options.render),
     )
-    units = inputs.plan(options.paths, render_kustomizations=options.render, stdin=stdin)
+    units = inputs.plan(
+        options.paths, render_kustomizations=options.render, stdin=stdin, kustomize_command=options.kustomize_command
+    )
     notes: list[str] = []
     if options.scope is not None and options.scope.ignore:
         kept = [u for u in units if not options.scope.ignored(u.display)]
@@ -157,7 +160,7 @@ def check_unit(unit: inputs.Unit, env: Env) -> UnitResult:
     if _passed_over(source, found, env.options.scope):
         return UnitResult(source.display, (), 0, (), f"{source.display}: {PASSED_OVER}")
     for document in source.documents:
-        found.extend(_without_skipped(document, check_document(document, env), env.options.skip))
+        found.extend(source.relocate(_without_skipped(document, check_document(document, env), env.options.skip)))
     specs = tuple(d for d in source.documents if _kind_of(d) in (SPEC_KIND, TARGETS_KIND))
     return UnitResult(source.display, tuple(found), len(source.documents), specs)
 

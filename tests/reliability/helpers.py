@@ -68,3 +68,23 @@ def tree(root: Path) -> dict[str, Any]:
             else:
                 found[key] = path.read_bytes()
     return found
+
+
+def as_generated(root: Path) -> None:
+    """Make the YAML files under `root` look like a tree katib-gitops wrote: the generated header on each
+    (one line more at the top) and a manifest with their digests, so the in-process renderer serves them."""
+    import hashlib
+    import json
+
+    from katib_gitops.kustomize import render
+
+    digests = {}
+    for path in sorted(root.rglob("*")):
+        yaml_file = path.suffix in (".yaml", ".yml") or path.name == "Kustomization"
+        if yaml_file and path.is_file() and not path.is_symlink():
+            data = path.read_bytes()
+            if not data.startswith(render.HEADER.encode()):
+                path.write_bytes(f"{render.HEADER} (a test).\n".encode() + data)
+            digests[path.relative_to(root).as_posix()] = hashlib.sha256(path.read_bytes()).hexdigest()
+    body = {"generator": "katib-gitops", "files": digests}
+    (root / render.MANIFEST).write_text(json.dumps(body))

@@ -13,7 +13,7 @@ import pytest
 
 from katib_gitops.yamlio.writer import dump
 from tests.helpers import SPEC, TARGETS, spec, write_specs
-from tests.reliability.helpers import assert_clean_exit, cli, process, tree
+from tests.reliability.helpers import as_generated, assert_clean_exit, cli, process, tree
 from tests.reliability.test_loader import billion_laughs
 
 CONFIGMAP = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  mode: fast\n"
@@ -298,8 +298,10 @@ def test_render_reads_files_only_inside_the_kustomization_like_kustomize(tmp_pat
     (tmp_path / "app").mkdir()
     os.symlink(tmp_path / "secret.yaml", tmp_path / "app" / "cm.yaml")
     (tmp_path / "app" / "kustomization.yaml").write_text("resources: [cm.yaml]\n")
+    as_generated(tmp_path)  # the in-process renderer (katib-gitops' own trees) restricts loads as kustomize does
     assert "is not in or under app" in assert_clean_exit(cli(tmp_path, "render", "app"), 1)
     (tmp_path / "app" / "kustomization.yaml").write_text("resources: [../secret.yaml]\n")
+    as_generated(tmp_path)
     assert "is not in or under app" in assert_clean_exit(cli(tmp_path, "render", "app"), 1)
 
 
@@ -340,7 +342,15 @@ def test_crd_files_are_read_with_the_same_limits(tmp_path: Path) -> None:
         assert message in assert_clean_exit(process(tmp_path, "validate", "--crd", name, "cm.yaml", timeout=30), 2)
 
 
-def test_render_of_null_lists_builds_nothing(tmp_path: Path) -> None:
+def test_render_of_null_lists_is_kustomizes_verdict(tmp_path: Path, kubectl: str) -> None:
+    # Not a katib-gitops tree, so the real kustomize builds it: kustomize 5.5 (`kubectl kustomize`) drops null
+    # fields and refuses what is left, nothing, as "kustomization.yaml is empty"; we report its verdict.
     (tmp_path / "app").mkdir()
     (tmp_path / "app" / "kustomization.yaml").write_text("resources: ~\npatches: ~\n")
+    text = assert_clean_exit(cli(tmp_path, "render", "--kustomize-command", kubectl, "app"), 1)
+    assert "app/kustomization.yaml:1:1: error: kustomize refuses this kustomization: kustomization.yaml is empty" in (
+        text
+    )
+    # katib-gitops' own trees are rendered in process, where null lists build nothing.
+    as_generated(tmp_path)
     assert_clean_exit(cli(tmp_path, "render", "app"), 0)

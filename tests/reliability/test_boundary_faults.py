@@ -24,7 +24,7 @@ from katib_gitops.cli import boundary, console
 from katib_gitops.core.diagnostics import Diagnostic, FindingsError, UsageError
 from katib_gitops.expand import gitops
 from tests.helpers import SPEC, TARGETS, generator_parameters, spec, write_specs
-from tests.reliability.helpers import ROOT, assert_clean_exit, cli, process, tree
+from tests.reliability.helpers import ROOT, as_generated, assert_clean_exit, cli, process, tree
 
 EXPERIMENT = "overlays/mnist-tfjob/_base/experiment.yaml"
 OVERLAY = "overlays/mnist-tfjob/team-nlp/cpu"
@@ -306,11 +306,14 @@ def test_bases_nested_deeper_than_the_limit_are_exit_2(tmp_path: Path) -> None:
         resources = [f"../k{level + 1:03d}"] if level < 149 else ["cm.yaml"]
         (folder / "kustomization.yaml").write_text(f"resources: {json.dumps(resources)}\n")
     (tmp_path / "k149" / "cm.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n")
+    as_generated(tmp_path)  # the in-process renderer's limit: it serves only katib-gitops' own trees
     done = process(tmp_path, "render", "k000")
     assert done.returncode == 2 and "kustomization bases nested deeper than 100 levels" in no_traceback(done)
 
 
 # ------------------------------------------------------------------ 3. kustomization messages
+# The in-process renderer's messages: it serves trees katib-gitops wrote (`as_generated`: one header line
+# more, so lines are one lower than in the text written here).
 
 
 def _kustomization(tmp_path: Path, text: str, **files: str) -> Path:
@@ -320,6 +323,7 @@ def _kustomization(tmp_path: Path, text: str, **files: str) -> Path:
     (folder / "cm.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n")
     for name, content in files.items():
         (folder / name).write_text(content)
+    as_generated(tmp_path)
     return folder
 
 
@@ -327,7 +331,7 @@ def test_a_missing_patch_file_says_so(tmp_path: Path) -> None:
     _kustomization(tmp_path, "resources: [cm.yaml]\npatches:\n- path: missing.yaml\n  target: {kind: ConfigMap}\n")
     for args in (["render", "k"], ["validate", "k"]):
         text = assert_clean_exit(cli(tmp_path, *args), 1)
-        assert "k/kustomization.yaml:3:9: error: patch file 'missing.yaml' does not exist [render]" in text
+        assert "k/kustomization.yaml:4:9: error: patch file 'missing.yaml' does not exist [render]" in text
         assert "only JSON6902" not in text
 
 
@@ -336,20 +340,20 @@ def test_an_empty_patch_file_says_so(tmp_path: Path) -> None:
         tmp_path, "resources: [cm.yaml]\npatches:\n- path: p.yaml\n  target: {kind: ConfigMap}\n", **{"p.yaml": ""}
     )
     text = assert_clean_exit(cli(tmp_path, "render", "k"), 1)
-    assert "k/kustomization.yaml:3:3: error: patch is empty: no operations [render]" in text
+    assert "k/kustomization.yaml:4:3: error: patch is empty: no operations [render]" in text
 
 
 def test_an_empty_resource_is_not_a_cycle(tmp_path: Path) -> None:
     _kustomization(tmp_path, 'resources: [""]\n')
     text = assert_clean_exit(cli(tmp_path, "render", "k"), 1)
-    assert "k/kustomization.yaml:1:13: error: resource is empty: name a file or a folder [render]" in text
+    assert "k/kustomization.yaml:2:13: error: resource is empty: name a file or a folder [render]" in text
     assert "cycle" not in text
 
 
 def test_a_resource_that_is_its_own_folder_is_a_cycle_at_its_line(tmp_path: Path) -> None:
     _kustomization(tmp_path, "resources: [cm.yaml, ./]\n")
     text = assert_clean_exit(cli(tmp_path, "render", "k"), 1)
-    assert "k/kustomization.yaml:1:22: error: resource './' is a kustomization cycle: k -> k [render]" in text
+    assert "k/kustomization.yaml:2:22: error: resource './' is a kustomization cycle: k -> k [render]" in text
 
 
 def test_a_spec_reached_through_a_link_is_read_once(tmp_path: Path) -> None:

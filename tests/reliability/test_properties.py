@@ -24,7 +24,7 @@ from katib_gitops.core.diagnostics import FindingsError, Severity
 from katib_gitops.rules import generated, spec_checks, validator
 from katib_gitops.yamlio.writer import dump
 from tests.helpers import TARGETS, spec, write_specs
-from tests.reliability.helpers import assert_clean_exit, cli, process, tree
+from tests.reliability.helpers import as_generated, assert_clean_exit, cli, process, tree
 from tests.reliability.mutate import corpus, mutate
 
 # The suite replays the same examples every run (CI stays deterministic); KATIB_GITOPS_EXPLORE=N draws
@@ -186,6 +186,7 @@ def test_mutated_yaml_never_crashes_a_command(
             data if "kustomization" in name else b"resources: [in.yaml]\nnamespace: x\n"
         )
         (root / "app" / "in.yaml").write_bytes(data)
+        as_generated(root)  # the in-process renderer (katib-gitops' own trees), fuzzed; others go to kustomize
         result = cli(root, "render", "app")
     assert_clean_exit(result, 0, 1, 2)
     shutil.rmtree(root)

@@ -36,6 +36,7 @@ def validate_command(
     previous: Sequence[str] = (),
     trial_templates: Sequence[str] = (),
     scope: Scope = DEFAULT_SCOPE,
+    kustomize_command: str = "",
 ) -> int:
     from katib_gitops.commands.validate import output
     from katib_gitops.rules import validator
@@ -56,6 +57,7 @@ def validate_command(
         previous=tuple(previous),
         trial_templates=tuple(trial_templates),
         scope=scope,
+        kustomize_command=kustomize_command,
     )
     outcome = validator.validate(options, sys.stdin)
     for note in outcome.notes:
