@@ -12,7 +12,7 @@ from typing import NamedTuple, TextIO
 from katib_gitops.core.diagnostics import Diagnostic, FindingsError, UsageError
 from katib_gitops.core.registry import declare
 from katib_gitops.kustomize import render
-from katib_gitops.yamlio.documents import Document, load_documents
+from katib_gitops.yamlio.documents import Document, expand_lists, load_documents
 from katib_gitops.yamlio.reader import read_stream, read_text, walk
 
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -137,7 +137,8 @@ def _read_and_parse(path: Path, display: str) -> Source:
 
 
 def _parse(text: str, display: str) -> Source:
-    return Source(display, tuple(load_documents(text, display)))
+    # `kind: List` (kubectl get -o yaml) stands for its items, as kubectl sends them.
+    return Source(display, tuple(expand_lists(load_documents(text, display))))
 
 
 def _render(directory: Path, display: str) -> Source:

@@ -86,10 +86,10 @@ def crd_key(crd: Mapping[str, Any]) -> CrdKey:
 def load_crds(path: Path) -> dict[CrdKey, dict[str, Any]]:
     """Every CRD in a YAML/JSON file, or in the files under a folder, by (group, kind).
 
-    Other documents are skipped; a later file wins over an earlier one for the same key.
+    A `kind: List` gives the CRDs among its items. Other documents are skipped; a later file wins over an earlier one for the same key.
     """
     from katib_gitops.core.diagnostics import FindingsError
-    from katib_gitops.yamlio.documents import load_documents
+    from katib_gitops.yamlio.documents import expand_lists, load_documents
     from katib_gitops.yamlio.reader import read_text, walk
 
     # Read as every input is (generator/yamlio/): stat before open, size, depth and alias limits, UTF-8;
@@ -102,7 +102,9 @@ def load_crds(path: Path) -> dict[CrdKey, dict[str, Any]]:
     found: dict[CrdKey, dict[str, Any]] = {}
     for file in files:
         try:
-            documents = [d.data for d in load_documents(read_text(file, str(file)), str(file), strict=False)]
+            # `kind: List`, as `kubectl get crd a b -o yaml` prints them, stands for its items.
+            loaded = load_documents(read_text(file, str(file)), str(file), strict=False)
+            documents = [d.data for d in expand_lists(loaded)]
         except FindingsError as exc:
             raise CrdError("; ".join(d.format() for d in exc.diagnostics)) from None
         for document in documents:
