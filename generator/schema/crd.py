@@ -86,7 +86,8 @@ def crd_key(crd: Mapping[str, Any]) -> CrdKey:
 def load_crds(path: Path) -> dict[CrdKey, dict[str, Any]]:
     """Every CRD in a YAML/JSON file, or in the files under a folder, by (group, kind).
 
-    A `kind: List` gives the CRDs among its items. Other documents are skipped; a later file wins over an earlier one for the same key.
+    A `kind: List` gives the CRDs among its items. Other documents are skipped; a later file wins
+    over an earlier one for the same key.
     """
     from katib_gitops.core.diagnostics import FindingsError
     from katib_gitops.yamlio.documents import expand_lists, load_documents

@@ -32,6 +32,9 @@ _OTHERS: dict[tuple[str, str], str] = {
     ("argoproj.io/v1alpha1", "AppProject"): "argocd-appproject",
     ("kustomize.toolkit.fluxcd.io/v1", "Kustomization"): "flux-kustomization",
     ("source.toolkit.fluxcd.io/v1", "GitRepository"): "flux-gitrepository",
+    ("source.toolkit.fluxcd.io/v1", "OCIRepository"): "flux-ocirepository",
+    ("trainer.kubeflow.org/v1alpha1", "TrainingRuntime"): "trainingruntime",
+    ("trainer.kubeflow.org/v1alpha1", "ClusterTrainingRuntime"): "trainingruntime",
 }
 
 
