@@ -388,11 +388,19 @@ def _experiment_rule(error: Any) -> str:
 def _crd_diagnostics(document: Document, crd: Any, instance: Any, base: list[str | int]) -> list[Diagnostic]:
     from katib_gitops.schema import crd as crds
 
+    version = crds.version_of(instance, crd)
     try:
-        checker = crds.validator(crds.schema_for(crd, crds.version_of(instance, crd)))
+        checker = crds.validator(crds.schema_for(crd, version))
     except crds.CrdError as exc:
         return [document.diagnostic(base + ["apiVersion"], spec_schema.SCHEMA.id, str(exc))]
-    return spec_schema.diagnostics(document, checker, instance, base)
+    # As the API server: non-nullable nulls pruned and defaults applied, then the schema, then CEL rules.
+    admitted = crds.admitted(instance, crd, version)
+    found = spec_schema.diagnostics(document, checker, admitted, base)
+    for result in crds.cel_results(admitted, crd, version):
+        rule_id = spec_schema.SCHEMA.id if result.evaluated else spec_schema.CEL_UNCHECKED.id
+        finding = document.diagnostic(base + result.path, rule_id, result.message)
+        found.append(finding if result.evaluated else finding._replace(severity=Severity.WARNING))
+    return found
 
 
 # ------------------------------------------------------------------ Experiments

@@ -10,11 +10,17 @@ from pathlib import Path
 from typing import Any
 
 from katib_gitops.core import kinds
-from katib_gitops.core.diagnostics import Diagnostic
+from katib_gitops.core.diagnostics import Diagnostic, Severity
 from katib_gitops.core.registry import declare
 from katib_gitops.yamlio.documents import Document
 
 SCHEMA = declare("schema", "TOOL", "The object matches its schema: known fields only, right types.")
+CEL_UNCHECKED = declare(
+    "crd-cel-unchecked",
+    "TOOL",
+    "A --crd CEL rule (x-kubernetes-validations) the CEL library cannot evaluate is named, not passed silently.",
+    severity=Severity.WARNING,
+)
 SUFFIX = ".schema.json"
 # Where the TuningSpec schema takes the trial kinds of the short form: those of katib_gitops.core.kinds.KINDS.
 TRIAL_KIND_PATH = ("properties", "spec", "properties", "trial", "properties", "kind")
