@@ -339,9 +339,18 @@ def _schema_check(
         return _crd_diagnostics(document, env.crds[(group, kind)], instance, base)
     if (api_version, kind) in manifests.CATALOG:
         name = manifests.CATALOG[(api_version, kind)]
-        if fast.is_valid(("ours", name), env.kubernetes, instance):
+        # As the API server: a null field is pruned before validation, but an unknown one is still unknown.
+        pruned = manifests.without_nulls(instance) if manifests.prunes_nulls(api_version) else instance
+        if fast.is_valid(("ours", name), env.kubernetes, pruned) and (
+            pruned is instance or fast.is_valid(("ours", name), env.kubernetes, instance)
+        ):
             return []
-        return spec_schema.diagnostics(document, manifests.validator(name, env.kubernetes), instance, base, rule_for)
+        checker = manifests.validator(name, env.kubernetes)
+        found = spec_schema.diagnostics(document, checker, pruned, base, rule_for)
+        if pruned is not instance:
+            unknown = spec_schema.diagnostics(document, checker, instance, base, rule_for)
+            found = sorted({*found, *(d for d in unknown if d.message.startswith("unknown field"))})
+        return found
     if not manifests.has_core_schema(api_version, kind, env.kubernetes):
         return None
     if fast.is_valid(("core", api_version, kind), env.kubernetes, instance):

@@ -279,3 +279,119 @@ def test_startup_policy_in_order_excludes_depends_on() -> None:
     assert errors(obj, "trainingruntime") == []
     assert _at(obj, ("spec", "template", "spec", "replicatedJobs", 1, "dependsOn"))
     assert list(_object_paths({}))  # the helpers used above are the shared ones
+
+
+# ------------------------------------------------------------------ ApplicationSet provider blocks, nulls
+
+
+def _appsets(shared: Path) -> list[tuple[str, dict[str, Any]]]:
+    others = shared / "realworld" / "others"
+    files = sorted(
+        [*others.glob("*appset*.yaml"), others / "argocd-doc-applicationset.yaml", *others.glob("probes/*appset*")]
+    )
+    return [
+        (f.name, d.data)
+        for f in files
+        for d in load_documents(f.read_text(encoding="utf-8"), str(f), strict=False)
+        if d.data.get("kind") == "ApplicationSet"
+    ]
+
+
+# Verdicts of the ApplicationSets of realworld/ that are not plain valid, from Argo CD's ApplicationSet CRD
+# (../shared/upstream/argo-cd/crds, v3.5): paths the API server refuses (unknown under strict field
+# validation, or required after the nulls are pruned).
+APPSET_FINDINGS = {
+    # A mutation: scmProvider.github's field is `organization` (SCMProviderGeneratorGithub), so the
+    # misspelt `organisation` is unknown and the required organization is missing.
+    "probe-argocd-appset-scm-github-typo.yaml": [
+        "spec.generators[0].scmProvider.github.organisation",
+        "spec.generators[0].scmProvider.github.organization",
+    ],
+    # Argo CD's reference page lists every field, with placeholders: where it puts fields of other
+    # generators or older releases, the CRD has no such field; its null provider blocks are pruned.
+    "argocd-doc-applicationset.yaml": [
+        "spec.generators[0].list.template.spec.source.revision",
+        "spec.generators[3].scmProvider.github.values",
+        "spec.generators[4].configMapRef",
+        "spec.generators[4].labelSelector",
+        "spec.generators[4].name",
+        "spec.generators[4].requeueAfterSeconds",
+        "spec.generators[5].pullRequest.awsCodeCommit",
+        "spec.generators[6].matrix.generators",
+        "spec.generators[8].configMapRef",
+        "spec.generators[8].input",
+        "spec.template.spec.source.helm.useCredentials",
+        "spec.template.spec.source.parameters",
+    ],
+}
+
+
+def test_applicationsets_get_the_upstream_verdict_provider_blocks_included(shared: Path) -> None:
+    (definition,) = crd.load_crds(shared / "upstream" / "argo-cd" / "crds" / "applicationset-crd.yaml").values()
+    appsets = _appsets(shared)
+    assert len(appsets) >= 19
+    result = CliRunner().invoke(
+        main, ["validate", "--format", "json", *sorted({str(p) for p in _appset_files(shared)})]
+    )
+    reported: dict[str, list[str]] = {}
+    for d in json.loads(result.stdout)["diagnostics"]:
+        # A missing field is reported at its parent ("'x' is required"); the CRD check names the field.
+        missing = re.fullmatch(r"'(.+)' is required", d["message"])
+        reported.setdefault(Path(d["file"]).name, []).append(f"{d['path']}.{missing[1]}" if missing else d["path"])
+    for name, obj in appsets:
+        theirs = sorted({p.split(":")[0] for p in crd.validate(obj, definition)})
+        assert theirs == APPSET_FINDINGS.get(name, []), name
+        assert sorted(reported.get(name, [])) == theirs, name
+
+
+def _appset_files(shared: Path) -> list[Path]:
+    others = shared / "realworld" / "others"
+    return [*others.glob("*appset*.yaml"), others / "argocd-doc-applicationset.yaml", *others.glob("probes/*appset*")]
+
+
+def test_a_null_field_of_a_custom_resource_is_pruned_not_refused(shared: Path) -> None:
+    # probe-appset-generator-template-null: `goTemplateOptions:` (null). The CRD's field is a non-nullable
+    # array: apiextensions-apiserver prunes the null before validating (PruneNonNullableNullsWithoutDefaults),
+    # so the API server accepts it; so does validate. A TFJob template's `creationTimestamp: null` likewise.
+    others = shared / "realworld" / "others" / "probes"
+    for name in ("probe-appset-generator-template-null.yaml", "probe-tfjob-template-creationtimestamp-null.yaml"):
+        result = CliRunner().invoke(main, ["validate", str(others / name)])
+        assert result.exit_code == 0, result.output
+    # An unknown field stays unknown when it is null: pruning unknown fields does not look at values.
+    obj = {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "ApplicationSet",
+        "metadata": {"name": "a"},
+        "spec": {"goTemplateOptions": None, "generators": [{"list": {"elements": []}, "lst": None}], "template": {}},
+    }
+    assert manifests.without_nulls(obj)["spec"] == {"generators": [{"list": {"elements": []}}], "template": {}}
+
+
+@pytest.mark.parametrize("name", ["trainingruntime", "flux-ocirepository"])
+def test_schema_files_are_strict_described_draft_2020_12(name: str) -> None:
+    from jsonschema import Draft202012Validator
+
+    from tests.validate.test_job_gitops_schemas import _schema, _walk
+
+    schema = _schema(name)
+    Draft202012Validator.check_schema(schema)
+    assert schema["$id"] == f"https://katib-gitops.dev/schemas/{name}.schema.json"
+    assert schema["title"] and schema["description"]
+    free = set()
+    for path, node in _walk(schema):
+        if node.get("type") == "object" and "properties" in node:
+            assert node.get("additionalProperties") is False, path
+        if (
+            node.get("type") == "object"
+            and not {"properties", "additionalProperties"} & set(node)
+            and "/not" not in path
+        ):
+            free.add(path)
+        for key, value in (node.get("properties") or {}).items() if "/not" not in path else []:  # not conditions
+            assert value.get("description"), f"{path}/properties/{key}"
+    # Free-form: only what controllers write, and the PVC templates' status (the CRD declares it; never read).
+    assert free == {"/properties/status"} | (
+        {"/$defs/jobSetSpec/properties/volumeClaimPolicies/items/properties/templates/items/properties/status"}
+        if name == "trainingruntime"
+        else set()
+    )
