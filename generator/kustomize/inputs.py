@@ -17,7 +17,7 @@ from typing import Any, NamedTuple, TextIO
 from katib_gitops.core.diagnostics import Diagnostic, FindingsError, UsageError
 from katib_gitops.core.registry import declare
 from katib_gitops.kustomize import render
-from katib_gitops.yamlio.documents import Document, load_documents, read_documents
+from katib_gitops.yamlio.documents import Document, expand_lists, load_documents, read_documents
 from katib_gitops.yamlio.reader import read_stream, read_text, walk
 
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -162,8 +162,9 @@ def _read_and_parse(path: Path, display: str) -> Source:
 
 
 def _parse(text: str, display: str) -> Source:
-    """The file's documents, each with the findings on its own values (the validator reports them)."""
-    return Source(display, tuple(read_documents(text, display)))
+    """The file's documents, each with the findings on its own values (the validator reports them); a
+    `kind: List` (kubectl get -o yaml) stands for its items, as kubectl sends them."""
+    return Source(display, tuple(expand_lists(read_documents(text, display))))
 
 
 def build(

@@ -411,9 +411,18 @@ def _schema_check(
         return _crd_diagnostics(document, env.crds[(group, kind)], instance, base)
     if (api_version, kind) in manifests.CATALOG:
         name = manifests.CATALOG[(api_version, kind)]
-        if fast.is_valid(("ours", name), env.kubernetes, instance):
+        # As the API server: a null field is pruned before validation, but an unknown one is still unknown.
+        pruned = manifests.without_nulls(instance) if manifests.prunes_nulls(api_version) else instance
+        if fast.is_valid(("ours", name), env.kubernetes, pruned) and (
+            pruned is instance or fast.is_valid(("ours", name), env.kubernetes, instance)
+        ):
             return []
-        return spec_schema.diagnostics(document, manifests.validator(name, env.kubernetes), instance, base, rule_for)
+        checker = manifests.validator(name, env.kubernetes)
+        found = spec_schema.diagnostics(document, checker, pruned, base, rule_for)
+        if pruned is not instance:
+            unknown = spec_schema.diagnostics(document, checker, instance, base, rule_for)
+            found = sorted({*found, *(d for d in unknown if d.message.startswith("unknown field"))})
+        return found
     if not manifests.has_core_schema(api_version, kind, env.kubernetes):
         return None
     if fast.is_valid(("core", api_version, kind), env.kubernetes, instance):
@@ -460,11 +469,19 @@ def _experiment_rule(error: Any) -> str:
 def _crd_diagnostics(document: Document, crd: Any, instance: Any, base: list[str | int]) -> list[Diagnostic]:
     from katib_gitops.schema import crd as crds
 
+    version = crds.version_of(instance, crd)
     try:
-        checker = crds.validator(crds.schema_for(crd, crds.version_of(instance, crd)))
+        checker = crds.validator(crds.schema_for(crd, version))
     except crds.CrdError as exc:
         return [document.diagnostic(base + ["apiVersion"], spec_schema.SCHEMA.id, str(exc))]
-    return spec_schema.diagnostics(document, checker, instance, base)
+    # As the API server: non-nullable nulls pruned and defaults applied, then the schema, then CEL rules.
+    admitted = crds.admitted(instance, crd, version)
+    found = spec_schema.diagnostics(document, checker, admitted, base)
+    for result in crds.cel_results(admitted, crd, version):
+        rule_id = spec_schema.SCHEMA.id if result.evaluated else spec_schema.CEL_UNCHECKED.id
+        finding = document.diagnostic(base + result.path, rule_id, result.message)
+        found.append(finding if result.evaluated else finding._replace(severity=Severity.WARNING))
+    return found
 
 
 # ------------------------------------------------------------------ Experiments

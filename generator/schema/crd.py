@@ -15,8 +15,10 @@
   `x-kubernetes-list-map-keys` (checked by `check`/`validate`);
 - OpenAPI 3.0 boolean `exclusiveMinimum`/`exclusiveMaximum` become numbers.
 
-Not checked: CEL rules (`x-kubernetes-validations`), `format`, defaults, and the
-syntax of names and labels in `metadata`.
+`validate` first admits the object as the API server does (`admitted`: nulls pruned where
+not nullable, defaults applied), then checks the schema, then runs the CRD's CEL rules
+(`cel_results`) with a CEL library, where it can evaluate them; rules naming `oldSelf` (update
+only) are skipped. Not checked: `format` and the syntax of names and labels in `metadata`.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import json
 import re
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 CrdKey = tuple[str, str]
 Schema = dict[str, Any]
@@ -86,10 +88,11 @@ def crd_key(crd: Mapping[str, Any]) -> CrdKey:
 def load_crds(path: Path) -> dict[CrdKey, dict[str, Any]]:
     """Every CRD in a YAML/JSON file, or in the files under a folder, by (group, kind).
 
-    Other documents are skipped; a later file wins over an earlier one for the same key.
+    A `kind: List` gives the CRDs among its items. Other documents are skipped; a later file wins
+    over an earlier one for the same key.
     """
     from katib_gitops.core.diagnostics import FindingsError
-    from katib_gitops.yamlio.documents import load_documents
+    from katib_gitops.yamlio.documents import expand_lists, load_documents
     from katib_gitops.yamlio.reader import read_text, walk
 
     # Read as every input is (generator/yamlio/): stat before open, size, depth and alias limits, UTF-8;
@@ -102,7 +105,9 @@ def load_crds(path: Path) -> dict[CrdKey, dict[str, Any]]:
     found: dict[CrdKey, dict[str, Any]] = {}
     for file in files:
         try:
-            documents = [d.data for d in load_documents(read_text(file, str(file)), str(file), strict=False)]
+            # `kind: List`, as `kubectl get crd a b -o yaml` prints them, stands for its items.
+            loaded = load_documents(read_text(file, str(file)), str(file), strict=False)
+            documents = [d.data for d in expand_lists(loaded)]
         except FindingsError as exc:
             raise CrdError("; ".join(d.format() for d in exc.diagnostics)) from None
         for document in documents:
@@ -263,13 +268,18 @@ def _object_meta(declared: Mapping[str, Any]) -> Schema:
 def validate(obj: Any, crd: Mapping[str, Any], version: str | None = None) -> list[str]:
     """Problems of `obj` against the CRD, each as '<json path>: <message>'; [] when valid.
 
-    The version is `version`, else the one `obj`'s apiVersion names, else the default.
+    The version is `version`, else the one `obj`'s apiVersion names, else the default. As the
+    API server: nulls pruned and defaults applied first (`admitted`), then the schema, then the
+    CEL rules the CEL library evaluates (`cel_results`; those it cannot are left out here).
     """
+    version = version or version_of(obj, crd)
     try:
-        schema = schema_for(crd, version or version_of(obj, crd))
+        schema = schema_for(crd, version)
     except CrdError as exc:
         return [f"apiVersion: {exc}"]
-    return check(obj, schema)
+    obj = admitted(obj, crd, version)
+    broken = [f"{format_path(r.path)}: {r.message}" for r in cel_results(obj, crd, version) if r.evaluated]
+    return sorted({*check(obj, schema), *broken})
 
 
 def check(obj: Any, schema: Schema) -> list[str]:
@@ -335,3 +345,144 @@ def format_path(path: list[Any]) -> str:
         else:
             text += f".{part}" if text else str(part)
     return text or "<root>"
+
+
+# ------------------------------------------------------------- admission: nulls, defaults, CEL
+
+
+def admitted(obj: Any, crd: Mapping[str, Any], version: str | None = None) -> Any:
+    """`obj` as the API server validates it: nulls pruned where not nullable, then defaults applied.
+
+    The apiextensions-apiserver decodes a custom resource, drops each null field whose schema is
+    not `nullable` and has no `default` (structuraldefaulting.PruneNonNullableNullsWithoutDefaults),
+    then fills each absent field, or null non-nullable one, that has a `default`
+    (structuraldefaulting.Default), and only then validates. Object fields only, below existing
+    parents; `metadata` is ObjectMeta's, not the schema's. `obj` itself is not changed.
+    """
+    raw = _raw_schema(crd, version or version_of(obj, crd))
+    if raw is None or not isinstance(obj, Mapping):
+        return obj
+    out = copy.deepcopy(dict(obj))
+    _prune_and_default(out, raw, root=True)
+    return out
+
+
+def _raw_schema(crd: Mapping[str, Any], version: str | None) -> Mapping[str, Any] | None:
+    try:
+        entry = _version_entry(crd, version)
+    except CrdError:
+        return None
+    raw = (entry.get("schema") or {}).get("openAPIV3Schema")
+    return raw if isinstance(raw, Mapping) else None
+
+
+def _prune_and_default(value: Any, node: Mapping[str, Any], root: bool = False) -> None:
+    if isinstance(value, dict):
+        properties = node.get("properties") or {}
+        extra = node.get("additionalProperties")
+        for key in list(value):
+            if (root or node.get("x-kubernetes-embedded-resource")) and key in ("apiVersion", "kind", "metadata"):
+                continue
+            sub = properties.get(key) if key in properties else (extra if isinstance(extra, Mapping) else None)
+            if sub is None:
+                continue
+            if value[key] is None and not sub.get("nullable"):
+                if "default" in sub:
+                    value[key] = copy.deepcopy(sub["default"])
+                else:
+                    del value[key]
+                    continue
+            _prune_and_default(value[key], sub)
+        for key, sub in properties.items():
+            if key not in value and isinstance(sub, Mapping) and "default" in sub:
+                value[key] = copy.deepcopy(sub["default"])
+                _prune_and_default(value[key], sub)
+    elif isinstance(value, list) and isinstance(node.get("items"), Mapping):
+        for item in value:
+            _prune_and_default(item, node["items"])
+
+
+class CelResult(NamedTuple):
+    """One CEL rule of the CRD on one node: violated (`evaluated`), or not evaluated (`evaluated` False)."""
+
+    path: list[str | int]
+    message: str
+    evaluated: bool
+
+
+def cel_results(obj: Any, crd: Mapping[str, Any], version: str | None = None) -> list[CelResult]:
+    """The `x-kubernetes-validations` rules `obj` (as `admitted` returns it) breaks, and those not evaluated.
+
+    Each rule runs with `self` bound to the value of its node, wherever that node is present,
+    as the API server runs it on create. Rules that name `oldSelf` are transition rules, which
+    the API server runs on update only: skipped. A rule the CEL library cannot compile or
+    evaluate (a Kubernetes extension such as `isURL` or `quantity`, a missing optional field)
+    is reported as not evaluated, never as broken.
+    """
+    raw = _raw_schema(crd, version or version_of(obj, crd))
+    if raw is None:
+        return []
+    found: list[CelResult] = []
+    for node, value, path in _nodes(obj, raw, []):
+        for validation in node.get("x-kubernetes-validations") or []:
+            rule = validation.get("rule") if isinstance(validation, Mapping) else None
+            if not isinstance(rule, str) or re.search(r"\boldSelf\b", rule):
+                continue
+            result = _evaluate(rule, value)
+            where = [*path, *_field_path(validation.get("fieldPath"))]
+            if result is None:
+                found.append(CelResult(where, f"CEL rule not evaluated: {rule}", evaluated=False))
+            elif result is False:
+                message = validation.get("message") or f"failed rule: {rule}"
+                found.append(CelResult(where, str(message), evaluated=True))
+    return found
+
+
+def _nodes(
+    value: Any, node: Mapping[str, Any], path: list[str | int]
+) -> Iterator[tuple[Mapping[str, Any], Any, list[str | int]]]:
+    if value is None:
+        return
+    yield node, value, path
+    if isinstance(value, dict):
+        properties = node.get("properties") or {}
+        extra = node.get("additionalProperties")
+        for key, child in value.items():
+            sub = properties.get(key) if key in properties else (extra if isinstance(extra, Mapping) else None)
+            if isinstance(sub, Mapping):
+                yield from _nodes(child, sub, [*path, key])
+    elif isinstance(value, list) and isinstance(node.get("items"), Mapping):
+        for index, item in enumerate(value):
+            yield from _nodes(item, node["items"], [*path, index])
+
+
+def _field_path(field_path: Any) -> list[str | int]:
+    """A rule's `fieldPath` (`.spec.replicas`, `.items[0]`) as path parts; [] when absent or unusual."""
+    if not isinstance(field_path, str) or not re.fullmatch(r"(\.[A-Za-z_][A-Za-z0-9_-]*|\[\d+\])+", field_path):
+        return []
+    return [int(p[1:-1]) if p.startswith("[") else p[1:] for p in re.findall(r"\.[^.\[]+|\[\d+\]", field_path)]
+
+
+def _evaluate(rule: str, value: Any) -> bool | None:
+    """True or False as the rule says of `value`; None when the CEL library cannot say."""
+    program = _compiled(rule)
+    if program is None:
+        return None
+    try:
+        result = program.execute({"self": value})
+    except Exception:  # an evaluation error: not a verdict (the library's errors are plain ones)
+        return None
+    return result if isinstance(result, bool) else None
+
+
+@functools.lru_cache(maxsize=1024)
+def _compiled(rule: str) -> Any:
+    """The compiled rule (common-expression-language, the Python binding of the Rust CEL interpreter), or None."""
+    try:
+        import cel
+    except ImportError:
+        return None
+    try:
+        return cel.compile(rule)
+    except Exception:  # syntax the library does not know
+        return None

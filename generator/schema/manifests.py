@@ -32,7 +32,36 @@ _OTHERS: dict[tuple[str, str], str] = {
     ("argoproj.io/v1alpha1", "AppProject"): "argocd-appproject",
     ("kustomize.toolkit.fluxcd.io/v1", "Kustomization"): "flux-kustomization",
     ("source.toolkit.fluxcd.io/v1", "GitRepository"): "flux-gitrepository",
+    ("source.toolkit.fluxcd.io/v1", "OCIRepository"): "flux-ocirepository",
+    ("trainer.kubeflow.org/v1alpha1", "TrainingRuntime"): "trainingruntime",
+    ("trainer.kubeflow.org/v1alpha1", "ClusterTrainingRuntime"): "trainingruntime",
 }
+
+
+# The built-in kinds that are custom resources with structural schemas: the API server drops a null
+# field (nothing there is `nullable`) before it validates them (apiextensions-apiserver,
+# PruneNonNullableNullsWithoutDefaults). Not Katib's kinds (schemaless CRDs keep every field) nor
+# katib-gitops' own (files, never sent to a cluster).
+_NULLS_PRUNED_GROUPS = frozenset(
+    {"argoproj.io", "kustomize.toolkit.fluxcd.io", "source.toolkit.fluxcd.io", "trainer.kubeflow.org"}
+)
+
+
+def prunes_nulls(api_version: str) -> bool:
+    """Whether the API server prunes null fields of this built-in kind's objects before validating."""
+    return api_version == "kubeflow.org/v1" or api_version.rpartition("/")[0] in _NULLS_PRUNED_GROUPS
+
+
+def without_nulls(value: Any) -> Any:
+    """`value` without the mapping entries that are null (list items stay); `value` itself when it has none."""
+    if isinstance(value, dict):
+        pruned = {k: without_nulls(v) for k, v in value.items() if v is not None}
+        same = len(pruned) == len(value) and all(pruned[k] is v for k, v in value.items())
+        return value if same else pruned
+    if isinstance(value, list):
+        items = [without_nulls(v) for v in value]
+        return value if all(a is b for a, b in zip(items, value, strict=True)) else items
+    return value
 
 
 class _Catalog(Mapping[tuple[str, str], str]):

@@ -10,11 +10,17 @@ from pathlib import Path
 from typing import Any
 
 from katib_gitops.core import kinds
-from katib_gitops.core.diagnostics import Diagnostic
+from katib_gitops.core.diagnostics import Diagnostic, Severity
 from katib_gitops.core.registry import declare
 from katib_gitops.yamlio.documents import Document
 
 SCHEMA = declare("schema", "TOOL", "The object matches its schema: known fields only, right types.")
+CEL_UNCHECKED = declare(
+    "crd-cel-unchecked",
+    "TOOL",
+    "A --crd CEL rule (x-kubernetes-validations) the CEL library cannot evaluate is named, not passed silently.",
+    severity=Severity.WARNING,
+)
 SUFFIX = ".schema.json"
 # Where the TuningSpec schema takes the trial kinds of the short form: those of katib_gitops.core.kinds.KINDS.
 TRIAL_KIND_PATH = ("properties", "spec", "properties", "trial", "properties", "kind")
@@ -107,7 +113,7 @@ def diagnostics(
     for error in checker.iter_errors(instance):
         best = _described(best_match([error]))
         rule_id = rule_for(best) if rule_for else SCHEMA.id
-        found.append(_diagnostic(document, best, list(base), rule_id))
+        found.extend(_diagnostics(document, best, list(base), rule_id))
     return sorted(set(found))
 
 
@@ -124,15 +130,27 @@ def _described(error: Any) -> Any:
     return error
 
 
-def _diagnostic(document: Document, error: Any, base: list[str | int], rule_id: str) -> Diagnostic:
+def _diagnostics(document: Document, error: Any, base: list[str | int], rule_id: str) -> list[Diagnostic]:
+    """One diagnostic per failing node: each unknown field of a mapping at its own key, not only the first."""
     path = base + list(error.absolute_path)
-    message, hint = _describe(error)
     unknown = (
         _unknown_keys(error) if error.validator == "additionalProperties" and isinstance(error.instance, dict) else []
     )
-    if unknown:
-        path = path + [unknown[0]]
-    return document.diagnostic(path, rule_id, message, hint, at_key=bool(unknown))
+    if not unknown:
+        message, hint = _describe(error)
+        return [document.diagnostic(path, rule_id, message, hint)]
+    allowed = sorted(error.schema.get("properties", {}))
+    return [
+        document.diagnostic(path + [key], rule_id, f"unknown field '{key}'", _unknown_hint(key, allowed), at_key=True)
+        for key in unknown
+    ]
+
+
+def _unknown_hint(key: str, allowed: list[str]) -> str:
+    import difflib  # only for an unknown field's suggestion
+
+    close = difflib.get_close_matches(key, allowed, n=1)
+    return f"did you mean '{close[0]}'?" if close else f"allowed here: {', '.join(allowed)}"
 
 
 def _unknown_keys(error: Any) -> list[str]:
@@ -144,15 +162,6 @@ def _unknown_keys(error: Any) -> list[str]:
 
 
 def _describe(error: Any) -> tuple[str, str]:
-    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
-        extra = _unknown_keys(error)
-        allowed = sorted(error.schema.get("properties", {}))
-        if extra:
-            import difflib  # only for an unknown field's suggestion
-
-            close = difflib.get_close_matches(extra[0], allowed, n=1)
-            hint = f"did you mean '{close[0]}'?" if close else f"allowed here: {', '.join(allowed)}"
-            return f"unknown field '{extra[0]}'", hint
     if error.validator == "required":
         return error.message.replace("is a required property", "is required"), ""
     if error.validator in ("enum", "const"):

@@ -39,7 +39,7 @@ from __future__ import annotations
 import copy
 import math
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, NamedTuple
 
 from katib_gitops.core.diagnostics import Diagnostic, FindingsError
@@ -214,6 +214,48 @@ def _events(text: str) -> Iterator[Any]:
 
     loader = getattr(yaml, "CSafeLoader", None) or yaml.SafeLoader
     return yaml.parse(text, Loader=loader)
+
+
+def expand_lists(documents: Iterable[Document]) -> list[Document]:
+    """Each `kind: List` document (what `kubectl get a b -o yaml` prints) as the objects of its `items`.
+
+    kubectl's resource builder flattens such a list into its items, recursively, before it
+    sends anything (k8s.io/cli-runtime FlattenListVisitor); so do we. An item keeps the
+    List's document index and its own positions in the file. A List without a list of
+    items stays as it is, for its schema to report.
+    """
+    out: list[Document] = []
+    for document in documents:
+        out.extend(_flattened(document))
+    return out
+
+
+def _flattened(document: Document) -> list[Document]:
+    data = document.data
+    if not (isinstance(data, dict) and data.get("kind") == "List" and isinstance(data.get("items"), list)):
+        return [document]
+    node = document.node
+    children = node.children.get("items") if isinstance(node, Pos) and isinstance(node.children, dict) else None
+    items = children.children if isinstance(children, Pos) else None
+    out: list[Document] = []
+    for i, item in enumerate(data["items"]):
+        if isinstance(items, list) and i < len(items):
+            item_node: Any = items[i]
+        elif isinstance(node, Pos):
+            item_node = node
+        else:
+            try:
+                item_node = node["items"][i]
+            except (KeyError, IndexError, TypeError):
+                item_node = node
+        # the List's value findings go with its first item (reported once), its number spellings with every
+        # item (each is matched by position to the item's own schema errors)
+        findings = document.findings if i == 0 else ()
+        item_document = Document(document.file, document.index, item, item_node, findings, document.unless_accepted)
+        out.extend(_flattened(item_document))
+    if not out and document.findings:
+        return [document]  # an empty List keeps its findings; its schema reports it
+    return out
 
 
 def load_documents(text: str, display: str, *, strict: bool = True) -> list[Document]:

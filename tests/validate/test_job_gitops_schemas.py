@@ -556,8 +556,8 @@ def test_without_any_one_field_or_with_one_unknown_field_we_agree_with_upstream(
             checked += 1
             if not theirs and ours - DELIBERATE - ENCODED_CEL:
                 too_strict.append(f"{name} {change}: {sorted(ours)}")
-            free = re.search(r"\.(pullRequest|scmProvider)\.(?!template|values|zzUnknownField)", change)
-            if change.startswith("with") and any("unknown field" in p for p in theirs) and not ours and not free:
+            # The pullRequest and scmProvider provider blocks are checked too (issue 12, item 6).
+            if change.startswith("with") and any("unknown field" in p for p in theirs) and not ours:
                 too_lax.append(f"{name} {change}")
     assert checked > 1500
     assert too_strict == []
@@ -1052,7 +1052,9 @@ def test_free_form_places_accept_anything() -> None:
     appset["spec"]["generators"].append(
         {"scmProvider": {"github": {"organization": "ml", "anyField": True}, "cloneProtocol": "https"}}
     )
-    assert errors(appset) == []
+    # The provider blocks are no longer free-form (issue 12, item 6): SCMProviderGeneratorGithub has no
+    # anyField, which Argo CD's CRD prunes and strict field validation refuses.
+    assert errors(appset) == [("spec.generators[2].scmProvider.github.anyField", "unknown field")]
     job = changed(TRAINJOB, lambda d: d.update(status={"conditions": [{"type": "Complete"}]}))
     assert errors(job) == []
 
@@ -1121,16 +1123,6 @@ FREE_FORM = {
         "/$defs/helm/properties/valuesObject",
         "/$defs/nestedGenerator/properties/matrix",
         "/$defs/nestedGenerator/properties/merge",
-        *(
-            f"/$defs/pullRequestGenerator/properties/{p}"
-            for p in ("azuredevops", "bitbucket", "bitbucketServer", "gitea", "github", "gitlab")
-        ),
-        *(
-            f"/$defs/scmProviderGenerator/properties/{p}"
-            for p in ("awsCodeCommit", "azureDevOps", "bitbucket", "bitbucketServer", "gitea", "github", "gitlab")
-        ),
-        "/$defs/pullRequestGenerator/properties/filters/items",
-        "/$defs/scmProviderGenerator/properties/filters/items",
     },
 }
 
