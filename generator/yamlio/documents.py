@@ -253,8 +253,6 @@ def _flattened(document: Document) -> list[Document]:
         findings = document.findings if i == 0 else ()
         item_document = Document(document.file, document.index, item, item_node, findings, document.unless_accepted)
         out.extend(_flattened(item_document))
-    if not out and document.findings:
-        return [document]  # an empty List keeps its findings; its schema reports it
     return out
 
 
