@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -16,6 +16,9 @@ from katib_gitops.cli.console import MAX_FILE_SIZE_ENV
 from katib_gitops.commands.report import DEFAULT_FORMAT, FORMATS
 from katib_gitops.core.diagnostics import FindingsError, UsageError
 from katib_gitops.core.kinds import KATIB_VERSION
+
+if TYPE_CHECKING:
+    from katib_gitops.commands.results import Read
 
 __all__ = ["EXIT_FINDINGS", "EXIT_INTERNAL", "EXIT_USAGE", "main"]
 KATIB_VERSION_TEXT = "{}.{}".format(*KATIB_VERSION)
@@ -527,6 +530,28 @@ def _experiment_sources(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
+def _read_experiments(
+    sources: tuple[str, ...],
+    specs_dir: Path,
+    cluster: bool,
+    context: str,
+    namespace: str,
+    katib_version: tuple[int, int],
+) -> Read:
+    """The Experiments of FILE... (or - for stdin) or of the cluster, matched with the specs that made them."""
+    from katib_gitops.commands import results as reader
+
+    return reader.collect(
+        sources,
+        sys.stdin,
+        specs_dir=specs_dir,
+        cluster=cluster,
+        context=context,
+        namespace=namespace,
+        katib_version=katib_version,
+    )
+
+
 @main.command()
 @_experiment_sources
 @click.option(
@@ -552,15 +577,7 @@ def results(
     def action() -> int:
         from katib_gitops.commands import results as core
 
-        read = core.collect(
-            sources,
-            sys.stdin,
-            specs_dir=specs_dir,
-            cluster=cluster,
-            context=context,
-            namespace=namespace,
-            katib_version=katib_version,
-        )
+        read = _read_experiments(sources, specs_dir, cluster, context, namespace, katib_version)
         click.echo(core.RENDERERS[output_format](read.results), nl=False)
         for warning in read.warnings:
             click.echo(warning.format(), err=True)
@@ -610,17 +627,11 @@ def promote(
 
     def action() -> int:
         from katib_gitops.commands import promote as core
-        from katib_gitops.commands import results as reader
 
-        read = reader.collect(
-            sources,
-            sys.stdin,
-            specs_dir=specs_dir,
-            cluster=cluster,
-            context="" if not cluster else context,
-            namespace=namespace if cluster else "",
-            katib_version=katib_version,
-        )
+        # --context and --namespace narrow what is read only from a cluster; --namespace also says where
+        # --experiment is.
+        where = (context, namespace) if cluster else ("", "")
+        read = _read_experiments(sources, specs_dir, cluster, *where, katib_version)
         if read.problems:
             raise FindingsError(read.problems)
         chosen = core.choose(read.results, target=target, experiment=experiment, namespace=namespace)
