@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 import click
 
@@ -499,8 +500,39 @@ def import_command(
 # ------------------------------------------------------------------ results and promote (issue 16)
 
 
-def _experiment_sources(command: Callable[..., Any]) -> Callable[..., Any]:
+class _Sources(NamedTuple):
     """What `results` and `promote` read: files or - (kubectl get output), or --cluster; and the specs."""
+
+    sources: tuple[str, ...]
+    specs_dir: Path
+    cluster: bool
+    context: str
+    namespace: str
+    katib_version: tuple[int, int]
+
+    def read(self) -> Read:
+        """The Experiments read, matched with the targets the specs generate."""
+        from katib_gitops.commands import results as reader
+
+        return reader.collect(
+            self.sources,
+            sys.stdin,
+            specs_dir=self.specs_dir,
+            cluster=self.cluster,
+            context=self.context,
+            namespace=self.namespace,
+            katib_version=self.katib_version,
+        )
+
+
+def _experiment_sources(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The options of `_Sources`, given to the command as its first argument."""
+
+    @functools.wraps(command)
+    def with_sources(**options: Any) -> Any:
+        return command(_Sources(**{name: options.pop(name) for name in _Sources._fields}), **options)
+
+    decorated: Callable[..., Any] = with_sources
     for option in reversed(
         (
             click.argument("sources", nargs=-1),
@@ -526,30 +558,8 @@ def _experiment_sources(command: Callable[..., Any]) -> Callable[..., Any]:
             max_file_size_option,
         )
     ):
-        command = option(command)
-    return command
-
-
-def _read_experiments(
-    sources: tuple[str, ...],
-    specs_dir: Path,
-    cluster: bool,
-    context: str,
-    namespace: str,
-    katib_version: tuple[int, int],
-) -> Read:
-    """The Experiments of FILE... (or - for stdin) or of the cluster, matched with the specs that made them."""
-    from katib_gitops.commands import results as reader
-
-    return reader.collect(
-        sources,
-        sys.stdin,
-        specs_dir=specs_dir,
-        cluster=cluster,
-        context=context,
-        namespace=namespace,
-        katib_version=katib_version,
-    )
+        decorated = option(decorated)
+    return decorated
 
 
 @main.command()
@@ -563,12 +573,7 @@ def _read_experiments(
     help="Report format.",
 )
 def results(
-    sources: tuple[str, ...],
-    specs_dir: Path,
-    cluster: bool,
-    context: str,
-    namespace: str,
-    katib_version: tuple[int, int],
+    where: _Sources,
     output_format: str,
     **_: Any,
 ) -> None:
@@ -577,7 +582,7 @@ def results(
     def action() -> int:
         from katib_gitops.commands import results as core
 
-        read = _read_experiments(sources, specs_dir, cluster, context, namespace, katib_version)
+        read = where.read()
         click.echo(core.RENDERERS[output_format](read.results), nl=False)
         for warning in read.warnings:
             click.echo(warning.format(), err=True)
@@ -607,12 +612,7 @@ def results(
 @click.option("--force", is_flag=True, help="Replace the file even if it was edited by hand.")
 @click.option("--date", default="", metavar="YYYY-MM-DD", help="Date recorded while not completed (default: today).")
 def promote(
-    sources: tuple[str, ...],
-    specs_dir: Path,
-    cluster: bool,
-    context: str,
-    namespace: str,
-    katib_version: tuple[int, int],
+    where: _Sources,
     target: str,
     experiment: str,
     out: Path,
@@ -628,13 +628,11 @@ def promote(
     def action() -> int:
         from katib_gitops.commands import promote as core
 
-        # --context and --namespace narrow what is read only from a cluster; --namespace also says where
-        # --experiment is.
-        where = (context, namespace) if cluster else ("", "")
-        read = _read_experiments(sources, specs_dir, cluster, *where, katib_version)
+        # --namespace says where --experiment is; it (and --context) narrows what is read only from a cluster.
+        read = (where if where.cluster else where._replace(context="", namespace="")).read()
         if read.problems:
             raise FindingsError(read.problems)
-        chosen = core.choose(read.results, target=target, experiment=experiment, namespace=namespace)
+        chosen = core.choose(read.results, target=target, experiment=experiment, namespace=where.namespace)
         options = core.Options(out, output_format or "", configmap_name, allow_running, force, date)
         outcome = core.promote(chosen, options)
         said = "written" if outcome.written else "up to date, nothing written"
