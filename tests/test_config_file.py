@@ -321,3 +321,40 @@ def test_ignore_patterns_match_like_gitignore(tmp_path: Path) -> None:
     assert not scope.ignored(str(tmp_path / "sub" / "docs" / "mkdocs.yml"))  # anchored at the file's folder
     assert not scope.ignored(str(tmp_path.parent / "values2.yaml"))
     assert not scope.ignored("<stdin>")
+
+
+def test_an_unknown_skipped_rule_is_refused_at_its_line_with_the_nearest_ids(tmp_path: Path) -> None:
+    # A typo in `skip` would silence nothing while the file claims it does: like `--skip COUNT04`, a usage error.
+    root = repository(
+        tmp_path / "repo",
+        "skip:\n  - rule: schema\n    reason: fine\n  - rule: COUNT04\n    reason: typo\n",
+        **{"a.yaml": GOOD_CONFIGMAP},
+    )
+    for args in (["validate", "a.yaml"], ["validate", "--", "a.yaml"], ["generate", "--check"]):
+        code, out, err = console(root, *args)
+        assert code == 2, (args, out, err)
+        assert ".katib-gitops.yaml:4:11: error: skip COUNT04: no such rule; did you mean COUNT-04" in err, err
+
+
+def test_config_before_the_command_name_is_the_same_as_after_it(tmp_path: Path) -> None:
+    root = repository(tmp_path / "repo", None, **{"bad.yaml": BAD_CONFIGMAP})
+    (root / "skips.yaml").write_text("skip:\n  - rule: schema\n    reason: a webhook removes the field\n")
+    assert console(root, "validate", "bad.yaml")[0] == 1
+    assert console(root, "--config", "skips.yaml", "validate", "bad.yaml")[0] == 0
+    assert console(root, "validate", "--config", "skips.yaml", "bad.yaml")[0] == 0
+    code, _, err = console(root, "--config", "missing.yaml", "validate", "bad.yaml")
+    assert code == 2 and "--config missing.yaml: no such file" in err
+    code, _, err = console(root, "--config", "skips.yaml", "validate", "--no-config", "bad.yaml")
+    assert code == 2 and "choose one" in err
+
+
+def test_rules_says_which_rules_the_file_skips_and_why(tmp_path: Path) -> None:
+    root = repository(tmp_path / "repo", "skip:\n  - rule: TT-R4\n    reason: our pods all run the collector\n")
+    code, out, _ = console(root, "rules")
+    assert code == 0
+    lines = out.splitlines()
+    at = next(i for i, line in enumerate(lines) if line.startswith("TT-R4 "))
+    assert lines[at + 1].strip() == "(.katib-gitops.yaml skips it: our pods all run the collector)"
+    assert sum("skips it" in line for line in lines) == 1
+    # The Markdown table is the documentation: the same in every repository.
+    assert "skips it" not in console(root, "rules", "--format", "markdown")[1]

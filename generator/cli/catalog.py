@@ -47,6 +47,20 @@ SPEC_BEGIN = "<!-- rules:spec:begin (generated from the rule registry: make docs
 SPEC_END = "<!-- rules:spec:end -->"
 
 
+def unknown_rule(rule_id: str) -> str | None:
+    """Why `rule_id` cannot be skipped (no such rule, and the nearest IDs), or None for a registered rule."""
+    import difflib
+
+    known = [r.id for r in all_rules()]
+    if rule_id in known:
+        return None
+    near = difflib.get_close_matches(rule_id, known, n=3, cutoff=0.6) or difflib.get_close_matches(
+        rule_id.upper(), known, n=3, cutoff=0.6
+    )
+    hint = f"; did you mean {' or '.join(near)}?" if near else ""
+    return f"no such rule{hint} (`katib-gitops rules` lists every ID)"
+
+
 def all_rules() -> list[Rule]:
     """Every registered rule: by level, then by the module registering it (MODULES), then in definition order."""
     modules = {module.__name__: index for index, module in enumerate(MODULES)}

@@ -15,11 +15,14 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from katib_gitops.core.diagnostics import Diagnostic, FindingsError, UsageError
 from katib_gitops.core.registry import declare
 from katib_gitops.kustomize.scope import Scope
+
+if TYPE_CHECKING:
+    from katib_gitops.yamlio.documents import Document
 
 FILE_NAME = ".katib-gitops.yaml"
 SCHEMA_NAME = "config"
@@ -110,9 +113,25 @@ def load(path: Path, display: str) -> Config:
         raise ConfigError(display, [extra.diagnostic([], CONFIG.id, "the configuration file holds one document")])
     (document,) = documents
     problems = [d._replace(rule_id=CONFIG.id) for d in ours.check(document, SCHEMA_NAME)]
+    problems = problems or _unknown_skips(document)
     if problems:
         raise ConfigError(display, problems)
     return _config(document.data, display, path.absolute().parent)
+
+
+def _unknown_skips(document: Document) -> list[Diagnostic]:
+    """A skipped rule that does not exist is a typo that would silence nothing: refused like `--skip`'s."""
+    items = document.data.get("skip") or ()
+    if not items:
+        return []
+    from katib_gitops.cli.catalog import unknown_rule  # imports every rule module: only for a skip list
+
+    return [
+        document.diagnostic(["skip", index, "rule"], CONFIG.id, f"skip {item['rule']}: {problem}")
+        for index, item in enumerate(items)
+        for problem in [unknown_rule(item["rule"])]
+        if problem is not None
+    ]
 
 
 def _config(data: Mapping[str, Any], display: str, root: Path) -> Config:

@@ -102,20 +102,30 @@ def loaded_config(ctx: click.Context) -> cli_config.Config | None:
 
 
 def _remember(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+    """Keep --config/--no-config for the command (ctx.meta is shared with the group's context)."""
     if value:
         ctx.meta[param.name or ""] = value
+
+
+def _remember_and_default(ctx: click.Context, param: click.Parameter, value: Any) -> None:
+    _remember(ctx, param, value)
     if not isinstance(ctx.default_map, _ConfigDefaults):
         ctx.default_map = _ConfigDefaults(ctx)
 
 
-def config_options(function: F) -> F:
-    """`--config FILE` and `--no-config`: every command reads the configuration file (katib_gitops.cli.config)."""
+def config_options(function: F, *, group: bool = False) -> F:
+    """`--config FILE` and `--no-config`: every command reads the configuration file (katib_gitops.cli.config).
+
+    Given before the command name (`katib-gitops --config FILE validate`), they are only remembered:
+    the command reads the file when its options ask for their defaults, inside its error boundary.
+    """
+    callback = _remember if group else _remember_and_default
     function = click.option(
         "--no-config",
         is_flag=True,
         is_eager=True,
         expose_value=False,
-        callback=_remember,
+        callback=callback,
         help=f"Read no configuration file ({cli_config.FILE_NAME}).",
     )(function)
     return click.option(
@@ -124,13 +134,14 @@ def config_options(function: F) -> F:
         metavar="FILE",
         is_eager=True,
         expose_value=False,
-        callback=_remember,
+        callback=callback,
         help=f"Configuration file (default: {cli_config.FILE_NAME} from here up to the repository root).",
     )(function)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="katib-gitops")
+@functools.partial(config_options, group=True)
 def main() -> None:
     """Generate and check Katib Experiments for GitOps from declarative tuning specs."""
 
@@ -410,18 +421,12 @@ def _known_rule_ids(skip: tuple[str, ...]) -> None:
     wanted = [s.strip() for item in skip for s in item.split(",") if s.strip()]
     if not wanted:
         return
-    import difflib
+    from katib_gitops.cli.catalog import unknown_rule  # only when --skip is given: it imports every rule module
 
-    from katib_gitops.cli.catalog import all_rules  # only when --skip is given: it imports every rule module
-
-    known = [r.id for r in all_rules()]
     for rule_id in wanted:
-        if rule_id not in known:
-            near = difflib.get_close_matches(rule_id, known, n=3, cutoff=0.6) or difflib.get_close_matches(
-                rule_id.upper(), known, n=3, cutoff=0.6
-            )
-            hint = f"; did you mean {' or '.join(near)}?" if near else ""
-            raise UsageError(f"--skip {rule_id}: no such rule{hint} (`katib-gitops rules` lists every ID)")
+        problem = unknown_rule(rule_id)
+        if problem is not None:
+            raise UsageError(f"--skip {rule_id}: {problem}")
 
 
 @main.command()
@@ -433,19 +438,28 @@ def _known_rule_ids(skip: tuple[str, ...]) -> None:
     type=click.Choice(["text", "markdown"]),
     help="markdown: the table docs/rules.md is generated from.",
 )
+@config_options
 def rules(output_format: str) -> None:
-    """List every rule ID katib-gitops reports, with its level, severity and a one-line doc."""
+    """List every rule ID katib-gitops reports, with its level, severity and a one-line doc.
+
+    In text, a rule the configuration file skips says so, with the reason given there.
+    """
+    ctx = click.get_current_context()
 
     def action() -> int:
         from katib_gitops.cli.catalog import all_rules, markdown
 
         listed = all_rules()
-        if output_format == "markdown":
+        if output_format == "markdown":  # the docs: the same whatever a repository skips
             click.echo(markdown(listed), nl=False)
             return 0
+        config = loaded_config(ctx)
+        reasons = {s.rule: f"{config.file} skips it: {s.reason}" for s in config.skip} if config else {}
         width = max(len(r.id) for r in listed)
         for item in listed:
             click.echo(f"{item.id:<{width}}  {item.level:<9}  {item.severity.value:<7}  {item.doc}")
+            if item.id in reasons:
+                click.echo(f"{'':<{width}}  {'':<9}  {'':<7}  ({reasons[item.id]})")
         return 0
 
     run(action)
