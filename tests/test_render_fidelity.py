@@ -327,6 +327,17 @@ def test_findings_in_kustomize_output_point_at_the_unchanged_field_or_the_kustom
     assert os.path.isfile(tmp_path / "k" / "experiment.yaml")
 
 
+def test_a_yes_kustomize_reads_as_a_string_is_reported_where_it_was_written(tmp_path: Path, kubectl: str) -> None:
+    # kubectl reads `paused: yes` as true (YAML 1.1); kustomize (kyaml, YAML 1.2) as the string "yes" and
+    # writes it quoted, so the API server refuses the rendered Deployment. The value differs in the output,
+    # but not because the kustomization changed it: the finding stays at the line it was written on.
+    _write(tmp_path / "k", "resources: [d.yaml]\n", {"d.yaml": DEPLOY.replace("  replicas: 1\n", "  paused: yes\n")})
+    built = subprocess.run([kubectl, "kustomize", str(tmp_path / "k")], capture_output=True, text=True, check=True)
+    assert pyyaml.safe_load(built.stdout)["spec"]["paused"] == "yes"  # what kyaml makes of it
+    text = assert_clean_exit(cli(tmp_path, "validate", "--kustomize-command", kubectl, "k"), 1)
+    assert "k/d.yaml:7:11: error: 'yes' is not of type 'boolean'" in text, text
+
+
 def test_a_second_kustomization_file_in_our_overlay_makes_it_foreign(tmp_path: Path) -> None:
     # kustomize refuses a folder with two kustomization files; the in-process renderer must not render it
     shutil.copytree(ROOT / "overlays", tmp_path / "overlays")

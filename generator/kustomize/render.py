@@ -91,9 +91,19 @@ class Trace(NamedTuple):
         for override in reversed(self.overrides):
             if key[: len(override.prefix)] == override.prefix:
                 return override.file, override.line, override.column
-        if self.changed_at is not None and _at(self.document.data, key) != _at(rendered, key):
+        position = self.document.position(key)
+        if (
+            self.changed_at is not None
+            and _at(self.document.data, key) != _at(rendered, key)
+            and not self._read_differently(position)
+        ):
             return self.changed_at
-        return (self.document.file, *self.document.position(key))
+        return (self.document.file, *position)
+
+    def _read_differently(self, position: tuple[int, int]) -> bool:
+        """The node there is a plain scalar kustomize reads otherwise (`yes` is a string to it, true to
+        kubectl): the rendered value differs, but it is still what the user wrote there."""
+        return any(d.rule_id == "yaml-ambiguous" and (d.line, d.column) == position for d in self.document.findings)
 
 
 _MISSING = object()
