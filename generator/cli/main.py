@@ -235,6 +235,77 @@ def _report_generate(result: Any, out_dir: Path, check_only: bool) -> int:
     return 0
 
 
+@main.command()
+@click.option(
+    "--specs",
+    "specs_dir",
+    default="specs",
+    show_default=True,
+    type=click.Path(path_type=Path),
+    help="Folder of TuningSpecs and the Targets file, in a Git repository.",
+)
+@click.option(
+    "--base", default="", metavar="REV", help="What the change starts from (default: the merge base with main)."
+)
+@click.option("--head", default="", metavar="REV", help="The change (default: the working tree).")
+@click.option(
+    "--quota",
+    "quota_files",
+    multiple=True,
+    type=click.Path(path_type=Path),
+    help="ResourceQuota manifests to check against, instead of the Targets file's quotas (repeatable).",
+)
+@click.option(
+    "--format",
+    "output_format",
+    default="text",
+    show_default=True,
+    type=click.Choice(["text", "markdown", "json"]),
+    help="markdown: for a pull-request comment.",
+)
+@click.option(
+    "--katib-config",
+    type=click.Path(path_type=Path),
+    help="The cluster's KatibConfig (or its ConfigMap), as for generate.",
+)
+@katib_version_option("Katib version the output is for, as for generate.")
+@max_file_size_option
+@config_options
+def plan(
+    specs_dir: Path,
+    base: str,
+    head: str,
+    quota_files: tuple[Path, ...],
+    output_format: str,
+    katib_config: Path | None,
+    katib_version: tuple[int, int],
+    **_: Any,
+) -> None:
+    """Say what a change to the specs does to the cluster: Experiments created, updated, rolled out,
+    left running, GitOps objects, and GPU demand against quotas (exit 1 when a quota is exceeded)."""
+    from katib_gitops.commands import plan as core
+
+    def action() -> int:
+        config = None
+        if katib_config is not None:
+            from katib_gitops.spec import katib_config as configs
+
+            config = configs.load(katib_config)
+        options = core.Options(
+            specs_dir=specs_dir,
+            base=base,
+            head=head,
+            quota_files=quota_files,
+            katib_config=config,
+            katib_version=katib_version,
+        )
+        result = core.plan(options)
+        click.echo(core.RENDERERS[output_format](result), nl=False)
+        return EXIT_FINDINGS if result.exceeded else 0
+
+    run(action)
+
+
 kustomize_command_option = click.option(
     "--kustomize-command",
     default="",
