@@ -317,3 +317,32 @@ def test_extended_resources_are_the_domain_qualified_names_outside_kubernetes_io
 def test_quantities_are_read_as_the_api_server_reads_them(text: str, value: Fraction) -> None:
     assert quantity.parse(text) == value
     assert quantity.parse(quantity.text(value)) == value
+
+
+# ------------------------------------------------------------------ the CI recipe of docs/gitops.md
+
+
+def test_the_pull_request_recipe_parses_and_its_plan_step_works(repo: Path) -> None:
+    import re
+    import shlex
+
+    import yaml
+
+    from tests.conftest import ROOT
+
+    doc = (ROOT / "docs" / "gitops.md").read_text()
+    (recipe,) = [b for b in re.findall(r"```yaml\n(.*?)```", doc, re.DOTALL) if "katib-gitops plan" in b]
+    workflow = yaml.safe_load(recipe)
+    steps = workflow["jobs"]["plan"]["steps"]
+    assert steps[0]["with"]["fetch-depth"] == 0  # the merge base needs the history
+    assert workflow["permissions"]["pull-requests"] == "write"
+    (step,) = [s for s in steps if s.get("id") == "plan"]
+    # As on a pull request from branch `feature` into main, where checkout has fetched origin/main.
+    git(repo, "update-ref", "refs/remotes/origin/main", "HEAD")
+    git(repo, "checkout", "-q", "-b", "feature")
+    write(repo, **{"mnist.yaml": spec(high="0.2")})
+    git(repo, "commit", "-qam", "edit")
+    command, _, target = step["run"].replace("${{ github.base_ref }}", "main").partition(" > ")
+    code, out = plan(repo, *shlex.split(command)[2:])
+    assert code == 0 and target == "plan.md"
+    assert out.startswith("### katib-gitops plan: `") and "Rolled out under a new name" in out
