@@ -130,3 +130,41 @@ def test_only_the_profiles_overlays_carry_the_queue(in_tmp: Path) -> None:
         assert "metadata" not in cpu["spec"]["trialTemplate"]["trialSpec"]
     [base] = render.render(files, "overlays/demo/_base")
     assert "metadata" not in base["spec"]["trialTemplate"]["trialSpec"]
+
+
+# ------------------------------------------------------------------ priorityClass (issue 14, item 4)
+
+PRIORITY = "kueue.x-k8s.io/priority-class"
+
+
+def test_a_priority_class_is_the_kueue_label_next_to_the_queue(tmp_path: Path) -> None:
+    # Kueue takes a workload's WorkloadPriorityClass from the job's label kueue.x-k8s.io/priority-class.
+    profile = {"queue": "team-a-gpu", "priorityClass": "research-low"}
+    assert problems(tmp_path, SPEC, targets(gpu=profile)) == []
+    labels = trial_spec(tmp_path, SPEC, profile)["metadata"]["labels"]
+    assert labels == {LABEL: "team-a-gpu", PRIORITY: "research-low"}
+
+
+def test_a_priority_class_that_is_no_label_value_is_refused_at_the_field(tmp_path: Path) -> None:
+    (problem,) = problems(tmp_path, SPEC, targets(gpu={"priorityClass": "low priority"}))
+    assert problem[:2] == ("schema", "spec.profiles.gpu.priorityClass")
+    assert "the name of a Kueue WorkloadPriorityClass; written as the label kueue.x-k8s.io/priority-class" in problem[2]
+
+
+def test_a_raw_trial_spec_of_an_unknown_kind_takes_a_priority_class(tmp_path: Path) -> None:
+    data = spec(
+        trial={
+            "trialSpec": {
+                "apiVersion": "ray.io/v1",
+                "kind": "RayJob",
+                "spec": {"entrypoint": "train ${trialParameters.lr}"},
+            },
+            "successCondition": 'status.[@this].#(jobStatus=="SUCCEEDED")#',
+            "failureCondition": 'status.[@this].#(jobStatus=="FAILED")#',
+        },
+        parameters=[{"name": "lr", "type": "double", "min": 0.01, "max": 0.1, "pass": "placeholder"}],
+        targets={"namespaces": ["team-a"], "profiles": ["gpu"]},
+    )
+    profile = {"priorityClass": "low", "budget": {"parallelTrials": 1}}
+    assert problems(tmp_path, data, targets(gpu=profile)) == []
+    assert trial_spec(tmp_path, data, profile)["metadata"] == {"labels": {PRIORITY: "low"}}

@@ -306,8 +306,9 @@ def test_a_pod_asks_for_its_containers_and_sidecars_or_its_largest_init_containe
 
 
 def test_extended_resources_are_the_domain_qualified_names_outside_kubernetes_io() -> None:
-    assert demand.is_extended("nvidia.com/gpu") and demand.is_extended("amd.com/gpu")
-    assert not demand.is_extended("cpu") and not demand.is_extended("kubernetes.io/batch-cpu")
+    assert quantity.is_extended("nvidia.com/gpu") and quantity.is_extended("amd.com/gpu")
+    assert not quantity.is_extended("cpu") and not quantity.is_extended("kubernetes.io/batch-cpu")
+    assert not quantity.is_extended("requests.nvidia.com/gpu")  # a quota's name for it
 
 
 @pytest.mark.parametrize(

@@ -376,7 +376,7 @@ def quota_findings(rows: Sequence[Usage], quotas: Mapping[str, Mapping[str, Frac
     for row in rows:
         for key, hard in sorted(quotas.get(row.group, {}).items()):
             name, after = _used(row.after, key)
-            if not (key.startswith(("requests.", "limits.")) or name in RESOURCE_KEYS or demand.is_extended(name)):
+            if not (key.startswith(("requests.", "limits.")) or name in RESOURCE_KEYS or quantity.is_extended(name)):
                 continue  # pods, count/..., services: not what Experiments at full parallelism measure here
             _, worst = _used(row.while_old_run, key)
             if after > hard:
@@ -502,7 +502,7 @@ def _retire(change: Change) -> str:
 
 
 def _resources(load: demand.Demand) -> str:
-    names = sorted(n for n in {*load.requests, *load.limits} if demand.is_extended(n))
+    names = sorted(n for n in {*load.requests, *load.limits} if quantity.is_extended(n))
     return (
         ", ".join(f"{n} {quantity.text(load.limits.get(n, load.requests.get(n, Fraction(0))))}" for n in names)
         or "none"

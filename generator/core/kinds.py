@@ -31,9 +31,12 @@ def istio_off_metadata(katib_version: tuple[int, int]) -> dict[str, dict[str, st
     return metadata
 
 
-# A profile's `queue` (a Kueue LocalQueue) goes on the trial job's own metadata: Kueue reads it from the job
-# (batch Job, the Kubeflow v1 jobs, TrainJob), not from its pods.
+# A profile's `queue` (a Kueue LocalQueue) and `priorityClass` (a Kueue WorkloadPriorityClass) go on the trial
+# job's own metadata as labels: Kueue reads them from the job (batch Job, the Kubeflow v1 jobs, TrainJob), not
+# from its pods (kueue pkg/controller/constants: QueueLabel, WorkloadPriorityClassLabel).
 KUEUE_QUEUE_LABEL = "kueue.x-k8s.io/queue-name"
+KUEUE_PRIORITY_LABEL = "kueue.x-k8s.io/priority-class"
+KUEUE_LABELS = {"queue": KUEUE_QUEUE_LABEL, "priorityClass": KUEUE_PRIORITY_LABEL}  # profile field: job label
 # What of a profile goes to the pods of the roles that compute (TrialKind.compute_roles); resources first.
 PROFILE_POD_FIELDS = ("resources", "nodeSelector", "tolerations", "runtimeClassName")
 # The `manager` of the runtime patch katib-gitops writes into a TrainJob (Trainer v2.2+).

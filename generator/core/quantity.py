@@ -17,6 +17,12 @@ _BINARY = {"Ki": 1, "Mi": 2, "Gi": 3, "Ti": 4, "Pi": 5, "Ei": 6}
 _DECIMAL = {"n": -9, "u": -6, "m": -3, "k": 3, "M": 6, "G": 9, "T": 12, "P": 15, "E": 18}
 
 
+def is_extended(resource: str) -> bool:
+    """An extended resource (`nvidia.com/gpu`): not native (a name without a domain, or one in kubernetes.io/)
+    and not a quota's `requests.` name (k8s.io/kubernetes pkg/apis/core/helper IsExtendedResourceName)."""
+    return "/" in resource and "kubernetes.io/" not in resource and not resource.startswith("requests.")
+
+
 def parse(value: object) -> Fraction | None:
     """The quantity `value` (a string as Kubernetes writes it, or a YAML number) is; None if it is none."""
     if isinstance(value, bool):

@@ -46,12 +46,6 @@ def total(demands: Iterable[Demand]) -> Demand:
     return Demand(requests, limits)
 
 
-def is_extended(name: str) -> bool:
-    """An extended resource (`nvidia.com/gpu`): a domain-qualified name outside kubernetes.io (the API's rule)."""
-    domain, slash, _ = name.partition("/")
-    return bool(slash) and not (domain == "kubernetes.io" or domain.endswith(".kubernetes.io"))
-
-
 def _amounts(resources: Any, field: str) -> Amounts:
     values = resources.get(field) if isinstance(resources, Mapping) else None
     if not isinstance(values, Mapping):
@@ -69,7 +63,7 @@ def container(resources: Any) -> Demand:
     limits = _amounts(resources, "limits")
     requests = {**limits, **_amounts(resources, "requests")}
     for name in limits:
-        if is_extended(name):
+        if quantity.is_extended(name):
             requests[name] = limits[name]
     return Demand(requests, limits)
 

@@ -249,8 +249,9 @@ def apply_profile(
 ) -> None:
     """Apply `profile` to `trial_spec`; `trial` is the spec's trial (its profileRoles)."""
     body = profile.body
-    if body.get("queue"):
-        _set_queue(trial_spec, body["queue"])
+    for field, label in kinds.KUEUE_LABELS.items():
+        if body.get(field):
+            _set_job_label(trial_spec, label, body[field])
     if kind is not None and kind.layout is Layout.RUNTIME:
         _apply_to_trainer(trial_spec, kind, body, profile_fields(trial, kind, kind.primary_role, body))
     elif kind is not None:
@@ -261,11 +262,11 @@ def apply_profile(
             container["image"] = retag(container["image"], body["images"])
 
 
-def _set_queue(trial_spec: dict[str, Any], queue: str) -> None:
-    """The label kueue.x-k8s.io/queue-name on the trial job itself, for any kind; the profile wins."""
+def _set_job_label(trial_spec: dict[str, Any], label: str, value: str) -> None:
+    """A Kueue label on the trial job itself, for any kind; the profile wins over the trialSpec's own."""
     metadata = trial_spec.setdefault("metadata", {})
     if isinstance(metadata, dict) and isinstance(metadata.setdefault("labels", {}), dict):  # else: the schema's
-        metadata["labels"][kinds.KUEUE_QUEUE_LABEL] = queue
+        metadata["labels"][label] = value
 
 
 def _apply_to_pod(pod: dict[str, Any], container_name: str, body: Mapping[str, Any], fields: frozenset[str]) -> None:

@@ -322,8 +322,9 @@ class SourceMap:
         if profile is None:
             return None
         body = profile.body
-        if rest == ("metadata", "labels", kinds.KUEUE_QUEUE_LABEL) and body.get("queue"):
-            return self._profile("queue")
+        for field, label in kinds.KUEUE_LABELS.items():
+            if rest == ("metadata", "labels", label) and body.get(field):
+                return self._profile(field)
         if self.kind is None:
             return None
         role, pod_rest = self._role_of(rest)

@@ -585,7 +585,7 @@ def _profile_fits(
     spec: TuningSpec, body: dict[str, Any] | Any, name: str, kind: kinds.TrialKind | None, index: int
 ) -> Iterator[Finding]:
     where: list[str | int] = ["spec", "targets", "profiles", index]
-    if kind is None and set(body) - {"description", "budget", "queue"}:
+    if kind is None and set(body) - {"description", "budget", *kinds.KUEUE_LABELS}:
         yield Finding(where, f"profile '{name}' changes pods, but the trialSpec kind is unknown to katib-gitops")
     elif kind is not None and kind.layout is kinds.Layout.RUNTIME:
         received = profile_fields(spec.trial, kind, kind.primary_role, body)

@@ -25,12 +25,13 @@ from katib_gitops.commands.importer.experiment import (
     migrated_document,
 )
 from katib_gitops.commands.importer.plan import spec_text
-from katib_gitops.commands.importer.profiles import is_extended, profile_name
+from katib_gitops.commands.importer.profiles import profile_name
 from katib_gitops.commands.importer.reverse import number, spec_name, typed_setting
 from katib_gitops.commands.importer.targets import merge_imports
 from katib_gitops.core.defaults import apply_katib_defaults
 from katib_gitops.core.diagnostics import FindingsError
 from katib_gitops.core.kinds import ISTIO_OFF, lookup, pod_templates
+from katib_gitops.core.quantity import is_extended
 from katib_gitops.expand.experiment import build_experiment
 from katib_gitops.kustomize import render
 from katib_gitops.spec.model import Profile, camel_case, load_spec_set, parse_spec
@@ -950,3 +951,14 @@ def test_a_queue_label_no_profile_can_carry_stays_in_the_trial_spec() -> None:
     result = imported(with_job_labels(experiment(), {QUEUE_LABEL: "x" * 64}))
     assert result.form == "raw" and "queue" not in result.profile_body
     assert result.spec["spec"]["trial"]["trialSpec"]["metadata"] == {"labels": {QUEUE_LABEL: "x" * 64}}
+
+
+def test_a_trial_jobs_priority_class_label_becomes_the_profiles_priority_class() -> None:
+    labels = {QUEUE_LABEL: "q", "kueue.x-k8s.io/priority-class": "low"}
+    result = imported(with_job_labels(experiment(), labels))
+    assert result.form == "short" and "metadata" not in result.spec["spec"]["trial"]
+    assert result.profile_body == {
+        "description": "Imported: adds nothing to the trial pods; Kueue queue q; Kueue priority class low.",
+        "queue": "q",
+        "priorityClass": "low",
+    }

@@ -1,5 +1,5 @@
 """Profiles the import extracts from a trialSpec: extended resources and, with them, the pods' scheduling;
-the trial job's Kueue queue."""
+the trial job's Kueue queue and priority class."""
 
 from __future__ import annotations
 
@@ -9,19 +9,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from katib_gitops.commands.importer.pods import prune
-from katib_gitops.core.kinds import KUEUE_QUEUE_LABEL, Layout, TrialKind, pod_templates
+from katib_gitops.core.kinds import KUEUE_LABELS, Layout, TrialKind, pod_templates
+from katib_gitops.core.quantity import is_extended
 
 MAX_PROFILE_NAME = 20
 NOTHING = "Imported: adds nothing to the trial pods."
 _SCHEDULING = ("nodeSelector", "tolerations", "runtimeClassName")
-# A profile's queue, as schemas/targets.schema.json takes it: a label value.
-_QUEUE = re.compile(r"[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?")
-_MAX_QUEUE = 63
-
-
-def is_extended(resource: str) -> bool:
-    """Extended resources (nvidia.com/gpu, xilinx/...) carry a domain outside kubernetes.io."""
-    return "/" in resource and not resource.split("/", 1)[0].endswith("kubernetes.io")
+# A profile's queue and priority class, as schemas/targets.schema.json takes them: label values.
+_LABEL_VALUE = re.compile(r"[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?")
+_MAX_LABEL_VALUE = 63
 
 
 def extract_profile(
@@ -32,28 +28,31 @@ def extract_profile(
     Extended resources of the primary container, when the same in every role
     that has them, become the profile's resources; nodeSelector, tolerations and
     runtimeClassName move with them when every pod has the same value. The trial
-    job's label kueue.x-k8s.io/queue-name, for any kind, becomes the profile's queue.
+    job's labels kueue.x-k8s.io/queue-name and kueue.x-k8s.io/priority-class, for any kind, become the
+    profile's queue and priorityClass.
     """
     out = copy.deepcopy(trial_spec)
-    queue = _take_queue(out)
+    taken = {field: _take_label(out, label) for field, label in KUEUE_LABELS.items()}
     name, body = _extract_pods(out, kind, container)
-    if queue is not None:
-        body["queue"] = queue
-        body["description"] = f"{body['description'][:-1]}; Kueue queue {queue}."
+    for field, value in taken.items():
+        if value is not None:
+            body[field] = value
+            what = "queue" if field == "queue" else "priority class"
+            body["description"] = f"{body['description'][:-1]}; Kueue {what} {value}."
     return out, name, body
 
 
-def _take_queue(trial_spec: dict[str, Any]) -> str | None:
-    """Take the Kueue queue label off the trial job's metadata (if it is a queue a profile can carry)."""
+def _take_label(trial_spec: dict[str, Any], label: str) -> str | None:
+    """Take a Kueue label off the trial job's metadata (if its value is one a profile can carry)."""
     metadata = trial_spec.get("metadata")
     labels = metadata.get("labels") if isinstance(metadata, dict) else None
-    queue = labels.get(KUEUE_QUEUE_LABEL) if isinstance(labels, dict) else None
-    if not isinstance(queue, str) or len(queue) > _MAX_QUEUE or not _QUEUE.fullmatch(queue):
+    value = labels.get(label) if isinstance(labels, dict) else None
+    if not isinstance(value, str) or len(value) > _MAX_LABEL_VALUE or not _LABEL_VALUE.fullmatch(value):
         return None
     assert isinstance(labels, dict)
-    del labels[KUEUE_QUEUE_LABEL]
+    del labels[label]
     prune(trial_spec, "metadata", "labels")
-    return queue
+    return value
 
 
 def _extract_pods(out: dict[str, Any], kind: TrialKind | None, container: str) -> tuple[str, dict[str, Any]]:
