@@ -25,6 +25,7 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -178,10 +179,11 @@ def test_try_repo_blocks_a_broken_spec_with_file_line(
     assert example.text.replace("specs/demo.yaml:7:11:", finding.split(" error:")[0]) in output
 
 
-def test_the_documented_config_blocks_bad_commits_and_passes_good_ones(
-    tools: Tools, hook_repo: HookRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    root = user_repo(tmp_path / "user", tools, monkeypatch)
+def install_documented_hooks(
+    root: Path, tools: Tools, hook_repo: HookRepo, tmp_path: Path
+) -> Callable[[str], tuple[int, str]]:
+    """docs/ci.md's .pre-commit-config.yaml in `root`, pointing at the hook repository, installed; returns a
+    function that commits everything with a message and gives (exit code, output)."""
     snippet = recipe(PRECOMMIT).text
     assert f"rev: {PLACEHOLDER_REV}\n" in snippet
     config = snippet.replace(PLACEHOLDER_URL, str(hook_repo.path)).replace(
@@ -196,6 +198,15 @@ def test_the_documented_config_blocks_bad_commits_and_passes_good_ones(
         git(tools, root, "add", "--all")
         result = run([tools.git, "commit", "--message", message], root, env)
         return result.returncode, result.stdout + result.stderr
+
+    return commit
+
+
+def test_the_documented_config_blocks_bad_commits_and_passes_good_ones(
+    tools: Tools, hook_repo: HookRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = user_repo(tmp_path / "user", tools, monkeypatch)
+    commit = install_documented_hooks(root, tools, hook_repo, tmp_path)
 
     def commits() -> int:
         return int(git(tools, root, "rev-list", "--count", "HEAD"))
@@ -259,20 +270,8 @@ def test_the_hooks_pass_a_repository_of_ordinary_yaml_and_the_config_file_narrow
     for name, text in ORDINARY_YAML.items():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
         (root / name).write_text(text)
-    config = (
-        recipe(PRECOMMIT)
-        .text.replace(PLACEHOLDER_URL, str(hook_repo.path))
-        .replace(f"rev: {PLACEHOLDER_REV}\n", f"rev: {hook_repo.rev}\n")
-    )
-    (root / ".pre-commit-config.yaml").write_text(config)
+    commit = install_documented_hooks(root, tools, hook_repo, tmp_path)
     env = environment(tools, PRE_COMMIT_HOME=str(tmp_path / "pre-commit-home"))
-    installed = run([tools.pre_commit, "install", "--install-hooks"], root, env, timeout=INSTALL_TIMEOUT)
-    assert installed.returncode == 0, installed.stdout + installed.stderr
-
-    def commit(message: str) -> tuple[int, str]:
-        git(tools, root, "add", "--all")
-        result = run([tools.git, "commit", "--message", message], root, env)
-        return result.returncode, result.stdout + result.stderr
 
     # Out of the box: every file passes, the non-manifests with a note, the kustomization as one.
     code, output = commit("ordinary yaml")

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from katib_gitops.cli.main import main
@@ -95,49 +96,11 @@ def test_an_empty_kind_list_is_no_object(tmp_path: Path) -> None:
     assert code == 1 and [d["rule_id"] for d in found] == ["empty-input"]
 
 
-CRD_LIST = """\
-apiVersion: v1
-kind: List
-items:
-  - apiVersion: apiextensions.k8s.io/v1
-    kind: CustomResourceDefinition
-    metadata: {name: widgets.example.com}
-    spec:
-      group: example.com
-      names: {kind: Widget, plural: widgets}
-      scope: Namespaced
-      versions:
-        - name: v1
-          served: true
-          storage: true
-          schema:
-            openAPIV3Schema:
-              type: object
-              properties:
-                spec:
-                  type: object
-                  properties:
-                    size: {type: integer}
-  - apiVersion: apiextensions.k8s.io/v1
-    kind: CustomResourceDefinition
-    metadata: {name: gadgets.example.com}
-    spec:
-      group: example.com
-      names: {kind: Gadget, plural: gadgets}
-      scope: Namespaced
-      versions:
-        - name: v1
-          served: true
-          storage: true
-          schema:
-            openAPIV3Schema: {type: object}
-"""
-
-
 def test_crds_in_a_kind_list_are_loaded(tmp_path: Path) -> None:
     # `kubectl get crd widgets.example.com gadgets.example.com -o yaml` prints one List of both.
     path = tmp_path / "crds.yaml"
-    path.write_text(CRD_LIST)
+    crds = [_crd({"type": "object", "properties": {"size": {"type": "integer"}}}, "Widget"), _crd({}, "Gadget")]
+    path.write_text(yaml.safe_dump({"apiVersion": "v1", "kind": "List", "items": crds}))
     assert sorted(crd.load_crds(path)) == [("example.com", "Gadget"), ("example.com", "Widget")]
     widget = tmp_path / "w.yaml"
     widget.write_text("apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\nspec: {size: big}\n")
@@ -148,14 +111,16 @@ def test_crds_in_a_kind_list_are_loaded(tmp_path: Path) -> None:
 # ------------------------------------------------------------------ --crd: as the API server admits
 
 
-def _crd(spec_schema: dict[str, object]) -> dict[str, object]:
+def _crd(spec_schema: dict[str, object], kind: str = "Gizmo") -> dict[str, object]:
+    """A CRD of example.com/<kind> v1 whose `spec` has `spec_schema`."""
+    plural = f"{kind.lower()}s"
     return {
         "apiVersion": "apiextensions.k8s.io/v1",
         "kind": "CustomResourceDefinition",
-        "metadata": {"name": "gizmos.example.com"},
+        "metadata": {"name": f"{plural}.example.com"},
         "spec": {
             "group": "example.com",
-            "names": {"kind": "Gizmo", "plural": "gizmos"},
+            "names": {"kind": kind, "plural": plural},
             "scope": "Namespaced",
             "versions": [
                 {
