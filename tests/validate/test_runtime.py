@@ -246,6 +246,14 @@ def test_upstream_examples_have_no_runtime_error_but_two_whose_pods_the_webhook_
     }
 
 
+def test_upstream_mpijob_horovod_gets_the_tt_r4_error_of_up_08(shared: Path) -> None:
+    """UP-08: the workers run only mpi-worker; since v0.18 pod/utils.go:mutatePodEnv refuses their pods."""
+    (data,) = [d for name, d in upstream_experiments(shared) if name.endswith("mpijob-horovod.yaml")]
+    ((rule_id, level, finding),) = runtime_findings(data)
+    assert (rule_id, level) == ("TT-R4", Severity.ERROR) and "Worker" in finding.path
+    assert "mutatePodEnv" in finding.message
+
+
 @pytest.mark.parametrize("name", ["argo/argo-workflow.yaml", "tekton/pipeline-run.yaml"])
 def test_upstream_argo_and_tekton_need_a_katib_config_listing_them(shared: Path, name: str) -> None:
     (data,) = [d for n, d in upstream_experiments(shared) if n == name]
