@@ -10,7 +10,7 @@ from pathlib import Path
 from tests.conftest import ROOT, SHARED_ENV
 
 # One test that needs the corpora, run on its own in a child pytest.
-PROBE = "tests/validate/test_runtime.py::test_upstream_mpijob_horovod_gets_the_up_08_warning"
+PROBE = "tests/validate/test_runtime.py::test_upstream_mpijob_horovod_gets_the_tt_r4_error_of_up_08"
 
 
 def _pytest(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:

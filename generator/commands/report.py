@@ -11,19 +11,21 @@ Formats:
 
 - ``text`` (default): ``file:line:col: severity: message [RULE]``, then indented
   ``at <path>`` and ``hint: ...`` lines, then one summary line such as
-  ``2 errors, 1 warning in 3 files (5 documents)``. ANSI colour only when the
-  caller asks for it (see `use_color`).
+  ``2 errors, 1 warning in 3 files (5 documents)`` (``, 1 note`` after the warnings
+  when there are notes). ANSI colour only when the caller asks for it (see `use_color`).
+  Notes (severity ``note``: something left unchecked) are shown and counted in every
+  format; they never change the exit code.
 - ``json``: one object, stable across releases of the same ``version``::
 
       {
         "version": 1,
         "tool": {"name": "katib-gitops", "version": "<katib_gitops.__version__>"},
-        "summary": {"errors": 2, "warnings": 1, "files": 3, "documents": 5},
+        "summary": {"errors": 2, "warnings": 1, "notes": 0, "files": 3, "documents": 5},
         "files": ["every/file/checked.yaml", ...],
         "rules": [{"id": "RULE", "severity": "error", "doc": "..."}, ...],
         "diagnostics": [
           {"file": "...", "line": 1, "column": 1, "rule_id": "RULE",
-           "severity": "error" | "warning", "message": "...", "path": "spec.x",
+           "severity": "error" | "warning" | "note", "message": "...", "path": "spec.x",
            "hint": "...", "document": 0, "object": "Experiment/name"}, ...
         ]
       }
@@ -32,11 +34,12 @@ Formats:
   when unknown. New keys may be added within a version; none is removed or renamed.
   `report_from_json` reads it back.
 - ``github``: GitHub Actions workflow commands
-  (``::error file=F,line=L,col=C,title=RULE::message``), one per finding, then the
-  summary line.
+  (``::error file=F,line=L,col=C,title=RULE::message``; ``::warning``, and ``::notice``
+  for a note), one per finding, then the summary line.
 - ``junit``: JUnit XML with one testsuite and one testcase per file checked; each
-  error is a ``<failure type="RULE">``, warnings go to the testcase's ``<system-out>``.
-- ``sarif``: SARIF 2.1.0, one run, for GitHub code scanning and other SARIF viewers.
+  error is a ``<failure type="RULE">``, warnings and notes go to the testcase's ``<system-out>``.
+- ``sarif``: SARIF 2.1.0, one run, for GitHub code scanning and other SARIF viewers; a
+  result's ``level`` is ``error``, ``warning`` or ``note``.
 """
 
 from __future__ import annotations
@@ -92,14 +95,20 @@ class Report(NamedTuple):
     def warnings(self) -> int:
         return sum(1 for d in self.diagnostics if d.severity is Severity.WARNING)
 
+    @property
+    def notes(self) -> int:
+        return sum(1 for d in self.diagnostics if d.severity is Severity.NOTE)
+
     def exit_code(self, strict_warnings: bool = False) -> int:
-        """0 when clean or only warnings; 1 on errors, or on warnings when they are strict."""
+        """0 when clean or only warnings and notes; 1 on errors, or on warnings when they are strict."""
         return 1 if self.errors or (strict_warnings and self.warnings) else 0
 
     @property
     def summary(self) -> str:
-        """`2 errors, 1 warning in 3 files (5 documents)`."""
+        """`2 errors, 1 warning in 3 files (5 documents)`; `, 1 note` after the warnings when there are notes."""
         counts = f"{_plural(self.errors, 'error')}, {_plural(self.warnings, 'warning')}"
+        if self.notes:
+            counts += f", {_plural(self.notes, 'note')}"
         return f"{counts} in {_plural(len(self.files), 'file')} ({_plural(self.documents, 'document')})"
 
     def rule(self, rule_id: str) -> RuleInfo:
@@ -145,7 +154,13 @@ class Reporter(abc.ABC):
 # -- text ------------------------------------------------------------------------
 
 _RESET = "\x1b[0m"
-_STYLES = {"bold": "\x1b[1m", "dim": "\x1b[2m", Severity.ERROR: "\x1b[1;31m", Severity.WARNING: "\x1b[1;33m"}
+_STYLES = {
+    "bold": "\x1b[1m",
+    "dim": "\x1b[2m",
+    Severity.ERROR: "\x1b[1;31m",
+    Severity.WARNING: "\x1b[1;33m",
+    Severity.NOTE: "\x1b[1;36m",
+}
 
 
 class TextReporter(Reporter):
@@ -198,6 +213,7 @@ def report_to_json(report: Report) -> dict[str, Any]:
         "summary": {
             "errors": report.errors,
             "warnings": report.warnings,
+            "notes": report.notes,
             "files": len(report.files),
             "documents": report.documents,
         },
@@ -256,6 +272,9 @@ class GithubReporter(Reporter):
         self.stream.write(report.summary + "\n")
 
 
+_GITHUB_COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "notice"}
+
+
 def github_command(d: Diagnostic) -> str:
     properties = {"file": d.file}
     if d.line >= 1:
@@ -264,7 +283,7 @@ def github_command(d: Diagnostic) -> str:
             properties["col"] = str(d.column)
     properties["title"] = d.rule_id
     props = ",".join(f"{key}={escape_github_property(value)}" for key, value in properties.items())
-    return f"::{d.severity.value} {props}::{escape_github_data(_long_message(d))}"
+    return f"::{_GITHUB_COMMANDS[d.severity]} {props}::{escape_github_data(_long_message(d))}"
 
 
 def _long_message(d: Diagnostic) -> str:
@@ -315,7 +334,13 @@ def junit_tree(report: Report, suite_name: str) -> ET.Element:
     root = ET.Element("testsuites", {"name": suite_name, **counts})
     suite = ET.SubElement(root, "testsuite", {"name": suite_name, **counts})
     properties = ET.SubElement(suite, "properties")
-    for name, value in (("errors", report.errors), ("warnings", report.warnings), ("documents", report.documents)):
+    counts_by_name = (
+        ("errors", report.errors),
+        ("warnings", report.warnings),
+        ("notes", report.notes),
+        ("documents", report.documents),
+    )
+    for name, value in counts_by_name:
         ET.SubElement(properties, "property", {"name": name, "value": str(value)})
     for file, diagnostics in by_file.items():
         suite.append(_junit_testcase(file, diagnostics))
@@ -339,7 +364,7 @@ def _junit_testcase(file: str, diagnostics: list[Diagnostic]) -> ET.Element:
             message = _xml_text(f"{d.line}:{d.column}: {d.message}")
             failure = ET.SubElement(case, "failure", {"type": _xml_text(d.rule_id), "message": message})
             failure.text = _xml_text(d.format())
-    warnings = [d.format() for d in diagnostics if d.severity is Severity.WARNING]
+    warnings = [d.format() for d in diagnostics if d.severity is not Severity.ERROR]  # and notes
     if warnings:
         ET.SubElement(case, "system-out").text = _xml_text("\n".join(warnings))
     return case

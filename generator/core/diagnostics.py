@@ -9,7 +9,7 @@ from typing import NamedTuple
 class Severity(str, enum.Enum):
     ERROR = "error"
     WARNING = "warning"
-    NOTE = "note"  # only the default of rules that report notes (migrate's); no Diagnostic carries it
+    NOTE = "note"  # something left unchecked or worth knowing: reported, counted, never a failure
 
 
 class Diagnostic(NamedTuple):

@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from katib_gitops.core.diagnostics import FindingsError
+from katib_gitops.core.diagnostics import FindingsError, Severity
 from katib_gitops.core.registry import Finding, rule
 from katib_gitops.rules.framework import Context, get, hashable, is_blank
 from katib_gitops.yamlio.documents import load_documents
@@ -499,14 +499,24 @@ def _source_name(template: Mapping[str, Any]) -> str:
 @rule(
     "TT-08",
     "ADMIT-CFG",
-    "A configMap trial template exists: the ConfigMap and its key (checked against --trial-templates when given).",
+    "A configMap trial template exists: the ConfigMap and its key (checked against --trial-templates when given; "
+    "without it, a note says the template went unchecked).",
 )
 def configmap_template_exists(ctx: Context) -> Iterator[Finding]:
     template = _template(ctx)
     source = template.get("configMap") if template is not None and "trialSpec" not in template else None
-    if not ctx.trial_templates or not isinstance(source, Mapping) or not all(source.get(k) for k in CONFIGMAP_KEYS):
-        return  # unknown without the cluster's ConfigMaps; TT-07 reports missing fields
+    if not isinstance(source, Mapping) or not all(source.get(k) for k in CONFIGMAP_KEYS):
+        return  # TT-07 reports missing fields
     namespace, name, key = (str(source[k]) for k in CONFIGMAP_KEYS)
+    if not ctx.trial_templates:
+        yield Finding(
+            TEMPLATE + ("configMap",),
+            f"trial template {namespace}/{name}[{key}] not checked: whether it exists (TT-08), holds every "
+            "trialParameter (TT-15, TT-16) and reads as an object (TT-17) is up to the cluster's ConfigMap",
+            "pass the ConfigMap that holds the template with --trial-templates",
+            Severity.NOTE,
+        )
+        return
     if ctx.trial_template_text(namespace, name, key) is None:
         yield Finding(
             TEMPLATE + ("configMap",),

@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
-from katib_gitops.core import kinds
-from katib_gitops.core.diagnostics import Severity
+from katib_gitops.core import kinds, workflows
 from katib_gitops.core.registry import Finding, rule
 from katib_gitops.rules.admission import (
     META_REFERENCE,
@@ -197,6 +196,19 @@ def typed_placeholders(ctx: Context) -> Iterator[Finding]:
 
 # --------------------------------------------------------------- TT-R4
 
+ENV_INJECTION_SINCE = (0, 18)  # mutatePodEnv: KATIB_TRIAL_NAME into the primary container of every trial pod
+# The collectors whose injection wraps the primary container's command (pod/const.go,
+# NeedWrapWorkerMetricsCollectorList): wrapWorkerContainer refuses a primary pod without it.
+WRAPPED_COLLECTORS = frozenset({"StdOut", "File", "TensorFlowEvent"})
+
+
+class _Pod(NamedTuple):
+    what: str
+    path: Path  # into the trialSpec: where its containers are written
+    containers: list[Any]
+    primary: bool | None  # matches primaryPodLabels; None: not known from the trial object
+    hint: str
+
 
 def _primary_roles(kind: kinds.TrialKind, templates: list[kinds.PodTemplate], labels: Mapping[str, Any]) -> set[str]:
     """The roles whose pods get the metrics collector: all without primaryPodLabels, else the matching role."""
@@ -210,42 +222,74 @@ def _primary_roles(kind: kinds.TrialKind, templates: list[kinds.PodTemplate], la
     return {chosen} if chosen else set(roles)
 
 
+def _trial_pods(trial_spec: Mapping[str, Any], name: str, labels: Mapping[str, Any]) -> Iterator[_Pod]:
+    """Every pod the trial creates whose containers the trial object names (none for an unknown kind)."""
+    api_version, kind_name = str(trial_spec.get("apiVersion", "")), str(trial_spec.get("kind", ""))
+    kind = kinds.lookup(kind_name, api_version)
+    if kind is not None:
+        templates = list(kinds.pod_templates(trial_spec, kind))
+        primary = _primary_roles(kind, templates, labels)
+        for role, path, pod in templates:
+            containers = get(pod, "spec", "containers")
+            yield _Pod(
+                f"the {role} pod template" if role else "the pod template",
+                path + ("spec", "containers"),
+                containers if isinstance(containers, list) else [],
+                role in primary,
+                f"name a container {name!r} in every pod template, or set primaryContainerName to a name they all have",
+            )
+    elif workflows.is_workflow(api_version, kind_name):
+        for made in workflows.workflow_pods(trial_spec):
+            matches = all(made.labels.get(k) == v for k, v in labels.items())
+            yield _Pod(
+                made.what,
+                made.path,
+                [{"name": c} for c in made.containers],
+                matches or None,  # the controller adds labels the trial object does not show
+                "Argo runs a template's code in container 'main': set primaryContainerName: main"
+                if made.engine == "argo"
+                else "Tekton names a step's container step-<step name>: give every task a step whose container "
+                f"is {name!r}",
+            )
+
+
 @rule(
     "TT-R4",
     "RUNTIME",
-    "primaryContainerName names a container of every pod template (the pod webhook needs it in every trial pod since "
-    "Katib 0.18; UP-08).",
+    "primaryContainerName names a container of every pod the trial creates: since Katib 0.18 the pod webhook puts "
+    "KATIB_TRIAL_NAME into that container of every trial pod and refuses a pod without it (VER-05, UP-08); before, "
+    "only the primary pods needed it, for the StdOut, File and TensorFlowEvent collectors. Argo Workflow pods run "
+    "the user's code in container `main`, Tekton steps in `step-<name>`.",
+    remediation="The webhook sees every pod of a trial (the Experiment's namespace carries the label "
+    "katib.kubeflow.org/metrics-collector-injection: enabled, G-06, which the webhook selects on) as far as Katib's "
+    "RBAC lets it follow the pod's owners to the Trial (for Tekton, get on taskruns, as Katib's Tekton example "
+    "asks). Name the primary container the same in every role, task and template.",
 )
 def primary_container_everywhere(ctx: Context) -> Iterator[Finding]:
-    template, trial_spec, kind = _template(ctx), _trial_spec(ctx), _trial_kind(ctx)
+    template, trial_spec = _template(ctx), _trial_spec(ctx)
     name = template.get("primaryContainerName") if template is not None else None
-    if trial_spec is None or kind is None or is_blank(name):
+    if trial_spec is None or template is None or is_blank(name):
         return
-    templates = list(kinds.pod_templates(trial_spec, kind))
-    labels = template.get("primaryPodLabels") if template is not None else None
-    primary = _primary_roles(kind, templates, labels if isinstance(labels, Mapping) else {})
-    for role, path, pod in templates:
-        containers = get(pod, "spec", "containers")
-        if name in [
-            c.get("name") for c in (containers if isinstance(containers, list) else []) if isinstance(c, Mapping)
-        ]:
+    labels = template.get("primaryPodLabels")
+    collector = str(get(ctx.spec, "metricsCollectorSpec", "collector", "kind") or "")
+    for pod in _trial_pods(trial_spec, str(name), labels if isinstance(labels, Mapping) else {}):
+        if name in [c.get("name") for c in pod.containers if isinstance(c, Mapping)]:
             continue
-        where = TRIAL_SPEC + path + ("spec", "containers")
-        label = f"the {role} pod template" if role else "the pod template"
-        if role in primary:
+        if ctx.version >= ENV_INJECTION_SINCE:
             yield Finding(
-                where,
-                f"{label} has no container named {name!r}: Katib cannot find the training container",
-                "rename the training container or set primaryContainerName",
+                TRIAL_SPEC + pod.path,
+                f"{pod.what} has no container named {name!r}: Katib's pod webhook puts KATIB_TRIAL_NAME into "
+                "that container of every trial pod and refuses the pod without it (pod/utils.go:mutatePodEnv), "
+                "so no trial runs",
+                pod.hint,
             )
-        elif ctx.version >= (0, 18):
+        elif pod.primary and collector in WRAPPED_COLLECTORS:
             yield Finding(
-                where,
-                f"{label} has no container named {name!r}: Katib >= 0.18 injects KATIB_TRIAL_NAME into that container "
-                "in every trial pod",
-                "the pod webhook may refuse these pods (UP-08, derived from Katib's code, not verified on a cluster); "
-                f"name a container {name!r} in every role",
-                Severity.WARNING,
+                TRIAL_SPEC + pod.path,
+                f"{pod.what} has no container named {name!r}: Katib's pod webhook wraps that container's command "
+                f"for the {collector} collector and refuses the pod without it (pod/utils.go:wrapWorkerContainer), "
+                "so no trial runs",
+                pod.hint,
             )
 
 

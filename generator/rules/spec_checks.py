@@ -496,7 +496,7 @@ def trial_fields_used(spec: TuningSpec, _: SpecSet) -> Iterator[Finding]:
 @rule(
     "TS-TRIAL-CONTAINER",
     "SPEC",
-    "The primary container exists in a raw trialSpec (TT-02); pods of other roles without it are TT-R4's warning in "
+    "The primary container exists in a raw trialSpec (TT-02); pods of other roles without it are TT-R4's error in "
     "`validate`.",
 )
 def primary_container_present(spec: TuningSpec, _: SpecSet) -> Iterator[Finding]:

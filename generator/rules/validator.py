@@ -21,7 +21,7 @@ from katib_gitops.core.registry import declare
 from katib_gitops.kustomize import inputs
 from katib_gitops.kustomize import scope as input_scope
 from katib_gitops.kustomize.scope import Scope
-from katib_gitops.rules import framework, runner
+from katib_gitops.rules import framework, runner, trial_job
 from katib_gitops.schema import fast, manifests
 from katib_gitops.schema import ours as spec_schema
 from katib_gitops.spec.katib_config import STANDALONE, KatibConfig
@@ -55,7 +55,13 @@ G03 = declare(
     "Katib decodes every Experiment field into a typed field: numbers as strings where Katib wants strings, and so on.",
 )
 G04 = declare("G-04", "TOOL", "No unknown or misspelled field anywhere in an Experiment: Katib drops them silently.")
-TT20 = declare("TT-20", "TOOL", "A batch/v1 Job trialSpec is a valid Job once placeholders are substituted.")
+TT20 = declare(
+    "TT-20",
+    "TOOL",
+    "A batch/v1 Job trialSpec is a valid Job once placeholders are substituted, and converts to a Go batch/v1 Job "
+    "and back unchanged: no unknown field, no empty list or map that Go's omitempty drops (validator.go:"
+    "validateTrialJob, validatePatchJob).",
+)
 TRIAL_SCHEMA = declare(
     "trial-schema",
     "TOOL",
@@ -519,8 +525,20 @@ def _trial_spec(document: Document, env: Env) -> list[Diagnostic]:
     instance.setdefault("metadata", {}).setdefault("name", "trial")  # Katib names each trial's job
     known = lookup(kind, api_version)
     rule_id = TT20.id if known is not None and known.checked_at_admission else TRIAL_SCHEMA.id
-    found = _schema_check(document, env, api_version, kind, instance, base) or []
-    return [d._replace(rule_id=rule_id) for d in found]
+    found = [d._replace(rule_id=rule_id) for d in _schema_check(document, env, api_version, kind, instance, base) or []]
+    if known is not None and known.checked_at_admission:
+        found += [
+            document.diagnostic(
+                base + list(path),
+                TT20.id,
+                f"'{key}' is empty: converting the trialSpec to a batch/v1 Job drops it (Go's omitempty), so the "
+                "patch back to the template adds it and Katib refuses the Experiment "
+                "(validator.go:validatePatchJob allows only 'remove' outside resource quantities)",
+                hint=f"delete the empty '{key}'",
+            )
+            for path, key in trial_job.dropped_empties(trial_spec)
+        ]
+    return found
 
 
 # ------------------------------------------------------------------ specs

@@ -30,8 +30,6 @@ TRIAL_TEMPLATES = KATIB / "config" / "trial-templates.yaml"  # Katib's trial-tem
 
 # Gaps that other parts of issue 12 close (items 1, 4, 5, 6); the entries that need them are xfail.
 METADATA = "item 4 (i12-metadata): ObjectMeta as the API server checks it (meta-* rules)"
-POD_WEBHOOK = "item 5 (i12-metadata): TT-R4 an error where Katib's pod webhook refuses the trial pods"
-TEKTON = "item 5 (i12-metadata): Tekton TaskRun pods name their containers step-<name>; TT-R4 an error"
 
 
 class Verdict(NamedTuple):
@@ -247,18 +245,19 @@ VERDICTS: tuple[Verdict, ...] = (
         ("TT-R4@89:17",),
         "primaryContainerName mpi-launcher, but the Worker pods run only mpi-worker: since v0.18 Katib's pod "
         "webhook injects KATIB_TRIAL_NAME into the primary container of every trial pod "
-        "(pkg/webhook/v1beta1/pod/utils.go:mutatePodEnv) and returns ErrPrimaryContainerNotFound otherwise; the "
-        "webhook has no failurePolicy (Fail), so the worker pods are refused and no trial runs (UP-08)",
-        gap=POD_WEBHOOK,
+        "(pkg/webhook/v1beta1/pod/utils.go:mutatePodEnv) and fails with 'Unable to find primary container' "
+        "otherwise; inject_webhook.go:Handle answers admission.Errored, so the worker pods are refused and no "
+        "trial runs (UP-08)",
     ),
     Verdict(
         "katib-v0.11-pipeline-run.yaml",
-        ("TT-R4",),
+        ("TT-R4@69:17",),
         "Tekton names a step's container step-<name>: the data-preprocessing task's pod has only "
         "step-num-examples-optimize, not step-model-training, so Katib's pod webhook (pod/utils.go:mutatePodEnv) "
-        "refuses it; its trialParameter learningRate is still in the template, unlike today's example (UP-01)",
+        "refuses it (the webhook follows the pod's owners TaskRun and PipelineRun to the Trial, with the RBAC "
+        "Katib's Tekton example asks for); its trialParameter learningRate is still in the template, unlike "
+        "today's example (UP-01)",
         workflows=True,
-        gap=TEKTON,
     ),
     Verdict("katib-v0.11-pytorchjob-example.yaml", (), "PyTorchJob Master/Worker, container pytorch in each pod"),
     Verdict("katib-v0.11-random-example.yaml", (), "Katib v0.11's random example: " + CLEAN_JOB),

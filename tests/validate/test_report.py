@@ -181,7 +181,7 @@ def test_json_is_the_documented_object() -> None:
     data = json.loads(render(REPORT, "json"))
     assert data["version"] == 1
     assert data["tool"] == {"name": "katib-gitops", "version": __version__}
-    assert data["summary"] == {"errors": 2, "warnings": 1, "files": 3, "documents": 5}
+    assert data["summary"] == {"errors": 2, "warnings": 1, "notes": 0, "files": 3, "documents": 5}
     assert data["files"] == ["specs/a.yaml", "specs/b.yaml", "specs/clean.yaml"]
     assert data["rules"][0] == {"id": "ADMIT-01", "severity": "error", "doc": "objective.type is minimize or maximize"}
     assert data["diagnostics"][0] == {
@@ -266,7 +266,7 @@ def test_junit_has_one_suite_and_one_testcase_per_file_checked() -> None:
     assert root.get("tests") == "3" and root.get("failures") == "2"
     assert [case.get("name") for case in suite.iter("testcase")] == ["specs/a.yaml", "specs/b.yaml", "specs/clean.yaml"]
     properties = {p.get("name"): p.get("value") for p in suite.iter("property")}
-    assert properties == {"errors": "2", "warnings": "1", "documents": "5"}
+    assert properties == {"errors": "2", "warnings": "1", "notes": "0", "documents": "5"}
 
 
 def test_junit_failure_per_error_and_warnings_as_output() -> None:

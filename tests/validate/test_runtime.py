@@ -174,46 +174,7 @@ def test_tt_r3_booleans_deep_in_pods_but_not_jobs_or_unknown_kinds() -> None:
     )
 
 
-# --------------------------------------------------------------- TT-R4
-
-
-def test_tt_r4_the_primary_container_in_a_job() -> None:
-    failing = with_template(primaryContainerName="trainer")
-    ((path, message),) = findings("TT-R4", failing)
-    assert path == TRIAL + ("spec", "template", "spec", "containers")
-    assert "the pod template has no container named 'trainer'" in message
-    assert findings("TT-R4", with_template(primaryContainerName="training-container")) == []
-
-
-def test_tt_r4_a_non_primary_role_without_it_is_a_warning_citing_up_08() -> None:
-    trial = replicated("PyTorchJob", "pytorchReplicaSpecs", {"Master": "training-container", "Worker": "other"})
-    (finding,) = full("TT-R4", with_template(trialSpec=trial))
-    assert finding.path == TRIAL + ("spec", "pytorchReplicaSpecs", "Worker", "template", "spec", "containers")
-    assert severity("TT-R4", finding) is Severity.WARNING and "UP-08" in finding.hint
-    assert full("TT-R4", with_template(trialSpec=trial), version=(0, 17)) == []  # no env injection before 0.18
-    good = replicated(
-        "PyTorchJob", "pytorchReplicaSpecs", {"Master": "training-container", "Worker": "training-container"}
-    )
-    assert full("TT-R4", with_template(trialSpec=good)) == []
-
-
-def test_tt_r4_the_primary_role_without_it_is_an_error() -> None:
-    trial = replicated("MPIJob", "mpiReplicaSpecs", {"Launcher": "other", "Worker": "training-container"})
-    (finding,) = full("TT-R4", with_template(trialSpec=trial))
-    assert finding.path == TRIAL + ("spec", "mpiReplicaSpecs", "Launcher", "template", "spec", "containers")
-    assert (
-        severity("TT-R4", finding) is Severity.ERROR and "the Launcher pod template has no container" in finding.message
-    )
-
-
-def test_tt_r4_without_primary_pod_labels_every_role_is_primary() -> None:
-    trial = replicated("PaddleJob", "paddleReplicaSpecs", {"Master": "training-container", "Worker": "other"})
-    conditions = {
-        "successCondition": 'status.conditions.#(type=="Succeeded")#',
-        "failureCondition": 'status.conditions.#(type=="Failed")#',
-    }
-    (finding,) = full("TT-R4", with_template(trialSpec=trial, **conditions))
-    assert severity("TT-R4", finding) is Severity.ERROR and "Worker" in finding.path
+# TT-R4 (Katib's pod webhook): tests/validate/test_pod_webhook.py
 
 
 # --------------------------------------------------------------- TT-R5
@@ -267,20 +228,30 @@ def upstream_experiments(shared: Path) -> list[tuple[str, dict[str, Any]]]:
     ]
 
 
-def test_upstream_examples_have_no_runtime_error(shared: Path) -> None:
+def test_upstream_examples_have_no_runtime_error_but_two_whose_pods_the_webhook_refuses(shared: Path) -> None:
+    """Since v0.18 pod/utils.go:mutatePodEnv refuses a trial pod without the primary container (TT-R4, UP-08): the
+    Horovod MPIJob's workers lack mpi-launcher, and the Tekton example's data-preprocessing task has no step
+    model-training (Tekton names a step's container step-<name>)."""
     examples = upstream_experiments(shared)
     assert len(examples) >= 30
     errors = {
-        name: [(r, f.message) for r, s, f in runtime_findings(data, WITH_ARGO_AND_TEKTON) if s is Severity.ERROR]
+        name: [(r, f.path) for r, s, f in runtime_findings(data, WITH_ARGO_AND_TEKTON) if s is Severity.ERROR]
         for name, data in examples
     }
-    assert {k: v for k, v in errors.items() if v} == {}
+    assert {k: v for k, v in errors.items() if v} == {
+        "kubeflow-training-operator/mpijob-horovod.yaml": [
+            ("TT-R4", TRIAL + ("spec", "mpiReplicaSpecs", "Worker", "template", "spec", "containers"))
+        ],
+        "tekton/pipeline-run.yaml": [("TT-R4", TRIAL + ("spec", "pipelineSpec", "tasks", 0, "taskSpec", "steps"))],
+    }
 
 
-def test_upstream_mpijob_horovod_gets_the_up_08_warning(shared: Path) -> None:
+def test_upstream_mpijob_horovod_gets_the_tt_r4_error_of_up_08(shared: Path) -> None:
+    """UP-08: the workers run only mpi-worker; since v0.18 pod/utils.go:mutatePodEnv refuses their pods."""
     (data,) = [d for name, d in upstream_experiments(shared) if name.endswith("mpijob-horovod.yaml")]
     ((rule_id, level, finding),) = runtime_findings(data)
-    assert (rule_id, level) == ("TT-R4", Severity.WARNING) and "Worker" in finding.path and "UP-08" in finding.hint
+    assert (rule_id, level) == ("TT-R4", Severity.ERROR) and "Worker" in finding.path
+    assert "mutatePodEnv" in finding.message
 
 
 @pytest.mark.parametrize("name", ["argo/argo-workflow.yaml", "tekton/pipeline-run.yaml"])
