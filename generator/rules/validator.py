@@ -21,7 +21,7 @@ from katib_gitops.core.registry import declare
 from katib_gitops.kustomize import inputs
 from katib_gitops.kustomize import scope as input_scope
 from katib_gitops.kustomize.scope import Scope
-from katib_gitops.rules import framework, runner
+from katib_gitops.rules import framework, metadata, runner
 from katib_gitops.schema import fast, manifests
 from katib_gitops.schema import ours as spec_schema
 from katib_gitops.spec.katib_config import STANDALONE, KatibConfig
@@ -48,6 +48,13 @@ V1ALPHA3 = declare(
     "v1alpha3",
     "TOOL",
     "kubeflow.org/v1alpha3 Experiments are gone since Katib 0.11; convert them with `katib-gitops migrate`.",
+)
+EXPERIMENT_VERSION = declare(
+    "experiment-version",
+    "TOOL",
+    "Katib serves Experiments only as kubeflow.org/v1beta1 (its experiments.kubeflow.org CRD has no other version).",
+    remediation="Not skipped by --ignore-missing-schemas: the kind is known, only the version is wrong. "
+    "Katib's manifests/v1beta1/components/crd/experiment.yaml serves v1beta1 alone.",
 )
 G03 = declare(
     "G-03",
@@ -331,7 +338,10 @@ def check_document(document: Document, env: Env) -> list[Diagnostic]:
             *document.findings,
             document.diagnostic([], DOCUMENT.id, f"{' and '.join(missing)} missing: cannot tell what this is"),
         ]
-    found = _deduplicated(_check_by_kind(document, env, api_version, kind))
+    found, known = _check_by_kind(document, env, api_version, kind)
+    if known is not None:  # an object an API server serves, or may: its metadata as the server checks it
+        found.extend(_metadata(document, env, api_version, kind, known, found))
+    found = _deduplicated(found)
     if document.findings or document.unless_accepted:
         found = _with_loader_findings(document, found)
     label = _label(data)
@@ -372,7 +382,8 @@ def _deduplicated(found: list[Diagnostic]) -> list[Diagnostic]:
     ]
 
 
-def _check_by_kind(document: Document, env: Env, api_version: str, kind: str) -> list[Diagnostic]:
+def _check_by_kind(document: Document, env: Env, api_version: str, kind: str) -> tuple[list[Diagnostic], bool | None]:
+    """The document's findings, and whether a schema knows its kind (None: no object any API server serves)."""
     if (api_version, kind) == ("kubeflow.org/v1alpha3", "Experiment"):
         return [
             document.diagnostic(
@@ -381,15 +392,51 @@ def _check_by_kind(document: Document, env: Env, api_version: str, kind: str) ->
                 "kubeflow.org/v1alpha3 Experiments are no longer served (removed in Katib 0.11)",
                 hint="convert it: katib-gitops migrate FILE",
             )
-        ]
+        ], None
     if (api_version, kind) == EXPERIMENT:
-        return _experiment(document, env)
+        return _experiment(document, env), True
+    if kind == "Experiment" and api_version.startswith("kubeflow.org/"):
+        return [
+            document.diagnostic(
+                ["apiVersion"],
+                EXPERIMENT_VERSION.id,
+                f"Katib serves Experiments as kubeflow.org/v1beta1 only, not as {api_version}",
+                hint="write apiVersion: kubeflow.org/v1beta1 (the experiments.kubeflow.org CRD has no other version)",
+            )
+        ], None
     if api_version.startswith("kustomize.config.k8s.io/"):
-        return []
+        return [], None
     found = _schema_check(document, env, api_version, kind, document.data, [])
     if found is None:
-        return [] if env.options.ignore_missing_schemas else [_unknown_kind(document, api_version, kind)]
-    return found
+        return ([] if env.options.ignore_missing_schemas else [_unknown_kind(document, api_version, kind)]), False
+    return found, True
+
+
+# Katib's own name rules, which the API server's name check (meta-name) comes before: one finding per name.
+KATIB_NAME_RULES = frozenset({"NAME-01", "NAME-02"})
+
+
+def _metadata(
+    document: Document, env: Env, api_version: str, kind: str, known: bool, found: list[Diagnostic]
+) -> list[Diagnostic]:
+    """meta-* findings (rules/metadata.py), less what another finding already says of the same node.
+
+    The API server checks metadata before any webhook: where meta-name refuses an Experiment's
+    name, Katib's NAME-01/NAME-02 never run (unless meta-name is skipped).
+    """
+    crd = env.crds.get((api_version.rpartition("/")[0], kind))
+    scope = (crd.get("spec") or {}).get("scope") if isinstance(crd, Mapping) else None
+    meta = metadata.check(
+        document, api_version, kind, known=known, cluster_scoped=None if scope is None else scope == "Cluster"
+    )
+    if not meta:
+        return []
+    if any(d.rule_id == spec_schema.SCHEMA.id and not d.path and "'metadata'" in d.message for d in found):
+        meta = [d for d in meta if d.path]  # the schema already says metadata is missing
+    named = (api_version, kind) == EXPERIMENT and any(d.rule_id == metadata.META_NAME.id for d in meta)
+    if named and metadata.META_NAME.id not in _skipped(document, env.options.skip):
+        found[:] = [d for d in found if d.rule_id not in KATIB_NAME_RULES]
+    return meta
 
 
 def _schema_check(
@@ -520,7 +567,7 @@ def _trial_spec(document: Document, env: Env) -> list[Diagnostic]:
     known = lookup(kind, api_version)
     rule_id = TT20.id if known is not None and known.checked_at_admission else TRIAL_SCHEMA.id
     found = _schema_check(document, env, api_version, kind, instance, base) or []
-    return [d._replace(rule_id=rule_id) for d in found]
+    return [d._replace(rule_id=rule_id) for d in found] + metadata.check_embedded(document, base, trial_spec)
 
 
 # ------------------------------------------------------------------ specs
