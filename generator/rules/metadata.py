@@ -322,11 +322,16 @@ def check(
 ) -> list[Diagnostic]:
     """The metadata findings of a document with apiVersion and kind.
 
-    `known`: some schema knows the kind (so it is an API object, and a missing name is refused).
+    `known`: some schema knows the kind (so it is an API object, and a missing name is refused);
+    an unknown kind is judged on what it writes, when a CRD could serve it.
     `cluster_scoped`: what a --crd says of the kind's scope; None: the built-in table decides.
     """
     group = api_version.rpartition("/")[0]
     if group in NOT_OBJECTS or (kind.endswith("List") and "items" in document.data):
+        return []
+    if not known and "." not in group:
+        # No schema knows it, and no CustomResourceDefinition can serve it (a CRD's group has a dot,
+        # apiextensions ValidateCustomResourceDefinitionSpec): a tool's configuration file, no object.
         return []
     data = document.data
     metadata = data.get("metadata")
@@ -382,7 +387,7 @@ def _names(checked: Checked, metadata: Mapping[str, Any], rule: NameRule | None,
                 ["metadata", "name"],
                 META_NAME,
                 f"{kind} name {name!r}: {_problems(problems)}",
-                f"{kind} names must be {rule.what}" + _example(name, rule) + KATIB_NAMES.get(kind, ""),
+                f"{kind} names must be {rule.what}" + _example(name, rule),
             )
     elif required and name in (None, "") and not (isinstance(generate_name, str) and generate_name):
         path: list[str | int] = ["metadata", "name"] if "name" in metadata else ["metadata"]

@@ -412,17 +412,14 @@ def _check_by_kind(document: Document, env: Env, api_version: str, kind: str) ->
     return found, True
 
 
-# Katib's own name rules, which the API server's name check (meta-name) comes before: one finding per name.
-KATIB_NAME_RULES = frozenset({"NAME-01", "NAME-02"})
-
-
 def _metadata(
     document: Document, env: Env, api_version: str, kind: str, known: bool, found: list[Diagnostic]
 ) -> list[Diagnostic]:
-    """meta-* findings (rules/metadata.py), less what another finding already says of the same node.
+    """meta-* findings (rules/metadata.py), each the one finding of its node.
 
-    The API server checks metadata before any webhook: where meta-name refuses an Experiment's
-    name, Katib's NAME-01/NAME-02 never run (unless meta-name is skipped).
+    The API server checks metadata before any webhook, so where a meta-* error and another error
+    (Katib's NAME-01, a schema's name pattern for the Training Operator's webhook) name the same
+    node, the meta-* one stays and says what the other adds in its hint; unless meta-* is skipped.
     """
     crd = env.crds.get((api_version.rpartition("/")[0], kind))
     scope = (crd.get("spec") or {}).get("scope") if isinstance(crd, Mapping) else None
@@ -433,10 +430,21 @@ def _metadata(
         return []
     if any(d.rule_id == spec_schema.SCHEMA.id and not d.path and "'metadata'" in d.message for d in found):
         meta = [d for d in meta if d.path]  # the schema already says metadata is missing
-    named = (api_version, kind) == EXPERIMENT and any(d.rule_id == metadata.META_NAME.id for d in meta)
-    if named and metadata.META_NAME.id not in _skipped(document, env.options.skip):
-        found[:] = [d for d in found if d.rule_id not in KATIB_NAME_RULES]
-    return meta
+    errors = {d.path for d in found if d.severity is Severity.ERROR}
+    if not any(m.path in errors for m in meta if m.severity is Severity.ERROR):
+        return meta
+    skipped = _skipped(document, env.options.skip)
+    kept: list[Diagnostic] = []
+    for finding in meta:
+        if finding.severity is Severity.ERROR and finding.path in errors and finding.rule_id not in skipped:
+            same = [d for d in found if d.severity is Severity.ERROR and d.path == finding.path]
+            found[:] = [d for d in found if d not in same]
+            also = "".join(
+                f"; also refused by {d.rule_id}: {d.message}" + (f" ({d.hint})" if d.hint else "") for d in same
+            )
+            finding = finding._replace(hint=finding.hint + also)
+        kept.append(finding)
+    return kept
 
 
 def _schema_check(
