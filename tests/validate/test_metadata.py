@@ -23,6 +23,7 @@ from tests.validate.helpers import VALID
 
 META = ("meta-name", "meta-generate-name", "meta-namespace", "meta-labels", "meta-annotations")
 META += ("meta-resource-version", "meta-server-fields")
+EXPERIMENT_VERSION = "experiment-version"
 
 
 def run(tmp_path: Path, text: str, *args: str) -> tuple[int, list[str]]:
@@ -275,8 +276,9 @@ def test_katib_judges_the_name_generated_from_generate_name(tmp_path: Path) -> N
 def test_an_experiment_under_another_api_version_is_an_experiment_version_error(tmp_path: Path) -> None:
     """Katib's experiments.kubeflow.org CRD serves v1beta1 only: kubeflow.org/v1 is no kind the server has."""
     text = experiment(name="random", namespace="kubeflow").replace("kubeflow.org/v1beta1", "kubeflow.org/v1", 1)
-    assert run(tmp_path, text) == (1, ["error experiment-version@1:13"])
-    assert run(tmp_path, text, "--ignore-missing-schemas") == (1, ["error experiment-version@1:13"])
+    expected = (1, [f"error {EXPERIMENT_VERSION}@1:13"])
+    assert run(tmp_path, text) == expected
+    assert run(tmp_path, text, "--ignore-missing-schemas") == expected
 
 
 def test_the_trial_spec_metadata_is_judged_with_its_placeholders_left_alone(tmp_path: Path) -> None:
