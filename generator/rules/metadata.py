@@ -216,6 +216,12 @@ NAME_RULES: Mapping[tuple[str, str], NameRule | None] = {
     ("networking.k8s.io", "IPAddress"): None,  # the name is an IP address
 }
 
+# What a kind's name hint adds: where clusters may differ.
+NAME_NOTES = {
+    ("", "Service"): "; only with the RelaxedServiceNameValidation feature gate (alpha, off by default, "
+    "Kubernetes 1.34) may it start with a digit",
+}
+
 # Built-in cluster-scoped kinds, by (API group, kind): the API server clears a namespace they carry.
 CLUSTER_SCOPED = frozenset(
     {
@@ -342,7 +348,7 @@ def check(
             checked.add([], META_NAME, f"{kind} has no metadata.name (nor generateName)", "name the object")
         _server_fields(checked, data, {})
         return checked.found
-    _names(checked, metadata, rule, kind, required=known)
+    _names(checked, metadata, rule, group, kind, required=known)
     if cluster_scoped is None:
         cluster_scoped = (group, kind) in CLUSTER_SCOPED
     _namespace(checked, metadata, kind, cluster_scoped)
@@ -374,7 +380,9 @@ def check_embedded(document: Document, base: list[str | int], data: Mapping[str,
     return checked.found
 
 
-def _names(checked: Checked, metadata: Mapping[str, Any], rule: NameRule | None, kind: str, *, required: bool) -> None:
+def _names(
+    checked: Checked, metadata: Mapping[str, Any], rule: NameRule | None, group: str, kind: str, *, required: bool
+) -> None:
     name, generate_name = metadata.get("name"), metadata.get("generateName")
     if rule is not None and isinstance(generate_name, str) and generate_name:
         _generate_name(checked, generate_name, rule, kind)
@@ -387,7 +395,7 @@ def _names(checked: Checked, metadata: Mapping[str, Any], rule: NameRule | None,
                 ["metadata", "name"],
                 META_NAME,
                 f"{kind} name {name!r}: {_problems(problems)}",
-                f"{kind} names must be {rule.what}" + _example(name, rule),
+                f"{kind} names must be {rule.what}" + _example(name, rule) + NAME_NOTES.get((group, kind), ""),
             )
     elif required and name in (None, "") and not (isinstance(generate_name, str) and generate_name):
         path: list[str | int] = ["metadata", "name"] if "name" in metadata else ["metadata"]
