@@ -32,29 +32,52 @@ def _int(value: Any) -> int | None:
 # --------------------------------------------------------------- name (§1)
 
 
+# What the API server appends to a generateName (k8s.io/apiserver pkg/storage/names/generate.go:
+# the prefix cut to 58 characters, then 5 random ones), before Katib's validating webhook sees the name.
+GENERATED_PREFIX_MAX, GENERATED_SUFFIX = 58, 5
+
+
+def _judged_name(ctx: Context) -> tuple[tuple[str, ...], Any, int]:
+    """Where the name Katib judges comes from, its first characters, and its length in bytes.
+
+    With only a generateName, Katib sees the name the API server generated from it.
+    """
+    name = get(ctx.experiment, "metadata", "name")
+    prefix = get(ctx.experiment, "metadata", "generateName")
+    if (name is None or name == "") and isinstance(prefix, str) and prefix:
+        cut = prefix.encode()[:GENERATED_PREFIX_MAX]
+        return ("metadata", "generateName"), prefix, len(cut) + GENERATED_SUFFIX
+    return ("metadata", "name"), name, len(name.encode()) if isinstance(name, str) else 0
+
+
 @rule(
     "NAME-01",
     "ADMIT",
     "metadata.name starts with a lower-case letter (Katib checks its name pattern without an end anchor).",
 )
 def name_pattern(ctx: Context) -> Iterator[Finding]:
-    name = get(ctx.experiment, "metadata", "name")
+    path, name, _ = _judged_name(ctx)
     if not isinstance(name, str) or not NAME_PREFIX.match(name):
+        what = "generateName" if path[-1] == "generateName" else "name"
         yield Finding(
-            ("metadata", "name"),
-            f"Experiment name {name!r} must start with a lower-case letter",
+            path,
+            f"Experiment {what} {name!r} must start with a lower-case letter",
             "use lower-case letters, digits and '-', at most 40 characters",
         )
 
 
 @rule("NAME-02", "ADMIT", "metadata.name is at most 40 characters (Katib >= 0.18).", since=(0, 18))
 def name_length(ctx: Context) -> Iterator[Finding]:
-    name = get(ctx.experiment, "metadata", "name")
-    if isinstance(name, str) and NAME_PREFIX.match(name) and len(name.encode()) > 40:
+    path, name, length = _judged_name(ctx)
+    if isinstance(name, str) and NAME_PREFIX.match(name) and length > 40:
+        generated = path[-1] == "generateName"
         yield Finding(
-            ("metadata", "name"),
-            f"Experiment name is {len(name.encode())} characters, more than 40",
-            "Katib builds Trial, Deployment and PV names from it",
+            path,
+            f"the names generated from generateName are {length} characters, more than 40"
+            if generated
+            else f"Experiment name is {length} characters, more than 40",
+            "Katib builds Trial, Deployment and PV names from it"
+            + (f"; the API server appends {GENERATED_SUFFIX} characters to the prefix" if generated else ""),
         )
 
 

@@ -21,7 +21,7 @@ from katib_gitops.core.registry import declare
 from katib_gitops.kustomize import inputs
 from katib_gitops.kustomize import scope as input_scope
 from katib_gitops.kustomize.scope import Scope
-from katib_gitops.rules import framework, runner, trial_job
+from katib_gitops.rules import framework, metadata, runner, trial_job
 from katib_gitops.schema import fast, manifests
 from katib_gitops.schema import ours as spec_schema
 from katib_gitops.spec.katib_config import STANDALONE, KatibConfig
@@ -48,6 +48,13 @@ V1ALPHA3 = declare(
     "v1alpha3",
     "TOOL",
     "kubeflow.org/v1alpha3 Experiments are gone since Katib 0.11; convert them with `katib-gitops migrate`.",
+)
+EXPERIMENT_VERSION = declare(
+    "experiment-version",
+    "TOOL",
+    "Katib serves Experiments only as kubeflow.org/v1beta1 (its experiments.kubeflow.org CRD has no other version).",
+    remediation="Not skipped by --ignore-missing-schemas: the kind is known, only the version is wrong. "
+    "Katib's manifests/v1beta1/components/crd/experiment.yaml serves v1beta1 alone.",
 )
 G03 = declare(
     "G-03",
@@ -337,7 +344,10 @@ def check_document(document: Document, env: Env) -> list[Diagnostic]:
             *document.findings,
             document.diagnostic([], DOCUMENT.id, f"{' and '.join(missing)} missing: cannot tell what this is"),
         ]
-    found = _deduplicated(_check_by_kind(document, env, api_version, kind))
+    found, known = _check_by_kind(document, env, api_version, kind)
+    if known is not None:  # an object an API server serves, or may: its metadata as the server checks it
+        found.extend(_metadata(document, env, api_version, kind, known, found))
+    found = _deduplicated(found)
     if document.findings or document.unless_accepted:
         found = _with_loader_findings(document, found)
     label = _label(data)
@@ -378,7 +388,8 @@ def _deduplicated(found: list[Diagnostic]) -> list[Diagnostic]:
     ]
 
 
-def _check_by_kind(document: Document, env: Env, api_version: str, kind: str) -> list[Diagnostic]:
+def _check_by_kind(document: Document, env: Env, api_version: str, kind: str) -> tuple[list[Diagnostic], bool | None]:
+    """The document's findings, and whether a schema knows its kind (None: no object any API server serves)."""
     if (api_version, kind) == ("kubeflow.org/v1alpha3", "Experiment"):
         return [
             document.diagnostic(
@@ -387,15 +398,59 @@ def _check_by_kind(document: Document, env: Env, api_version: str, kind: str) ->
                 "kubeflow.org/v1alpha3 Experiments are no longer served (removed in Katib 0.11)",
                 hint="convert it: katib-gitops migrate FILE",
             )
-        ]
+        ], None
     if (api_version, kind) == EXPERIMENT:
-        return _experiment(document, env)
+        return _experiment(document, env), True
+    if kind == "Experiment" and api_version.startswith("kubeflow.org/"):
+        return [
+            document.diagnostic(
+                ["apiVersion"],
+                EXPERIMENT_VERSION.id,
+                f"Katib serves Experiments as kubeflow.org/v1beta1 only, not as {api_version}",
+                hint="write apiVersion: kubeflow.org/v1beta1 (the experiments.kubeflow.org CRD has no other version)",
+            )
+        ], None
     if api_version.startswith("kustomize.config.k8s.io/"):
-        return []
+        return [], None
     found = _schema_check(document, env, api_version, kind, document.data, [])
     if found is None:
-        return [] if env.options.ignore_missing_schemas else [_unknown_kind(document, api_version, kind)]
-    return found
+        return ([] if env.options.ignore_missing_schemas else [_unknown_kind(document, api_version, kind)]), False
+    return found, True
+
+
+def _metadata(
+    document: Document, env: Env, api_version: str, kind: str, known: bool, found: list[Diagnostic]
+) -> list[Diagnostic]:
+    """meta-* findings (rules/metadata.py), each the one finding of its node.
+
+    The API server checks metadata before any webhook, so where a meta-* error and another error
+    (Katib's NAME-01, a schema's name pattern for the Training Operator's webhook) name the same
+    node, the meta-* one stays and says what the other adds in its hint; unless meta-* is skipped.
+    """
+    crd = env.crds.get((api_version.rpartition("/")[0], kind))
+    scope = (crd.get("spec") or {}).get("scope") if isinstance(crd, Mapping) else None
+    meta = metadata.check(
+        document, api_version, kind, known=known, cluster_scoped=None if scope is None else scope == "Cluster"
+    )
+    if not meta:
+        return []
+    if any(d.rule_id == spec_schema.SCHEMA.id and not d.path and "'metadata'" in d.message for d in found):
+        meta = [d for d in meta if d.path]  # the schema already says metadata is missing
+    errors = {d.path for d in found if d.severity is Severity.ERROR}
+    if not any(m.path in errors for m in meta if m.severity is Severity.ERROR):
+        return meta
+    skipped = _skipped(document, env.options.skip)
+    kept: list[Diagnostic] = []
+    for finding in meta:
+        if finding.severity is Severity.ERROR and finding.path in errors and finding.rule_id not in skipped:
+            same = [d for d in found if d.severity is Severity.ERROR and d.path == finding.path]
+            found[:] = [d for d in found if d not in same]
+            also = "".join(
+                f"; also refused by {d.rule_id}: {d.message}" + (f" ({d.hint})" if d.hint else "") for d in same
+            )
+            finding = finding._replace(hint=finding.hint + also)
+        kept.append(finding)
+    return kept
 
 
 def _schema_check(
@@ -538,7 +593,7 @@ def _trial_spec(document: Document, env: Env) -> list[Diagnostic]:
             )
             for path, key in trial_job.dropped_empties(trial_spec)
         ]
-    return found
+    return found + metadata.check_embedded(document, base, trial_spec)
 
 
 # ------------------------------------------------------------------ specs

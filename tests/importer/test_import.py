@@ -951,10 +951,15 @@ def test_other_job_labels_stay_in_a_raw_trial_spec_and_the_queue_still_moves() -
     assert result.spec["spec"]["trial"]["trialSpec"]["metadata"] == {"labels": {"team": "a"}}
 
 
-def test_a_queue_label_no_profile_can_carry_stays_in_the_trial_spec() -> None:
-    result = imported(with_job_labels(experiment(), {QUEUE_LABEL: "x" * 64}))
-    assert result.form == "raw" and "queue" not in result.profile_body
-    assert result.spec["spec"]["trial"]["trialSpec"]["metadata"] == {"labels": {QUEUE_LABEL: "x" * 64}}
+def test_a_queue_label_no_profile_can_carry_is_refused_before_the_import() -> None:
+    """A 64-character label value: the API server refuses each trial's job that Katib creates with it
+    (apimachinery ValidateLabels -> IsValidLabelValue, meta-labels), so the validator refuses the import."""
+    data = with_job_labels(experiment(), {QUEUE_LABEL: "x" * 64})
+    with pytest.raises(FindingsError) as refused:
+        import_experiment(load_documents(dump(data), "e.yaml")[0])
+    assert [(d.rule_id, d.path) for d in refused.value.diagnostics] == [
+        ("meta-labels", f"spec.trialTemplate.trialSpec.metadata.labels.{QUEUE_LABEL}")
+    ]
 
 
 def test_a_trial_jobs_priority_class_label_becomes_the_profiles_priority_class() -> None:

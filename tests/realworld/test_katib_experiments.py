@@ -125,13 +125,12 @@ VERDICTS: tuple[Verdict, ...] = (
     ),
     Verdict(
         "dalilasalamani-mlfastsim-katib.yaml",
-        ("NAME-01@5:9", "meta-name", "meta-namespace"),
-        "the unreplaced placeholders EXPERIMENT_NAME and NAMESPACE: validator.go:ValidateExperiment refuses a name "
-        "that does not start with a lower-case letter (NAME-01); the API server refuses both first: "
-        "apiextensions-apiserver pkg/registry/customresource/validator.go validates a custom resource's metadata "
-        "with ValidateObjectMetaAccessor(..., NameIsDNSSubdomain, ...), and apimachinery's objectmeta.go wants the "
-        "namespace to be a DNS-1123 label",
-        gap=METADATA,
+        ("meta-name@5:9", "meta-namespace@4:14"),
+        "the unreplaced placeholders EXPERIMENT_NAME and NAMESPACE: the API server refuses both before Katib's webhook "
+        "runs: apiextensions-apiserver pkg/registry/customresource/validator.go validates a custom resource's metadata "
+        "with ValidateObjectMetaAccessor(..., NameIsDNSSubdomain, ...) (no upper case, no '_'), and apimachinery's "
+        "objectmeta.go wants the namespace to be a DNS-1123 label; Katib's NAME-01 (validator.go:ValidateExperiment) "
+        "would refuse the name too, but the webhook never sees it, so one finding names the name (meta-name)",
     ),
     Verdict(
         "davidfox87-argo-workflow-random.yaml",
@@ -161,10 +160,10 @@ VERDICTS: tuple[Verdict, ...] = (
     ),
     Verdict(
         "epochex-kubeflow-ci-ann-hpo.yaml",
-        ("unknown-kind@3:7",),
+        ("experiment-version@2:13",),
         "apiVersion kubeflow.org/v1: the experiments.kubeflow.org CRD serves only v1beta1 "
         "(manifests/v1beta1/components/crd/experiment.yaml), so the API server has no such kind and refuses the "
-        "file before any Katib rule runs (i12-metadata gives it an Experiment-specific message)",
+        "file before any Katib rule or metadata check runs",
     ),
     Verdict(
         "g-votte-multivariate-tpe.yaml",
@@ -310,13 +309,13 @@ VERDICTS: tuple[Verdict, ...] = (
     ),
     Verdict(
         "kubeflow-website-kubectl-get-dump.yaml",
-        ("meta-namespace", "meta-resource-version"),
-        "`kubectl get -o yaml` output: the API server refuses metadata.resourceVersion on create, and the namespace "
-        "<YOUR_USER_PROFILE_NAMESPACE> is no DNS-1123 label (apimachinery objectmeta.go); uid, creationTimestamp, "
-        "generation, selfLink and status are set by the server (warnings); the spec itself is Katib's defaulted "
-        "random example and passes the webhook",
+        ("meta-namespace@9:14", "meta-resource-version@10:20"),
+        "`kubectl get -o yaml` output: the API server refuses a create with a non-zero metadata.resourceVersion "
+        "(apiserver pkg/storage/etcd3/store.go Create), and the namespace <YOUR_USER_PROFILE_NAMESPACE> is no "
+        "DNS-1123 label (apimachinery objectmeta.go); creationTimestamp, generation, selfLink, uid and status are "
+        "written by the server (rest.FillObjectMetaSystemFields, the customresource strategy's PrepareForCreate): "
+        "one warning; the spec itself is Katib's defaulted random example and passes the webhook",
         warnings=("meta-server-fields",),
-        gap=METADATA,
     ),
     Verdict("mavencode-v1alpha3-label-v1beta1-pytorchjob.yaml", ("v1alpha3@1:13",), V1ALPHA3),
     Verdict("mavencode-v1alpha3-label-v1beta1-tfjob.yaml", ("v1alpha3@1:13",), V1ALPHA3),
