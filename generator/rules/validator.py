@@ -22,7 +22,7 @@ from katib_gitops.kustomize import inputs
 from katib_gitops.kustomize import scope as input_scope
 from katib_gitops.kustomize.scope import Scope
 from katib_gitops.rules import framework, runner
-from katib_gitops.schema import fast, manifests
+from katib_gitops.schema import fast, manifests, removed
 from katib_gitops.schema import ours as spec_schema
 from katib_gitops.spec.katib_config import STANDALONE, KatibConfig
 from katib_gitops.yamlio.documents import Document, load_documents
@@ -43,6 +43,12 @@ UNKNOWN_KIND = declare(
     "unknown-kind",
     "TOOL",
     "Every kind has a schema (built in, from --crd, or Kubernetes core), unless --ignore-missing-schemas.",
+)
+REMOVED_API = declare(
+    "removed-api",
+    "TOOL",
+    "No apiVersion that its project no longer serves (Kubernetes, Flux, the Training Operator), even with "
+    "--ignore-missing-schemas: the API server refuses such a document.",
 )
 V1ALPHA3 = declare(
     "v1alpha3",
@@ -388,6 +394,13 @@ def _check_by_kind(document: Document, env: Env, api_version: str, kind: str) ->
         return []
     found = _schema_check(document, env, api_version, kind, document.data, [])
     if found is None:
+        gone = removed.removal(api_version, kind, env.kubernetes)
+        if gone is not None:
+            return [
+                document.diagnostic(
+                    ["apiVersion"], REMOVED_API.id, gone.message(api_version, kind), hint=removed.hint(gone)
+                )
+            ]
         return [] if env.options.ignore_missing_schemas else [_unknown_kind(document, api_version, kind)]
     return found
 
