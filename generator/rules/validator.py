@@ -50,6 +50,13 @@ REMOVED_API = declare(
     "No apiVersion that its project no longer serves (Kubernetes, Flux, the Training Operator), even with "
     "--ignore-missing-schemas: the API server refuses such a document.",
 )
+DEPRECATED_API = declare(
+    "deprecated-api",
+    "TOOL",
+    "The version of a --crd kind is not marked deprecated: the API server warns on every request, and a later "
+    "release removes it (as Flux 2.8 did v1beta2).",
+    severity=Severity.WARNING,
+)
 V1ALPHA3 = declare(
     "v1alpha3",
     "TOOL",
@@ -494,6 +501,16 @@ def _crd_diagnostics(document: Document, crd: Any, instance: Any, base: list[str
         rule_id = spec_schema.SCHEMA.id if result.evaluated else spec_schema.CEL_UNCHECKED.id
         finding = document.diagnostic(base + result.path, rule_id, result.message)
         found.append(finding if result.evaluated else finding._replace(severity=Severity.WARNING))
+    warning = crds.deprecation(crd, version)
+    if warning is not None:
+        found.append(
+            document.diagnostic(
+                base + ["apiVersion"],
+                DEPRECATED_API.id,
+                warning,
+                hint="the CRD marks this version deprecated: a later release may stop serving it",
+            )._replace(severity=Severity.WARNING)
+        )
     return found
 
 

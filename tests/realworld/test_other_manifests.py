@@ -257,7 +257,9 @@ VERDICTS: tuple[Verdict, ...] = (
     Verdict(
         "flux-fkhe-apps-v1beta2.yaml",
         (),
-        "with the Flux 2.6 CRD (kustomize-controller v1.6.1 serves v1beta2, deprecated): valid against that schema",
+        "with the Flux 2.6 CRD (kustomize-controller v1.6.1 serves v1beta2, deprecated): valid against that schema; "
+        "the API server warns with the version's deprecationWarning ('upgrade to v1')",
+        warnings=("deprecated-api",),
         crds=("flux-kustomizations-v1.6.1.yaml",),
     ),
     Verdict(
@@ -268,7 +270,9 @@ VERDICTS: tuple[Verdict, ...] = (
     Verdict(
         "flux-fkhe-infrastructure-v1beta2.yaml",
         (),
-        "with the Flux 2.6 CRD, which serves v1beta2: both documents (dependsOn, healthChecks) are valid",
+        "with the Flux 2.6 CRD, which serves v1beta2: both documents (dependsOn, healthChecks) are valid, and each "
+        "gets the deprecation warning",
+        warnings=("deprecated-api", "deprecated-api"),
         crds=("flux-kustomizations-v1.6.1.yaml",),
     ),
     Verdict(
@@ -294,6 +298,7 @@ VERDICTS: tuple[Verdict, ...] = (
         "flux-mt-kyverno-ocirepo-v1beta2.yaml",
         (),
         "with the Flux 2.6 CRD (source-controller v1.6.2 serves v1beta2, deprecated): valid against its v1beta2 schema",
+        warnings=("deprecated-api",),
         crds=("flux-ocirepositories-v1.6.2.yaml",),
     ),
     Verdict(
