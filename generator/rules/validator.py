@@ -22,7 +22,7 @@ from katib_gitops.kustomize import inputs
 from katib_gitops.kustomize import scope as input_scope
 from katib_gitops.kustomize.scope import Scope
 from katib_gitops.rules import framework, metadata, runner, trial_job
-from katib_gitops.schema import fast, manifests
+from katib_gitops.schema import fast, manifests, removed
 from katib_gitops.schema import ours as spec_schema
 from katib_gitops.spec.katib_config import STANDALONE, KatibConfig
 from katib_gitops.yamlio.documents import Document, load_documents
@@ -43,6 +43,19 @@ UNKNOWN_KIND = declare(
     "unknown-kind",
     "TOOL",
     "Every kind has a schema (built in, from --crd, or Kubernetes core), unless --ignore-missing-schemas.",
+)
+REMOVED_API = declare(
+    "removed-api",
+    "TOOL",
+    "No apiVersion that its project no longer serves (Kubernetes, Flux, the Training Operator), even with "
+    "--ignore-missing-schemas: the API server refuses such a document.",
+)
+DEPRECATED_API = declare(
+    "deprecated-api",
+    "TOOL",
+    "The version of a --crd kind is not marked deprecated: the API server warns on every request, and a later "
+    "release removes it (as Flux 2.8 did v1beta2).",
+    severity=Severity.WARNING,
 )
 V1ALPHA3 = declare(
     "v1alpha3",
@@ -414,6 +427,13 @@ def _check_by_kind(document: Document, env: Env, api_version: str, kind: str) ->
         return [], None
     found = _schema_check(document, env, api_version, kind, document.data, [])
     if found is None:
+        gone = removed.removal(api_version, kind, env.kubernetes)
+        if gone is not None:  # a version no release serves any more: no object to judge the metadata of
+            return [
+                document.diagnostic(
+                    ["apiVersion"], REMOVED_API.id, gone.message(api_version, kind), hint=removed.hint(gone)
+                )
+            ], None
         return ([] if env.options.ignore_missing_schemas else [_unknown_kind(document, api_version, kind)]), False
     return found, True
 
@@ -542,6 +562,16 @@ def _crd_diagnostics(document: Document, crd: Any, instance: Any, base: list[str
         rule_id = spec_schema.SCHEMA.id if result.evaluated else spec_schema.CEL_UNCHECKED.id
         finding = document.diagnostic(base + result.path, rule_id, result.message)
         found.append(finding if result.evaluated else finding._replace(severity=Severity.WARNING))
+    warning = crds.deprecation(crd, version)
+    if warning is not None:
+        found.append(
+            document.diagnostic(
+                base + ["apiVersion"],
+                DEPRECATED_API.id,
+                warning,
+                hint="the CRD marks this version deprecated: a later release may stop serving it",
+            )._replace(severity=Severity.WARNING)
+        )
     return found
 
 
@@ -563,6 +593,24 @@ def substitute(value: Any) -> Any:
     return value
 
 
+def _pruned_null(finding: Diagnostic, instance: Any, depth: int) -> bool:
+    """An unknown field whose value is null, in a trial object Katib creates: the API server prunes it
+    (Katib's client sets no fieldValidation, so the server's default, Warn, drops it with a warning) and
+    nothing is lost. `creationTimestamp: null`, which `kubectl create --dry-run -o yaml` writes into pod
+    templates, is the usual one. A kubectl apply of the same object alone is strict: there it is refused."""
+    if not finding.message.startswith("unknown field"):
+        return False
+    node = instance
+    for part in finding.parts[depth:]:
+        if isinstance(node, dict) and isinstance(part, str) and part in node:
+            node = node[part]
+            continue
+        if not (isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)):
+            return False
+        node = node[part]
+    return node is None
+
+
 def _trial_spec(document: Document, env: Env) -> list[Diagnostic]:
     template = (
         (document.data.get("spec") or {}).get("trialTemplate") if isinstance(document.data.get("spec"), dict) else None
@@ -581,6 +629,8 @@ def _trial_spec(document: Document, env: Env) -> list[Diagnostic]:
     known = lookup(kind, api_version)
     rule_id = TT20.id if known is not None and known.checked_at_admission else TRIAL_SCHEMA.id
     found = [d._replace(rule_id=rule_id) for d in _schema_check(document, env, api_version, kind, instance, base) or []]
+    if rule_id == TRIAL_SCHEMA.id:
+        found = [d for d in found if not _pruned_null(d, instance, len(base))]
     if known is not None and known.checked_at_admission:
         found += [
             document.diagnostic(

@@ -161,6 +161,24 @@ def _version_entry(crd: Mapping[str, Any], version: str | None) -> Mapping[str, 
     )
 
 
+def deprecation(crd: Mapping[str, Any], version: str | None) -> str | None:
+    """The warning the API server sends with every request to a served version marked `deprecated`, else None.
+
+    apiextensions-apiserver: the CRD's deprecationWarning, or "<group>/<version> <Kind> is deprecated".
+    """
+    try:
+        entry = _version_entry(crd, version)
+    except CrdError:
+        return None
+    if not entry.get("deprecated"):
+        return None
+    custom = entry.get("deprecationWarning")
+    if isinstance(custom, str) and custom:
+        return custom
+    group, kind = crd_key(crd)
+    return f"{group}/{entry.get('name')} {kind} is deprecated"
+
+
 # ------------------------------------------------------------- conversion
 
 
