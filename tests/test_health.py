@@ -349,7 +349,8 @@ def test_the_lua_needs_no_library_argocd_leaves_closed() -> None:
 def test_the_patch_says_how_to_apply_it_and_where_argocd_runs(tmp_path: Path) -> None:
     out = generate(tmp_path, health_targets(health=True, argocd={"namespace": "gitops"}))
     text = (out / "_gitops" / "argocd-cm" / "health.yaml").read_text()
-    assert "kubectl patch configmap argocd-cm -n gitops --type strategic --patch-file" in text
+    patch = "kubectl patch configmap argocd-cm -n gitops --type strategic --patch-file "
+    assert f"{patch}overlays/_gitops/argocd-cm/health.yaml\n" in text
     assert "not an object to apply on its own" in text
     assert yaml.safe_load(text)["metadata"]["namespace"] == "gitops"
 

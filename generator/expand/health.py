@@ -227,8 +227,8 @@ ARGOCD_CM_HOWTO = """\
 Argo CD health checks for Katib Experiments and Trials (docs/gitops.md, "Health").
 A patch for the ConfigMap argocd-cm, to merge into it; not an object to apply on its own
 (`kubectl apply` of it would remove the keys an earlier `kubectl apply` of argocd-cm set). Merge it with
-  kubectl patch configmap argocd-cm -n {namespace} --type strategic --patch-file <this file>
-or list it under `patches:` of the kustomization that installs Argo CD."""
+  kubectl patch configmap argocd-cm -n {namespace} --type strategic --patch-file {file}
+or, to keep it across Argo CD upgrades, list it under `patches:` of the kustomization that installs Argo CD."""
 
 
 # ------------------------------------------------------------------ Flux: CEL
@@ -237,8 +237,8 @@ or list it under `patches:` of the kustomization that installs Argo CD."""
 def _cel_exists(types: tuple[str, ...]) -> str:
     """True when a condition of one of `types` is True. `exists`, never `filter(...).all(...)`, which is true of
     an empty list; `has()` for a status Katib has not filled in yet."""
-    listed = ", ".join(f"'{t}'" for t in types)
-    return f"has(status.conditions) && status.conditions.exists(c, c.type in [{listed}] && c.status == 'True')"
+    listed = f"c.type == '{types[0]}'" if len(types) == 1 else "c.type in [" + ", ".join(f"'{t}'" for t in types) + "]"
+    return f"has(status.conditions) && status.conditions.exists(c, {listed} && c.status == 'True')"
 
 
 def flux_health_check(health: KindHealth) -> dict[str, Any]:

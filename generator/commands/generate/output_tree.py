@@ -109,9 +109,10 @@ def gitops_files(spec_set: SpecSet, expansions: list[Expansion]) -> list[OutputF
         OutputFile(f"{GITOPS_DIR}/flux/gitrepository.yaml", dump(gitops.git_repository(settings), header(targets)))
     ]
     if settings.health:
-        howto = health.ARGOCD_CM_HOWTO.format(namespace=settings.argocd_namespace)
+        path = f"{GITOPS_DIR}/{ARGOCD_CM_PATCH}"
+        howto = health.ARGOCD_CM_HOWTO.format(namespace=settings.argocd_namespace, file=f"{settings.path}/{path}")
         patch = health.argocd_cm_patch(settings.argocd_namespace)
-        files.append(OutputFile(f"{GITOPS_DIR}/{ARGOCD_CM_PATCH}", dump(patch, f"{header(targets)}\n\n{howto}")))
+        files.append(OutputFile(path, dump(patch, f"{header(targets)}\n\n{howto}")))
     for expansion in expansions:
         if not expansion.overlays:
             continue
