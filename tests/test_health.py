@@ -504,3 +504,5 @@ def test_docs_mapping_table_is_the_modules() -> None:
     expected |= {(k.kind, "none", "Progressing", "inProgress" if k.flux else "-") for k in health.KINDS}
     assert {r for r in rows if len(r) == 4 and r[0] in ("Experiment", "Trial")} == expected
     assert all(expr in section for check in health.flux_health_checks() for expr in check.values())
+    shown = "".join(f"    {line}\n" if line else "\n" for line in health.lua_script(health.EXPERIMENT).splitlines())
+    assert shown in section
