@@ -436,14 +436,14 @@ def test_flux_never_reads_an_empty_condition_list_as_all_true() -> None:
 
 
 def test_generated_kustomizations_with_health_wait_and_validate_upstream(health_output: Path, shared: Path) -> None:
-    """healthCheckExprs take effect only with `wait` or `healthChecks` (the CRD's description); `timeout` stays
-    Flux's default, the interval; valid against the upstream Flux Kustomization CRD."""
+    """healthCheckExprs take effect only with `wait` or `healthChecks` (the CRD's description); `timeout` is 5m
+    whatever the interval (Flux's default would be the interval); valid against the upstream Flux Kustomization CRD."""
     found = kustomizations(health_output)
     assert len(found) == 4
     schema = crd.load_crds(shared / "upstream" / "flux" / "crds")[("kustomize.toolkit.fluxcd.io", "Kustomization")]
     for kustomization in found:
         spec = kustomization["spec"]
-        assert spec["wait"] is True and "timeout" not in spec and "healthChecks" not in spec
+        assert spec["wait"] is True and spec["timeout"] == "5m" and "healthChecks" not in spec
         assert spec["healthCheckExprs"] == health.flux_health_checks()
         assert crd.validate(kustomization, schema) == []
 
@@ -466,6 +466,7 @@ def test_health_off_writes_what_was_written_before(tmp_path: Path) -> None:
     assert files(default) == files(off)
     assert not (default / "_gitops" / "argocd-cm").exists()
     assert all(k["spec"]["wait"] is False and "healthCheckExprs" not in k["spec"] for k in kustomizations(default))
+    assert all("timeout" not in k["spec"] for k in kustomizations(default))
 
 
 def files(out: Path) -> dict[str, str]:

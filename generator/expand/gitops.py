@@ -192,6 +192,7 @@ def flux_kustomizations(gitops: GitOps, expansions: list[Expansion]) -> list[dic
             if gitops.health:
                 # Flux evaluates healthCheckExprs only with `wait` (or `healthChecks`): a Running Experiment is
                 # Current, so the wait ends once Katib starts it, not when it finishes (docs/gitops.md, "Health").
+                spec["timeout"] = health.FLUX_TIMEOUT
                 spec["healthCheckExprs"] = [dict(check) for check in checks]
             if gitops.flux_depends_on:
                 spec["dependsOn"] = [{"name": name} for name in gitops.flux_depends_on]

@@ -233,6 +233,11 @@ or, to keep it across Argo CD upgrades, list it under `patches:` of the kustomiz
 
 # ------------------------------------------------------------------ Flux: CEL
 
+# A generated Kustomization's `timeout` with health checks (Flux's default is its interval, which may be hours):
+# how long one reconcile, health check included, holds a kustomize-controller worker (`--concurrent`, 4 by
+# default) when Katib does not start an Experiment. Starting takes as long as the Suggestion needs to come up.
+FLUX_TIMEOUT = "5m"
+
 
 def _cel_exists(types: tuple[str, ...]) -> str:
     """True when a condition of one of `types` is True. `exists`, never `filter(...).all(...)`, which is true of
