@@ -18,6 +18,7 @@ import re
 from typing import Any
 
 from katib_gitops.core.diagnostics import UsageError
+from katib_gitops.expand import health
 from katib_gitops.expand.overlays import MAX_GITOPS_NAME, Expansion
 from katib_gitops.spec.model import GitOps
 
@@ -178,6 +179,7 @@ def git_repository(gitops: GitOps) -> dict[str, Any]:
 def flux_kustomizations(gitops: GitOps, expansions: list[Expansion]) -> list[dict[str, Any]]:
     """One Flux Kustomization per overlay of `expansions` (each object a few hundred bytes)."""
     out = []
+    checks = health.flux_health_checks() if gitops.health else []
     for expansion in expansions:
         for overlay in expansion.overlays:
             spec: dict[str, Any] = {
@@ -185,8 +187,13 @@ def flux_kustomizations(gitops: GitOps, expansions: list[Expansion]) -> list[dic
                 "sourceRef": {"kind": "GitRepository", "name": SOURCE_NAME},
                 "path": f"./{gitops.path}/{overlay.directory}",
                 "prune": False,
-                "wait": False,
+                "wait": gitops.health,
             }
+            if gitops.health:
+                # Flux evaluates healthCheckExprs only with `wait` (or `healthChecks`): a Running Experiment is
+                # Current, so the wait ends once Katib starts it, not when it finishes (docs/gitops.md, "Health").
+                spec["timeout"] = health.FLUX_TIMEOUT
+                spec["healthCheckExprs"] = [dict(check) for check in checks]
             if gitops.flux_depends_on:
                 spec["dependsOn"] = [{"name": name} for name in gitops.flux_depends_on]
             check_name(overlay.name, "Flux Kustomization", expansion.spec.source, label=True)

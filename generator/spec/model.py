@@ -98,6 +98,9 @@ class GitOps:
     flux_namespace: str
     flux_interval: str
     flux_depends_on: tuple[str, ...]
+    # Health checks for Katib's kinds (docs/gitops.md, "Health"): the argocd-cm patch, and Flux waiting on
+    # healthCheckExprs. Off by default: the output is then what it was before the setting existed.
+    health: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -198,6 +201,7 @@ def parse_gitops(raw: Mapping[str, Any] | None) -> GitOps | None:
         flux_namespace=flux.get("namespace", "flux-system"),
         flux_interval=flux.get("interval", "10m"),
         flux_depends_on=tuple(flux.get("dependsOn", ())),
+        health=raw.get("health", False),
     )
 
 

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 from katib_gitops.core.diagnostics import UsageError
-from katib_gitops.expand import gitops, overlays
+from katib_gitops.expand import gitops, health, overlays
 from katib_gitops.expand.overlays import Expansion
 from katib_gitops.kustomize import render
 from katib_gitops.spec.model import SpecSet
@@ -32,6 +32,8 @@ MANIFEST = ".katib-gitops-manifest.json"
 GITOPS_DIR = "_gitops"
 APPLICATION_SET_FILE = "applicationset.yaml"  # _gitops/argocd/<spec>.applicationset.yaml
 FLUX_KUSTOMIZATIONS_FILE = "kustomizations.yaml"  # _gitops/flux/<spec>.kustomizations.yaml
+# A patch for argocd-cm (gitops.health), in a folder of its own: not among the objects applied from argocd/.
+ARGOCD_CM_PATCH = "argocd-cm/health.yaml"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -106,6 +108,11 @@ def gitops_files(spec_set: SpecSet, expansions: list[Expansion]) -> list[OutputF
     files = [
         OutputFile(f"{GITOPS_DIR}/flux/gitrepository.yaml", dump(gitops.git_repository(settings), header(targets)))
     ]
+    if settings.health:
+        path = f"{GITOPS_DIR}/{ARGOCD_CM_PATCH}"
+        howto = health.ARGOCD_CM_HOWTO.format(namespace=settings.argocd_namespace, file=f"{settings.path}/{path}")
+        patch = health.argocd_cm_patch(settings.argocd_namespace)
+        files.append(OutputFile(path, dump(patch, f"{header(targets)}\n\n{howto}")))
     for expansion in expansions:
         if not expansion.overlays:
             continue
