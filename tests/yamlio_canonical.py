@@ -49,6 +49,8 @@ SNIPPETS = [
     "key with spaces: value with: colon\n'quoted key': \"quoted \\u00e9\"\nnon-ascii: \u00e9t\u00e9\n",
     "lit: |\n  line one\n  line two\nfold: >-\n  folded\n  text\n",
     "<<: {a: 1}\nb: 2\n",
+    "d: [\u0661\u0662, 1\u0662, 123456789012345678, 1234567890123456789, 99999999999999999999, 7, 0, 1e, 12a]\n",
+    "w: [Yes, yES, nULL, ~x, nope, t, f, o, True1, offset, 'on', \"no\"]\nYes: 1\nnull: 2\n~: 3\n",
     "a: -\nb: +\nc: .\nd: -.\ne: +.5\nf: -.5e3\ng: 0.\nh: 00\ni: -0\nj: 0x\nk: _1\nl: 1__0\n",
 ]
 

@@ -32,7 +32,7 @@ import yaml.events
 
 from katib_gitops.core.diagnostics import Diagnostic
 from katib_gitops.yamlio.reader import LIMITS
-from katib_gitops.yamlio.scalars import INT64, ambiguity, resolve_plain
+from katib_gitops.yamlio.scalars import INT64, V2_WORDS, ambiguity, resolve_plain
 
 # A document as `build` gives it: (index in its file, value, position tree, findings, number spellings).
 Built = tuple[int, Any, tuple[Any, ...], tuple[Diagnostic, ...], tuple[Diagnostic, ...]]
@@ -48,6 +48,8 @@ _DOCUMENT_END: Final = yaml.events.DocumentEndEvent
 
 # First characters of plain scalars that may resolve to something else than their text (see above).
 _NOT_ONLY_TEXT: Final = frozenset("0123456789+-.~<yYnNtTfFoO")
+_WORD_START: Final = frozenset("~yYnNtTfFoO")  # such a scalar is one of the words of V2_WORDS, or text
+_DIGIT_START: Final = frozenset("123456789")
 _INTEGER_LITERAL: Final = re.compile(r"[-+]?[0-9_]+")
 
 
@@ -114,8 +116,15 @@ def build(events: Any, display: str, problems: list[Diagnostic]) -> list[Built]:
             mark = event.start_mark
             pos: tuple[Any, ...] = (mark.line, mark.column)
             tag = event.tag
-            if tag is None and (not event.implicit[0] or (text and text[0] not in _NOT_ONLY_TEXT)):
+            first = text[:1]
+            if tag is None and (not event.implicit[0] or (first and first not in _NOT_ONLY_TEXT)):
                 item: Any = text  # quoted, a block scalar, or a plain one that can only be text
+            elif tag is None and first in _WORD_START:
+                item = V2_WORDS.get(text, text)  # a word (yes, null, ...) or text, as resolve_plain() reads it
+                if item is not text and not (depth > 0 and is_map and key is None):
+                    _check_scalar(text, item, True, mark, findings, unless_accepted, display)
+            elif tag is None and first in _DIGIT_START and len(text) < 19 and text.isdigit() and text.isascii():
+                item = int(text)  # a decimal integer without a leading 0: in range, read alike by every reader
             else:
                 in_key = depth > 0 and is_map and key is None
                 plain = tag is None
@@ -239,13 +248,13 @@ def build(events: Any, display: str, problems: list[Diagnostic]) -> list[Built]:
             if type(item) is str:  # a scalar: its position is (line, column)
                 key_at = pos
                 if item in keys or (item == "<<" and merge_at is not None):
-                    first = keys.get(item) or merge_at or pos
+                    earlier = keys.get(item) or merge_at or pos
                     _problem(
                         problems,
                         display,
                         pos,
                         "yaml-syntax",
-                        f"duplicate key: '{item}' (first on line {first[0] + 1})",
+                        f"duplicate key: '{item}' (first on line {earlier[0] + 1})",
                         "Kubernetes rejects or silently drops one of them; keep one",
                     )
                     key = SKIP
@@ -403,7 +412,9 @@ def _merged(
     explicit_before: set[str] = set()
     names = list(explicit)
     done = 0
-    for count, sources, _ in [*merges, (len(names), [], (0, 0))]:
+    ends: list[tuple[int, list[tuple[dict[str, Any], tuple[Any, ...]]], tuple[int, int]]] = [*merges]
+    ends.append((len(names), [], (0, 0)))  # the keys after the last '<<'
+    for count, sources, _ in ends:
         for name in names[done:count]:
             value[name] = explicit[name]
             keys[name] = explicit_keys[name]
@@ -411,7 +422,7 @@ def _merged(
             explicit_before.add(name)
         done = count
         merged: dict[str, tuple[Any, tuple[int, int], tuple[Any, ...]]] = {}
-        for source, source_pos in reversed(sources):  # earlier mappings take precedence (decode.go `merge`)
+        for source, source_pos in sources[::-1]:  # earlier mappings take precedence (decode.go `merge`)
             source_keys = source_pos[2] if len(source_pos) > 2 else None
             source_children = source_pos[3] if len(source_pos) > 2 else None
             for name, element in source.items():
