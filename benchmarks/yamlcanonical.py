@@ -1,11 +1,13 @@
 """What the position-keeping YAML reader gives for a text, in one comparable string.
 
-Used to hold two builds of the reader (pure Python and compiled) to the same answers:
+    python -m benchmarks.yamlcanonical FILE... > answers.txt
+
+Used to hold two versions of the reader (before and after a change to the builder) to the same answers:
 the values (by `repr`, so 1, 1.0 and True differ, and key order counts), the position of
 every node and key as `Document.position` reports it, the documents' findings, and the
-file's problems when it is refused. Also runnable as a script, printing one line per
-input, so that a separate interpreter (one that loads only the pure-Python modules) can
-answer for the same inputs.
+file's problems when it is refused, and the path that a rendered finding's line:column
+leads back to. It prints one line per input (the odd snippets below, then each file), so
+that two versions, each run in its own interpreter, can be compared with `cmp`.
 """
 
 from __future__ import annotations
