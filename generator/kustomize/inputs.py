@@ -213,19 +213,19 @@ def _path_at(node: Any, line: int, column: int) -> list[str | int]:
     stack: list[tuple[Any, list[str | int]]] = [(node, [])]
     while stack:
         pos, path = stack.pop()
-        here = (pos.line, pos.column)
+        here = (pos[0], pos[1])
         if here == target:
             return path
         if best[0] <= here <= target:
             best = (here, path)
-        children = pos.children
+        children = pos[3] if len(pos) > 2 else None
         if isinstance(children, dict):
             for key, child in children.items():
-                key_at = pos.keys[key] if pos.keys is not None else (child.line, child.column)
-                if tuple(key_at) == target:
+                key_at = tuple(pos[2][key])
+                if key_at == target:
                     return [*path, key]
-                if best[0] <= tuple(key_at) <= target:
-                    best = (tuple(key_at), [*path, key])
+                if best[0] <= key_at <= target:
+                    best = (key_at, [*path, key])
                 stack.append((child, [*path, key]))
         elif isinstance(children, list):
             stack.extend((child, [*path, number]) for number, child in enumerate(children))

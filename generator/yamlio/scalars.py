@@ -27,7 +27,7 @@ import math
 import re
 from typing import Any
 
-_V2_WORDS: dict[str, Any] = {
+V2_WORDS: dict[str, Any] = {
     **dict.fromkeys(("y", "Y", "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON"), True),
     **dict.fromkeys(("n", "N", "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF"), False),
     **dict.fromkeys(("", "~", "null", "Null", "NULL"), None),
@@ -37,7 +37,7 @@ _V2_WORDS: dict[str, Any] = {
 }
 # Booleans only to YAML 1.1 readers; go-yaml v3 (kustomize's kyaml) and YAML 1.2 read them as strings.
 YAML11_ONLY_BOOLEANS = frozenset(
-    k for k, v in _V2_WORDS.items() if isinstance(v, bool) and k.lower() not in ("true", "false")
+    k for k, v in V2_WORDS.items() if isinstance(v, bool) and k.lower() not in ("true", "false")
 )
 _GO_INT = re.compile(r"([-+]?)(?:0[xX]([0-9a-fA-F]+)|0[oO]([0-7]+)|0[bB]([01]+)|(0[0-7]*)|([1-9][0-9]*))")
 _GO_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
@@ -48,8 +48,8 @@ UINT64_MAX = 2**64 - 1
 
 def resolve_plain(text: str) -> Any:
     """A plain (unquoted, untagged) scalar as go-yaml v2.4.0 `resolve` reads it into interface{}."""
-    if text in _V2_WORDS:
-        return _V2_WORDS[text]
+    if text in V2_WORDS:
+        return V2_WORDS[text]
     first = text[0]
     if first == ".":
         return float(text) if _DOT_FLOAT.fullmatch(text) else text
