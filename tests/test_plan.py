@@ -172,8 +172,11 @@ def test_a_removed_spec_is_left_in_the_cluster_with_its_gitops_objects_removed(r
     code, out = plan(repo, "--base", "HEAD~1", "--head", "HEAD")
     assert code == 0
     assert "Removed from Git (left in the cluster: prune is off):" in out
-    assert "  removed: ApplicationSet argocd/katib-gitops.mnist" in out
-    assert "  added: ApplicationSet argocd/katib-gitops.other" in out
+    # the repository's own names: katib-gitops-<repository>-<hash of https://git.example.com/hpo.git>
+    assert "  removed: ApplicationSet argocd/katib-gitops-hpo-6ccb1a.mnist" in out
+    assert "  added: ApplicationSet argocd/katib-gitops-hpo-6ccb1a.other" in out
+    assert "  removed: Application argocd/mnist.team-a.gpu" in out  # what the ApplicationSets create
+    assert "  added: Application argocd/other.team-a.gpu" in out
     assert "  added: Kustomization flux-system/other.team-a.gpu" in out
     report = plan_json(repo, "--base", "HEAD~1", "--head", "HEAD")
     assert actions(report) == {

@@ -20,7 +20,7 @@ import json
 import os
 import subprocess
 import tempfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -59,15 +59,24 @@ class Target(NamedTuple):
     experiment: Mapping[str, Any]
     queue: str
     demand: demand.Demand  # at full parallelism
+    cluster: str = ""  # of gitops.clusters, for a spec that names clusters: the same overlay on each
 
     @property
     def label(self) -> str:
-        return "/".join(self.key)
+        return "/".join(self.key) + (f"@{self.cluster}" if self.cluster else "")
+
+    @property
+    def id(self) -> tuple[str, str, str, str]:
+        return (*self.key, self.cluster)
+
+    def where(self, *rest: str) -> str:
+        """A demand group: `<namespace>/...`, after `<cluster>/` on a named cluster."""
+        return "/".join([*([self.cluster] if self.cluster else []), self.key[1], *rest])
 
 
 class Revision(NamedTuple):
     label: str  # "abc1234 (main)" or "the working tree"
-    targets: dict[tuple[str, str, str], Target]
+    targets: dict[tuple[str, str, str, str], Target]  # by Target.id
     objects: dict[tuple[str, str, str], Mapping[str, Any]]  # GitOps objects by (kind, namespace, name)
     quotas: dict[str, dict[str, Fraction]]  # namespace: ResourceQuota-style key: amount
 
@@ -84,15 +93,14 @@ def expand_spec(spec: TuningSpec, spec_set: SpecSet) -> Expanded:
     targets = []
     for overlay in expansion.overlays:
         profile = spec_set.targets.profiles[overlay.profile]
-        targets.append(
-            Target(
-                (overlay.spec_name, overlay.namespace, overlay.profile),
-                overlay.experiment["metadata"]["name"],
-                overlay.experiment,
-                str(profile.body.get("queue", "")),
-                demand.experiment(overlay.experiment),
-            )
+        target = Target(
+            (overlay.spec_name, overlay.namespace, overlay.profile),
+            overlay.experiment["metadata"]["name"],
+            overlay.experiment,
+            str(profile.body.get("queue", "")),
+            demand.experiment(overlay.experiment),
         )
+        targets += [target._replace(cluster=c) for c in spec.clusters] if spec.clusters else [target]
     return Expanded(expansion, targets)
 
 
@@ -116,7 +124,7 @@ def revision(
     for spec in spec_set.specs:
         key = fingerprint(spec)
         expanded[key] = known.get(key) or expand_spec(spec, spec_set)
-    targets = {t.key: t for e in expanded.values() for t in e.targets}
+    targets = {t.id: t for e in expanded.values() for t in e.targets}
     objects = gitops_objects(spec_set, [e.expansion for e in expanded.values()])
     return Revision(label, targets, objects, quotas_of(spec_set)), expanded
 
@@ -127,8 +135,9 @@ def gitops_objects(
     settings = spec_set.targets.gitops
     if settings is None:
         return {}
-    found = [gitops.git_repository(settings), *gitops.flux_kustomizations(settings, list(expansions))]
-    found += [gitops.application_set(settings, e) for e in expansions]
+    found = gitops.gitops_objects(settings, list(expansions))
+    if "argocd" in settings.tools:  # what each ApplicationSet creates: an Application per overlay and cluster
+        found += [app for e in expansions if e.overlays for app in gitops.applications(settings, e)]
     return {(o["kind"], o["metadata"].get("namespace", ""), o["metadata"]["name"]): o for o in found}
 
 
@@ -254,7 +263,7 @@ def load_at(top: Path, rev: str, inside: str, options: Options) -> SpecSet | Non
 
 class Change(NamedTuple):
     action: str  # created, updated, metadata, rolled-out, removed, unchanged
-    target: str  # spec/namespace/profile
+    target: str  # spec/namespace/profile, then @cluster on a named cluster
     namespace: str
     name: str  # the Experiment in head ('' when removed)
     old_name: str = ""  # the Experiment left running (rolled out, removed)
@@ -286,7 +295,9 @@ def compare(base: Revision, head: Revision) -> list[Change]:
     changes = []
     for key in sorted({*base.targets, *head.targets}):
         old, new = base.targets.get(key), head.targets.get(key)
-        label, namespace = "/".join(key), key[1]
+        either = new or old
+        assert either is not None
+        label, namespace = either.label, key[1]
         if old is None and new is not None:
             changes.append(Change("created", label, namespace, new.name))
         elif new is None and old is not None:
@@ -318,6 +329,7 @@ class ObjectChange(NamedTuple):
     kind: str
     namespace: str
     name: str
+    cluster: str = ""  # the cluster an Application or Kustomization deploys to, for a spec naming clusters
 
 
 def compare_objects(base: Revision, head: Revision) -> list[ObjectChange]:
@@ -326,7 +338,10 @@ def compare_objects(base: Revision, head: Revision) -> list[ObjectChange]:
         old, new = base.objects.get(key), head.objects.get(key)
         action = "added" if old is None else "removed" if new is None else "updated" if old != new else ""
         if action:
-            out.append(ObjectChange(action, *key))
+            either = new or old
+            assert either is not None
+            cluster = (either["metadata"].get("annotations") or {}).get(gitops.ANNOTATION_CLUSTER, "")
+            out.append(ObjectChange(action, *key, cluster=cluster))
     return out
 
 
@@ -334,7 +349,8 @@ def compare_objects(base: Revision, head: Revision) -> list[ObjectChange]:
 
 
 class Usage(NamedTuple):
-    """Demand at full parallelism of one group (a namespace, a namespace's profile or queue)."""
+    """Demand at full parallelism of one group (a namespace, a namespace's profile or queue; after `<cluster>/` for
+    a spec that names clusters: each cluster has its own namespaces)."""
 
     group: str
     before: demand.Demand
@@ -345,6 +361,11 @@ class Usage(NamedTuple):
 def _left_running(base: Revision, changes: Sequence[Change]) -> list[Target]:
     keys = {c.target for c in changes if c.action in ("rolled-out", "removed")}
     return [t for t in base.targets.values() if t.label in keys]
+
+
+def namespace_of(group: str) -> str:
+    """The namespace of a namespace group, `<namespace>` or `<cluster>/<namespace>`: whose quota it is held to."""
+    return group.rpartition("/")[2]
 
 
 def usage(base: Revision, head: Revision, changes: Sequence[Change], group: Any) -> list[Usage]:
@@ -374,7 +395,7 @@ def quota_findings(rows: Sequence[Usage], quotas: Mapping[str, Mapping[str, Frac
     """One line per quota the head's Experiments exceed (an error) or exceed only while old ones run."""
     out = []
     for row in rows:
-        for key, hard in sorted(quotas.get(row.group, {}).items()):
+        for key, hard in sorted(quotas.get(namespace_of(row.group), {}).items()):
             name, after = _used(row.after, key)
             if not (key.startswith(("requests.", "limits.")) or name in RESOURCE_KEYS or quantity.is_extended(name)):
                 continue  # pods, count/..., services: not what Experiments at full parallelism measure here
@@ -456,7 +477,7 @@ def plan(options: Options) -> Plan:
     alike = base_set is not None and head_set is not None and same_targets(base_set, head_set)
     head, _ = revision(head_set, head_label, expanded if alike else None)
     changes = compare(base, head)
-    namespaces = usage(base, head, changes, lambda t: t.key[1])
+    namespaces = usage(base, head, changes, lambda t: t.where())
     quotas, where = (
         (quota_manifests(options.quota_files), "--quota") if options.quota_files else (head.quotas, "Targets quotas")
     )
@@ -466,8 +487,8 @@ def plan(options: Options) -> Plan:
         changes,
         compare_objects(base, head),
         namespaces,
-        usage(base, head, changes, lambda t: f"{t.key[1]}/{t.key[2]}"),
-        usage(base, head, changes, lambda t: f"{t.key[1]}/{t.queue}" if t.queue else None),
+        usage(base, head, changes, lambda t: t.where(t.key[2])),
+        usage(base, head, changes, lambda t: t.where(t.queue) if t.queue else None),
         quota_findings(namespaces, quotas, where),
         quotas,
     )
@@ -498,7 +519,35 @@ def _line(change: Change) -> str:
 
 
 def _retire(change: Change) -> str:
-    return f"retire it: kubectl delete experiment {change.old_name} -n {change.namespace} (after saving its results)"
+    cluster = change.target.partition("@")[2]
+    where = f" on cluster {cluster}" if cluster else ""
+    return (
+        f"retire it{where}: kubectl delete experiment {change.old_name} -n {change.namespace} "
+        "(after saving its results)"
+    )
+
+
+# Object changes listed per action and kind; the rest counted (an ApplicationSet's template edit updates every
+# Application it creates). The JSON report lists them all.
+LISTED_OBJECTS = 20
+
+
+def _object_name(change: ObjectChange) -> str:
+    text = f"{change.kind} {change.namespace + '/' if change.namespace else ''}{change.name}"
+    return text + (f" (cluster {change.cluster})" if change.cluster else "")
+
+
+def _listed(objects: Sequence[ObjectChange]) -> Iterator[tuple[ObjectChange | None, str]]:
+    """Each object change to list, then one (None, "and N more ...") per action and kind with more."""
+    seen: dict[tuple[str, str], int] = {}
+    for change in objects:
+        group = (change.action, change.kind)
+        seen[group] = seen.get(group, 0) + 1
+        if seen[group] <= LISTED_OBJECTS:
+            yield change, ""
+    for (action, kind), count in seen.items():
+        if count > LISTED_OBJECTS:
+            yield None, f"and {count - LISTED_OBJECTS} more {kind}s {action}"
 
 
 def _resources(load: demand.Demand) -> str:
@@ -530,14 +579,14 @@ def text(result: Plan) -> str:
                 out.extend(f"    caveat: {c}" for c in change.caveats)
     if result.objects:
         out.append("\nGitOps objects:")
-        out.extend(f"  {o.action}: {o.kind} {o.namespace + '/' if o.namespace else ''}{o.name}" for o in result.objects)
+        out.extend(f"  {o.action}: {_object_name(o)}" if o else f"  {more}" for o, more in _listed(result.objects))
     out.append("\nExtended resources at full parallelism (before -> after):")
     for title, rows in (("namespace", result.namespaces), ("profile", result.profiles), ("queue", result.queues)):
         for row in rows:
             if _usage_changed(row) or title == "namespace":
                 after, worst = _resources(row.after), _resources(row.while_old_run)
                 extra = f" ({worst} while old ones run)" if worst != after else ""
-                limit = _quota_text(result.quotas.get(row.group, {})) if title == "namespace" else ""
+                limit = _quota_text(result.quotas.get(namespace_of(row.group), {})) if title == "namespace" else ""
                 out.append(f"  {title} {row.group}: {_resources(row.before)} -> {after}{extra}{limit}")
     out.extend(f"\n{line}" if i == 0 else line for i, line in enumerate(result.quota))
     return "\n".join(out) + "\n"
@@ -565,12 +614,15 @@ def markdown(result: Plan) -> str:
     out += ["", f"{unchanged} targets unchanged."]
     if result.objects:
         out += ["", "| GitOps object | change |", "|---|---|"]
-        out += [
-            f"| {o.kind} `{o.namespace + '/' if o.namespace else ''}{o.name}` | {o.action} |" for o in result.objects
-        ]
+        for o, more in _listed(result.objects):
+            if o is None:
+                out.append(f"| {more} | |")
+                continue
+            cluster = f" (cluster `{o.cluster}`)" if o.cluster else ""
+            out.append(f"| {o.kind} `{o.namespace + '/' if o.namespace else ''}{o.name}`{cluster} | {o.action} |")
     out += ["", "| namespace | before | after | while old Experiments run | quota |", "|---|---|---|---|---|"]
     for row in result.namespaces:
-        limit = _quota_text(result.quotas.get(row.group, {})).removeprefix("; quota ") or "none"
+        limit = _quota_text(result.quotas.get(namespace_of(row.group), {})).removeprefix("; quota ") or "none"
         out.append(
             f"| `{row.group}` | {_resources(row.before)} | {_resources(row.after)} | {_resources(row.while_old_run)} "
             f"| {limit} |"

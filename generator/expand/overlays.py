@@ -30,17 +30,19 @@ MAX_GITOPS_NAME = 63
 GITOPS_HASH_LENGTH = 8
 
 
-def gitops_name(spec_name: str, namespace: str, profile: str) -> str:
-    """`<spec>.<namespace>.<profile>`, or, when that is over 63 characters, its first characters and `-<hash>`.
+def gitops_name(spec_name: str, namespace: str, profile: str, cluster: str = "") -> str:
+    """`<spec>.<namespace>.<profile>` (`.<cluster>` after it for a spec that names clusters), or, when that is
+    over 63 characters, its first characters and `-<hash>`.
 
-    '.' cannot occur in spec, namespace or profile names, so full names never collide. The hash (SHA-256 of
-    the three names, as the Experiment name's hash: expand/experiment.py) depends only on the target, so a
-    shortened name is the same on every run and whatever the order of the inputs.
+    '.' cannot occur in spec, namespace, profile or cluster names, so full names never collide (three parts
+    or four). The hash (SHA-256 of the names, as the Experiment name's hash: expand/experiment.py) depends only
+    on the target, so a shortened name is the same on every run and whatever the order of the inputs.
     """
-    full = f"{spec_name}.{namespace}.{profile}"
+    parts = [spec_name, namespace, profile, *([cluster] if cluster else [])]
+    full = ".".join(parts)
     if len(full) <= MAX_GITOPS_NAME:
         return full
-    text = json.dumps([spec_name, namespace, profile], separators=(",", ":"), ensure_ascii=False)
+    text = json.dumps(parts, separators=(",", ":"), ensure_ascii=False)
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:GITOPS_HASH_LENGTH]
     head = full[: MAX_GITOPS_NAME - GITOPS_HASH_LENGTH - 1].rstrip("-.")
     return f"{head}-{digest}"

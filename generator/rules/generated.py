@@ -174,11 +174,7 @@ def check_gitops(
     settings = spec_set.targets.gitops
     if settings is None:
         return []
-    objects = [gitops.git_repository(settings)] if repository else []
-    for expansion in expansions:
-        if expansion.overlays:
-            objects.append(gitops.application_set(settings, expansion))
-            objects.extend(gitops.flux_kustomizations(settings, [expansion]))
+    objects = gitops.gitops_objects(settings, list(expansions), repository=repository)
     node = Node(spec_set.targets.document, ("spec", "gitops"))
     found = []
     for obj in objects:

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from katib_gitops.core import kinds, registry
-from katib_gitops.core.diagnostics import Diagnostic
+from katib_gitops.core.diagnostics import Diagnostic, Severity
 from katib_gitops.core.registry import Finding, rule
 from katib_gitops.expand.experiment import (
     HASH_LENGTH,
@@ -620,3 +620,108 @@ def name_length(spec: TuningSpec, _: SpecSet) -> Iterator[Finding]:
             ["metadata", "name"],
             f"name is {len(spec.name)} characters; at most {MAX_NAME - 1 - HASH_LENGTH} leave room for the hash",
         )
+
+
+# --------------------------------------------------------------- GitOps settings
+
+
+@rule(
+    "TS-GITOPS",
+    "SPEC",
+    "The Targets file's gitops settings agree with each other (an Argo CD destination by name or by server, never "
+    "both: Argo CD's util/argo/argo.go GetDestinationServer; no Flux GitRepository settings with flux.sourceRef; "
+    "an AppProject per namespace or named projects), and a spec's targets.clusters are declared in gitops.clusters "
+    "and give their Argo CD destination the same way.",
+)
+def gitops_settings(spec: TuningSpec, spec_set: SpecSet) -> Iterator[Finding]:
+    targets = spec_set.targets
+    settings = targets.gitops
+    declared = tuple(c.name for c in settings.clusters) if settings else ()
+    for index, name in enumerate(spec.clusters):
+        if name not in declared:
+            where = (
+                f"gitops.clusters of {targets.document.file}" if settings else f"{targets.document.file} (no gitops)"
+            )
+            yield Finding(
+                ["spec", "targets", "clusters", index],
+                f"cluster '{name}' is not declared in {where}",
+                hint=_did_you_mean(name, declared) if declared else "declare it under gitops.clusters",
+            )
+    if settings is None:
+        return
+    named = [c for c in settings.clusters if c.name in spec.clusters]
+    if "argocd" in settings.tools and len({bool(c.destination_name) for c in named}) > 1:
+        by_name = ", ".join(c.name for c in named if c.destination_name)
+        yield Finding(
+            ["spec", "targets", "clusters"],
+            f"these clusters give their Argo CD destination by destinationName ({by_name}), the others by server: "
+            "one ApplicationSet fills one destination field",
+            hint="give every cluster of this spec its destinationName (Argo CD names in-cluster 'in-cluster')",
+        )
+    if spec is spec_set.specs[0]:  # the Targets file's own settings: reported once
+        yield from _gitops_targets(targets)
+
+
+def _gitops_targets(targets: Targets) -> Iterator[Finding]:
+    raw = targets.document.data["spec"]["gitops"]
+    at = ["spec", "gitops"]
+    argo, flux, tools = raw.get("argocd", {}), raw.get("flux", {}), raw.get("tools", ["argocd", "flux"])
+
+    def finding(path: list[str | int], message: str, hint: str = "", *, warning: bool = False) -> Finding:
+        severity = Severity.WARNING if warning else None
+        return Finding([*at, *path], message, hint, severity=severity, document=targets.document, at_key=True)
+
+    if "server" in argo and "destinationName" in argo:
+        yield finding(
+            ["argocd", "destinationName"],
+            "argocd.destinationName and argocd.server both set: Argo CD refuses an Application destination with both",
+            hint="keep one",
+        )
+    for name, cluster in raw.get("clusters", {}).items():
+        if "server" in cluster and "destinationName" in cluster:
+            yield finding(
+                ["clusters", name, "destinationName"],
+                f"cluster '{name}' sets destinationName and server: "
+                "Argo CD refuses an Application destination with both",
+                hint="keep one",
+            )
+        elif "argocd" in tools and not ("server" in cluster or "destinationName" in cluster):
+            yield finding(
+                ["clusters", name],
+                f"cluster '{name}' has no Argo CD destination",
+                hint="set its destinationName (the cluster's name in Argo CD) or server",
+            )
+    if argo.get("projectPerNamespace"):
+        for key in ("project", "projects"):
+            if key in argo:
+                yield finding(
+                    ["argocd", key],
+                    f"argocd.{key} with argocd.projectPerNamespace: each namespace's Applications are in its own "
+                    "AppProject",
+                    hint=f"remove argocd.{key} or projectPerNamespace",
+                )
+    for namespace in argo.get("projects", {}):
+        if namespace not in targets.namespaces:
+            yield finding(
+                ["argocd", "projects", namespace],
+                f"argocd.projects names namespace '{namespace}', which is not declared in spec.namespaces",
+                hint=_did_you_mean(namespace, targets.namespaces),
+            )
+    if "sourceRef" in flux:
+        written = [f"flux.{k}" for k in ("secretRef",) if k in flux]
+        written += ["names.gitRepository"] if "gitRepository" in raw.get("names", {}) else []
+        for what in written:
+            yield finding(
+                [*what.split(".")],
+                f"{what} with flux.sourceRef: no GitRepository is written, the Kustomizations use "
+                f"{flux['sourceRef']['name']}",
+                hint=f"remove {what}, or flux.sourceRef to write a GitRepository",
+            )
+    for tool, block in (("argocd", argo), ("flux", flux)):
+        if block and tool not in tools:
+            yield finding(
+                [tool],
+                f"{tool} settings, but gitops.tools does not include {tool}: nothing is written for {tool}",
+                hint=f"add {tool} to gitops.tools, or remove these settings",
+                warning=True,
+            )

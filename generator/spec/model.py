@@ -71,6 +71,11 @@ class TuningSpec:
         return tuple(self.body["targets"]["profiles"])
 
     @property
+    def clusters(self) -> tuple[str, ...]:
+        """The Targets file's gitops.clusters this spec deploys to; () for the one default destination."""
+        return tuple(self.body["targets"].get("clusters", ()))
+
+    @property
     def trial(self) -> Mapping[str, Any]:
         trial: Mapping[str, Any] = self.body["trial"]
         return trial
@@ -88,6 +93,19 @@ class Profile:
 
 
 @dataclasses.dataclass(frozen=True)
+class Cluster:
+    """One of the Targets file's gitops.clusters: where Argo CD and Flux deploy a spec that names it."""
+
+    name: str
+    server: str = ""  # Argo CD destination.server
+    destination_name: str = ""  # Argo CD destination.name (one of the two)
+    kube_config_secret: str = ""  # Flux spec.kubeConfig.secretRef.name; '': the cluster Flux runs in
+
+
+TOOLS = ("argocd", "flux")
+
+
+@dataclasses.dataclass(frozen=True)
 class GitOps:
     repo_url: str
     revision: str
@@ -101,6 +119,26 @@ class GitOps:
     # Health checks for Katib's kinds (docs/gitops.md, "Health"): the argocd-cm patch, and Flux waiting on
     # healthCheckExprs. Off by default: the output is then what it was before the setting existed.
     health: bool = False
+    tools: tuple[str, ...] = TOOLS  # which tools' objects are written (gitops.tools)
+    name_prefix: str = ""  # gitops.names.prefix; '': unique per repository (expand/gitops.py, repository_prefix)
+    git_repository_name: str = ""  # gitops.names.gitRepository; '': the prefix
+    argocd_destination_name: str = ""  # argocd.destinationName, instead of argocd_server
+    argocd_projects: tuple[tuple[str, str], ...] = ()  # argocd.projects: (namespace, project), sorted
+    argocd_project_per_namespace: bool = False  # argocd.projectPerNamespace: an AppProject per namespace
+    flux_secret_ref: str = ""  # flux.secretRef: the GitRepository's credentials
+    flux_source: tuple[str, str] | None = None  # flux.sourceRef (name, namespace): an existing GitRepository
+    flux_service_account: str = ""  # flux.serviceAccountName
+    flux_retry_interval: str = ""
+    flux_timeout: str = ""
+    flux_target_namespace: bool = False  # flux.targetNamespace: each Kustomization's is its overlay's namespace
+    clusters: tuple[Cluster, ...] = ()  # gitops.clusters, sorted by name
+
+    def cluster(self, name: str) -> Cluster | None:
+        return next((c for c in self.clusters if c.name == name), None)
+
+    def project(self, namespace: str) -> str:
+        """The Argo CD project of the Applications that deploy to `namespace` (projectPerNamespace aside)."""
+        return dict(self.argocd_projects).get(namespace, self.argocd_project)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -191,17 +229,42 @@ def parse_gitops(raw: Mapping[str, Any] | None) -> GitOps | None:
         return None
     argo = raw.get("argocd", {})
     flux = raw.get("flux", {})
+    names = raw.get("names", {})
+    source = flux.get("sourceRef")
+    clusters = tuple(
+        Cluster(
+            name,
+            server=body.get("server", ""),
+            destination_name=body.get("destinationName", ""),
+            kube_config_secret=body.get("kubeConfigSecret", ""),
+        )
+        for name, body in sorted(raw.get("clusters", {}).items())
+    )
+    default_server = "" if "destinationName" in argo else "https://kubernetes.default.svc"
     return GitOps(
         repo_url=raw["repoURL"],
         revision=raw.get("revision", "main"),
         path=raw.get("path", DEFAULT_GITOPS_PATH).strip("/"),
         argocd_namespace=argo.get("namespace", "argocd"),
         argocd_project=argo.get("project", "default"),
-        argocd_server=argo.get("server", "https://kubernetes.default.svc"),
+        argocd_server=argo.get("server", default_server),
         flux_namespace=flux.get("namespace", "flux-system"),
         flux_interval=flux.get("interval", "10m"),
         flux_depends_on=tuple(flux.get("dependsOn", ())),
         health=raw.get("health", False),
+        tools=tuple(t for t in TOOLS if t in raw.get("tools", TOOLS)),
+        name_prefix=names.get("prefix", ""),
+        git_repository_name=names.get("gitRepository", ""),
+        argocd_destination_name=argo.get("destinationName", ""),
+        argocd_projects=tuple(sorted(argo.get("projects", {}).items())),
+        argocd_project_per_namespace=argo.get("projectPerNamespace", False),
+        flux_secret_ref=flux.get("secretRef", ""),
+        flux_source=None if source is None else (source["name"], source.get("namespace", "")),
+        flux_service_account=flux.get("serviceAccountName", ""),
+        flux_retry_interval=flux.get("retryInterval", ""),
+        flux_timeout=flux.get("timeout", ""),
+        flux_target_namespace=flux.get("targetNamespace", False),
+        clusters=clusters,
     )
 
 

@@ -98,29 +98,24 @@ def gitops_files(spec_set: SpecSet, expansions: list[Expansion]) -> list[OutputF
     """The Argo CD and Flux objects for every overlay, when the Targets file asks for them.
 
     One ApplicationSet file and one Flux Kustomizations file per spec, side by side in
-    `argocd/` and `flux/` (Argo CD and `kubectl apply -f` read a folder without descending).
-    A spec name has no '.', so `<spec>.applicationset.yaml` never collides with another name.
+    `argocd/` and `flux/` (Argo CD and `kubectl apply -f` read a folder without descending),
+    for the tools `gitops.tools` names (expand/gitops.py, gitops_files). A spec name has no '.',
+    so `<spec>.applicationset.yaml` never collides with another name.
     """
     settings = spec_set.targets.gitops
     if settings is None:
         return []
     targets = spec_set.targets.source
-    files = [
-        OutputFile(f"{GITOPS_DIR}/flux/gitrepository.yaml", dump(gitops.git_repository(settings), header(targets)))
-    ]
-    if settings.health:
+    files = []
+    for item in gitops.gitops_files(settings, expansions):
+        source = targets if item.expansion is None else f"{item.expansion.spec.source} and {targets}"
+        content = dump_all(list(item.objects), header(source)) if item.many else dump(item.objects[0], header(source))
+        files.append(OutputFile(f"{GITOPS_DIR}/{item.path}", content))
+    if settings.health and "argocd" in settings.tools:
         path = f"{GITOPS_DIR}/{ARGOCD_CM_PATCH}"
         howto = health.ARGOCD_CM_HOWTO.format(namespace=settings.argocd_namespace, file=f"{settings.path}/{path}")
         patch = health.argocd_cm_patch(settings.argocd_namespace)
         files.append(OutputFile(path, dump(patch, f"{header(targets)}\n\n{howto}")))
-    for expansion in expansions:
-        if not expansion.overlays:
-            continue
-        name, head = expansion.spec.name, header(f"{expansion.spec.source} and {targets}")
-        appset = gitops.application_set(settings, expansion)
-        files.append(OutputFile(f"{GITOPS_DIR}/argocd/{name}.{APPLICATION_SET_FILE}", dump(appset, head)))
-        kustomizations = gitops.flux_kustomizations(settings, [expansion])
-        files.append(OutputFile(f"{GITOPS_DIR}/flux/{name}.{FLUX_KUSTOMIZATIONS_FILE}", dump_all(kustomizations, head)))
     return files
 
 
