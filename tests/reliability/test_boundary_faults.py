@@ -450,7 +450,7 @@ def test_no_gitops_object_is_over_the_limit_at_300_namespaces_and_5_profiles(tmp
     appsets = [obj for _, obj in objects if obj["kind"] == "ApplicationSet"]
     assert max(gitops.json_size(a) for a in appsets) < 16 * gitops.KIB  # the sum of the axes, not their product
     for appset in appsets:
-        spec_name = appset["metadata"]["name"].removeprefix(gitops.APPSET_PREFIX)
+        spec_name = appset["metadata"]["name"].rpartition(".")[2]  # <prefix>.<spec>
         (generator,) = appset["spec"]["generators"]
         made = {f"{spec_name}.{p['namespace']}.{p['profile']}" for p in generator_parameters(generator)}
         assert made == {f"{spec_name}.team-{n:03d}.p{p}" for n in range(300) for p in range(5)}
@@ -476,7 +476,7 @@ def test_an_application_never_changes_its_application_set_as_the_repository_grow
     assert set(after) == set(before) == {"other.applicationset.yaml", "small.applicationset.yaml"}
     assert after["small.applicationset.yaml"] == before["small.applicationset.yaml"]
     appset = yaml.safe_load(after["other.applicationset.yaml"])
-    assert appset["metadata"]["name"] == "katib-gitops.other"
+    assert appset["metadata"]["name"] == "katib-gitops-hpo-6ccb1a.other"  # repository_prefix of its repoURL
     made = {f"{p['namespace']}.{p['profile']}" for p in generator_parameters(appset["spec"]["generators"][0])}
     assert {"team-a.gpu", "team-b.cpu", "team-299.cpu"} <= made and len(made) == 302 * 2
 
@@ -495,5 +495,5 @@ def test_an_application_set_over_the_limit_is_refused(tmp_path: Path, monkeypatc
     monkeypatch.setattr(gitops, "GITOPS_OBJECT_LIMIT", gitops.KIB // 2)
     write_specs(tmp_path, SPEC)
     text = assert_clean_exit(cli(tmp_path, "generate"), 2)
-    assert "specs/demo.yaml: the ApplicationSet katib-gitops.demo would be 1 KiB of JSON, over the 0.5 KiB" in text
+    assert "specs/demo.yaml: the ApplicationSet katib-gitops-hpo-6ccb1a.demo would be 1.1 KiB of JSON, over the 0.5 KiB" in text
     assert "split the spec's namespaces over two specs" in text
