@@ -350,3 +350,67 @@ def test_the_pull_request_recipe_parses_and_its_plan_step_works(repo: Path) -> N
     code, out = plan(repo, *shlex.split(command)[2:])
     assert code == 0 and target == "plan.md"
     assert out.startswith("### katib-gitops plan: `") and "Rolled out under a new name" in out
+
+
+# ------------------------------------------------------------------ clusters (gitops.clusters)
+
+CLUSTERS = """\
+    clusters:
+      prod-eu: {destinationName: prod-eu, kubeConfigSecret: prod-eu-kubeconfig}
+      prod-us: {destinationName: prod-us, kubeConfigSecret: prod-us-kubeconfig}
+"""
+
+
+def clustered(clusters: str) -> str:
+    return spec().replace("    profiles: [gpu, cpu]\n", f"    profiles: [gpu, cpu]\n    clusters: [{clusters}]\n")
+
+
+def test_a_cluster_added_to_a_spec_creates_its_experiments_there_and_its_gitops_objects(tmp_path: Path) -> None:
+    """A target is cluster x namespace x profile: the same overlay, a new Application and Kustomization on the new
+    cluster, whose namespaces get the demand (each cluster has its own quota of the namespace)."""
+    quotas = "  quotas:\n    team-a: {requests.nvidia.com/gpu: 4}\n"
+    repo = repository(
+        tmp_path / "repo", **{"targets.yaml": TARGETS + CLUSTERS + quotas, "mnist.yaml": clustered("prod-eu")}
+    )
+    write(repo, **{"mnist.yaml": clustered("prod-eu, prod-us")})
+    report = plan_json(repo)
+    assert actions(report) == {
+        "mnist/team-a/cpu@prod-eu": "unchanged",
+        "mnist/team-a/gpu@prod-eu": "unchanged",
+        "mnist/team-a/cpu@prod-us": "created",
+        "mnist/team-a/gpu@prod-us": "created",
+    }
+    objects = {(o["action"], o["kind"], o["name"], o["cluster"]) for o in report["gitopsObjects"]}  # type: ignore[attr-defined]
+    assert objects == {
+        ("updated", "ApplicationSet", "katib-gitops-hpo-6ccb1a.mnist", ""),
+        ("added", "Application", "mnist.team-a.cpu.prod-us", "prod-us"),
+        ("added", "Application", "mnist.team-a.gpu.prod-us", "prod-us"),
+        ("added", "Kustomization", "mnist.team-a.cpu.prod-us", "prod-us"),
+        ("added", "Kustomization", "mnist.team-a.gpu.prod-us", "prod-us"),
+    }
+    rows = {r["group"]: r for r in report["demand"]["namespaces"]}  # type: ignore[index]
+    assert sorted(rows) == ["prod-eu/team-a", "prod-us/team-a"]
+    eu, us = rows["prod-eu/team-a"], rows["prod-us/team-a"]
+    assert eu["before"] == eu["after"] and eu["after"]["limits"] == {"nvidia.com/gpu": "4"}
+    assert us["before"]["limits"] == {} and us["after"]["limits"] == {"nvidia.com/gpu": "4"}
+    assert report["quota"] == [] and report["quotaExceeded"] is False  # 4 of 4 on each cluster
+    code, out = plan(repo)
+    assert code == 0
+    assert "  mnist/team-a/gpu@prod-us: Experiment mnist-" in out
+    assert "  added: Kustomization flux-system/mnist.team-a.gpu.prod-us (cluster prod-us)" in out
+    assert "  namespace prod-us/team-a: none -> nvidia.com/gpu 4; quota requests.nvidia.com/gpu 4" in out
+
+
+def test_a_quota_is_held_on_each_cluster_and_a_removed_cluster_leaves_its_experiments(tmp_path: Path) -> None:
+    quotas = "  quotas:\n    team-a: {requests.nvidia.com/gpu: 3}\n"
+    repo = repository(
+        tmp_path / "repo", **{"targets.yaml": TARGETS + CLUSTERS, "mnist.yaml": clustered("prod-eu, prod-us")}
+    )
+    write(repo, **{"targets.yaml": TARGETS + CLUSTERS + quotas, "mnist.yaml": clustered("prod-eu")})
+    code, out = plan(repo)
+    assert code == 1, out
+    assert "error: prod-eu/team-a: requests.nvidia.com/gpu 4 at full parallelism, quota 3 (Targets quotas)" in out
+    # nothing is deployed to prod-us any more, but what is left running there still counts against its quota
+    assert "error: prod-us" not in out
+    assert "warning: prod-us/team-a: requests.nvidia.com/gpu 4 while the Experiments left running still run" in out
+    assert "  mnist/team-a/gpu@prod-us: Experiment mnist-" in out and "retire it on cluster prod-us: kubectl" in out
