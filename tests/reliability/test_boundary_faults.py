@@ -495,5 +495,6 @@ def test_an_application_set_over_the_limit_is_refused(tmp_path: Path, monkeypatc
     monkeypatch.setattr(gitops, "GITOPS_OBJECT_LIMIT", gitops.KIB // 2)
     write_specs(tmp_path, SPEC)
     text = assert_clean_exit(cli(tmp_path, "generate"), 2)
-    assert "specs/demo.yaml: the ApplicationSet katib-gitops-hpo-6ccb1a.demo would be 1.1 KiB of JSON, over the 0.5 KiB" in text
+    appset = "katib-gitops-hpo-6ccb1a.demo"  # <repository prefix>.<spec>
+    assert f"specs/demo.yaml: the ApplicationSet {appset} would be 1.1 KiB of JSON, over the 0.5 KiB" in text
     assert "split the spec's namespaces over two specs" in text
