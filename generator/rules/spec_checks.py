@@ -628,10 +628,8 @@ def name_length(spec: TuningSpec, _: SpecSet) -> Iterator[Finding]:
 @rule(
     "TS-GITOPS",
     "SPEC",
-    "The Targets file's gitops settings agree with each other (an Argo CD destination by name or by server, never "
-    "both: Argo CD's util/argo/argo.go GetDestinationServer; no Flux GitRepository settings with flux.sourceRef; "
-    "an AppProject per namespace or named projects), and a spec's targets.clusters are declared in gitops.clusters "
-    "and give their Argo CD destination the same way.",
+    "GitOps settings agree (an Argo CD destination by name or server, not both: util/argo/argo.go "
+    "GetDestinationServer), and a spec's targets.clusters are declared, each destination given alike.",
 )
 def gitops_settings(spec: TuningSpec, spec_set: SpecSet) -> Iterator[Finding]:
     targets = spec_set.targets
