@@ -498,10 +498,9 @@ VERDICTS: tuple[Verdict, ...] = (
     ),
     Verdict(
         "probes/probe-core-pvc-bad-name.yaml",
-        ("meta@4:9",),
+        ("meta-name@4:9",),
         "TF_Serving_PVC: ValidatePersistentVolumeClaim validates the metadata with NameIsDNSSubdomain, and upper-case "
         "letters and '_' are not in a DNS-1123 subdomain",
-        gap=METADATA,
     ),
     Verdict(
         "probes/probe-flux-gitrepo-url-no-scheme.yaml",
@@ -627,11 +626,10 @@ VERDICTS: tuple[Verdict, ...] = (
     ),
     Verdict(
         "crd-instances/broken-rollout-canary-bad-name.yaml",
-        ("meta@7:9",),
+        ("meta-name@7:9",),
         "Rollout_Canary: apiextensions-apiserver validates a custom resource's metadata with NameIsDNSSubdomain "
         "(ValidateObjectMetaAccessor), and '_' and upper-case letters are not in a DNS-1123 subdomain",
         crds=ROLLOUTS,
-        gap=METADATA,
     ),
     Verdict(
         "crd-instances/broken-rollout-canary-float-duration.yaml",
