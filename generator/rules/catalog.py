@@ -10,7 +10,7 @@ from types import ModuleType
 
 from katib_gitops.core import registry
 from katib_gitops.kustomize import inputs, render
-from katib_gitops.rules import admission, advisory, algorithms, runtime, spec_checks, validator
+from katib_gitops.rules import admission, advisory, algorithms, operators, runtime, spec_checks, validator
 from katib_gitops.schema import ours
 from katib_gitops.yamlio import documents, reader
 
@@ -22,6 +22,7 @@ MODULES: tuple[ModuleType, ...] = (
     render,
     ours,
     validator,
+    operators,
     registry,
     spec_checks,
     admission,
