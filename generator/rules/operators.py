@@ -96,7 +96,8 @@ MANAGED_BY = declare(
     "TOOL",
     "spec.runPolicy.managedBy, when set, is kubeflow.org/training-operator or kueue.x-k8s.io/multikueue (not even ''): "
     "pkg/common/util/webhooks.go:ValidateRunPolicy, called by the v1.9 webhooks of TFJob, PyTorchJob, XGBoostJob and "
-    "PaddleJob (not JAXJob's; an MPIJob has no webhook).",
+    "PaddleJob (not JAXJob's; an MPIJob has no webhook). That an update keeps it (ValidateRunPolicyUpdate) is not "
+    "checked: it needs the job as deployed.",
 )
 
 
