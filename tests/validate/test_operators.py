@@ -22,7 +22,16 @@ from katib_gitops.cli.main import main
 from katib_gitops.core.registry import RULES
 from katib_gitops.rules import operators
 
-TO_IDS = ("to-name", "to-roles", "to-containers", "to-image", "to-container", "to-replicas", "to-elastic", "to-managed-by")
+TO_IDS = (
+    "to-name",
+    "to-roles",
+    "to-containers",
+    "to-image",
+    "to-container",
+    "to-replicas",
+    "to-elastic",
+    "to-managed-by",
+)
 Found = list[tuple[str, int, int]]
 
 
@@ -151,14 +160,17 @@ def test_a_role_without_containers_is_refused() -> None:
     text = job("PyTorchJob", role("Master", "pytorch") + "    Worker:\n      replicas: 1\n")
     assert found(text) == [("to-containers", *at(text, "Worker:"))]
     text = job(
-        "PyTorchJob", role("Master", "pytorch") + "    Worker:\n      template:\n        spec:\n          containers: []\n"
+        "PyTorchJob",
+        role("Master", "pytorch") + "    Worker:\n      template:\n        spec:\n          containers: []\n",
     )
     assert found(text) == [("to-containers", *at(text, "containers", 2))]
 
 
 def test_a_container_without_image_is_refused() -> None:
     """validate*ReplicaSpecs: containers[i].image 'must be required' (the Kubernetes Container makes it optional)."""
-    text = job("PaddleJob", "    Worker:\n      template:\n        spec:\n          containers:\n          - name: paddle\n")
+    text = job(
+        "PaddleJob", "    Worker:\n      template:\n        spec:\n          containers:\n          - name: paddle\n"
+    )
     assert found(text) == [("to-image", *at(text, "name: paddle"))]
     text = text + '            image: ""\n'
     assert found(text) == [("to-image", *at(text, '""'))]
@@ -233,7 +245,7 @@ ELASTIC = "  elasticPolicy:\n    minReplicas: 1\n    maxReplicas: 3\n"
 
 
 def test_an_elastic_pytorchjob_needs_a_worker() -> None:
-    """pytorchjob_webhook.go:validateSpec: pytorchReplicaSpecs[Worker] 'must be configured if elastic policy is used'."""
+    """pytorchjob_webhook.go:validateSpec: a Worker 'must be configured if elastic policy is used'."""
     text = job("PyTorchJob", role("Master", "pytorch"), spec=ELASTIC)
     assert found(text) == [("to-elastic", *at(text, "elasticPolicy"))]
     assert found(job("PyTorchJob", role("Worker", "pytorch"), spec=ELASTIC)) == []
