@@ -541,7 +541,10 @@ def _trial_spec(document: Document, env: Env) -> list[Diagnostic]:
     api_version, kind = trial_spec["apiVersion"], trial_spec["kind"]
     base: list[str | int] = ["spec", "trialTemplate", "trialSpec"]
     instance = substitute(trial_spec)
-    instance.setdefault("metadata", {}).setdefault("name", "trial")  # Katib names each trial's job
+    metadata = instance.setdefault("metadata", {})
+    if isinstance(metadata, dict):  # another type is the schema's to report
+        # Katib names each trial's job after the trial; a name of the trialSpec's own is TT-18's.
+        metadata["name"] = "trial"
     known = lookup(kind, api_version)
     rule_id = TT20.id if known is not None and known.checked_at_admission else TRIAL_SCHEMA.id
     operator = operators.lookup(api_version, kind)

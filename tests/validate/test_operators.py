@@ -377,3 +377,20 @@ def test_the_training_operators_own_v1_9_examples_pass(shared: Path) -> None:
     assert examples
     for path in examples:
         assert [f for f in found(path.read_text()) if f[0].startswith("to-")] == [], path.name
+
+
+def test_a_trial_spec_name_of_its_own_is_tt_18s_alone() -> None:
+    """Katib replaces the trialSpec's name with the trial's (TT-18 refuses one written there): no to-name for it."""
+    text = experiment(role("Master", "pytorch", extra=LR_ARG)).replace(
+        "      kind: PyTorchJob\n", '      kind: PyTorchJob\n      metadata:\n        name: "Bad.Name"\n'
+    )
+    assert found(text) == [("TT-18", *at(text, '"Bad.Name"'))]
+
+
+def test_trial_spec_metadata_of_the_wrong_type_is_a_schema_finding_not_a_crash() -> None:
+    text = experiment(role("Master", "pytorch", extra=LR_ARG)).replace(
+        "      kind: PyTorchJob\n", "      kind: PyTorchJob\n      metadata: oops\n"
+    )
+    code, diagnostics = validate(text)
+    assert code == 1
+    assert [(d["rule_id"], d["line"], d["column"]) for d in diagnostics] == [("trial-schema", *at(text, "oops"))]
