@@ -111,6 +111,7 @@ class Operator(NamedTuple):
     roles: bool = True  # only the kind's roles (kinds.TrialKind.roles); TFJob's webhook takes any
     # Every role has a container named kind.container; False: every container has a name (MPIJob).
     default_container: bool = True
+    required: str = ""  # the role every job has (in our schema as `required`)
     single: str = ""  # the role that runs exactly one pod
     single_unset: bool = True  # an unset `replicas` of that role is refused too (the webhooks' nil check)
     others_at_least_one: bool = False  # the other roles' replicas, when set, are at least 1 (PyTorchJob)
@@ -134,7 +135,7 @@ OPERATORS: dict[str, Operator] = {
     for o in (
         Operator(kinds.KINDS["TFJob"], roles=False, one_of=("Chief", "Master")),
         Operator(kinds.KINDS["PyTorchJob"], single="Master", others_at_least_one=True, elastic=True),
-        Operator(kinds.KINDS["XGBoostJob"], single="Master"),
+        Operator(kinds.KINDS["XGBoostJob"], required="Master", single="Master"),
         Operator(kinds.KINDS["PaddleJob"]),
         Operator(kinds.KINDS["JAXJob"], run_policy=False),
         Operator(
@@ -143,6 +144,7 @@ OPERATORS: dict[str, Operator] = {
             name=False,
             run_policy=False,
             default_container=False,
+            required="Launcher",
             single="Launcher",
             single_unset=False,
         ),
@@ -212,8 +214,14 @@ def schema_rule(operator: Operator, fallback: str) -> Callable[[Any], str]:
 # ------------------------------------------------------------------ the rest
 
 
-def check(job: Mapping[str, Any], operator: Operator) -> Iterator[tuple[Rule, Finding]]:
-    """What `operator` refuses in `job` (nulls pruned) that its schema does not report, at paths into `job`."""
+def check(job: Mapping[str, Any], operator: Operator, *, schema: bool = True) -> Iterator[tuple[Rule, Finding]]:
+    """What `operator` refuses in `job` (nulls pruned) that its schema does not report, at paths into `job`.
+
+    `schema` False: `job` was not checked against our schema of its kind (a --crd took its place), so
+    the rules that schema holds (name, role names, a required role) are checked here too.
+    """
+    if not schema:
+        yield from _held_by_our_schema(job, operator)
     spec = job.get("spec")
     if not isinstance(spec, Mapping):
         return
@@ -240,6 +248,38 @@ def check(job: Mapping[str, Any], operator: Operator) -> Iterator[tuple[Rule, Fi
                 )
     if operator.elastic:
         yield from _elastic(operator, spec, roles if isinstance(roles, Mapping) else {})
+
+
+def _held_by_our_schema(job: Mapping[str, Any], operator: Operator) -> Iterator[tuple[Rule, Finding]]:
+    metadata = job.get("metadata")
+    name = metadata.get("name") if isinstance(metadata, Mapping) else None
+    if operator.name and isinstance(name, str) and name and (problem := dns1035_problem(name)):
+        yield NAME, Finding(("metadata", "name"), f"the name {name!r} {problem}: {operator.refuses}")
+    spec = job.get("spec")
+    field = str(operator.kind.replica_field)
+    roles = spec.get(field) if isinstance(spec, Mapping) else None
+    if not isinstance(roles, Mapping):
+        return
+    for role in roles:
+        if operator.roles and role not in operator.kind.roles:
+            yield (
+                ROLES,
+                Finding(
+                    ("spec", field, role),
+                    f"{role!r} is no role of a {operator.kind.kind} ({', '.join(operator.kind.roles)}): "
+                    f"{operator.refuses}",
+                    at_key=True,
+                ),
+            )
+    if operator.required and operator.required not in roles:
+        yield (
+            ROLES,
+            Finding(
+                ("spec", field),
+                f"a {operator.kind.kind} needs a {operator.required} role: {operator.refuses}",
+                at_key=True,
+            ),
+        )
 
 
 def _role(

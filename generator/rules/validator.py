@@ -400,19 +400,25 @@ def _check_by_kind(document: Document, env: Env, api_version: str, kind: str) ->
     if found is None:
         return [] if env.options.ignore_missing_schemas else [_unknown_kind(document, api_version, kind)]
     if operator is not None:
-        found.extend(_operator_rules(document, operator, document.data, [], found))
+        found.extend(_operator_rules(document, env, operator, document.data, [], found))
     return found
 
 
 def _operator_rules(
-    document: Document, operator: operators.Operator, job: Any, base: list[str | int], found: list[Diagnostic]
+    document: Document,
+    env: Env,
+    operator: operators.Operator,
+    job: Any,
+    base: list[str | int],
+    found: list[Diagnostic],
 ) -> list[Diagnostic]:
     """The Training Operator's findings on `job` (at `base` in `document`) at nodes no schema error names."""
     pruned = manifests.without_nulls(job)  # as the webhook sees it: the API server pruned the nulls
     taken = {d.path for d in found if d.severity is Severity.ERROR}
+    ours = ("kubeflow.org", operator.kind.kind) not in env.crds  # else a --crd stood in for our schema
     return [
         d
-        for rule, finding in operators.check(pruned, operator)
+        for rule, finding in operators.check(pruned, operator, schema=ours)
         if (d := runner.diagnostic(document, rule, finding._replace(path=[*base, *finding.path]))).path not in taken
     ]
 
@@ -556,7 +562,7 @@ def _trial_spec(document: Document, env: Env) -> list[Diagnostic]:
     if operator is None:
         return found
     # Katib creates each trial's job, named after the trial; the operator judges it like any other.
-    found.extend(_operator_rules(document, operator, instance, base, found))
+    found.extend(_operator_rules(document, env, operator, instance, base, found))
     named = operators.trial_name_problem(_identity(document.data)[1], operator)
     if named is not None:
         found.append(runner.diagnostic(document, operators.NAME, named))

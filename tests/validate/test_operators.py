@@ -353,7 +353,7 @@ def test_tt_r4_stays_for_a_primary_container_the_operator_does_not_require() -> 
 def test_the_trial_job_name_is_the_trial_name_so_the_experiment_name_needs_no_dots() -> None:
     """Katib names each trial's job '<experiment>-<8 characters>'; NameIsDNS1035Label refuses a dot in it."""
     text = experiment(role("Master", "pytorch", extra=LR_ARG), name="mnist.v2")
-    assert [f for f in found(text) if f[0] != "NAME-03"] == [("to-name", *at(text, "mnist.v2"))]
+    assert found(text) == [("to-name", *at(text, "mnist.v2"))]  # NAME-03's warning on the same name is dropped
     assert found(experiment(role("Master", "pytorch", extra=LR_ARG), name="mnist-v2")) == []
 
 
@@ -394,3 +394,16 @@ def test_trial_spec_metadata_of_the_wrong_type_is_a_schema_finding_not_a_crash()
     code, diagnostics = validate(text)
     assert code == 1
     assert [(d["rule_id"], d["line"], d["column"]) for d in diagnostics] == [("trial-schema", *at(text, "oops"))]
+
+
+def test_with_the_upstream_crd_instead_of_our_schema_the_same_rules_apply(shared: Path) -> None:
+    """A --crd replaces our schema, which holds the name, role and required-role rules: they are checked anyway."""
+    crd = str(shared / "upstream" / "training-operator" / "crds" / "kubeflow.org_xgboostjobs.yaml")
+    text = job("XGBoostJob", role("Chef", "xgboost"), name="mnist.v2")
+    assert found(text, "--crd", crd) == [
+        ("to-name", *at(text, "mnist.v2")),
+        ("to-roles", *at(text, "xgbReplicaSpecs")),
+        ("to-roles", *at(text, "Chef")),
+    ]
+    assert found(text) == found(text, "--crd", crd)
+    assert found(valid("XGBoostJob"), "--crd", crd) == []
