@@ -30,7 +30,7 @@ from katib_gitops.core import kinds
 from katib_gitops.core.diagnostics import Severity
 from katib_gitops.core.registry import Finding, Rule, declare
 
-SOURCE = "kubeflow/training-operator v1.9"
+# Where each kind's rules are, in kubeflow/training-operator v1.9 (rule docs and tests name them).
 WEBHOOK = {
     "TFJob": "pkg/webhooks/tensorflow/tfjob_webhook.go:validateTFJob",
     "PyTorchJob": "pkg/webhooks/pytorch/pytorchjob_webhook.go:validatePyTorchJob",
@@ -117,10 +117,6 @@ class Operator(NamedTuple):
     others_at_least_one: bool = False  # the other roles' replicas, when set, are at least 1 (PyTorchJob)
     one_of: tuple[str, ...] = ()  # at most one of these roles (TFJob: Chief, Master)
     elastic: bool = False  # PyTorchJob's elasticPolicy rules
-
-    @property
-    def source(self) -> str:
-        return f"{SOURCE} {WEBHOOK[self.kind.kind]}"
 
     @property
     def refuses(self) -> str:

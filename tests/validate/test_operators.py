@@ -100,6 +100,7 @@ def test_every_rule_is_a_tool_error_documented_with_its_upstream_function() -> N
     assert "validateXGBReplicaSpecs" in RULES["to-roles"].doc
     assert "ValidateV1MpiJobSpec" in RULES["to-replicas"].doc
     assert set(TO_IDS) == {r.id for r in RULES.values() if r.module == operators.__name__}
+    assert set(operators.WEBHOOK) == set(operators.OPERATORS) == set(DEFAULT_CONTAINERS)
 
 
 @pytest.mark.parametrize("kind", DEFAULT_CONTAINERS)
