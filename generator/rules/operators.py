@@ -122,8 +122,13 @@ class Operator(NamedTuple):
     def refuses(self) -> str:
         """How the operator refuses it, for messages."""
         if self.controller:
-            return f"the Training Operator's controller never starts such a {self.kind.kind}"
-        return f"the Training Operator's webhook refuses such a {self.kind.kind}"
+            return f"the Training Operator's controller never starts such {self.a_kind}"
+        return f"the Training Operator's webhook refuses such {self.a_kind}"
+
+    @property
+    def a_kind(self) -> str:
+        """'a TFJob', 'an MPIJob', 'an XGBoostJob'."""
+        return f"{'an' if self.kind.kind[0] in 'MX' else 'a'} {self.kind.kind}"
 
 
 OPERATORS: dict[str, Operator] = {
@@ -236,7 +241,7 @@ def check(job: Mapping[str, Any], operator: Operator, *, schema: bool = True) ->
                     ROLES,
                     Finding(
                         ("spec", field, role),
-                        f"a {operator.kind.kind} has at most one of {' and '.join(operator.one_of)}: "
+                        f"{operator.a_kind} has at most one of {' and '.join(operator.one_of)}: "
                         f"{' and '.join(present)} given; {operator.refuses}",
                         f"keep one of {', '.join(present)}",
                         at_key=True,
@@ -262,8 +267,7 @@ def _held_by_our_schema(job: Mapping[str, Any], operator: Operator) -> Iterator[
                 ROLES,
                 Finding(
                     ("spec", field, role),
-                    f"{role!r} is no role of a {operator.kind.kind} ({', '.join(operator.kind.roles)}): "
-                    f"{operator.refuses}",
+                    f"{role!r} is no role of {operator.a_kind} ({', '.join(operator.kind.roles)}): {operator.refuses}",
                     at_key=True,
                 ),
             )
@@ -272,7 +276,7 @@ def _held_by_our_schema(job: Mapping[str, Any], operator: Operator) -> Iterator[
             ROLES,
             Finding(
                 ("spec", field),
-                f"a {operator.kind.kind} needs a {operator.required} role: {operator.refuses}",
+                f"{operator.a_kind} needs a {operator.required} role: {operator.refuses}",
                 at_key=True,
             ),
         )
