@@ -94,10 +94,18 @@ def test_a_trial_spec_of_another_kind_is_checked_against_its_schema(tmp_path: Pa
     text = dump(data)
     found = diagnostics(write(tmp_path, "e.yaml", text))
     line = text.splitlines().index("        runPolicyy: {}") + 1
+    containers = next(i for i, t in enumerate(text.splitlines(), 1) if t.strip() == "containers:")
+    # The TFJob webhook also refuses the job: no container named tensorflow (validateTFReplicaSpecs).
     assert [(d["rule_id"], d["line"], d["column"], d["path"]) for d in found] == [
-        ("trial-schema", line, 9, "spec.trialTemplate.trialSpec.spec.runPolicyy")
+        (
+            "to-container",
+            containers,
+            17,
+            "spec.trialTemplate.trialSpec.spec.tfReplicaSpecs.Worker.template.spec.containers",
+        ),
+        ("trial-schema", line, 9, "spec.trialTemplate.trialSpec.spec.runPolicyy"),
     ]
-    assert found[0]["hint"] == "did you mean 'runPolicy'?"
+    assert found[1]["hint"] == "did you mean 'runPolicy'?"
 
 
 def test_several_documents_and_files_are_all_checked(tmp_path: Path) -> None:
