@@ -23,7 +23,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from katib_gitops.commands.generate import command, lock, output_tree, plan_cache, swap
+from katib_gitops.commands.generate import command, lock, output_tree, swap
 from katib_gitops.commands.generate.command import GenerateOptions
 from katib_gitops.core import files as core_files
 from katib_gitops.yamlio.writer import dump
