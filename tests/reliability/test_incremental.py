@@ -316,20 +316,32 @@ def test_a_staging_folder_that_cannot_be_removed_after_the_update_is_an_error(
     assert "removed .overlays.katib-gitops-new" in output and siblings(repo) == ["overlays", "specs"]
 
 
-def test_a_simulated_immutable_file_is_refused_before_an_update_in_place(
-    repo: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("which", ["changed", "removed", "folder", "untouched"])
+def test_a_simulated_immutable_entry_the_update_touches_is_refused_before_anything_is_written(
+    repo: Path, monkeypatch: pytest.MonkeyPatch, which: str
 ) -> None:
-    """As for the whole-tree swap: refused before anything is written, even an entry the update does not touch."""
-    pinned = repo / "overlays" / "exp-10" / "_base" / "kustomization.yaml"
+    """An immutable file or folder (the flag as the kernel reports it) stops an update in place only where it
+    renames over, removes or writes in: the whole-tree swap must move every entry, this one only those."""
+    out = repo / "overlays"
+    pinned = {
+        "changed": out / "exp-02" / "_base" / "experiment.yaml",
+        "removed": out / "exp-04" / "team-b" / "cpu" / "kustomization.yaml",
+        "folder": out / "exp-02" / "_base",
+        "untouched": out / "exp-10" / "_base" / "kustomization.yaml",
+    }[which]
     real = swap._pinned
     monkeypatch.setattr(
         swap, "_pinned", lambda p, folder: "immutable (chattr +i)" if p.absolute() == pinned else real(p, folder=folder)
     )
-    before = tree(repo / "overlays")
+    before = tree(out)
     small_change(repo)
+    if which == "untouched":
+        assert_clean_exit(cli(repo, "generate"), 0)
+        assert tree(out)["exp-10/_base/kustomization.yaml"] == before["exp-10/_base/kustomization.yaml"]
+        return
     output = assert_clean_exit(cli(repo, "generate"), 2)
-    assert "exp-10/_base/kustomization.yaml: immutable (chattr +i)" in output
-    assert tree(repo / "overlays") == before and siblings(repo) == ["overlays", "specs"]
+    assert f"{pinned.relative_to(repo)}: immutable (chattr +i)" in output and "unchanged" in output
+    assert tree(out) == before and siblings(repo) == ["overlays", "specs"]
 
 
 def test_removing_a_spec_in_place_drops_its_emptied_folders_and_keeps_hand_made_ones(repo: Path) -> None:

@@ -13,7 +13,7 @@ from katib_gitops.core import workers
 from katib_gitops.core.diagnostics import Diagnostic, FindingsError, Severity, UsageError
 from katib_gitops.core.kinds import KATIB_VERSION
 from katib_gitops.expand import overlays
-from katib_gitops.rules import generated, spec_checks
+from katib_gitops.rules import generated, spec_checks, validator
 from katib_gitops.spec.model import (
     DEFAULT_GITOPS_PATH,
     SpecSet,
@@ -89,12 +89,14 @@ def assemble(
 SpecPlan = plan_cache.SpecPlan
 
 
-def plan_spec(spec: TuningSpec, spec_set: SpecSet) -> SpecPlan:
-    """One spec's files, self-checked, and the findings of its distinct Experiments and GitOps objects."""
+def plan_spec(spec: TuningSpec, spec_set: SpecSet, env: validator.Env | None = None) -> SpecPlan:
+    """One spec's files, self-checked, and the findings of its distinct Experiments and GitOps objects.
+
+    `env`: generated.environment(spec_set), when the caller has it (it is the same for every spec)."""
     expansion = overlays.expand_spec(spec, spec_set)
     files = output_tree.spec_files(expansion)
     output_tree.self_check(files, [expansion])
-    env = generated.environment(spec_set)
+    env = generated.environment(spec_set) if env is None else env
     found = generated.place_built(generated.from_expansion(expansion, spec_set), spec_set, env)
     gitops_found = generated.check_gitops(spec_set, [expansion], env, repository=False)
     return SpecPlan(files + output_tree.spec_gitops_files(spec_set, expansion), found, gitops_found)
@@ -110,10 +112,13 @@ def plan_specs(spec_set: SpecSet, cached: Mapping[int, SpecPlan] | None = None) 
     cached = cached or {}
     specs = spec_set.specs
     todo = [index for index in range(len(specs)) if index not in cached]
+    env = generated.environment(spec_set) if todo else None
     if len(todo) >= PARALLEL_SPECS and workers.can_fork(os.cpu_count() or 1):
-        made = workers.forked_map(lambda at: plan_spec(specs[todo[at]], spec_set), len(todo), os.cpu_count() or 1, 25)
+        made = workers.forked_map(
+            lambda at: plan_spec(specs[todo[at]], spec_set, env), len(todo), os.cpu_count() or 1, 25
+        )
     else:
-        made = [plan_spec(specs[index], spec_set) for index in todo]
+        made = [plan_spec(specs[index], spec_set, env) for index in todo]
     fresh = dict(zip(todo, made, strict=True))
     return [cached[index] if index in cached else fresh[index] for index in range(len(specs))]
 

@@ -202,8 +202,16 @@ def sha256(text: str | bytes) -> str:
 
 
 def manifest_file(files: list[OutputFile]) -> OutputFile:
+    """The manifest of `files` (made once per list: a run asks for it several times, and never changes the list)."""
+    if _MANIFEST_MEMO and _MANIFEST_MEMO[0][0] is files and _MANIFEST_MEMO[0][1] == len(files):
+        return _MANIFEST_MEMO[0][2]
     body = {"generator": "katib-gitops", "files": {f.path: f.sha for f in files}}
-    return OutputFile(MANIFEST, json.dumps(body, indent=2, sort_keys=True) + "\n")
+    made = planned(MANIFEST, json.dumps(body, indent=2, sort_keys=True) + "\n")
+    _MANIFEST_MEMO[:] = [(files, len(files), made)]
+    return made
+
+
+_MANIFEST_MEMO: list[tuple[list[OutputFile], int, OutputFile]] = []
 
 
 # ------------------------------------------------------------------ the output folder as it is
@@ -215,7 +223,19 @@ class Entry:
 
     kind: str  # "dir" | "file" | "link" | "other" (FIFO, socket, device)
     digest: str = ""  # sha256 of a file's bytes: only for the manifest and the files it lists (with_digests)
-    size: int = 0  # of a file, in bytes
+    size: int = 0  # of a file, in bytes; UNKNOWN_SIZE until asked for (file_size): only the manifest's is read by scan
+
+
+UNKNOWN_SIZE = -1
+
+
+def file_size(out_dir: Path, path: str, entry: Entry) -> int:
+    if entry.size != UNKNOWN_SIZE:
+        return entry.size
+    try:
+        return os.lstat(out_dir / path).st_size
+    except OSError:
+        return 0
 
 
 def scan(out_dir: Path) -> dict[str, Entry]:
@@ -249,7 +269,7 @@ def scan(out_dir: Path) -> dict[str, Entry]:
                 tree[path] = Entry("dir")
                 pending.append(path)
             elif entry.is_file(follow_symlinks=False):
-                tree[path] = Entry("file", size=_size(entry))
+                tree[path] = Entry("file", size=_size(entry) if path == MANIFEST else UNKNOWN_SIZE)
             else:
                 tree[path] = Entry("other")
     return tree
@@ -317,7 +337,7 @@ def same_content(out_dir: Path, path: str, entry: Entry, text: str) -> bool:
     if entry.digest:
         return entry.digest == sha256(text)
     data = text.encode("utf-8")
-    return entry.size == len(data) and file_digest(out_dir / path) == sha256(data)
+    return file_size(out_dir, path, entry) == len(data) and file_digest(out_dir / path) == sha256(data)
 
 
 def _same_file(out_dir: Path, planned_file: OutputFile, entry: Entry) -> bool:

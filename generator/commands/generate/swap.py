@@ -163,7 +163,8 @@ def update_files(
     """
     out = out_dir.absolute()
     new, _ = paths(out_dir)
-    refuse_pinned(out_dir)
+    removed, emptied = list(removed), list(emptied)
+    _refuse_pinned_entries(out_dir, [*written, *removed], emptied)
     staged: list[list[str]] = []
     journal = {"write": staged, "remove": list(removed), "emptied": list(emptied)}
     try:
@@ -260,6 +261,28 @@ def refuse_pinned(out_dir: Path) -> None:
             f"{path}: {what}: generate replaces the output folder as a whole, so it must be able to remove or "
             f"rename every entry in it; clear the flag or move it out of {out_dir}. The output folder is unchanged"
         )
+
+
+def _refuse_pinned_entries(out_dir: Path, files: Iterable[str], emptied: Iterable[str]) -> None:
+    """refuse_pinned for an update in place: only what it renames over or removes, and the folders it does
+    that in (the output folder itself among them), can stop it."""
+    entries: dict[str, bool] = {"": True}  # relative path -> is a folder
+    for path in files:
+        entries[path] = False
+        parent = path.rpartition("/")[0]
+        while parent and not os.path.isdir(out_dir / parent):  # made by the update, in its nearest existing folder
+            parent = parent.rpartition("/")[0]
+        entries[parent] = True
+    for folder in emptied:
+        entries[folder] = True
+        entries[folder.rpartition("/")[0]] = True
+    for path, is_folder in sorted(entries.items()):
+        target = out_dir / path if path else out_dir
+        if os.path.lexists(target) and (what := _pinned(target, folder=is_folder)):
+            raise UsageError(
+                f"{target}: {what}: generate must be able to replace or remove it, or change the folder it is in; "
+                f"clear the flag or move it out of {out_dir}. The output folder is unchanged"
+            )
 
 
 def _first_pinned(root: Path) -> tuple[Path, str] | None:
