@@ -134,7 +134,7 @@ def test_one_spec_edited_is_planned_alone_and_changed_in_place(tmp_path: Path, m
     assert_clean_exit(cli(tmp_path, "generate"), 0)
     planned: list[str] = []
     real = command.plan_spec
-    monkeypatch.setattr(command, "plan_spec", lambda s, ss: planned.append(s.name) or real(s, ss))
+    monkeypatch.setattr(command, "plan_spec", lambda s, *rest: planned.append(s.name) or real(s, *rest))
     calls = in_place_calls(monkeypatch)
     edit(specs, "budget", 3, 1)
     output = assert_clean_exit(cli(tmp_path, "generate"), 0)
@@ -152,7 +152,7 @@ def test_a_changed_katib_version_plans_every_spec_again(tmp_path: Path, monkeypa
     assert_clean_exit(cli(tmp_path, "generate"), 0)
     planned: list[str] = []
     real = command.plan_spec
-    monkeypatch.setattr(command, "plan_spec", lambda s, ss: planned.append(s.name) or real(s, ss))
+    monkeypatch.setattr(command, "plan_spec", lambda s, *rest: planned.append(s.name) or real(s, *rest))
     assert_clean_exit(cli(tmp_path, "generate", "--katib-version", "0.18"), 0)
     assert planned == ["exp-00", "exp-01", "exp-02"]
 
