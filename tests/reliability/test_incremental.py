@@ -26,6 +26,7 @@ from hypothesis import strategies as st
 from katib_gitops.commands.generate import command, lock, output_tree, swap
 from katib_gitops.commands.generate.command import GenerateOptions
 from katib_gitops.core import files as core_files
+from katib_gitops.core.diagnostics import FindingsError
 from katib_gitops.yamlio.writer import dump
 from tests.helpers import TARGETS, spec, write_specs
 from tests.reliability.helpers import assert_clean_exit, cli, tree
@@ -421,3 +422,57 @@ def test_sigkill_during_updates_in_place_leaves_the_old_or_the_new_tree(tmp_path
         assert sorted(p.name for p in tmp_path.iterdir()) == ["new", "old", "overlays"], f"round {round_}: leftovers"
     print(f"\nkills of updates in place, full write {full:.3f}s: {outcomes}")
     assert outcomes["completed"] and outcomes["rolled back"], outcomes
+
+
+# ------------------------------------------------------------------ the self-check still catches what it is for
+
+
+def _planned(tmp_path: Path) -> tuple[list[output_tree.OutputFile], Any]:
+    from katib_gitops.expand import overlays
+
+    spec_set = command.load(write_specs(tmp_path))
+    expansion = overlays.expand_spec(spec_set.specs[0], spec_set)
+    return output_tree.spec_files(expansion), expansion
+
+
+def _tampered(files: list[output_tree.OutputFile], path: str, old: str, new: str) -> list[output_tree.OutputFile]:
+    out = []
+    for f in files:
+        if f.path == path:
+            assert old in f.content
+            f = output_tree.OutputFile(f.path, f.content.replace(old, new))
+        out.append(f)
+    return out
+
+
+def test_the_self_check_renders_in_full_an_overlay_that_differs_in_more_than_its_namespace(tmp_path: Path) -> None:
+    """team-b's overlays are proven from team-a's only when their text is team-a's but for the namespace line:
+    a patch changed in team-b's text alone is rendered and caught."""
+    files, expansion = _planned(tmp_path)
+    output_tree.self_check(files, [expansion])  # as planned: passes
+    wrong = _tampered(files, "demo/team-b/gpu/kustomization.yaml", "value: 1\n", "value: 2\n")
+    with pytest.raises(AssertionError, match="overlay demo/team-b/gpu does not render"):
+        output_tree.self_check(wrong, [expansion])
+
+
+def test_the_self_check_reads_a_quoted_namespace_back_instead_of_assuming_it(tmp_path: Path) -> None:
+    """A namespace written quoted is no plain-scalar variant: rendered in full, and it still reads as team-b."""
+    files, expansion = _planned(tmp_path)
+    quoted = _tampered(files, "demo/team-b/cpu/kustomization.yaml", "namespace: team-b\n", "namespace: 'team-b'\n")
+    output_tree.self_check(quoted, [expansion])
+    number = _tampered(files, "demo/team-b/cpu/kustomization.yaml", "namespace: team-b\n", "namespace: 1e3\n")
+    with pytest.raises(FindingsError, match="1 problem"):  # 1e3 reads as a number: the renderer refuses it
+        output_tree.self_check(number, [expansion])
+
+
+def test_the_self_check_compares_each_namespace_variant_with_its_experiment(tmp_path: Path) -> None:
+    """The structural comparison is a comparison: an Experiment built wrong for one namespace is caught."""
+    import dataclasses
+
+    files, expansion = _planned(tmp_path)
+    overlays_ = list(expansion.overlays)
+    index = next(i for i, o in enumerate(overlays_) if o.namespace == "team-b" and o.profile == "gpu")
+    wrong = dict(overlays_[index].experiment, spec={**overlays_[index].experiment["spec"], "maxTrialCount": 99})
+    overlays_[index] = dataclasses.replace(overlays_[index], experiment=wrong)
+    with pytest.raises(AssertionError, match="overlay demo/team-b/gpu does not render"):
+        output_tree.self_check(files, [dataclasses.replace(expansion, overlays=tuple(overlays_))])
