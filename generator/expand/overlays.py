@@ -13,6 +13,7 @@ import hashlib
 import json
 from typing import Any
 
+from katib_gitops.core.plain import clone
 from katib_gitops.expand.experiment import build_experiment
 from katib_gitops.kustomize import jsonpatch
 from katib_gitops.spec.model import Profile, SpecSet, TuningSpec
@@ -81,14 +82,23 @@ def base_profile(spec: TuningSpec, spec_set: SpecSet) -> Profile | None:
 
 
 def expand_spec(spec: TuningSpec, spec_set: SpecSet) -> Expansion:
+    """The base and one overlay per namespace x profile.
+
+    A profile's Experiment does not depend on the namespace (build_experiment never reads it), so it is
+    built, and its patch from the base computed, once per profile; each overlay gets its own copy with its
+    namespace set (the patch is shared: nothing changes a patch in place).
+    """
     base = build_experiment(spec, katib_version=spec_set.katib_version, budget_from=base_profile(spec, spec_set))
+    built = {}
+    for profile_name in sorted(spec.profiles):
+        unnamespaced = build_experiment(spec, spec_set.targets.profiles[profile_name], spec_set.katib_version)
+        built[profile_name] = (unnamespaced, jsonpatch.diff(base, unnamespaced))
     overlays = []
     for namespace in sorted(spec.namespaces):
         for profile_name in sorted(spec.profiles):
-            target = build_experiment(spec, spec_set.targets.profiles[profile_name], spec_set.katib_version)
+            unnamespaced, patch = built[profile_name]
+            target = clone(unnamespaced)
             target["metadata"]["namespace"] = namespace
-            unnamespaced = {**target, "metadata": {k: v for k, v in target["metadata"].items() if k != "namespace"}}
-            patch = jsonpatch.diff(base, unnamespaced)
             overlays.append(Overlay(spec.name, namespace, profile_name, target, patch))
     return Expansion(spec, base, tuple(overlays))
 
@@ -101,7 +111,8 @@ def base_kustomization() -> dict[str, Any]:
     return {"apiVersion": KUSTOMIZE_API, "kind": "Kustomization", "resources": [EXPERIMENT_FILE]}
 
 
-def overlay_kustomization(expansion: Expansion, overlay: Overlay) -> dict[str, Any]:
+def overlay_kustomization(expansion: Expansion, overlay: Overlay, patch: str | None = None) -> dict[str, Any]:
+    """The overlay's kustomization; `patch`: `patch_text(overlay.patch)` when the caller has it already."""
     out: dict[str, Any] = {
         "apiVersion": KUSTOMIZE_API,
         "kind": "Kustomization",
@@ -115,7 +126,7 @@ def overlay_kustomization(expansion: Expansion, overlay: Overlay) -> dict[str, A
             "kind": "Experiment",
             "name": expansion.base["metadata"]["name"],
         }
-        out["patches"] = [{"target": target, "patch": patch_text(overlay.patch)}]
+        out["patches"] = [{"target": target, "patch": patch_text(overlay.patch) if patch is None else patch}]
     return out
 
 
