@@ -14,7 +14,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, NamedTuple, TextIO
 
-from katib_gitops.core import workers
+from katib_gitops.core import registry, workers
 from katib_gitops.core.diagnostics import Diagnostic, FindingsError, Severity, UsageError
 from katib_gitops.core.kinds import KATIB_VERSION, SPEC_KIND, TARGETS_KIND, lookup
 from katib_gitops.core.registry import declare
@@ -86,6 +86,12 @@ TRIAL_SCHEMA = declare(
     "trial-schema",
     "TOOL",
     "The trialSpec is a valid object of its kind once placeholders are substituted (else trial creation fails).",
+)
+SKIP_ANNOTATION_RULE = declare(
+    "skip-annotation",
+    "TOOL",
+    "The katib-gitops.dev/skip annotation names rules validate reports: an unknown or misspelled ID skips nothing.",
+    severity=Severity.WARNING,
 )
 SPEC_TARGETS = declare(
     "spec-targets",
@@ -324,6 +330,29 @@ def _skipped(document: Document, skip: frozenset[str]) -> frozenset[str]:
     return skip | {s.strip() for s in str(annotations.get(SKIP_ANNOTATION, "")).split(",") if s.strip()}
 
 
+def _unknown_skips(document: Document) -> list[Diagnostic]:
+    """A rule the skip annotation names that validate does not report: the typo silences nothing."""
+    from katib_gitops.rules import catalog  # noqa: F401  (registers every rule validate reports)
+
+    value = _annotations(document.data)[SKIP_ANNOTATION]
+    unknown = [s.strip() for s in str(value).split(",") if s.strip() and registry.lookup(s.strip()) is None]
+    if not unknown:
+        return []
+    import difflib
+
+    known = list(registry.RULES)
+    near = {rule: difflib.get_close_matches(rule, known, n=1, cutoff=0.6) for rule in unknown}
+    said = ", ".join(f"{rule} (did you mean {near[rule][0]}?)" if near[rule] else rule for rule in unknown)
+    return [
+        document.diagnostic(
+            ["metadata", "annotations", SKIP_ANNOTATION],
+            SKIP_ANNOTATION_RULE.id,
+            f"{SKIP_ANNOTATION} names rules validate does not report, so it skips nothing there: {said}",
+            hint="`katib-gitops rules` lists every ID",
+        )._replace(severity=SKIP_ANNOTATION_RULE.severity)
+    ]
+
+
 def _annotations(data: Any) -> Mapping[str, Any]:
     metadata = data.get("metadata") if isinstance(data, dict) else None
     annotations = metadata.get("annotations") if isinstance(metadata, dict) else None
@@ -363,6 +392,8 @@ def check_document(document: Document, env: Env) -> list[Diagnostic]:
     found = _deduplicated(found)
     if document.findings or document.unless_accepted:
         found = _with_loader_findings(document, found)
+    if SKIP_ANNOTATION in _annotations(data):
+        found.extend(_unknown_skips(document))
     label = _label(data)
     return [d._replace(document=document.index, object=label) for d in found]
 

@@ -173,6 +173,20 @@ def test_rules_can_be_skipped_per_run_and_per_object(tmp_path: Path) -> None:
     assert validate(write(tmp_path, "f.yaml", bad))[0] == 0
 
 
+def test_an_unknown_rule_in_the_skip_annotation_is_a_warning_with_the_nearest_id(tmp_path: Path) -> None:
+    # A typo silences nothing while the file says it does: the object is still judged, and the typo is named.
+    bad = experiment(maxFailedTrialCount=20)
+    bad["metadata"]["annotations"] = {"katib-gitops.dev/skip": "NAME-03, COUNT04"}
+    found = diagnostics(write(tmp_path, "e.yaml", bad))
+    assert sorted((d["rule_id"], d["severity"]) for d in found) == [
+        ("COUNT-04", "error"),
+        ("skip-annotation", "warning"),
+    ]
+    (typo,) = [d for d in found if d["rule_id"] == "skip-annotation"]
+    assert "COUNT04 (did you mean COUNT-04?)" in typo["message"] and "NAME-03" not in typo["message"]
+    assert typo["path"] == "metadata.annotations.katib-gitops.dev/skip"
+
+
 def test_the_katib_config_can_come_from_its_config_map(tmp_path: Path) -> None:
     config = {
         "apiVersion": "config.kubeflow.org/v1beta1",
