@@ -389,7 +389,9 @@ def check_document(document: Document, env: Env) -> list[Diagnostic]:
     found, known = _check_by_kind(document, env, api_version, kind)
     if known is not None:  # an object an API server serves, or may: its metadata as the server checks it
         found.extend(_metadata(document, env, api_version, kind, known, found))
-    found = _deduplicated(found)
+    # What is skipped never stands in for another finding: drop it before one problem keeps one finding.
+    skipped = _skipped(document, env.options.skip)
+    found = _deduplicated([d for d in found if d.rule_id not in skipped])
     if document.findings or document.unless_accepted:
         found = _with_loader_findings(document, found)
     if SKIP_ANNOTATION in _annotations(data):
