@@ -10,7 +10,7 @@ from types import ModuleType
 
 from katib_gitops.core import registry
 from katib_gitops.kustomize import inputs, render
-from katib_gitops.rules import admission, advisory, algorithms, runtime, spec_checks, validator
+from katib_gitops.rules import admission, advisory, algorithms, portability, runtime, spec_checks, validator
 from katib_gitops.schema import ours
 from katib_gitops.yamlio import documents, reader
 
@@ -24,6 +24,7 @@ MODULES: tuple[ModuleType, ...] = (
     validator,
     registry,
     spec_checks,
+    portability,
     admission,
     algorithms,
     runtime,

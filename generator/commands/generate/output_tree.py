@@ -64,9 +64,10 @@ def spec_files(expansion: Expansion) -> list[OutputFile]:
     base = expansion.base_directory
     for experiment in (expansion.base, *(o.experiment for o in expansion.overlays)):
         gitops.check_size(experiment, gitops.EXPERIMENT_LIMIT, expansion.spec.source, "shorten the trial template")
+    kustomization = overlays.base_kustomization(expansion.object_file)
     files = [
-        OutputFile(f"{base}/{overlays.KUSTOMIZATION_FILE}", dump(overlays.base_kustomization(), head)),
-        OutputFile(f"{base}/{overlays.EXPERIMENT_FILE}", dump(expansion.base, head)),
+        OutputFile(f"{base}/{overlays.KUSTOMIZATION_FILE}", dump(kustomization, head)),
+        OutputFile(f"{base}/{expansion.object_file}", dump(expansion.base, head)),
     ]
     for overlay in expansion.overlays:
         content = dump(overlays.overlay_kustomization(expansion, overlay), head)
