@@ -31,20 +31,20 @@ TEMPLATE: list[str | int] = ["spec", "trainJobTemplate"]
 
 
 @functools.cache
-def _raw() -> Mapping[str, Any]:
+def raw_schema() -> Mapping[str, Any]:
     raw: Mapping[str, Any] = json.loads(schema_text(SCHEMA))
     return raw
 
 
 def check(document: Document, kubernetes: str) -> list[Diagnostic]:
     """Every finding of the API server on creating the OptimizationJob `document` holds."""
-    admitted = crd.with_defaults(document.data, _raw())
+    admitted = crd.with_defaults(document.data, raw_schema())
     if fast.is_valid(("ours", SCHEMA), kubernetes, admitted):
         found: list[Diagnostic] = []
     else:
         found = spec_schema.diagnostics(document, manifests.validator(SCHEMA, kubernetes), admitted)
     found.extend(_duplicate_names(document, admitted))
-    for result in crd.schema_cel_results(admitted, _raw()):
+    for result in crd.schema_cel_results(admitted, raw_schema()):
         rule_id = spec_schema.SCHEMA.id if result.evaluated else spec_schema.CEL_UNCHECKED.id
         finding = document.diagnostic(result.path, rule_id, result.message)
         found.append(finding if result.evaluated else finding._replace(severity=Severity.WARNING))
