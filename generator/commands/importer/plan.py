@@ -100,9 +100,10 @@ def summary(plan: ImportPlan) -> Iterator[str]:
 
 def spec_text(result: ImportResult) -> str:
     """The spec file's text: the spec, under a comment saying where it came from and the import's notes."""
+    kind = "OptimizationJob" if result.spec["spec"].get("backend") == "optimizationjob" else "Experiment"
     header = [
-        f"Imported by katib-gitops from {result.source} (Experiment {result.experiment}).",
-        "Generating from this spec gives that Experiment back (see docs/migration.md).",
+        f"Imported by katib-gitops from {result.source} ({kind} {result.experiment}).",
+        f"Generating from this spec gives that {kind} back (see docs/migration.md).",
         "",
     ]
     return dump(result.spec, "\n".join(header + [f"note: {n}" for n in result.notes]).rstrip("\n"))
