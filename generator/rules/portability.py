@@ -343,10 +343,11 @@ def _budget_places(spec: TuningSpec, spec_set: SpecSet, field: str) -> Iterator[
 
 
 def _once(found: Iterable[tuple[_Place, Finding]]) -> Iterator[Finding]:
-    seen: set[_Place] = set()
+    seen: set[tuple[tuple[str | int, ...], int]] = set()
     for place, finding in found:
-        if place not in seen:
-            seen.add(place)
+        key = (place.path, id(place.document))
+        if key not in seen:
+            seen.add(key)
             yield finding
 
 
