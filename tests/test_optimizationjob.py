@@ -480,3 +480,20 @@ def test_a_spec_that_cannot_move_is_refused_before_it_is_built(tmp_path: Path) -
         load(folder)
     found = {(d.rule_id, d.line, d.column) for d in caught.value.diagnostics if d.severity is Severity.ERROR}
     assert found == {("TS-OPT-KIND", 22, 11), ("TS-OPT-PASS", 17, 13)}
+
+
+# ------------------------------------------------------------------ plan: the whole spec is immutable
+
+
+def test_plan_rolls_out_a_count_change_of_an_optimization_job(tmp_path: Path) -> None:
+    """`self == oldSelf` on OptimizationJobSpec: a new maxTrials cannot update the object in place, so plan reports
+    a roll-out under a new name and how to retire the old OptimizationJob (an Experiment's count edit is an update)."""
+    from tests.test_plan import git, plan, repository
+
+    files = {"targets.yaml": dump(TARGETS), "tune.yaml": dump(train_job_spec())}
+    root = repository(tmp_path / "repo", **files)
+    (root / "specs" / "tune.yaml").write_text(dump(train_job_spec(budget={"maxTrials": 20, "parallelTrials": 3})))
+    code, out = plan(root, "--base", git(root, "rev-parse", "HEAD").strip())
+    assert code == 0, out
+    assert "0 created, 0 updated, 0 metadata, 4 rolled-out, 0 removed, 0 unchanged" in out
+    assert "retire it: kubectl delete optimizationjob tune-" in out
