@@ -285,3 +285,12 @@ def test_an_int_step_has_its_values_as_the_nearest_equivalent(tmp_path: Path) ->
     body = spec(parameters=parameters)
     hints = [d.hint for d in verdict_of(write_specs(tmp_path, body)).findings if d.rule_id == "TS-OPT-STEP"]
     assert hints == ["nearest: type: categorical with the 4 values [2, 4, 6, 8] (the trial reads them as text)"]
+
+
+def test_an_int_step_of_one_carries_over(tmp_path: Path) -> None:
+    """An Int space samples every integer in [min, max]: Katib's step 1 says the same, so it is no reason."""
+    parameters = [
+        {"name": "layers", "type": "int", "min": 2, "max": 8, "step": 1, "pass": {"env": "KUBEFLOW_TRAINER_OPT_LAYERS"}}
+    ]
+    verdict = verdict_of(write_specs(tmp_path, train_job_spec(parameters=parameters)))
+    assert verdict.findings == () and verdict.movable

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from katib_gitops.core.diagnostics import Diagnostic, Severity
-from katib_gitops.schema import crd, fast, manifests
+from katib_gitops.schema import fast, manifests
 from katib_gitops.schema import ours as spec_schema
 from katib_gitops.schema.ours import schema_text
 from katib_gitops.yamlio.documents import Document
@@ -38,6 +38,8 @@ def raw_schema() -> Mapping[str, Any]:
 
 def check(document: Document, kubernetes: str) -> list[Diagnostic]:
     """Every finding of the API server on creating the OptimizationJob `document` holds."""
+    from katib_gitops.schema import crd  # only for a document of this kind (docs/performance.md: lazy imports)
+
     admitted = crd.with_defaults(document.data, raw_schema())
     if fast.is_valid(("ours", SCHEMA), kubernetes, admitted):
         found: list[Diagnostic] = []

@@ -212,16 +212,22 @@ def no_goal(spec: TuningSpec, _: SpecSet) -> Iterator[Finding]:
 
 @_port_rule(
     "TS-OPT-STEP",
-    "An OptimizationJob's uniform and log-uniform spaces have no step (UniformSpace, LogUniformSpace: min, max, type).",
+    "An OptimizationJob's uniform and log-uniform spaces have no step (UniformSpace, LogUniformSpace: min, max, "
+    "type); an int's step of 1 is what its Int space samples anyway.",
 )
 def no_step(spec: TuningSpec, _: SpecSet) -> Iterator[Finding]:
     for index, parameter in enumerate(spec.parameters):
-        if parameter.step is not None and parameter.type in ("int", "double"):
+        if parameter.step is not None and parameter.type in ("int", "double") and not _unit_int_step(parameter):
             yield Finding(
                 ["spec", "parameters", index, "step"],
                 f"parameter {parameter.name!r}: an OptimizationJob samples {parameter.type} values without a step",
                 hint=_stepped_values(parameter),
             )
+
+
+def _unit_int_step(parameter: Parameter) -> bool:
+    """An int's step of 1 is what an Int space samples anyway (every integer in [min, max])."""
+    return parameter.type == "int" and parameter.step == 1
 
 
 def _stepped_values(parameter: Parameter) -> str:
