@@ -273,7 +273,7 @@ def distribution(spec: TuningSpec, _: SpecSet) -> Iterator[Finding]:
 @_port_rule(
     "TS-OPT-PASS",
     "An OptimizationJob passes each value as the trainer's environment variable KUBEFLOW_TRAINER_OPT_<NAME> "
-    "(KEP-2605): every parameter is passed so (`pass: {env: ...}`), and nothing else refers to a value.",
+    "(KEP-2605): every parameter is passed so, and nothing else refers to a value.",
 )
 def passed_as_env(spec: TuningSpec, _: SpecSet) -> Iterator[Finding]:
     for index, parameter in enumerate(spec.parameters):
