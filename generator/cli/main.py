@@ -296,6 +296,38 @@ def plan(
     run(action)
 
 
+@main.command()
+@click.option(
+    "--specs",
+    "specs_dir",
+    default="specs",
+    show_default=True,
+    type=click.Path(path_type=Path),
+    help="Folder of TuningSpecs and the Targets file.",
+)
+@click.option(
+    "--format",
+    "output_format",
+    default="text",
+    show_default=True,
+    type=click.Choice(["text", "json"]),
+    help="Report format.",
+)
+@max_file_size_option
+@config_options
+def port(specs_dir: Path, output_format: str, **_: Any) -> None:
+    """Say, for every spec, whether it can move to a Kubeflow Trainer OptimizationJob (backend: optimizationjob)
+    and each reason it cannot, at the spec's line (exit 1 when one cannot move)."""
+    from katib_gitops.commands import port as core
+
+    def action() -> int:
+        verdicts = core.port(specs_dir)
+        click.echo(core.RENDERERS[output_format](verdicts), nl=False)
+        return 0 if all(v.movable for v in verdicts) else EXIT_FINDINGS
+
+    run(action)
+
+
 kustomize_command_option = click.option(
     "--kustomize-command",
     default="",

@@ -10,7 +10,17 @@ from types import ModuleType
 
 from katib_gitops.core import registry
 from katib_gitops.kustomize import inputs, render
-from katib_gitops.rules import admission, advisory, algorithms, metadata, operators, runtime, spec_checks, validator
+from katib_gitops.rules import (
+    admission,
+    advisory,
+    algorithms,
+    metadata,
+    operators,
+    portability,
+    runtime,
+    spec_checks,
+    validator,
+)
 from katib_gitops.schema import ours
 from katib_gitops.yamlio import documents, reader
 
@@ -26,6 +36,7 @@ MODULES: tuple[ModuleType, ...] = (
     operators,
     registry,
     spec_checks,
+    portability,
     admission,
     algorithms,
     runtime,

@@ -21,7 +21,7 @@ from katib_gitops.core.registry import declare
 from katib_gitops.kustomize import inputs
 from katib_gitops.kustomize import scope as input_scope
 from katib_gitops.kustomize.scope import Scope
-from katib_gitops.rules import framework, metadata, operators, runner, trial_job
+from katib_gitops.rules import framework, metadata, operators, optimizationjob_checks, runner, trial_job
 from katib_gitops.schema import fast, manifests, removed
 from katib_gitops.schema import ours as spec_schema
 from katib_gitops.spec.katib_config import STANDALONE, KatibConfig
@@ -32,6 +32,7 @@ SKIP_ANNOTATION = "katib-gitops.dev/skip"
 LENIENT_RULES = frozenset({"yaml-ambiguous", "yaml-value"})  # the file reads, only not the same way everywhere
 PASSED_OVER = "passed over: not a Kubernetes manifest (no apiVersion, kind or metadata)"
 EXPERIMENT = ("kubeflow.org/v1beta1", "Experiment")
+OPTIMIZATION_JOB = (optimizationjob_checks.API_VERSION, optimizationjob_checks.KIND)
 PLACEHOLDER = re.compile(r"\$\{trialParameters\.[^}]*\}")
 # What a placeholder becomes for schema checks: a string that is also a valid
 # quantity, name and number text, so a tuned cpu or memory value is no false error.
@@ -464,6 +465,8 @@ def _check_by_kind(document: Document, env: Env, api_version: str, kind: str) ->
                 hint="write apiVersion: kubeflow.org/v1beta1 (the experiments.kubeflow.org CRD has no other version)",
             )
         ], None
+    if (api_version, kind) == OPTIMIZATION_JOB and (api_version.rpartition("/")[0], kind) not in env.crds:
+        return optimizationjob_checks.check(document, env.kubernetes), True
     if api_version.startswith("kustomize.config.k8s.io/"):
         return [], None
     operator = operators.lookup(api_version, kind)

@@ -77,9 +77,10 @@ def spec_files(expansion: Expansion) -> list[OutputFile]:
     base = expansion.base_directory
     for experiment in (expansion.base, *(o.experiment for o in expansion.overlays)):
         gitops.check_size(experiment, gitops.EXPERIMENT_LIMIT, expansion.spec.source, "shorten the trial template")
+    kustomization = overlays.base_kustomization(expansion.object_file)
     files = [
-        planned(f"{base}/{overlays.KUSTOMIZATION_FILE}", dump(overlays.base_kustomization(), head)),
-        planned(f"{base}/{overlays.EXPERIMENT_FILE}", dump(expansion.base, head)),
+        planned(f"{base}/{overlays.KUSTOMIZATION_FILE}", dump(kustomization, head)),
+        planned(f"{base}/{expansion.object_file}", dump(expansion.base, head)),
     ]
     patches: dict[int, str] = {}  # a profile's overlays share one patch (expand_spec): written once
     for overlay in expansion.overlays:
