@@ -88,7 +88,8 @@ def test_medianstop_with_a_misspelled_setting(tmp_path: Path) -> None:
 
 
 def test_an_mpijob_without_a_launcher(tmp_path: Path) -> None:
-    # the MPIJob schema requires a Launcher; mpi-operator cannot start the job without one
+    # the Training Operator's MPIJob controller does not start a job without a Launcher
+    # (pkg/apis/kubeflow.org/v1/mpi_validation.go:ValidateV1MpiJobSpec): to-roles
     trial = {
         "kind": "MPIJob",
         "image": "example.com/train:1",
@@ -97,7 +98,7 @@ def test_an_mpijob_without_a_launcher(tmp_path: Path) -> None:
     }
     folder = write_specs(tmp_path, spec(trial=trial))
     assert findings(tmp_path, folder) == [
-        ("demo.yaml", *position(folder / "demo.yaml", "kind: MPIJob", "replicas:"), "trial-schema")
+        ("demo.yaml", *position(folder / "demo.yaml", "kind: MPIJob", "replicas:"), "to-roles")
     ]
 
 

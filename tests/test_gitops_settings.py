@@ -47,7 +47,7 @@ def objects(root: Path, target_file: dict[str, Any], *specs: dict[str, Any]) -> 
     spec_set, expansions = load(root, target_file, *specs)
     settings = spec_set.targets.gitops
     assert settings is not None
-    found = gitops.gitops_objects(settings, expansions)
+    found = gitops.gitops_objects(settings, expansions, spec_set.specs)
     appsets = [o for o in found if o["kind"] == "ApplicationSet"]
     created = [app for appset in appsets for app in applications(appset)]
     # gitops.applications (what plan compares) is what Argo CD builds from the template and generators

@@ -63,6 +63,18 @@ def katib_version_option(help_text: str) -> Callable[[F], F]:
     )
 
 
+def specs_option(help_text: str) -> Callable[[F], F]:
+    """`--specs DIR` (default specs): the folder of TuningSpecs and the Targets file."""
+    return click.option(
+        "--specs", "specs_dir", default="specs", show_default=True, type=click.Path(path_type=Path), help=help_text
+    )
+
+
+def katib_config_option(help_text: str) -> Callable[[F], F]:
+    """`--katib-config FILE`: the cluster's KatibConfig, or the ConfigMap that holds it."""
+    return click.option("--katib-config", type=click.Path(path_type=Path), help=help_text)
+
+
 class _ConfigDefaults(dict[str, Any]):
     """click's default_map of one command, read from the configuration file when an option is first looked up.
 
@@ -147,14 +159,7 @@ def main() -> None:
 
 
 @main.command()
-@click.option(
-    "--specs",
-    "specs_dir",
-    default="specs",
-    show_default=True,
-    type=click.Path(path_type=Path),
-    help="Folder of TuningSpecs and the Targets file.",
-)
+@specs_option("Folder of TuningSpecs and the Targets file.")
 @click.option(
     "--out",
     "out_dir",
@@ -171,13 +176,9 @@ def main() -> None:
 @click.option(
     "--force", is_flag=True, help="Overwrite generated files edited by hand, and files katib-gitops did not write."
 )
-@click.option(
-    "--katib-config",
-    type=click.Path(path_type=Path),
-    help=(
-        "The cluster's KatibConfig (or its ConfigMap): algorithms and collectors the specs may use. "
-        "Default: Katib's standalone install."
-    ),
+@katib_config_option(
+    "The cluster's KatibConfig (or its ConfigMap): algorithms and collectors the specs may use. "
+    "Default: Katib's standalone install."
 )
 @katib_version_option(
     "Katib version the output is for (before 0.19 the Istio opt-out is written as an annotation too)."
@@ -236,14 +237,7 @@ def _report_generate(result: Any, out_dir: Path, check_only: bool) -> int:
 
 
 @main.command()
-@click.option(
-    "--specs",
-    "specs_dir",
-    default="specs",
-    show_default=True,
-    type=click.Path(path_type=Path),
-    help="Folder of TuningSpecs and the Targets file, in a Git repository.",
-)
+@specs_option("Folder of TuningSpecs and the Targets file, in a Git repository.")
 @click.option(
     "--base", default="", metavar="REV", help="What the change starts from (default: the merge base with main)."
 )
@@ -263,11 +257,7 @@ def _report_generate(result: Any, out_dir: Path, check_only: bool) -> int:
     type=click.Choice(["text", "markdown", "json"]),
     help="markdown: for a pull-request comment.",
 )
-@click.option(
-    "--katib-config",
-    type=click.Path(path_type=Path),
-    help="The cluster's KatibConfig (or its ConfigMap), as for generate.",
-)
+@katib_config_option("The cluster's KatibConfig (or its ConfigMap), as for generate.")
 @katib_version_option("Katib version the output is for, as for generate.")
 @max_file_size_option
 @config_options
@@ -302,6 +292,38 @@ def plan(
         result = core.plan(options)
         click.echo(core.RENDERERS[output_format](result), nl=False)
         return EXIT_FINDINGS if result.exceeded else 0
+
+    run(action)
+
+
+@main.command()
+@click.option(
+    "--specs",
+    "specs_dir",
+    default="specs",
+    show_default=True,
+    type=click.Path(path_type=Path),
+    help="Folder of TuningSpecs and the Targets file.",
+)
+@click.option(
+    "--format",
+    "output_format",
+    default="text",
+    show_default=True,
+    type=click.Choice(["text", "json"]),
+    help="Report format.",
+)
+@max_file_size_option
+@config_options
+def port(specs_dir: Path, output_format: str, **_: Any) -> None:
+    """Say, for every spec, whether it can move to a Kubeflow Trainer OptimizationJob (backend: optimizationjob)
+    and each reason it cannot, at the spec's line (exit 1 when one cannot move)."""
+    from katib_gitops.commands import port as core
+
+    def action() -> int:
+        verdicts = core.port(specs_dir)
+        click.echo(core.RENDERERS[output_format](verdicts), nl=False)
+        return 0 if all(v.movable for v in verdicts) else EXIT_FINDINGS
 
     run(action)
 
@@ -397,11 +419,7 @@ def migrate(files: tuple[str, ...], write: bool, katib_version: tuple[int, int],
     type=click.Path(path_type=Path),
     help="CustomResourceDefinition file or folder; checked ahead of the built-in schemas (repeatable).",
 )
-@click.option(
-    "--katib-config",
-    type=click.Path(path_type=Path),
-    help="The cluster's KatibConfig (or its ConfigMap). Default: Katib's standalone install.",
-)
+@katib_config_option("The cluster's KatibConfig (or its ConfigMap). Default: Katib's standalone install.")
 @katib_version_option("Katib version whose rules apply.")
 @click.option(
     "--kubernetes-version", default="", help="Kubernetes version of the core schemas (default: the newest bundled)."
@@ -621,14 +639,7 @@ def _experiment_sources(command: Callable[..., Any]) -> Callable[..., Any]:
     for option in reversed(
         (
             click.argument("sources", nargs=-1),
-            click.option(
-                "--specs",
-                "specs_dir",
-                default="specs",
-                show_default=True,
-                type=click.Path(path_type=Path),
-                help="Folder of TuningSpecs and the Targets file: what the Experiments are matched to.",
-            ),
+            specs_option("Folder of TuningSpecs and the Targets file: what the Experiments are matched to."),
             click.option(
                 "--cluster", is_flag=True, help="Run `kubectl get experiments -o yaml` (read-only) instead of FILEs."
             ),

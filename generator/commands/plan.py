@@ -135,7 +135,7 @@ def gitops_objects(
     settings = spec_set.targets.gitops
     if settings is None:
         return {}
-    found = gitops.gitops_objects(settings, list(expansions))
+    found = gitops.gitops_objects(settings, expansions, spec_set.specs)
     if "argocd" in settings.tools:  # what each ApplicationSet creates: an Application per overlay and cluster
         found += [app for e in expansions if e.overlays for app in gitops.applications(settings, e)]
     return {(o["kind"], o["metadata"].get("namespace", ""), o["metadata"]["name"]): o for o in found}
@@ -269,6 +269,7 @@ class Change(NamedTuple):
     old_name: str = ""  # the Experiment left running (rolled out, removed)
     edits: tuple[str, ...] = ()  # "maxTrialCount 12 -> 20"
     caveats: tuple[str, ...] = ()
+    kind: str = "Experiment"  # or OptimizationJob (its backend): every change to one is a roll-out
 
 
 def _without_counts(experiment: Mapping[str, Any]) -> dict[str, Any]:
@@ -299,17 +300,21 @@ def compare(base: Revision, head: Revision) -> list[Change]:
         assert either is not None
         label, namespace = either.label, key[1]
         if old is None and new is not None:
-            changes.append(Change("created", label, namespace, new.name))
+            changes.append(Change("created", label, namespace, new.name, kind=_kind(new)))
         elif new is None and old is not None:
-            changes.append(Change("removed", label, namespace, "", old.name))
+            changes.append(Change("removed", label, namespace, "", old.name, kind=_kind(old)))
         elif old is not None and new is not None:
             changes.append(_changed(old, new, label, namespace))
     return changes
 
 
+def _kind(target: Target) -> str:
+    return str(target.experiment.get("kind") or "Experiment")
+
+
 def _changed(old: Target, new: Target, label: str, namespace: str) -> Change:
     if old.name != new.name:
-        return Change("rolled-out", label, namespace, new.name, old.name)
+        return Change("rolled-out", label, namespace, new.name, old.name, kind=_kind(old))
     if old.experiment == new.experiment:
         return Change("unchanged", label, namespace, new.name)
     before, after = old.experiment.get("spec", {}), new.experiment.get("spec", {})
@@ -507,9 +512,9 @@ HEADINGS = {
 
 def _line(change: Change) -> str:
     if change.action == "created":
-        return f"{change.target}: Experiment {change.name} in {change.namespace}"
+        return f"{change.target}: {change.kind} {change.name} in {change.namespace}"
     if change.action == "removed":
-        return f"{change.target}: Experiment {change.old_name} stays in {change.namespace}; " + _retire(change)
+        return f"{change.target}: {change.kind} {change.old_name} stays in {change.namespace}; " + _retire(change)
     if change.action == "rolled-out":
         return f"{change.target}: {change.old_name} -> {change.name}; " + _retire(change)
     text = f"{change.target}: {change.name}"
@@ -521,10 +526,8 @@ def _line(change: Change) -> str:
 def _retire(change: Change) -> str:
     cluster = change.target.partition("@")[2]
     where = f" on cluster {cluster}" if cluster else ""
-    return (
-        f"retire it{where}: kubectl delete experiment {change.old_name} -n {change.namespace} "
-        "(after saving its results)"
-    )
+    what = change.kind.lower()
+    return f"retire it{where}: kubectl delete {what} {change.old_name} -n {change.namespace} (after saving its results)"
 
 
 # Object changes listed per action and kind; the rest counted (an ApplicationSet's template edit updates every

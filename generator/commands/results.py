@@ -33,6 +33,8 @@ from katib_gitops.core.diagnostics import Diagnostic, Severity, UsageError
 from katib_gitops.core.kinds import KATIB_VERSION
 from katib_gitops.core.registry import declare
 from katib_gitops.expand.experiment import ANNOTATION_PROFILE, EXPERIMENT_API, LABEL_SPEC, katib_string
+from katib_gitops.expand.optimizationjob import API_VERSION as OPTIMIZATION_JOB_API
+from katib_gitops.expand.optimizationjob import KIND as OPTIMIZATION_JOB
 from katib_gitops.yamlio.documents import Document, load_documents
 from katib_gitops.yamlio.reader import read_stream, read_text, walk
 
@@ -158,7 +160,11 @@ def experiments_in(documents: Iterable[Document]) -> Iterator[tuple[Document, tu
 
 
 def _is_experiment(data: Any) -> bool:
-    return isinstance(data, dict) and data.get("apiVersion") == EXPERIMENT_API and data.get("kind") == "Experiment"
+    """A Katib Experiment, or a Kubeflow Trainer OptimizationJob (the second backend, read the same way)."""
+    if not isinstance(data, dict):
+        return False
+    key = (data.get("apiVersion"), data.get("kind"))
+    return key in ((EXPERIMENT_API, "Experiment"), (OPTIMIZATION_JOB_API, OPTIMIZATION_JOB))
 
 
 def kubectl_command(context: str, namespace: str) -> list[str]:
@@ -308,6 +314,9 @@ def _result(document: Document, at: tuple[str | int, ...], planned: dict[str, Pl
     else:
         owner = "current" if git.name == name else "stale"
     body = _mapping(data.get("spec"), ("spec",), "spec")
+    if data.get("kind") == OPTIMIZATION_JOB:
+        head = _Head(document, at, namespace, name, spec_name, profile, target, owner, git)
+        return _job_result(head, body, _mapping(data.get("status"), ("status",), "status"))
     objective = _mapping(body.get("objective"), ("spec", "objective"), "spec.objective")
     status = _mapping(data.get("status"), ("status",), "status")
     state, reason = _state(status)
@@ -346,6 +355,100 @@ def _result(document: Document, at: tuple[str | int, ...], planned: dict[str, Pl
         git_parameters=git.parameters if git else (),
         completion_time=_text(status.get("completionTime"), ("status", "completionTime"), "completionTime"),
     )
+
+
+class _Head(NamedTuple):
+    """What an Experiment and an OptimizationJob read back share: where, whose, and Git's plan for its target."""
+
+    document: Document
+    at: tuple[str | int, ...]
+    namespace: str
+    name: str
+    spec: str
+    profile: str
+    target: str
+    owner: str
+    git: Planned | None
+
+
+# An OptimizationJob's status (OptimizationJobStatus, optimizationjob_types.go on Trainer's master): metav1
+# conditions (any CamelCase type; KEP-2605 names Created, Complete and Failed) and `result`, the best
+# TrainJob's name and parameter assignments. It holds no metric values and no trial counters.
+JOB_STATE_ORDER = ("Complete", "Failed", "Created")
+
+
+def _job_result(head: _Head, body: dict[str, Any], status: dict[str, Any]) -> Result:
+    objectives = _list(body.get("objectives"), ("spec", "objectives"), "spec.objectives")
+    objective = _mapping(objectives[0] if objectives else None, ("spec", "objectives", 0), "spec.objectives[0]")
+    direction = str(objective.get("direction") or "Minimize")  # the CRD's default
+    state, reason = _job_state(status)
+    result = _mapping(status.get("result"), ("status", "result"), "status.result")
+    base: tuple[str | int, ...] = ("status", "result", "parameters")
+    assignments = []
+    for index, raw in enumerate(_list(result.get("parameters"), base, "status.result.parameters")):
+        item = _mapping(raw, (*base, index), f"status.result.parameters[{index}]")
+        name = _text(item.get("name"), (*base, index, "name"), "a parameter's name")
+        if not name:
+            raise _Bad((*base, index), f"status.result.parameters[{index}] has no name")
+        assignments.append((name, _text(item.get("value"), (*base, index, "value"), "a parameter's value")))
+    num_trials = body.get("numTrials", 1)  # the CRD's default
+    types = {}
+    for raw in _list(body.get("parameters"), ("spec", "parameters"), "spec.parameters"):
+        if isinstance(raw, dict) and isinstance(raw.get("searchSpace"), dict):
+            types[str(raw.get("name"))] = _space_type(raw["searchSpace"])
+    position = head.document.position(head.at)
+    return Result(
+        file=head.document.file,
+        line=position[0],
+        column=position[1],
+        namespace=head.namespace,
+        name=head.name,
+        spec=head.spec,
+        profile=head.profile,
+        target=head.target,
+        owner=head.owner,
+        state=state,
+        reason=reason,
+        counters=dict.fromkeys(COUNTERS, 0),
+        max_trials=num_trials if isinstance(num_trials, int) and not isinstance(num_trials, bool) else None,
+        objective=str(objective.get("metric") or ""),
+        objective_type=direction.lower(),
+        goal=None,
+        best_trial=_text(result.get("trainJobName"), ("status", "result", "trainJobName"), "trainJobName"),
+        assignments=tuple(assignments),
+        metrics=(),
+        objective_value="",
+        goal_reached=None,
+        parameter_types=types,
+        git_parameters=head.git.parameters if head.git else (),
+        completion_time="",
+    )
+
+
+def _space_type(space: dict[str, Any]) -> str:
+    if "categorical" in space:
+        return "categorical"
+    bounds: dict[str, Any] = next((space[k] for k in ("uniform", "logUniform") if isinstance(space.get(k), dict)), {})
+    return "int" if bounds.get("type") == "Int" else "double"
+
+
+def _job_state(status: dict[str, Any]) -> tuple[str, str]:
+    """The first of Complete, Failed, Created whose condition holds, else any that holds; Pending before one."""
+    conditions = _list(status.get("conditions"), ("status", "conditions"), "status.conditions")
+    holding: dict[str, str] = {}
+    for index, raw in enumerate(conditions):
+        path: tuple[str | int, ...] = ("status", "conditions", index)
+        condition = _mapping(raw, path, f"status.conditions[{index}]")
+        if condition.get("status") not in CONDITION_STATUSES:
+            raise _Bad(
+                (*path, "status"), f"condition has status {condition.get('status')!r}, not True, False or Unknown"
+            )
+        if condition["status"] == "True":
+            holding[str(condition.get("type"))] = _text(condition.get("reason"), (*path, "reason"), "reason")
+    for kind in (*JOB_STATE_ORDER, *holding):
+        if kind in holding:
+            return kind, holding[kind]
+    return "Pending", "no condition yet" if not conditions else "no condition holds"
 
 
 def _state(status: dict[str, Any]) -> tuple[str, str]:

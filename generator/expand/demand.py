@@ -124,6 +124,12 @@ def experiment(experiment: Mapping[str, Any]) -> Demand:
     """An Experiment's demand at full parallelism: parallelTrialCount (default 3, DEF-01) trials at once."""
     spec = experiment.get("spec")
     spec = spec if isinstance(spec, Mapping) else {}
+    if experiment.get("kind") == "OptimizationJob":  # its trials are TrainJobs; parallelTrials defaults to 1
+        job = spec.get("trainJobTemplate")
+        if not isinstance(job, Mapping):
+            return Demand({}, {})
+        trial_job = {"apiVersion": experiment.get("apiVersion"), "kind": "TrainJob", **job}
+        return trial(trial_job).scaled(_count(spec.get("parallelTrials"), 1))
     template = spec.get("trialTemplate")
     trial_spec = template.get("trialSpec") if isinstance(template, Mapping) else None
     if not isinstance(trial_spec, Mapping):

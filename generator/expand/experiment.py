@@ -359,8 +359,14 @@ def _istio_pod_templates(trial_spec: dict[str, Any], kind: TrialKind | None) -> 
 
 
 def build_trial_spec(
-    spec: TuningSpec, profile: Profile | None, katib_version: tuple[int, int] = kinds.KATIB_VERSION
+    spec: TuningSpec,
+    profile: Profile | None,
+    katib_version: tuple[int, int] = kinds.KATIB_VERSION,
+    *,
+    placeholders: bool = True,
 ) -> dict[str, Any]:
+    """The trial's job with the profile applied; `placeholders`: with Katib's parameter placeholders (an
+    OptimizationJob's controller passes the values itself, as environment variables)."""
     kind = trial_kind(spec)
     container = primary_container(spec)
     trial = spec.trial
@@ -370,7 +376,8 @@ def build_trial_spec(
         assert kind is not None
         trial_spec = short_form(trial, kind, container)
     add_istio_opt_out(trial_spec, kind, katib_version)
-    inject_parameters(trial_spec, kind, container, spec.parameters)
+    if placeholders:
+        inject_parameters(trial_spec, kind, container, spec.parameters)
     if profile is not None:
         apply_profile(trial_spec, kind, container, profile, trial)
     return trial_spec

@@ -16,12 +16,13 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from katib_gitops.core.diagnostics import UsageError
 from katib_gitops.expand import health
 from katib_gitops.expand.overlays import BASE_DIR, MAX_GITOPS_NAME, Expansion, Overlay, gitops_name
-from katib_gitops.spec.model import Cluster, GitOps
+from katib_gitops.spec.model import Cluster, GitOps, TuningSpec
 
 # The names of the repository's own objects start with a prefix, unique per repository by default
 # (repository_prefix): two repositories in one cluster never share a GitRepository or an ApplicationSet.
@@ -167,16 +168,21 @@ class Deployed(NamedTuple):
         return ".".join([*parts, *([self.cluster.name] if self.cluster else [])])
 
 
-def deployed(gitops: GitOps, expansion: Expansion) -> list[Deployed]:
-    """Every overlay of `expansion` on every cluster its spec names (or once, on the default destination)."""
+def spec_clusters(gitops: GitOps, spec: TuningSpec) -> list[Cluster | None]:
+    """The clusters `spec` names, or [None]: the default destination."""
     clusters: list[Cluster | None] = []
-    for name in expansion.spec.clusters:
+    for name in spec.clusters:
         cluster = gitops.cluster(name)
         if cluster is None:  # TS-GITOPS reports it at the spec's targets.clusters
-            raise UsageError(f"{expansion.spec.source}: cluster '{name}' is not declared in gitops.clusters")
+            raise UsageError(f"{spec.source}: cluster '{name}' is not declared in gitops.clusters")
         clusters.append(cluster)
+    return clusters or [None]
+
+
+def deployed(gitops: GitOps, expansion: Expansion) -> list[Deployed]:
+    """Every overlay of `expansion` on every cluster its spec names (or once, on the default destination)."""
     out = []
-    for cluster in clusters or [None]:
+    for cluster in spec_clusters(gitops, expansion.spec):
         for overlay in expansion.overlays:
             if cluster is None:
                 out.append(Deployed(overlay, None, overlay.name))
@@ -350,16 +356,20 @@ def _generator(gitops: GitOps, expansion: Expansion, targets: list[Deployed]) ->
     return {"matrix": {"generators": [{"list": {"elements": cluster_elements}}, crossed]}}
 
 
-def app_projects(gitops: GitOps, expansions: list[Expansion]) -> list[dict[str, Any]]:
+def app_projects(gitops: GitOps, specs: Sequence[TuningSpec]) -> list[dict[str, Any]]:
     """With argocd.projectPerNamespace, one AppProject per namespace deployed to: its Applications may deploy only
     Experiments (no cluster-scoped kind), only from the repository, only to that namespace on the destinations
-    they use."""
+    they use. Read from the specs alone (their namespaces and clusters), so that a spec's plan reused from the
+    last run (commands/generate/plan_cache.py) needs no expansion for it."""
     if not gitops.argocd_project_per_namespace or "argocd" not in gitops.tools:
         return []
     used: dict[str, set[tuple[str, str]]] = {}
-    for expansion in expansions:
-        for target in deployed(gitops, expansion):
-            used.setdefault(target.overlay.namespace, set()).add(destination(gitops, target.cluster))
+    for spec in specs:
+        if not spec.profiles:  # no overlay, no Application
+            continue
+        destinations = {destination(gitops, cluster) for cluster in spec_clusters(gitops, spec)}
+        for namespace in spec.namespaces:
+            used.setdefault(namespace, set()).update(destinations)
     out = []
     for namespace, destinations in sorted(used.items()):
         name = project_name(gitops, namespace)
@@ -473,35 +483,39 @@ FLUX_KUSTOMIZATIONS_FILE = "kustomizations.yaml"  # flux/<spec>.kustomizations.y
 GIT_REPOSITORY_FILE = "flux/gitrepository.yaml"
 
 
-def gitops_files(gitops: GitOps, expansions: list[Expansion]) -> list[GitOpsFile]:
-    """The objects of the tools gitops.tools names, a file per spec and tool, and the Targets file's own: the
-    GitRepository (unless flux.sourceRef) and the AppProjects (argocd.projectPerNamespace)."""
+def repository_files(gitops: GitOps, specs: Sequence[TuningSpec]) -> list[GitOpsFile]:
+    """The Targets file's own objects, for the tools gitops.tools names: the GitRepository (unless
+    flux.sourceRef) and the AppProjects (argocd.projectPerNamespace)."""
     files = []
-    flux, argocd = "flux" in gitops.tools, "argocd" in gitops.tools
-    repository = git_repository(gitops) if flux else None
+    repository = git_repository(gitops) if "flux" in gitops.tools else None
     if repository is not None:
         files.append(GitOpsFile(GIT_REPOSITORY_FILE, (repository,), None, False))
-    for project in app_projects(gitops, expansions):
+    for project in app_projects(gitops, specs):
         namespace = project["spec"]["destinations"][0]["namespace"]
         files.append(GitOpsFile(f"argocd/{namespace}.{APP_PROJECT_FILE}", (project,), None, False))
-    for expansion in expansions:
-        if not expansion.overlays:
-            continue
-        name = expansion.spec.name
-        if argocd:
-            appset = application_set(gitops, expansion)
-            files.append(GitOpsFile(f"argocd/{name}.{APPLICATION_SET_FILE}", (appset,), expansion, False))
-        if flux:
-            kustomizations = tuple(flux_kustomizations(gitops, [expansion]))
-            files.append(GitOpsFile(f"flux/{name}.{FLUX_KUSTOMIZATIONS_FILE}", kustomizations, expansion, True))
     return files
 
 
-def gitops_objects(gitops: GitOps, expansions: list[Expansion], *, repository: bool = True) -> list[dict[str, Any]]:
-    """Every object of gitops_files (without the Targets file's own unless `repository`)."""
-    return [
-        obj
-        for file in gitops_files(gitops, expansions)
-        if repository or file.expansion is not None
-        for obj in file.objects
-    ]
+def spec_files(gitops: GitOps, expansion: Expansion) -> list[GitOpsFile]:
+    """One spec's ApplicationSet and Flux Kustomizations, for the tools gitops.tools names; none without
+    overlays."""
+    if not expansion.overlays:
+        return []
+    files = []
+    name = expansion.spec.name
+    if "argocd" in gitops.tools:
+        appset = application_set(gitops, expansion)
+        files.append(GitOpsFile(f"argocd/{name}.{APPLICATION_SET_FILE}", (appset,), expansion, False))
+    if "flux" in gitops.tools:
+        kustomizations = tuple(flux_kustomizations(gitops, [expansion]))
+        files.append(GitOpsFile(f"flux/{name}.{FLUX_KUSTOMIZATIONS_FILE}", kustomizations, expansion, True))
+    return files
+
+
+def gitops_objects(
+    gitops: GitOps, expansions: Sequence[Expansion], specs: Sequence[TuningSpec] | None = None
+) -> list[dict[str, Any]]:
+    """The objects of every spec's files (spec_files) and, given `specs`, the Targets file's own for them."""
+    files = repository_files(gitops, specs) if specs is not None else []
+    files += [file for expansion in expansions for file in spec_files(gitops, expansion)]
+    return [obj for file in files for obj in file.objects]

@@ -13,9 +13,11 @@ import hashlib
 import json
 from typing import Any
 
+from katib_gitops.core.plain import clone
+from katib_gitops.expand import optimizationjob
 from katib_gitops.expand.experiment import build_experiment
 from katib_gitops.kustomize import jsonpatch
-from katib_gitops.spec.model import Profile, SpecSet, TuningSpec
+from katib_gitops.spec.model import OPTIMIZATION_JOB_BACKEND, Profile, SpecSet, TuningSpec, backend_of
 
 KUSTOMIZE_API = "kustomize.config.k8s.io/v1beta1"
 BASE_DIR = "_base"  # '_' cannot start a namespace name, so it never collides
@@ -68,13 +70,22 @@ class Overlay:
 
 @dataclasses.dataclass(frozen=True)
 class Expansion:
+    """A spec's base and overlays; `base` and each overlay's `experiment` are the objects of its backend (an
+    Experiment, or an OptimizationJob: `kind`)."""
+
     spec: TuningSpec
     base: dict[str, Any]
     overlays: tuple[Overlay, ...]
+    kind: str = "Experiment"
 
     @property
     def base_directory(self) -> str:
         return f"{self.spec.name}/{BASE_DIR}"
+
+    @property
+    def object_file(self) -> str:
+        """The base's file: experiment.yaml, or optimizationjob.yaml."""
+        return optimizationjob.OBJECT_FILE if self.kind == optimizationjob.KIND else EXPERIMENT_FILE
 
 
 def base_profile(spec: TuningSpec, spec_set: SpecSet) -> Profile | None:
@@ -82,28 +93,49 @@ def base_profile(spec: TuningSpec, spec_set: SpecSet) -> Profile | None:
     return spec_set.targets.profiles.get(min(spec.profiles)) if spec.profiles else None
 
 
+def build_object(
+    spec: TuningSpec, spec_set: SpecSet, profile: Profile | None = None, *, budget_from: Profile | None = None
+) -> dict[str, Any]:
+    """The object of the spec's backend (spec.model.backend_of): its Experiment, or its OptimizationJob."""
+    if backend_of(spec, spec_set.targets) == OPTIMIZATION_JOB_BACKEND:
+        build = optimizationjob.build_optimization_job
+    else:
+        build = build_experiment
+    return build(spec, profile, spec_set.katib_version, budget_from=budget_from)
+
+
 def expand_spec(spec: TuningSpec, spec_set: SpecSet) -> Expansion:
-    base = build_experiment(spec, katib_version=spec_set.katib_version, budget_from=base_profile(spec, spec_set))
+    """The base and one overlay per namespace x profile.
+
+    A profile's object does not depend on the namespace (neither builder reads it), so it is
+    built, and its patch from the base computed, once per profile; each overlay gets its own copy with its
+    namespace set (the patch is shared: nothing changes a patch in place).
+    """
+    base = build_object(spec, spec_set, budget_from=base_profile(spec, spec_set))
+    built = {}
+    for profile_name in sorted(spec.profiles):
+        unnamespaced = build_object(spec, spec_set, spec_set.targets.profiles[profile_name])
+        built[profile_name] = (unnamespaced, jsonpatch.diff(base, unnamespaced))
     overlays = []
     for namespace in sorted(spec.namespaces):
         for profile_name in sorted(spec.profiles):
-            target = build_experiment(spec, spec_set.targets.profiles[profile_name], spec_set.katib_version)
+            unnamespaced, patch = built[profile_name]
+            target = clone(unnamespaced)
             target["metadata"]["namespace"] = namespace
-            unnamespaced = {**target, "metadata": {k: v for k, v in target["metadata"].items() if k != "namespace"}}
-            patch = jsonpatch.diff(base, unnamespaced)
             overlays.append(Overlay(spec.name, namespace, profile_name, target, patch))
-    return Expansion(spec, base, tuple(overlays))
+    return Expansion(spec, base, tuple(overlays), base["kind"])
 
 
 def expand(spec_set: SpecSet) -> list[Expansion]:
     return [expand_spec(spec, spec_set) for spec in spec_set.specs]
 
 
-def base_kustomization() -> dict[str, Any]:
-    return {"apiVersion": KUSTOMIZE_API, "kind": "Kustomization", "resources": [EXPERIMENT_FILE]}
+def base_kustomization(resource: str = EXPERIMENT_FILE) -> dict[str, Any]:
+    return {"apiVersion": KUSTOMIZE_API, "kind": "Kustomization", "resources": [resource]}
 
 
-def overlay_kustomization(expansion: Expansion, overlay: Overlay) -> dict[str, Any]:
+def overlay_kustomization(expansion: Expansion, overlay: Overlay, patch: str | None = None) -> dict[str, Any]:
+    """The overlay's kustomization; `patch`: `patch_text(overlay.patch)` when the caller has it already."""
     out: dict[str, Any] = {
         "apiVersion": KUSTOMIZE_API,
         "kind": "Kustomization",
@@ -111,13 +143,10 @@ def overlay_kustomization(expansion: Expansion, overlay: Overlay) -> dict[str, A
         "resources": [f"../../{BASE_DIR}"],
     }
     if overlay.patch:
-        target = {
-            "group": "kubeflow.org",
-            "version": "v1beta1",
-            "kind": "Experiment",
-            "name": expansion.base["metadata"]["name"],
-        }
-        out["patches"] = [{"target": target, "patch": patch_text(overlay.patch)}]
+        group, _, version = str(expansion.base["apiVersion"]).rpartition("/")
+        name = expansion.base["metadata"]["name"]
+        target = {"group": group, "version": version, "kind": expansion.kind, "name": name}
+        out["patches"] = [{"target": target, "patch": patch_text(overlay.patch) if patch is None else patch}]
     return out
 
 

@@ -10,7 +10,17 @@ from types import ModuleType
 
 from katib_gitops.core import registry
 from katib_gitops.kustomize import inputs, render
-from katib_gitops.rules import admission, advisory, algorithms, metadata, runtime, spec_checks, validator
+from katib_gitops.rules import (
+    admission,
+    advisory,
+    algorithms,
+    metadata,
+    operators,
+    portability,
+    runtime,
+    spec_checks,
+    validator,
+)
 from katib_gitops.schema import ours
 from katib_gitops.yamlio import documents, reader
 
@@ -23,8 +33,10 @@ MODULES: tuple[ModuleType, ...] = (
     ours,
     validator,
     metadata,
+    operators,
     registry,
     spec_checks,
+    portability,
     admission,
     algorithms,
     runtime,

@@ -16,15 +16,15 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, NamedTuple
 
 from katib_gitops.core.diagnostics import Diagnostic, Severity
-from katib_gitops.expand import gitops, overlays
-from katib_gitops.expand.experiment import build_experiment
-from katib_gitops.expand.origins import Node, Origin, SourceMap
-from katib_gitops.rules import spec_checks, validator
+from katib_gitops.expand import gitops, optimizationjob, overlays
+from katib_gitops.expand.origins import Node, Origin
+from katib_gitops.rules import portability, spec_checks, validator
 from katib_gitops.schema import manifests
 from katib_gitops.spec.katib_config import STANDALONE
 from katib_gitops.spec.model import Profile, SpecSet, TuningSpec
 from katib_gitops.yamlio.documents import Document, format_path
 
+PORTABILITY = portability  # its TS-OPT-* spec rules run with the others (spec_checks.run_checks)
 GENERATED = "<generated>"
 LISTED_TARGETS = 4  # in a message; the rest are counted
 
@@ -40,12 +40,11 @@ class Built(NamedTuple):
 
 def built_experiments(spec: TuningSpec, spec_set: SpecSet) -> list[Built]:
     """The base and each profile's Experiment of `spec`, as expand_spec builds them."""
-    version = spec_set.katib_version
-    base = build_experiment(spec, katib_version=version, budget_from=overlays.base_profile(spec, spec_set))
+    base = overlays.build_object(spec, spec_set, budget_from=overlays.base_profile(spec, spec_set))
     found = [Built(spec, None, base, ())]
     for name in sorted(spec.profiles):
         profile = spec_set.targets.profiles[name]
-        found.append(Built(spec, profile, build_experiment(spec, profile, version), _targets(spec, name)))
+        found.append(Built(spec, profile, overlays.build_object(spec, spec_set, profile), _targets(spec, name)))
     return found
 
 
@@ -95,11 +94,12 @@ def place_built(built: Iterable[Built], spec_set: SpecSet, env: validator.Env) -
     placed: list[Placed] = []
     for item in built:
         document = Document(GENERATED, 0, item.experiment, None)
-        source = SourceMap(
+        source = optimizationjob.source_map(
             item.spec, spec_set.targets, item.experiment, item.profile, overlays.base_profile(item.spec, spec_set)
         )
+        kind = str(item.experiment.get("kind", ""))
         for finding in validator.check_generated(document, env):
-            placed.extend(_placed(finding, source.origin(finding.parts), item.targets))
+            placed.extend(_placed(finding, source.origin(finding.parts), item.targets, kind))
     return placed
 
 
@@ -111,15 +111,16 @@ class Placed(NamedTuple):
     field: str
     elsewhere: str
     targets: tuple[str, ...]
+    kind: str = "Experiment"  # of the object the field is in (an OptimizationJob for its backend)
 
 
-def _placed(finding: Diagnostic, origin: Origin, targets: tuple[str, ...]) -> Iterator[Placed]:
+def _placed(finding: Diagnostic, origin: Origin, targets: tuple[str, ...], kind: str) -> Iterator[Placed]:
     """`finding` at each node of `origin`."""
     message = f"{finding.message}; {origin.note}" if origin.note else finding.message
     hint = "; ".join(filter(None, [finding.hint, origin.hint]))
     for index, node in enumerate(origin.nodes):
         also = _elsewhere(origin.nodes[0]) if index else ""
-        yield Placed(_at(node, finding, message)._replace(hint=hint), finding.path, also, targets)
+        yield Placed(_at(node, finding, message)._replace(hint=hint), finding.path, also, targets, kind)
 
 
 def _elsewhere(first: Node) -> str:
@@ -136,23 +137,25 @@ def merged(placed: Iterable[Placed]) -> list[Diagnostic]:
     """One diagnostic per finding and node, naming the Experiment fields and every target it was found in
     (a profile's value reaches several roles and several specs)."""
     groups: dict[Diagnostic, tuple[dict[str, None], dict[str, None], set[str]]] = {}
+    kinds: dict[Diagnostic, str] = {}
     for item in placed:
+        kinds.setdefault(item.diagnostic, item.kind)
         fields, elsewhere, targets = groups.setdefault(item.diagnostic, ({}, {}, set()))
         fields.update(dict.fromkeys(filter(None, [item.field])))
         elsewhere.update(dict.fromkeys(filter(None, [item.elsewhere])))
         targets.update(item.targets)
     out = []
     for found, (fields, elsewhere, targets) in groups.items():
-        parts = [_fields(list(fields)), *elsewhere, _in_targets(sorted(targets))]
+        parts = [_fields(list(fields), kinds[found]), *elsewhere, _in_targets(sorted(targets))]
         out.append(found._replace(message=f"{found.message} ({'; '.join(filter(None, parts))})"))
     return out
 
 
-def _fields(names: list[str]) -> str:
+def _fields(names: list[str], kind: str = "Experiment") -> str:
     if not names:
         return ""
     more = f" and {len(names) - 1} more" if len(names) > 1 else ""
-    return f"Experiment field {names[0]}{more}"
+    return f"{kind} field {names[0]}{more}"
 
 
 def _in_targets(names: list[str]) -> str:
@@ -169,12 +172,12 @@ def _in_targets(names: list[str]) -> str:
 def check_gitops(
     spec_set: SpecSet, expansions: Sequence[overlays.Expansion], env: validator.Env, *, repository: bool = True
 ) -> list[Diagnostic]:
-    """The Argo CD and Flux objects of `expansions` (and the Flux GitRepository, unless not `repository`)
-    against their schemas, reported at the Targets file's `gitops`."""
+    """The Argo CD and Flux objects of `expansions` (and, unless not `repository`, the Targets file's own: the
+    GitRepository and AppProjects) against their schemas, reported at the Targets file's `gitops`."""
     settings = spec_set.targets.gitops
     if settings is None:
         return []
-    objects = gitops.gitops_objects(settings, list(expansions), repository=repository)
+    objects = gitops.gitops_objects(settings, expansions, spec_set.specs if repository else None)
     node = Node(spec_set.targets.document, ("spec", "gitops"))
     found = []
     for obj in objects:

@@ -14,14 +14,14 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, NamedTuple, TextIO
 
-from katib_gitops.core import workers
+from katib_gitops.core import registry, workers
 from katib_gitops.core.diagnostics import Diagnostic, FindingsError, Severity, UsageError
 from katib_gitops.core.kinds import KATIB_VERSION, SPEC_KIND, TARGETS_KIND, lookup
 from katib_gitops.core.registry import declare
 from katib_gitops.kustomize import inputs
 from katib_gitops.kustomize import scope as input_scope
 from katib_gitops.kustomize.scope import Scope
-from katib_gitops.rules import framework, metadata, runner, trial_job
+from katib_gitops.rules import framework, metadata, operators, optimizationjob_checks, runner, trial_job
 from katib_gitops.schema import fast, manifests, removed
 from katib_gitops.schema import ours as spec_schema
 from katib_gitops.spec.katib_config import STANDALONE, KatibConfig
@@ -32,6 +32,7 @@ SKIP_ANNOTATION = "katib-gitops.dev/skip"
 LENIENT_RULES = frozenset({"yaml-ambiguous", "yaml-value"})  # the file reads, only not the same way everywhere
 PASSED_OVER = "passed over: not a Kubernetes manifest (no apiVersion, kind or metadata)"
 EXPERIMENT = ("kubeflow.org/v1beta1", "Experiment")
+OPTIMIZATION_JOB = (optimizationjob_checks.API_VERSION, optimizationjob_checks.KIND)
 PLACEHOLDER = re.compile(r"\$\{trialParameters\.[^}]*\}")
 # What a placeholder becomes for schema checks: a string that is also a valid
 # quantity, name and number text, so a tuned cpu or memory value is no false error.
@@ -86,6 +87,12 @@ TRIAL_SCHEMA = declare(
     "trial-schema",
     "TOOL",
     "The trialSpec is a valid object of its kind once placeholders are substituted (else trial creation fails).",
+)
+SKIP_ANNOTATION_RULE = declare(
+    "skip-annotation",
+    "TOOL",
+    "The katib-gitops.dev/skip annotation names rules validate reports: an unknown or misspelled ID skips nothing.",
+    severity=Severity.WARNING,
 )
 SPEC_TARGETS = declare(
     "spec-targets",
@@ -324,6 +331,29 @@ def _skipped(document: Document, skip: frozenset[str]) -> frozenset[str]:
     return skip | {s.strip() for s in str(annotations.get(SKIP_ANNOTATION, "")).split(",") if s.strip()}
 
 
+def _unknown_skips(document: Document) -> list[Diagnostic]:
+    """A rule the skip annotation names that validate does not report: the typo silences nothing."""
+    from katib_gitops.rules import catalog  # noqa: F401  (registers every rule validate reports)
+
+    value = _annotations(document.data)[SKIP_ANNOTATION]
+    unknown = [s.strip() for s in str(value).split(",") if s.strip() and registry.lookup(s.strip()) is None]
+    if not unknown:
+        return []
+    import difflib
+
+    known = list(registry.RULES)
+    near = {rule: difflib.get_close_matches(rule, known, n=1, cutoff=0.6) for rule in unknown}
+    said = ", ".join(f"{rule} (did you mean {near[rule][0]}?)" if near[rule] else rule for rule in unknown)
+    return [
+        document.diagnostic(
+            ["metadata", "annotations", SKIP_ANNOTATION],
+            SKIP_ANNOTATION_RULE.id,
+            f"{SKIP_ANNOTATION} names rules validate does not report, so it skips nothing there: {said}",
+            hint="`katib-gitops rules` lists every ID",
+        )._replace(severity=SKIP_ANNOTATION_RULE.severity)
+    ]
+
+
 def _annotations(data: Any) -> Mapping[str, Any]:
     metadata = data.get("metadata") if isinstance(data, dict) else None
     annotations = metadata.get("annotations") if isinstance(metadata, dict) else None
@@ -360,9 +390,13 @@ def check_document(document: Document, env: Env) -> list[Diagnostic]:
     found, known = _check_by_kind(document, env, api_version, kind)
     if known is not None:  # an object an API server serves, or may: its metadata as the server checks it
         found.extend(_metadata(document, env, api_version, kind, known, found))
-    found = _deduplicated(found)
+    # What is skipped never stands in for another finding: drop it before one problem keeps one finding.
+    skipped = _skipped(document, env.options.skip)
+    found = _deduplicated([d for d in found if d.rule_id not in skipped])
     if document.findings or document.unless_accepted:
         found = _with_loader_findings(document, found)
+    if SKIP_ANNOTATION in _annotations(data):
+        found.extend(_unknown_skips(document))
     label = _label(data)
     return [d._replace(document=document.index, object=label) for d in found]
 
@@ -390,14 +424,22 @@ def check_generated(document: Document, env: Env) -> list[Diagnostic]:
 
 def _deduplicated(found: list[Diagnostic]) -> list[Diagnostic]:
     """One problem, one finding: a warning is dropped where an error names the same node,
-    and the generic trial-schema error where TT-R3 explains the same field."""
+    the generic trial-schema error where TT-R3 explains the same field, TT-R4 where the
+    operator already refuses the trial's job for want of the same container (to-container),
+    and an Experiment's to-name where Katib itself refuses the name (NAME-01, NAME-02)."""
     errors = {d.path for d in found if d.severity is Severity.ERROR}
     specific = {d.path for d in found if d.rule_id == "TT-R3"}
+    others = {d.path for d in found if d.severity is Severity.ERROR and d.rule_id != operators.NAME.id}
+    containers = {
+        (d.path, d.message.partition(": ")[0].rpartition(" ")[2]) for d in found if d.rule_id == operators.CONTAINER.id
+    }
     return [
         d
         for d in found
         if not (d.severity is Severity.WARNING and d.path in errors)
         and not (d.rule_id == TRIAL_SCHEMA.id and d.path in specific)
+        and not (d.rule_id == "TT-R4" and any(p == d.path and n in d.message for p, n in containers))
+        and not (d.rule_id == operators.NAME.id and d.path == "metadata.name" and d.path in others)
     ]
 
 
@@ -423,9 +465,13 @@ def _check_by_kind(document: Document, env: Env, api_version: str, kind: str) ->
                 hint="write apiVersion: kubeflow.org/v1beta1 (the experiments.kubeflow.org CRD has no other version)",
             )
         ], None
+    if (api_version, kind) == OPTIMIZATION_JOB and (api_version.rpartition("/")[0], kind) not in env.crds:
+        return optimizationjob_checks.check(document, env.kubernetes), True
     if api_version.startswith("kustomize.config.k8s.io/"):
         return [], None
-    found = _schema_check(document, env, api_version, kind, document.data, [])
+    operator = operators.lookup(api_version, kind)
+    rule_for = operators.schema_rule(operator, spec_schema.SCHEMA.id) if operator is not None else None
+    found = _schema_check(document, env, api_version, kind, document.data, [], rule_for)
     if found is None:
         gone = removed.removal(api_version, kind, env.kubernetes)
         if gone is not None:  # a version no release serves any more: no object to judge the metadata of
@@ -435,6 +481,8 @@ def _check_by_kind(document: Document, env: Env, api_version: str, kind: str) ->
                 )
             ], None
         return ([] if env.options.ignore_missing_schemas else [_unknown_kind(document, api_version, kind)]), False
+    if operator is not None:
+        found.extend(_operator_rules(document, env, operator, document.data, [], found))
     return found, True
 
 
@@ -471,6 +519,25 @@ def _metadata(
             finding = finding._replace(hint=finding.hint + also)
         kept.append(finding)
     return kept
+
+
+def _operator_rules(
+    document: Document,
+    env: Env,
+    operator: operators.Operator,
+    job: Any,
+    base: list[str | int],
+    found: list[Diagnostic],
+) -> list[Diagnostic]:
+    """The Training Operator's findings on `job` (at `base` in `document`) at nodes no schema error names."""
+    pruned = manifests.without_nulls(job)  # as the webhook sees it: the API server pruned the nulls
+    taken = {d.path for d in found if d.severity is Severity.ERROR}
+    ours = ("kubeflow.org", operator.kind.kind) not in env.crds  # else a --crd stood in for our schema
+    return [
+        d
+        for rule, finding in operators.check(pruned, operator, schema=ours)
+        if (d := runner.diagnostic(document, rule, finding._replace(path=[*base, *finding.path]))).path not in taken
+    ]
 
 
 def _schema_check(
@@ -625,10 +692,18 @@ def _trial_spec(document: Document, env: Env) -> list[Diagnostic]:
     api_version, kind = trial_spec["apiVersion"], trial_spec["kind"]
     base: list[str | int] = ["spec", "trialTemplate", "trialSpec"]
     instance = substitute(trial_spec)
-    instance.setdefault("metadata", {}).setdefault("name", "trial")  # Katib names each trial's job
+    job_metadata = instance.setdefault("metadata", {})
+    if isinstance(job_metadata, dict):  # another type is the schema's to report
+        # Katib names each trial's job after the trial; a name of the trialSpec's own is TT-18's.
+        job_metadata["name"] = "trial"
     known = lookup(kind, api_version)
     rule_id = TT20.id if known is not None and known.checked_at_admission else TRIAL_SCHEMA.id
-    found = [d._replace(rule_id=rule_id) for d in _schema_check(document, env, api_version, kind, instance, base) or []]
+    operator = operators.lookup(api_version, kind)
+    rule_for = operators.schema_rule(operator, spec_schema.SCHEMA.id) if operator is not None else None
+    found = [
+        d._replace(rule_id=rule_id) if d.rule_id == spec_schema.SCHEMA.id else d
+        for d in _schema_check(document, env, api_version, kind, instance, base, rule_for) or []
+    ]
     if rule_id == TRIAL_SCHEMA.id:
         found = [d for d in found if not _pruned_null(d, instance, len(base))]
     if known is not None and known.checked_at_admission:
@@ -643,6 +718,12 @@ def _trial_spec(document: Document, env: Env) -> list[Diagnostic]:
             )
             for path, key in trial_job.dropped_empties(trial_spec)
         ]
+    if operator is not None:
+        # Katib creates each trial's job, named after the trial; the operator judges it like any other.
+        found.extend(_operator_rules(document, env, operator, instance, base, found))
+        named = operators.trial_name_problem(_identity(document.data)[1], operator)
+        if named is not None:
+            found.append(runner.diagnostic(document, operators.NAME, named))
     return found + metadata.check_embedded(document, base, trial_spec)
 
 

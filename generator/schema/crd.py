@@ -385,6 +385,15 @@ def admitted(obj: Any, crd: Mapping[str, Any], version: str | None = None) -> An
     return out
 
 
+def with_defaults(obj: Any, raw: Mapping[str, Any]) -> Any:
+    """`admitted` for a schema given itself: `obj` with nulls pruned and the schema's `default`s filled in."""
+    if not isinstance(obj, Mapping):
+        return obj
+    out = copy.deepcopy(dict(obj))
+    _prune_and_default(out, raw, root=True)
+    return out
+
+
 def _raw_schema(crd: Mapping[str, Any], version: str | None) -> Mapping[str, Any] | None:
     try:
         entry = _version_entry(crd, version)
@@ -440,6 +449,12 @@ def cel_results(obj: Any, crd: Mapping[str, Any], version: str | None = None) ->
     raw = _raw_schema(crd, version or version_of(obj, crd))
     if raw is None:
         return []
+    return schema_cel_results(obj, raw)
+
+
+def schema_cel_results(obj: Any, raw: Mapping[str, Any]) -> list[CelResult]:
+    """`cel_results` for a schema of the CRD's form given itself (`openAPIV3Schema`, or one of ours that carries
+    `x-kubernetes-validations`): the rules `obj` breaks, and those not evaluated."""
     found: list[CelResult] = []
     for node, value, path in _nodes(obj, raw, []):
         for validation in node.get("x-kubernetes-validations") or []:

@@ -35,6 +35,7 @@ _OTHERS: dict[tuple[str, str], str] = {
     ("source.toolkit.fluxcd.io/v1", "OCIRepository"): "flux-ocirepository",
     ("trainer.kubeflow.org/v1alpha1", "TrainingRuntime"): "trainingruntime",
     ("trainer.kubeflow.org/v1alpha1", "ClusterTrainingRuntime"): "trainingruntime",
+    ("trainer.kubeflow.org/v1alpha1", "OptimizationJob"): "optimizationjob",  # rules/optimizationjob_checks.py
 }
 
 

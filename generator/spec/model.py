@@ -24,6 +24,9 @@ if TYPE_CHECKING:
     from katib_gitops.spec.katib_config import KatibConfig
 
 DEFAULT_GITOPS_PATH = "overlays"
+# What generate writes for a spec (docs/optimizationjob.md): spec.backend, else the Targets file's, else Katib.
+KATIB_BACKEND = "katib"
+OPTIMIZATION_JOB_BACKEND = "optimizationjob"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -148,6 +151,12 @@ class Targets:
     profiles: Mapping[str, Profile]
     gitops: GitOps | None
     source: str = ""
+    backend: str = ""  # spec.backend of the Targets file: every spec's that does not set its own; "" when unset
+
+
+def backend_of(spec: TuningSpec, targets: Targets) -> str:
+    """The backend generate builds `spec` for: the spec's own `backend`, else the Targets file's, else katib."""
+    return str(spec.body.get("backend") or targets.backend or KATIB_BACKEND)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -221,7 +230,9 @@ def parse_targets(document: Document, source: str = "") -> Targets:
     body = document.data["spec"]
     profiles = {name: Profile(name, raw) for name, raw in sorted(body["profiles"].items())}
     gitops = parse_gitops(body.get("gitops"))
-    return Targets(document, tuple(body["namespaces"]), profiles, gitops, source or document.file)
+    return Targets(
+        document, tuple(body["namespaces"]), profiles, gitops, source or document.file, body.get("backend", "")
+    )
 
 
 def parse_gitops(raw: Mapping[str, Any] | None) -> GitOps | None:

@@ -11,6 +11,36 @@ from katib_gitops.rules import framework
 from katib_gitops.rules.framework import context_for
 from katib_gitops.spec.katib_config import STANDALONE, KatibConfig
 
+# The text of a small Experiment up to its trialTemplate (one double parameter `lr`), for tests that pin
+# line:column positions in the template that follows it.
+HEAD = """\
+apiVersion: kubeflow.org/v1beta1
+kind: Experiment
+metadata:
+  name: {name}
+  namespace: kubeflow
+spec:
+  objective:
+    type: minimize
+    objectiveMetricName: loss
+  algorithm:
+    algorithmName: random
+  parallelTrialCount: 1
+  maxTrialCount: 2
+  maxFailedTrialCount: 1
+  parameters:
+    - name: lr
+      parameterType: double
+      feasibleSpace:
+        min: "0.01"
+        max: "0.03"
+"""
+
+
+def experiment_head(name: str) -> str:
+    return HEAD.format(name=name)
+
+
 VALID: dict[str, Any] = {
     "apiVersion": "kubeflow.org/v1beta1",
     "kind": "Experiment",

@@ -480,7 +480,6 @@ def upstream_exemplar(converted: dict[tuple[str, str], dict[str, Any]], key: tup
 # or in its webhooks and controllers, and nested matrix/merge generators, which Argo CD parses as objects.
 V1_VALUES = {
     ("spec.runPolicy.cleanPodPolicy", "enum"),
-    ("spec.runPolicy.managedBy", "enum"),
     ("spec.<role>.restartPolicy", "enum"),
 }
 EXEMPLAR_ERRORS: dict[str, set[tuple[str, str]]] = {

@@ -19,28 +19,11 @@ import pytest
 from click.testing import CliRunner
 
 from katib_gitops.cli.main import main
+from tests.validate.helpers import experiment_head
 
-EXPERIMENT = """\
-apiVersion: kubeflow.org/v1beta1
-kind: Experiment
-metadata:
-  name: job-patch
-  namespace: kubeflow
-spec:
-  objective:
-    type: minimize
-    objectiveMetricName: loss
-  algorithm:
-    algorithmName: random
-  parallelTrialCount: 1
-  maxTrialCount: 2
-  maxFailedTrialCount: 1
-  parameters:
-    - name: lr
-      parameterType: double
-      feasibleSpace:
-        min: "0.01"
-        max: "0.03"
+EXPERIMENT = (
+    experiment_head("job-patch").replace("{", "{{").replace("}", "}}")
+    + """\
   trialTemplate:
     primaryContainerName: training
     trialParameters:
@@ -68,6 +51,7 @@ spec:
                   - name: scratch
                     mountPath: /scratch
 """
+)
 TEST_KIND = """\
 apiVersion: config.kubeflow.org/v1beta1
 kind: KatibConfig

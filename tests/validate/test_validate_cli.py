@@ -94,10 +94,18 @@ def test_a_trial_spec_of_another_kind_is_checked_against_its_schema(tmp_path: Pa
     text = dump(data)
     found = diagnostics(write(tmp_path, "e.yaml", text))
     line = text.splitlines().index("        runPolicyy: {}") + 1
+    containers = next(i for i, t in enumerate(text.splitlines(), 1) if t.strip() == "containers:")
+    # The TFJob webhook also refuses the job: no container named tensorflow (validateTFReplicaSpecs).
     assert [(d["rule_id"], d["line"], d["column"], d["path"]) for d in found] == [
-        ("trial-schema", line, 9, "spec.trialTemplate.trialSpec.spec.runPolicyy")
+        (
+            "to-container",
+            containers,
+            17,
+            "spec.trialTemplate.trialSpec.spec.tfReplicaSpecs.Worker.template.spec.containers",
+        ),
+        ("trial-schema", line, 9, "spec.trialTemplate.trialSpec.spec.runPolicyy"),
     ]
-    assert found[0]["hint"] == "did you mean 'runPolicy'?"
+    assert found[1]["hint"] == "did you mean 'runPolicy'?"
 
 
 def test_several_documents_and_files_are_all_checked(tmp_path: Path) -> None:
@@ -163,6 +171,20 @@ def test_rules_can_be_skipped_per_run_and_per_object(tmp_path: Path) -> None:
     assert validate("--skip", "COUNT-04", path)[0] == 0
     bad["metadata"]["annotations"] = {"katib-gitops.dev/skip": "COUNT-04, NAME-03"}
     assert validate(write(tmp_path, "f.yaml", bad))[0] == 0
+
+
+def test_an_unknown_rule_in_the_skip_annotation_is_a_warning_with_the_nearest_id(tmp_path: Path) -> None:
+    # A typo silences nothing while the file says it does: the object is still judged, and the typo is named.
+    bad = experiment(maxFailedTrialCount=20)
+    bad["metadata"]["annotations"] = {"katib-gitops.dev/skip": "NAME-03, COUNT04"}
+    found = diagnostics(write(tmp_path, "e.yaml", bad))
+    assert sorted((d["rule_id"], d["severity"]) for d in found) == [
+        ("COUNT-04", "error"),
+        ("skip-annotation", "warning"),
+    ]
+    (typo,) = [d for d in found if d["rule_id"] == "skip-annotation"]
+    assert "COUNT04 (did you mean COUNT-04?)" in typo["message"] and "NAME-03" not in typo["message"]
+    assert typo["path"] == "metadata.annotations.katib-gitops.dev/skip"
 
 
 def test_the_katib_config_can_come_from_its_config_map(tmp_path: Path) -> None:

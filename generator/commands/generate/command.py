@@ -5,16 +5,15 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import NamedTuple
 
-from katib_gitops.commands.generate import interrupts, lock, output_tree, repeat_record, swap
+from katib_gitops.commands.generate import interrupts, lock, output_tree, plan_cache, repeat_record, swap
 from katib_gitops.core import workers
 from katib_gitops.core.diagnostics import Diagnostic, FindingsError, Severity, UsageError
 from katib_gitops.core.kinds import KATIB_VERSION
 from katib_gitops.expand import overlays
-from katib_gitops.rules import generated, spec_checks
+from katib_gitops.rules import generated, spec_checks, validator
 from katib_gitops.spec.model import (
     DEFAULT_GITOPS_PATH,
     SpecSet,
@@ -69,9 +68,14 @@ def planned_files(spec_set: SpecSet, warnings: list[Diagnostic] | None = None) -
     and GitOps object judged as `validate` judges it: FindingsError on any error (rules/generated.py).
 
     The findings that are warnings are added to `warnings`."""
-    planned = _plan_in_parallel(spec_set) if _parallel(spec_set) else [plan_spec(s, spec_set) for s in spec_set.specs]
+    return assemble(spec_set, plan_specs(spec_set), warnings)
+
+
+def assemble(
+    spec_set: SpecSet, planned: Sequence[SpecPlan], warnings: list[Diagnostic] | None = None
+) -> list[output_tree.OutputFile]:
+    """The output files of every spec's plan and the shared ones, sorted; FindingsError on any error finding."""
     files = [f for plan in planned for f in plan.files]
-    expansions = [plan.expansion for plan in planned]
     found = generated.merged(placed for plan in planned for placed in plan.findings)
     found.extend(sorted({d for plan in planned for d in plan.gitops_findings}))
     found.extend(generated.check_gitops(spec_set, [], generated.environment(spec_set)))  # the GitRepository
@@ -79,39 +83,76 @@ def planned_files(spec_set: SpecSet, warnings: list[Diagnostic] | None = None) -
         raise FindingsError(found + (warnings or []))
     if warnings is not None:
         warnings.extend(sorted(found))
-    return output_tree.finish(files + output_tree.gitops_files(spec_set, expansions))
+    return output_tree.finish(files + output_tree.git_repository_files(spec_set))
 
 
-class SpecPlan(NamedTuple):
-    files: list[output_tree.OutputFile]
-    expansion: overlays.Expansion  # without its (large) Experiments
-    findings: list[generated.Placed]  # of its Experiments, at the spec's nodes (merged with all specs' later)
-    gitops_findings: list[Diagnostic]  # of its ApplicationSet and Flux Kustomizations
+SpecPlan = plan_cache.SpecPlan
 
 
-def plan_spec(spec: TuningSpec, spec_set: SpecSet) -> SpecPlan:
-    """One spec's files, self-checked, and the findings of its distinct Experiments."""
+def plan_spec(spec: TuningSpec, spec_set: SpecSet, env: validator.Env | None = None) -> SpecPlan:
+    """One spec's files, self-checked, and the findings of its distinct Experiments and GitOps objects.
+
+    `env`: generated.environment(spec_set), when the caller has it (it is the same for every spec)."""
     expansion = overlays.expand_spec(spec, spec_set)
     files = output_tree.spec_files(expansion)
     output_tree.self_check(files, [expansion])
-    env = generated.environment(spec_set)
+    env = generated.environment(spec_set) if env is None else env
     found = generated.place_built(generated.from_expansion(expansion, spec_set), spec_set, env)
     gitops_found = generated.check_gitops(spec_set, [expansion], env, repository=False)
-    slim = tuple(dataclasses.replace(o, experiment={}, patch=[]) for o in expansion.overlays)
-    return SpecPlan(files, dataclasses.replace(expansion, base={}, overlays=slim), found, gitops_found)
+    return SpecPlan(files + output_tree.spec_gitops_files(spec_set, expansion), found, gitops_found)
 
 
 # Specs per run worth forked workers: fewer finish before a second process would start.
 PARALLEL_SPECS = 100
 
 
-def _parallel(spec_set: SpecSet) -> bool:
-    return len(spec_set.specs) >= PARALLEL_SPECS and workers.can_fork(os.cpu_count() or 1)
-
-
-def _plan_in_parallel(spec_set: SpecSet) -> list[SpecPlan]:
+def plan_specs(spec_set: SpecSet, cached: Mapping[int, SpecPlan] | None = None) -> list[SpecPlan]:
+    """Every spec's plan, in order: those in `cached` (by index) as they are, the others made (in forked
+    workers when there are many)."""
+    cached = cached or {}
     specs = spec_set.specs
-    return workers.forked_map(lambda index: plan_spec(specs[index], spec_set), len(specs), os.cpu_count() or 1, 25)
+    todo = [index for index in range(len(specs)) if index not in cached]
+    env = generated.environment(spec_set) if todo else None
+    if len(todo) >= PARALLEL_SPECS and workers.can_fork(os.cpu_count() or 1):
+        made = workers.forked_map(
+            lambda at: plan_spec(specs[todo[at]], spec_set, env), len(todo), os.cpu_count() or 1, 25
+        )
+    else:
+        made = [plan_spec(specs[index], spec_set, env) for index in todo]
+    fresh = dict(zip(todo, made, strict=True))
+    return [cached[index] if index in cached else fresh[index] for index in range(len(specs))]
+
+
+def _spec_keys(inputs: repeat_record.Inputs, spec_set: SpecSet) -> list[str] | None:
+    """Each spec's plan_cache key; None when a file cannot be told (a plan is then made for every spec)."""
+    targets = spec_set.targets
+    targets_digest = inputs.files.get(_relative(targets.source))
+    if targets_digest is None:
+        return None
+    shared = plan_cache.spec_key(
+        inputs.shared, _relative(targets.source), targets_digest, targets.document.index, "", targets.document.file
+    )
+    keys = []
+    for spec in spec_set.specs:
+        digest = inputs.files.get(_relative(spec.source))
+        if digest is None:
+            return None
+        keys.append(
+            plan_cache.spec_key(
+                shared,
+                _relative(spec.source),
+                digest,
+                spec.document.index,
+                spec.name,
+                f"{spec.source}\0{spec.document.file}",
+            )
+        )
+    return [shared, *keys]
+
+
+def _relative(source: str) -> str:
+    """A spec's path under the specs folder, from its source (`<specs folder name>/<path>`)."""
+    return source.partition("/")[2]
 
 
 def generate(options: GenerateOptions) -> GenerateResult:
@@ -126,23 +167,65 @@ def generate(options: GenerateOptions) -> GenerateResult:
     out = options.out_dir
     if os.path.lexists(out) and not os.path.islink(out) and not out.is_dir():
         raise UsageError(f"{out}: output path exists and is not a directory")
-    fingerprint = repeat_record.inputs_fingerprint(
+    inputs = repeat_record.read_inputs(
         options.specs_dir, find_spec_files(options.specs_dir), options.katib_config, options.katib_version
     )
+    fingerprint = inputs.fingerprint if inputs is not None else None
     if fingerprint and not options.force and (unchanged := _unchanged(options, fingerprint)) is not None:
         return unchanged
     spec_set, warnings = load_checked(options.specs_dir, options.katib_config, options.katib_version)
-    files = planned_files(spec_set, warnings)
+    keys = _spec_keys(inputs, spec_set) if inputs is not None else None
+    cached: dict[int, SpecPlan] = {}
+    if keys is not None:
+        entries = plan_cache.load(out, keys[0], _manifest_digest(out))
+        cached = {index: entries[key] for index, key in enumerate(keys[1:]) if key in entries}
+    planned = plan_specs(spec_set, cached)
     notes: list[str] = []
     with interrupts.AfterCommit() as gate:
-        changes, written = write_planned(files, options, notes, gate.commit)
+        while True:
+            found = list(warnings)
+            files = assemble(spec_set, planned, found)
+            try:
+                changes, written = write_planned(files, options, notes, gate.commit)
+            except StalePlans as stale:  # files of an earlier plan not on disk as planned: plan their specs
+                again = {i: p for i, p in enumerate(planned) if not any(f.path in stale.paths for f in p.files)}
+                planned = plan_specs(spec_set, again)
+                continue
+            break
+        warnings = found
         if fingerprint and (written or changes.empty):  # the output now is what these inputs generate
             manifest_digest = output_tree.sha256(output_tree.manifest_file(files).content)
             repeat_record.record(out, fingerprint, manifest_digest, warnings)
+            if keys is not None:
+                plan_cache.store(out, keys[0], manifest_digest, dict(zip(keys[1:], planned, strict=True)))
     if gate.interrupted:
         notes.append(f"{out}: interrupted after the new output was in place; it is complete")
     count = len(files) + 1  # the manifest too
     return GenerateResult(changes, count, written=written, warnings=tuple(warnings), notes=tuple(notes))
+
+
+class StalePlans(Exception):
+    """Files planned by an earlier run (plan_cache.py) that are not on disk as planned: their content is not known."""
+
+    def __init__(self, paths: set[str]) -> None:
+        super().__init__(f"{len(paths)} cached files differ on disk")
+        self.paths = paths
+
+
+def _manifest_digest(out: Path) -> str:
+    """sha256 of the output's manifest, '' when there is none to trust (a plan_cache entry then is not used)."""
+    path = out / output_tree.MANIFEST
+    try:
+        if (
+            out.is_symlink()
+            or path.is_symlink()
+            or not path.is_file()
+            or path.stat().st_size > output_tree.MANIFEST_LIMIT
+        ):
+            return ""
+        return output_tree.file_digest(path)
+    except (OSError, UsageError):
+        return ""
 
 
 def default_out(specs_dir: Path) -> Path:
@@ -265,6 +348,13 @@ def write_planned(
     with _output_held(options, [] if notes is None else notes) as tree:
         manifest = output_tree.read_manifest(out, tree)
         tree = output_tree.with_digests(out, tree, manifest)
+        stale = {
+            f.path
+            for f in files
+            if f.cached and ((entry := tree.get(f.path)) is None or entry.kind != "file" or entry.digest != f.digest)
+        }
+        if stale:
+            raise StalePlans(stale)
         changes = output_tree.compare(out, files, manifest, tree)
         if options.check_only or changes.empty:
             return changes, False
@@ -281,6 +371,11 @@ def _output_held(options: GenerateOptions, notes: list[str]) -> Iterator[dict[st
     out = options.out_dir
     with lock.hold(out, exclusive=not options.check_only):
         if options.check_only:
+            if swap.committed(out):
+                raise UsageError(
+                    f"{out}: an interrupted generate left an update of the output folder half done; "
+                    "run `katib-gitops generate` to complete it"
+                )
             if swap.interrupted(out):
                 raise UsageError(
                     f"{out}: an interrupted generate left the output folder aside; "

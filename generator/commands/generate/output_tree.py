@@ -20,6 +20,7 @@ import re
 import stat
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 from katib_gitops.core.diagnostics import UsageError
 from katib_gitops.expand import gitops, health, overlays
@@ -30,8 +31,6 @@ from katib_gitops.yamlio.writer import dump, dump_all
 
 MANIFEST = ".katib-gitops-manifest.json"
 GITOPS_DIR = "_gitops"
-APPLICATION_SET_FILE = "applicationset.yaml"  # _gitops/argocd/<spec>.applicationset.yaml
-FLUX_KUSTOMIZATIONS_FILE = "kustomizations.yaml"  # _gitops/flux/<spec>.kustomizations.yaml
 # A patch for argocd-cm (gitops.health), in a folder of its own: not among the objects applied from argocd/.
 ARGOCD_CM_PATCH = "argocd-cm/health.yaml"
 
@@ -40,6 +39,16 @@ ARGOCD_CM_PATCH = "argocd-cm/health.yaml"
 class OutputFile:
     path: str  # relative to the output folder, '/'-separated
     content: str
+    digest: str = ""  # sha256 of the content, when computed already
+    cached: bool = False  # planned by an earlier run (plan_cache.py): only `digest` is known, `content` is not
+
+    @property
+    def sha(self) -> str:
+        return self.digest or sha256(self.content)
+
+
+def planned(path: str, content: str) -> OutputFile:
+    return OutputFile(path, content, sha256(content))
 
 
 def header(source: str) -> str:
@@ -66,13 +75,18 @@ def spec_files(expansion: Expansion) -> list[OutputFile]:
     base = expansion.base_directory
     for experiment in (expansion.base, *(o.experiment for o in expansion.overlays)):
         gitops.check_size(experiment, gitops.EXPERIMENT_LIMIT, expansion.spec.source, "shorten the trial template")
+    kustomization = overlays.base_kustomization(expansion.object_file)
     files = [
-        OutputFile(f"{base}/{overlays.KUSTOMIZATION_FILE}", dump(overlays.base_kustomization(), head)),
-        OutputFile(f"{base}/{overlays.EXPERIMENT_FILE}", dump(expansion.base, head)),
+        planned(f"{base}/{overlays.KUSTOMIZATION_FILE}", dump(kustomization, head)),
+        planned(f"{base}/{expansion.object_file}", dump(expansion.base, head)),
     ]
+    patches: dict[int, str] = {}  # a profile's overlays share one patch (expand_spec): written once
     for overlay in expansion.overlays:
-        content = dump(overlays.overlay_kustomization(expansion, overlay), head)
-        files.append(OutputFile(f"{overlay.directory}/{overlays.KUSTOMIZATION_FILE}", content))
+        patch = patches.get(id(overlay.patch))
+        if patch is None and overlay.patch:
+            patch = patches[id(overlay.patch)] = overlays.patch_text(overlay.patch)
+        content = dump(overlays.overlay_kustomization(expansion, overlay, patch), head)
+        files.append(planned(f"{overlay.directory}/{overlays.KUSTOMIZATION_FILE}", content))
     return files
 
 
@@ -102,33 +116,93 @@ def gitops_files(spec_set: SpecSet, expansions: list[Expansion]) -> list[OutputF
     for the tools `gitops.tools` names (expand/gitops.py, gitops_files). A spec name has no '.',
     so `<spec>.applicationset.yaml` never collides with another name.
     """
+    files = git_repository_files(spec_set)
+    for expansion in expansions:
+        files.extend(spec_gitops_files(spec_set, expansion))
+    return files
+
+
+def git_repository_files(spec_set: SpecSet) -> list[OutputFile]:
+    """The repository's own GitOps files, when the Targets file asks for GitOps objects: the Flux GitRepository
+    every spec's Kustomizations read, and, with `health`, the argocd-cm patch of the health checks."""
     settings = spec_set.targets.gitops
     if settings is None:
         return []
-    targets = spec_set.targets.source
-    files = []
-    for item in gitops.gitops_files(settings, expansions):
-        source = targets if item.expansion is None else f"{item.expansion.spec.source} and {targets}"
-        content = dump_all(list(item.objects), header(source)) if item.many else dump(item.objects[0], header(source))
-        files.append(OutputFile(f"{GITOPS_DIR}/{item.path}", content))
+    head = header(spec_set.targets.source)
+    own = gitops.repository_files(settings, spec_set.specs)
+    files = [planned(f"{GITOPS_DIR}/{item.path}", _text(item, head)) for item in own]
     if settings.health and "argocd" in settings.tools:
         path = f"{GITOPS_DIR}/{ARGOCD_CM_PATCH}"
         howto = health.ARGOCD_CM_HOWTO.format(namespace=settings.argocd_namespace, file=f"{settings.path}/{path}")
         patch = health.argocd_cm_patch(settings.argocd_namespace)
-        files.append(OutputFile(path, dump(patch, f"{header(targets)}\n\n{howto}")))
+        files.append(planned(path, dump(patch, f"{head}\n\n{howto}")))
     return files
 
 
+def spec_gitops_files(spec_set: SpecSet, expansion: Expansion) -> list[OutputFile]:
+    """One spec's ApplicationSet and Flux Kustomizations (see gitops_files)."""
+    settings = spec_set.targets.gitops
+    if settings is None:
+        return []
+    head = header(f"{expansion.spec.source} and {spec_set.targets.source}")
+    return [planned(f"{GITOPS_DIR}/{item.path}", _text(item, head)) for item in gitops.spec_files(settings, expansion)]
+
+
+def _text(item: gitops.GitOpsFile, head: str) -> str:
+    return dump_all(list(item.objects), head) if item.many else dump(item.objects[0], head)
+
+
 def self_check(files: list[OutputFile], expansions: list[Expansion]) -> None:
-    """Render every overlay from the planned files; it must equal the Experiment we built."""
+    """Every overlay, read back from the planned files, renders to the Experiment we built.
+
+    It catches a writer that writes a value the reader reads otherwise, a patch that does not turn the base
+    into the target, and a kustomization the renderer (held to `kubectl kustomize` by tests/test_render.py)
+    builds differently. The first overlay of each profile is rendered in full, from the text: its
+    kustomization, the base and the patch, read back with the loader Kubernetes' reading is modelled by.
+    The other overlays of that profile differ from it only in their namespace (expand_spec): each is
+    rendered in full too, unless its text is exactly the first one's with the `namespace:` line's plain
+    scalar changed to one the loader reads back as the same text; the renderer's namespace transformer
+    sets `metadata.namespace` and nothing else, so its Experiment must then be the first one's but for
+    that field, which is compared.
+    """
     memory = render.MemoryFiles({f.path: f.content for f in files})
+    texts = {f.path: f.content for f in files}
     for expansion in expansions:
+        first: dict[str, tuple[str, str, dict[str, Any]]] = {}  # profile -> (namespace, text, Experiment)
         for overlay in expansion.overlays:
+            text = texts.get(f"{overlay.directory}/{overlays.KUSTOMIZATION_FILE}", "")
+            seen = first.get(overlay.profile)
+            if seen is not None and _namespace_variant(seen, overlay.namespace, text):
+                expected = {**seen[2], "metadata": {**seen[2]["metadata"], "namespace": overlay.namespace}}
+                if overlay.experiment == expected:
+                    continue
             rendered = render.render(memory, overlay.directory)
             if rendered != [overlay.experiment]:
                 raise AssertionError(
                     f"internal error: overlay {overlay.directory} does not render to the Experiment built for it"
                 )
+            if seen is None:
+                first[overlay.profile] = (overlay.namespace, text, rendered[0])
+
+
+def _namespace_variant(first: tuple[str, str, dict[str, Any]], namespace: str, text: str) -> bool:
+    """Whether `text` is the first overlay's kustomization with only its top-level namespace changed to
+    `namespace`, written as a plain scalar the loader reads back as `namespace` (a DNS label)."""
+    namespace_first, text_first, _ = first
+    line_first, line = f"\nnamespace: {namespace_first}\n", f"\nnamespace: {namespace}\n"
+    if not (_plain_text(namespace_first) and _plain_text(namespace)) or text_first.count(line_first) != 1:
+        return False
+    return text == text_first.replace(line_first, line)
+
+
+_DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?\Z")
+
+
+def _plain_text(value: str) -> bool:
+    """A value that, written plain, the loader (yamlio.scalars.resolve_plain) reads back as the same text."""
+    from katib_gitops.yamlio.scalars import ambiguity, resolve_plain
+
+    return bool(_DNS_LABEL.match(value)) and resolve_plain(value) == value and not ambiguity(value, value)
 
 
 def sha256(text: str | bytes) -> str:
@@ -137,8 +211,16 @@ def sha256(text: str | bytes) -> str:
 
 
 def manifest_file(files: list[OutputFile]) -> OutputFile:
-    body = {"generator": "katib-gitops", "files": {f.path: sha256(f.content) for f in files}}
-    return OutputFile(MANIFEST, json.dumps(body, indent=2, sort_keys=True) + "\n")
+    """The manifest of `files` (made once per list: a run asks for it several times, and never changes the list)."""
+    if _MANIFEST_MEMO and _MANIFEST_MEMO[0][0] is files and _MANIFEST_MEMO[0][1] == len(files):
+        return _MANIFEST_MEMO[0][2]
+    body = {"generator": "katib-gitops", "files": {f.path: f.sha for f in files}}
+    made = planned(MANIFEST, json.dumps(body, indent=2, sort_keys=True) + "\n")
+    _MANIFEST_MEMO[:] = [(files, len(files), made)]
+    return made
+
+
+_MANIFEST_MEMO: list[tuple[list[OutputFile], int, OutputFile]] = []
 
 
 # ------------------------------------------------------------------ the output folder as it is
@@ -150,7 +232,19 @@ class Entry:
 
     kind: str  # "dir" | "file" | "link" | "other" (FIFO, socket, device)
     digest: str = ""  # sha256 of a file's bytes: only for the manifest and the files it lists (with_digests)
-    size: int = 0  # of a file, in bytes
+    size: int = 0  # of a file, in bytes; UNKNOWN_SIZE until asked for (file_size): only the manifest's is read by scan
+
+
+UNKNOWN_SIZE = -1
+
+
+def file_size(out_dir: Path, path: str, entry: Entry) -> int:
+    if entry.size != UNKNOWN_SIZE:
+        return entry.size
+    try:
+        return os.lstat(out_dir / path).st_size
+    except OSError:
+        return 0
 
 
 def scan(out_dir: Path) -> dict[str, Entry]:
@@ -184,7 +278,7 @@ def scan(out_dir: Path) -> dict[str, Entry]:
                 tree[path] = Entry("dir")
                 pending.append(path)
             elif entry.is_file(follow_symlinks=False):
-                tree[path] = Entry("file", size=_size(entry))
+                tree[path] = Entry("file", size=_size(entry) if path == MANIFEST else UNKNOWN_SIZE)
             else:
                 tree[path] = Entry("other")
     return tree
@@ -252,7 +346,15 @@ def same_content(out_dir: Path, path: str, entry: Entry, text: str) -> bool:
     if entry.digest:
         return entry.digest == sha256(text)
     data = text.encode("utf-8")
-    return entry.size == len(data) and file_digest(out_dir / path) == sha256(data)
+    return file_size(out_dir, path, entry) == len(data) and file_digest(out_dir / path) == sha256(data)
+
+
+def _same_file(out_dir: Path, planned_file: OutputFile, entry: Entry) -> bool:
+    if entry.digest:
+        return entry.digest == planned_file.sha
+    if planned_file.cached:
+        return file_digest(out_dir / planned_file.path) == planned_file.digest
+    return same_content(out_dir, planned_file.path, entry, planned_file.content)
 
 
 MANIFEST_LIMIT = 64 << 20  # bytes; a manifest of 100 000 files is about 12 MiB
@@ -323,7 +425,7 @@ def compare(
         elif entry.kind != "file":
             changed.append(f.path)
             (not_ours if entry.kind == "link" else in_the_way).append(f.path)
-        elif not same_content(out_dir, f.path, entry, f.content):
+        elif not _same_file(out_dir, f, entry):
             changed.append(f.path)
             if f.path == MANIFEST:
                 continue
@@ -390,6 +492,11 @@ def new_tree(
     return content, sorted(carried), empty_before
 
 
+# A change to at most this share of the files is made in place, file by file (swap.update_files); a larger
+# one builds the new tree beside the old one and swaps it in (swap.replace_tree). Both are all or nothing.
+IN_PLACE_SHARE = 0.1
+
+
 def apply(
     out_dir: Path,
     files: list[OutputFile],
@@ -398,17 +505,71 @@ def apply(
     tree: Mapping[str, Entry] | None = None,
     on_commit: Callable[[], None] = lambda: None,
 ) -> None:
-    """Replace the output folder with the new tree, all or nothing (see swap.replace_tree).
+    """Replace the output folder with the new tree, all or nothing (see swap.replace_tree and swap.update_files).
 
-    `on_commit` is called once the new tree is built and flushed, just before the swap: from then on the run completes.
+    `on_commit` is called once the new tree (or the new files) are on disk, just before the commit: from then on
+    the run completes.
     """
     from katib_gitops.commands.generate import swap
 
     tree = scan(out_dir) if tree is None else tree
     manifest = read_manifest(out_dir, tree) if manifest is None else manifest
     tree = with_digests(out_dir, tree, manifest)
-    content, carried, empty_before = new_tree(files, tree, manifest, changes)
+    everything = [*files, manifest_file(files)]
     unchanged = {
-        p for p, text in content.items() if tree.get(p, Entry("none")).digest == sha256(text) and tree[p].kind == "file"
+        f.path for f in everything if (e := tree.get(f.path)) is not None and e.kind == "file" and e.digest == f.sha
     }
+    unknown = [f.path for f in everything if f.cached and f.path not in unchanged]
+    if unknown:  # the caller plans these anew (command.write_planned): never written from a digest
+        raise AssertionError(f"internal error: no content planned for {unknown[0]}")
+    written = {f.path: f.content for f in everything if f.path not in unchanged}
+    if _in_place(out_dir, tree, changes, written, len(everything)):
+        prune = _emptied(tree, changes.removed)
+        swap.update_files(out_dir, written, changes.removed, prune, on_commit=on_commit)
+        return
+    content, carried, empty_before = new_tree(files, tree, manifest, changes)
     swap.replace_tree(out_dir, content, carried, empty_before, unchanged, on_commit=on_commit)
+
+
+def _in_place(
+    out_dir: Path, tree: Mapping[str, Entry], changes: Changes, written: Mapping[str, str], total: int
+) -> bool:
+    """Whether this change is made file by file: few files, none of them replacing what is not ours, and every
+    folder it writes in writable (a read-only one is carried over with its mode by the whole-tree swap)."""
+    if changes.not_ours or changes.in_the_way or not tree:
+        return False
+    if len(written) + len(changes.removed) > IN_PLACE_SHARE * total:
+        return False
+    folders = {p.rpartition("/")[0] for p in (*written, *changes.removed)}
+    for folder in sorted(folders):
+        while folder and folder not in tree:  # made by the update: its nearest existing parent is written in
+            folder = folder.rpartition("/")[0]
+        if folder and tree[folder].kind != "dir":
+            return False
+        if not os.access(out_dir / folder if folder else out_dir, os.W_OK | os.X_OK):
+            return False
+    return True
+
+
+def _emptied(tree: Mapping[str, Entry], removed: tuple[str, ...]) -> list[str]:
+    """The folders that removing `removed` empties, innermost first (the whole-tree swap drops them too)."""
+    if not removed:
+        return []
+    gone = set(removed)
+    children: dict[str, set[str]] = {}
+    for path in tree:
+        children.setdefault(path.rpartition("/")[0], set()).add(path)
+    emptied: list[str] = []
+    candidates = sorted({p.rpartition("/")[0] for p in removed} - {""}, key=lambda p: -p.count("/"))
+    while candidates:
+        folder = candidates.pop(0)
+        if folder in gone or folder not in tree:
+            continue
+        if children.get(folder, set()) <= gone:
+            gone.add(folder)
+            emptied.append(folder)
+            parent = folder.rpartition("/")[0]
+            if parent:
+                candidates.append(parent)
+                candidates.sort(key=lambda p: -p.count("/"))
+    return emptied

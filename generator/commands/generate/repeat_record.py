@@ -22,6 +22,7 @@ import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 from katib_gitops.commands.report import diagnostic_from_json, diagnostic_to_json
 from katib_gitops.core.diagnostics import Diagnostic, FindingsError, UsageError
@@ -44,26 +45,51 @@ def _tool_fingerprint() -> str:
     return digest.hexdigest()
 
 
+class Inputs(NamedTuple):
+    """What generate read, hashed: the whole (`fingerprint`), and the parts a spec's plan depends on
+    (plan_cache.py): the inputs every spec shares but the Targets file, and each file's digest."""
+
+    fingerprint: str
+    shared: str  # tool, Katib version, folder names, limits, --katib-config
+    files: dict[str, str]  # sha256 of each spec file's bytes, by its path under the specs folder
+
+
 def inputs_fingerprint(
     specs_dir: Path, files: Sequence[Path], katib_config: Path | None = None, katib_version: tuple[int, int] = (0, 0)
 ) -> str | None:
     """None when an input cannot be read as the loader would (a FIFO, too large, ...): the full run reports it."""
-    from katib_gitops.yamlio.reader import read_bytes
+    found = read_inputs(specs_dir, files, katib_config, katib_version)
+    return found.fingerprint if found is not None else None
+
+
+def read_inputs(
+    specs_dir: Path, files: Sequence[Path], katib_config: Path | None = None, katib_version: tuple[int, int] = (0, 0)
+) -> Inputs | None:
+    """The inputs' digests; None when an input cannot be read as the loader would: the full run reports it."""
+    from katib_gitops.yamlio.reader import LIMITS, read_bytes
 
     digest = hashlib.sha256(_tool_fingerprint().encode())
     digest.update(f"katib {katib_version[0]}.{katib_version[1]}\0".encode())  # the output depends on it
     for where in (specs_dir, specs_dir.resolve(), os.getcwd()):  # bytes: a name need not be valid UTF-8
         digest.update(os.fsencode(where) + b"\0")
+    shared = digest.copy()
+    shared.update(repr([getattr(LIMITS, name) for name in LIMITS.__slots__]).encode() + b"\0")
     named = [(path.relative_to(specs_dir).as_posix(), path) for path in files]
     if katib_config is not None:  # the spec checks depend on it
         named.append((f"\0katib-config\0{katib_config}", katib_config))
+    digests: dict[str, str] = {}
     for name, path in named:
         try:
             content = read_bytes(path, name)
         except (UsageError, FindingsError):
             return None
-        digest.update(os.fsencode(name) + b"\0" + hashlib.sha256(content).digest())
-    return digest.hexdigest()
+        file_digest = hashlib.sha256(content).digest()
+        digest.update(os.fsencode(name) + b"\0" + file_digest)
+        if name.startswith("\0katib-config\0"):
+            shared.update(os.fsencode(name) + b"\0" + file_digest)
+        else:
+            digests[name] = file_digest.hex()
+    return Inputs(digest.hexdigest(), shared.hexdigest(), digests)
 
 
 def record(out_dir: Path, fingerprint: str, manifest_digest: str, warnings: Sequence[Diagnostic]) -> None:

@@ -13,6 +13,16 @@ killed between them leaves no folder at the output path for a moment; `recover`,
 run under the lock at the start of every generate, puts the old tree back.
 Leftover staging or old trees are removed by the next run. Symbolic links are
 copied as links, never followed; nothing is ever written through one.
+
+A change to a few files (output_tree.IN_PLACE_SHARE) is made in place instead
+(`update_files`), with the same guarantee: the new files are written into the
+staging folder and flushed, then a journal naming every rename and removal is
+committed there with one rename (`JOURNAL`), and only then are the files renamed
+into the output, stale ones removed, and the journal and staging folder removed.
+A run killed before the journal is committed leaves the old tree (the staging
+folder is a leftover); one killed after it is rolled forward by `recover`, which
+redoes what the journal says (each step can be done twice), so the next run, or a
+`--check` that refuses to read the folder meanwhile, sees the new tree.
 """
 
 from __future__ import annotations
@@ -20,6 +30,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import errno
+import json
 import os
 import shutil
 import stat
@@ -44,6 +55,16 @@ def interrupted(out_dir: Path) -> bool:
     return not os.path.lexists(out_dir) and os.path.isdir(old) and not os.path.islink(old)
 
 
+JOURNAL = "journal.json"  # in the staging folder, once an in-place update is committed
+_PENDING_JOURNAL = "journal.json.new"
+
+
+def committed(out_dir: Path) -> bool:
+    """True when a killed run committed an in-place update it did not finish: `recover` completes it."""
+    new, _ = paths(out_dir)
+    return os.path.isdir(new) and not os.path.islink(new) and os.path.isfile(new / JOURNAL)
+
+
 def recover(out_dir: Path) -> str:
     """Bring the output folder back to a whole tree after a run that did not finish; what was done, or ''.
 
@@ -51,6 +72,16 @@ def recover(out_dir: Path) -> str:
     """
     new, old = paths(out_dir)
     done = []
+    if committed(out_dir):
+        try:
+            _roll_forward(out_dir.absolute(), new)
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            why = exc.strerror or exc if isinstance(exc, OSError) else f"its journal cannot be read: {exc}"
+            raise UsageError(
+                f"{out_dir}: an interrupted generate committed an update of the output folder ({new / JOURNAL}) "
+                f"that cannot be completed: {why}; fix that and run generate again"
+            ) from exc
+        done.append(f"{out_dir}: completed the update an interrupted generate had committed")
     if interrupted(out_dir):
         try:
             os.rename(old, out_dir)
@@ -116,6 +147,99 @@ def replace_tree(
     _swap(out_dir, out, new, old)
 
 
+def update_files(
+    out_dir: Path,
+    written: Mapping[str, str],
+    removed: Iterable[str],
+    emptied: Iterable[str],
+    *,
+    on_commit: Callable[[], None] = lambda: None,
+) -> None:
+    """Make `out_dir` hold `written` (generated files by path) instead of what is there, without `removed` files
+    and `emptied` folders (innermost first), all or nothing: see the module's docstring.
+
+    Before the commit, any error leaves the output folder as it was (UsageError, exit 2); `on_commit` is
+    called when the new files are on disk, just before it.
+    """
+    out = out_dir.absolute()
+    new, _ = paths(out_dir)
+    removed, emptied = list(removed), list(emptied)
+    _refuse_pinned_entries(out_dir, [*written, *removed], emptied)
+    staged: list[list[str]] = []
+    journal = {"write": staged, "remove": list(removed), "emptied": list(emptied)}
+    try:
+        if os.path.lexists(new):
+            _remove(new)
+        os.mkdir(new)
+        os.chmod(new, 0o700)
+        manifest = [p for p in written if p == _MANIFEST]
+        for index, path in enumerate([*sorted(p for p in written if p not in manifest), *manifest]):
+            _write(new / str(index), written[path].encode("utf-8"))
+            staged.append([str(index), path])
+        _write(new / _PENDING_JOURNAL, json.dumps(journal).encode("utf-8"))
+        _flush(new)
+        on_commit()
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            _remove(new)
+        raise UsageError(
+            f"{out_dir}: cannot write the output: {exc.strerror or exc}{_which(exc)}; the output folder is unchanged"
+        ) from exc
+    except BaseException:
+        with contextlib.suppress(OSError):
+            _remove(new)
+        raise
+    try:
+        os.rename(new / _PENDING_JOURNAL, new / JOURNAL)  # the commit
+        _fsync_dir(new)
+        _roll_forward(out, new)
+    except OSError as exc:
+        raise UsageError(
+            f"{out_dir}: the update is committed but could not be completed: {exc.strerror or exc}{_which(exc)}; "
+            "run generate again to complete it"
+        ) from exc
+    try:
+        _remove(new)
+    except OSError as exc:
+        raise UsageError(
+            f"{out_dir}: the new output is in place, but the staging folder beside it ({new}) cannot be "
+            f"removed: {exc.strerror or exc}{_which(exc)}; remove it by hand"
+        ) from exc
+
+
+_MANIFEST = ".katib-gitops-manifest.json"  # output_tree.MANIFEST: renamed into place last
+
+
+def _roll_forward(out: Path, new: Path) -> None:
+    """Do what the committed journal in `new` says; every step may already have been done by a killed run."""
+    journal = json.loads((new / JOURNAL).read_text(encoding="utf-8"))
+    for staged, path in journal["write"]:
+        _check_relative(path)
+        if os.path.lexists(new / staged):
+            target = out / path
+            parent = target.parent
+            if not parent.is_dir():
+                os.makedirs(parent, exist_ok=True)
+            os.rename(new / staged, target)
+    for path in journal["remove"]:
+        _check_relative(path)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(out / path)
+    for folder in journal["emptied"]:
+        _check_relative(folder)
+        with contextlib.suppress(FileNotFoundError, OSError):
+            if not os.listdir(out / folder):
+                os.rmdir(out / folder)
+    _flush(out)
+    os.unlink(new / JOURNAL)  # done: what is left in the staging folder is a plain leftover
+    _fsync_dir(new)
+
+
+def _check_relative(path: str) -> None:
+    if not isinstance(path, str) or path.startswith("/") or any(p in ("", ".", "..") for p in path.split("/")):
+        raise ValueError(f"not a path inside the output folder: {path!r}")
+
+
 # Inode flags that stop even root from removing or renaming an entry: Linux's FS_IMMUTABLE_FL and FS_APPEND_FL
 # (chattr +i, +a; FS_IOC_GETFLAGS = _IOR('f', 1, long)), and BSD's and macOS's chflags (st_flags).
 _LINUX_FLAGS = {0x10: "immutable (chattr +i)", 0x20: "append-only (chattr +a)"}
@@ -137,6 +261,28 @@ def refuse_pinned(out_dir: Path) -> None:
             f"{path}: {what}: generate replaces the output folder as a whole, so it must be able to remove or "
             f"rename every entry in it; clear the flag or move it out of {out_dir}. The output folder is unchanged"
         )
+
+
+def _refuse_pinned_entries(out_dir: Path, files: Iterable[str], emptied: Iterable[str]) -> None:
+    """refuse_pinned for an update in place: only what it renames over or removes, and the folders it does
+    that in (the output folder itself among them), can stop it."""
+    entries: dict[str, bool] = {"": True}  # relative path -> is a folder
+    for path in files:
+        entries[path] = False
+        parent = path.rpartition("/")[0]
+        while parent and not os.path.isdir(out_dir / parent):  # made by the update, in its nearest existing folder
+            parent = parent.rpartition("/")[0]
+        entries[parent] = True
+    for folder in emptied:
+        entries[folder] = True
+        entries[folder.rpartition("/")[0]] = True
+    for path, is_folder in sorted(entries.items()):
+        target = out_dir / path if path else out_dir
+        if os.path.lexists(target) and (what := _pinned(target, folder=is_folder)):
+            raise UsageError(
+                f"{target}: {what}: generate must be able to replace or remove it, or change the folder it is in; "
+                f"clear the flag or move it out of {out_dir}. The output folder is unchanged"
+            )
 
 
 def _first_pinned(root: Path) -> tuple[Path, str] | None:

@@ -54,7 +54,8 @@ _RULE_ROUND_TRIP = declare(  # no spec form reproduces the Experiment
 _RULE_KIND = declare(  # not a kubeflow.org/v1beta1 Experiment
     "import-kind",
     "IMPORT",
-    "Only Katib v1beta1 Experiments (and v1alpha3 ones, migrated first) are imported.",
+    "Only Katib v1beta1 Experiments (and v1alpha3 ones, migrated first) and Kubeflow Trainer OptimizationJobs "
+    "are imported.",
 ).id
 # Where on the Experiment a spec check of the imported spec points, by the spec path it found.
 _SOURCE_PATHS = (

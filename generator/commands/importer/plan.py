@@ -13,6 +13,8 @@ from katib_gitops.commands.importer.experiment import (
     ImportResult,
     import_document,
 )
+from katib_gitops.commands.importer.optimizationjob import KEY as OPTIMIZATION_JOB
+from katib_gitops.commands.importer.optimizationjob import import_optimization_job
 from katib_gitops.commands.importer.targets import TARGETS_FILE, merge_imports, update_targets_text
 from katib_gitops.core.diagnostics import FindingsError, UsageError
 from katib_gitops.core.kinds import SPEC_KIND, TARGETS_KIND
@@ -98,9 +100,10 @@ def summary(plan: ImportPlan) -> Iterator[str]:
 
 def spec_text(result: ImportResult) -> str:
     """The spec file's text: the spec, under a comment saying where it came from and the import's notes."""
+    kind = "OptimizationJob" if result.spec["spec"].get("backend") == "optimizationjob" else "Experiment"
     header = [
-        f"Imported by katib-gitops from {result.source} (Experiment {result.experiment}).",
-        "Generating from this spec gives that Experiment back (see docs/migration.md).",
+        f"Imported by katib-gitops from {result.source} ({kind} {result.experiment}).",
+        f"Generating from this spec gives that {kind} back (see docs/migration.md).",
         "",
     ]
     return dump(result.spec, "\n".join(header + [f"note: {n}" for n in result.notes]).rstrip("\n"))
@@ -119,7 +122,7 @@ def _read_experiments(paths: Sequence[str], stdin: TextIO) -> tuple[list[Documen
         for document in source.documents:
             data = document.data
             key = (data.get("apiVersion"), data.get("kind")) if isinstance(data, dict) else None
-            if key in (EXPERIMENT, V1ALPHA3):
+            if key in (EXPERIMENT, V1ALPHA3, OPTIMIZATION_JOB):
                 experiments.append(document)
             else:
                 skipped.setdefault(document.file, []).append(str(key[1]) if key else "not an object")
@@ -137,7 +140,11 @@ def _import_all(
     results, problems = [], []
     for document in documents:
         try:
-            results.append(import_document(document, trial_templates))
+            data = document.data
+            if isinstance(data, dict) and (data.get("apiVersion"), data.get("kind")) == OPTIMIZATION_JOB:
+                results.append(import_optimization_job(document))
+            else:
+                results.append(import_document(document, trial_templates))
         except FindingsError as exc:
             problems.extend(exc.diagnostics)
     if problems:
