@@ -358,6 +358,58 @@ def bench_generate(work: Path, size: dict[str, int]) -> list[Figure]:
     ]
 
 
+def _git(repo: Path, *args: str) -> None:
+    env = {**ENV, "GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "bench@example.com"}
+    env |= {"GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "bench@example.com"}
+    run(["git", *args], cwd=repo, ok=(0,), env=env)
+
+
+def _edit_profile(specs: Path) -> None:
+    """Add a toleration to the gpu profile: every spec's gpu overlays change (issue 14's example)."""
+    import yaml
+
+    targets = specs / "targets.yaml"
+    document = yaml.safe_load(targets.read_text())
+    toleration = {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}
+    document["spec"]["profiles"]["gpu"]["tolerations"] = [toleration]
+    targets.write_text(corpus.dump(document))
+
+
+def bench_plan(work: Path, size: dict[str, int]) -> list[Figure]:
+    """`plan` between two commits against one fresh `generate` of the head, paired: after a one-line edit of
+    one spec, and after a profile edit that changes every spec's overlays."""
+    repo = work / "plan-repo"
+    specs = corpus.build_specs(repo, size["specs"])
+    _git(repo, "init", "-q", "-b", "main")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-q", "-m", "base")
+    out = repo / "overlays"
+    fresh = [*katib_gitops(), "generate", "--specs", "specs", "--out", "overlays"]
+    figures = []
+    for case, edit in (("one spec edited", lambda: _edit_one_spec(specs, 0)), ("a profile edited", None)):
+        if edit is None:
+            _edit_profile(specs)
+        else:
+            edit()
+        _git(repo, "commit", "-q", "-am", case)
+        plan = [*katib_gitops(), "plan", "--specs", "specs", "--base", "HEAD~1", "--head", "HEAD"]
+        reset = f"import shutil; shutil.rmtree({str(out)!r}, True); shutil.rmtree({ENV['XDG_CACHE_HOME']!r}, True)"
+        samples: list[list[Sample]] = [[], []]
+        for round_ in range(size["generate"]):
+            order = [0, 1] if round_ % 2 == 0 else [1, 0]
+            for index in order:
+                run([sys.executable, "-c", reset])
+                samples[index].append(measure(plan if index == 0 else fresh, cwd=repo))
+        ratio = statistics.median(a.wall / b.wall for a, b in zip(samples[0], samples[1], strict=True))
+        cpu = statistics.median(a.cpu / b.cpu for a, b in zip(samples[0], samples[1], strict=True))
+        median = Sample(statistics.median(s.wall for s in samples[0]), statistics.median(s.cpu for s in samples[0]))
+        figures += [
+            Figure(f"plan, {case}", median.wall, "s", _s(median), None),
+            Figure(f"  plan / fresh generate, {case}, wall", ratio, "x", f"< 2x; CPU {cpu:.2f}x", ratio < 2),
+        ]
+    return figures
+
+
 def _mtimes(folder: Path) -> dict[str, int]:
     return {str(p): p.stat().st_mtime_ns for p in folder.rglob("*") if p.is_file()}
 
@@ -460,6 +512,7 @@ BENCHES: dict[str, Callable[[Path, dict[str, int]], list[Figure]]] = {
     "katib": bench_katib,
     "startup": bench_startup,
     "generate": bench_generate,
+    "plan": bench_plan,
     "render": bench_render,
     "hook": bench_hook,
 }

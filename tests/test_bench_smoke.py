@@ -25,6 +25,8 @@ FIGURES = (
     "generate, one spec edited",
     "  one spec edited / fresh, CPU",
     "generate --check, no cache (CI)",
+    "plan, one spec edited",
+    "  plan / fresh generate, a profile edited, wall",
     "render one overlay, in process",
     "pre-commit run, validate hook, 5 files",
 )
