@@ -248,10 +248,25 @@ def test_repository_overlays_import_back_to_the_same_search(repo_specs: Path) ->
                 assert result.form == "short" and result.name == spec.name and result.namespace == namespace
                 for key in ("objective", "algorithm", "parameters"):
                     assert body[key] == spec.body[key]
-                for key in ("kind", "image", "command", "replicas", "imagePullPolicy"):
-                    assert body["trial"][key] == spec.trial[key]
+                for key in ("kind", "image", "command", "replicas", "imagePullPolicy", "runtime"):
+                    assert body["trial"].get(key) == spec.trial.get(key), key
                 assert body["budget"] == {**spec.body["budget"], **spec_set.targets.profiles[profile].budget}
                 assert_round_trip(document, result)
+
+
+def test_a_trainjob_gpu_overlay_gives_its_runtime_patch_scheduling_back_to_the_profile(repo_specs: Path) -> None:
+    """A TrainJob's profile reaches the trainer's pods through our runtime patch (nodeSelector, tolerations) and
+    trainer.resourcesPerNode (the GPU): both go back into the profile, and the short form fits again."""
+    [experiment] = render.render(render.DiskFiles(ROOT), "overlays/mnist-trainjob/team-nlp/gpu")
+    result = import_experiment(load_documents(dump(experiment), "gpu.yaml")[0])
+    gpu = load_spec_set(repo_specs).targets.profiles["gpu"].body
+    assert (result.form, result.profile) == ("short", "imported-gpu")
+    assert {k: result.profile_body[k] for k in ("resources", "nodeSelector", "tolerations")} == {
+        "resources": {"limits": {"nvidia.com/gpu": 1}},
+        "nodeSelector": gpu["nodeSelector"],
+        "tolerations": gpu["tolerations"],
+    }
+    assert "runtimePatches" not in str(result.spec)
 
 
 def test_gpu_overlay_becomes_a_gpu_profile(repo_specs: Path) -> None:

@@ -22,34 +22,49 @@ def strip_istio_opt_out(metadata: Any) -> None:
             prune(metadata, field)
 
 
+def _our_runtime_patch(trial_spec: Any, kind: TrialKind | None) -> tuple[list[Any], dict[str, Any]] | None:
+    """A TrainJob: (its runtimePatches, our patch in it, manager katib-gitops.dev/manager); else None."""
+    if kind is None or kind.layout is not Layout.RUNTIME or not isinstance(trial_spec, dict):
+        return None
+    spec = trial_spec.get("spec")
+    patches = spec.get("runtimePatches") if isinstance(spec, dict) else None
+    if not isinstance(patches, list):
+        return None
+    for patch in patches:
+        if isinstance(patch, dict) and patch.get("manager") == kinds.RUNTIME_PATCH_MANAGER:
+            return patches, patch
+    return None
+
+
+def runtime_patch_job(trial_spec: Any, kind: TrialKind | None) -> dict[str, Any] | None:
+    """A TrainJob: the trainer node's replicated job in our runtime patch, where the generator writes the Istio
+    opt-out and a profile's nodeSelector and tolerations; else None."""
+    found = _our_runtime_patch(trial_spec, kind)
+    jobs = _get(found[1], "trainingRuntimeSpec", "template", "spec", "replicatedJobs") if found else None
+    for job in jobs if isinstance(jobs, list) else []:
+        if isinstance(job, dict) and kind is not None and job.get("name") == kind.primary_role:
+            return job
+    return None
+
+
 def strip_runtime_patch_istio(trial_spec: Any, kind: TrialKind | None) -> None:
     """A TrainJob: take the Istio opt-out out of the trainer node's pod template in our runtime patch (the
     generator adds it back there), and with it the parts of our patch it leaves empty."""
-    if kind is None or kind.layout is not Layout.RUNTIME or not isinstance(trial_spec, dict):
+    found = _our_runtime_patch(trial_spec, kind)
+    if found is None:
         return
-    spec = trial_spec.get("spec")
-    if not isinstance(spec, dict) or not isinstance(spec.get("runtimePatches"), list):
-        return
-    patches = spec["runtimePatches"]
-    for index, patch in enumerate(patches):
-        if not isinstance(patch, dict) or patch.get("manager") != kinds.RUNTIME_PATCH_MANAGER:
-            continue
-        jobs = _get(patch, "trainingRuntimeSpec", "template", "spec", "replicatedJobs")
-        for job in jobs if isinstance(jobs, list) else []:
-            if isinstance(job, dict) and job.get("name") == kind.primary_role:
-                pod = _get(job, "template", "spec", "template")
-                if isinstance(pod, dict):
-                    strip_istio_opt_out(pod.get("metadata"))
-                    prune(job, "template", "spec", "template", "metadata")
-                if set(job) == {"name"}:
-                    jobs.remove(job)
-                break
-        _drop_empty_list(patch, ("trainingRuntimeSpec", "template", "spec"), "replicatedJobs")
-        if set(patch) == {"manager"}:
-            del patches[index]
-        break
+    patches, patch = found
+    job = runtime_patch_job(trial_spec, kind)
+    if job is not None:
+        strip_istio_opt_out(_get(job, "template", "spec", "template", "metadata"))
+        prune(job, "template", "spec", "template", "metadata")
+        if set(job) == {"name"}:
+            patch["trainingRuntimeSpec"]["template"]["spec"]["replicatedJobs"].remove(job)
+    _drop_empty_list(patch, ("trainingRuntimeSpec", "template", "spec"), "replicatedJobs")
+    if set(patch) == {"manager"}:
+        patches.remove(patch)
     if not patches:
-        del spec["runtimePatches"]
+        del trial_spec["spec"]["runtimePatches"]
 
 
 def _get(node: Any, *path: str) -> Any:

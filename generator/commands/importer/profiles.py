@@ -8,7 +8,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from katib_gitops.commands.importer.pods import prune
+from katib_gitops.commands.importer.pods import prune, runtime_patch_job
 from katib_gitops.core.kinds import KUEUE_LABELS, Layout, TrialKind, pod_templates
 from katib_gitops.core.quantity import is_extended
 
@@ -122,6 +122,8 @@ def _extended_part(container: Mapping[str, Any], key: str) -> dict[str, Any]:
 
 
 def _move_pod_scheduling(trial_spec: dict[str, Any], kind: TrialKind) -> dict[str, Any]:
+    if kind.layout is Layout.RUNTIME:
+        return _move_runtime_scheduling(trial_spec, kind)
     pods = [pod for _, pod in _pods(trial_spec, kind)]
     moved: dict[str, Any] = {}
     for key in _SCHEDULING:
@@ -130,4 +132,16 @@ def _move_pod_scheduling(trial_spec: dict[str, Any], kind: TrialKind) -> dict[st
             moved[key] = copy.deepcopy(values[0])
             for pod in pods:
                 del pod[key]
+    return moved
+
+
+def _move_runtime_scheduling(trial_spec: dict[str, Any], kind: TrialKind) -> dict[str, Any]:
+    """A TrainJob: the nodeSelector and tolerations of the trainer node's pods in our runtime patch, where the
+    generator writes a profile's (docs/spec.md, "TrainJob"); a runtime patch has no place for runtimeClassName."""
+    job = runtime_patch_job(trial_spec, kind)
+    pod = job.get("template", {}).get("spec", {}).get("template", {}).get("spec") if job is not None else None
+    if job is None or not isinstance(pod, dict):
+        return {}
+    moved = {key: pod.pop(key) for key in ("nodeSelector", "tolerations") if pod.get(key)}
+    prune(job, "template", "spec", "template", "spec")
     return moved
