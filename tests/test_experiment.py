@@ -32,7 +32,7 @@ def _spec(data: dict):
 
 def test_katib_defaulting_changes_nothing_in_the_bundled_specs(repo_specs: Path) -> None:
     experiments = _experiments(repo_specs)
-    assert len(experiments) == 2 * (1 + 2 * 2)
+    assert len(experiments) == 3 * (1 + 2 * 2)  # 3 specs: the base and 2 namespaces x 2 profiles each
     for experiment in experiments:
         assert apply_katib_defaults(experiment) == experiment
 

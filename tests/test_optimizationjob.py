@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -155,6 +156,27 @@ def test_generated_optimization_jobs_pass_the_upstream_crd_with_its_cel_rules(
         assert job["kind"] == "OptimizationJob" and job["apiVersion"] == "trainer.kubeflow.org/v1alpha1"
         assert crd.validate(job, upstream) == [], job["metadata"]["name"]
         assert optimizationjob_checks.check(Document("<job>", 0, job, None), env.kubernetes) == []
+
+
+def test_the_bundled_trainjob_spec_moves_with_one_line_to_jobs_the_upstream_crd_accepts(
+    tmp_path: Path, repo_specs: Path, upstream: dict[str, Any]
+) -> None:
+    """specs/mnist-trainjob.yaml, with `backend: optimizationjob` added under `spec:` (what its comment says to
+    do): every OptimizationJob it generates passes the CRD's schema and create-time CEL rules, and ours."""
+    specs = tmp_path / "specs"
+    shutil.copytree(repo_specs, specs)
+    path = specs / "mnist-trainjob.yaml"
+    path.write_text(path.read_text().replace("\nspec:\n", "\nspec:\n  backend: optimizationjob\n", 1))
+    spec_set = load(specs)
+    env = generated.environment(spec_set)
+    (expansion,) = [e for e in overlays.expand(spec_set) if e.spec.name == "mnist-trainjob"]
+    jobs = [expansion.base, *(o.experiment for o in expansion.overlays)]
+    assert len(jobs) == 5 and {job["kind"] for job in jobs} == {"OptimizationJob"}
+    for job in jobs:
+        assert crd.validate(job, upstream) == [], job["metadata"]["name"]
+        assert optimizationjob_checks.check(Document("<job>", 0, job, None), env.kubernetes) == []
+    names = {p["name"] for p in expansion.base["spec"]["parameters"]}
+    assert names == {"lr", "momentum"}  # KUBEFLOW_TRAINER_OPT_LR and _MOMENTUM, which the command reads
 
 
 def test_the_job_carries_the_spec_with_every_default_written_out(tmp_path: Path) -> None:

@@ -156,9 +156,10 @@ def test_warnings_alone_do_not_keep_a_spec_from_moving(tmp_path: Path) -> None:
     assert verdict.movable
 
 
-def test_the_bundled_specs_cannot_move_and_port_says_why_exit_1(repo_specs: Path) -> None:
+def test_two_bundled_specs_cannot_move_one_can_and_port_says_why_exit_1(repo_specs: Path) -> None:
     """specs/ holds a PyTorchJob and a TFJob spec (the Katib tutorials): neither trial is a TrainJob, both resume
-    LongRunning and pass flags; the bundled specs keep backend katib."""
+    LongRunning and pass flags. The TrainJob spec (Katib's Kubeflow Trainer example) can move: a random search
+    whose values reach the trainer as KUBEFLOW_TRAINER_OPT_<NAME>. Every bundled spec keeps backend katib."""
     verdicts = {v.spec.name: v for v in port.port(repo_specs, repo_specs.parent)}
     assert {name: found(v) for name, v in verdicts.items()} == {
         "mnist-pytorchjob": [
@@ -176,11 +177,14 @@ def test_the_bundled_specs_cannot_move_and_port_says_why_exit_1(repo_specs: Path
             (25, 13, "TS-OPT-PASS", "error"),
             (30, 11, "TS-OPT-KIND", "error"),
         ],
+        "mnist-trainjob": [],
     }
+    assert verdicts["mnist-trainjob"].movable and not verdicts["mnist-tfjob"].movable
     assert all(v.backend == "katib" for v in verdicts.values())
     result = CliRunner().invoke(main, ["port", "--specs", str(repo_specs)])
     assert result.exit_code == 1
     assert "mnist-tfjob: cannot move to OptimizationJob (backend: katib; 4 reason(s))" in result.output
+    assert "1 of 3 spec(s) can move to OptimizationJob" in result.output
 
 
 def test_generate_with_the_backend_reports_the_same_reasons_as_errors(tmp_path: Path) -> None:
