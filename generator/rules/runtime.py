@@ -20,8 +20,8 @@ from katib_gitops.rules.admission import (
     META_REFERENCE,
     PLACEHOLDER,
     TEMPLATE,
-    _accepted_trial_parameters,
     _template,
+    _trial_parameters,
     is_meta_reference,
 )
 from katib_gitops.rules.framework import Context, Path, get, is_blank
@@ -56,7 +56,7 @@ BOOLEAN_FIELDS = frozenset(
 def _trial_spec(ctx: Context) -> Mapping[str, Any] | None:
     template = _template(ctx)
     trial_spec = template.get("trialSpec") if template is not None else None
-    return trial_spec if isinstance(trial_spec, Mapping) else None
+    return trial_spec if isinstance(trial_spec, dict) else None
 
 
 def _trial_kind(ctx: Context) -> kinds.TrialKind | None:
@@ -69,11 +69,11 @@ def _trial_kind(ctx: Context) -> kinds.TrialKind | None:
 # --------------------------------------------------------------- TT-R1
 
 
-def _non_meta_references(template: Mapping[str, Any]) -> set[str]:
+def _non_meta_references(ctx: Context) -> set[str]:
     """References of the trialParameters Katib accepts that are parameter assignments, not metadata."""
     return {
         str(entry["reference"])
-        for _, entry, problem in _accepted_trial_parameters(template)
+        for _, entry, problem in _trial_parameters(ctx)
         if problem is None and not is_meta_reference(str(entry["reference"]))
     }
 
@@ -97,8 +97,8 @@ def parameters_bijection(ctx: Context) -> Iterator[Finding]:
         or not isinstance(parameters, list)
     ):
         return
-    references = _non_meta_references(template)
-    names = [p.get("name") if isinstance(p, Mapping) else None for p in parameters]
+    references = _non_meta_references(ctx)
+    names = [p.get("name") if isinstance(p, dict) else None for p in parameters]
     distinct = {n for n in names if isinstance(n, str) and n}
     seen: set[str] = set()
     for index, name in enumerate(names):
@@ -129,7 +129,7 @@ def _meta_problem(key: str, trial_spec: Mapping[str, Any] | None, has_parameters
         return None if has_parameters else f"${{trialSpec.{key}}} is not trial metadata Katib can substitute"
     field = indexed.group(1).lower()
     present = get(trial_spec, "metadata", field) if trial_spec is not None else None
-    if trial_spec is None or (isinstance(present, Mapping) and indexed.group(2) in present):
+    if trial_spec is None or (isinstance(present, dict) and indexed.group(2) in present):
         return None
     return f"trialSpec.metadata.{field} has no key {indexed.group(2)!r}"
 
@@ -145,7 +145,7 @@ def metadata_references(ctx: Context) -> Iterator[Finding]:
     if template is None:
         return
     trial_spec = _trial_spec(ctx)  # None for configMap sources: their metadata is not known here
-    for index, entry, problem in _accepted_trial_parameters(template):
+    for index, entry, problem in _trial_parameters(ctx):
         match = META_REFERENCE.search(str(entry.get("reference"))) if problem is None else None
         message = _meta_problem(match.group(1), trial_spec, bool(ctx.parameters)) if match else None
         if message is not None:
@@ -162,7 +162,7 @@ def metadata_references(ctx: Context) -> Iterator[Finding]:
 
 def _fields(node: Any, path: Path = ()) -> Iterator[tuple[Path, str, Any]]:
     """(path, key, value) of every mapping entry under `node`."""
-    if isinstance(node, Mapping):
+    if isinstance(node, dict):
         for key, value in node.items():
             yield path + (str(key),), str(key), value
             yield from _fields(value, path + (str(key),))
@@ -272,8 +272,8 @@ def primary_container_everywhere(ctx: Context) -> Iterator[Finding]:
         return
     labels = template.get("primaryPodLabels")
     collector = str(get(ctx.spec, "metricsCollectorSpec", "collector", "kind") or "")
-    for pod in _trial_pods(trial_spec, str(name), labels if isinstance(labels, Mapping) else {}):
-        if name in [c.get("name") for c in pod.containers if isinstance(c, Mapping)]:
+    for pod in _trial_pods(trial_spec, str(name), labels if isinstance(labels, dict) else {}):
+        if name in [c.get("name") for c in pod.containers if isinstance(c, dict)]:
             continue
         if ctx.version >= ENV_INJECTION_SINCE:
             yield Finding(
