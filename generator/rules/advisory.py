@@ -9,6 +9,7 @@ Not implemented here: G-05 (implemented elsewhere) and UPD-05
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -467,10 +468,12 @@ def nas_matches_algorithm(ctx: Context) -> Iterator[Finding]:
 # --------------------------------------------------------------- trial template (§10)
 
 
+@functools.lru_cache(maxsize=1024)
 def gjson_problem(expression: str) -> str | None:
     """Why `expression` is not a plausible GJSON path, or None.
 
-    Plausible: non-empty, with balanced #(...) queries, brackets and quotes.
+    Plausible: non-empty, with balanced #(...) queries, brackets and quotes. Cached: most
+    Experiments have the conditions Katib fills in for their trial kind.
     """
     if not expression.strip():
         return "it is blank"

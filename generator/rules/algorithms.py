@@ -29,7 +29,7 @@ from typing import Any, NamedTuple
 from katib_gitops.core.kinds import NAS_ASSIGNMENTS
 from katib_gitops.core.registry import Finding, rule
 from katib_gitops.rules.admission import META_REFERENCE, _parameters
-from katib_gitops.rules.framework import Context, Path, get, hashable, is_blank
+from katib_gitops.rules.framework import Context, Path, get, hashable, is_blank, shared
 
 ALGORITHM: Path = ("spec", "algorithm")
 SETTINGS: Path = ALGORITHM + ("algorithmSettings",)
@@ -173,6 +173,7 @@ def first_failure(
 
 def _register_first_failure_rules(walk: Callable[[Context], Failure | None], rules: Iterable[tuple[str, str]]) -> None:
     """One registered rule per ID; each reports the shared walk's failure when it is its own."""
+    walk = shared(walk)  # walked once per Experiment, not once per rule
     for rule_id, doc in rules:
 
         def check(ctx: Context, rule_id: str = rule_id) -> Iterator[Finding]:

@@ -59,29 +59,21 @@ class Context:
         self.previous = previous  # the same Experiment as deployed now (validate --previous)
         self.trial_templates = trial_templates  # (namespace, ConfigMap, key): text
         self.memo: dict[Callable[[Context], Any], Any] = {}  # the results of `shared` helpers
+        # What nearly every rule reads, computed here (cheap) rather than as cached properties, whose
+        # first read takes a lock on Python 3.11.
+        spec = _get(experiment, "spec")
+        self.spec: Mapping[str, Any] = spec if isinstance(spec, dict) else {}
+        self.algorithm_name = str(_get(self.spec, "algorithm", "algorithmName") or "")
+        # The suggestion service serving the algorithm, per the katib-config ('' if unknown).
+        self.service: str = config.suggestions.get(self.algorithm_name, "")
+        parameters = self.spec.get("parameters")
+        self.parameters: list[Mapping[str, Any]] = (
+            [p for p in parameters if isinstance(p, dict)] if isinstance(parameters, list) else []
+        )
 
     def trial_template_text(self, namespace: str, name: str, key: str) -> str | None:
         """A ConfigMap trial template given with --trial-templates; a ConfigMap without a namespace matches any."""
         return self.trial_templates.get((namespace, name, key), self.trial_templates.get(("", name, key)))
-
-    @functools.cached_property
-    def spec(self) -> Mapping[str, Any]:
-        spec = self.experiment.get("spec")
-        return spec if isinstance(spec, dict) else {}
-
-    @functools.cached_property
-    def algorithm_name(self) -> str:
-        return str(_get(self.spec, "algorithm", "algorithmName") or "")
-
-    @functools.cached_property
-    def service(self) -> str:
-        """The suggestion service serving the algorithm, per the katib-config ('' if unknown)."""
-        return self.config.suggestions.get(self.algorithm_name, "")
-
-    @functools.cached_property
-    def parameters(self) -> list[Mapping[str, Any]]:
-        value = self.spec.get("parameters")
-        return [p for p in value if isinstance(p, dict)] if isinstance(value, list) else []
 
     def settings(self, *where: str) -> list[tuple[int, str, Any]]:
         """(index, name, value) of the algorithmSettings under `where` (e.g. 'algorithm')."""

@@ -160,15 +160,23 @@ def metadata_references(ctx: Context) -> Iterator[Finding]:
 # --------------------------------------------------------------- TT-R3
 
 
-def _fields(node: Any, path: Path = ()) -> Iterator[tuple[Path, str, Any]]:
-    """(path, key, value) of every mapping entry under `node`."""
+TYPED_FIELDS = INTEGER_FIELDS | BOOLEAN_FIELDS
+
+
+def _placeholders_in_typed_fields(node: Any, path: Path, found: list[tuple[Path, str, str]]) -> None:
+    """Add to `found` (path, key, value) of every entry under `node`, in document order, whose key is an integer
+    or boolean field and whose value is a string with a placeholder."""
     if isinstance(node, dict):
         for key, value in node.items():
-            yield path + (str(key),), str(key), value
-            yield from _fields(value, path + (str(key),))
+            if isinstance(value, str):
+                if str(key) in TYPED_FIELDS and PLACEHOLDER.search(value):
+                    found.append((path + (str(key),), str(key), value))
+            elif isinstance(value, (dict, list)):
+                _placeholders_in_typed_fields(value, path + (str(key),), found)
     elif isinstance(node, list):
         for index, value in enumerate(node):
-            yield from _fields(value, path + (index,))
+            if isinstance(value, (dict, list)):
+                _placeholders_in_typed_fields(value, path + (index,), found)
 
 
 @rule(
@@ -183,15 +191,16 @@ def typed_placeholders(ctx: Context) -> Iterator[Finding]:
     kind = _trial_kind(ctx)
     if trial_spec is None or kind is None or kind.checked_at_admission:
         return
-    for path, key, value in _fields(trial_spec):
-        wanted = "an integer" if key in INTEGER_FIELDS else "a boolean" if key in BOOLEAN_FIELDS else None
-        if wanted and isinstance(value, str) and PLACEHOLDER.search(value):
-            yield Finding(
-                TRIAL_SPEC + path,
-                f"{key} takes {wanted}, but {value!r} substitutes to a string: the {kind.kind} is refused when the "
-                "trial is created",
-                "write a literal value here, or tune it through the training code's arguments",
-            )
+    found: list[tuple[Path, str, str]] = []
+    _placeholders_in_typed_fields(trial_spec, (), found)
+    for path, key, value in found:
+        wanted = "an integer" if key in INTEGER_FIELDS else "a boolean"
+        yield Finding(
+            TRIAL_SPEC + path,
+            f"{key} takes {wanted}, but {value!r} substitutes to a string: the {kind.kind} is refused when the "
+            "trial is created",
+            "write a literal value here, or tune it through the training code's arguments",
+        )
 
 
 # --------------------------------------------------------------- TT-R4
