@@ -169,7 +169,7 @@ def _placeholders_in_typed_fields(node: Any, path: Path, found: list[tuple[Path,
     if isinstance(node, dict):
         for key, value in node.items():
             if isinstance(value, str):
-                if str(key) in TYPED_FIELDS and PLACEHOLDER.search(value):
+                if key in TYPED_FIELDS and PLACEHOLDER.search(value):  # (no key but a string is one of them)
                     found.append((path + (str(key),), str(key), value))
             elif isinstance(value, (dict, list)):
                 _placeholders_in_typed_fields(value, path + (str(key),), found)
