@@ -8,10 +8,9 @@ from typing import Any
 def clone(value: Any) -> Any:
     """A deep copy of a JSON-like tree: several times faster than copy.deepcopy, which the generator's
     self-check and the defaulting of every Experiment generate judges would otherwise spend much of their
-    time in. Anything but a dict or a list is shared, as nothing here changes a scalar in place (and is
-    taken as it is, without a call per scalar)."""
+    time in. Anything but a dict or a list is shared, as nothing here changes a scalar in place."""
     if isinstance(value, dict):
-        return {key: clone(item) if isinstance(item, (dict, list)) else item for key, item in value.items()}
+        return {key: clone(item) for key, item in value.items()}
     if isinstance(value, list):
-        return [clone(item) if isinstance(item, (dict, list)) else item for item in value]
+        return [clone(item) for item in value]
     return value
