@@ -9,7 +9,7 @@ from typing import Any
 
 from katib_gitops.core.diagnostics import FindingsError, Severity
 from katib_gitops.core.registry import Finding, rule
-from katib_gitops.rules.framework import Context, get, hashable, is_blank
+from katib_gitops.rules.framework import Context, get, hashable, is_blank, shared
 from katib_gitops.yamlio.documents import load_documents
 
 OBJECTIVE_TYPES = ("minimize", "maximize")
@@ -137,14 +137,14 @@ def parallel_within_max(ctx: Context) -> Iterator[Finding]:
 
 @rule("OBJ-01", "ADMIT", "spec.objective is present.")
 def objective_present(ctx: Context) -> Iterator[Finding]:
-    if not isinstance(ctx.spec.get("objective"), Mapping) or not ctx.spec["objective"]:
+    if not isinstance(ctx.spec.get("objective"), dict) or not ctx.spec["objective"]:
         yield Finding(SPEC + ("objective",), "spec.objective must be specified")
 
 
 @rule("OBJ-02", "ADMIT", "spec.objective.type is exactly minimize or maximize.")
 def objective_type(ctx: Context) -> Iterator[Finding]:
     objective = ctx.spec.get("objective")
-    if isinstance(objective, Mapping) and objective and objective.get("type") not in OBJECTIVE_TYPES:
+    if isinstance(objective, dict) and objective and objective.get("type") not in OBJECTIVE_TYPES:
         yield Finding(
             SPEC + ("objective", "type"), f"objective type {objective.get('type')!r} must be minimize or maximize"
         )
@@ -153,7 +153,7 @@ def objective_type(ctx: Context) -> Iterator[Finding]:
 @rule("OBJ-03", "ADMIT", "spec.objective.objectiveMetricName is set.")
 def objective_metric(ctx: Context) -> Iterator[Finding]:
     objective = ctx.spec.get("objective")
-    if isinstance(objective, Mapping) and objective and is_blank(objective.get("objectiveMetricName")):
+    if isinstance(objective, dict) and objective and is_blank(objective.get("objectiveMetricName")):
         yield Finding(SPEC + ("objective", "objectiveMetricName"), "objectiveMetricName must be specified")
 
 
@@ -165,8 +165,8 @@ def objective_metric(ctx: Context) -> Iterator[Finding]:
 )
 def objective_not_additional(ctx: Context) -> Iterator[Finding]:
     objective = ctx.spec.get("objective")
-    extra = objective.get("additionalMetricNames") if isinstance(objective, Mapping) else None
-    if isinstance(objective, Mapping) and isinstance(extra, list) and objective.get("objectiveMetricName") in extra:
+    extra = objective.get("additionalMetricNames") if isinstance(objective, dict) else None
+    if isinstance(objective, dict) and isinstance(extra, list) and objective.get("objectiveMetricName") in extra:
         index = extra.index(objective["objectiveMetricName"])
         yield Finding(
             SPEC + ("objective", "additionalMetricNames", index),
@@ -179,19 +179,19 @@ def objective_not_additional(ctx: Context) -> Iterator[Finding]:
 
 @rule("ALG-01", "ADMIT", "spec.algorithm is present.")
 def algorithm_present(ctx: Context) -> Iterator[Finding]:
-    if not isinstance(ctx.spec.get("algorithm"), Mapping):
+    if not isinstance(ctx.spec.get("algorithm"), dict):
         yield Finding(SPEC + ("algorithm",), "spec.algorithm must be specified")
 
 
 @rule("ALG-02", "ADMIT", "spec.algorithm.algorithmName is set.")
 def algorithm_name_set(ctx: Context) -> Iterator[Finding]:
-    if isinstance(ctx.spec.get("algorithm"), Mapping) and is_blank(ctx.algorithm_name):
+    if isinstance(ctx.spec.get("algorithm"), dict) and is_blank(ctx.algorithm_name):
         yield Finding(SPEC + ("algorithm", "algorithmName"), "algorithmName must be specified")
 
 
 @rule("ALG-03", "ADMIT-CFG", "The algorithm has a suggestion image in the katib-config (exact, case-sensitive name).")
 def algorithm_configured(ctx: Context) -> Iterator[Finding]:
-    if isinstance(ctx.spec.get("algorithm"), Mapping) and ctx.algorithm_name not in ctx.config.suggestions:
+    if isinstance(ctx.spec.get("algorithm"), dict) and ctx.algorithm_name not in ctx.config.suggestions:
         known = ", ".join(sorted(ctx.config.suggestions))
         yield Finding(
             SPEC + ("algorithm", "algorithmName"),
@@ -203,15 +203,15 @@ def algorithm_configured(ctx: Context) -> Iterator[Finding]:
 @rule("ES-02", "ADMIT", "spec.earlyStopping, when present, names its algorithm.")
 def early_stopping_named(ctx: Context) -> Iterator[Finding]:
     early = ctx.spec.get("earlyStopping")
-    if isinstance(early, Mapping) and is_blank(early.get("algorithmName")):
+    if isinstance(early, dict) and is_blank(early.get("algorithmName")):
         yield Finding(SPEC + ("earlyStopping", "algorithmName"), "earlyStopping.algorithmName must be specified")
 
 
 @rule("ES-03", "ADMIT-CFG", "The early-stopping algorithm has an image in the katib-config.")
 def early_stopping_configured(ctx: Context) -> Iterator[Finding]:
     early = ctx.spec.get("earlyStopping")
-    name = early.get("algorithmName") if isinstance(early, Mapping) else None
-    if isinstance(early, Mapping) and (not hashable(name) or name not in ctx.config.early_stoppings):
+    name = early.get("algorithmName") if isinstance(early, dict) else None
+    if isinstance(early, dict) and (not hashable(name) or name not in ctx.config.early_stoppings):
         known = ", ".join(sorted(ctx.config.early_stoppings))
         yield Finding(
             SPEC + ("earlyStopping", "algorithmName"),
@@ -244,12 +244,16 @@ def parameters_xor_nas(ctx: Context) -> Iterator[Finding]:
         yield Finding(SPEC + ("nasConfig",), "only one of spec.parameters and spec.nasConfig can be specified")
 
 
-def _parameters(ctx: Context) -> Iterator[tuple[int, Mapping[str, Any], Mapping[str, Any]]]:
+@shared
+def _parameters(ctx: Context) -> list[tuple[int, Mapping[str, Any], Mapping[str, Any]]]:
+    """(index, parameter, feasibleSpace or {}) of each spec.parameters entry that is a mapping."""
     parameters = ctx.spec.get("parameters")
+    found: list[tuple[int, Mapping[str, Any], Mapping[str, Any]]] = []
     for index, parameter in enumerate(parameters if isinstance(parameters, list) else []):
-        if isinstance(parameter, Mapping):
+        if isinstance(parameter, dict):
             space = parameter.get("feasibleSpace")
-            yield index, parameter, space if isinstance(space, Mapping) else {}
+            found.append((index, parameter, space if isinstance(space, dict) else {}))
+    return found
 
 
 @rule("PARAM-03", "ADMIT", "parameterType is int, double, categorical, discrete or unknown.")
@@ -318,7 +322,7 @@ def list_without_bounds(ctx: Context) -> Iterator[Finding]:
 
 def _template(ctx: Context) -> Mapping[str, Any] | None:
     value = ctx.spec.get("trialTemplate")
-    return value if isinstance(value, Mapping) else None
+    return value if isinstance(value, dict) else None
 
 
 @rule("TT-01", "ADMIT", "spec.trialTemplate is present.")
@@ -377,7 +381,7 @@ def template_single_source(ctx: Context) -> Iterator[Finding]:
 def config_map_complete(ctx: Context) -> Iterator[Finding]:
     template = _template(ctx)
     source = template.get("configMap") if template is not None else None
-    if isinstance(source, Mapping):
+    if isinstance(source, dict):
         missing = [k for k in ("configMapName", "configMapNamespace", "templatePath") if is_blank(source.get(k))]
         if missing:
             yield Finding(TEMPLATE + ("configMap",), f"configMap needs {', '.join(missing)}")
@@ -389,7 +393,7 @@ def _accepted_trial_parameters(template: Mapping[str, Any]) -> Iterator[tuple[in
     references: set[str] = set()
     entries = template.get("trialParameters")
     for index, entry in enumerate(entries if isinstance(entries, list) else []):
-        entry = entry if isinstance(entry, Mapping) else {}
+        entry = entry if isinstance(entry, dict) else {}
         name, reference = entry.get("name"), entry.get("reference")
         if is_blank(name) or is_blank(reference) or "{" in str(name) or "}" in str(name):
             yield index, entry, "TT-10"
@@ -403,16 +407,20 @@ def _accepted_trial_parameters(template: Mapping[str, Any]) -> Iterator[tuple[in
             yield index, entry, None
 
 
-def _trial_parameter_problems(ctx: Context, wanted: str) -> Iterator[Finding]:
+@shared
+def _trial_parameters(ctx: Context) -> list[tuple[int, Mapping[str, Any], str | None]]:
+    """_accepted_trial_parameters of the trial template; none without a template."""
     template = _template(ctx)
-    if template is None:
-        return
+    return [] if template is None else list(_accepted_trial_parameters(template))
+
+
+def _trial_parameter_problems(ctx: Context, wanted: str) -> Iterator[Finding]:
     messages = {
         "TT-10": ((), "name and reference must be specified, and the name must not contain '{{' or '}}'"),
         "TT-11": (("name",), "trialParameter name {name!r} is duplicated"),
         "TT-12": (("reference",), "trialParameter reference {reference!r} is duplicated"),
     }
-    for index, entry, problem in _accepted_trial_parameters(template):
+    for index, entry, problem in _trial_parameters(ctx):
         if problem == wanted:
             suffix, text = messages[wanted]
             yield Finding(
@@ -455,7 +463,7 @@ def trial_parameter_reference_exists(ctx: Context) -> Iterator[Finding]:
     names = {name for name in (p.get("name") for p in ctx.parameters) if hashable(name)}
     if template is None or not names:
         return
-    for index, entry, problem in _accepted_trial_parameters(template):
+    for index, entry, problem in _trial_parameters(ctx):
         reference = str(entry.get("reference"))
         if problem is None and not is_meta_reference(reference) and reference not in names:
             yield Finding(
@@ -470,10 +478,17 @@ def template_text(template: Mapping[str, Any], ctx: Context) -> str | None:
     trial_spec = template.get("trialSpec")
     if trial_spec is None:
         source = template.get("configMap")
-        if not isinstance(source, Mapping):
+        if not isinstance(source, dict):
             return None
         return ctx.trial_template_text(*(str(source.get(k) or "") for k in CONFIGMAP_KEYS))
     return json.dumps(trial_spec, separators=(",", ":"), ensure_ascii=False)
+
+
+@shared
+def _template_text(ctx: Context) -> str | None:
+    """template_text of the trial template; None without a template."""
+    template = _template(ctx)
+    return template_text(template, ctx) if template is not None else None
 
 
 CONFIGMAP_KEYS = ("configMapNamespace", "configMapName", "templatePath")
@@ -489,7 +504,7 @@ def configmap_template_parses(ctx: Context) -> Iterator[Finding]:
     template = _template(ctx)
     if template is None or "trialSpec" in template:
         return  # a trialSpec is an object already
-    text = template_text(template, ctx)
+    text = _template_text(ctx)
     if text is None:
         return
     try:
@@ -528,7 +543,7 @@ def _source_name(template: Mapping[str, Any]) -> str:
 def configmap_template_exists(ctx: Context) -> Iterator[Finding]:
     template = _template(ctx)
     source = template.get("configMap") if template is not None and "trialSpec" not in template else None
-    if not isinstance(source, Mapping) or not all(source.get(k) for k in CONFIGMAP_KEYS):
+    if not isinstance(source, dict) or not all(source.get(k) for k in CONFIGMAP_KEYS):
         return  # TT-07 reports missing fields
     namespace, name, key = (str(source[k]) for k in CONFIGMAP_KEYS)
     if not ctx.trial_templates:
@@ -557,10 +572,10 @@ def configmap_template_exists(ctx: Context) -> Iterator[Finding]:
 )
 def trial_parameter_used(ctx: Context) -> Iterator[Finding]:
     template = _template(ctx)
-    text = template_text(template, ctx) if template is not None else None
+    text = _template_text(ctx)
     if template is None or text is None:
         return
-    for index, entry, problem in _accepted_trial_parameters(template):
+    for index, entry, problem in _trial_parameters(ctx):
         if problem is None and f"${{trialParameters.{entry['name']}}}" not in text:
             yield Finding(
                 TEMPLATE + ("trialParameters", index, "name"),
@@ -577,10 +592,10 @@ def trial_parameter_used(ctx: Context) -> Iterator[Finding]:
 )
 def placeholders_declared(ctx: Context) -> Iterator[Finding]:
     template = _template(ctx)
-    text = template_text(template, ctx) if template is not None else None
+    text = _template_text(ctx)
     if template is None or text is None:
         return
-    for _, entry, problem in _accepted_trial_parameters(template):
+    for _, entry, problem in _trial_parameters(ctx):
         if problem is None:
             text = text.replace(f"${{trialParameters.{entry['name']}}}", "x")
     unknown = sorted(set(PLACEHOLDER.findall(text)))
@@ -593,7 +608,7 @@ def placeholders_declared(ctx: Context) -> Iterator[Finding]:
 def trial_spec_unnamed(ctx: Context) -> Iterator[Finding]:
     template = _template(ctx)
     metadata = get(template, "trialSpec", "metadata") if template is not None else None
-    if isinstance(metadata, Mapping):
+    if isinstance(metadata, dict):
         for key in ("name", "namespace"):
             if not is_blank(metadata.get(key)):
                 yield Finding(TEMPLATE + ("trialSpec", "metadata", key), f"trialSpec metadata.{key} must be omitted")
@@ -603,7 +618,7 @@ def trial_spec_unnamed(ctx: Context) -> Iterator[Finding]:
 def trial_spec_typed(ctx: Context) -> Iterator[Finding]:
     template = _template(ctx)
     trial_spec = template.get("trialSpec") if template is not None else None
-    if isinstance(trial_spec, Mapping) and (is_blank(trial_spec.get("apiVersion")) or is_blank(trial_spec.get("kind"))):
+    if isinstance(trial_spec, dict) and (is_blank(trial_spec.get("apiVersion")) or is_blank(trial_spec.get("kind"))):
         yield Finding(TEMPLATE + ("trialSpec",), "trialSpec apiVersion and kind must be specified")
 
 
@@ -613,11 +628,12 @@ COLLECTOR_KINDS = ("StdOut", "File", "TensorFlowEvent", "PrometheusMetric", "Cus
 CONFIGURED_KINDS = ("StdOut", "File", "TensorFlowEvent", "PrometheusMetric")
 
 
+@shared
 def _collector(ctx: Context) -> tuple[str, Mapping[str, Any]]:
     spec = ctx.spec.get("metricsCollectorSpec")
-    spec = spec if isinstance(spec, Mapping) else {}
+    spec = spec if isinstance(spec, dict) else {}
     source = spec.get("source")
-    return str(get(spec, "collector", "kind") or ""), source if isinstance(source, Mapping) else {}
+    return str(get(spec, "collector", "kind") or ""), source if isinstance(source, dict) else {}
 
 
 def _collector_kinds(ctx: Context) -> tuple[str, ...]:
@@ -653,7 +669,7 @@ def collector_configured(ctx: Context) -> Iterator[Finding]:
 
 def _file_path(source: Mapping[str, Any]) -> Mapping[str, Any]:
     value = source.get("fileSystemPath")
-    return value if isinstance(value, Mapping) else {}
+    return value if isinstance(value, dict) else {}
 
 
 @rule("MC-05", "ADMIT", "A File collector reads an absolute file path (fileSystemPath.kind File).")
@@ -727,7 +743,7 @@ def custom_source(ctx: Context) -> Iterator[Finding]:
     path = source.get("fileSystemPath")
     if (
         kind == "Custom"
-        and isinstance(path, Mapping)
+        and isinstance(path, dict)
         and (path.get("kind") not in ("File", "Directory") or not str(path.get("path", "")).startswith("/"))
     ):
         yield Finding(

@@ -9,6 +9,7 @@ Not implemented here: G-05 (implemented elsewhere) and UPD-05
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -19,11 +20,11 @@ from katib_gitops.rules.admission import (
     COLLECTOR,
     NAME_PREFIX,
     TEMPLATE,
-    _accepted_trial_parameters,
     _collector,
     _file_path,
     _parameters,
     _template,
+    _trial_parameters,
     is_meta_reference,
 )
 from katib_gitops.rules.framework import Context, Path, get, hashable, is_blank
@@ -104,15 +105,15 @@ def name_dns_label(ctx: Context) -> Iterator[Finding]:
 )
 def metric_strategies(ctx: Context) -> Iterator[Finding]:
     objective = ctx.spec.get("objective")
-    strategies = objective.get("metricStrategies") if isinstance(objective, Mapping) else None
-    if not isinstance(objective, Mapping) or not isinstance(strategies, list):
+    strategies = objective.get("metricStrategies") if isinstance(objective, dict) else None
+    if not isinstance(objective, dict) or not isinstance(strategies, list):
         return
     extra = objective.get("additionalMetricNames")
     named = (objective.get("objectiveMetricName"), *(extra if isinstance(extra, list) else []))
     known = {name for name in named if hashable(name)}
     seen: set[Any] = set()
     for index, strategy in enumerate(strategies):
-        if not isinstance(strategy, Mapping):
+        if not isinstance(strategy, dict):
             continue
         where = OBJECTIVE + ("metricStrategies", index)
         name, value = strategy.get("name"), strategy.get("value")
@@ -136,7 +137,7 @@ def metric_strategies(ctx: Context) -> Iterator[Finding]:
 
 def _metric_names(ctx: Context) -> Iterator[tuple[Path, Any]]:
     objective = ctx.spec.get("objective")
-    if not isinstance(objective, Mapping):
+    if not isinstance(objective, dict):
         return
     yield OBJECTIVE + ("objectiveMetricName",), objective.get("objectiveMetricName")
     extra = objective.get("additionalMetricNames")
@@ -205,7 +206,7 @@ def pbt_from_volume(ctx: Context) -> Iterator[Finding]:
 @rule("ES-09", "ADVISORY", "Early stopping is used with a StdOut or File collector: only they enforce stop rules.")
 def early_stopping_collector(ctx: Context) -> Iterator[Finding]:
     kind, _ = _collector(ctx)
-    if isinstance(ctx.spec.get("earlyStopping"), Mapping) and kind in NO_STOP_RULES:
+    if isinstance(ctx.spec.get("earlyStopping"), dict) and kind in NO_STOP_RULES:
         yield Finding(
             SPEC + ("earlyStopping",),
             f"early stopping with a {kind} collector: trials are never stopped early",
@@ -429,7 +430,7 @@ def parameter_referenced_once(ctx: Context) -> Iterator[Finding]:
     if template is None:
         return
     referencing: dict[str, list[str]] = {}
-    for _, entry, _ in _accepted_trial_parameters(template):
+    for _, entry, _ in _trial_parameters(ctx):
         reference = entry.get("reference")
         if isinstance(reference, str) and reference and not is_meta_reference(reference):
             referencing.setdefault(reference, []).append(str(entry.get("name")))
@@ -467,10 +468,12 @@ def nas_matches_algorithm(ctx: Context) -> Iterator[Finding]:
 # --------------------------------------------------------------- trial template (§10)
 
 
+@functools.lru_cache(maxsize=1024)
 def gjson_problem(expression: str) -> str | None:
     """Why `expression` is not a plausible GJSON path, or None.
 
-    Plausible: non-empty, with balanced #(...) queries, brackets and quotes.
+    Plausible: non-empty, with balanced #(...) queries, brackets and quotes. Cached: most
+    Experiments have the conditions Katib fills in for their trial kind.
     """
     if not expression.strip():
         return "it is blank"
@@ -633,7 +636,7 @@ def immutable_update(ctx: Context) -> Iterator[Finding]:
     if ctx.previous is None:
         return
     old_spec = ctx.previous.experiment.get("spec")
-    old = dict(old_spec) if isinstance(old_spec, Mapping) else {}
+    old = dict(old_spec) if isinstance(old_spec, dict) else {}
     for count in COUNT_FIELDS:  # UPD-01: the new counts are copied into the old spec before comparing
         if count in ctx.spec:
             old[count] = ctx.spec[count]
@@ -652,7 +655,7 @@ def immutable_update(ctx: Context) -> Iterator[Finding]:
 
 def _first_difference(old: Any, new: Any, path: Path) -> Path | None:
     """The path of the first node where `new` differs from `old` (list order matters, as in Katib's deep-equal)."""
-    if isinstance(old, Mapping) and isinstance(new, Mapping):
+    if isinstance(old, dict) and isinstance(new, dict):
         for key in [*new, *(k for k in old if k not in new)]:
             if key not in old or key not in new:
                 return (*path, key)

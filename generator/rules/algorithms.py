@@ -28,8 +28,8 @@ from typing import Any, NamedTuple
 
 from katib_gitops.core.kinds import NAS_ASSIGNMENTS
 from katib_gitops.core.registry import Finding, rule
-from katib_gitops.rules.admission import META_REFERENCE
-from katib_gitops.rules.framework import Context, Path, get, hashable, is_blank
+from katib_gitops.rules.admission import META_REFERENCE, _parameters
+from katib_gitops.rules.framework import Context, Path, get, hashable, is_blank, shared
 
 ALGORITHM: Path = ("spec", "algorithm")
 SETTINGS: Path = ALGORITHM + ("algorithmSettings",)
@@ -173,6 +173,7 @@ def first_failure(
 
 def _register_first_failure_rules(walk: Callable[[Context], Failure | None], rules: Iterable[tuple[str, str]]) -> None:
     """One registered rule per ID; each reports the shared walk's failure when it is its own."""
+    walk = shared(walk)  # walked once per Experiment, not once per rule
     for rule_id, doc in rules:
 
         def check(ctx: Context, rule_id: str = rule_id) -> Iterator[Finding]:
@@ -203,14 +204,7 @@ def _unknown_algorithm(ctx: Context, service: str, known: tuple[str, ...]) -> It
 
 def _space(parameter: Mapping[str, Any]) -> Mapping[str, Any]:
     space = parameter.get("feasibleSpace")
-    return space if isinstance(space, Mapping) else {}
-
-
-def _parameters(ctx: Context) -> Iterator[tuple[int, Mapping[str, Any], Mapping[str, Any]]]:
-    value = ctx.spec.get("parameters")
-    for index, parameter in enumerate(value if isinstance(value, list) else []):
-        if isinstance(parameter, Mapping):
-            yield index, parameter, _space(parameter)
+    return space if isinstance(space, dict) else {}
 
 
 def _bound(index: int, key: str) -> Path:
@@ -432,7 +426,7 @@ def grid_combinations(parameters: Any) -> int:
 
 
 def _grid_size(index: int, parameter: Any) -> int:
-    parameter = parameter if isinstance(parameter, Mapping) else {}
+    parameter = parameter if isinstance(parameter, dict) else {}
     kind, space = parameter.get("parameterType"), _space(parameter)
     if kind == "int":
         return _grid_int_size(index, space)
@@ -898,7 +892,7 @@ def operation_problems(ctx: Context) -> Iterator[Failure]:
     """Every NASOP violation, in the order the NAS services check them (the first is what Katib reports)."""
     operations = get(ctx.spec, "nasConfig", "operations")
     for index, operation in enumerate(operations if isinstance(operations, list) else []):
-        operation = operation if isinstance(operation, Mapping) else {}
+        operation = operation if isinstance(operation, dict) else {}
         at = NAS + ("operations", index)
         if is_blank(operation.get("operationType")):
             yield "NASOP-01", Finding(at + ("operationType",), f"operation {index} has no operationType")
@@ -908,7 +902,7 @@ def operation_problems(ctx: Context) -> Iterator[Failure]:
             continue
         for number, parameter in enumerate(parameters):
             yield from _operation_parameter(
-                at + ("parameters", number), parameter if isinstance(parameter, Mapping) else {}
+                at + ("parameters", number), parameter if isinstance(parameter, dict) else {}
             )
 
 
@@ -1072,7 +1066,7 @@ def _assignment_problems(ctx: Context, service: str) -> Iterator[Finding]:
     entries = get(ctx.spec, "trialTemplate", "trialParameters")
     used = 0
     for index, entry in enumerate(entries if isinstance(entries, list) else []):
-        reference = text_of(entry.get("reference")) if isinstance(entry, Mapping) else ""
+        reference = text_of(entry.get("reference")) if isinstance(entry, dict) else ""
         if META_REFERENCE.search(reference):
             continue
         if reference not in names:
@@ -1107,9 +1101,9 @@ def enas_runtime(ctx: Context) -> Iterator[Finding]:
 def _enas_int_operations(ctx: Context) -> Iterator[Finding]:
     operations = get(ctx.spec, "nasConfig", "operations")
     for index, operation in enumerate(operations if isinstance(operations, list) else []):
-        parameters = operation.get("parameters") if isinstance(operation, Mapping) else None
+        parameters = operation.get("parameters") if isinstance(operation, dict) else None
         for number, parameter in enumerate(parameters if isinstance(parameters, list) else []):
-            if isinstance(parameter, Mapping) and parameter.get("parameterType") == "int":
+            if isinstance(parameter, dict) and parameter.get("parameterType") == "int":
                 yield from _enas_int_bounds(
                     NAS + ("operations", index, "parameters", number, "feasibleSpace"), _space(parameter)
                 )
@@ -1204,7 +1198,7 @@ MEDIANSTOP = {
 def _early_name(ctx: Context) -> str | None:
     """The early-stopping algorithm when the medianstop service serves it, else None."""
     early = ctx.spec.get("earlyStopping")
-    name = text_of(early.get("algorithmName")) if isinstance(early, Mapping) else None
+    name = text_of(early.get("algorithmName")) if isinstance(early, dict) else None
     return name if name is not None and ctx.config.early_stoppings.get(name) == "medianstop" else None
 
 

@@ -20,8 +20,8 @@ from katib_gitops.rules.admission import (
     META_REFERENCE,
     PLACEHOLDER,
     TEMPLATE,
-    _accepted_trial_parameters,
     _template,
+    _trial_parameters,
     is_meta_reference,
 )
 from katib_gitops.rules.framework import Context, Path, get, is_blank
@@ -56,7 +56,7 @@ BOOLEAN_FIELDS = frozenset(
 def _trial_spec(ctx: Context) -> Mapping[str, Any] | None:
     template = _template(ctx)
     trial_spec = template.get("trialSpec") if template is not None else None
-    return trial_spec if isinstance(trial_spec, Mapping) else None
+    return trial_spec if isinstance(trial_spec, dict) else None
 
 
 def _trial_kind(ctx: Context) -> kinds.TrialKind | None:
@@ -69,11 +69,11 @@ def _trial_kind(ctx: Context) -> kinds.TrialKind | None:
 # --------------------------------------------------------------- TT-R1
 
 
-def _non_meta_references(template: Mapping[str, Any]) -> set[str]:
+def _non_meta_references(ctx: Context) -> set[str]:
     """References of the trialParameters Katib accepts that are parameter assignments, not metadata."""
     return {
         str(entry["reference"])
-        for _, entry, problem in _accepted_trial_parameters(template)
+        for _, entry, problem in _trial_parameters(ctx)
         if problem is None and not is_meta_reference(str(entry["reference"]))
     }
 
@@ -97,8 +97,8 @@ def parameters_bijection(ctx: Context) -> Iterator[Finding]:
         or not isinstance(parameters, list)
     ):
         return
-    references = _non_meta_references(template)
-    names = [p.get("name") if isinstance(p, Mapping) else None for p in parameters]
+    references = _non_meta_references(ctx)
+    names = [p.get("name") if isinstance(p, dict) else None for p in parameters]
     distinct = {n for n in names if isinstance(n, str) and n}
     seen: set[str] = set()
     for index, name in enumerate(names):
@@ -129,7 +129,7 @@ def _meta_problem(key: str, trial_spec: Mapping[str, Any] | None, has_parameters
         return None if has_parameters else f"${{trialSpec.{key}}} is not trial metadata Katib can substitute"
     field = indexed.group(1).lower()
     present = get(trial_spec, "metadata", field) if trial_spec is not None else None
-    if trial_spec is None or (isinstance(present, Mapping) and indexed.group(2) in present):
+    if trial_spec is None or (isinstance(present, dict) and indexed.group(2) in present):
         return None
     return f"trialSpec.metadata.{field} has no key {indexed.group(2)!r}"
 
@@ -145,7 +145,7 @@ def metadata_references(ctx: Context) -> Iterator[Finding]:
     if template is None:
         return
     trial_spec = _trial_spec(ctx)  # None for configMap sources: their metadata is not known here
-    for index, entry, problem in _accepted_trial_parameters(template):
+    for index, entry, problem in _trial_parameters(ctx):
         match = META_REFERENCE.search(str(entry.get("reference"))) if problem is None else None
         message = _meta_problem(match.group(1), trial_spec, bool(ctx.parameters)) if match else None
         if message is not None:
@@ -160,15 +160,23 @@ def metadata_references(ctx: Context) -> Iterator[Finding]:
 # --------------------------------------------------------------- TT-R3
 
 
-def _fields(node: Any, path: Path = ()) -> Iterator[tuple[Path, str, Any]]:
-    """(path, key, value) of every mapping entry under `node`."""
-    if isinstance(node, Mapping):
+TYPED_FIELDS = INTEGER_FIELDS | BOOLEAN_FIELDS
+
+
+def _placeholders_in_typed_fields(node: Any, path: Path, found: list[tuple[Path, str, str]]) -> None:
+    """Add to `found` (path, key, value) of every entry under `node`, in document order, whose key is an integer
+    or boolean field and whose value is a string with a placeholder."""
+    if isinstance(node, dict):
         for key, value in node.items():
-            yield path + (str(key),), str(key), value
-            yield from _fields(value, path + (str(key),))
+            if isinstance(value, str):
+                if key in TYPED_FIELDS and PLACEHOLDER.search(value):  # (no key but a string is one of them)
+                    found.append((path + (str(key),), str(key), value))
+            elif isinstance(value, (dict, list)):
+                _placeholders_in_typed_fields(value, path + (str(key),), found)
     elif isinstance(node, list):
         for index, value in enumerate(node):
-            yield from _fields(value, path + (index,))
+            if isinstance(value, (dict, list)):
+                _placeholders_in_typed_fields(value, path + (index,), found)
 
 
 @rule(
@@ -183,15 +191,16 @@ def typed_placeholders(ctx: Context) -> Iterator[Finding]:
     kind = _trial_kind(ctx)
     if trial_spec is None or kind is None or kind.checked_at_admission:
         return
-    for path, key, value in _fields(trial_spec):
-        wanted = "an integer" if key in INTEGER_FIELDS else "a boolean" if key in BOOLEAN_FIELDS else None
-        if wanted and isinstance(value, str) and PLACEHOLDER.search(value):
-            yield Finding(
-                TRIAL_SPEC + path,
-                f"{key} takes {wanted}, but {value!r} substitutes to a string: the {kind.kind} is refused when the "
-                "trial is created",
-                "write a literal value here, or tune it through the training code's arguments",
-            )
+    found: list[tuple[Path, str, str]] = []
+    _placeholders_in_typed_fields(trial_spec, (), found)
+    for path, key, value in found:
+        wanted = "an integer" if key in INTEGER_FIELDS else "a boolean"
+        yield Finding(
+            TRIAL_SPEC + path,
+            f"{key} takes {wanted}, but {value!r} substitutes to a string: the {kind.kind} is refused when the "
+            "trial is created",
+            "write a literal value here, or tune it through the training code's arguments",
+        )
 
 
 # --------------------------------------------------------------- TT-R4
@@ -272,8 +281,8 @@ def primary_container_everywhere(ctx: Context) -> Iterator[Finding]:
         return
     labels = template.get("primaryPodLabels")
     collector = str(get(ctx.spec, "metricsCollectorSpec", "collector", "kind") or "")
-    for pod in _trial_pods(trial_spec, str(name), labels if isinstance(labels, Mapping) else {}):
-        if name in [c.get("name") for c in pod.containers if isinstance(c, Mapping)]:
+    for pod in _trial_pods(trial_spec, str(name), labels if isinstance(labels, dict) else {}):
+        if name in [c.get("name") for c in pod.containers if isinstance(c, dict)]:
             continue
         if ctx.version >= ENV_INJECTION_SINCE:
             yield Finding(

@@ -652,7 +652,7 @@ def _katib_rules(document: Document, context: framework.Context, skip: frozenset
 def substitute(value: Any) -> Any:
     """The trialSpec as Katib creates it for a trial: placeholders become plain strings."""
     if isinstance(value, str):
-        return PLACEHOLDER.sub(SUBSTITUTE, value)
+        return PLACEHOLDER.sub(SUBSTITUTE, value) if "${" in value else value
     if isinstance(value, list):
         return [substitute(v) for v in value]
     if isinstance(value, dict):

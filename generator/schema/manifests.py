@@ -54,13 +54,33 @@ def prunes_nulls(api_version: str) -> bool:
 
 
 def without_nulls(value: Any) -> Any:
-    """`value` without the mapping entries that are null (list items stay); `value` itself when it has none."""
+    """`value` without the mapping entries that are null (list items stay); `value` itself when it has none.
+
+    Most objects have none: a walk that copies nothing finds that first.
+    """
+    return _pruned(value) if _has_null_entry(value) else value
+
+
+def _has_null_entry(value: Any) -> bool:
     if isinstance(value, dict):
-        pruned = {k: without_nulls(v) for k, v in value.items() if v is not None}
+        for item in value.values():
+            if item is None or (isinstance(item, (dict, list)) and _has_null_entry(item)):
+                return True
+    elif isinstance(value, list):
+        for item in value:
+            if isinstance(item, (dict, list)) and _has_null_entry(item):
+                return True
+    return False
+
+
+def _pruned(value: Any) -> Any:
+    """`value` without its null mapping entries, sharing every part that has none."""
+    if isinstance(value, dict):
+        pruned = {k: _pruned(v) for k, v in value.items() if v is not None}
         same = len(pruned) == len(value) and all(pruned[k] is v for k, v in value.items())
         return value if same else pruned
     if isinstance(value, list):
-        items = [without_nulls(v) for v in value]
+        items = [_pruned(v) for v in value]
         return value if all(a is b for a, b in zip(items, value, strict=True)) else items
     return value
 
