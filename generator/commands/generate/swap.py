@@ -35,7 +35,7 @@ import os
 import shutil
 import stat
 import sys
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from pathlib import Path
 
 from katib_gitops.core.diagnostics import UsageError
@@ -128,22 +128,12 @@ def replace_tree(
     out = out_dir.absolute()
     new, old = paths(out_dir)
     refuse_pinned(out_dir)
-    try:
+    with _staging(out_dir, new):
         if os.path.lexists(new):
             _remove(new)
         _build(out, new, content, carried, keep_empty, unchanged)
         _flush(new)
         on_commit()
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            _remove(new)
-        raise UsageError(
-            f"{out_dir}: cannot write the output: {exc.strerror or exc}{_which(exc)}; the output folder is unchanged"
-        ) from exc
-    except BaseException:
-        with contextlib.suppress(OSError):
-            _remove(new)
-        raise
     _swap(out_dir, out, new, old)
 
 
@@ -167,7 +157,7 @@ def update_files(
     _refuse_pinned_entries(out_dir, [*written, *removed], emptied)
     staged: list[list[str]] = []
     journal = {"write": staged, "remove": list(removed), "emptied": list(emptied)}
-    try:
+    with _staging(out_dir, new):
         if os.path.lexists(new):
             _remove(new)
         os.mkdir(new)
@@ -179,16 +169,6 @@ def update_files(
         _write(new / _PENDING_JOURNAL, json.dumps(journal).encode("utf-8"))
         _flush(new)
         on_commit()
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            _remove(new)
-        raise UsageError(
-            f"{out_dir}: cannot write the output: {exc.strerror or exc}{_which(exc)}; the output folder is unchanged"
-        ) from exc
-    except BaseException:
-        with contextlib.suppress(OSError):
-            _remove(new)
-        raise
     try:
         os.rename(new / _PENDING_JOURNAL, new / JOURNAL)  # the commit
         _fsync_dir(new)
@@ -329,6 +309,24 @@ def _pinned(path: Path, *, folder: bool) -> str:
     finally:
         os.close(fd)
     return next((what for bits, what in _LINUX_FLAGS.items() if flags & bits), "")
+
+
+@contextlib.contextmanager
+def _staging(out_dir: Path, new: Path) -> Iterator[None]:
+    """Before the commit: on any error the staging folder `new` goes and the output folder stays as it was;
+    an OSError becomes a UsageError (exit 2) that says so."""
+    try:
+        yield
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            _remove(new)
+        raise UsageError(
+            f"{out_dir}: cannot write the output: {exc.strerror or exc}{_which(exc)}; the output folder is unchanged"
+        ) from exc
+    except BaseException:
+        with contextlib.suppress(OSError):
+            _remove(new)
+        raise
 
 
 def _which(exc: OSError) -> str:

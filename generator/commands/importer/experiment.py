@@ -32,7 +32,7 @@ from katib_gitops.core.registry import declare
 from katib_gitops.expand.experiment import build_experiment
 from katib_gitops.rules import spec_checks
 from katib_gitops.schema import ours
-from katib_gitops.spec.model import Profile, SpecSet, Targets, parse_spec
+from katib_gitops.spec.model import Profile, SpecSet, Targets, TuningSpec, parse_spec
 from katib_gitops.yamlio.documents import Document, load_documents
 from katib_gitops.yamlio.reader import read_text
 from katib_gitops.yamlio.writer import dump
@@ -381,19 +381,25 @@ def _verify(
     full: dict[str, Any], candidate: _Candidate, namespace: str, expected: dict[str, Any]
 ) -> tuple[list[Diagnostic], list[str]]:
     """(spec problems, round-trip differences) of a candidate spec, read back from the text it would be written as."""
-    documents = load_documents(dump(full), "<imported spec>")
-    found = ours.check(documents[0], "tuningspec")
-    if found:
-        return found, []
-    spec = parse_spec(documents[0])
     profile = Profile(candidate.profile, candidate.profile_body)
-    targets_doc = Document("<imported targets>", 0, {}, {})
-    targets = Targets(targets_doc, (namespace,), {candidate.profile: profile}, None)
-    found = [d for d in spec_checks.run_checks(SpecSet(targets, (spec,))) if d.severity is Severity.ERROR]
-    if found:
+    found, spec = read_back(full, profile, namespace)
+    if spec is None:
         return found, []
     built = apply_katib_defaults(build_experiment(spec, profile))
     return [], differences(expected, comparable(built))
+
+
+def read_back(full: dict[str, Any], profile: Profile, namespace: str) -> tuple[list[Diagnostic], TuningSpec | None]:
+    """A candidate spec read back from the text it would be written as, and checked alone with its one profile
+    in its one namespace: (its errors, None), or ([], the spec)."""
+    documents = load_documents(dump(full), "<imported spec>")
+    found = ours.check(documents[0], "tuningspec")
+    if found:
+        return found, None
+    spec = parse_spec(documents[0])
+    targets = Targets(Document("<imported targets>", 0, {}, {}), (namespace,), {profile.name: profile}, None)
+    found = [d for d in spec_checks.run_checks(SpecSet(targets, (spec,))) if d.severity is Severity.ERROR]
+    return (found, None) if found else ([], spec)
 
 
 def _form_notes(chosen: _Candidate, tried: _Tried) -> list[str]:

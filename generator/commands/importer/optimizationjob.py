@@ -15,7 +15,13 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from katib_gitops.commands.importer.compare import comparable, differences, opt_out_places
-from katib_gitops.commands.importer.experiment import _RULE_ROUND_TRIP, ImportResult, _label, _strip_server_fields
+from katib_gitops.commands.importer.experiment import (
+    _RULE_ROUND_TRIP,
+    ImportResult,
+    _label,
+    _strip_server_fields,
+    read_back,
+)
 from katib_gitops.commands.importer.pods import ISTIO_KEY, ISTIO_VALUE, strip_istio_opt_out
 from katib_gitops.commands.importer.profiles import NOTHING, extract_profile
 from katib_gitops.commands.importer.reverse import RULE_UNSUPPORTED, name_of, number, spec_head
@@ -23,11 +29,10 @@ from katib_gitops.commands.importer.trial_forms import NoShortForm, raw_trial, s
 from katib_gitops.core.diagnostics import Diagnostic, FindingsError, Severity
 from katib_gitops.core.kinds import API_VERSION, KINDS, SPEC_KIND
 from katib_gitops.expand import optimizationjob as oj
-from katib_gitops.rules import optimizationjob_checks, portability, spec_checks
-from katib_gitops.schema import crd, ours
-from katib_gitops.spec.model import OPTIMIZATION_JOB_BACKEND, Profile, SpecSet, Targets, parse_spec
-from katib_gitops.yamlio.documents import Document, load_documents
-from katib_gitops.yamlio.writer import dump
+from katib_gitops.rules import optimizationjob_checks, portability
+from katib_gitops.schema import crd
+from katib_gitops.spec.model import OPTIMIZATION_JOB_BACKEND, Profile
+from katib_gitops.yamlio.documents import Document
 
 KEY = (oj.API_VERSION, oj.KIND)
 _DEFAULT_NAMESPACE = "default"
@@ -165,14 +170,8 @@ def _candidates(template: Mapping[str, Any]) -> Iterator[tuple[str, Any, str, di
 def _verify(
     full: dict[str, Any], profile: Profile, namespace: str, expected: dict[str, Any]
 ) -> tuple[list[Diagnostic], list[str]]:
-    documents = load_documents(dump(full), "<imported spec>")
-    found = ours.check(documents[0], "tuningspec")
-    if found:
-        return found, []
-    spec = parse_spec(documents[0])
-    targets = Targets(Document("<imported targets>", 0, {}, {}), (namespace,), {profile.name: profile}, None)
-    found = [d for d in spec_checks.run_checks(SpecSet(targets, (spec,))) if d.severity is Severity.ERROR]
-    if found:
+    found, spec = read_back(full, profile, namespace)
+    if spec is None:
         return found, []
     return [], differences(expected, _comparable(oj.build_optimization_job(spec, profile)))
 
