@@ -147,6 +147,25 @@ def _on_interrupt(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt
 
 
+RESEND_DELAY = 0.02  # seconds: the callback and this hook are over by then (if not, the hook sends it again)
+
+
+def _on_unraisable(unraisable: Any) -> None:
+    """A Ctrl-C that landed where Python cannot raise it (a weakref callback during garbage collection, such
+    as importlib's module-lock cleanup, or a finalizer) would be printed as "Exception ignored in", with a
+    traceback, and then lost. It is sent again instead, shortly after from a helper thread, so that the handler
+    runs once the callback is over and interrupts the run where it can."""
+    if not isinstance(unraisable.exc_value, KeyboardInterrupt):
+        sys.__unraisablehook__(unraisable)
+        return
+    import signal
+    import threading
+
+    again = threading.Timer(RESEND_DELAY, os.kill, (os.getpid(), signal.SIGINT))
+    again.daemon = True  # never holds up an exit
+    again.start()
+
+
 def _discard_stdout() -> None:
     with contextlib.suppress(OSError, ValueError, AttributeError):  # a test's stream has no descriptor
         devnull = os.open(os.devnull, os.O_WRONLY)
@@ -279,6 +298,7 @@ def script(main: Callable[[], object]) -> int:
         import signal
 
         signal.signal(signal.SIGINT, _on_interrupt)
+        sys.unraisablehook = _on_unraisable
         with contextlib.suppress(OSError):  # no /dev/null (a bare chroot): keep the streams Python made
             standard_streams()
         return finish(outcome(main))

@@ -180,6 +180,34 @@ def _median_seconds(command: list[str], env: dict[str, str]) -> float:
     return sorted(samples)[1]
 
 
+# A Ctrl-C whose handler runs inside a weakref callback (as importlib's module-lock cleanup is, during garbage
+# collection): Python cannot raise it there, prints "Exception ignored in" with a traceback, and goes on.
+_CTRL_C_IN_A_CALLBACK = """
+import signal, sys, weakref
+from katib_gitops.cli import boundary
+
+def main():
+    class Held:
+        pass
+    held = Held()
+    ref = weakref.ref(held, lambda _: [signal.raise_signal(signal.SIGINT), sum(range(1000))])
+    del held  # the callback runs here, and the handler inside it
+    for _ in range(10**7):  # a few tenths of a second of work that the Ctrl-C must still stop
+        pass
+    print("ran to the end")
+    return 0
+
+sys.exit(boundary.script(main))
+"""
+
+
+def test_a_ctrl_c_inside_a_weakref_callback_still_interrupts_without_a_traceback() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", _CTRL_C_IN_A_CALLBACK], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert (result.returncode, result.stdout, result.stderr) == (130, "", "katib-gitops: interrupted\n")
+
+
 @pytest.mark.parametrize("args", [["validate", EXPERIMENT], ["validate", "--format", "text", EXPERIMENT]])
 def test_a_ctrl_c_at_any_moment_never_prints_a_traceback_of_ours(args: list[str]) -> None:
     """SIGINT at random moments of a run: start-up imports, click's parsing, the check, the exit.
