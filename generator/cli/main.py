@@ -70,6 +70,13 @@ def specs_option(help_text: str) -> Callable[[F], F]:
     )
 
 
+def format_option(choices: list[str], help_text: str) -> Callable[[F], F]:
+    """`--format` (default text), one of `choices`, as `output_format`."""
+    return click.option(
+        "--format", "output_format", default="text", show_default=True, type=click.Choice(choices), help=help_text
+    )
+
+
 def katib_config_option(help_text: str) -> Callable[[F], F]:
     """`--katib-config FILE`: the cluster's KatibConfig, or the ConfigMap that holds it."""
     return click.option("--katib-config", type=click.Path(path_type=Path), help=help_text)
@@ -249,14 +256,7 @@ def _report_generate(result: Any, out_dir: Path, check_only: bool) -> int:
     type=click.Path(path_type=Path),
     help="ResourceQuota manifests to check against, instead of the Targets file's quotas (repeatable).",
 )
-@click.option(
-    "--format",
-    "output_format",
-    default="text",
-    show_default=True,
-    type=click.Choice(["text", "markdown", "json"]),
-    help="markdown: for a pull-request comment.",
-)
+@format_option(["text", "markdown", "json"], "markdown: for a pull-request comment.")
 @katib_config_option("The cluster's KatibConfig (or its ConfigMap), as for generate.")
 @katib_version_option("Katib version the output is for, as for generate.")
 @max_file_size_option
@@ -305,14 +305,7 @@ def plan(
     type=click.Path(path_type=Path),
     help="Folder of TuningSpecs and the Targets file.",
 )
-@click.option(
-    "--format",
-    "output_format",
-    default="text",
-    show_default=True,
-    type=click.Choice(["text", "json"]),
-    help="Report format.",
-)
+@format_option(["text", "json"], "Report format.")
 @max_file_size_option
 @config_options
 def port(specs_dir: Path, output_format: str, **_: Any) -> None:
@@ -519,14 +512,7 @@ def _known_rule_ids(skip: tuple[str, ...]) -> None:
 
 
 @main.command()
-@click.option(
-    "--format",
-    "output_format",
-    default="text",
-    show_default=True,
-    type=click.Choice(["text", "markdown"]),
-    help="markdown: the table docs/rules.md is generated from.",
-)
+@format_option(["text", "markdown"], "markdown: the table docs/rules.md is generated from.")
 @config_options
 def rules(output_format: str) -> None:
     """List every rule ID katib-gitops reports, with its level, severity and a one-line doc.
@@ -660,14 +646,7 @@ def _experiment_sources(command: Callable[..., Any]) -> Callable[..., Any]:
 
 @main.command()
 @_experiment_sources
-@click.option(
-    "--format",
-    "output_format",
-    default="text",
-    show_default=True,
-    type=click.Choice(["text", "markdown", "json"]),
-    help="Report format.",
-)
+@format_option(["text", "markdown", "json"], "Report format.")
 def results(
     where: _Sources,
     output_format: str,
