@@ -6,7 +6,7 @@ import copy
 from pathlib import Path
 from typing import Any
 
-from katib_gitops.commands.generate import command
+from katib_gitops.commands.generate import planning
 from katib_gitops.expand import overlays
 from katib_gitops.rules import generated
 from katib_gitops.spec.model import load_spec_set
@@ -53,7 +53,7 @@ def test_a_spec_overrides_a_profiles_budget_for_that_profile(tmp_path: Path) -> 
     data = spec(
         targets={"namespaces": ["team-a"], "profiles": ["gpu", "cpu"], "budget": {"gpu": {"parallelTrials": 2}}}
     )
-    (expansion,) = overlays.expand(command.load(write_specs(tmp_path, data, targets=targets)))
+    (expansion,) = overlays.expand(planning.load(write_specs(tmp_path, data, targets=targets)))
     counts = {
         o.profile: {k: v for k, v in o.experiment["spec"].items() if k.endswith("Count")} for o in expansion.overlays
     }

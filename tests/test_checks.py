@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from katib_gitops.commands.generate import command
+from katib_gitops.commands.generate import command, planning
 from katib_gitops.core import registry
 from katib_gitops.core.diagnostics import FindingsError
 from katib_gitops.rules import portability, spec_checks
@@ -18,7 +18,7 @@ TRIAL = SPEC["spec"]["trial"]
 
 def problems(tmp_path: Path, data: dict[str, Any], targets: dict[str, Any] | None = None) -> list[tuple[str, str, str]]:
     try:
-        command.load(write_specs(tmp_path, data, targets=targets))
+        planning.load(write_specs(tmp_path, data, targets=targets))
     except FindingsError as exc:
         return [(d.rule_id, d.path, d.message) for d in exc.diagnostics]
     return []
@@ -202,7 +202,7 @@ def test_two_specs_of_the_same_name_are_refused_at_the_second_name(tmp_path: Pat
     folder = write_specs(tmp_path)
     (folder / "copy.yaml").write_text((folder / "demo.yaml").read_text())
     with pytest.raises(FindingsError) as caught:
-        command.load(folder)
+        planning.load(folder)
     found = [(Path(d.file).name, d.line, d.column, d.rule_id, d.path) for d in caught.value.diagnostics]
     assert found == [("demo.yaml", 4, 9, "TS-NAME-UNIQUE", "metadata.name")]
     assert caught.value.diagnostics[0].message == f"spec name 'demo' is also used in {folder}/copy.yaml"
@@ -211,7 +211,7 @@ def test_two_specs_of_the_same_name_are_refused_at_the_second_name(tmp_path: Pat
 def test_unknown_fields_get_a_did_you_mean_hint(tmp_path: Path) -> None:
     folder = write_specs(tmp_path, spec(trial={**TRIAL, "imagePullPolcy": "Always"}))
     with pytest.raises(FindingsError) as caught:
-        command.load(folder)
+        planning.load(folder)
     (problem,) = caught.value.diagnostics
     assert problem.hint == "did you mean 'imagePullPolicy'?"
     assert problem.format().startswith(
@@ -276,7 +276,7 @@ NAME = {"name": "trialName", "reference": "${trialSpec.Name}"}
 def test_metadata_parameters_follow_the_parameters_in_the_experiment(tmp_path: Path) -> None:
     from katib_gitops.expand.experiment import trial_parameters
 
-    spec_set = command.load(write_specs(tmp_path, metadata_spec(NAME)))
+    spec_set = planning.load(write_specs(tmp_path, metadata_spec(NAME)))
     (built,) = [trial_parameters(s) for s in spec_set.specs]
     assert [(p["name"], p["reference"]) for p in built] == [("lr", "lr"), ("trialName", "${trialSpec.Name}")]
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from katib_gitops.commands.generate import command
+from katib_gitops.commands.generate import planning
 from katib_gitops.core.defaults import apply_katib_defaults
 from katib_gitops.expand import overlays
 from katib_gitops.expand.experiment import MAX_NAME, build_experiment
@@ -18,7 +18,7 @@ from tests.helpers import SPEC, spec, write_specs
 
 
 def _experiments(specs_dir: Path) -> list[dict]:
-    spec_set = command.load(specs_dir)
+    spec_set = planning.load(specs_dir)
     out = []
     for expansion in overlays.expand(spec_set):
         out.append(expansion.base)
@@ -80,7 +80,7 @@ def test_defaulting_fills_what_a_hand_written_experiment_leaves_out() -> None:
 
 
 def test_the_tutorial_pytorch_experiment_keeps_its_search(repo_specs: Path) -> None:
-    spec_set = command.load(repo_specs)
+    spec_set = planning.load(repo_specs)
     (pytorch,) = [s for s in spec_set.specs if s.name == "mnist-pytorchjob"]
     body = build_experiment(pytorch)["spec"]
     assert (body["maxTrialCount"], body["parallelTrialCount"], body["maxFailedTrialCount"]) == (12, 3, 3)
@@ -177,7 +177,7 @@ def test_changing_anything_else_changes_the_name(change: dict) -> None:
 
 
 def test_profiles_that_change_the_trial_get_their_own_name(tmp_path: Path) -> None:
-    spec_set = command.load(write_specs(tmp_path))
+    spec_set = planning.load(write_specs(tmp_path))
     (expansion,) = overlays.expand(spec_set)
     names = {(o.namespace, o.profile): o.experiment["metadata"]["name"] for o in expansion.overlays}
     assert names[("team-a", "gpu")] == names[("team-b", "gpu")]

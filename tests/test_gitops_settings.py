@@ -18,7 +18,7 @@ import yaml as pyyaml
 from click.testing import CliRunner
 
 from katib_gitops.cli.main import main
-from katib_gitops.commands.generate import command
+from katib_gitops.commands.generate import planning
 from katib_gitops.expand import gitops, overlays
 from katib_gitops.expand.overlays import Expansion
 from katib_gitops.schema import crd
@@ -38,7 +38,7 @@ def targets(**gitops_settings: Any) -> dict[str, Any]:
 
 
 def load(root: Path, target_file: dict[str, Any], *specs: dict[str, Any]) -> tuple[SpecSet, list[Expansion]]:
-    spec_set = command.load(write_specs(root, *specs, targets=target_file))
+    spec_set = planning.load(write_specs(root, *specs, targets=target_file))
     return spec_set, overlays.expand(spec_set)
 
 

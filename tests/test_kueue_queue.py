@@ -15,7 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from katib_gitops.cli.main import main
-from katib_gitops.commands.generate import command
+from katib_gitops.commands.generate import planning
 from katib_gitops.core.diagnostics import FindingsError
 from katib_gitops.expand.experiment import build_experiment
 from katib_gitops.kustomize import render
@@ -33,7 +33,7 @@ def targets(**profiles: dict[str, Any]) -> dict[str, Any]:
 
 def problems(tmp_path: Path, data: dict[str, Any], targets_doc: dict[str, Any]) -> list[tuple[str, str, str]]:
     try:
-        command.load(write_specs(tmp_path, data, targets=targets_doc))
+        planning.load(write_specs(tmp_path, data, targets=targets_doc))
     except FindingsError as exc:
         return [(d.rule_id, d.path, d.message) for d in exc.diagnostics]
     return []

@@ -20,7 +20,8 @@ import pytest
 from click.testing import CliRunner
 
 from katib_gitops.cli.main import main
-from katib_gitops.commands.generate.command import GenerateOptions, generate, load
+from katib_gitops.commands.generate.command import GenerateOptions, generate
+from katib_gitops.commands.generate.planning import load
 from katib_gitops.core.diagnostics import FindingsError, Severity
 from katib_gitops.expand import optimizationjob as oj
 from katib_gitops.expand import overlays

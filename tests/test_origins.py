@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from katib_gitops.commands.generate import command
+from katib_gitops.commands.generate import planning
 from katib_gitops.expand import overlays
 from katib_gitops.expand.experiment import katib_string
 from katib_gitops.expand.origins import Origin, SourceMap, exists, value_at
@@ -38,7 +38,7 @@ def every_kind(tmp_path_factory: pytest.TempPathFactory) -> tuple[SpecSet, list[
     """One spec per trial kind, with parameters passed as flags, `--flag=value` and env, on a GPU profile with a
     budget, a queue and an image override, and on a CPU profile."""
     folder = write_specs(tmp_path_factory.mktemp("origins"), *(kind_spec(k) for k in KIND_TRIALS), targets=TARGETS)
-    spec_set = command.load(folder)
+    spec_set = planning.load(folder)
     return spec_set, [b for spec in spec_set.specs for b in built_experiments(spec, spec_set)]
 
 
@@ -70,7 +70,7 @@ def other_forms(tmp_path_factory: pytest.TempPathFactory) -> tuple[SpecSet, list
     raw = spec(name="raw", trial={"trialSpec": RAW_JOB, "primaryContainer": "training"})
     raw["spec"]["parameters"][0]["pass"] = "placeholder"
     folder = write_specs(tmp_path_factory.mktemp("forms"), raw, {**nas_spec(), "metadata": {"name": "nas"}})
-    spec_set = command.load(folder)
+    spec_set = planning.load(folder)
     return spec_set, [b for item in spec_set.specs for b in built_experiments(item, spec_set)]
 
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from katib_gitops.commands.generate import command
+from katib_gitops.commands.generate import planning
 from katib_gitops.expand import overlays
 
 MASTER_WORKER = ("Master", "Worker")
 
 
 def _pytorch(repo_specs: Path) -> overlays.Expansion:
-    spec_set = command.load(repo_specs)
+    spec_set = planning.load(repo_specs)
     return next(e for e in overlays.expand(spec_set) if e.spec.name == "mnist-pytorchjob")
 
 
@@ -80,7 +80,7 @@ def test_profile_images_runtime_class_and_roles(tmp_path: Path) -> None:
         "images": [{"name": "example.com/train", "newTag": "1.0-cuda"}],
     }
     targets = {**TARGETS, "spec": {**TARGETS["spec"], "profiles": {"gpu": profile, "cpu": {}}}}
-    spec_set = command.load(write_specs(tmp_path, targets=targets))
+    spec_set = planning.load(write_specs(tmp_path, targets=targets))
     (expansion,) = overlays.expand(spec_set)
     gpu = next(o for o in expansion.overlays if o.profile == "gpu")
     replicas = gpu.experiment["spec"]["trialTemplate"]["trialSpec"]["spec"]["pytorchReplicaSpecs"]
@@ -102,7 +102,7 @@ def test_profiles_differing_only_in_counts_still_get_distinct_names(tmp_path: Pa
     from tests.helpers import spec
 
     data = spec(targets={"namespaces": ["team-a"], "profiles": ["small", "big"]})
-    (expansion,) = overlays.expand(command.load(write_specs(tmp_path, data, targets=targets)))
+    (expansion,) = overlays.expand(planning.load(write_specs(tmp_path, data, targets=targets)))
     names = [o.experiment["metadata"]["name"] for o in expansion.overlays]
     assert len(set(names)) == 2
     assert len({o.name for o in expansion.overlays}) == 2 and all(o.name.count(".") == 2 for o in expansion.overlays)
@@ -123,7 +123,7 @@ def test_a_raw_trial_spec_gets_the_istio_label_and_parameters(tmp_path: Path) ->
             }
         },
     }
-    (expansion,) = overlays.expand(command.load(write_specs(tmp_path, spec(trial={"trialSpec": raw}))))
+    (expansion,) = overlays.expand(planning.load(write_specs(tmp_path, spec(trial={"trialSpec": raw}))))
     template = expansion.base["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]
     assert template["metadata"] == {"labels": {"sidecar.istio.io/inject": "false"}}
     assert template["spec"]["containers"][0]["args"] == ["--lr", "${trialParameters.lr}"]

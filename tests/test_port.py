@@ -19,7 +19,7 @@ from click.testing import CliRunner
 
 from katib_gitops.cli.main import main
 from katib_gitops.commands import port
-from katib_gitops.commands.generate.command import load
+from katib_gitops.commands.generate.planning import load
 from katib_gitops.core.diagnostics import FindingsError
 from katib_gitops.yamlio.writer import dump
 from tests.helpers import TARGETS, spec, write_specs

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml as pyyaml
 
-from katib_gitops.commands.generate import command
+from katib_gitops.commands.generate import planning
 from katib_gitops.commands.generate.command import GenerateOptions, generate
 from katib_gitops.core.diagnostics import FindingsError
 from katib_gitops.expand import overlays
@@ -80,7 +80,7 @@ def _expansion(tmp_path: Path, trial: dict[str, Any], profiles: dict[str, Any] |
     targets = copy.deepcopy(TARGETS)
     targets["spec"]["profiles"] = profiles or {"gpu": GPU_PROFILE}
     data = spec(trial=trial, targets={"namespaces": ["team-a"], "profiles": sorted(targets["spec"]["profiles"])})
-    (expansion,) = overlays.expand(command.load(write_specs(tmp_path, data, targets=targets)))
+    (expansion,) = overlays.expand(planning.load(write_specs(tmp_path, data, targets=targets)))
     return expansion
 
 
@@ -137,7 +137,7 @@ def _problems(tmp_path: Path, trial: dict[str, Any], profiles: dict[str, Any]) -
     targets["spec"]["profiles"] = profiles
     data = spec(trial=trial, targets={"namespaces": ["team-a"], "profiles": sorted(profiles)})
     try:
-        command.load(write_specs(tmp_path, data, targets=targets))
+        planning.load(write_specs(tmp_path, data, targets=targets))
     except FindingsError as exc:
         return [(d.rule_id, d.path, d.message, d.line) for d in exc.diagnostics]
     return []

@@ -57,9 +57,9 @@ def test_render_reports_a_patch_that_does_not_apply(tmp_path: Path) -> None:
 
 def test_the_renderer_knows_the_manifest_generate_writes() -> None:
     # OwnFiles recognises katib-gitops' trees by the manifest generate writes and the header of its files.
-    from katib_gitops.commands.generate import output_tree
+    from katib_gitops.commands.generate import on_disk
 
-    assert render.MANIFEST == output_tree.MANIFEST
+    assert render.MANIFEST == on_disk.MANIFEST
     assert (ROOT / "overlays" / "mnist-tfjob" / "_base" / "experiment.yaml").read_text().startswith(render.HEADER)
 
 

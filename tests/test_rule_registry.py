@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from katib_gitops.commands.generate import command
+from katib_gitops.commands.generate import planning
 from katib_gitops.core import registry
 from katib_gitops.core.diagnostics import FindingsError, Severity
 from katib_gitops.core.kinds import KATIB_VERSION
@@ -133,7 +133,7 @@ def test_generate_reports_a_raising_spec_rule_at_the_spec(monkeypatch: pytest.Mo
     folder = write_specs(tmp_path)
     raising(monkeypatch, "TS-NAME")
     with pytest.raises(FindingsError) as caught:
-        command.load(folder)
+        planning.load(folder)
     [problem] = caught.value.diagnostics
     assert (Path(problem.file).name, problem.line, problem.column, problem.rule_id) == (
         "demo.yaml",

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from katib_gitops.commands.generate import command
+from katib_gitops.commands.generate import planning
 from katib_gitops.core import kinds
 from katib_gitops.expand import gitops, overlays
 from katib_gitops.expand.overlays import Expansion
@@ -135,7 +135,7 @@ def assert_valid_job(job: dict[str, Any]) -> None:
 
 @functools.cache
 def _repo(specs_dir: Path) -> tuple[SpecSet, list[Expansion]]:
-    spec_set = command.load(specs_dir)
+    spec_set = planning.load(specs_dir)
     return spec_set, overlays.expand(spec_set)
 
 
@@ -361,7 +361,7 @@ def kind_spec(kind: str) -> dict[str, Any]:
 def kinds_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[SpecSet, list[Expansion]]:
     """One spec per trial kind, through the real pipeline (load, checks, expand)."""
     folder = write_specs(tmp_path_factory.mktemp("kinds"), *(kind_spec(k) for k in KIND_TRIALS), targets=TARGETS)
-    spec_set = command.load(folder)
+    spec_set = planning.load(folder)
     return spec_set, overlays.expand(spec_set)
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks import corpus
-from katib_gitops.commands.generate import command
+from katib_gitops.commands.generate import command, planning
 from katib_gitops.core import workers
 from tests.helpers import spec, write_specs
 
@@ -51,7 +51,7 @@ def test_generate_writes_the_same_tree_with_workers(tmp_path: Path, monkeypatch:
     specs = [spec(name=f"s{index}", algorithm={"name": "tpe" if index % 2 else "random"}) for index in range(6)]
     trees = []
     for threshold in (1000, 2):  # one process, then forked workers
-        monkeypatch.setattr(command, "PARALLEL_SPECS", threshold)
+        monkeypatch.setattr(planning, "PARALLEL_SPECS", threshold)
         root = tmp_path / f"t{threshold}"
         write_specs(root, *specs)
         result = command.generate(

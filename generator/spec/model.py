@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +18,7 @@ from katib_gitops.core.kinds import (
 )  # re-exported: katib_gitops.spec.model is where callers look
 from katib_gitops.schema import ours
 from katib_gitops.yamlio.documents import Document, load_documents
-from katib_gitops.yamlio.reader import read_text, walk
+from katib_gitops.yamlio.reader import decode, read_bytes, walk
 
 if TYPE_CHECKING:
     from katib_gitops.spec.katib_config import KatibConfig
@@ -292,16 +292,20 @@ def find_spec_files(specs_dir: Path) -> list[Path]:
     return _once_each(sorted(files, key=lambda p: p.relative_to(specs_dir).as_posix()))
 
 
-def targets_gitops_path(specs_dir: Path) -> str | None:
+def targets_gitops_path(
+    specs_dir: Path, files: Sequence[Path] | None = None, read: Callable[[Path, str], bytes] = read_bytes
+) -> str | None:
     """The Targets file's `gitops.path` (its default when the block leaves it out), read ahead of the full load.
 
     None when the Targets file has no `gitops` block, or cannot be read or typed here: the full load
     (load_spec_set) then reports what is wrong. Only files that mention the Targets kind are parsed.
+    `files`: find_spec_files(specs_dir), when the caller has it; `read`: how a file's bytes are read (a caller
+    that reads them anyway gives a reader that keeps them).
     """
     found: list[str] = []
-    for path in find_spec_files(specs_dir):
+    for path in find_spec_files(specs_dir) if files is None else files:
         try:
-            text = read_text(path, str(path))
+            text = decode(read(path, str(path)), str(path))
             if TARGETS_KIND not in text:
                 continue
             documents = load_documents(text, str(path))
@@ -338,25 +342,45 @@ def _once_each(files: Sequence[Path]) -> list[Path]:
     walk keeps links inside the folder, so a link's target is listed too, unless it is not
     a .yaml file: then the link, the only name for it, is kept.
     """
-    targets = {os.path.realpath(p) for p in files if not p.is_symlink()}
+    links = {path for path in files if path.is_symlink()}
+    folders: dict[Path, str] = {}
+
+    def real(path: Path) -> str:  # os.path.realpath, resolving each folder once: a file that is no link is itself
+        if path in links:
+            return os.path.realpath(path)
+        folder = folders.get(path.parent)
+        if folder is None:
+            folder = folders[path.parent] = os.path.realpath(path.parent)
+        return os.path.join(folder, path.name)
+
+    reals = {path: real(path) for path in files}
+    targets = {reals[path] for path in files if path not in links}
     kept: list[Path] = []
     seen: set[str] = set()
     for path in files:
-        real = os.path.realpath(path)
-        if (path.is_symlink() and real in targets) or real in seen:
+        target = reals[path]
+        if (path in links and target in targets) or target in seen:
             continue
-        seen.add(real)
+        seen.add(target)
         kept.append(path)
     return kept
 
 
-def read_documents(files: Sequence[Path], base: Path) -> list[Document]:
+def read_documents(
+    files: Sequence[Path],
+    base: Path,
+    displays: Mapping[Path, str] | None = None,
+    read: Callable[[Path, str], bytes] = read_bytes,
+) -> list[Document]:
+    """Every document of `files`, each named as `displays` (or _displays) names its file; `read` reads a file's
+    bytes (yamlio's read_bytes unless a caller that has read them already gives another)."""
+    displays = _displays(files, base) if displays is None else displays
     documents: list[Document] = []
     problems: list[Diagnostic] = []
     for path in files:
-        display = _display(path, base)
+        display = displays[path]
         try:
-            documents.extend(load_documents(read_text(path, display), display))
+            documents.extend(load_documents(decode(read(path, display), display), display))
         except FindingsError as exc:
             problems.extend(exc.diagnostics)
     if problems:
@@ -364,22 +388,47 @@ def read_documents(files: Sequence[Path], base: Path) -> list[Document]:
     return documents
 
 
-def _display(path: Path, base: Path) -> str:
-    try:
-        return path.resolve().relative_to(base.resolve()).as_posix()
-    except ValueError:
-        return str(path)
+def _displays(files: Sequence[Path], base: Path) -> dict[Path, str]:
+    """How findings name each file: its real path from `base` (the current folder), else as given.
+
+    A file that is no symbolic link is its real folder's entry, so each folder is resolved once (a
+    thousand specs in one folder: one resolve, not a thousand of every component of the path).
+    """
+    real_base = base.resolve()
+    folders: dict[Path, Path] = {}
+    shown: dict[Path, str] = {}
+    for path in files:
+        if path.is_symlink():
+            real = path.resolve()
+        else:
+            folder = folders.get(path.parent)
+            if folder is None:
+                folder = folders[path.parent] = path.parent.resolve()
+            real = folder / path.name
+        try:
+            shown[path] = real.relative_to(real_base).as_posix()
+        except ValueError:
+            shown[path] = str(path)
+    return shown
 
 
-def load_spec_set(specs_dir: Path, base: Path | None = None) -> SpecSet:
+def load_spec_set(
+    specs_dir: Path,
+    base: Path | None = None,
+    files: Sequence[Path] | None = None,
+    read: Callable[[Path, str], bytes] = read_bytes,
+) -> SpecSet:
     """Read, schema-check and type every document under `specs_dir`.
 
-    Raises FindingsError with every problem found, so one run shows them all.
+    Raises FindingsError with every problem found, so one run shows them all. `files`: find_spec_files(specs_dir),
+    when the caller has it; `read`: as for read_documents.
     """
-    files = find_spec_files(specs_dir)
+    files = find_spec_files(specs_dir) if files is None else files
     base = base or Path.cwd()
-    documents = read_documents(files, base)
-    sources = {_display(p, base): f"{specs_dir.resolve().name}/{p.relative_to(specs_dir).as_posix()}" for p in files}
+    displays = _displays(files, base)
+    documents = read_documents(files, base, displays, read)
+    folder = specs_dir.resolve().name
+    sources = {displays[p]: f"{folder}/{p.relative_to(specs_dir).as_posix()}" for p in files}
     problems: list[Diagnostic] = []
     spec_docs, target_docs = classify(documents, problems)
     for document in spec_docs:

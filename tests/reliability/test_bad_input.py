@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from katib_gitops.commands.generate import planning
 from katib_gitops.yamlio.writer import dump
 from tests.helpers import SPEC, TARGETS, spec, write_specs
 from tests.reliability.helpers import as_generated, assert_clean_exit, cli, process, tree
@@ -168,7 +169,6 @@ def test_wrong_types_anywhere_in_specs_are_findings_never_crashes(tmp_path: Path
 
     generate's later stages only see schema-valid specs.
     """
-    from katib_gitops.commands.generate import command
     from katib_gitops.core.diagnostics import FindingsError
 
     original = SPEC if document == "spec" else TARGETS
@@ -181,7 +181,7 @@ def test_wrong_types_anywhere_in_specs_are_findings_never_crashes(tmp_path: Path
             (specs / "targets.yaml").write_text(dump(TARGETS if document == "spec" else mutated))
             (specs / "demo.yaml").write_text(dump(mutated if document == "spec" else SPEC))
             with contextlib.suppress(FindingsError):
-                command.planned_files(command.load(specs))
+                planning.planned_files(planning.load(specs))
 
 
 # ------------------------------------------------------------------ names that become paths

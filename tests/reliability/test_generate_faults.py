@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from katib_gitops.commands.generate import output_tree, swap
+from katib_gitops.commands.generate import on_disk, swap
 from katib_gitops.core import files
 from tests.helpers import TARGETS, spec, write_specs
 from tests.reliability.helpers import ROOT, assert_clean_exit, cli, process, tree
@@ -167,13 +167,13 @@ def limited_memory(limit: int) -> Callable[[], None]:
 def hashed(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Path]]:
     """Every file generate reads in the output folder."""
     seen: list[Path] = []
-    real = output_tree._chunks
+    real = on_disk._chunks
 
-    def spy(path: Path, limit: int | None = None) -> Iterator[bytes]:
-        seen.append(path)
+    def spy(path: Path | str, limit: int | None = None) -> Iterator[bytes]:
+        seen.append(Path(path).absolute())
         return real(path, limit)
 
-    monkeypatch.setattr(output_tree, "_chunks", spy)
+    monkeypatch.setattr(on_disk, "_chunks", spy)
     yield seen
 
 
@@ -209,7 +209,7 @@ def test_a_generated_file_replaced_by_a_large_one_is_hashed_in_bounded_memory(re
 
 
 def test_a_huge_manifest_is_refused_unread(repo: Path) -> None:
-    manifest = repo / "overlays" / output_tree.MANIFEST
+    manifest = repo / "overlays" / on_disk.MANIFEST
     manifest.unlink()
     sparse(manifest, GIB)
     change_specs(repo)
@@ -408,7 +408,7 @@ def test_an_old_tree_that_cannot_be_removed_after_the_swap_is_an_error(
     staging, _ = swap.paths(repo / "overlays")
 
     def refuse(path: Path) -> None:
-        if path == staging and (path / output_tree.MANIFEST).exists():
+        if path == staging and (path / on_disk.MANIFEST).exists():
             raise OSError(errno.EPERM, os.strerror(errno.EPERM), str(path / "demo"))
         real(path)
 

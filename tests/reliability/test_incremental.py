@@ -23,7 +23,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from katib_gitops.commands.generate import command, lock, output_tree, swap
+from katib_gitops.commands.generate import command, lock, on_disk, output_tree, planning, swap
 from katib_gitops.commands.generate.command import GenerateOptions
 from katib_gitops.core import files as core_files
 from katib_gitops.core.diagnostics import FindingsError
@@ -134,8 +134,8 @@ def test_one_spec_edited_is_planned_alone_and_changed_in_place(tmp_path: Path, m
     specs = many_specs(tmp_path)
     assert_clean_exit(cli(tmp_path, "generate"), 0)
     planned: list[str] = []
-    real = command.plan_spec
-    monkeypatch.setattr(command, "plan_spec", lambda s, *rest: planned.append(s.name) or real(s, *rest))
+    real = planning.plan_spec
+    monkeypatch.setattr(planning, "plan_spec", lambda s, *rest: planned.append(s.name) or real(s, *rest))
     calls = in_place_calls(monkeypatch)
     edit(specs, "budget", 3, 1)
     output = assert_clean_exit(cli(tmp_path, "generate"), 0)
@@ -152,8 +152,8 @@ def test_a_changed_katib_version_plans_every_spec_again(tmp_path: Path, monkeypa
     many_specs(tmp_path, 3)
     assert_clean_exit(cli(tmp_path, "generate"), 0)
     planned: list[str] = []
-    real = command.plan_spec
-    monkeypatch.setattr(command, "plan_spec", lambda s, *rest: planned.append(s.name) or real(s, *rest))
+    real = planning.plan_spec
+    monkeypatch.setattr(planning, "plan_spec", lambda s, *rest: planned.append(s.name) or real(s, *rest))
     assert_clean_exit(cli(tmp_path, "generate", "--katib-version", "0.18"), 0)
     assert planned == ["exp-00", "exp-01", "exp-02"]
 
@@ -360,12 +360,12 @@ def test_removing_a_spec_in_place_drops_its_emptied_folders_and_keeps_hand_made_
 
 
 def _plans(root: Path) -> tuple[list[output_tree.OutputFile], list[output_tree.OutputFile]]:
-    old = command.planned_files(command.load(many_specs(root / "old", 60)))
+    old = planning.planned_files(planning.load(many_specs(root / "old", 60)))
     specs = many_specs(root / "new", 60)
     for index in (3, 17, 41):
         edit(specs, "budget", index, index)
     edit(specs, "remove", 50, 0)
-    return old, command.planned_files(command.load(specs))
+    return old, planning.planned_files(planning.load(specs))
 
 
 def test_sigkill_during_updates_in_place_leaves_the_old_or_the_new_tree(tmp_path: Path) -> None:
@@ -378,7 +378,7 @@ def test_sigkill_during_updates_in_place_leaves_the_old_or_the_new_tree(tmp_path
     command.write_planned(old_files, options)
     (out / "NOTES.md").write_text("hand-written\n")
     snapshots = {"old": tree(out)}
-    changes = output_tree.compare(out, new_files, output_tree.read_manifest(out))
+    changes = output_tree.compare(out, new_files, on_disk.read_manifest(out))
     assert (
         0
         < len(changes.changed) + len(changes.added) + len(changes.removed)
@@ -430,7 +430,7 @@ def test_sigkill_during_updates_in_place_leaves_the_old_or_the_new_tree(tmp_path
 def _planned(tmp_path: Path) -> tuple[list[output_tree.OutputFile], Any]:
     from katib_gitops.expand import overlays
 
-    spec_set = command.load(write_specs(tmp_path))
+    spec_set = planning.load(write_specs(tmp_path))
     expansion = overlays.expand_spec(spec_set.specs[0], spec_set)
     return output_tree.spec_files(expansion), expansion
 

@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from katib_gitops.commands.generate import command, lock, swap
+from katib_gitops.commands.generate import command, lock, planning, swap
 from katib_gitops.commands.generate.command import GenerateOptions
 from katib_gitops.commands.generate.output_tree import OutputFile
 from tests.helpers import TARGETS, spec, write_specs
@@ -48,7 +48,7 @@ def spec_sets(root: Path) -> tuple[list[OutputFile], list[OutputFile]]:
     ]
     plans = []
     for name, specs in (("old", old), ("new", new)):
-        plans.append(command.planned_files(command.load(write_specs(root / name, *specs, targets=targets))))
+        plans.append(planning.planned_files(planning.load(write_specs(root / name, *specs, targets=targets))))
     return plans[0], plans[1]
 
 

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from katib_gitops.commands.generate import command
+from katib_gitops.commands.generate import command, planning
 from katib_gitops.commands.generate.command import GenerateOptions
 from katib_gitops.core.diagnostics import FindingsError, Severity
 from katib_gitops.rules import generated, spec_checks, validator
@@ -245,7 +245,7 @@ def test_generates_verdict_is_validates_verdict_on_the_output(
     data, targets = case
     root = tmp_path_factory.mktemp("verdict")
     folder = write_specs(root, data, targets=targets)
-    assume(not [d for d in spec_checks.run_checks(command.load_spec_set(folder)) if d.severity is Severity.ERROR])
+    assume(not [d for d in spec_checks.run_checks(planning.load_spec_set(folder)) if d.severity is Severity.ERROR])
     out = root / "overlays"
     try:
         command.generate(GenerateOptions(specs_dir=folder, out_dir=out))

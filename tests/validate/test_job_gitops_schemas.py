@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from katib_gitops.commands.generate import command
+from katib_gitops.commands.generate import planning
 from katib_gitops.expand import gitops, overlays
 from katib_gitops.expand.overlays import Expansion
 from katib_gitops.schema import crd, manifests
@@ -184,7 +184,7 @@ def generated(specs_dir: Path) -> list[Doc]:
 
     All generated from a spec folder.
     """
-    spec_set = command.load(specs_dir)
+    spec_set = planning.load(specs_dir)
     expansions: list[Expansion] = overlays.expand(spec_set)
     out: list[Doc] = []
     for expansion in expansions:

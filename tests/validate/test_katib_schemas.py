@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from katib_gitops.commands.generate import command
+from katib_gitops.commands.generate import planning
 from katib_gitops.expand import overlays
 from katib_gitops.schema.manifests import kubernetes_versions, latest_kubernetes, validator
 from katib_gitops.schema.ours import schema_dir
@@ -60,7 +60,7 @@ def _upstream_experiments(shared: Path) -> Iterator[tuple[str, dict[str, Any]]]:
 
 def _repository_experiments(specs_dir: Path) -> list[dict[str, Any]]:
     out = []
-    for expansion in overlays.expand(command.load(specs_dir)):
+    for expansion in overlays.expand(planning.load(specs_dir)):
         out.append(expansion.base)
         out.extend(o.experiment for o in expansion.overlays)
     return out

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from katib_gitops.commands.generate import command
+from katib_gitops.commands.generate import planning
 from katib_gitops.core.diagnostics import Severity
 from katib_gitops.core.kinds import KATIB_VERSION
 from katib_gitops.core.registry import RULES, Finding
@@ -207,7 +207,7 @@ def runtime_findings(data: dict[str, Any], config: KatibConfig = STANDALONE) -> 
 
 def repository_experiments(specs: Path) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
-    for expansion in overlays.expand(command.load(specs)):
+    for expansion in overlays.expand(planning.load(specs)):
         out.extend([expansion.base, *(o.experiment for o in expansion.overlays)])
     return out
 

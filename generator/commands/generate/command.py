@@ -1,28 +1,29 @@
-"""The generate pipeline: load spec -> build Experiment -> expand overlays -> render -> check -> write."""
+"""The generate pipeline: load spec -> build Experiment -> expand overlays -> render -> check -> write.
+
+This module runs it (the fast path when nothing changed, the lock, the write); planning.py plans the files."""
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
 import os
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from katib_gitops.commands.generate import interrupts, lock, output_tree, plan_cache, repeat_record, swap
-from katib_gitops.core import workers
-from katib_gitops.core.diagnostics import Diagnostic, FindingsError, Severity, UsageError
+from katib_gitops.commands.generate import file_stats, lock, on_disk, repeat_record, swap
+from katib_gitops.core.diagnostics import Diagnostic, UsageError
 from katib_gitops.core.kinds import KATIB_VERSION
-from katib_gitops.expand import overlays
-from katib_gitops.rules import generated, spec_checks, validator
-from katib_gitops.spec.model import (
-    DEFAULT_GITOPS_PATH,
-    SpecSet,
-    TuningSpec,
-    find_spec_files,
-    load_spec_set,
-    repository_root,
-    targets_gitops_path,
-)
+from katib_gitops.spec.model import DEFAULT_GITOPS_PATH, find_spec_files, repository_root, targets_gitops_path
+from katib_gitops.yamlio.reader import read_bytes
+
+if TYPE_CHECKING:
+    from katib_gitops.commands.generate import output_tree
+    from katib_gitops.commands.generate.plan_cache import SpecPlan
+
+# Planning (planning.py, and through it the expansion, the renderer and the rules) is imported by `generate`
+# only when something is to be planned, and output_tree by the functions that write: a run that finds
+# nothing changed loads neither (docs/performance.md, "Generating").
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -37,122 +38,11 @@ class GenerateOptions:
 
 @dataclasses.dataclass(frozen=True)
 class GenerateResult:
-    changes: output_tree.Changes
+    changes: on_disk.Changes
     files: int  # in the output, the manifest included
     written: bool
     warnings: tuple[Diagnostic, ...] = ()
     notes: tuple[str, ...] = ()  # what else was done: leftovers of an earlier run removed, an interrupt held off
-
-
-def load_checked(
-    specs_dir: Path, katib_config: Path | None = None, katib_version: tuple[int, int] = KATIB_VERSION
-) -> tuple[SpecSet, list[Diagnostic]]:
-    """Read and check every spec: FindingsError lists every error of every file; warnings are returned."""
-    spec_set = dataclasses.replace(load_spec_set(specs_dir), katib_version=katib_version)
-    if katib_config is not None:
-        from katib_gitops.spec import katib_config as configs
-
-        spec_set = dataclasses.replace(spec_set, katib_config=configs.load(katib_config))
-    found = spec_checks.run_checks(spec_set)
-    if any(d.severity is Severity.ERROR for d in found):
-        raise FindingsError(generated.check_spec_set(spec_set))  # with the findings of every spec they accept
-    return spec_set, found
-
-
-def load(specs_dir: Path) -> SpecSet:
-    return load_checked(specs_dir)[0]
-
-
-def planned_files(spec_set: SpecSet, warnings: list[Diagnostic] | None = None) -> list[output_tree.OutputFile]:
-    """Every output file, each overlay proven to render to the Experiment built for it, and every Experiment
-    and GitOps object judged as `validate` judges it: FindingsError on any error (rules/generated.py).
-
-    The findings that are warnings are added to `warnings`."""
-    return assemble(spec_set, plan_specs(spec_set), warnings)
-
-
-def assemble(
-    spec_set: SpecSet, planned: Sequence[SpecPlan], warnings: list[Diagnostic] | None = None
-) -> list[output_tree.OutputFile]:
-    """The output files of every spec's plan and the shared ones, sorted; FindingsError on any error finding."""
-    files = [f for plan in planned for f in plan.files]
-    found = generated.merged(placed for plan in planned for placed in plan.findings)
-    found.extend(sorted({d for plan in planned for d in plan.gitops_findings}))
-    found.extend(generated.check_gitops(spec_set, [], generated.environment(spec_set)))  # the GitRepository
-    if any(d.severity is Severity.ERROR for d in found):
-        raise FindingsError(found + (warnings or []))
-    if warnings is not None:
-        warnings.extend(sorted(found))
-    return output_tree.finish(files + output_tree.git_repository_files(spec_set))
-
-
-SpecPlan = plan_cache.SpecPlan
-
-
-def plan_spec(spec: TuningSpec, spec_set: SpecSet, env: validator.Env | None = None) -> SpecPlan:
-    """One spec's files, self-checked, and the findings of its distinct Experiments and GitOps objects.
-
-    `env`: generated.environment(spec_set), when the caller has it (it is the same for every spec)."""
-    expansion = overlays.expand_spec(spec, spec_set)
-    files = output_tree.spec_files(expansion)
-    output_tree.self_check(files, [expansion])
-    env = generated.environment(spec_set) if env is None else env
-    found = generated.place_built(generated.from_expansion(expansion, spec_set), spec_set, env)
-    gitops_found = generated.check_gitops(spec_set, [expansion], env, repository=False)
-    return SpecPlan(files + output_tree.spec_gitops_files(spec_set, expansion), found, gitops_found)
-
-
-# Specs per run worth forked workers: fewer finish before a second process would start.
-PARALLEL_SPECS = 100
-
-
-def plan_specs(spec_set: SpecSet, cached: Mapping[int, SpecPlan] | None = None) -> list[SpecPlan]:
-    """Every spec's plan, in order: those in `cached` (by index) as they are, the others made (in forked
-    workers when there are many)."""
-    cached = cached or {}
-    specs = spec_set.specs
-    todo = [index for index in range(len(specs)) if index not in cached]
-    env = generated.environment(spec_set) if todo else None
-    if len(todo) >= PARALLEL_SPECS and workers.can_fork(os.cpu_count() or 1):
-        made = workers.forked_map(
-            lambda at: plan_spec(specs[todo[at]], spec_set, env), len(todo), os.cpu_count() or 1, 25
-        )
-    else:
-        made = [plan_spec(specs[index], spec_set, env) for index in todo]
-    fresh = dict(zip(todo, made, strict=True))
-    return [cached[index] if index in cached else fresh[index] for index in range(len(specs))]
-
-
-def _spec_keys(inputs: repeat_record.Inputs, spec_set: SpecSet) -> list[str] | None:
-    """Each spec's plan_cache key; None when a file cannot be told (a plan is then made for every spec)."""
-    targets = spec_set.targets
-    targets_digest = inputs.files.get(_relative(targets.source))
-    if targets_digest is None:
-        return None
-    shared = plan_cache.spec_key(
-        inputs.shared, _relative(targets.source), targets_digest, targets.document.index, "", targets.document.file
-    )
-    keys = []
-    for spec in spec_set.specs:
-        digest = inputs.files.get(_relative(spec.source))
-        if digest is None:
-            return None
-        keys.append(
-            plan_cache.spec_key(
-                shared,
-                _relative(spec.source),
-                digest,
-                spec.document.index,
-                spec.name,
-                f"{spec.source}\0{spec.document.file}",
-            )
-        )
-    return [shared, *keys]
-
-
-def _relative(source: str) -> str:
-    """A spec's path under the specs folder, from its source (`<specs folder name>/<path>`)."""
-    return source.partition("/")[2]
 
 
 def generate(options: GenerateOptions) -> GenerateResult:
@@ -163,33 +53,48 @@ def generate(options: GenerateOptions) -> GenerateResult:
     swap is held off until the run has finished (generator/commands/generate/interrupts.py).
     """
     options = _safe_output(options)
-    _same_as_gitops_path(options)
+    spec_files = find_spec_files(options.specs_dir) if options.specs_dir.is_dir() else None
+    read = _read_once()
     out = options.out_dir
-    if os.path.lexists(out) and not os.path.islink(out) and not out.is_dir():
-        raise UsageError(f"{out}: output path exists and is not a directory")
-    inputs = repeat_record.read_inputs(
-        options.specs_dir, find_spec_files(options.specs_dir), options.katib_config, options.katib_version
-    )
+    inputs = None
+    if spec_files is not None:
+        inputs = repeat_record.read_inputs(
+            options.specs_dir,
+            spec_files,
+            options.katib_config,
+            options.katib_version,
+            read,
+            repository_root(options.specs_dir),
+        )
     fingerprint = inputs.fingerprint if inputs is not None else None
+    # A run with these very inputs (the Targets file's gitops.path and the repository root among them) passed
+    # the checks below for this output folder, and left it as it is: nothing to check or write.
     if fingerprint and not options.force and (unchanged := _unchanged(options, fingerprint)) is not None:
         return unchanged
-    spec_set, warnings = load_checked(options.specs_dir, options.katib_config, options.katib_version)
-    keys = _spec_keys(inputs, spec_set) if inputs is not None else None
+    _same_as_gitops_path(options, spec_files, read)
+    if os.path.lexists(out) and not os.path.islink(out) and not out.is_dir():
+        raise UsageError(f"{out}: output path exists and is not a directory")
+    from katib_gitops.commands.generate import interrupts, output_tree, plan_cache, planning
+
+    spec_set, warnings = planning.load_checked(
+        options.specs_dir, options.katib_config, options.katib_version, spec_files, read
+    )
+    keys = planning.spec_keys(inputs, spec_set) if inputs is not None else None
     cached: dict[int, SpecPlan] = {}
     if keys is not None:
         entries = plan_cache.load(out, keys[0], _manifest_digest(out))
         cached = {index: entries[key] for index, key in enumerate(keys[1:]) if key in entries}
-    planned = plan_specs(spec_set, cached)
+    planned = planning.plan_specs(spec_set, cached)
     notes: list[str] = []
     with interrupts.AfterCommit() as gate:
         while True:
             found = list(warnings)
-            files = assemble(spec_set, planned, found)
+            files = planning.assemble(spec_set, planned, found)
             try:
                 changes, written = write_planned(files, options, notes, gate.commit)
             except StalePlans as stale:  # files of an earlier plan not on disk as planned: plan their specs
                 again = {i: p for i, p in enumerate(planned) if not any(f.path in stale.paths for f in p.files)}
-                planned = plan_specs(spec_set, again)
+                planned = planning.plan_specs(spec_set, again)
                 continue
             break
         warnings = found
@@ -214,16 +119,11 @@ class StalePlans(Exception):
 
 def _manifest_digest(out: Path) -> str:
     """sha256 of the output's manifest, '' when there is none to trust (a plan_cache entry then is not used)."""
-    path = out / output_tree.MANIFEST
+    path = out / on_disk.MANIFEST
     try:
-        if (
-            out.is_symlink()
-            or path.is_symlink()
-            or not path.is_file()
-            or path.stat().st_size > output_tree.MANIFEST_LIMIT
-        ):
+        if out.is_symlink() or path.is_symlink() or not path.is_file() or path.stat().st_size > on_disk.MANIFEST_LIMIT:
             return ""
-        return output_tree.file_digest(path)
+        return on_disk.file_digest(path)
     except (OSError, UsageError):
         return ""
 
@@ -245,9 +145,29 @@ def _fs_path(text: str) -> str:
     return os.fsdecode(text.encode("utf-8", "surrogateescape"))
 
 
-def _same_as_gitops_path(options: GenerateOptions) -> None:
+def _read_once() -> Callable[[Path, str], bytes]:
+    """yamlio's read_bytes, keeping what it read: generate needs each spec file's bytes up to three times in
+    one run (the inputs' digests, the Targets file's gitops.path, the load), and reads them once."""
+    kept: dict[Path, bytes] = {}
+
+    def read(path: Path, display: str) -> bytes:
+        data = kept.get(path)
+        if data is None:
+            data = kept[path] = read_bytes(path, display)
+        return data
+
+    return read
+
+
+def _same_as_gitops_path(
+    options: GenerateOptions,
+    spec_files: Sequence[Path] | None = None,
+    read: Callable[[Path, str], bytes] = read_bytes,
+) -> None:
     """UsageError (exit 2) when the output folder is not where the GitOps objects look for the overlays."""
-    if not options.specs_dir.is_dir() or (gitops_path := targets_gitops_path(options.specs_dir)) is None:
+    if not options.specs_dir.is_dir():
+        return
+    if (gitops_path := targets_gitops_path(options.specs_dir, spec_files, read)) is None:
         return
     expected = Path(os.path.realpath(repository_root(options.specs_dir) / _fs_path(gitops_path)))
     given = options.out_dir
@@ -319,18 +239,16 @@ def _unchanged(options: GenerateOptions, fingerprint: str) -> GenerateResult | N
         return None
     manifest_digest, warnings = found
     notes: list[str] = []
-    with _output_held(options, notes) as tree:
-        entry = tree.get(output_tree.MANIFEST)
-        if entry is None or entry.kind != "file" or entry.size > output_tree.MANIFEST_LIMIT:
+    with _held(options, notes) as since:
+        known = file_stats.load(out)
+        intact = on_disk.intact(out, manifest_digest, known)
+        if intact is None:
             return None
-        if output_tree.file_digest(out / output_tree.MANIFEST) != manifest_digest:
-            return None
-        manifest = output_tree.read_manifest(out, tree)
-        tree = output_tree.with_digests(out, tree, manifest)
-        if any(tree.get(path) is None or tree[path].digest != digest for path, digest in manifest.items()):
-            return None
+        manifest, tree = intact
+        if not options.check_only:
+            file_stats.store(out, manifest, manifest_digest, tree, known, since)
     return GenerateResult(
-        output_tree.Changes(), len(manifest) + 1, written=False, warnings=tuple(warnings), notes=tuple(notes)
+        on_disk.Changes(), len(manifest) + 1, written=False, warnings=tuple(warnings), notes=tuple(notes)
     )
 
 
@@ -339,15 +257,19 @@ def write_planned(
     options: GenerateOptions,
     notes: list[str] | None = None,
     on_commit: Callable[[], None] = lambda: None,
-) -> tuple[output_tree.Changes, bool]:
+) -> tuple[on_disk.Changes, bool]:
     """The write phase of generate: lock, recover, compare, refuse foreign edits, swap the new tree in.
 
     What recovery did goes to `notes`; `on_commit` is called just before the swap (see output_tree.apply).
     """
+    from katib_gitops.commands.generate import output_tree
+
     out = options.out_dir
-    with _output_held(options, [] if notes is None else notes) as tree:
-        manifest = output_tree.read_manifest(out, tree)
-        tree = output_tree.with_digests(out, tree, manifest)
+    with _held(options, [] if notes is None else notes) as since:
+        tree = on_disk.scan(out)
+        manifest = on_disk.read_manifest(out, tree)
+        known = file_stats.load(out)
+        tree = on_disk.with_digests(out, tree, manifest, known)
         stale = {
             f.path
             for f in files
@@ -356,20 +278,26 @@ def write_planned(
         if stale:
             raise StalePlans(stale)
         changes = output_tree.compare(out, files, manifest, tree)
-        if options.check_only or changes.empty:
+        if options.check_only:
+            return changes, False
+        if changes.empty:
+            file_stats.store(out, manifest, tree[on_disk.MANIFEST].digest, tree, known, since)
             return changes, False
         _refuse_foreign_edits(changes, options, files)
-        output_tree.apply(out, files, changes, manifest, tree, on_commit=on_commit)
+        in_place = output_tree.apply(out, files, changes, manifest, tree, on_commit=on_commit)
+        new_manifest = output_tree.manifest_file(files)
+        listed = {f.path: f.sha for f in files}  # in the order of the manifest file
+        file_stats.store(out, listed, new_manifest.sha, tree, known, since, relinked=not in_place)
     return changes, True
 
 
 @contextlib.contextmanager
-def _output_held(options: GenerateOptions, notes: list[str]) -> Iterator[dict[str, output_tree.Entry]]:
-    """The output folder's tree (without digests: output_tree.with_digests), under the lock: shared for
-    a check (refused after an interrupted write), exclusive for a write (an interrupted write recovered
-    first, what was done added to `notes`)."""
+def _held(options: GenerateOptions, notes: list[str]) -> Iterator[lock.Clock | None]:
+    """The output folder under the lock: shared for a check (refused after an interrupted write), exclusive for a
+    write (an interrupted write recovered first, what was done added to `notes`). Yields the file system's time
+    when the lock was taken, for file_stats.store (None for a check, or when it cannot be told)."""
     out = options.out_dir
-    with lock.hold(out, exclusive=not options.check_only):
+    with lock.hold(out, exclusive=not options.check_only) as since:
         if options.check_only:
             if swap.committed(out):
                 raise UsageError(
@@ -383,7 +311,7 @@ def _output_held(options: GenerateOptions, notes: list[str]) -> Iterator[dict[st
                 )
         elif done := swap.recover(out):
             notes.extend(done.splitlines())
-        yield output_tree.scan(out)
+        yield since
 
 
 DIFF_LINES = 12  # per file, in the refusal message
@@ -392,7 +320,7 @@ DIFF_BYTES = 1 << 20  # a larger file edited by hand is named without a diff
 
 
 def _refuse_foreign_edits(
-    changes: output_tree.Changes, options: GenerateOptions, files: list[output_tree.OutputFile]
+    changes: on_disk.Changes, options: GenerateOptions, files: list[output_tree.OutputFile]
 ) -> None:
     out = options.out_dir
     if changes.in_the_way:
@@ -429,12 +357,12 @@ def _short_diff(out: Path, path: str, planned: str) -> str:
     import difflib
 
     try:
-        on_disk = output_tree.read_bounded(out / path, DIFF_BYTES).decode("utf-8", "replace")
+        found = on_disk.read_bounded(out / path, DIFF_BYTES).decode("utf-8", "replace")
     except UsageError as exc:
         return f"  ({exc}: no diff shown)"
     lines = list(
         difflib.unified_diff(
-            on_disk.splitlines(),
+            found.splitlines(),
             planned.splitlines(),
             f"{out / path} (on disk)",
             f"{out / path} (katib-gitops would write)",

@@ -17,6 +17,7 @@ import fcntl
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 from katib_gitops.core.diagnostics import UsageError
 
@@ -27,8 +28,12 @@ def pid_file(out_dir: Path) -> Path:
 
 
 @contextlib.contextmanager
-def hold(out_dir: Path, *, exclusive: bool = True) -> Iterator[None]:
-    """Hold the lock of `out_dir` for the block; UsageError (exit 2) at once when another run holds it."""
+def hold(out_dir: Path, *, exclusive: bool = True) -> Iterator[Clock | None]:
+    """Hold the lock of `out_dir` for the block; UsageError (exit 2) at once when another run holds it.
+
+    Yields the output's file system's time when the lock was taken (see `clock`), or None: for a shared
+    lock, or when the pid file cannot be written.
+    """
     parent = out_dir.absolute().parent
     pid = pid_file(out_dir)  # absolute: removed below even if the working folder goes away meanwhile
     try:
@@ -36,7 +41,7 @@ def hold(out_dir: Path, *, exclusive: bool = True) -> Iterator[None]:
         fd = os.open(parent, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | os.O_CLOEXEC)
     except OSError as exc:
         if not exclusive:  # a read-only check of a folder we cannot open for locking: nothing can write there either
-            yield
+            yield None
             return
         raise UsageError(f"{parent}: cannot use the output's folder: {exc.strerror or exc}") from exc
     try:
@@ -47,9 +52,8 @@ def hold(out_dir: Path, *, exclusive: bool = True) -> Iterator[None]:
                 raise UsageError(f"{parent}: cannot lock: {exc.strerror or exc}") from exc
             raise UsageError(_busy_message(out_dir)) from None
         try:
-            if exclusive:
-                _write_pid(pid)
-            yield
+            written = _write_pid(pid) if exclusive else None
+            yield Clock(written.st_ctime_ns, written.st_dev) if written is not None else None
         finally:
             if exclusive:
                 with contextlib.suppress(OSError):
@@ -58,13 +62,34 @@ def hold(out_dir: Path, *, exclusive: bool = True) -> Iterator[None]:
         os.close(fd)  # releases the lock
 
 
-def _write_pid(path: Path) -> None:
-    with contextlib.suppress(OSError):  # only for the message; a read-only folder fails later, clearly
+def _write_pid(path: Path) -> os.stat_result | None:
+    """The pid file written, and its stat; None when it cannot be (it is only for the message: a read-only
+    folder fails later, clearly)."""
+    try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0), 0o644)
         try:
             os.write(fd, f"{os.getpid()}\n".encode())
+            return os.fstat(fd)
         finally:
             os.close(fd)
+    except OSError:
+        return None
+
+
+class Clock(NamedTuple):
+    """A moment on a file system's own clock, and which file system: a file's ctime is stamped by that clock,
+    at its granularity (a coarse kernel clock, a network file system's server), so file_stats.py compares
+    ctimes with this, never with the machine's clock."""
+
+    ns: int
+    device: int
+
+
+def clock(out_dir: Path) -> Clock | None:
+    """The time on the output's file system now: the ctime of the pid file written anew. Only while holding the
+    lock exclusively (the pid file is the writer's); None when it cannot be written."""
+    written = _write_pid(pid_file(out_dir))
+    return Clock(written.st_ctime_ns, written.st_dev) if written is not None else None
 
 
 def _busy_message(out_dir: Path) -> str:

@@ -17,11 +17,20 @@ import hashlib
 import json
 import os
 import re
-import stat
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from katib_gitops.commands.generate.on_disk import (
+    MANIFEST,
+    Changes,
+    Entry,
+    file_digest,
+    file_size,
+    read_manifest,
+    scan,
+    with_digests,
+)
 from katib_gitops.core.diagnostics import UsageError
 from katib_gitops.expand import gitops, health, overlays
 from katib_gitops.expand.overlays import Expansion
@@ -29,7 +38,6 @@ from katib_gitops.kustomize import render
 from katib_gitops.spec.model import SpecSet
 from katib_gitops.yamlio.writer import dump, dump_all
 
-MANIFEST = ".katib-gitops-manifest.json"
 GITOPS_DIR = "_gitops"
 # A patch for argocd-cm (gitops.health), in a folder of its own: not among the objects applied from argocd/.
 ARGOCD_CM_PATCH = "argocd-cm/health.yaml"
@@ -223,122 +231,7 @@ def manifest_file(files: list[OutputFile]) -> OutputFile:
 _MANIFEST_MEMO: list[tuple[list[OutputFile], int, OutputFile]] = []
 
 
-# ------------------------------------------------------------------ the output folder as it is
-
-
-@dataclasses.dataclass(frozen=True)
-class Entry:
-    """One thing in the output folder, as lstat sees it: symbolic links are never followed."""
-
-    kind: str  # "dir" | "file" | "link" | "other" (FIFO, socket, device)
-    digest: str = ""  # sha256 of a file's bytes: only for the manifest and the files it lists (with_digests)
-    size: int = 0  # of a file, in bytes; UNKNOWN_SIZE until asked for (file_size): only the manifest's is read by scan
-
-
-UNKNOWN_SIZE = -1
-
-
-def file_size(out_dir: Path, path: str, entry: Entry) -> int:
-    if entry.size != UNKNOWN_SIZE:
-        return entry.size
-    try:
-        return os.lstat(out_dir / path).st_size
-    except OSError:
-        return 0
-
-
-def scan(out_dir: Path) -> dict[str, Entry]:
-    """Everything under `out_dir` by '/'-separated relative path; {} when it does not exist.
-
-    Nothing is read: files get their digests from `with_digests`, only those the manifest lists.
-    """
-    tree: dict[str, Entry] = {}
-    if not os.path.lexists(out_dir):
-        return tree
-    if os.path.islink(out_dir):
-        raise UsageError(
-            f"{out_dir}: the output folder is a symbolic link; point --out at the real folder "
-            "(katib-gitops replaces the folder as a whole and never writes through a link)"
-        )
-    if not out_dir.is_dir():
-        raise UsageError(f"{out_dir}: output path exists and is not a directory")
-    pending = [""]
-    while pending:
-        relative = pending.pop()
-        folder = out_dir / relative if relative else out_dir
-        try:
-            entries = sorted(os.scandir(folder), key=lambda e: e.name)
-        except OSError as exc:
-            raise UsageError(f"{folder}: cannot read: {exc.strerror or exc}") from exc
-        for entry in entries:
-            path = f"{relative}/{entry.name}" if relative else entry.name
-            if entry.is_symlink():
-                tree[path] = Entry("link")
-            elif entry.is_dir(follow_symlinks=False):
-                tree[path] = Entry("dir")
-                pending.append(path)
-            elif entry.is_file(follow_symlinks=False):
-                tree[path] = Entry("file", size=_size(entry) if path == MANIFEST else UNKNOWN_SIZE)
-            else:
-                tree[path] = Entry("other")
-    return tree
-
-
-def _size(entry: os.DirEntry[str]) -> int:
-    try:
-        return entry.stat(follow_symlinks=False).st_size
-    except OSError:
-        return 0
-
-
-CHUNK = 1 << 20  # bytes read at a time: hashing a file of any size takes this much memory
-
-
-def _chunks(path: Path, limit: int | None = None) -> Iterator[bytes]:
-    """The bytes of a regular file, a chunk at a time, never following a link; UsageError when it cannot be read,
-    or holds more than `limit` bytes."""
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | os.O_CLOEXEC)
-        try:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
-                raise UsageError(f"{path}: not a regular file")
-            total = 0
-            while chunk := os.read(fd, CHUNK):
-                total += len(chunk)
-                if limit is not None and total > limit:
-                    raise UsageError(f"{path}: larger than {limit} bytes")
-                yield chunk
-        finally:
-            os.close(fd)
-    except OSError as exc:
-        raise UsageError(f"{path}: cannot read: {exc.strerror or exc}") from exc
-
-
-def _read_regular(path: Path, limit: int | None = None) -> bytes:
-    return b"".join(_chunks(path, limit))
-
-
-def read_bounded(path: Path, limit: int) -> bytes:
-    """A regular file of at most `limit` bytes; UsageError for a larger one (or one that cannot be read)."""
-    return _read_regular(path, limit)
-
-
-def file_digest(path: Path) -> str:
-    """sha256 of a regular file, read a chunk at a time: memory stays bounded whatever its size."""
-    digest = hashlib.sha256()
-    for chunk in _chunks(path):
-        digest.update(chunk)
-    return digest.hexdigest()
-
-
-def with_digests(out_dir: Path, tree: Mapping[str, Entry], manifest: Mapping[str, str]) -> dict[str, Entry]:
-    """`tree` with the digests of the manifest and of the regular files it lists; nothing else is read."""
-    hashed = dict(tree)
-    for path in (MANIFEST, *manifest):
-        entry = tree.get(path)
-        if entry is not None and entry.kind == "file" and not entry.digest:
-            hashed[path] = dataclasses.replace(entry, digest=file_digest(out_dir / path))
-    return hashed
+# ------------------------------------------------------------------ comparing with the output folder
 
 
 def same_content(out_dir: Path, path: str, entry: Entry, text: str) -> bool:
@@ -355,54 +248,6 @@ def _same_file(out_dir: Path, planned_file: OutputFile, entry: Entry) -> bool:
     if planned_file.cached:
         return file_digest(out_dir / planned_file.path) == planned_file.digest
     return same_content(out_dir, planned_file.path, entry, planned_file.content)
-
-
-MANIFEST_LIMIT = 64 << 20  # bytes; a manifest of 100 000 files is about 12 MiB
-
-
-def read_manifest(out_dir: Path, tree: Mapping[str, Entry] | None = None) -> dict[str, str]:
-    tree = scan(out_dir) if tree is None else tree
-    entry = tree.get(MANIFEST)
-    path = out_dir / MANIFEST
-    if entry is None:
-        return {}
-    if entry.kind != "file":
-        raise UsageError(f"{path}: not a regular file; move it away to regenerate")
-    if entry.size > MANIFEST_LIMIT:
-        raise UsageError(f"{path}: not a katib-gitops manifest ({entry.size} bytes); move it away to regenerate")
-    try:
-        data = json.loads(_read_regular(path, MANIFEST_LIMIT).decode("utf-8"))
-        files = data["files"]
-        if not isinstance(files, dict):
-            raise TypeError("'files' is not a mapping")
-        return {str(k): str(v) for k, v in files.items()}
-    except RecursionError:  # json nests by recursion: 100,000 '[' exhaust the stack
-        raise UsageError(
-            f"{path}: not a katib-gitops manifest (nested too deeply); move it away to regenerate"
-        ) from None
-    except (ValueError, KeyError, TypeError) as exc:
-        raise UsageError(f"{path}: not a katib-gitops manifest ({exc}); move it away to regenerate") from exc
-
-
-@dataclasses.dataclass(frozen=True)
-class Changes:
-    added: tuple[str, ...] = ()
-    changed: tuple[str, ...] = ()
-    removed: tuple[str, ...] = ()
-    edited_by_hand: tuple[str, ...] = ()  # generated files whose content no longer matches the manifest
-    not_ours: tuple[str, ...] = ()  # files (or links) we would overwrite that we did not generate
-    in_the_way: tuple[str, ...] = ()  # folders, FIFOs, sockets or devices where we write, or inside the output
-
-    @property
-    def empty(self) -> bool:
-        return not (self.added or self.changed or self.removed)
-
-    def summary(self) -> list[str]:
-        return [
-            f"{label}: {p}"
-            for label, paths in (("missing", self.added), ("differs", self.changed), ("stale", self.removed))
-            for p in paths
-        ]
 
 
 def compare(
@@ -455,6 +300,9 @@ def compare(
 
 def _blocking_parent(tree: Mapping[str, Entry], path: str) -> str:
     """The first ancestor of `path` that exists and is not a folder, or ''."""
+    parent = tree.get(path.rpartition("/")[0])
+    if parent is not None and parent.kind == "dir":
+        return ""  # scan lists only what is inside folders it went into: every ancestor is a folder
     parts = path.split("/")
     for end in range(1, len(parts)):
         ancestor = "/".join(parts[:end])
@@ -504,11 +352,11 @@ def apply(
     manifest: Mapping[str, str] | None = None,
     tree: Mapping[str, Entry] | None = None,
     on_commit: Callable[[], None] = lambda: None,
-) -> None:
+) -> bool:
     """Replace the output folder with the new tree, all or nothing (see swap.replace_tree and swap.update_files).
 
     `on_commit` is called once the new tree (or the new files) are on disk, just before the commit: from then on
-    the run completes.
+    the run completes. True when the files were changed in place, False when a whole new tree was swapped in.
     """
     from katib_gitops.commands.generate import swap
 
@@ -526,9 +374,10 @@ def apply(
     if _in_place(out_dir, tree, changes, written, len(everything)):
         prune = _emptied(tree, changes.removed)
         swap.update_files(out_dir, written, changes.removed, prune, on_commit=on_commit)
-        return
+        return True
     content, carried, empty_before = new_tree(files, tree, manifest, changes)
     swap.replace_tree(out_dir, content, carried, empty_before, unchanged, on_commit=on_commit)
+    return False
 
 
 def _in_place(

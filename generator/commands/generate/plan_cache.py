@@ -2,7 +2,7 @@
 
 Kept beside the repeat record (generator/commands/generate/repeat_record.py), in the user's cache
 folder, never in the output tree. A spec's entry is found by its key, a SHA-256 of everything its
-plan (command.plan_spec) reads:
+plan (planning.plan_spec) reads:
 
 - the shared inputs: katib-gitops' own code and schemas, the Katib version, where the specs folder
   is (as named, resolved, and the current folder: headers and findings show these paths), the
@@ -11,7 +11,7 @@ plan (command.plan_spec) reads:
 - the spec's own: the path and bytes of its file, its document's place in the file, its name and source.
 
 A plan reads nothing else: not the other specs (the checks across specs, TS-NAME-UNIQUE, run on the
-whole set every time, command.load_checked), not the output folder. An entry holds the paths and
+whole set every time, planning.load_checked), not the output folder. An entry holds the paths and
 digests of the spec's files (not their text) and its findings; it is used only while the output's
 manifest is the one the last run wrote, and a file of it is never written from the entry: one that
 is not on disk as planned has its spec planned again (command.write_planned). Unreadable or foreign

@@ -6,10 +6,13 @@ date" only when all of these hold:
 
 - the inputs fingerprint is the same: katib-gitops' own code and schemas, where the
   specs folder is (as named, resolved, and the current folder: output headers and
-  warnings show these paths), the path inside it and bytes of every spec file, and the
-  --katib-config file if one is given;
+  warnings show these paths), the repository root gitops.path starts from, the path
+  inside it and bytes of every spec file, and the --katib-config file if one is given;
+  so the run that recorded it passed the checks of where the output goes, and a repeat
+  run need not make them again;
 - the manifest in the output folder is the one that run wrote;
-- every file the manifest lists is on disk with the recorded hash.
+- every file the manifest lists is on disk with the recorded hash, read, or taken from
+  file_stats.py's record when its lstat is the recorded one.
 
 Anything else (no record, another machine, a hand edit, a deleted file, --force)
 means a full run. A CI job on a fresh clone therefore always does the full check.
@@ -20,7 +23,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -63,15 +66,26 @@ def inputs_fingerprint(
 
 
 def read_inputs(
-    specs_dir: Path, files: Sequence[Path], katib_config: Path | None = None, katib_version: tuple[int, int] = (0, 0)
+    specs_dir: Path,
+    files: Sequence[Path],
+    katib_config: Path | None = None,
+    katib_version: tuple[int, int] = (0, 0),
+    read: Callable[[Path, str], bytes] | None = None,
+    repository: Path | None = None,
 ) -> Inputs | None:
-    """The inputs' digests; None when an input cannot be read as the loader would: the full run reports it."""
+    """The inputs' digests; None when an input cannot be read as the loader would: the full run reports it.
+
+    `read`: how a file's bytes are read, yamlio.reader.read_bytes unless given; `repository`: where the Targets
+    file's gitops.path starts (spec.model.repository_root), which says where the output must be."""
     from katib_gitops.yamlio.reader import LIMITS, read_bytes
+
+    read = read_bytes if read is None else read
 
     digest = hashlib.sha256(_tool_fingerprint().encode())
     digest.update(f"katib {katib_version[0]}.{katib_version[1]}\0".encode())  # the output depends on it
     for where in (specs_dir, specs_dir.resolve(), os.getcwd()):  # bytes: a name need not be valid UTF-8
         digest.update(os.fsencode(where) + b"\0")
+    digest.update(b"repository\0" + (os.fsencode(repository) if repository is not None else b"") + b"\0")
     shared = digest.copy()
     shared.update(repr([getattr(LIMITS, name) for name in LIMITS.__slots__]).encode() + b"\0")
     named = [(path.relative_to(specs_dir).as_posix(), path) for path in files]
@@ -80,7 +94,7 @@ def read_inputs(
     digests: dict[str, str] = {}
     for name, path in named:
         try:
-            content = read_bytes(path, name)
+            content = read(path, name)
         except (UsageError, FindingsError):
             return None
         file_digest = hashlib.sha256(content).digest()

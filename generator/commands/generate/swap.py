@@ -28,12 +28,12 @@ redoes what the journal says (each step can be done twice), so the next run, or 
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import errno
 import json
 import os
 import shutil
 import stat
+import struct
 import sys
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from pathlib import Path
@@ -223,7 +223,7 @@ def _check_relative(path: str) -> None:
 # Inode flags that stop even root from removing or renaming an entry: Linux's FS_IMMUTABLE_FL and FS_APPEND_FL
 # (chattr +i, +a; FS_IOC_GETFLAGS = _IOR('f', 1, long)), and BSD's and macOS's chflags (st_flags).
 _LINUX_FLAGS = {0x10: "immutable (chattr +i)", 0x20: "append-only (chattr +a)"}
-_FS_IOC_GETFLAGS = (2 << 30) | (ctypes.sizeof(ctypes.c_long) << 16) | (ord("f") << 8) | 1
+_FS_IOC_GETFLAGS = (2 << 30) | (struct.calcsize("l") << 16) | (ord("f") << 8) | 1
 _BSD_FLAGS = {
     getattr(stat, "UF_IMMUTABLE", 0) | getattr(stat, "SF_IMMUTABLE", 0): "immutable (chflags uchg or schg)",
     getattr(stat, "UF_APPEND", 0) | getattr(stat, "SF_APPEND", 0): "append-only (chflags uappnd or sappnd)",
@@ -460,6 +460,8 @@ def _exchange(a: Path, b: Path) -> bool:
     at_fdcwd, rename_exchange = -100, 2
     if function(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
         return True
+    import ctypes
+
     code = ctypes.get_errno()
     if code in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, getattr(errno, "ENOTSUP", errno.EOPNOTSUPP), errno.EPERM):
         return False
@@ -470,6 +472,9 @@ _LIBC: list[object] = []
 
 
 def _libc() -> object:
+    """The C library, for renameat2; ctypes (~10 ms to import) only when a whole tree is swapped."""
+    import ctypes
+
     if not _LIBC:
         try:
             _LIBC.append(ctypes.CDLL(None, use_errno=True))
