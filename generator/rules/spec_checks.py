@@ -605,12 +605,23 @@ def _profile_fits(
 
 @rule("TS-NAME-UNIQUE", "SPEC", "Spec names are unique in the specs folder: each owns a folder of output.")
 def unique_name(spec: TuningSpec, spec_set: SpecSet) -> Iterator[Finding]:
-    for other in spec_set.specs:
-        if other is spec:
-            return
-        if other.name == spec.name:
-            yield Finding(["metadata", "name"], f"spec name '{spec.name}' is also used in {other.document.file}")
-            return
+    first = _first_by_name(spec_set)[spec.name]
+    if first is not spec:
+        yield Finding(["metadata", "name"], f"spec name '{spec.name}' is also used in {first.document.file}")
+
+
+_FIRST_BY_NAME: list[tuple[SpecSet, dict[str, TuningSpec]]] = []  # the last spec set's, made once for all its specs
+
+
+def _first_by_name(spec_set: SpecSet) -> dict[str, TuningSpec]:
+    """The first spec of each name, in the set's order: one pass for the whole set, not one per spec."""
+    if _FIRST_BY_NAME and _FIRST_BY_NAME[0][0] is spec_set:
+        return _FIRST_BY_NAME[0][1]
+    first: dict[str, TuningSpec] = {}
+    for spec in spec_set.specs:
+        first.setdefault(spec.name, spec)
+    _FIRST_BY_NAME[:] = [(spec_set, first)]
+    return first
 
 
 @rule("TS-NAME", "SPEC", "'<spec name>-<hash>' fits Katib's 40-character Experiment name limit (NAME-02).")

@@ -78,7 +78,7 @@ def file_size(out_dir: Path, path: str, entry: Entry) -> int:
 
 
 def scan(out_dir: Path) -> dict[str, Entry]:
-    """Everything under `out_dir` by '/'-separated relative path; {} when it does not exist.
+    """Everything under `out_dir` by '/'-separated relative path, in no particular order; {} when it does not exist.
 
     Nothing is read: files get their digests from `with_digests`, only those the manifest lists.
     """
@@ -99,26 +99,22 @@ def scan(out_dir: Path) -> dict[str, Entry]:
         folder = os.path.join(root, relative) if relative else root
         try:
             with os.scandir(folder) as listing:
-                entries = sorted(listing, key=_name)
+                entries = list(listing)
         except OSError as exc:
             raise UsageError(f"{folder}: cannot read: {exc.strerror or exc}") from exc
         prefix = f"{relative}/" if relative else ""
-        for entry in entries:
+        for entry in entries:  # in the folder's own order: nothing reads the tree in order
             path = prefix + entry.name
-            if entry.is_symlink():
-                tree[path] = _LINK
-            elif entry.is_dir(follow_symlinks=False):
+            if entry.is_dir(follow_symlinks=False):  # neither is true of a link
                 tree[path] = _DIR
                 pending.append(path)
             elif entry.is_file(follow_symlinks=False):
                 tree[path] = Entry("file", size=_size(entry)) if path == MANIFEST else _FILE
+            elif entry.is_symlink():
+                tree[path] = _LINK
             else:
                 tree[path] = _OTHER
     return tree
-
-
-def _name(entry: os.DirEntry[str]) -> str:
-    return entry.name
 
 
 def _size(entry: os.DirEntry[str]) -> int:
