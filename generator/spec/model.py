@@ -18,7 +18,7 @@ from katib_gitops.core.kinds import (
 )  # re-exported: katib_gitops.spec.model is where callers look
 from katib_gitops.schema import ours
 from katib_gitops.yamlio.documents import Document, load_documents
-from katib_gitops.yamlio.reader import decode, read_bytes, walk
+from katib_gitops.yamlio.reader import decode, read_bytes, read_text, walk
 
 if TYPE_CHECKING:
     from katib_gitops.spec.katib_config import KatibConfig
@@ -366,21 +366,26 @@ def _once_each(files: Sequence[Path]) -> list[Path]:
     return kept
 
 
+def parse_file(path: Path, display: str) -> list[Document]:
+    """A spec file's documents, read and parsed; FindingsError for anything wrong with them as YAML."""
+    return load_documents(read_text(path, display), display)
+
+
 def read_documents(
     files: Sequence[Path],
     base: Path,
     displays: Mapping[Path, str] | None = None,
-    read: Callable[[Path, str], bytes] = read_bytes,
+    parse: Callable[[Path, str], list[Document]] = parse_file,
 ) -> list[Document]:
-    """Every document of `files`, each named as `displays` (or _displays) names its file; `read` reads a file's
-    bytes (yamlio's read_bytes unless a caller that has read them already gives another)."""
+    """Every document of `files`, each named as `displays` (or _displays) names its file; `parse` reads and parses
+    one file (parse_file, unless a caller keeps what it read: commands/generate/parse_cache.py)."""
     displays = _displays(files, base) if displays is None else displays
     documents: list[Document] = []
     problems: list[Diagnostic] = []
     for path in files:
         display = displays[path]
         try:
-            documents.extend(load_documents(decode(read(path, display), display), display))
+            documents.extend(parse(path, display))
         except FindingsError as exc:
             problems.extend(exc.diagnostics)
     if problems:
@@ -416,17 +421,17 @@ def load_spec_set(
     specs_dir: Path,
     base: Path | None = None,
     files: Sequence[Path] | None = None,
-    read: Callable[[Path, str], bytes] = read_bytes,
+    parse: Callable[[Path, str], list[Document]] = parse_file,
 ) -> SpecSet:
     """Read, schema-check and type every document under `specs_dir`.
 
     Raises FindingsError with every problem found, so one run shows them all. `files`: find_spec_files(specs_dir),
-    when the caller has it; `read`: as for read_documents.
+    when the caller has it; `parse`: as for read_documents.
     """
     files = find_spec_files(specs_dir) if files is None else files
     base = base or Path.cwd()
     displays = _displays(files, base)
-    documents = read_documents(files, base, displays, read)
+    documents = read_documents(files, base, displays, parse)
     folder = specs_dir.resolve().name
     sources = {displays[p]: f"{folder}/{p.relative_to(specs_dir).as_posix()}" for p in files}
     problems: list[Diagnostic] = []

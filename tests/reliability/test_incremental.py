@@ -23,7 +23,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from katib_gitops.commands.generate import command, lock, on_disk, output_tree, planning, swap
+from katib_gitops.commands.generate import command, lock, on_disk, output_tree, parse_cache, planning, swap
 from katib_gitops.commands.generate.command import GenerateOptions
 from katib_gitops.core import files as core_files
 from katib_gitops.core.diagnostics import FindingsError
@@ -476,3 +476,58 @@ def test_the_self_check_compares_each_namespace_variant_with_its_experiment(tmp_
     overlays_[index] = dataclasses.replace(overlays_[index], experiment=wrong)
     with pytest.raises(AssertionError, match="overlay demo/team-b/gpu does not render"):
         output_tree.self_check(files, [dataclasses.replace(expansion, overlays=tuple(overlays_))])
+
+
+# ------------------------------------------------------------------ the documents of unchanged spec files
+
+
+def parsed_files(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The spec files generate parses (the others' documents come from parse_cache.py)."""
+    seen: list[str] = []
+    real = parse_cache.load_documents
+
+    def spy(text: str, display: str, **kwargs: Any) -> Any:
+        seen.append(Path(display).name)
+        return real(text, display, **kwargs)
+
+    monkeypatch.setattr(parse_cache, "load_documents", spy)
+    return seen
+
+
+def test_a_run_after_an_edit_parses_only_the_edited_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    specs = many_specs(tmp_path, 6)
+    assert_clean_exit(cli(tmp_path, "generate"), 0)
+    parsed = parsed_files(monkeypatch)
+    edit(specs, "budget", 3, 2)
+    assert_clean_exit(cli(tmp_path, "generate"), 0)
+    assert parsed == ["exp-03.yaml"]
+    reference, _ = fresh_run(specs, tmp_path / "fresh")
+    assert tree(tmp_path / "overlays") == reference
+
+
+def test_a_corrupt_documents_cache_means_every_file_is_parsed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    specs = many_specs(tmp_path, 3)
+    assert_clean_exit(cli(tmp_path, "generate"), 0)
+    for cached in (core_files.cache_dir() / "generate").glob("*.documents"):
+        cached.write_bytes(parse_cache.HEADER + b"\xff\x00garbage")
+    parsed = parsed_files(monkeypatch)
+    edit(specs, "budget", 1, 2)
+    assert_clean_exit(cli(tmp_path, "generate"), 0)
+    assert sorted(parsed) == ["exp-00.yaml", "exp-01.yaml", "exp-02.yaml", "targets.yaml"]
+    reference, _ = fresh_run(specs, tmp_path / "fresh")
+    assert tree(tmp_path / "overlays") == reference
+
+
+def test_a_spec_error_is_found_in_a_file_whose_documents_were_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only parsing is kept: the schema and the rules judge every document on every run. The Targets file drops
+    the cpu profile; the unchanged specs that target it are parsed by no one and still refused."""
+    specs = many_specs(tmp_path, 3)
+    assert_clean_exit(cli(tmp_path, "generate"), 0)
+    parsed = parsed_files(monkeypatch)
+    targets = {**TARGETS, "spec": {**TARGETS["spec"], "profiles": {"gpu": TARGETS["spec"]["profiles"]["gpu"]}}}
+    (specs / "targets.yaml").write_text(dump(targets))
+    output = assert_clean_exit(cli(tmp_path, "generate"), 1)
+    assert parsed == ["targets.yaml"]
+    assert all(f"exp-0{i}.yaml" in output for i in range(3)) and "cpu" in output

@@ -74,10 +74,11 @@ def generate(options: GenerateOptions) -> GenerateResult:
     _same_as_gitops_path(options, spec_files, read)
     if os.path.lexists(out) and not os.path.islink(out) and not out.is_dir():
         raise UsageError(f"{out}: output path exists and is not a directory")
-    from katib_gitops.commands.generate import interrupts, output_tree, plan_cache, planning
+    from katib_gitops.commands.generate import interrupts, output_tree, parse_cache, plan_cache, planning
 
+    documents = parse_cache.Documents(out, inputs.shared if inputs is not None else None, read)
     spec_set, warnings = planning.load_checked(
-        options.specs_dir, options.katib_config, options.katib_version, spec_files, read
+        options.specs_dir, options.katib_config, options.katib_version, spec_files, documents.parse
     )
     keys = planning.spec_keys(inputs, spec_set) if inputs is not None else None
     cached: dict[int, SpecPlan] = {}
@@ -103,6 +104,7 @@ def generate(options: GenerateOptions) -> GenerateResult:
             repeat_record.record(out, fingerprint, manifest_digest, warnings)
             if keys is not None:
                 plan_cache.store(out, keys[0], manifest_digest, dict(zip(keys[1:], planned, strict=True)))
+            documents.store()
     if gate.interrupted:
         notes.append(f"{out}: interrupted after the new output was in place; it is complete")
     count = len(files) + 1  # the manifest too
@@ -245,7 +247,7 @@ def _unchanged(options: GenerateOptions, fingerprint: str) -> GenerateResult | N
         if intact is None:
             return None
         manifest, tree = intact
-        if not options.check_only:
+        if tree is not None and not options.check_only:  # some files were read: record them as they are
             file_stats.store(out, manifest, manifest_digest, tree, known, since)
     return GenerateResult(
         on_disk.Changes(), len(manifest) + 1, written=False, warnings=tuple(warnings), notes=tuple(notes)

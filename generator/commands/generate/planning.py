@@ -18,8 +18,8 @@ from katib_gitops.core.diagnostics import Diagnostic, FindingsError, Severity
 from katib_gitops.core.kinds import KATIB_VERSION
 from katib_gitops.expand import overlays
 from katib_gitops.rules import generated, spec_checks, validator
-from katib_gitops.spec.model import SpecSet, TuningSpec, load_spec_set
-from katib_gitops.yamlio.reader import read_bytes
+from katib_gitops.spec.model import SpecSet, TuningSpec, load_spec_set, parse_file
+from katib_gitops.yamlio.documents import Document
 
 
 def load_checked(
@@ -27,12 +27,12 @@ def load_checked(
     katib_config: Path | None = None,
     katib_version: tuple[int, int] = KATIB_VERSION,
     files: Sequence[Path] | None = None,
-    read: Callable[[Path, str], bytes] = read_bytes,
+    parse: Callable[[Path, str], list[Document]] = parse_file,
 ) -> tuple[SpecSet, list[Diagnostic]]:
     """Read and check every spec: FindingsError lists every error of every file; warnings are returned.
 
-    `files` and `read`: as for spec.model.load_spec_set."""
-    spec_set = dataclasses.replace(load_spec_set(specs_dir, files=files, read=read), katib_version=katib_version)
+    `files` and `parse`: as for spec.model.load_spec_set."""
+    spec_set = dataclasses.replace(load_spec_set(specs_dir, files=files, parse=parse), katib_version=katib_version)
     if katib_config is not None:
         from katib_gitops.spec import katib_config as configs
 
