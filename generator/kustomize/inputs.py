@@ -5,7 +5,7 @@ kustomization by the real kustomize (`external`). Either way a finding in the ou
 file a user wrote (`Source.relocate`).
 """
 
-from __future__ import annotations
+# No postponed annotations (PEP 563) here: see docs/performance.md, "Start-up" (NamedTuples).
 
 import functools
 import os
@@ -39,7 +39,7 @@ class Source(NamedTuple):
     display: str
     documents: tuple[Document, ...]
     rendered: bool = False
-    traces: tuple[render.Trace, ...] = ()  # of a rendered kustomization: where each document came from
+    traces: tuple["render.Trace", ...] = ()  # of a rendered kustomization: where each document came from
 
     def relocate(self, found: Sequence[Diagnostic]) -> list[Diagnostic]:
         """Findings in a rendered kustomization moved to the line a user wrote, the rendered path in the message."""
@@ -116,7 +116,7 @@ def collect(paths: Sequence[str], *, render_kustomizations: bool, stdin: TextIO,
     return Inputs(tuple(sources), tuple(problems))
 
 
-def _own_files(root: Path) -> render.OwnFiles:
+def _own_files(root: Path) -> "render.OwnFiles":
     from katib_gitops.kustomize import render
 
     return render.OwnFiles(root)
@@ -180,8 +180,8 @@ def _parse(text: str, display: str) -> Source:
 
 
 def build(
-    directory: str, kustomize_command: str = "", own: render.OwnFiles | None = None
-) -> tuple[list[dict[str, Any]], list[render.Trace]]:
+    directory: str, kustomize_command: str = "", own: "render.OwnFiles | None" = None
+) -> "tuple[list[dict[str, Any]], list[render.Trace]]":
     """`directory`'s resources (relative to the working folder) and their traces: katib-gitops' own overlays
     in process, any other kustomization by the real kustomize."""
     from katib_gitops.kustomize import render

@@ -8,7 +8,7 @@ service (HO-09, OP-06, GO-04, SK-09, HB-07, PBT-06, ENAS-08, DARTS-04, RT-01..RT
 the algorithm rules.
 """
 
-from __future__ import annotations
+# No postponed annotations (PEP 563) here: see docs/performance.md, "Start-up" (NamedTuples).
 
 import functools
 import re

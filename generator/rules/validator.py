@@ -6,7 +6,7 @@ defaulted object and the embedded trialSpec against its kind's schema.
 Specs (TuningSpec, Targets) get their schema and the generator's spec checks.
 """
 
-from __future__ import annotations
+# No postponed annotations (PEP 563) here: see docs/performance.md, "Start-up" (NamedTuples).
 
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
