@@ -84,3 +84,24 @@ def test_the_plain_call_never_imports_click() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code, str(EXPERIMENT)], capture_output=True, text=True, cwd=ROOT)
     assert done.stdout.splitlines()[-1] == "0 False False"
+
+
+def test_one_experiment_imports_nothing_its_checks_do_not_use() -> None:
+    """Start-up (docs/performance.md): a run on one Experiment file loads no renderer (no folder, no
+    kustomization), no worker pool (one file), nor the modules of other kinds (workflow trials, an
+    OptimizationJob, an apiVersion no schema knows)."""
+    unused = (
+        "katib_gitops.kustomize.render",
+        "katib_gitops.kustomize.jsonpatch",
+        "katib_gitops.core.workers",
+        "katib_gitops.core.workflows",
+        "katib_gitops.schema.removed",
+        "katib_gitops.rules.optimizationjob_checks",
+    )
+    code = (
+        "import sys\nfrom katib_gitops.cli import console\n"
+        "try:\n    console.main(['validate', sys.argv[1]])\nexcept SystemExit as exc:\n"
+        f"    print(exc.code, [m for m in {unused!r} if m in sys.modules])"
+    )
+    done = subprocess.run([sys.executable, "-c", code, str(EXPERIMENT)], capture_output=True, text=True, cwd=ROOT)
+    assert done.stdout.splitlines()[-1] == "0 []"

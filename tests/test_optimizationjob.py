@@ -520,3 +520,10 @@ def test_plan_rolls_out_a_count_change_of_an_optimization_job(tmp_path: Path) ->
     assert code == 0, out
     assert "0 created, 0 updated, 0 metadata, 4 rolled-out, 0 removed, 0 unchanged" in out
     assert "retire it: kubectl delete optimizationjob tune-" in out
+
+
+def test_the_validator_dispatches_the_kind_the_checks_judge() -> None:
+    """The validator spells the kind itself, so that it imports the checks for an OptimizationJob only."""
+    from katib_gitops.rules import validator
+
+    assert validator.OPTIMIZATION_JOB == (optimizationjob_checks.API_VERSION, optimizationjob_checks.KIND)

@@ -10,7 +10,7 @@ command line win over it: an option given replaces the file's value (a `--skip` 
 No click here: the console script's plain `validate PATH...` call reads it too (katib_gitops.cli.console).
 """
 
-from __future__ import annotations
+# No postponed annotations (PEP 563) here: see docs/performance.md, "Start-up" (NamedTuples).
 
 import os
 from collections.abc import Mapping
@@ -119,7 +119,7 @@ def load(path: Path, display: str) -> Config:
     return _config(document.data, display, path.absolute().parent)
 
 
-def _unknown_skips(document: Document) -> list[Diagnostic]:
+def _unknown_skips(document: "Document") -> list[Diagnostic]:
     """A skipped rule that does not exist is a typo that would silence nothing: refused like `--skip`'s."""
     items = document.data.get("skip") or ()
     if not items:

@@ -42,7 +42,7 @@ Formats:
   result's ``level`` is ``error``, ``warning`` or ``note``.
 """
 
-from __future__ import annotations
+# No postponed annotations (PEP 563) here: see docs/performance.md, "Start-up" (NamedTuples).
 
 import abc
 import functools
@@ -325,7 +325,7 @@ class JunitReporter(Reporter):
         self.stream.write(ET.tostring(root, encoding="unicode") + "\n")
 
 
-def junit_tree(report: Report, suite_name: str) -> ET.Element:
+def junit_tree(report: Report, suite_name: str) -> "ET.Element":
     import xml.etree.ElementTree as ET  # only the junit format needs it
 
     by_file = _group_by_file(report)
@@ -355,7 +355,7 @@ def _group_by_file(report: Report) -> dict[str, list[Diagnostic]]:
     return groups
 
 
-def _junit_testcase(file: str, diagnostics: list[Diagnostic]) -> ET.Element:
+def _junit_testcase(file: str, diagnostics: list[Diagnostic]) -> "ET.Element":
     import xml.etree.ElementTree as ET  # only the junit format needs it
 
     case = ET.Element("testcase", {"classname": TOOL_NAME, "name": _xml_text(file), "file": _xml_text(file)})

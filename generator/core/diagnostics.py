@@ -1,6 +1,6 @@
 """The one finding type every stage reports, and the errors that carry them."""
 
-from __future__ import annotations
+# No postponed annotations (PEP 563) here: see docs/performance.md, "Start-up" (NamedTuples).
 
 import enum
 from typing import NamedTuple

@@ -6,7 +6,7 @@ trial object of any kind. Adding a kind with an ordinary layout touches `KINDS` 
 its schema file (schemas/<name>.schema.json) only.
 """
 
-from __future__ import annotations
+# No postponed annotations (PEP 563) here: see docs/performance.md, "Start-up" (NamedTuples).
 
 import enum
 from collections.abc import Iterator, Mapping

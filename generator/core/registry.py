@@ -16,7 +16,7 @@ Light on purpose (NamedTuples, no imports beyond the standard library's smallest
 command that reports anything imports it, `validate FILE` included (docs/performance.md).
 """
 
-from __future__ import annotations
+# No postponed annotations (PEP 563) here: see docs/performance.md, "Start-up" (NamedTuples).
 
 import os
 import re

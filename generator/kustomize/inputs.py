@@ -5,20 +5,24 @@ kustomization by the real kustomize (`external`). Either way a finding in the ou
 file a user wrote (`Source.relocate`).
 """
 
-from __future__ import annotations
+# No postponed annotations (PEP 563) here: see docs/performance.md, "Start-up" (NamedTuples).
 
 import functools
 import os
 import stat
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, NamedTuple, TextIO
+from typing import TYPE_CHECKING, Any, NamedTuple, TextIO
 
 from katib_gitops.core.diagnostics import Diagnostic, FindingsError, UsageError
 from katib_gitops.core.registry import declare
-from katib_gitops.kustomize import render
 from katib_gitops.yamlio.documents import Document, expand_lists, load_documents, read_documents
 from katib_gitops.yamlio.reader import read_stream, read_text, walk
+
+if TYPE_CHECKING:
+    # The renderer (and the JSON patch code it needs) is imported where a folder is walked or a
+    # kustomization built: a run on files alone, as the pre-commit hook's, never loads it.
+    from katib_gitops.kustomize import render
 
 YAML_SUFFIXES = (".yaml", ".yml")
 STDIN = "-"
@@ -35,7 +39,7 @@ class Source(NamedTuple):
     display: str
     documents: tuple[Document, ...]
     rendered: bool = False
-    traces: tuple[render.Trace, ...] = ()  # of a rendered kustomization: where each document came from
+    traces: tuple["render.Trace", ...] = ()  # of a rendered kustomization: where each document came from
 
     def relocate(self, found: Sequence[Diagnostic]) -> list[Diagnostic]:
         """Findings in a rendered kustomization moved to the line a user wrote, the rendered path in the message."""
@@ -51,6 +55,7 @@ class Inputs(NamedTuple):
 
 
 Loader = Callable[[], Source]
+Own = Callable[[], "render.OwnFiles"]  # the run's one OwnFiles, made when the first kustomization is built
 
 
 class Unit(NamedTuple):
@@ -90,7 +95,8 @@ def plan(
     """
     if not paths:
         raise UsageError("nothing to validate: name files, folders, or '-' for standard input")
-    own = render.OwnFiles(Path.cwd())  # one per run: a manifest is read, a shared base rendered, once
+    # One OwnFiles per run (a manifest is read, a shared base rendered, once), made at the first kustomization.
+    own: Own = functools.cache(functools.partial(_own_files, Path.cwd()))
     return [
         Unit(display, display == _named(name), loader)
         for name in paths
@@ -110,12 +116,18 @@ def collect(paths: Sequence[str], *, render_kustomizations: bool, stdin: TextIO,
     return Inputs(tuple(sources), tuple(problems))
 
 
+def _own_files(root: Path) -> "render.OwnFiles":
+    from katib_gitops.kustomize import render
+
+    return render.OwnFiles(root)
+
+
 def _named(name: str) -> str:
     return "<stdin>" if name == STDIN else name
 
 
 def _expand(
-    name: str, render_kustomizations: bool, stdin: TextIO, kustomize_command: str, own: render.OwnFiles
+    name: str, render_kustomizations: bool, stdin: TextIO, kustomize_command: str, own: Own
 ) -> Iterator[tuple[str, Loader]]:
     if name == STDIN:
         yield "<stdin>", lambda: _parse(read_stream(stdin, "<stdin>"), "<stdin>")
@@ -142,9 +154,9 @@ def _kind(path: Path, name: str) -> str:
     return "file"
 
 
-def _walk(
-    root: Path, render_kustomizations: bool, kustomize_command: str, own: render.OwnFiles
-) -> Iterator[tuple[str, Loader]]:
+def _walk(root: Path, render_kustomizations: bool, kustomize_command: str, own: Own) -> Iterator[tuple[str, Loader]]:
+    from katib_gitops.kustomize import render
+
     for here, _subdirs, files in walk(root, skip_hidden=True):
         if render_kustomizations and any(n in files for n in render.KUSTOMIZATION_NAMES):
             display = here.as_posix()
@@ -168,10 +180,12 @@ def _parse(text: str, display: str) -> Source:
 
 
 def build(
-    directory: str, kustomize_command: str = "", own: render.OwnFiles | None = None
-) -> tuple[list[dict[str, Any]], list[render.Trace]]:
+    directory: str, kustomize_command: str = "", own: "render.OwnFiles | None" = None
+) -> "tuple[list[dict[str, Any]], list[render.Trace]]":
     """`directory`'s resources (relative to the working folder) and their traces: katib-gitops' own overlays
     in process, any other kustomization by the real kustomize."""
+    from katib_gitops.kustomize import render
+
     try:
         resources, traces = render.render_traced(own or render.OwnFiles(Path.cwd()), directory)
         return resources, traces
@@ -181,11 +195,11 @@ def build(
         return external.build(directory, kustomize_command)
 
 
-def _render(directory: Path, display: str, kustomize_command: str, own: render.OwnFiles) -> Source:
+def _render(directory: Path, display: str, kustomize_command: str, own: Own) -> Source:
     """The kustomization's output, re-read so every node has a position in it; findings are relocated."""
     from katib_gitops.yamlio.writer import dump_all  # here, not at the top: validate's start-up needs no writer
 
-    resources, traces = build(os.path.relpath(directory), kustomize_command, own)
+    resources, traces = build(os.path.relpath(directory), kustomize_command, own())
     shown = f"{display} (rendered)"
     documents = tuple(load_documents(dump_all(resources), shown))
     return Source(display, documents, rendered=True, traces=tuple(traces))

@@ -38,7 +38,9 @@ FLOAT_LITERAL = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?
 STRATEGIES = ("min", "max", "latest")
 SIDECAR_COLLECTORS = ("StdOut", "File", "TensorFlowEvent", "PrometheusMetric")
 FILTERED_COLLECTORS = ("StdOut", "File", "TensorFlowEvent", "PrometheusMetric", "Custom")
-TWO_GROUPS = re.compile(r".*\(.*\).*\(.*\).*", re.DOTALL)
+# Compiled at first use, like GROUP_FLAGS and QUANTIFIER_BRACES: only an Experiment with a metrics filter
+# needs them, and each compile costs a one-file run (a pre-commit hook's) about 0.1 ms.
+TWO_GROUPS = functools.cache(lambda: re.compile(r".*\(.*\).*\(.*\).*", re.DOTALL))
 NAS_SERVICES = ("enas", "darts")
 NO_STOP_RULES = ("TensorFlowEvent", "PrometheusMetric", "Custom", "Push", "None")
 IGNORING_DISTRIBUTION = {
@@ -531,8 +533,8 @@ PYTHON_ONLY_GROUPS = (
     ("#", "comment group"),
 )
 PYTHON_ONLY_ESCAPES = {"Z": "\\Z (RE2 spells it \\z)", "u": "\\u escape", "U": "\\U escape", "N": "\\N escape"}
-GROUP_FLAGS = re.compile(r"\(\?([A-Za-z-]+)[:)]")
-QUANTIFIER_BRACES = re.compile(r"\{(\d+)(,(\d*))?\}\Z")
+GROUP_FLAGS = functools.cache(lambda: re.compile(r"\(\?([A-Za-z-]+)[:)]"))
+QUANTIFIER_BRACES = functools.cache(lambda: re.compile(r"\{(\d+)(,(\d*))?\}\Z"))
 
 
 def _group_problem(pattern: str, index: int) -> str | None:
@@ -540,7 +542,7 @@ def _group_problem(pattern: str, index: int) -> str | None:
     for prefix, what in PYTHON_ONLY_GROUPS:
         if rest.startswith(prefix):
             return f"{what} '(?{prefix}'"
-    flags = GROUP_FLAGS.match(pattern, index)
+    flags = GROUP_FLAGS().match(pattern, index)
     if flags and set(flags.group(1)) - set("imsU-"):
         return f"flag group '(?{flags.group(1)}' (RE2 knows only i, m, s, U)"
     return None
@@ -548,7 +550,7 @@ def _group_problem(pattern: str, index: int) -> str | None:
 
 def _quantifier_problem(pattern: str, index: int) -> str | None:
     char = pattern[index]
-    braces = QUANTIFIER_BRACES.search(pattern[: index + 1]) if char == "}" else None
+    braces = QUANTIFIER_BRACES().search(pattern[: index + 1]) if char == "}" else None
     if braces and max(int(braces.group(1)), int(braces.group(3) or 0)) > 1000:
         return f"repeat count above 1000 '{braces.group(0)}'"
     if (char in "*+?" or braces) and pattern[index + 1 : index + 2] == "+":
@@ -594,7 +596,7 @@ def _python_problem(pattern: str) -> str | None:
         re.compile(pattern)
     except re.error as exc:
         return f"invalid filter: {exc}"
-    return None if TWO_GROUPS.fullmatch(pattern) else "two top subexpressions are required: metric name, then value"
+    return None if TWO_GROUPS().fullmatch(pattern) else "two top subexpressions are required: metric name, then value"
 
 
 @rule(

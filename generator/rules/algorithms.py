@@ -19,7 +19,7 @@ and RT-01..RT-05 (§5.12): settings the services' validation accepts that fail o
 at the first GetSuggestions, found by running the services.
 """
 
-from __future__ import annotations
+# No postponed annotations (PEP 563) here: see docs/performance.md, "Start-up" (NamedTuples).
 
 import math
 import re

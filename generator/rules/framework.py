@@ -12,7 +12,7 @@ The trees rules judge are plain: dicts, lists and scalars, as the YAML builder
 times slower, which added up to a large part of validating an Experiment.
 """
 
-from __future__ import annotations
+# No postponed annotations (PEP 563) here: see docs/performance.md, "Start-up" (NamedTuples).
 
 import functools
 from collections.abc import Callable, Iterable, Iterator, Mapping

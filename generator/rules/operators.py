@@ -20,7 +20,7 @@ to-* ID, and `check` reports the rest. `check` judges the object after the API s
 pruned its nulls, as the webhook sees it; positions are paths into the object as written.
 """
 
-from __future__ import annotations
+# No postponed annotations (PEP 563) here: see docs/performance.md, "Start-up" (NamedTuples).
 
 import re
 from collections.abc import Callable, Iterator, Mapping

@@ -8,13 +8,14 @@ service (HO-09, OP-06, GO-04, SK-09, HB-07, PBT-06, ENAS-08, DARTS-04, RT-01..RT
 the algorithm rules.
 """
 
-from __future__ import annotations
+# No postponed annotations (PEP 563) here: see docs/performance.md, "Start-up" (NamedTuples).
 
+import functools
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple
 
-from katib_gitops.core import kinds, workflows
+from katib_gitops.core import kinds
 from katib_gitops.core.registry import Finding, rule
 from katib_gitops.rules.admission import (
     META_REFERENCE,
@@ -29,7 +30,8 @@ from katib_gitops.rules.framework import Context, Path, get, is_blank
 SPEC: Path = ("spec",)
 TRIAL_SPEC: Path = TEMPLATE + ("trialSpec",)
 PLAIN_META_KEYS = ("Name", "Namespace", "Kind", "APIVersion")
-INDEXED_META_KEY = re.compile(r"(Annotations|Labels)\[(.*)\]\Z", re.DOTALL)
+# Compiled at first use: only a ${trialSpec.Labels[...]} or ${trialSpec.Annotations[...]} reference needs it.
+INDEXED_META_KEY = functools.cache(lambda: re.compile(r"(Annotations|Labels)\[(.*)\]\Z", re.DOTALL))
 # Fields of the known trial kinds (and of the pods they embed) that are typed integer or boolean.
 INTEGER_FIELDS = frozenset(
     {
@@ -123,7 +125,7 @@ def _meta_problem(key: str, trial_spec: Mapping[str, Any] | None, has_parameters
         return None
     if key in ("Annotations", "Labels"):
         return f"${{trialSpec.{key}}} needs a key, as in ${{trialSpec.{key}[my-key]}}"
-    indexed = INDEXED_META_KEY.match(key)
+    indexed = INDEXED_META_KEY().match(key)
     if indexed is None:
         # With spec.parameters, TT-13 already rejects such a reference at admission.
         return None if has_parameters else f"${{trialSpec.{key}}} is not trial metadata Katib can substitute"
@@ -247,7 +249,10 @@ def _trial_pods(trial_spec: Mapping[str, Any], name: str, labels: Mapping[str, A
                 role in primary,
                 f"name a container {name!r} in every pod template, or set primaryContainerName to a name they all have",
             )
-    elif workflows.is_workflow(api_version, kind_name):
+        return
+    from katib_gitops.core import workflows  # only for a kind without pod templates: not on the common path
+
+    if workflows.is_workflow(api_version, kind_name):
         for made in workflows.workflow_pods(trial_spec):
             matches = all(made.labels.get(k) == v for k, v in labels.items())
             yield _Pod(

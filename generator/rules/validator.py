@@ -6,7 +6,7 @@ defaulted object and the embedded trialSpec against its kind's schema.
 Specs (TuningSpec, Targets) get their schema and the generator's spec checks.
 """
 
-from __future__ import annotations
+# No postponed annotations (PEP 563) here: see docs/performance.md, "Start-up" (NamedTuples).
 
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -14,15 +14,15 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, NamedTuple, TextIO
 
-from katib_gitops.core import registry, workers
+from katib_gitops.core import registry
 from katib_gitops.core.diagnostics import Diagnostic, FindingsError, Severity, UsageError
 from katib_gitops.core.kinds import KATIB_VERSION, SPEC_KIND, TARGETS_KIND, lookup
 from katib_gitops.core.registry import declare
 from katib_gitops.kustomize import inputs
 from katib_gitops.kustomize import scope as input_scope
 from katib_gitops.kustomize.scope import Scope
-from katib_gitops.rules import framework, metadata, operators, optimizationjob_checks, runner, trial_job
-from katib_gitops.schema import fast, manifests, removed
+from katib_gitops.rules import framework, metadata, operators, runner, trial_job
+from katib_gitops.schema import fast, manifests
 from katib_gitops.schema import ours as spec_schema
 from katib_gitops.spec.katib_config import STANDALONE, KatibConfig
 from katib_gitops.yamlio.documents import Document, load_documents
@@ -32,7 +32,10 @@ SKIP_ANNOTATION = "katib-gitops.dev/skip"
 LENIENT_RULES = frozenset({"yaml-ambiguous", "yaml-value"})  # the file reads, only not the same way everywhere
 PASSED_OVER = "passed over: not a Kubernetes manifest (no apiVersion, kind or metadata)"
 EXPERIMENT = ("kubeflow.org/v1beta1", "Experiment")
-OPTIMIZATION_JOB = (optimizationjob_checks.API_VERSION, optimizationjob_checks.KIND)
+# rules/optimizationjob_checks.py's kind (a test holds the two to the same), spelled here so that the module
+# is imported for an OptimizationJob only: like workers (many files) and schema.removed (a kind no schema
+# knows), it is not on the path of the common run, one Experiment (docs/performance.md, "Start-up").
+OPTIMIZATION_JOB = ("trainer.kubeflow.org/v1alpha1", "OptimizationJob")
 PLACEHOLDER = re.compile(r"\$\{trialParameters\.[^}]*\}")
 # What a placeholder becomes for schema checks: a string that is also a valid
 # quantity, name and number text, so a tuned cpu or memory value is no false error.
@@ -227,11 +230,15 @@ PARALLEL_THRESHOLD = 200
 def _parallel(units: Sequence[inputs.Unit], jobs: int) -> bool:
     if len(units) < PARALLEL_THRESHOLD or any(u.display == "<stdin>" for u in units):
         return False
+    from katib_gitops.core import workers
+
     return workers.can_fork(jobs)
 
 
 def _in_parallel(units: list[inputs.Unit], env: Env) -> list[UnitResult]:
     """Forked workers share the plan and the loaded schemas; results come back in input order."""
+    from katib_gitops.core import workers
+
     return workers.forked_map(lambda index: check_unit(units[index], env), len(units), env.options.jobs, 32)
 
 
@@ -466,6 +473,8 @@ def _check_by_kind(document: Document, env: Env, api_version: str, kind: str) ->
             )
         ], None
     if (api_version, kind) == OPTIMIZATION_JOB and (api_version.rpartition("/")[0], kind) not in env.crds:
+        from katib_gitops.rules import optimizationjob_checks
+
         return optimizationjob_checks.check(document, env.kubernetes), True
     if api_version.startswith("kustomize.config.k8s.io/"):
         return [], None
@@ -473,6 +482,8 @@ def _check_by_kind(document: Document, env: Env, api_version: str, kind: str) ->
     rule_for = operators.schema_rule(operator, spec_schema.SCHEMA.id) if operator is not None else None
     found = _schema_check(document, env, api_version, kind, document.data, [], rule_for)
     if found is None:
+        from katib_gitops.schema import removed
+
         gone = removed.removal(api_version, kind, env.kubernetes)
         if gone is not None:  # a version no release serves any more: no object to judge the metadata of
             return [

@@ -34,7 +34,7 @@ A small position tree is kept next to the plain values so that any JSON path fou
 a later stage can be turned back into file:line:column.
 """
 
-from __future__ import annotations
+# No postponed annotations (PEP 563) here: see docs/performance.md, "Start-up" (NamedTuples).
 
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, NamedTuple

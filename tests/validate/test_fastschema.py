@@ -88,3 +88,25 @@ def test_bundles_are_cached_and_rebuilt_from_the_schema_text(tmp_path: Path, mon
     assert len(list((tmp_path / "katib-gitops").glob("ours-experiment-*.json"))) == 1
     assert fast.bundled_schema(("ours", "experiment"), VERSION) == bundle
     fast._validator.cache_clear()
+
+
+def test_bundles_leave_out_descriptions_but_keep_fields_and_data_of_that_name() -> None:
+    """A description is an annotation (JSON Schema 2020-12, Meta-Data vocabulary): it never changes a verdict,
+    so a bundle leaves it out; a property called `description` (a trialParameter's) is a field and stays."""
+    bundle = fast.bundled_schema(("ours", "experiment"), VERSION)
+    text = str(bundle)
+    assert "'description': {" in text  # spec.trialTemplate.trialParameters[].description, a field
+    assert "'description': '" not in text  # no annotation left
+    schema = {
+        "description": "gone",
+        "properties": {"description": {"type": "string", "description": "gone"}},
+        "items": [{"description": "gone"}],
+        "oneOf": [{"const": {"description": "data"}}],
+        "enum": [{"description": "data"}],
+    }
+    assert fast._without_descriptions(schema) == {
+        "properties": {"description": {"type": "string"}},
+        "items": [{}],
+        "oneOf": [{"const": {"description": "data"}}],
+        "enum": [{"description": "data"}],
+    }
