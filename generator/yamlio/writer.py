@@ -81,12 +81,38 @@ def _scalar(value: Any) -> str:
     raise TypeError(f"cannot write {type(value).__name__} as YAML")
 
 
+def _string(value: str) -> str:
+    """A string scalar as written (`_scalar`), remembered: the same keys and values recur across a run's files."""
+    text = _STRINGS.get(value)
+    if text is None:
+        text = _scalar(value)
+        if len(value) <= _MEMO_LENGTH:
+            if len(_STRINGS) >= _MEMO_ENTRIES:
+                _STRINGS.clear()
+            _STRINGS[value] = text
+    return text
+
+
+_STRINGS: dict[str, str] = {}
+_MEMO_LENGTH = 256  # longer strings are written without being remembered
+_MEMO_ENTRIES = 1 << 16  # the memo is emptied when it holds this many
+
+
 def _emit(value: Any, indent: int, out: list[str]) -> None:
     pad = " " * indent
     if isinstance(value, dict):
         for key, item in value.items():
-            head = f"{pad}{_scalar(str(key))}:"
-            if isinstance(item, (dict, list)) and item:
+            head = pad + (_string(key) if type(key) is str else _scalar(str(key))) + ":"
+            kind = type(item)
+            if kind is str:  # the common cases first, each exactly what the general branches below write
+                if "\n" in item and (block := _literal_block(item, indent)):
+                    out.append(f"{head} {block}")
+                else:
+                    out.append(f"{head} {_string(item)}")
+            elif (kind is dict or kind is list) and item:
+                out.append(head)
+                _emit(item, indent + 2, out)
+            elif isinstance(item, (dict, list)) and item:
                 out.append(head)
                 _emit(item, indent + 2, out)
             elif isinstance(item, str) and (block := _literal_block(item, indent)):
@@ -102,7 +128,7 @@ def _emit(value: Any, indent: int, out: list[str]) -> None:
                 out.append(f"{pad}- {first}")
                 out.extend(sub[1:])
             else:
-                out.append(f"{pad}- {_inline(item)}")
+                out.append(f"{pad}- {_string(item) if type(item) is str else _inline(item)}")
     else:
         out.append(pad + _scalar(value))
 
