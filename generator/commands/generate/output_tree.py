@@ -73,8 +73,15 @@ def spec_files(expansion: Expansion) -> list[OutputFile]:
     """The base and every overlay of one spec."""
     head = header(expansion.spec.source)
     base = expansion.base_directory
-    for experiment in (expansion.base, *(o.experiment for o in expansion.overlays)):
-        gitops.check_size(experiment, gitops.EXPERIMENT_LIMIT, expansion.spec.source, "shorten the trial template")
+    sizes: dict[str, tuple[dict[str, Any], int]] = {}  # profile -> (its first overlay's object, its JSON size)
+    for experiment, profile in ((expansion.base, None), *((o.experiment, o.profile) for o in expansion.overlays)):
+        seen = sizes.get(profile) if profile is not None else None
+        size = _variant_size(seen, experiment) if seen is not None else gitops.json_size(experiment)
+        if profile is not None and seen is None:
+            sizes[profile] = (experiment, size)
+        gitops.check_size(
+            experiment, gitops.EXPERIMENT_LIMIT, expansion.spec.source, "shorten the trial template", size=size
+        )
     kustomization = overlays.base_kustomization(expansion.object_file)
     files = [
         planned(f"{base}/{overlays.KUSTOMIZATION_FILE}", dump(kustomization, head)),
@@ -88,6 +95,18 @@ def spec_files(expansion: Expansion) -> list[OutputFile]:
         content = dump(overlays.overlay_kustomization(expansion, overlay, patch), head)
         files.append(planned(f"{overlay.directory}/{overlays.KUSTOMIZATION_FILE}", content))
     return files
+
+
+def _variant_size(first: tuple[dict[str, Any], int], experiment: dict[str, Any]) -> int:
+    """The compact JSON size of `experiment`, from that of the first overlay of its profile when the two have the
+    same keys in the same order and share every top-level value but `metadata` (expand_spec: a namespace's
+    overlay): compact JSON writes each member on its own, so the sizes then differ by the metadata's alone."""
+    known, size = first
+    if list(known) != list(experiment) or any(
+        value is not known[key] for key, value in experiment.items() if key != "metadata"
+    ):
+        return gitops.json_size(experiment)
+    return size - gitops.json_size(known.get("metadata")) + gitops.json_size(experiment.get("metadata"))
 
 
 def finish(files: list[OutputFile]) -> list[OutputFile]:
