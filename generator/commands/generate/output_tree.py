@@ -158,13 +158,17 @@ def git_repository_files(spec_set: SpecSet) -> list[OutputFile]:
     return files
 
 
-def spec_gitops_files(spec_set: SpecSet, expansion: Expansion) -> list[OutputFile]:
-    """One spec's ApplicationSet and Flux Kustomizations (see gitops_files)."""
+def spec_gitops_files(
+    spec_set: SpecSet, expansion: Expansion, items: list[gitops.GitOpsFile] | None = None
+) -> list[OutputFile]:
+    """One spec's ApplicationSet and Flux Kustomizations (see gitops_files); `items`: gitops.spec_files of the
+    spec, when the caller has built them already."""
     settings = spec_set.targets.gitops
     if settings is None:
         return []
     head = header(f"{expansion.spec.source} and {spec_set.targets.source}")
-    return [planned(f"{GITOPS_DIR}/{item.path}", _text(item, head)) for item in gitops.spec_files(settings, expansion)]
+    items = gitops.spec_files(settings, expansion) if items is None else items
+    return [planned(f"{GITOPS_DIR}/{item.path}", _text(item, head)) for item in items]
 
 
 def _text(item: gitops.GitOpsFile, head: str) -> str:
