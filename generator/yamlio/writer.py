@@ -109,9 +109,6 @@ def _emit(value: Any, indent: int, out: list[str]) -> None:
                     out.append(f"{head} {block}")
                 else:
                     out.append(f"{head} {_string(item)}")
-            elif (kind is dict or kind is list) and item:
-                out.append(head)
-                _emit(item, indent + 2, out)
             elif isinstance(item, (dict, list)) and item:
                 out.append(head)
                 _emit(item, indent + 2, out)
