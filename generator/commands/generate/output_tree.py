@@ -98,15 +98,21 @@ def spec_files(expansion: Expansion) -> list[OutputFile]:
 
 
 def _variant_size(first: tuple[dict[str, Any], int], experiment: dict[str, Any]) -> int:
-    """The compact JSON size of `experiment`, from that of the first overlay of its profile when the two have the
-    same keys in the same order and share every top-level value but `metadata` (expand_spec: a namespace's
-    overlay): compact JSON writes each member on its own, so the sizes then differ by the metadata's alone."""
+    """The compact JSON size of `experiment`, from that of the first overlay of its profile (expand_spec: the
+    overlays of a profile share every part but their top level and `metadata`, where the namespace differs)."""
     known, size = first
-    if list(known) != list(experiment) or any(
-        value is not known[key] for key, value in experiment.items() if key != "metadata"
-    ):
-        return gitops.json_size(experiment)
-    return size - gitops.json_size(known.get("metadata")) + gitops.json_size(experiment.get("metadata"))
+    return size + _size_change(known, experiment)
+
+
+def _size_change(known: Any, value: Any) -> int:
+    """json_size(value) - json_size(known), exactly: compact JSON writes a mapping's members one after the other,
+    so two mappings with the same keys in the same order differ in size by what their values do, and a value
+    that is the same object adds nothing; anything else is measured in full."""
+    if value is known:
+        return 0
+    if type(known) is dict and type(value) is dict and list(known) == list(value):
+        return sum(_size_change(known[key], item) for key, item in value.items())
+    return gitops.json_size(value) - gitops.json_size(known)
 
 
 def finish(files: list[OutputFile]) -> list[OutputFile]:
