@@ -93,7 +93,20 @@ def _string(value: str) -> str:
     return text
 
 
+def _key(key: str) -> str:
+    """A mapping key as written, with its colon."""
+    text = _KEYS.get(key)
+    if text is None:
+        text = _scalar(key) + ":"
+        if len(key) <= _MEMO_LENGTH:
+            if len(_KEYS) >= _MEMO_ENTRIES:
+                _KEYS.clear()
+            _KEYS[key] = text
+    return text
+
+
 _STRINGS: dict[str, str] = {}
+_KEYS: dict[str, str] = {}
 _MEMO_LENGTH = 256  # longer strings are written without being remembered
 _MEMO_ENTRIES = 1 << 16  # the memo is emptied when it holds this many
 
@@ -102,9 +115,8 @@ def _emit(value: Any, indent: int, out: list[str]) -> None:
     pad = " " * indent
     if isinstance(value, dict):
         for key, item in value.items():
-            head = pad + (_string(key) if type(key) is str else _scalar(str(key))) + ":"
-            kind = type(item)
-            if kind is str:  # the common cases first, each exactly what the general branches below write
+            head = pad + (_key(key) if type(key) is str else _scalar(str(key)) + ":")
+            if type(item) is str:  # the common cases first, each exactly what the general branches below write
                 if "\n" in item and (block := _literal_block(item, indent)):
                     out.append(f"{head} {block}")
                 else:
@@ -119,11 +131,9 @@ def _emit(value: Any, indent: int, out: list[str]) -> None:
     elif isinstance(value, list):
         for item in value:
             if isinstance(item, (dict, list)) and item:
-                sub: list[str] = []
-                _emit(item, indent + 2, sub)
-                first = sub[0][indent + 2 :]
-                out.append(f"{pad}- {first}")
-                out.extend(sub[1:])
+                start = len(out)
+                _emit(item, indent + 2, out)
+                out[start] = f"{pad}- {out[start][indent + 2 :]}"  # the item's first line, after its dash
             else:
                 out.append(f"{pad}- {_string(item) if type(item) is str else _inline(item)}")
     else:
