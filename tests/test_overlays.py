@@ -127,3 +127,25 @@ def test_a_raw_trial_spec_gets_the_istio_label_and_parameters(tmp_path: Path) ->
     template = expansion.base["spec"]["trialTemplate"]["trialSpec"]["spec"]["template"]
     assert template["metadata"] == {"labels": {"sidecar.istio.io/inject": "false"}}
     assert template["spec"]["containers"][0]["args"] == ["--lr", "${trialParameters.lr}"]
+
+
+def test_overlays_of_a_profile_share_all_but_their_metadata_and_their_size_is_exact(repo_specs: Path) -> None:
+    """generate checks every overlay's Experiment against the size limit (gitops.check_size); for a namespace's
+    overlay it adds up the differences from its profile's first overlay (output_tree._variant_size), which must
+    be the size measured in full, whatever the namespaces' lengths."""
+    from katib_gitops.commands.generate import output_tree
+    from katib_gitops.expand import gitops
+
+    for expansion in overlays.expand(planning.load(repo_specs)):
+        first: dict[str, dict] = {}
+        for overlay in expansion.overlays:
+            seen = first.setdefault(overlay.profile, overlay.experiment)
+            assert overlay.experiment["spec"] is seen["spec"]  # shared: nothing changes a built object in place
+            assert overlay.experiment["metadata"]["namespace"] == overlay.namespace
+            for namespace in (overlay.namespace, "n", "a-much-longer-namespace-than-any-of-the-specs", "é"):
+                variant = {**overlay.experiment, "metadata": {**overlay.experiment["metadata"], "namespace": namespace}}
+                measured = output_tree._variant_size((seen, gitops.json_size(seen)), variant)
+                assert measured == gitops.json_size(variant)
+        unrelated = {**expansion.base, "extra": [1, {"a": "b"}]}
+        measured = output_tree._variant_size((expansion.base, gitops.json_size(expansion.base)), unrelated)
+        assert measured == gitops.json_size(unrelated)

@@ -69,9 +69,11 @@ def json_size(obj: Any) -> int:
     return len(json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
 
 
-def check_size(obj: dict[str, Any], limit: int, source: str, hint: str) -> None:
-    """UsageError (exit 2) naming the spec when `obj` is larger than Kubernetes can be relied on to store and apply."""
-    size = json_size(obj)
+def check_size(obj: dict[str, Any], limit: int, source: str, hint: str, *, size: int | None = None) -> None:
+    """UsageError (exit 2) naming the spec when `obj` is larger than Kubernetes can be relied on to store and apply.
+
+    `size`: json_size(obj), when the caller knows it already."""
+    size = json_size(obj) if size is None else size
     if size > limit:
         raise UsageError(
             f"{source}: the {obj.get('kind')} {obj.get('metadata', {}).get('name')} would be {_kib(size)} KiB "

@@ -13,7 +13,6 @@ import hashlib
 import json
 from typing import Any
 
-from katib_gitops.core.plain import clone
 from katib_gitops.expand import optimizationjob
 from katib_gitops.expand.experiment import build_experiment
 from katib_gitops.kustomize import jsonpatch
@@ -108,8 +107,9 @@ def expand_spec(spec: TuningSpec, spec_set: SpecSet) -> Expansion:
     """The base and one overlay per namespace x profile.
 
     A profile's object does not depend on the namespace (neither builder reads it), so it is
-    built, and its patch from the base computed, once per profile; each overlay gets its own copy with its
-    namespace set (the patch is shared: nothing changes a patch in place).
+    built, and its patch from the base computed, once per profile; each overlay's object is that one with its own
+    top level and `metadata`, the namespace set there, and every other part shared, as the patch is: nothing
+    changes a built object or a patch in place (the defaulting and the renderer's patching work on copies).
     """
     base = build_object(spec, spec_set, budget_from=base_profile(spec, spec_set))
     built = {}
@@ -120,8 +120,7 @@ def expand_spec(spec: TuningSpec, spec_set: SpecSet) -> Expansion:
     for namespace in sorted(spec.namespaces):
         for profile_name in sorted(spec.profiles):
             unnamespaced, patch = built[profile_name]
-            target = clone(unnamespaced)
-            target["metadata"]["namespace"] = namespace
+            target = {**unnamespaced, "metadata": {**unnamespaced["metadata"], "namespace": namespace}}
             overlays.append(Overlay(spec.name, namespace, profile_name, target, patch))
     return Expansion(spec, base, tuple(overlays), base["kind"])
 

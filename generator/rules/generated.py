@@ -177,7 +177,13 @@ def check_gitops(
     settings = spec_set.targets.gitops
     if settings is None:
         return []
-    objects = gitops.gitops_objects(settings, expansions, spec_set.specs if repository else None)
+    return check_gitops_objects(
+        spec_set, gitops.gitops_objects(settings, expansions, spec_set.specs if repository else None), env
+    )
+
+
+def check_gitops_objects(spec_set: SpecSet, objects: Sequence[dict[str, Any]], env: validator.Env) -> list[Diagnostic]:
+    """check_gitops of objects the caller has built already (gitops.gitops_objects, or the files of one spec)."""
     node = Node(spec_set.targets.document, ("spec", "gitops"))
     found = []
     for obj in objects:

@@ -81,12 +81,47 @@ def _scalar(value: Any) -> str:
     raise TypeError(f"cannot write {type(value).__name__} as YAML")
 
 
+def _string(value: str) -> str:
+    """A string scalar as written (`_scalar`), remembered: the same keys and values recur across a run's files."""
+    text = _STRINGS.get(value)
+    if text is None:
+        text = _scalar(value)
+        if len(value) <= _MEMO_LENGTH:
+            if len(_STRINGS) >= _MEMO_ENTRIES:
+                _STRINGS.clear()
+            _STRINGS[value] = text
+    return text
+
+
+def _key(key: str) -> str:
+    """A mapping key as written, with its colon."""
+    text = _KEYS.get(key)
+    if text is None:
+        text = _scalar(key) + ":"
+        if len(key) <= _MEMO_LENGTH:
+            if len(_KEYS) >= _MEMO_ENTRIES:
+                _KEYS.clear()
+            _KEYS[key] = text
+    return text
+
+
+_STRINGS: dict[str, str] = {}
+_KEYS: dict[str, str] = {}
+_MEMO_LENGTH = 256  # longer strings are written without being remembered
+_MEMO_ENTRIES = 1 << 16  # the memo is emptied when it holds this many
+
+
 def _emit(value: Any, indent: int, out: list[str]) -> None:
     pad = " " * indent
     if isinstance(value, dict):
         for key, item in value.items():
-            head = f"{pad}{_scalar(str(key))}:"
-            if isinstance(item, (dict, list)) and item:
+            head = pad + (_key(key) if type(key) is str else _scalar(str(key)) + ":")
+            if type(item) is str:  # the common cases first, each exactly what the general branches below write
+                if "\n" in item and (block := _literal_block(item, indent)):
+                    out.append(f"{head} {block}")
+                else:
+                    out.append(f"{head} {_string(item)}")
+            elif isinstance(item, (dict, list)) and item:
                 out.append(head)
                 _emit(item, indent + 2, out)
             elif isinstance(item, str) and (block := _literal_block(item, indent)):
@@ -96,13 +131,11 @@ def _emit(value: Any, indent: int, out: list[str]) -> None:
     elif isinstance(value, list):
         for item in value:
             if isinstance(item, (dict, list)) and item:
-                sub: list[str] = []
-                _emit(item, indent + 2, sub)
-                first = sub[0][indent + 2 :]
-                out.append(f"{pad}- {first}")
-                out.extend(sub[1:])
+                start = len(out)
+                _emit(item, indent + 2, out)
+                out[start] = f"{pad}- {out[start][indent + 2 :]}"  # the item's first line, after its dash
             else:
-                out.append(f"{pad}- {_inline(item)}")
+                out.append(f"{pad}- {_string(item) if type(item) is str else _inline(item)}")
     else:
         out.append(pad + _scalar(value))
 

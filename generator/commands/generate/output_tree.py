@@ -82,8 +82,15 @@ def spec_files(expansion: Expansion) -> list[OutputFile]:
     """The base and every overlay of one spec."""
     head = header(expansion.spec.source)
     base = expansion.base_directory
-    for experiment in (expansion.base, *(o.experiment for o in expansion.overlays)):
-        gitops.check_size(experiment, gitops.EXPERIMENT_LIMIT, expansion.spec.source, "shorten the trial template")
+    sizes: dict[str, tuple[dict[str, Any], int]] = {}  # profile -> (its first overlay's object, its JSON size)
+    for experiment, profile in ((expansion.base, None), *((o.experiment, o.profile) for o in expansion.overlays)):
+        seen = sizes.get(profile) if profile is not None else None
+        size = _variant_size(seen, experiment) if seen is not None else gitops.json_size(experiment)
+        if profile is not None and seen is None:
+            sizes[profile] = (experiment, size)
+        gitops.check_size(
+            experiment, gitops.EXPERIMENT_LIMIT, expansion.spec.source, "shorten the trial template", size=size
+        )
     kustomization = overlays.base_kustomization(expansion.object_file)
     files = [
         planned(f"{base}/{overlays.KUSTOMIZATION_FILE}", dump(kustomization, head)),
@@ -97,6 +104,24 @@ def spec_files(expansion: Expansion) -> list[OutputFile]:
         content = dump(overlays.overlay_kustomization(expansion, overlay, patch), head)
         files.append(planned(f"{overlay.directory}/{overlays.KUSTOMIZATION_FILE}", content))
     return files
+
+
+def _variant_size(first: tuple[dict[str, Any], int], experiment: dict[str, Any]) -> int:
+    """The compact JSON size of `experiment`, from that of the first overlay of its profile (expand_spec: the
+    overlays of a profile share every part but their top level and `metadata`, where the namespace differs)."""
+    known, size = first
+    return size + _size_change(known, experiment)
+
+
+def _size_change(known: Any, value: Any) -> int:
+    """json_size(value) - json_size(known), exactly: compact JSON writes a mapping's members one after the other,
+    so two mappings with the same keys in the same order differ in size by what their values do, and a value
+    that is the same object adds nothing; anything else is measured in full."""
+    if value is known:
+        return 0
+    if type(known) is dict and type(value) is dict and list(known) == list(value):
+        return sum(_size_change(known[key], item) for key, item in value.items())
+    return gitops.json_size(value) - gitops.json_size(known)
 
 
 def finish(files: list[OutputFile]) -> list[OutputFile]:
@@ -148,13 +173,17 @@ def git_repository_files(spec_set: SpecSet) -> list[OutputFile]:
     return files
 
 
-def spec_gitops_files(spec_set: SpecSet, expansion: Expansion) -> list[OutputFile]:
-    """One spec's ApplicationSet and Flux Kustomizations (see gitops_files)."""
+def spec_gitops_files(
+    spec_set: SpecSet, expansion: Expansion, items: list[gitops.GitOpsFile] | None = None
+) -> list[OutputFile]:
+    """One spec's ApplicationSet and Flux Kustomizations (see gitops_files); `items`: gitops.spec_files of the
+    spec, when the caller has built them already."""
     settings = spec_set.targets.gitops
     if settings is None:
         return []
     head = header(f"{expansion.spec.source} and {spec_set.targets.source}")
-    return [planned(f"{GITOPS_DIR}/{item.path}", _text(item, head)) for item in gitops.spec_files(settings, expansion)]
+    items = gitops.spec_files(settings, expansion) if items is None else items
+    return [planned(f"{GITOPS_DIR}/{item.path}", _text(item, head)) for item in items]
 
 
 def _text(item: gitops.GitOpsFile, head: str) -> str:

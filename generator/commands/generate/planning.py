@@ -16,7 +16,7 @@ from katib_gitops.commands.generate import output_tree, plan_cache, repeat_recor
 from katib_gitops.core import workers
 from katib_gitops.core.diagnostics import Diagnostic, FindingsError, Severity
 from katib_gitops.core.kinds import KATIB_VERSION
-from katib_gitops.expand import overlays
+from katib_gitops.expand import gitops, overlays
 from katib_gitops.rules import generated, spec_checks, validator
 from katib_gitops.spec.model import SpecSet, TuningSpec, load_spec_set, parse_file
 from katib_gitops.yamlio.documents import Document
@@ -82,8 +82,11 @@ def plan_spec(spec: TuningSpec, spec_set: SpecSet, env: validator.Env | None = N
     output_tree.self_check(files, [expansion])
     env = generated.environment(spec_set) if env is None else env
     found = generated.place_built(generated.from_expansion(expansion, spec_set), spec_set, env)
-    gitops_found = generated.check_gitops(spec_set, [expansion], env, repository=False)
-    return SpecPlan(files + output_tree.spec_gitops_files(spec_set, expansion), found, gitops_found)
+    settings = spec_set.targets.gitops
+    items = gitops.spec_files(settings, expansion) if settings is not None else []
+    files += output_tree.spec_gitops_files(spec_set, expansion, items)  # the judging below only reads them
+    gitops_found = generated.check_gitops_objects(spec_set, [obj for item in items for obj in item.objects], env)
+    return SpecPlan(files, found, gitops_found)
 
 
 # Specs per run worth forked workers: fewer finish before a second process would start.
