@@ -11,6 +11,7 @@ refused as by a full run.
 from __future__ import annotations
 
 import errno
+import json
 import os
 import random
 import shutil
@@ -531,3 +532,19 @@ def test_a_spec_error_is_found_in_a_file_whose_documents_were_kept(
     output = assert_clean_exit(cli(tmp_path, "generate"), 1)
     assert parsed == ["targets.yaml"]
     assert all(f"exp-0{i}.yaml" in output for i in range(3)) and "cpu" in output
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.text(max_size=12), st.text(max_size=8), max_size=6))
+def test_the_manifest_is_written_as_json_dumps_writes_it(listed: dict[str, str]) -> None:
+    """output_tree.manifest_text writes plain paths itself (json.dumps' indenting encoder is pure Python)."""
+    expected = json.dumps({"generator": "katib-gitops", "files": listed}, indent=2, sort_keys=True) + "\n"
+    assert output_tree.manifest_text(listed) == expected
+
+
+def test_the_manifest_of_plain_paths_is_written_as_json_dumps_writes_it() -> None:
+    listed = {f"exp-{i}/team-a/gpu/kustomization.yaml": f"{i:064x}" for i in range(50)}
+    expected = json.dumps({"generator": "katib-gitops", "files": listed}, indent=2, sort_keys=True) + "\n"
+    assert output_tree.manifest_text(listed) == expected
+    empty = json.dumps({"generator": "katib-gitops", "files": {}}, indent=2, sort_keys=True) + "\n"
+    assert output_tree.manifest_text({}) == empty

@@ -200,23 +200,39 @@ def with_digests(
     after the run.
     """
     hashed = dict(tree)
-    root = os.fspath(out_dir)
+    prefix = os.path.join(os.fspath(out_dir), "")
     entry = tree.get(MANIFEST)
-    usable = False
+    stats: list[int] = []
+    device = -1
     if entry is not None and entry.kind == "file" and not entry.digest:
-        hashed[MANIFEST] = entry = entry._replace(digest=file_digest(os.path.join(root, MANIFEST)))
-        usable = known is not None and known.holds(entry.digest, len(manifest))
-    for index, (path, listed) in enumerate(manifest.items()):
+        hashed[MANIFEST] = entry = entry._replace(digest=file_digest(prefix + MANIFEST))
+        if known is not None and known.holds(entry.digest, len(manifest)):
+            stats, device = known.stats, known.device
+    lstat, is_file = os.lstat, stat.S_ISREG  # 14,000 files for 1,000 specs: bound once, compared in place
+    at = -4
+    for path, listed in manifest.items():
+        at += 4
         entry = tree.get(path)
         if entry is None or entry.kind != "file" or entry.digest:
             continue
-        full = os.path.join(root, path)
+        full = prefix + path
         try:
-            st = os.lstat(full)
-            seen = stat_key(st) if stat.S_ISREG(st.st_mode) else None
+            st = lstat(full)
         except OSError:
-            seen = None  # gone since the scan: file_digest says so
-        trusted = usable and seen is not None and known is not None and known.matches(index, seen)
+            hashed[path] = Entry("file", file_digest(full), entry.size, None)  # gone since the scan: it says so
+            continue
+        if not is_file(st.st_mode):
+            hashed[path] = Entry("file", file_digest(full), entry.size, None)
+            continue
+        seen = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)  # stat_key, inline
+        trusted = (
+            stats
+            and stats[at] == seen[0]
+            and stats[at + 1] == seen[1]
+            and stats[at + 2] == seen[2]
+            and stats[at + 3] == seen[3]
+            and seen[4] == device
+        )
         hashed[path] = Entry("file", listed if trusted else file_digest(full), entry.size, seen)
     return hashed
 

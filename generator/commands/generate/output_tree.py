@@ -252,13 +252,28 @@ def manifest_file(files: list[OutputFile]) -> OutputFile:
     """The manifest of `files` (made once per list: a run asks for it several times, and never changes the list)."""
     if _MANIFEST_MEMO and _MANIFEST_MEMO[0][0] is files and _MANIFEST_MEMO[0][1] == len(files):
         return _MANIFEST_MEMO[0][2]
-    body = {"generator": "katib-gitops", "files": {f.path: f.sha for f in files}}
-    made = planned(MANIFEST, json.dumps(body, indent=2, sort_keys=True) + "\n")
+    made = planned(MANIFEST, manifest_text({f.path: f.sha for f in files}))
     _MANIFEST_MEMO[:] = [(files, len(files), made)]
     return made
 
 
 _MANIFEST_MEMO: list[tuple[list[OutputFile], int, OutputFile]] = []
+
+# Text that json.dumps writes as it is between quotes: printable ASCII but '"' and '\\'.
+_PLAIN_JSON = re.compile(r"[ !#-\[\]-~]*\Z")
+
+
+def manifest_text(listed: Mapping[str, str]) -> str:
+    """The manifest's text: `json.dumps({"generator": ..., "files": listed}, indent=2, sort_keys=True)` and a
+    newline, byte for byte. Written directly when every path and digest is plain text (json.dumps' indenting
+    encoder is pure Python: 20 ms for 14,000 files), else by json.dumps itself."""
+    keys = sorted(listed)
+    if not _PLAIN_JSON.match("".join(keys)) or not _PLAIN_JSON.match("".join(listed.values())):
+        return json.dumps({"generator": "katib-gitops", "files": dict(listed)}, indent=2, sort_keys=True) + "\n"
+    if not keys:
+        return '{\n  "files": {},\n  "generator": "katib-gitops"\n}\n'
+    members = ",\n".join(f'    "{key}": "{listed[key]}"' for key in keys)
+    return '{\n  "files": {\n' + members + '\n  },\n  "generator": "katib-gitops"\n}\n'
 
 
 # ------------------------------------------------------------------ comparing with the output folder
