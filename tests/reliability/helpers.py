@@ -88,3 +88,19 @@ def as_generated(root: Path) -> None:
             digests[path.relative_to(root).as_posix()] = hashlib.sha256(path.read_bytes()).hexdigest()
     body = {"generator": "katib-gitops", "files": digests}
     (root / render.MANIFEST).write_text(json.dumps(body))
+
+
+def output_files_read(monkeypatch: Any) -> list[Path]:
+    """From now on, every file generate reads in the output folder, by its absolute path (a spy on the one
+    function that reads them, commands/generate/on_disk.py's _chunks)."""
+    from katib_gitops.commands.generate import on_disk
+
+    seen: list[Path] = []
+    real = on_disk._chunks
+
+    def spy(path: Path | str, limit: int | None = None) -> Any:
+        seen.append(Path(path).absolute())
+        return real(path, limit)
+
+    monkeypatch.setattr(on_disk, "_chunks", spy)
+    return seen

@@ -10,31 +10,22 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from katib_gitops.commands.generate import file_stats, lock, on_disk
 from katib_gitops.core import files as core_files
-from tests.reliability.helpers import assert_clean_exit, cli
+from tests.reliability.helpers import assert_clean_exit, cli, output_files_read
 from tests.reliability.test_incremental import many_specs
 
 EXPERIMENT = "exp-05/_base/experiment.yaml"
 
 
 @pytest.fixture
-def read(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Path]]:
+def read(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     """Every file generate reads in the output folder, by its absolute path."""
-    seen: list[Path] = []
-    real = on_disk._chunks
-
-    def spy(path: Path | str, limit: int | None = None) -> Iterator[bytes]:
-        seen.append(Path(path).absolute())
-        return real(path, limit)
-
-    monkeypatch.setattr(on_disk, "_chunks", spy)
-    yield seen
+    return output_files_read(monkeypatch)
 
 
 @pytest.fixture

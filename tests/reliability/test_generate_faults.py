@@ -23,7 +23,7 @@ import pytest
 from katib_gitops.commands.generate import on_disk, swap
 from katib_gitops.core import files
 from tests.helpers import TARGETS, spec, write_specs
-from tests.reliability.helpers import ROOT, assert_clean_exit, cli, process, tree
+from tests.reliability.helpers import ROOT, assert_clean_exit, cli, output_files_read, process, tree
 
 
 @pytest.fixture
@@ -164,17 +164,9 @@ def limited_memory(limit: int) -> Callable[[], None]:
 
 
 @pytest.fixture
-def hashed(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Path]]:
+def hashed(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     """Every file generate reads in the output folder."""
-    seen: list[Path] = []
-    real = on_disk._chunks
-
-    def spy(path: Path | str, limit: int | None = None) -> Iterator[bytes]:
-        seen.append(Path(path).absolute())
-        return real(path, limit)
-
-    monkeypatch.setattr(on_disk, "_chunks", spy)
-    yield seen
+    return output_files_read(monkeypatch)
 
 
 def test_a_large_hand_made_file_in_the_output_is_never_read(repo: Path, hashed: list[Path]) -> None:
