@@ -55,14 +55,28 @@ def test_a_hand_edit_that_keeps_the_size_and_the_mtime_is_found(repo: Path) -> N
     assert f"{EXPERIMENT}: edited by hand since katib-gitops wrote it" in output
 
 
-def test_a_folder_replaced_by_a_link_to_its_moved_files_is_not_up_to_date(repo: Path, tmp_path: Path) -> None:
-    """The files keep their inode and ctime when their folder is moved; the link on the way is what is found,
-    and generate refuses it as a full run does."""
+@pytest.mark.parametrize("folder", ["exp-05", "exp-05/team-a", "exp-05/team-a/gpu"])
+def test_a_folder_replaced_by_a_link_to_its_moved_files_is_not_up_to_date(
+    repo: Path, tmp_path: Path, folder: str
+) -> None:
+    """The files keep their inode and ctime when their folder is moved. The folder that held it changed (its
+    mtime and ctime), so every folder is looked at, the link on the way is found, and generate refuses it as
+    a full run does."""
     moved = tmp_path / "elsewhere"
-    shutil.move(repo / "overlays" / "exp-05", moved)
-    (repo / "overlays" / "exp-05").symlink_to(moved, target_is_directory=True)
+    shutil.move(repo / "overlays" / folder, moved)
+    (repo / "overlays" / folder).symlink_to(moved, target_is_directory=True)
     output = assert_clean_exit(cli(repo, "generate"), 2)
-    assert "exp-05: not written by katib-gitops, refusing to overwrite it" in output
+    assert f"{folder}: not written by katib-gitops, refusing to overwrite it" in output
+
+
+def test_a_repeat_run_looks_only_at_the_folders_that_hold_folders(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """While those are as recorded, no folder below them can have been replaced (on_disk.parent_folders)."""
+
+    def every_folder(*_args: object) -> bool:
+        raise AssertionError("every folder looked at")
+
+    monkeypatch.setattr(on_disk, "_in_real_folders", every_folder)
+    assert "up to date" in assert_clean_exit(cli(repo, "generate"), 0)
 
 
 def test_a_corrupt_record_means_every_file_is_read(repo: Path, read: list[Path]) -> None:

@@ -247,8 +247,10 @@ def _unchanged(options: GenerateOptions, fingerprint: str) -> GenerateResult | N
         if intact is None:
             return None
         manifest, tree = intact
-        if tree is not None and not options.check_only:  # some files were read: record them as they are
+        if not options.check_only and tree is not None:  # some files were read: record them as they are
             file_stats.store(out, manifest, manifest_digest, tree, known, since)
+        elif not options.check_only and known is not None and not known.folders:
+            file_stats.store_folders(out, known, manifest)
     return GenerateResult(
         on_disk.Changes(), len(manifest) + 1, written=False, warnings=tuple(warnings), notes=tuple(notes)
     )

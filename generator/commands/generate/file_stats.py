@@ -39,10 +39,10 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from katib_gitops.commands.generate import lock
-from katib_gitops.commands.generate.on_disk import Entry, Recorded, StatKey, stat_key
+from katib_gitops.commands.generate.on_disk import Entry, Recorded, StatKey, parent_folders, stat_key
 from katib_gitops.core.files import cache_dir, store_cached_json
 
-FORMAT = 2
+FORMAT = 3
 NOT_RECORDED = [-1, -1, -1, -1]  # no file has these: the next run reads it
 
 
@@ -57,8 +57,13 @@ def load(out_dir: Path) -> Recorded | None:
         body = json.loads((cache_dir() / cache_name(out_dir)).read_bytes())
         if body.get("format") != FORMAT:
             return None
-        found = Recorded(body["manifest"], body["device"], body["stats"])
-        if not (isinstance(found.manifest, str) and isinstance(found.device, int) and isinstance(found.stats, list)):
+        found = Recorded(body["manifest"], body["device"], body["stats"], body["folders"])
+        if not (
+            isinstance(found.manifest, str)
+            and isinstance(found.device, int)
+            and isinstance(found.stats, list)
+            and isinstance(found.folders, list)
+        ):
             return None
         return found
     except (OSError, ValueError, KeyError, TypeError, AttributeError, RecursionError):  # not ours: read every file
@@ -113,16 +118,47 @@ def store(
         seen = stat_key(st)
         changed = read_as is not None and _content_key(read_as) != _content_key(seen)  # during the run
         stats += seen[:4] if stat.S_ISREG(st.st_mode) and _older(seen, now) and not changed else NOT_RECORDED
-    if device is not None:
-        store_cached_json(
-            cache_name(out_dir), {"format": FORMAT, "manifest": manifest_digest, "device": device, "stats": stats}
-        )
+    now = now or lock.clock(out_dir)
+    if now is None:
+        return
+    device = now.device if device is None else device
+    folders = _folders(root, parent_folders(manifest), now)
+    body = {"format": FORMAT, "manifest": manifest_digest, "device": device, "stats": stats, "folders": folders}
+    store_cached_json(cache_name(out_dir), body)
+
+
+def _folders(root: str, parents: list[str], now: lock.Clock) -> list[int]:
+    """mtime, ctime and inode of each folder of `parents` (on_disk.parent_folders), as recorded: each a folder
+    older than `now`, else NOT_RECORDED's first three (the next run then looks at every folder). Every folder of
+    the manifest is a real folder here: the run found them so (scan, on_disk.intact) or made them."""
+    prefix = os.path.join(root, "")
+    folders: list[int] = []  # the output folder itself is looked at by its name, without a '/' (never through a link)
+    for folder in parents:
+        try:
+            st = os.lstat(prefix + folder if folder else root)
+        except OSError:
+            return []
+        if not stat.S_ISDIR(st.st_mode) or not _older(stat_key(st), now):
+            return []  # one folder not recorded: none is (the next run looks at every folder, and records them)
+        folders += [st.st_mtime_ns, st.st_ctime_ns, st.st_ino]
+    return folders
+
+
+def store_folders(out_dir: Path, known: Recorded, manifest: Mapping[str, str]) -> None:
+    """Record the folders of a record that has none (a folder was written in the last tick of the run that made
+    it): its files' record, which a run that found every file as recorded keeps, with the folders looked at now."""
+    now = lock.clock(out_dir)
+    if now is None:
+        return
+    folders = _folders(os.fspath(out_dir), parent_folders(manifest), now)
+    if folders:
+        store_cached_json(cache_name(out_dir), {**known._asdict(), "format": FORMAT, "folders": folders})
 
 
 def _all_as_recorded(
     known: Recorded | None, manifest: Mapping[str, str], manifest_digest: str, before: Mapping[str, Entry]
 ) -> bool:
-    if known is None or not known.holds(manifest_digest, len(manifest)):
+    if known is None or not known.folders or not known.holds(manifest_digest, len(manifest)):
         return False
     for index, path in enumerate(manifest):
         entry = before.get(path)

@@ -166,12 +166,14 @@ def file_digest(path: Path | str) -> str:
 
 class Recorded(NamedTuple):
     """What file_stats.py recorded of the files of one manifest: the manifest's digest, the device the files were
-    on, and for the file at each place of the manifest its size, mtime, ctime and inode (4 numbers each; -1 for
-    a file not recorded). A flat list of numbers: it is read on every run, for 12,000 files of 1,000 specs."""
+    on, for the file at each place of the manifest its size, mtime, ctime and inode (4 numbers each; -1 for a
+    file not recorded), and the same of the folders that hold folders. Flat lists of numbers: they are read on
+    every run, for 14,000 files in 17,000 folders of 1,000 specs."""
 
     manifest: str
     device: int
     stats: list[int]
+    folders: list[int]  # mtime, ctime and inode of each of parent_folders(manifest), in that order; [] for none
 
     def holds(self, manifest_digest: str, count: int) -> bool:
         """Whether this is the record of that manifest, of `count` files."""
@@ -289,7 +291,7 @@ def intact(
     manifest = _manifest_files(path, data)
     prefix = os.path.join(os.fspath(out_dir), "")
     try:
-        if not _in_real_folders(prefix, manifest):
+        if not _folders_as_recorded(prefix, manifest, known) and not _in_real_folders(prefix, manifest):
             return None
         if known is not None and known.holds(manifest_digest, len(manifest)) and _as_recorded(prefix, manifest, known):
             return manifest, None
@@ -324,6 +326,50 @@ def _in_real_folders(prefix: str, manifest: Mapping[str, str]) -> bool:
                 return False
             checked.add(folder)
             folder = folder.rpartition("/")[0]
+    return True
+
+
+def parent_folders(manifest: Mapping[str, str]) -> list[str]:
+    """The folders that hold the folders the manifest's files are in ('' for the output folder itself), sorted.
+
+    Each folder's entries cannot change (nothing added, removed, renamed or put in another's place) without
+    its mtime and ctime changing; so while these are as recorded, every folder below them is the real folder
+    it was, and only these need a look (6,000 of the 17,000 folders of 1,000 specs)."""
+    folders: set[str] = set()
+    last = None
+    for name in manifest:
+        folder = name.rpartition("/")[0]
+        if folder == last:
+            continue
+        last = folder
+        while folder and folder not in folders:
+            folders.add(folder)
+            folder = folder.rpartition("/")[0]
+    return sorted({folder.rpartition("/")[0] for folder in folders})
+
+
+def _folders_as_recorded(prefix: str, manifest: Mapping[str, str], known: Recorded | None) -> bool:
+    """Whether every one of parent_folders(manifest) is a folder with the mtime, ctime and inode `known` records.
+    OSError if one is gone."""
+    if known is None or not known.folders:
+        return False
+    parents = parent_folders(manifest)
+    recorded, device = known.folders, known.device
+    if len(recorded) != 3 * len(parents):
+        return False
+    lstat, is_dir = os.lstat, stat.S_ISDIR
+    at = 0
+    for folder in parents:
+        st = lstat(prefix + folder if folder else prefix[:-1] or prefix)  # the output folder itself: no '/' after
+        if not (
+            is_dir(st.st_mode)
+            and recorded[at] == st.st_mtime_ns
+            and recorded[at + 1] == st.st_ctime_ns
+            and recorded[at + 2] == st.st_ino
+            and st.st_dev == device
+        ):
+            return False
+        at += 3
     return True
 
 
