@@ -4,8 +4,9 @@ generate knows a generated file is as it wrote it (not edited by hand) by its ha
 manifest records. Reading and hashing every listed file on every run is most of what a run that
 changes little costs (12,000 files of 1,000 specs). So, as Git's index does for a work tree, each
 run that leaves the output as its manifest says records every listed file's lstat: size, mtime
-and ctime in nanoseconds, inode and device, with the digest of its bytes. The next run takes a
-file whose lstat is exactly the recorded one to hold those bytes, and reads every other one.
+and ctime in nanoseconds, inode and device, against the manifest that lists its digest. The next
+run takes a file whose lstat is exactly the recorded one to hold those bytes, and reads every other
+one. The folders that hold folders are recorded too (on_disk.parent_folders).
 
 Why a hand edit cannot keep the recorded lstat: a file's ctime cannot be set by its owner. Any
 write, truncation, rename, link, chmod or `touch` sets it to the file system's current time;
@@ -128,9 +129,9 @@ def store(
 
 
 def _folders(root: str, parents: list[str], now: lock.Clock) -> list[int]:
-    """mtime, ctime and inode of each folder of `parents` (on_disk.parent_folders), as recorded: each a folder
-    older than `now`, else NOT_RECORDED's first three (the next run then looks at every folder). Every folder of
-    the manifest is a real folder here: the run found them so (scan, on_disk.intact) or made them."""
+    """mtime, ctime and inode of each folder of `parents` (on_disk.parent_folders), when every one is a folder
+    older than `now`; else [] (the next run then looks at every folder). Every folder of the manifest is a real
+    folder here: the run found them so (scan, on_disk.intact) or made them."""
     prefix = os.path.join(root, "")
     folders: list[int] = []  # the output folder itself is looked at by its name, without a '/' (never through a link)
     for folder in parents:

@@ -11,9 +11,10 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import operator
 import os
 import stat
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import NamedTuple
 
@@ -204,37 +205,23 @@ def with_digests(
     hashed = dict(tree)
     prefix = os.path.join(os.fspath(out_dir), "")
     entry = tree.get(MANIFEST)
-    stats: list[int] = []
-    device = -1
+    record = None
     if entry is not None and entry.kind == "file" and not entry.digest:
         hashed[MANIFEST] = entry = entry._replace(digest=file_digest(prefix + MANIFEST))
         if known is not None and known.holds(entry.digest, len(manifest)):
-            stats, device = known.stats, known.device
-    lstat, is_file = os.lstat, stat.S_ISREG  # 14,000 files for 1,000 specs: bound once, compared in place
-    at = -4
-    for path, listed in manifest.items():
-        at += 4
+            record = known
+    for index, (path, listed) in enumerate(manifest.items()):
         entry = tree.get(path)
         if entry is None or entry.kind != "file" or entry.digest:
             continue
         full = prefix + path
         try:
-            st = lstat(full)
+            st = os.lstat(full)
         except OSError:
             hashed[path] = Entry("file", file_digest(full), entry.size, None)  # gone since the scan: it says so
             continue
-        if not is_file(st.st_mode):
-            hashed[path] = Entry("file", file_digest(full), entry.size, None)
-            continue
-        seen = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)  # stat_key, inline
-        trusted = (
-            stats
-            and stats[at] == seen[0]
-            and stats[at + 1] == seen[1]
-            and stats[at + 2] == seen[2]
-            and stats[at + 3] == seen[3]
-            and seen[4] == device
-        )
+        seen = stat_key(st) if stat.S_ISREG(st.st_mode) else None
+        trusted = record is not None and seen is not None and record.matches(index, seen)
         hashed[path] = Entry("file", listed if trusted else file_digest(full), entry.size, seen)
     return hashed
 
@@ -293,7 +280,8 @@ def intact(
     try:
         if not _folders_as_recorded(prefix, manifest, known) and not _in_real_folders(prefix, manifest):
             return None
-        if known is not None and known.holds(manifest_digest, len(manifest)) and _as_recorded(prefix, manifest, known):
+        usable = known is not None and known.holds(manifest_digest, len(manifest))
+        if usable and known is not None and _as_recorded(prefix, manifest, known):
             return manifest, None
         tree = {MANIFEST: Entry("file", manifest_digest, st.st_size, stat_key(st))}
         for index, (name, digest) in enumerate(manifest.items()):
@@ -301,7 +289,7 @@ def intact(
             if not stat.S_ISREG(st.st_mode):
                 return None
             seen = stat_key(st)
-            trusted = known is not None and known.holds(manifest_digest, len(manifest)) and known.matches(index, seen)
+            trusted = usable and known is not None and known.matches(index, seen)
             if not trusted and file_digest(prefix + name) != digest:
                 return None
             tree[name] = Entry("file", digest, UNKNOWN_SIZE, seen)
@@ -354,41 +342,37 @@ def _folders_as_recorded(prefix: str, manifest: Mapping[str, str], known: Record
     if known is None or not known.folders:
         return False
     parents = parent_folders(manifest)
-    recorded, device = known.folders, known.device
-    if len(recorded) != 3 * len(parents):
+    if len(known.folders) != 3 * len(parents):
         return False
-    lstat, is_dir = os.lstat, stat.S_ISDIR
-    at = 0
-    for folder in parents:
-        st = lstat(prefix + folder if folder else prefix[:-1] or prefix)  # the output folder itself: no '/' after
-        if not (
-            is_dir(st.st_mode)
-            and recorded[at] == st.st_mtime_ns
-            and recorded[at + 1] == st.st_ctime_ns
-            and recorded[at + 2] == st.st_ino
-            and st.st_dev == device
-        ):
-            return False
-        at += 3
-    return True
+    paths = (prefix + folder if folder else prefix[:-1] or prefix for folder in parents)  # the output folder: no '/'
+    return _lstats_as_recorded(paths, stat.S_ISDIR, _FOLDER_FIELDS, known.folders, known.device)
 
 
 def _as_recorded(prefix: str, manifest: Mapping[str, str], known: Recorded) -> bool:
     """Whether every file of the manifest is a regular file with exactly the lstat `known` records for it (the
-    common case of a run that finds nothing changed: one lstat per file, compared in place). OSError if one
-    is gone."""
-    lstat, is_file, stats, device = os.lstat, stat.S_ISREG, known.stats, known.device
-    at = 0
-    for name in manifest:
-        st = lstat(prefix + name)
-        if not (
-            is_file(st.st_mode)
-            and stats[at] == st.st_size
-            and stats[at + 1] == st.st_mtime_ns
-            and stats[at + 2] == st.st_ctime_ns
-            and stats[at + 3] == st.st_ino
-            and st.st_dev == device
-        ):
+    common case of a run that finds nothing changed). OSError if one is gone."""
+    paths = (prefix + name for name in manifest)
+    return _lstats_as_recorded(paths, stat.S_ISREG, _FILE_FIELDS, known.stats, known.device)
+
+
+_FILE_FIELDS = operator.attrgetter("st_size", "st_mtime_ns", "st_ctime_ns", "st_ino")  # Recorded.stats, per file
+_FOLDER_FIELDS = operator.attrgetter("st_mtime_ns", "st_ctime_ns", "st_ino")  # Recorded.folders, per folder
+
+
+def _lstats_as_recorded(
+    paths: Iterable[str],
+    kind: Callable[[int], bool],
+    fields: Callable[[os.stat_result], tuple[int, ...]],
+    recorded: list[int],
+    device: int,
+) -> bool:
+    """Whether each path's lstat is of that `kind` and on `device`, its `fields` the next ones of `recorded`."""
+    lstat, at = os.lstat, 0
+    for path in paths:
+        st = lstat(path)
+        seen = fields(st)
+        width = len(seen)
+        if not (kind(st.st_mode) and st.st_dev == device and tuple(recorded[at : at + width]) == seen):
             return False
-        at += 4
+        at += width
     return True
